@@ -1,0 +1,356 @@
+/*
+ * Crypto ceiling: how fast intel-ipsec-mb itself runs the ESP suites with
+ * each of its managers (SSE, AVX2, AVX-512), and how close the ESP crypto
+ * engine (src/esp/crypto_*.c) gets to the best of them on the same buffers.
+ * Its table is what chose each algorithm's manager in crypto_alg.c.
+ *
+ * "raw" is the least a caller can do: one job per packet with its fields
+ * set directly, submitted without checks, completed jobs drained, one flush
+ * per burst. "ours" is esp_crypto_iv_fill + esp_crypto_encrypt_burst, or
+ * esp_crypto_decrypt_burst, with the manager the engine picks. Decrypt runs
+ * over bytes whose ICVs do not verify: the work is the same (the ICV is
+ * computed and compared in constant time either way).
+ *
+ * Sizes are bytes ciphered per packet (rounded up to 16 for CBC); IMIX is
+ * 7 x 64, 4 x 576, 1 x 1400. Cycles are TSC cycles. Each figure is the
+ * median of several runs; run pinned (bench/run-crypto.sh).
+ *
+ * Usage: bench_crypto [--all] [--runs N]
+ *   --all  also the suites used only to pick managers (SHA-1, SHA-384/512,
+ *          MD5, CTR, GMAC)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "esp/crypto.h"
+
+#define NBUF 256       /* packet buffers cycled through */
+#define BURST 32       /* packets per burst, raw and ours */
+#define BUF_SIZE 2048
+#define HEADROOM 64
+
+struct suite {
+	const char *name;
+	const char *enc, *auth, *aead;
+	unsigned key_bits, icv_bits;
+	bool extra;
+};
+
+static const struct suite suites[] = {
+	{ "aes128-cbc-sha256", "cbc(aes)", "hmac(sha256)", NULL, 128, 128, false },
+	{ "aes256-cbc-sha256", "cbc(aes)", "hmac(sha256)", NULL, 256, 128, false },
+	{ "aes128-gcm", NULL, NULL, "rfc4106(gcm(aes))", 160, 128, false },
+	{ "aes256-gcm", NULL, NULL, "rfc4106(gcm(aes))", 288, 128, false },
+	{ "chacha20-poly1305", NULL, NULL, "rfc7539esp(chacha20,poly1305)", 288, 128, false },
+	{ "aes128-cbc-sha1", "cbc(aes)", "hmac(sha1)", NULL, 128, 96, true },
+	{ "aes128-cbc-sha384", "cbc(aes)", "hmac(sha384)", NULL, 128, 192, true },
+	{ "aes128-cbc-sha512", "cbc(aes)", "hmac(sha512)", NULL, 128, 256, true },
+	{ "aes128-cbc-md5", "cbc(aes)", "hmac(md5)", NULL, 128, 96, true },
+	{ "aes128-ctr-sha256", "rfc3686(ctr(aes))", "hmac(sha256)", NULL, 160, 128, true },
+	{ "aes128-gmac", NULL, NULL, "rfc4543(gcm(aes))", 160, 128, true },
+};
+
+static const unsigned imix[12] = { 64, 576, 64, 64, 576, 64, 1400, 64, 576, 64, 64, 576 };
+static const unsigned sizes[] = { 64, 512, 1400, 0 /* IMIX */ };
+
+struct bench {
+	uint8_t (*buf)[BUF_SIZE];
+	uint32_t len[NBUF];
+	uint8_t nonce[NBUF][16];
+	uint8_t aad[NBUF][16];
+	uint8_t tag[BURST][ESP_CRYPTO_ICV_MAX];
+	struct esp_crypto_op op[NBUF];
+	struct esp_crypto_op *ops[NBUF];
+	double tsc_hz;
+	unsigned runs;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double tsc_hz_measure(void)
+{
+	double t0 = now(), t1;
+	uint64_t c0 = __rdtsc(), c1;
+
+	do {
+		t1 = now();
+	} while (t1 - t0 < 0.2);
+	c1 = __rdtsc();
+	return (double)(c1 - c0) / (t1 - t0);
+}
+
+static int sa_make(struct esp_crypto *sa, const struct suite *s, enum esp_crypto_arch arch)
+{
+	static const uint8_t key[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+					 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
+	struct esp_crypto_params p = { .icv_bits = (uint16_t)s->icv_bits, .arch = arch };
+	int rc;
+
+	if (s->aead) {
+		p.aead_key = key;
+		p.aead_key_bits = (uint16_t)s->key_bits;
+		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AEAD, s->aead, s->key_bits, &p.aead);
+	} else {
+		p.enc_key = key;
+		p.enc_key_bits = (uint16_t)s->key_bits;
+		p.auth_key = key;
+		p.auth_key_bits = 256;
+		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_ENC, s->enc, s->key_bits, &p.enc);
+		if (rc == 0)
+			rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AUTH, s->auth, 256, &p.auth);
+	}
+	return rc ? rc : esp_crypto_init(sa, ESP_CRYPTO_ENGINE_IPSECMB, &p);
+}
+
+/* Per-packet fields of a raw job; keys come from an SA built for this manager. */
+static inline void raw_fill(IMB_JOB *j, const struct esp_crypto *sa, struct bench *b,
+			    unsigned i, uint8_t *tag, bool enc)
+{
+	uint8_t *esp = b->buf[i] + HEADROOM;
+	uint32_t len = b->len[i];
+	unsigned hdr = sa->hdr_len;
+
+	j->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+	j->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+	j->cipher_mode = sa->tmpl.cipher_mode;
+	j->hash_alg = sa->tmpl.hash_alg;
+	j->enc_keys = sa->tmpl.enc_keys;
+	j->dec_keys = sa->tmpl.dec_keys;
+	j->key_len_in_bytes = sa->tmpl.key_len_in_bytes;
+	j->src = esp;
+	j->dst = esp + hdr;
+	j->cipher_start_src_offset_in_bytes = hdr;
+	j->msg_len_to_cipher_in_bytes = len;
+	j->auth_tag_output = enc ? esp + hdr + len : tag;
+	j->auth_tag_output_len_in_bytes = sa->tmpl.auth_tag_output_len_in_bytes;
+	j->iv_len_in_bytes = sa->tmpl.iv_len_in_bytes;
+	switch (sa->family) {
+	case ESP_CRYPTO_CBC:
+	case ESP_CRYPTO_CTR:
+		j->iv = sa->family == ESP_CRYPTO_CBC ? esp + 8 : b->nonce[i];
+		j->hash_start_src_offset_in_bytes = 0;
+		j->msg_len_to_hash_in_bytes = hdr + len;
+		j->u.HMAC._hashed_auth_key_xor_ipad = sa->keys.ipad;
+		j->u.HMAC._hashed_auth_key_xor_opad = sa->keys.opad;
+		break;
+	case ESP_CRYPTO_GMAC:
+		j->hash_start_src_offset_in_bytes = 0;
+		j->msg_len_to_hash_in_bytes = hdr + len;
+		j->u.GMAC._key = &sa->keys.gcm;
+		j->u.GMAC._iv = b->nonce[i];
+		j->u.GMAC.iv_len_in_bytes = 12;
+		break;
+	default: /* GCM, ChaCha20-Poly1305 */
+		j->iv = b->nonce[i];
+		j->hash_start_src_offset_in_bytes = hdr;
+		j->msg_len_to_hash_in_bytes = len;
+		j->u.GCM.aad = b->aad[i];
+		j->u.GCM.aad_len_in_bytes = 8;
+		break;
+	}
+}
+
+static unsigned raw_burst(IMB_MGR *m, const struct esp_crypto *sa, struct bench *b,
+			  unsigned first, bool enc)
+{
+	unsigned bad = 0;
+	IMB_JOB *job;
+
+	for (unsigned k = 0; k < BURST; k++) {
+		job = IMB_GET_NEXT_JOB(m);
+		raw_fill(job, sa, b, first + k, b->tag[k], enc);
+		for (job = IMB_SUBMIT_JOB_NOCHECK(m); job; job = IMB_GET_COMPLETED_JOB(m))
+			bad += job->status != IMB_STATUS_COMPLETED;
+	}
+	while ((job = IMB_FLUSH_JOB(m)) != NULL)
+		bad += job->status != IMB_STATUS_COMPLETED;
+	return bad;
+}
+
+static unsigned ours_burst(struct esp_crypto_worker *w, struct bench *b, unsigned first, bool enc)
+{
+	struct esp_crypto_op **ops = b->ops + first;
+
+	for (unsigned k = 0; k < BURST; k++) {
+		b->op[first + k].status = 0;
+		ops[k] = &b->op[first + k];
+	}
+	if (!enc)
+		return esp_crypto_decrypt_burst(w, ops, BURST);
+	esp_crypto_iv_fill(w, ops, BURST);
+	return BURST - esp_crypto_encrypt_burst(w, ops, BURST);
+}
+
+struct result {
+	double mpps, gbps, cycles;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median over runs of packets per second, one run being >= 20 ms. */
+static struct result measure(struct bench *b, IMB_MGR *m, struct esp_crypto_worker *w,
+			     const struct esp_crypto *sa, bool enc, unsigned *bad)
+{
+	uint64_t bytes = 0;
+	double pps[16];
+	struct result r;
+
+	for (unsigned i = 0; i < NBUF; i++)
+		bytes += b->len[i];
+	for (unsigned run = 0; run < b->runs; run++) {
+		uint64_t pkts = 0, c0 = __rdtsc(), c1;
+
+		do {
+			for (unsigned first = 0; first < NBUF; first += BURST)
+				*bad += m ? raw_burst(m, sa, b, first, enc) : ours_burst(w, b, first, enc);
+			pkts += NBUF;
+			c1 = __rdtsc();
+		} while ((double)(c1 - c0) < 0.02 * b->tsc_hz);
+		pps[run] = pkts * b->tsc_hz / (double)(c1 - c0);
+	}
+	qsort(pps, b->runs, sizeof(pps[0]), cmp_double);
+	r.mpps = pps[b->runs / 2] / 1e6;
+	r.gbps = r.mpps * 1e6 * ((double)bytes / NBUF) * 8 / 1e9;
+	r.cycles = b->tsc_hz / (r.mpps * 1e6);
+	return r;
+}
+
+static void bench_layout(struct bench *b, const struct esp_crypto *sa, unsigned size)
+{
+	for (unsigned i = 0; i < NBUF; i++) {
+		uint32_t len = size ? size : imix[i % 12];
+
+		if (sa->family == ESP_CRYPTO_CBC)
+			len = (len + 15) & ~15u;
+		b->len[i] = len;
+		b->op[i] = (struct esp_crypto_op){ .esp = b->buf[i] + HEADROOM, .len = len };
+		memcpy(b->aad[i], b->buf[i] + HEADROOM, 8);
+		memcpy(b->nonce[i], "salt", 4);
+		memcpy(b->nonce[i] + 4, b->buf[i] + HEADROOM + 8, 8);
+	}
+}
+
+static void row(struct bench *b, const struct suite *s, struct esp_crypto *sa[],
+		struct esp_crypto_worker *w, IMB_MGR *mgr[], unsigned size, bool enc)
+{
+	struct result raw[ESP_CRYPTO_ARCH_N] = { 0 }, ours;
+	int best = 0;
+	unsigned bad = 0, ours_bad = 0;
+
+	printf("%-18s %5s %s |", s->name, size ? "" : "IMIX", enc ? "enc" : "dec");
+	if (size)
+		printf("\r%-18s %5u %s |", s->name, size, enc ? "enc" : "dec");
+	for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N; a++) {
+		if (!mgr[a] || !sa[a]) {
+			printf(" %8s", "-");
+			continue;
+		}
+		bench_layout(b, sa[a], size);
+		raw[a] = measure(b, mgr[a], NULL, sa[a], enc, &bad);
+		if (!best || raw[a].mpps > raw[best].mpps)
+			best = a;
+		printf(" %8.2f", raw[a].mpps);
+	}
+	for (unsigned i = 0; i < NBUF; i++)
+		b->op[i].sa = sa[0];
+	ours = measure(b, NULL, w, sa[0], enc, &ours_bad);
+	printf(" | %-6s %6.2f %7.0f | %-6s %6.2f %7.0f | %5.2f%s\n",
+	       esp_crypto_arch_name(best), raw[best].gbps, raw[best].cycles,
+	       esp_crypto_arch_name(sa[0]->arch), ours.mpps, ours.cycles,
+	       ours.mpps / raw[best].mpps, bad || (enc && ours_bad) ? "  JOB ERRORS" : "");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b;
+	struct esp_crypto_worker *w;
+	IMB_MGR *mgr[ESP_CRYPTO_ARCH_N] = { 0 };
+	bool all = false;
+
+	b.runs = 5;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+			b.runs = (unsigned)atoi(argv[++i]);
+		else
+			return fprintf(stderr, "usage: %s [--all] [--runs N]\n", argv[0]), 2;
+	}
+	if (b.runs < 1 || b.runs > 16)
+		b.runs = 5;
+	if (esp_crypto_worker_create(&w) != 0)
+		return fprintf(stderr, "worker: no usable intel-ipsec-mb manager\n"), 1;
+	b.buf = aligned_alloc(64, sizeof(*b.buf) * NBUF);
+	if (!b.buf)
+		return 1;
+	for (unsigned i = 0; i < NBUF * BUF_SIZE; i++)
+		b.buf[0][i] = (uint8_t)(i * 131 + 7);
+	b.tsc_hz = tsc_hz_measure();
+	for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N; a++) {
+		mgr[a] = alloc_mb_mgr(0);
+		if (a == ESP_CRYPTO_ARCH_SSE)
+			init_mb_mgr_sse(mgr[a]);
+		else if (a == ESP_CRYPTO_ARCH_AVX2)
+			init_mb_mgr_avx2(mgr[a]);
+		else
+			init_mb_mgr_avx512(mgr[a]);
+		if (imb_get_errno(mgr[a]) != 0) {
+			free_mb_mgr(mgr[a]);
+			mgr[a] = NULL;
+		}
+	}
+	printf("intel-ipsec-mb %s, TSC %.3f GHz, burst %u, median of %u runs\n",
+	       imb_get_version_str(), b.tsc_hz / 1e9, BURST, b.runs);
+	printf("%-18s %5s %s | %8s %8s %8s | %-6s %6s %7s | %-6s %6s %7s | %5s\n", "suite", "size",
+	       "dir", "sse", "avx2", "avx512", "best", "Gbps", "cyc/pkt", "ours", "Mpps",
+	       "cyc/pkt", "ratio");
+	printf("%-18s %5s %s | %8s %8s %8s | %-6s %6s %7s | %-6s %6s %7s | %5s\n", "", "", "",
+	       "Mpps", "Mpps", "Mpps", "", "", "", "mgr", "", "", "");
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+		const struct suite *s = &suites[i];
+		struct esp_crypto *sa[ESP_CRYPTO_ARCH_N] = { 0 };
+
+		if (s->extra && !all)
+			continue;
+		for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++) {
+			sa[a] = aligned_alloc(64, sizeof(*sa[a]));
+			if (sa_make(sa[a], s, a) != 0) {
+				free(sa[a]);
+				sa[a] = NULL;
+			}
+		}
+		if (!sa[0])
+			return fprintf(stderr, "%s: SA setup failed\n", s->name), 1;
+		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			row(&b, s, sa, w, mgr, sizes[z], true);
+			row(&b, s, sa, w, mgr, sizes[z], false);
+		}
+		for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++) {
+			if (sa[a])
+				esp_crypto_destroy(sa[a]);
+			free(sa[a]);
+		}
+	}
+	for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++)
+		if (mgr[a])
+			free_mb_mgr(mgr[a]);
+	esp_crypto_worker_destroy(w);
+	free(b.buf);
+	return 0;
+}

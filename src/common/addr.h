@@ -1,0 +1,48 @@
+/*
+ * Family-agnostic IP addresses and prefixes, shared by the config parser,
+ * the tables and the netlink mirror so that IPv4 and IPv6 never need twin
+ * code paths. Addresses are kept in network byte order.
+ */
+#ifndef ESPD_COMMON_ADDR_H
+#define ESPD_COMMON_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+struct ip_addr {
+	uint8_t family; /* AF_INET or AF_INET6; 0 when unset */
+	uint8_t pad[3];
+	union {
+		uint8_t bytes[16];
+		uint32_t v4; /* network order */
+		struct in6_addr v6;
+	};
+};
+
+struct ip_prefix {
+	struct ip_addr addr;
+	uint8_t len;
+};
+
+#define IP_ADDR_STRLEN 48
+#define IP_PREFIX_STRLEN 52
+
+/* Bytes of address for the family: 4 or 16 (0 if unset). */
+size_t ip_addr_size(uint8_t family);
+/* Parse a dotted-quad or IPv6 literal. Returns 0 or -EINVAL. */
+int ip_addr_parse(const char *text, struct ip_addr *addr);
+/* Parse "A/len" or a bare address (full length). Host bits are cleared. */
+int ip_prefix_parse(const char *text, struct ip_prefix *prefix);
+void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes);
+bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
+bool ip_addr_is_zero(const struct ip_addr *addr);
+bool ip_prefix_contains(const struct ip_prefix *prefix, const struct ip_addr *addr);
+bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
+void ip_prefix_mask(struct ip_prefix *prefix);
+/* Format into buf and return buf, for use inside printf argument lists. */
+const char *format_ip_addr(char *buf, size_t size, const struct ip_addr *addr);
+const char *format_ip_prefix(char *buf, size_t size, const struct ip_prefix *prefix);
+
+#endif

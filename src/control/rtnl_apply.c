@@ -1,0 +1,609 @@
+/*
+ * The mirror's shadow state and what each kernel object does to espd's
+ * tables. Routes go through a store keyed by prefix that holds every
+ * candidate for the prefix (kernel routes with different metrics, host
+ * routes of local addresses) and installs the best: addresses first, as the
+ * kernel's local table is looked up before main, then the lowest metric.
+ * Every object carries the generation it was last seen in; after a complete
+ * dump, older ones are swept.
+ */
+#include "control/rtnl_apply.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/if.h>
+
+#include "tables/fib.h"
+#include "tables/iface.h"
+#include "tables/neigh.h"
+
+/* One way to reach a prefix. */
+struct route_cand {
+	struct route_cand *next;
+	bool is_addr;           /* host route of a local address */
+	bool appended;          /* another kernel route shares the key (NLM_F_APPEND) */
+	int ifindex;            /* address: its link; kernel route: the chosen hop's oif */
+	struct ip_prefix owner; /* address: the address it comes from */
+	uint16_t n_hops;
+	struct fib_route route; /* priority and generation included */
+};
+
+struct route_slot {
+	struct ip_prefix prefix;
+	struct route_cand *cands; /* best first */
+	bool installed;
+	struct fib_route fib;     /* what the FIB holds for the prefix */
+};
+
+struct addr_rec {
+	int ifindex;
+	struct ip_prefix prefix;
+	struct ip_addr broadcast;
+	uint32_t generation;
+};
+
+static struct {
+	void *routes;             /* tsearch tree of struct route_slot */
+	size_t n_slots, n_installed, n_kernel_v4;
+	struct addr_rec *addrs;   /* every link's addresses, in kernel order */
+	size_t n_addrs, addrs_size;
+	uint32_t tap_seen[IFACE_MAX]; /* generation of each TAP's last RTM_NEWLINK */
+} shadow;
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct ip_prefix *x = a, *y = b;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family < y->addr.family ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->addr.bytes, y->addr.bytes, ip_addr_size(x->addr.family));
+}
+
+static struct route_slot *slot_get(const struct ip_prefix *prefix, bool create)
+{
+	struct route_slot key = { .prefix = *prefix }, *slot, **node;
+
+	node = tfind(&key, &shadow.routes, slot_cmp);
+	if (node || !create)
+		return node ? *node : NULL;
+	slot = malloc(sizeof(*slot));
+	if (slot)
+		*slot = key;
+	if (!slot || !tsearch(slot, &shadow.routes, slot_cmp)) {
+		free(slot);
+		rtnl_mirror_error(-ENOMEM, "route store");
+		return NULL;
+	}
+	shadow.n_slots++;
+	return slot;
+}
+
+static bool fib_route_same(const struct fib_route *a, const struct fib_route *b)
+{
+	return ip_prefix_equal(&a->prefix, &b->prefix) && a->nexthop.type == b->nexthop.type &&
+	       a->nexthop.iface == b->nexthop.iface &&
+	       ip_addr_equal(&a->nexthop.gw, &b->nexthop.gw) && a->priority == b->priority &&
+	       a->protocol == b->protocol && a->local == b->local;
+}
+
+static void slot_uninstall(struct route_slot *slot)
+{
+	int rc = fib_route_del(&slot->prefix);
+	char text[IP_PREFIX_STRLEN];
+
+	if (rc < 0 && rc != -ENOENT)
+		rtnl_mirror_error(rc, "fib_route_del %s",
+				  format_ip_prefix(text, sizeof(text), &slot->prefix));
+	slot->installed = false;
+	shadow.n_installed--;
+	rtnl_shared.fib_dirty = true;
+}
+
+/* Make the FIB hold the slot's best candidate; free the slot when empty. */
+static void slot_sync(struct route_slot *slot)
+{
+	const struct route_cand *best = slot->cands;
+	char text[IP_PREFIX_STRLEN];
+
+	if (!best) {
+		if (slot->installed)
+			slot_uninstall(slot);
+		tdelete(slot, &shadow.routes, slot_cmp);
+		free(slot);
+		shadow.n_slots--;
+		return;
+	}
+	if (slot->installed && fib_route_same(&slot->fib, &best->route))
+		return;
+	int rc = fib_route_add(&best->route);
+	rtnl_shared.fib_dirty = true;
+	if (rc < 0) {
+		rtnl_mirror_error(rc, "fib_route_add %s",
+				  format_ip_prefix(text, sizeof(text), &slot->prefix));
+		if (slot->installed)
+			slot_uninstall(slot);
+		return;
+	}
+	shadow.n_installed += !slot->installed;
+	slot->installed = true;
+	slot->fib = best->route;
+}
+
+static bool cand_before(const struct route_cand *a, const struct route_cand *b)
+{
+	if (a->is_addr != b->is_addr)
+		return a->is_addr;
+	return !a->is_addr && a->route.priority < b->route.priority;
+}
+
+static void cand_link(struct route_slot *slot, struct route_cand *cand)
+{
+	struct route_cand **pos = &slot->cands;
+
+	while (*pos && !cand_before(cand, *pos))
+		pos = &(*pos)->next;
+	cand->next = *pos;
+	*pos = cand;
+	if (!cand->is_addr && cand->route.prefix.addr.family == AF_INET)
+		shadow.n_kernel_v4++;
+}
+
+static void cand_unlink(struct route_slot *slot, struct route_cand *cand)
+{
+	struct route_cand **pos = &slot->cands;
+
+	while (*pos != cand)
+		pos = &(*pos)->next;
+	*pos = cand->next;
+	if (!cand->is_addr && cand->route.prefix.addr.family == AF_INET)
+		shadow.n_kernel_v4--;
+}
+
+static struct route_cand *cand_find_kernel(struct route_slot *slot, uint32_t priority)
+{
+	for (struct route_cand *c = slot->cands; c; c = c->next)
+		if (!c->is_addr && c->route.priority == priority)
+			return c;
+	return NULL;
+}
+
+static struct route_cand *cand_find_addr(struct route_slot *slot, int ifindex,
+					 const struct ip_prefix *owner)
+{
+	for (struct route_cand *c = slot->cands; c; c = c->next)
+		if (c->is_addr && c->ifindex == ifindex && ip_prefix_equal(&c->owner, owner))
+			return c;
+	return NULL;
+}
+
+/* Insert or replace cand's key in the slot (cand is a filled template). */
+static void cand_set(struct route_slot *slot, struct route_cand *old, const struct route_cand *cand)
+{
+	struct route_cand *c = old ? old : malloc(sizeof(*c));
+
+	if (!c) {
+		rtnl_mirror_error(-ENOMEM, "route store");
+		return;
+	}
+	if (old)
+		cand_unlink(slot, old);
+	*c = *cand;
+	cand_link(slot, c);
+	slot_sync(slot);
+}
+
+static void cand_del(struct route_slot *slot, struct route_cand *cand)
+{
+	cand_unlink(slot, cand);
+	free(cand);
+	slot_sync(slot);
+}
+
+static void route_to_fib(const struct rtnl_route *r, enum rtnl_route_action action,
+			 struct fib_route *fr)
+{
+	static const uint8_t nexthop_of[] = {
+		[RTNL_ROUTE_OIF] = NEXTHOP_PUNT, [RTNL_ROUTE_LOCAL] = NEXTHOP_LOCAL,
+		[RTNL_ROUTE_PUNT] = NEXTHOP_PUNT, [RTNL_ROUTE_BLACKHOLE] = NEXTHOP_BLACKHOLE,
+	};
+	const struct iface *iface = action == RTNL_ROUTE_OIF ? iface_by_ifindex(r->oif) : NULL;
+
+	memset(fr, 0, sizeof(*fr));
+	fr->prefix = r->prefix;
+	fr->nexthop.type = iface ? NEXTHOP_FORWARD : nexthop_of[action];
+	fr->nexthop.family = r->prefix.addr.family;
+	fr->nexthop.iface = iface ? iface->index : IFACE_NONE;
+	if (iface)
+		fr->nexthop.gw = r->gw;
+	fr->priority = r->priority;
+	fr->protocol = r->protocol;
+	fr->generation = rtnl_shared.generation;
+}
+
+static void route_set(const struct rtnl_route *r, enum rtnl_route_action action)
+{
+	struct route_slot *slot = slot_get(&r->prefix, true);
+	struct route_cand cand = { .ifindex = r->oif, .n_hops = r->n_hops };
+	char text[IP_PREFIX_STRLEN];
+
+	if (!slot)
+		return;
+	struct route_cand *old = cand_find_kernel(slot, r->priority);
+	/* IPv4 keeps routes appended (or prepended) under one key in order and
+	 * uses the first; a dump shows them all, without flags. */
+	if (old && (r->append ||
+		    (rtnl_shared.in_dump && old->route.generation == rtnl_shared.generation))) {
+		old->appended = true;
+		old->route.generation = rtnl_shared.generation;
+		return;
+	}
+	cand.appended = old && !r->replace && !rtnl_shared.in_dump;
+	if (r->n_hops > 1) {
+		rtnl_shared.stats.multipath++;
+		if (!rtnl_shared.in_dump)
+			fprintf(stderr, "espd: netlink: route %s has %u hops; only the first is used\n",
+				format_ip_prefix(text, sizeof(text), &r->prefix), r->n_hops);
+	}
+	route_to_fib(r, action, &cand.route);
+	cand_set(slot, old, &cand);
+}
+
+static void route_del(const struct rtnl_route *r)
+{
+	struct route_slot *slot = slot_get(&r->prefix, false);
+	struct route_cand *cand = slot ? cand_find_kernel(slot, r->priority) : NULL;
+
+	if (!cand)
+		return;
+	/* Removing one of appended routes or one hop of an IPv6 multipath route
+	 * leaves the rest in the kernel, which the message does not describe. */
+	if (r->del && (cand->appended || r->n_hops < cand->n_hops))
+		rtnl_mirror_resync_request("partial route deletion");
+	cand_del(slot, cand);
+}
+
+static void apply_route(const struct rtnl_route *r)
+{
+	enum rtnl_route_action action = rtnl_route_action(r, rtnl_shared.ignore_kernel_routes);
+
+	if (action == RTNL_ROUTE_IGNORE)
+		rtnl_shared.stats.ignored++;
+	else if (r->del || action == RTNL_ROUTE_FILTER)
+		route_del(r);
+	else
+		route_set(r, action);
+}
+
+static struct ip_prefix host_prefix(const struct ip_addr *addr)
+{
+	struct ip_prefix host = { .addr = *addr, .len = (uint8_t)(ip_addr_size(addr->family) * 8) };
+	return host;
+}
+
+/* Traffic to the router's own addresses (and IPv4 subnet broadcasts) goes
+ * to the kernel, whatever interface carries the address. */
+static void local_set(const struct ip_addr *addr, const struct addr_rec *rec)
+{
+	struct route_cand cand = { .is_addr = true, .ifindex = rec->ifindex,
+				   .owner = rec->prefix, .n_hops = 1 };
+	const struct iface *iface = iface_by_ifindex(rec->ifindex);
+	struct ip_prefix host = host_prefix(addr);
+	struct route_slot *slot = slot_get(&host, true);
+
+	if (!slot)
+		return;
+	cand.route.prefix = host;
+	cand.route.nexthop.type = NEXTHOP_LOCAL;
+	cand.route.nexthop.family = addr->family;
+	cand.route.nexthop.iface = iface ? iface->index : IFACE_NONE;
+	cand.route.protocol = RTPROT_KERNEL;
+	cand.route.local = true;
+	cand.route.generation = rtnl_shared.generation;
+	cand_set(slot, cand_find_addr(slot, rec->ifindex, &rec->prefix), &cand);
+}
+
+static void local_del(const struct ip_addr *addr, const struct addr_rec *rec)
+{
+	struct ip_prefix host = host_prefix(addr);
+	struct route_slot *slot = slot_get(&host, false);
+	struct route_cand *cand = slot ? cand_find_addr(slot, rec->ifindex, &rec->prefix) : NULL;
+
+	if (cand)
+		cand_del(slot, cand);
+}
+
+static struct addr_rec *addr_find(int ifindex, const struct ip_prefix *prefix)
+{
+	for (size_t i = 0; i < shadow.n_addrs; i++)
+		if (shadow.addrs[i].ifindex == ifindex &&
+		    ip_prefix_equal(&shadow.addrs[i].prefix, prefix))
+			return &shadow.addrs[i];
+	return NULL;
+}
+
+static struct addr_rec *addr_insert(int ifindex, const struct ip_prefix *prefix)
+{
+	if (shadow.n_addrs == shadow.addrs_size) {
+		size_t size = shadow.addrs_size ? shadow.addrs_size * 2 : 16;
+		struct addr_rec *addrs = realloc(shadow.addrs, size * sizeof(*addrs));
+		if (!addrs) {
+			rtnl_mirror_error(-ENOMEM, "address list");
+			return NULL;
+		}
+		shadow.addrs = addrs;
+		shadow.addrs_size = size;
+	}
+	struct addr_rec *rec = &shadow.addrs[shadow.n_addrs++];
+	memset(rec, 0, sizeof(*rec));
+	rec->ifindex = ifindex;
+	rec->prefix = *prefix;
+	return rec;
+}
+
+/* The host routes an address makes: itself, its IFA_BROADCAST, and the
+ * subnet's all-ones address, which the kernel's local table holds as
+ * broadcast with or without IFA_BROADCAST (IPv4 prefixes shorter than /31). */
+static void addr_locals(const struct addr_rec *rec,
+			void (*fn)(const struct ip_addr *addr, const struct addr_rec *rec))
+{
+	struct ip_addr subnet = rec->prefix.addr;
+
+	fn(&rec->prefix.addr, rec);
+	if (rec->broadcast.family)
+		fn(&rec->broadcast, rec);
+	if (subnet.family == AF_INET && rec->prefix.len < 31) {
+		subnet.v4 |= htonl(UINT32_MAX >> rec->prefix.len);
+		fn(&subnet, rec);
+	}
+}
+
+static void addr_remove(struct addr_rec *rec)
+{
+	addr_locals(rec, local_del);
+	size_t index = (size_t)(rec - shadow.addrs);
+	memmove(rec, rec + 1, (shadow.n_addrs - index - 1) * sizeof(*rec));
+	shadow.n_addrs--;
+}
+
+static void apply_addr(const struct rtnl_addr *a)
+{
+	struct addr_rec *rec = addr_find(a->ifindex, &a->prefix);
+
+	if (a->del) {
+		if (rec)
+			addr_remove(rec);
+		/* The kernel flushes routes whose source was this address, and all
+		 * routes of a link losing its last address, without telling. */
+		if (a->prefix.addr.family == AF_INET && shadow.n_kernel_v4)
+			rtnl_mirror_resync_request("IPv4 address removed");
+		return;
+	}
+	if (!rec && !(rec = addr_insert(a->ifindex, &a->prefix)))
+		return;
+	if (rec->broadcast.family && !ip_addr_equal(&rec->broadcast, &a->broadcast))
+		local_del(&rec->broadcast, rec);
+	rec->broadcast = ip_addr_is_zero(&a->broadcast) ? (struct ip_addr){ 0 } : a->broadcast;
+	rec->generation = rtnl_shared.generation;
+	addr_locals(rec, local_set);
+}
+
+static void apply_neigh(const struct rtnl_neigh *n)
+{
+	const struct iface *iface = iface_by_ifindex(n->ifindex);
+	char text[IP_ADDR_STRLEN];
+	int rc;
+
+	if (!iface) {
+		rtnl_shared.stats.ignored++;
+		return;
+	}
+	if (rtnl_neigh_is_usable(n)) {
+		struct rte_ether_addr mac;
+		memcpy(mac.addr_bytes, n->lladdr, sizeof(mac.addr_bytes));
+		rc = neigh_add(iface->index, &n->addr, &mac, n->state, rtnl_shared.generation);
+	} else {
+		rc = neigh_del(iface->index, &n->addr);
+		rc = rc == -ENOENT ? 0 : rc;
+	}
+	if (rc < 0)
+		rtnl_mirror_error(rc, "neighbor %s on %s",
+				  format_ip_addr(text, sizeof(text), &n->addr), iface->name);
+}
+
+struct oif_search {
+	int ifindex;
+	bool found;
+};
+
+static void find_oif(const void *node, VISIT which, void *arg)
+{
+	const struct route_slot *slot = *(const struct route_slot *const *)node;
+	struct oif_search *search = arg;
+
+	if (which == preorder || which == endorder)
+		return;
+	for (const struct route_cand *c = slot->cands; c; c = c->next)
+		search->found |= !c->is_addr && c->ifindex == search->ifindex;
+}
+
+static void apply_link(const struct rtnl_link *l)
+{
+	struct iface *iface = iface_by_ifindex(l->ifindex);
+	struct oif_search search = { .ifindex = l->ifindex };
+
+	if (iface) {
+		if (!l->del && l->mtu)
+			iface->mtu = l->mtu > UINT16_MAX ? UINT16_MAX : (uint16_t)l->mtu;
+		iface->up = rtnl_link_is_up(l);
+		shadow.tap_seen[iface->index] = rtnl_shared.generation;
+	}
+	if (rtnl_shared.in_dump || (!l->del && (l->flags & IFF_UP)))
+		return;
+	/* Routes of a link set down or deleted go without RTM_DELROUTE (IPv4
+	 * always, IPv6 on unregister); a deleted TAP also loses its neighbors. */
+	twalk_r(shadow.routes, find_oif, &search);
+	if (search.found || (iface && l->del))
+		rtnl_mirror_resync_request(l->del ? "link deleted" : "link down");
+}
+
+void rtnl_apply_event(const struct rtnl_event *ev)
+{
+	switch (ev->type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		apply_link(&ev->link);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		apply_addr(&ev->addr);
+		break;
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		apply_neigh(&ev->neigh);
+		break;
+	default:
+		apply_route(&ev->route);
+		break;
+	}
+}
+
+static void collect_slot(const void *node, VISIT which, void *arg)
+{
+	struct route_slot ***next = arg;
+
+	if (which == postorder || which == leaf)
+		*(*next)++ = *(struct route_slot *const *)node;
+}
+
+static void sweep_routes(void)
+{
+	struct route_slot **slots = malloc((shadow.n_slots + 1) * sizeof(*slots)), **next = slots;
+
+	if (!slots) {
+		rtnl_mirror_error(-ENOMEM, "route sweep");
+		return;
+	}
+	twalk_r(shadow.routes, collect_slot, &next);
+	for (struct route_slot **s = slots; s < next; s++) {
+		struct route_cand **pos = &(*s)->cands, *stale = NULL;
+		while (*pos) {
+			struct route_cand *c = *pos;
+			if (c->route.generation == rtnl_shared.generation) {
+				pos = &c->next;
+				continue;
+			}
+			cand_unlink(*s, c);
+			c->next = stale;
+			stale = c;
+		}
+		for (struct route_cand *c = stale, *n; c; c = n) {
+			n = c->next;
+			free(c);
+		}
+		if (stale)
+			slot_sync(*s);
+	}
+	free(slots);
+}
+
+struct stale_neighs {
+	struct neigh_entry *entries;
+	size_t n, size;
+	int err;
+};
+
+static int collect_neigh(const struct neigh_entry *entry, void *arg)
+{
+	struct stale_neighs *stale = arg;
+
+	if (entry->generation == rtnl_shared.generation)
+		return 0;
+	if (stale->n == stale->size) {
+		size_t size = stale->size ? stale->size * 2 : 64;
+		struct neigh_entry *entries = realloc(stale->entries, size * sizeof(*entries));
+		if (!entries) {
+			stale->err = -ENOMEM;
+			return 1;
+		}
+		stale->entries = entries;
+		stale->size = size;
+	}
+	stale->entries[stale->n++] = *entry;
+	return 0;
+}
+
+static void sweep_neighs(void)
+{
+	struct stale_neighs stale = { 0 };
+
+	neigh_walk(collect_neigh, &stale);
+	if (stale.err)
+		rtnl_mirror_error(stale.err, "neighbor sweep");
+	for (size_t i = 0; i < stale.n; i++)
+		neigh_del(stale.entries[i].iface, &stale.entries[i].addr);
+	free(stale.entries);
+}
+
+void rtnl_apply_sweep(void)
+{
+	/* A TAP missing from the dump is gone. */
+	for (uint16_t i = 0; i < iface_table.n_ifaces; i++)
+		if (shadow.tap_seen[i] != rtnl_shared.generation)
+			iface_table.ifaces[i].up = false;
+	for (size_t i = shadow.n_addrs; i-- > 0;)
+		if (shadow.addrs[i].generation != rtnl_shared.generation)
+			addr_remove(&shadow.addrs[i]);
+	sweep_routes();
+	sweep_neighs();
+}
+
+static void free_slot(void *node)
+{
+	struct route_slot *slot = node;
+
+	for (struct route_cand *c = slot->cands, *n; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	free(slot);
+}
+
+void rtnl_apply_free(void)
+{
+	tdestroy(shadow.routes, free_slot);
+	free(shadow.addrs);
+	memset(&shadow, 0, sizeof(shadow));
+}
+
+size_t rtnl_apply_route_count(void)
+{
+	return shadow.n_installed;
+}
+
+size_t rtnl_apply_addr_count(void)
+{
+	return shadow.n_addrs;
+}
+
+size_t rtnl_iface_addresses(uint16_t iface, struct ip_prefix *out, size_t max)
+{
+	size_t n = 0;
+
+	if (iface >= iface_table.n_ifaces)
+		return 0;
+	for (size_t i = 0; i < shadow.n_addrs; i++) {
+		if (shadow.addrs[i].ifindex != iface_table.ifaces[iface].tap_ifindex)
+			continue;
+		if (n < max)
+			out[n] = shadow.addrs[i].prefix;
+		n++;
+	}
+	return n;
+}

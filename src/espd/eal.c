@@ -1,0 +1,124 @@
+/*
+ * DPDK EAL start-up: lcore layout from `set vpp settings cpu`, memory
+ * without hugepages when the machine has none, and no shared runtime files
+ * (--in-memory, or --no-shconf without hugepages, where EAL refuses
+ * --in-memory) under a per-instance prefix, so two espd never collide.
+ */
+#include "espd/eal.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include "graph/counters.h"
+
+#define EAL_ARGS_MAX 48
+
+static bool have_hugepages(void)
+{
+	FILE *meminfo = fopen("/proc/meminfo", "r");
+	char line[128];
+	long free_pages = 0;
+
+	if (!meminfo)
+		return false;
+	while (fgets(line, sizeof(line), meminfo))
+		if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
+			break;
+	fclose(meminfo);
+	return free_pages > 0;
+}
+
+/* The n-th CPU this process may run on, wrapping when there are fewer. */
+static int allowed_cpu(unsigned n)
+{
+	cpu_set_t allowed;
+	int cpus[CPU_SETSIZE], count = 0;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		return 0;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &allowed))
+			cpus[count++] = cpu;
+	return count ? cpus[n % (unsigned)count] : 0;
+}
+
+/* Worker cores: corelist-workers, else `workers N` after main-core and
+ * skip-cores, else one worker on the next allowed CPU. */
+static unsigned plan_cores(const struct config_cpu *cpu, int *main_core, int *worker_cores)
+{
+	unsigned n = 0;
+
+	*main_core = cpu->main_core >= 0 ? cpu->main_core : allowed_cpu(0);
+	if (CPU_COUNT(&cpu->worker_cores) > 0) {
+		for (int core = 0; core < CPU_SETSIZE && n < ESPD_WORKERS_MAX; core++)
+			if (CPU_ISSET(core, &cpu->worker_cores))
+				worker_cores[n++] = core;
+		return n;
+	}
+	int wanted = cpu->workers > 0 ? cpu->workers : 1;
+	for (int i = 0; i < wanted && n < ESPD_WORKERS_MAX; i++)
+		worker_cores[n++] = allowed_cpu((unsigned)(1 + cpu->skip_cores + i));
+	return n;
+}
+
+static void add_extra_args(char **argv, int *argc, char *extra)
+{
+	for (char *save = NULL, *word = strtok_r(extra, " ", &save);
+	     word && *argc < EAL_ARGS_MAX - 1; word = strtok_r(NULL, " ", &save))
+		argv[(*argc)++] = word;
+}
+
+int eal_start(const struct config *cfg, const char *name, unsigned *n_workers_out,
+	      unsigned *worker_lcores)
+{
+	static char lcores[512], prefix[64], extra[512];
+	char *argv[EAL_ARGS_MAX];
+	int argc = 0, main_core, worker_cores[ESPD_WORKERS_MAX];
+	unsigned n = plan_cores(&cfg->cpu, &main_core, worker_cores);
+	int len = snprintf(lcores, sizeof(lcores), "0@%d", main_core);
+
+	for (unsigned i = 0; i < n; i++) {
+		len += snprintf(lcores + len, sizeof(lcores) - (size_t)len, ",%u@%d", i + 1,
+				worker_cores[i]);
+		worker_lcores[i] = i + 1;
+	}
+	snprintf(prefix, sizeof(prefix), "%s", name);
+	argv[argc++] = "espd";
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = prefix;
+	argv[argc++] = "--lcores";
+	argv[argc++] = lcores;
+	argv[argc++] = "--log-level";
+	argv[argc++] = "*:warning";
+	if (!have_hugepages()) {
+		fprintf(stderr, "espd: no hugepages on this machine: DPDK runs without them\n");
+		argv[argc++] = "--no-huge";
+		argv[argc++] = "-m";
+		argv[argc++] = getenv("ESPD_MEMORY_MB") ? getenv("ESPD_MEMORY_MB") : "512";
+		argv[argc++] = "--iova-mode=va";
+		argv[argc++] = "--no-shconf";
+	} else {
+		argv[argc++] = "--in-memory";
+	}
+	bool pci = false;
+	for (size_t i = 0; i < cfg->n_interfaces; i++)
+		pci |= cfg->interfaces[i].driver == PORT_DRIVER_DPDK &&
+		       strncmp(cfg->interfaces[i].dpdk_dev, "net_", 4) != 0;
+	if (!pci)
+		argv[argc++] = "--no-pci";
+	if (getenv("ESPD_EAL_ARGS")) {
+		snprintf(extra, sizeof(extra), "%s", getenv("ESPD_EAL_ARGS"));
+		add_extra_args(argv, &argc, extra);
+	}
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "espd: DPDK start-up failed: %s\n", rte_strerror(rte_errno));
+		return -rte_errno ? -rte_errno : -EINVAL;
+	}
+	*n_workers_out = n;
+	return 0;
+}

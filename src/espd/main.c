@@ -1,0 +1,324 @@
+/*
+ * espd: start-up, the control loop and shutdown. Start-up is ordered so
+ * that nothing is touched until everything that can be checked has been:
+ * configuration, then the kernel interfaces (captured and saved to the state
+ * file), then DPDK, and only then the takeover. Shutdown, and the next start
+ * after a crash, give the interfaces back exactly as they were.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "config/config.h"
+#include "control/cli.h"
+#include "control/rtnl.h"
+#include "control/show.h"
+#include "espd/eal.h"
+#include "espd/options.h"
+#include "graph/worker.h"
+#include "ports/lcp.h"
+#include "ports/port.h"
+#include "tables/fib.h"
+#include "tables/iface.h"
+#include "tables/neigh.h"
+
+#define FIB_ROUTES_MAX 131072
+#define NEIGHBORS_MAX 65536
+#define MBUFS_PER_QUEUE 2048
+
+static struct {
+	struct options options;
+	struct config config;
+	struct lcp_saved *saved;
+	size_t n_saved;
+	struct rte_rcu_qsbr *rcu;
+	struct rte_mempool *pool;
+	int signal_fd;
+	int cli_fd;
+	bool taken_over;
+} espd = { .signal_fd = -1, .cli_fd = -1 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int load_config(void)
+{
+	char error[512];
+	config_init(&espd.config);
+	if (config_load(espd.options.config_path, &espd.config, error, sizeof(error)) < 0) {
+		fprintf(stderr, "%s\n", error);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Read every interface before changing any, so a missing one changes nothing. */
+static int capture_interfaces(void)
+{
+	espd.n_saved = espd.config.n_interfaces;
+	espd.saved = calloc(espd.n_saved ? espd.n_saved : 1, sizeof(*espd.saved));
+	if (!espd.saved)
+		return -ENOMEM;
+	char nft_table[LCP_NFT_NAME_MAX];
+	snprintf(nft_table, sizeof(nft_table), "espd_%.26s", espd.options.name);
+	for (size_t i = 0; i < espd.n_saved; i++) {
+		const struct config_interface *config = &espd.config.interfaces[i];
+		int rc = lcp_capture(config->name, &espd.saved[i]);
+		if (rc == 0 && config->driver == PORT_DRIVER_AF_PACKET)
+			rc = lcp_saved_set_ingress_drop(&espd.saved[i], nft_table);
+		if (rc < 0)
+			return rc;
+	}
+	return lcp_state_save(espd.options.state_dir, espd.saved, espd.n_saved);
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before DPDK starts its threads, so only the signalfd sees them. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -errno;
+	espd.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return espd.signal_fd < 0 ? -errno : 0;
+}
+
+static int tables_init(unsigned n_workers)
+{
+	size_t size = rte_rcu_qsbr_get_memsize(n_workers);
+	espd.rcu = rte_zmalloc("espd_rcu", size, RTE_CACHE_LINE_SIZE);
+	if (!espd.rcu || rte_rcu_qsbr_init(espd.rcu, n_workers) != 0)
+		return -ENOMEM;
+	iface_table_init();
+	int rc = fib_init(espd.rcu, FIB_ROUTES_MAX);
+	if (rc == 0)
+		rc = neigh_init(espd.rcu, NEIGHBORS_MAX);
+	if (rc == 0)
+		rc = pkt_meta_register();
+	unsigned n_mbufs = MBUFS_PER_QUEUE * 4 * n_workers * (unsigned)(espd.n_saved + 1);
+	espd.pool = rte_pktmbuf_pool_create("espd_mbufs", n_mbufs, 256, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	return rc < 0 ? rc : espd.pool ? 0 : -ENOMEM;
+}
+
+static int take_over_one(const struct config_interface *config, const struct lcp_saved *saved)
+{
+	struct iface *iface = iface_add(config->name);
+	struct port_params params = {
+		.config = config,
+		.mtu = (uint16_t)saved->mtu,
+		.n_queues = (uint16_t)n_workers,
+		.pool = espd.pool,
+	};
+	uint16_t port_id, tap_port_id;
+	int rc;
+
+	if (!iface)
+		return -ENOSPC;
+	rc = lcp_takeover(saved, iface->phys_name);
+	if (rc < 0)
+		return rc;
+	params.device = iface->phys_name;
+	rte_ether_addr_copy((const struct rte_ether_addr *)saved->mac, &iface->mac);
+	iface->mtu = (uint16_t)saved->mtu;
+	iface->phys_ifindex = saved->ifindex;
+	iface->driver = format_port_driver(config->driver);
+	rc = port_open_device(&params, &port_id);
+	if (rc < 0) {
+		fprintf(stderr, "espd: %s: cannot open %s port on %s: %s\n", config->name,
+			iface->driver, iface->phys_name, strerror(-rc));
+		return rc;
+	}
+	iface_bind_port(iface, port_id, false);
+	rc = port_open_tap(config->name, &iface->mac, &params, &tap_port_id, &iface->tap_ifindex);
+	if (rc < 0) {
+		fprintf(stderr, "espd: %s: cannot create TAP: %s\n", config->name, strerror(-rc));
+		return rc;
+	}
+	iface_bind_port(iface, tap_port_id, true);
+	return lcp_tap_configure(saved, iface->tap_ifindex);
+}
+
+static int take_over_interfaces(void)
+{
+	espd.taken_over = true;
+	for (size_t i = 0; i < espd.config.n_interfaces; i++) {
+		int rc = take_over_one(&espd.config.interfaces[i], &espd.saved[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Worker w polls queue w of every device and every TAP. */
+static void assign_queues(void)
+{
+	for (unsigned w = 0; w < n_workers; w++) {
+		struct worker *worker = &workers[w];
+		worker->n_rx = 0;
+		for (uint16_t i = 0; i < iface_table.n_ifaces; i++) {
+			const struct iface *iface = &iface_table.ifaces[i];
+			worker->rx[worker->n_rx++] = (struct rx_queue_ref){ iface->port_id, (uint16_t)w, false };
+			worker->rx[worker->n_rx++] = (struct rx_queue_ref){ iface->tap_port_id, (uint16_t)w, true };
+		}
+	}
+}
+
+static bool adaptive_polling(void)
+{
+	for (size_t i = 0; i < espd.config.n_interfaces; i++)
+		if (config_interface_rx_mode(&espd.config, &espd.config.interfaces[i]) ==
+		    RX_MODE_POLLING)
+			return false;
+	return espd.config.n_interfaces > 0 || espd.config.interface_rx_mode != RX_MODE_POLLING;
+}
+
+static int start_mirror(void)
+{
+	struct rtnl_mirror_config mirror = {
+		.rx_buffer_size = espd.config.netlink.rx_buffer_size,
+		.batch_size = espd.config.netlink.batch_size,
+		.batch_delay_ms = espd.config.netlink.batch_delay_ms,
+		.ignore_kernel_routes = espd.config.ignore_kernel_routes,
+	};
+	return rtnl_mirror_open(&mirror);
+}
+
+static int open_cli(void)
+{
+	char dir[sizeof(espd.options.socket_path)];
+	snprintf(dir, sizeof(dir), "%s", espd.options.socket_path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	show_cli_register();
+	rtnl_cli_register();
+	espd.cli_fd = cli_server_open(espd.options.socket_path);
+	if (espd.cli_fd < 0)
+		fprintf(stderr, "espd: CLI socket %s: %s\n", espd.options.socket_path,
+			strerror(-espd.cli_fd));
+	return espd.cli_fd < 0 ? espd.cli_fd : 0;
+}
+
+/* Returns when SIGINT or SIGTERM arrives. */
+static void control_loop(void)
+{
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = espd.signal_fd, .events = POLLIN },
+			{ .fd = espd.cli_fd, .events = POLLIN },
+			{ .fd = rtnl_mirror_fd(), .events = POLLIN },
+		};
+		int timeout = rtnl_mirror_next_timeout_ms(now_ms());
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
+		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
+			fprintf(stderr, "espd: poll: %s\n", strerror(errno));
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo info;
+			if (read(espd.signal_fd, &info, sizeof(info)) == sizeof(info) &&
+			    info.ssi_signo != SIGHUP)
+				return;
+		}
+		if (fds[1].revents & POLLIN)
+			cli_server_accept(espd.cli_fd);
+		rtnl_mirror_process(now_ms());
+	}
+}
+
+static void give_back_interfaces(void)
+{
+	for (uint16_t i = 0; i < iface_table.n_ifaces; i++) {
+		const struct iface *iface = &iface_table.ifaces[i];
+		if (iface->tap_port_id != UINT16_MAX)
+			port_close(iface->tap_port_id);
+		if (iface->port_id != UINT16_MAX)
+			port_close(iface->port_id);
+	}
+	if (lcp_restore(espd.options.state_dir) < 0)
+		fprintf(stderr, "espd: some interfaces could not be restored; "
+				"run espd --restore -c %s\n", espd.options.config_path);
+}
+
+static int run(void)
+{
+	unsigned worker_lcores[ESPD_WORKERS_MAX], n;
+	int rc;
+
+	if ((rc = lcp_restore(espd.options.state_dir)) < 0)
+		return rc;
+	if ((rc = capture_interfaces()) < 0 || (rc = block_signals()) < 0)
+		return rc;
+	if ((rc = eal_start(&espd.config, espd.options.name, &n, worker_lcores)) < 0) {
+		lcp_restore(espd.options.state_dir);
+		return rc;
+	}
+	if ((rc = tables_init(n)) < 0)
+		goto out;
+	if ((rc = workers_create(n, espd.rcu)) < 0)
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		workers[i].id = i;
+		workers[i].lcore = worker_lcores[i];
+	}
+	if ((rc = take_over_interfaces()) < 0 || (rc = start_mirror()) < 0 ||
+	    (rc = open_cli()) < 0)
+		goto out;
+	assign_queues();
+	if ((rc = workers_start(adaptive_polling())) < 0)
+		goto out;
+	fprintf(stderr, "espd: running with %u worker(s), %u interface(s), CLI at %s\n", n,
+		iface_table.n_ifaces, espd.options.socket_path);
+	control_loop();
+	fprintf(stderr, "espd: stopping\n");
+	workers_stop();
+out:
+	if (rc < 0)
+		fprintf(stderr, "espd: start-up failed: %s\n", strerror(-rc));
+	cli_server_close(espd.cli_fd, espd.options.socket_path);
+	if (espd.taken_over || rc < 0)
+		give_back_interfaces();
+	rte_eal_cleanup();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = options_parse(argc, argv, &espd.options);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (load_config() < 0)
+		return 2;
+	if (espd.options.check) {
+		printf("%s: configuration is valid\n", espd.options.config_path);
+		return 0;
+	}
+	mkdir("/run/espd", 0700);
+	mkdir(espd.options.state_dir, 0700);
+	if (espd.options.restore)
+		return lcp_restore(espd.options.state_dir) < 0 ? 1 : 0;
+	rc = run();
+	config_free(&espd.config);
+	return rc == -ENODEV || rc == -EINVAL ? 2 : rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * acl-output: the IP ACLs bound on output to the interface a packet leaves
+ * by, for forwarded packets and for frames the kernel sends through a TAP,
+ * just before transmission; denied packets are counted and dropped.
+ */
+#include "graph/graph.h"
+
+#include "tables/acl.h"
+
+enum acl_output_next {
+	ACL_OUTPUT_NEXT_PORT_OUTPUT,
+	ACL_OUTPUT_NEXT_DROP,
+	ACL_OUTPUT_N_NEXT,
+};
+
+static inline uint16_t output_iface(struct rte_mbuf *m)
+{
+	uint16_t port = pkt_meta(m)->tx_port;
+	return port < RTE_MAX_ETHPORTS ? iface_table.by_port[port] : IFACE_NONE;
+}
+
+static uint16_t acl_output_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				   uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	uint16_t ifaces[nb_objs];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		ifaces[i] = output_iface(pkts[i]);
+	uint16_t permitted = acl_filter_burst(worker->id, ACL_DIR_OUTPUT, ifaces, pkts, nb_objs);
+	if (likely(permitted == nb_objs)) {
+		rte_node_next_stream_move(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT);
+		return nb_objs;
+	}
+	for (uint16_t i = permitted; i < nb_objs; i++)
+		counter_inc(worker->id, ESPD_COUNTER_ACL_OUTPUT_DENY);
+	if (permitted)
+		rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT, objs, permitted);
+	rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_DROP, objs + permitted, nb_objs - permitted);
+	return nb_objs;
+}
+
+static struct rte_node_register acl_output_node = {
+	.name = NODE_ACL_OUTPUT,
+	.process = acl_output_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = ACL_OUTPUT_N_NEXT,
+	.next_nodes = {
+		[ACL_OUTPUT_NEXT_PORT_OUTPUT] = NODE_PORT_OUTPUT,
+		[ACL_OUTPUT_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(acl_output_node);

@@ -1,0 +1,69 @@
+/*
+ * Every reason a packet is dropped or punted, declared once with its
+ * description. Workers count into their own cache-aligned row; `show
+ * errors` sums the rows. A counter's name is "<node>: <reason>".
+ */
+#ifndef ESPD_GRAPH_COUNTERS_H
+#define ESPD_GRAPH_COUNTERS_H
+
+#include <stdint.h>
+#include <rte_common.h>
+
+/* _(ID, node, kind, description) where kind is "drop" or "punt". */
+#define foreach_espd_counter(_)                                                             \
+	_(ACL_INPUT_DENY, "acl-input", "drop", "denied by an input ACL")                    \
+	_(ACL_OUTPUT_DENY, "acl-output", "drop", "denied by an output ACL")                 \
+	_(ETH_NOT_FOR_US, "ethernet-input", "drop", "destination MAC not ours")            \
+	_(ETH_RUNT, "ethernet-input", "drop", "frame shorter than an Ethernet header")      \
+	_(ETH_BROADCAST, "ethernet-input", "punt", "broadcast or multicast frame")         \
+	_(ETH_ARP, "ethernet-input", "punt", "ARP")                                         \
+	_(ETH_VLAN, "ethernet-input", "punt", "VLAN-tagged frame")                          \
+	_(ETH_OTHER, "ethernet-input", "punt", "other ethertype")                           \
+	_(IP4_MALFORMED, "ip4-input", "drop", "malformed IPv4 header")                      \
+	_(IP4_BAD_CHECKSUM, "ip4-input", "drop", "bad IPv4 header checksum")                \
+	_(IP4_MARTIAN, "ip4-input", "drop", "martian source address")                       \
+	_(IP4_OPTIONS, "ip4-input", "punt", "IPv4 options")                                 \
+	_(IP4_MULTICAST, "ip4-input", "punt", "multicast or broadcast destination")         \
+	_(IP6_MALFORMED, "ip6-input", "drop", "malformed IPv6 header")                      \
+	_(IP6_MARTIAN, "ip6-input", "drop", "martian source address")                       \
+	_(IP6_HOP_BY_HOP, "ip6-input", "punt", "hop-by-hop options")                        \
+	_(IP6_LINK_LOCAL, "ip6-input", "punt", "link-local or multicast destination")      \
+	_(IP_LOCAL, "ip-lookup", "punt", "addressed to the router")                         \
+	_(IP_NO_ROUTE, "ip-lookup", "punt", "no route")                                     \
+	_(IP_KERNEL_ROUTE, "ip-lookup", "punt", "route via an interface espd does not own") \
+	_(IP_BLACKHOLE, "ip-lookup", "punt", "blackhole, unreachable or prohibit route")   \
+	_(IP_TTL_EXPIRED, "ip-rewrite", "punt", "TTL or hop limit expired")                 \
+	_(IP_NEIGHBOR_MISS, "ip-rewrite", "punt", "neighbor unresolved")                    \
+	_(IP_MTU_EXCEEDED, "ip-rewrite", "punt", "larger than the output MTU")              \
+	_(IP_IFACE_DOWN, "ip-rewrite", "drop", "output interface down")                     \
+	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
+	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
+	_(TX_NO_PORT, "port-output", "drop", "no output port")
+
+enum espd_counter {
+#define _(id, node, kind, text) ESPD_COUNTER_##id,
+	foreach_espd_counter(_)
+#undef _
+	ESPD_COUNTER_MAX
+};
+
+#define ESPD_WORKERS_MAX 16
+
+struct counter_row {
+	uint64_t count[ESPD_COUNTER_MAX];
+} __rte_cache_aligned;
+
+extern struct counter_row counter_rows[ESPD_WORKERS_MAX];
+
+static inline void counter_inc(unsigned worker, enum espd_counter counter)
+{
+	counter_rows[worker].count[counter]++;
+}
+
+uint64_t counter_total(enum espd_counter counter);
+const char *counter_node(enum espd_counter counter);
+const char *counter_kind(enum espd_counter counter);
+const char *counter_text(enum espd_counter counter);
+void counters_clear(void);
+
+#endif

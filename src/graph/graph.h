@@ -1,0 +1,98 @@
+/*
+ * Shared plumbing of espd's packet graph (rte_graph): node names (spelled
+ * once, here), per-packet metadata in an mbuf dynamic field, the worker
+ * context each node instance reaches through its ctx, and the helper that
+ * both steers a packet to punt/drop and counts why.
+ */
+#ifndef ESPD_GRAPH_GRAPH_H
+#define ESPD_GRAPH_GRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include "graph/counters.h"
+#include "tables/iface.h"
+
+#define NODE_PORT_INPUT "port-input"
+#define NODE_ACL_INPUT "acl-input"
+#define NODE_ACL_OUTPUT "acl-output"
+#define NODE_ETHERNET_INPUT "ethernet-input"
+#define NODE_IP4_INPUT "ip4-input"
+#define NODE_IP6_INPUT "ip6-input"
+#define NODE_IP_LOOKUP "ip-lookup"
+#define NODE_IP_REWRITE "ip-rewrite"
+#define NODE_PUNT "punt"
+#define NODE_PORT_OUTPUT "port-output"
+#define NODE_DROP "drop"
+
+/* Per-packet state carried between nodes. */
+struct pkt_meta {
+	uint32_t nexthop;   /* FIB next hop index, set by ip-lookup */
+	uint16_t rx_iface;  /* espd interface it arrived on */
+	uint16_t tx_port;   /* DPDK port to send on, set before port-output */
+	uint8_t family;     /* AF_INET or AF_INET6 once classified */
+};
+
+extern int pkt_meta_offset;
+
+static inline struct pkt_meta *pkt_meta(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, pkt_meta_offset, struct pkt_meta *);
+}
+
+int pkt_meta_register(void);
+
+struct rx_queue_ref {
+	uint16_t port;
+	uint16_t queue;
+	bool is_tap;
+};
+
+struct port_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+};
+
+/* One per worker lcore; owns a graph, an RCU reader id, a counter row and
+ * a transmit queue index on every port. */
+struct worker {
+	unsigned id;
+	unsigned lcore;
+	struct rte_graph *graph;
+	rte_graph_t graph_id;
+	struct rx_queue_ref rx[2 * IFACE_MAX];
+	unsigned n_rx;
+	uint64_t rx_last_walk;      /* packets the last walk brought in */
+	struct port_stats ports[RTE_MAX_ETHPORTS];
+} __rte_cache_aligned;
+
+extern struct worker workers[ESPD_WORKERS_MAX];
+extern unsigned n_workers;
+
+struct worker *worker_of_graph(const struct rte_graph *graph);
+
+/* Node init helper: remember the worker in the node's context. */
+static inline int node_ctx_init_worker(const struct rte_graph *graph, struct rte_node *node)
+{
+	struct worker *worker = worker_of_graph(graph);
+	if (!worker)
+		return -ENOENT;
+	*(struct worker **)node->ctx = worker;
+	return 0;
+}
+
+static inline struct worker *node_worker(const struct rte_node *node)
+{
+	return *(struct worker *const *)node->ctx;
+}
+
+/* Count why, and pick the edge (punt or drop) that says what happens. */
+static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint16_t next)
+{
+	counter_inc(worker->id, why);
+	return next;
+}
+
+#endif

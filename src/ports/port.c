@@ -1,0 +1,159 @@
+/*
+ * Port set-up. Device drivers map to DPDK PMDs: af-packet -> net_af_packet,
+ * xdp -> net_af_xdp, dpdk -> a PCI device or any vdev string. TAPs are
+ * net_tap ports created with the original interface's name and MAC.
+ */
+#include "ports/port.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <rte_bus_vdev.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+
+#define DESC_DEFAULT 1024
+
+static unsigned vdev_serial;
+
+static uint16_t frame_size_for(uint16_t mtu)
+{
+	uint32_t need = (uint32_t)mtu + RTE_ETHER_HDR_LEN + 128;
+	uint32_t size = 2048;
+	while (size < need)
+		size <<= 1;
+	return (uint16_t)RTE_MIN(size, 32768u);
+}
+
+static int vdev_create(const char *driver, const char *args, uint16_t *port_id)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "%s%u", driver, vdev_serial++);
+	int rc = rte_vdev_init(name, args);
+	if (rc < 0)
+		return rc;
+	if (rte_eth_dev_get_port_by_name(name, port_id) != 0)
+		return -ENODEV;
+	return 0;
+}
+
+static int device_create(const struct port_params *params, uint16_t *port_id)
+{
+	const struct config_interface *config = params->config;
+	char args[256];
+
+	switch (config->driver) {
+	case PORT_DRIVER_AF_PACKET: {
+		unsigned frame = frame_size_for(params->mtu);
+		snprintf(args, sizeof(args),
+			 "iface=%s,qpairs=%u,blocksz=%u,framesz=%u,framecnt=%u,qdisc_bypass=1",
+			 params->device, params->n_queues, RTE_MAX(frame, 4096u), frame,
+			 2048u * 4096u / RTE_MAX(frame, 4096u));
+		return vdev_create("net_af_packet", args, port_id);
+	}
+	case PORT_DRIVER_XDP:
+		snprintf(args, sizeof(args), "iface=%s,queue_count=%u%s", params->device,
+			 params->n_queues, config->zero_copy ? "" : ",force_copy=1");
+		return vdev_create("net_af_xdp", args, port_id);
+	case PORT_DRIVER_DPDK:
+		if (config->dpdk_dev[0] == '\0')
+			return -EINVAL;
+		if (strncmp(config->dpdk_dev, "net_", 4) == 0) {
+			char driver[64];
+			const char *comma = strchr(config->dpdk_dev, ',');
+			size_t len = comma ? (size_t)(comma - config->dpdk_dev) : strlen(config->dpdk_dev);
+			snprintf(driver, sizeof(driver), "%.*s", (int)len, config->dpdk_dev);
+			int rc = rte_vdev_init(driver, comma ? comma + 1 : "");
+			if (rc < 0)
+				return rc;
+			return rte_eth_dev_get_port_by_name(driver, port_id) == 0 ? 0 : -ENODEV;
+		}
+		if (rte_dev_probe(config->dpdk_dev) < 0)
+			return -ENODEV;
+		return rte_eth_dev_get_port_by_name(config->dpdk_dev, port_id) == 0 ? 0 : -ENODEV;
+	}
+	return -EINVAL;
+}
+
+static int port_start(uint16_t port_id, const struct port_params *params, bool rss)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = { 0 };
+	uint16_t n_rx_desc = DESC_DEFAULT, n_tx_desc = DESC_DEFAULT;
+	int rc;
+
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc < 0)
+		return rc;
+	if (rss && params->n_queues > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	if (params->config && params->config->num_rx_desc)
+		n_rx_desc = params->config->num_rx_desc;
+	if (params->config && params->config->num_tx_desc)
+		n_tx_desc = params->config->num_tx_desc;
+	rc = rte_eth_dev_configure(port_id, params->n_queues, params->n_queues, &conf);
+	if (rc < 0)
+		return rc;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &n_rx_desc, &n_tx_desc);
+	for (uint16_t q = 0; q < params->n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(port_id, q, n_rx_desc, SOCKET_ID_ANY, NULL, params->pool);
+		if (rc < 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port_id, q, n_tx_desc, SOCKET_ID_ANY, NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return rte_eth_dev_start(port_id);
+}
+
+int port_open_device(const struct port_params *params, uint16_t *port_id)
+{
+	int rc = device_create(params, port_id);
+	if (rc < 0)
+		return rc;
+	rc = port_start(*port_id, params, true);
+	if (rc < 0)
+		return rc;
+	/* Frames for the router's own MAC and for multicast both matter; the
+	 * ethernet-input node does the filtering. */
+	rte_eth_promiscuous_enable(*port_id);
+	return 0;
+}
+
+int port_open_tap(const char *name, const struct rte_ether_addr *mac,
+		  const struct port_params *params, uint16_t *port_id, int *ifindex)
+{
+	char args[128], mac_text[RTE_ETHER_ADDR_FMT_SIZE];
+	struct port_params tap_params = *params;
+
+	rte_ether_format_addr(mac_text, sizeof(mac_text), mac);
+	snprintf(args, sizeof(args), "iface=%s,mac=%s", name, mac_text);
+	int rc = vdev_create("net_tap", args, port_id);
+	if (rc < 0)
+		return rc;
+	tap_params.config = NULL;
+	rc = port_start(*port_id, &tap_params, false);
+	if (rc < 0)
+		return rc;
+	*ifindex = (int)if_nametoindex(name);
+	return *ifindex > 0 ? 0 : -ENODEV;
+}
+
+void port_close(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+	char name[RTE_DEV_NAME_MAX_LEN] = "";
+
+	if (rte_eth_dev_info_get(port_id, &info) == 0 && info.device)
+		snprintf(name, sizeof(name), "%s", rte_dev_name(info.device));
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+	/* Closing a TAP port deletes the kernel TAP; uninit frees the vdev so
+	 * its name can be used again. */
+	if (strncmp(name, "net_", 4) == 0)
+		rte_vdev_uninit(name);
+}

@@ -1,0 +1,29 @@
+/*
+ * DPDK ports of espd interfaces: the device port (af-packet, xdp or a
+ * real PCI/vdev port) and the TAP that carries the kernel's view. Each port
+ * gets one receive and one transmit queue per worker.
+ */
+#ifndef ESPD_PORTS_PORT_H
+#define ESPD_PORTS_PORT_H
+
+#include <stdint.h>
+#include <rte_ether.h>
+#include <rte_mempool.h>
+#include "config/config.h"
+
+struct port_params {
+	const struct config_interface *config;
+	const char *device;      /* kernel name of the device now (after rename) */
+	uint16_t mtu;
+	uint16_t n_queues;       /* = workers */
+	struct rte_mempool *pool;
+};
+
+/* Open and start the device port. */
+int port_open_device(const struct port_params *params, uint16_t *port_id);
+/* Create and start a TAP named name with mac; *ifindex gets its kernel index. */
+int port_open_tap(const char *name, const struct rte_ether_addr *mac,
+		  const struct port_params *params, uint16_t *port_id, int *ifindex);
+void port_close(uint16_t port_id);
+
+#endif

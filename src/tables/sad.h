@@ -1,0 +1,358 @@
+/*
+ * Security Association Database: every SA espd knows (mirrored from XFRM
+ * or entered on the CLI), its crypto context, outbound sequence number,
+ * inbound anti-replay window and per-worker counters.
+ *
+ * Each SA lives at a stable index in an array of pointers; a slot is
+ * published with a release store and cleared before the SA is freed after
+ * an RCU grace period (keys wiped by esp_crypto_destroy). Inbound packets
+ * find their SA through a lock-free rte_hash keyed by (SPI, destination,
+ * protocol) without folding: two SAs never share a key. Outbound packets
+ * reach their SA through the index an SPD template resolved to.
+ *
+ * Direction is decided when the SA is added and again on
+ * sad_refresh_directions(): source is one of espd's addresses -> out,
+ * destination is -> in, neither -> unused (kept and shown). espd's
+ * addresses are the FIB's local routes.
+ *
+ * Control thread owns every write, except two a worker makes: the
+ * outbound sequence number (atomic, sad_seq_reserve) and the inbound
+ * replay window (under the SA's replay lock).
+ */
+#ifndef ESPD_TABLES_SAD_H
+#define ESPD_TABLES_SAD_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <rte_common.h>
+#include <rte_spinlock.h>
+#include "common/addr.h"
+#include "esp/crypto.h"
+#include "esp/replay.h"
+#include "graph/counters.h"
+#include "tables/spd.h"
+
+#define SAD_INDEX_NONE UINT32_MAX
+#define SA_ALG_NAME_MAX 64 /* CRYPTO_MAX_ALG_NAME, as XFRM carries it */
+
+/* XFRM_MODE_* values. */
+enum sa_mode {
+	SA_MODE_TRANSPORT = 0,
+	SA_MODE_TUNNEL = 1,
+};
+
+enum sa_dir {
+	SA_DIR_UNUSED = 0, /* neither endpoint is espd's: kept, not used */
+	SA_DIR_IN = 1,
+	SA_DIR_OUT = 2,
+};
+
+enum sa_state {
+	SA_STATE_VALID = 0,
+	SA_STATE_EXPIRED_SEQ, /* outbound sequence numbers exhausted */
+	SA_STATE_EXPIRED,     /* hard lifetime reached */
+	SA_STATE_UNSUPPORTED, /* espd cannot process it: the kernel does */
+};
+
+/* SA flags: the kernel's XFRM_STATE_* bits, named as `ip xfrm` names them. */
+#define foreach_sa_flag(_)             \
+	_(NOECN, 1, "noecn")           \
+	_(DECAP_DSCP, 2, "decap-dscp") \
+	_(NOPMTUDISC, 4, "nopmtudisc") \
+	_(WILDRECV, 8, "wildrecv")     \
+	_(ICMP, 16, "icmp")            \
+	_(AF_UNSPEC, 32, "af-unspec")  \
+	_(ALIGN4, 64, "align4")        \
+	_(ESN, 128, "esn")
+
+enum sa_flag {
+#define _(id, bit, name) SA_FLAG_##id = bit,
+	foreach_sa_flag(_)
+#undef _
+};
+
+/* Extra flags: XFRM_SA_XFLAG_* (XFRMA_SA_EXTRA_FLAGS). */
+#define SA_XFLAG_DONT_ENCAP_DSCP 1
+#define SA_XFLAG_OSEQ_MAY_WRAP 2
+
+/* Why an SA's packet was dropped: _(ID, name, description). */
+#define foreach_sa_error(_)                                                 \
+	_(REPLAY, "replay", "duplicate sequence number")                    \
+	_(WINDOW_LEFT, "window-left", "left of the anti-replay window")     \
+	_(ICV, "icv", "integrity check failed")                             \
+	_(PAD, "pad", "bad padding")                                        \
+	_(LENGTH, "length", "bad ESP length")                               \
+	_(NEXT_HEADER, "next-header", "unexpected next header")             \
+	_(SELECTOR, "selector", "inner packet outside the SA selector")     \
+	_(POLICY, "policy", "no inbound policy for the inner packet")       \
+	_(POLICY_BLOCK, "policy-block", "inbound policy blocks it")         \
+	_(TEMPLATE, "template", "inbound policy wants another SA")          \
+	_(SEQ_OVERFLOW, "seq-overflow", "sequence numbers exhausted")       \
+	_(EXPIRED, "expired", "SA expired")                                 \
+	_(ENCAP, "encap", "bad UDP encapsulation")                          \
+	_(NO_ROOM, "no-room", "no head or tail room for ESP")               \
+	_(MTU, "mtu", "too big after encapsulation")                        \
+	_(CRYPTO, "crypto", "crypto engine error")
+
+enum sa_error {
+#define _(id, name, text) SA_ERROR_##id,
+	foreach_sa_error(_)
+#undef _
+	SA_ERROR_MAX
+};
+
+/* One algorithm of an SA as the CLI or XFRM names it. key is read during
+ * sad_sa_add only; the caller wipes its copy. */
+struct sa_alg_params {
+	const char *name;     /* kernel name, e.g. "cbc(aes)"; NULL: none */
+	const uint8_t *key;
+	uint16_t key_bits;    /* salt included (XFRM alg_key_len) */
+	uint16_t icv_bits;    /* auth trunc_len or aead icv_len; 0: default */
+};
+
+/* The same without the key, as kept for show. */
+struct sa_alg {
+	char name[SA_ALG_NAME_MAX]; /* empty: none */
+	uint16_t key_bits;
+	uint16_t icv_bits;          /* effective (default applied) */
+};
+
+/* XFRMA_ENCAP: ESP in UDP (RFC 3948). */
+struct sa_encap {
+	uint16_t type;  /* 0: none; UDP_ENCAP_ESPINUDP (2) */
+	uint16_t sport, dport; /* host order */
+	struct ip_addr oa;     /* original address before NAT (family 0: none) */
+};
+
+/* struct xfrm_lifetime_cfg: 0 is "no limit" (the kernel's XFRM_INF). */
+struct sa_lifetime {
+	uint64_t soft_bytes, hard_bytes;
+	uint64_t soft_packets, hard_packets;
+	uint64_t soft_add_s, hard_add_s;
+	uint64_t soft_use_s, hard_use_s;
+};
+
+/* What identifies an SA, as the kernel's __xfrm_state_lookup compares. */
+struct sa_id {
+	struct ip_addr dst;
+	uint32_t spi;   /* host order */
+	uint8_t proto;  /* IPPROTO_ESP */
+	uint32_t mark_v, mark_m;
+	uint32_t if_id;
+};
+
+/* What the CLI and the XFRM mirror give to sad_sa_add. */
+struct sa_params {
+	struct sa_id id;
+	struct ip_addr src;
+	uint32_t reqid;
+	uint8_t mode;        /* enum sa_mode */
+	uint8_t flags;       /* SA_FLAG_* */
+	uint8_t origin;      /* enum ipsec_origin */
+	uint8_t engine;      /* enum esp_crypto_engine (IPSECMB default) */
+	uint32_t extra_flags; /* SA_XFLAG_* */
+	uint32_t replay_window;
+	struct spd_selector sel;
+	struct sa_encap encap;
+	struct sa_alg_params enc, auth, aead;
+	struct sa_lifetime lifetime;
+	uint64_t oseq;       /* outbound: last sequence number the kernel used */
+	uint64_t iseq;       /* inbound: highest sequence number the kernel saw */
+};
+
+/*
+ * Read by workers on every packet; written by the control thread (dir on
+ * refresh) and once by a worker (state on sequence exhaustion).
+ */
+struct sa_runtime {
+	struct esp_crypto *crypto; /* NULL when not offloaded */
+	uint32_t spi_be;           /* network order, as in the packet */
+	uint32_t uid;              /* unique over the SAD's lifetime */
+	uint32_t index;
+	uint32_t reqid;
+	uint8_t dir;               /* enum sa_dir */
+	uint8_t state;             /* enum sa_state */
+	uint8_t mode;              /* enum sa_mode */
+	uint8_t proto;
+	uint8_t flags;             /* SA_FLAG_* */
+	uint8_t family;            /* outer: of src/dst */
+	uint8_t encap;             /* ESP in UDP */
+	uint8_t origin;            /* enum ipsec_origin */
+	uint32_t extra_flags;
+	uint16_t encap_sport_be, encap_dport_be;
+	struct ip_addr src, dst;
+	struct spd_selector sel;   /* inner packets must match (inbound) */
+} __rte_cache_aligned;
+_Static_assert(sizeof(struct sa_runtime) <= 3 * RTE_CACHE_LINE_SIZE,
+	       "sa_runtime fits in three cache lines");
+
+/* Outbound: the last sequence number used, shared by all workers. */
+struct sa_seq {
+	uint64_t last;
+	uint64_t limit; /* UINT32_MAX, or UINT64_MAX with ESN or may-wrap */
+} __rte_cache_aligned;
+_Static_assert(sizeof(struct sa_seq) == RTE_CACHE_LINE_SIZE, "sa_seq is one cache line");
+
+/*
+ * Inbound: the replay window. One worker normally handles an SA (RSS hashes
+ * the outer addresses, so an SA stays on one queue); the lock makes a
+ * second one safe and costs an uncontended atomic per burst otherwise.
+ * Take it around replay_check and again around replay_update.
+ */
+struct sa_replay {
+	rte_spinlock_t lock;
+	struct replay_window w;
+} __rte_cache_aligned;
+
+/* Control thread only. */
+struct sa_config {
+	struct sa_id id;
+	struct sa_alg enc, auth, aead;
+	struct sa_encap encap;
+	struct sa_lifetime lifetime;
+	uint32_t replay_window;
+	uint8_t engine;
+	bool logged;       /* the unsupported-algorithm line was written */
+	bool in_hash;      /* owns the fast-path hash key */
+	char reason[64];   /* why unsupported, for show */
+};
+
+struct sa {
+	struct sa_runtime rt;
+	struct sa_seq out;
+	struct sa_replay in;
+	struct sa_config cfg;
+	struct esp_crypto crypto; /* must not move: the job template points into it */
+} __rte_cache_aligned;
+
+/* Per-worker counters of an SA (rows indexed by SA index). */
+struct sa_counters {
+	uint64_t packets, bytes;
+	uint64_t errors[SA_ERROR_MAX];
+};
+
+struct rte_rcu_qsbr;
+
+int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers);
+void sad_destroy(void);
+
+/*
+ * Control thread. sad_sa_add returns 0 with *index set, -EEXIST, -ENOSPC,
+ * -EINVAL (bad parameters) or -ENOMEM. An SA whose algorithms espd cannot
+ * run is still added, state unsupported (its traffic goes to the kernel),
+ * and logged once as "linux-cp/ipsec: Invalid/Unsupported crypto algo:
+ * <name> keylen: <bits>" (or "integ algo") on stderr.
+ */
+int sad_sa_add(const struct sa_params *p, uint32_t *index);
+/* Add, or replace an SA of the same id keeping its index, counters,
+ * sequence number and replay window. */
+int sad_sa_update(const struct sa_params *p, uint32_t *index);
+int sad_sa_del(const struct sa_id *id);   /* 0 or -ENOENT */
+void sad_flush(uint8_t origin);
+uint32_t sad_find(const struct sa_id *id); /* index or SAD_INDEX_NONE */
+/* Re-decide every SA's direction from the FIB's local routes; returns how
+ * many changed. Call after a netlink batch changed addresses or routes. */
+unsigned sad_refresh_directions(void);
+/* Free SAs whose grace period has ended (also done by every change). */
+void sad_reclaim(void);
+/* Bumped by every change SPD resolution depends on (add, del, direction). */
+uint32_t sad_generation(void);
+void sad_walk(int (*cb)(const struct sa *sa, void *arg), void *arg);
+size_t sad_count(void);
+/* Sum of an SA's counters over all workers. */
+void sad_sa_counters(uint32_t index, struct sa_counters *sum);
+/* Tests: called with each SA after its keys were wiped, before its memory
+ * is released. */
+extern void (*sad_free_hook)(const struct sa *sa);
+
+/* Fast path (workers). */
+struct sad_key {
+	uint32_t spi;   /* network order */
+	uint8_t proto;
+	uint8_t family;
+	uint8_t pad[2];
+	uint8_t dst[16];
+};
+_Static_assert(sizeof(struct sad_key) == 24, "sad_key has no hidden padding");
+
+extern struct sa **sad_sas;
+extern uint32_t sad_max;
+extern struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
+
+static inline void sad_key_set(struct sad_key *key, uint8_t family, const void *dst,
+			       uint32_t spi_be, uint8_t proto)
+{
+	memset(key, 0, sizeof(*key));
+	key->spi = spi_be;
+	key->proto = proto;
+	key->family = family;
+	memcpy(key->dst, dst, family == AF_INET6 ? 16 : 4);
+}
+
+/* The SA at index, or NULL. Valid until the worker's next quiescent state. */
+static inline struct sa *sad_sa(uint32_t index)
+{
+	if (index >= sad_max)
+		return NULL;
+	return __atomic_load_n(&sad_sas[index], __ATOMIC_ACQUIRE);
+}
+
+/* Inbound SA lookup: index or SAD_INDEX_NONE (unknown SPI: punt). */
+uint32_t sad_lookup(const struct sad_key *key);
+void sad_lookup_bulk(const struct sad_key *const keys[], uint32_t *indexes, unsigned n);
+
+/* Whether the node may process the SA's packets itself. */
+static inline bool sa_ready(const struct sa *sa, enum sa_dir dir)
+{
+	return sa->rt.crypto && sa->rt.dir == dir &&
+	       __atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) == SA_STATE_VALID;
+}
+
+/*
+ * Reserve up to n outbound sequence numbers for a burst: returns how many
+ * were granted (fewer than n only at the very end of the space) with the
+ * first in *first, or -EOVERFLOW when none is left; the SA then stops
+ * (state expired(seq)) until the IKE daemon replaces it. Without ESN the
+ * space ends at 2^32 - 1 (RFC 4303 s.3.3.3), unless the SA may wrap.
+ */
+static inline int __attribute__((warn_unused_result))
+sad_seq_reserve(struct sa *sa, uint32_t n, uint64_t *first)
+{
+	uint64_t cur = __atomic_load_n(&sa->out.last, __ATOMIC_RELAXED);
+	uint64_t grant;
+
+	do {
+		uint64_t left = sa->out.limit - cur;
+		if (left == 0) {
+			__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_SEQ, __ATOMIC_RELAXED);
+			return -EOVERFLOW;
+		}
+		grant = RTE_MIN((uint64_t)n, left);
+	} while (!__atomic_compare_exchange_n(&sa->out.last, &cur, cur + grant, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	*first = cur + 1;
+	return (int)grant;
+}
+
+static inline void sa_count_packets(unsigned worker, uint32_t index, uint32_t packets,
+				    uint64_t bytes)
+{
+	sad_counters[worker][index].packets += packets;
+	sad_counters[worker][index].bytes += bytes;
+}
+
+static inline void sa_count_error(unsigned worker, uint32_t index, enum sa_error why)
+{
+	sad_counters[worker][index].errors[why]++;
+}
+
+const char *format_sa_dir(uint8_t dir);
+const char *format_sa_state(uint8_t state);
+const char *format_sa_mode(uint8_t mode);
+const char *sa_error_name(enum sa_error why);
+const char *sa_error_text(enum sa_error why);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * Security Policy Database: IPsec policies with the Linux kernel's
+ * semantics (net/xfrm/xfrm_policy.c), mirrored from XFRM or entered on the
+ * CLI. The control thread keeps the policies and, on spd_commit(),
+ * resolves outbound templates to SAs, builds one rte_acl context per
+ * direction and family, and publishes the snapshot with RCU. Workers call
+ * the lookups and checks; they never write.
+ *
+ * Matching is the kernel's xfrm_selector_match: source and destination
+ * prefixes, protocol (0 = any), source and destination port under a mask
+ * (for ICMP the ports are type and code), plus the policy's mark (value
+ * and mask) and if_id. Among matching policies the lowest priority value
+ * wins and, on equal priority, the one inserted first
+ * (xfrm_policy_lookup_bytype).
+ */
+#ifndef ESPD_TABLES_SPD_H
+#define ESPD_TABLES_SPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common/addr.h"
+
+/* Values are the kernel's XFRM_POLICY_IN/OUT/FWD. */
+enum spd_dir {
+	SPD_DIR_IN = 0,
+	SPD_DIR_OUT = 1,
+	SPD_DIR_FWD = 2,
+	SPD_DIR_N = 3,
+};
+
+/* Values are the kernel's XFRM_POLICY_ALLOW/BLOCK. */
+enum spd_action {
+	SPD_ACTION_ALLOW = 0,
+	SPD_ACTION_BLOCK = 1,
+};
+
+/* Who installed it: a kernel policy may be punted to the kernel; a CLI
+ * policy exists only in espd, so its packets are never sent in clear. */
+enum ipsec_origin {
+	IPSEC_ORIGIN_KERNEL = 0,
+	IPSEC_ORIGIN_CLI = 1,
+};
+
+/* What spd-output does with a packet matching an out policy, decided at
+ * spd_commit() from the action and the template's SA. */
+enum spd_verdict {
+	SPD_BYPASS,  /* allow, nothing required: forward as ip-lookup decided */
+	SPD_DISCARD, /* block: drop */
+	SPD_PROTECT, /* one ESP template with an SA espd offloads: esp-encrypt */
+	SPD_KERNEL,  /* needs IPsec espd cannot apply: punt (kernel policy) */
+	SPD_NO_SA,   /* needs IPsec, no usable SA, CLI policy: drop */
+};
+
+#define SPD_TMPL_MAX 6 /* XFRM_MAX_DEPTH */
+#define SPD_INDEX_NONE UINT32_MAX
+
+/*
+ * Lookup key, filled from a packet by spd_packet_key_parse(). Every field
+ * is in network byte order (rte_acl compares bytes most significant
+ * first); v4 addresses use the first 4 bytes of src/dst, rest zero.
+ */
+struct spd_packet_key {
+	uint8_t proto;
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t pad[2];
+	uint16_t sport;   /* or ICMP type, as xfrm_flowi_sport */
+	uint16_t dport;   /* or ICMP code, as xfrm_flowi_dport */
+	uint32_t mark;    /* packet mark (0 unless a tunnel interface sets one) */
+	uint32_t if_id;   /* XFRM interface id (0: none) */
+	uint8_t src[16];
+	uint8_t dst[16];
+};
+_Static_assert(sizeof(struct spd_packet_key) == 48, "spd_packet_key layout is the ACL's");
+
+/* struct xfrm_selector: ports and masks in host order; a mask of 0 means
+ * any port, 0xffff one port. */
+struct spd_selector {
+	struct ip_prefix src, dst;
+	uint16_t sport, sport_mask;
+	uint16_t dport, dport_mask;
+	uint8_t proto;  /* 0: any */
+	uint8_t family; /* of src/dst; AF_UNSPEC matches both (kernel "any") */
+};
+
+/* struct xfrm_user_tmpl, the fields espd uses. */
+struct spd_tmpl {
+	struct ip_addr src, dst; /* tunnel endpoints; family 0 in transport mode */
+	uint32_t spi;            /* host order; 0: any */
+	uint32_t reqid;          /* 0: any */
+	uint8_t proto;           /* IPPROTO_ESP (AH/COMP only mirrored) */
+	uint8_t mode;            /* enum sa_mode (XFRM_MODE_*) */
+	uint8_t optional;        /* level use (1) or required (0) */
+};
+
+/* What the CLI and the XFRM mirror give. Identity (for replace and delete)
+ * is dir + selector + mark + if_id, as xfrm_policy_insert compares. */
+struct spd_policy_params {
+	struct spd_selector sel;
+	uint32_t priority; /* lower value wins */
+	uint32_t index;    /* kernel's policy index; 0: espd assigns one */
+	uint32_t mark_v, mark_m;
+	uint32_t if_id;
+	uint8_t dir;       /* enum spd_dir */
+	uint8_t action;    /* enum spd_action */
+	uint8_t origin;    /* enum ipsec_origin */
+	uint8_t n_tmpl;
+	struct spd_tmpl tmpl[SPD_TMPL_MAX];
+};
+
+/*
+ * A policy as workers see it: an immutable copy in the published
+ * snapshot, valid until the worker's next quiescent state.
+ */
+struct spd_policy {
+	uint8_t verdict;        /* enum spd_verdict, out policies */
+	uint8_t requires_ipsec; /* in/fwd: a plaintext match is dropped */
+	uint8_t pad[2];
+	uint32_t sa_index;      /* SPD_PROTECT: the SA (SAD_INDEX_NONE otherwise) */
+	uint32_t sa_uid;        /* that SA's uid, so a reused index never matches */
+	uint32_t rank;          /* position in priority order (0 = preferred) */
+	uint64_t seq;           /* insertion order, the tie-break */
+	struct spd_policy_params p;
+};
+
+struct sa;
+struct rte_rcu_qsbr;
+
+int spd_init(struct rte_rcu_qsbr *rcu, uint32_t max_policies);
+void spd_destroy(void);
+
+/* Control thread. Changes take effect at the next spd_commit(). */
+int spd_policy_add(const struct spd_policy_params *p);    /* -EEXIST if its identity exists */
+int spd_policy_update(const struct spd_policy_params *p); /* add or replace */
+int spd_policy_del(const struct spd_policy_params *p);    /* by identity; -ENOENT */
+int spd_policy_del_index(uint32_t index);                  /* kernel index; -ENOENT */
+void spd_flush(uint8_t origin);
+/* Resolve templates against the SAD, rebuild and publish when anything
+ * changed since the last commit (policies, or sad_generation()). */
+int spd_commit(void);
+/* Control-side view in priority order, with the last commit's resolution. */
+void spd_walk(int (*cb)(const struct spd_policy *policy, void *arg), void *arg);
+size_t spd_count(void);
+const struct spd_policy *spd_policy_find(const struct spd_policy_params *p);
+
+/* Fast path (workers). */
+extern uint8_t spd_published_flags;
+#define SPD_FLAG_DIR(d) (1u << (d))
+#define SPD_FLAG_PLAINTEXT (1u << 7) /* some in/fwd policy requires IPsec */
+
+/* Whether any policy of dir is published: nodes skip the lookup if not. */
+static inline bool spd_active(enum spd_dir dir)
+{
+	return __atomic_load_n(&spd_published_flags, __ATOMIC_RELAXED) & SPD_FLAG_DIR(dir);
+}
+
+/* Whether spd-input must run: an in/fwd policy requires IPsec. */
+static inline bool spd_plaintext_active(void)
+{
+	return __atomic_load_n(&spd_published_flags, __ATOMIC_RELAXED) & SPD_FLAG_PLAINTEXT;
+}
+
+/* Best policy of dir for the packet, or NULL. */
+const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_key *key);
+/* The same over a burst (any mix of families, n <= 256). */
+void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[],
+		     const struct spd_policy *out[], unsigned n);
+
+/*
+ * After esp-decrypt, the kernel's __xfrm_policy_check for a packet whose
+ * sec_path is this one SA: the inner packet must match the SA's selector,
+ * and the best dir (SPD_DIR_FWD when forwarded, SPD_DIR_IN when addressed
+ * to the router) policy must allow it with a template the SA satisfies
+ * (xfrm_state_ok). With no policy, only a transport-mode SA passes.
+ * Returns 0 or the SA error reason to count (SA_ERROR_SELECTOR,
+ * SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK, SA_ERROR_TEMPLATE).
+ */
+int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir);
+
+/* A plaintext (not decrypted) packet: true when the best dir policy blocks
+ * it or requires IPsec, so it must be dropped as the kernel does. */
+bool spd_plaintext_check(const struct spd_packet_key *key, enum spd_dir dir);
+
+/* The SA an SPD_PROTECT policy uses, or NULL when it went away. */
+const struct sa *spd_policy_sa(const struct spd_policy *policy);
+
+/*
+ * Fill key from an IP packet (l3 points at the IPv4/IPv6 header, len bytes
+ * available), the way the kernel decodes a flow (xfrm_decode_session):
+ * TCP/UDP/UDP-Lite/SCTP/DCCP ports, ICMP/ICMPv6 type and code, zero ports
+ * for later fragments and other protocols; IPv6 extension headers skipped.
+ * mark and if_id are set to 0. Returns 0 or -EINVAL (truncated header).
+ */
+int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t len);
+
+/* xfrm_selector_match. */
+bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key);
+
+const char *format_spd_dir(uint8_t dir);
+const char *format_spd_action(uint8_t action);
+const char *format_spd_verdict(uint8_t verdict);
+
+#endif

@@ -1,0 +1,193 @@
+# The forwarding end-to-end cases, run once per driver by test_forward_*.sh.
+# shellcheck shell=bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CONF=/tmp/$T.conf
+
+# json_has_prefix PREFIX: espd's route table holds PREFIX.
+routes_have() {
+	espctl show routes --json | "$PY" -c '
+import json, sys
+routes = json.load(sys.stdin)
+sys.exit(0 if any(r["prefix"] == sys.argv[1] for r in routes) else 1)' "$1"
+}
+
+counter() { # counter "reason text": count in show errors
+	espctl show errors --json | "$PY" -c '
+import json, sys
+print(sum(e["count"] for e in json.load(sys.stdin) if e["reason"] == sys.argv[1]))' "$1"
+}
+
+node_packets() {
+	espctl show runtime --json | "$PY" -c '
+import json, sys
+print(sum(n["packets"] for n in json.load(sys.stdin)["nodes"] if n["node"] == sys.argv[1]))' "$1"
+}
+
+tcp_transfer() { # 4 MB from hostA to hostB, compare SHA-256
+	local port=5201 sent received
+	in_b "$PY" -c '
+import hashlib, socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.2.0.2", 5201)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); h = hashlib.sha256()
+while True:
+    d = c.recv(65536)
+    if not d: break
+    h.update(d)
+print(h.hexdigest())' >/tmp/$T.received &
+	local server=$!
+	sleep 0.5
+	sent=$(in_a "$PY" -c '
+import hashlib, os, socket
+data = os.urandom(4 << 20)
+s = socket.create_connection(("10.2.0.2", 5201), timeout=20)
+s.sendall(data); s.close()
+print(hashlib.sha256(data).hexdigest())')
+	wait $server
+	received=$(cat /tmp/$T.received)
+	[ -n "$sent" ] && [ "$sent" = "$received" ]
+}
+
+case_forwarding() {
+	local driver=$1
+	write_config "$CONF" "$driver"
+	if ! espd_start "$CONF"; then fail "$driver: espd starts and takes over r-a, r-b"; return 1; fi
+	check "$driver: espd starts and takes over r-a, r-b" \
+		bash -c "[ \"\$($ESPCTL --socket $SOCK show interfaces --json | $PY -c 'import json,sys; print(len([i for i in json.load(sys.stdin) if i[\"up\"]]))')\" = 2 ]"
+	check "$driver: IPv4 ping hostA -> hostB" in_a ping -c 3 -i 0.2 -W 2 10.2.0.2
+	check "$driver: IPv6 ping hostA -> hostB" in_a ping -6 -c 3 -i 0.2 -W 2 fd00:2::2
+	local misses before after
+	misses=$(counter "neighbor unresolved")
+	check "$driver: neighbor learned after a punt" \
+		bash -c "[ $misses -ge 1 ] && $ESPCTL --socket $SOCK show neighbors --json | grep -q '\"10.2.0.2\"'"
+	before=$(node_packets ip-rewrite)
+	in_a ping -c 5 -i 0.1 -W 2 10.2.0.2 >/dev/null
+	after=$(node_packets ip-rewrite)
+	# Each echo crosses espd twice (request and reply), in the dataplane.
+	check "$driver: espd itself forwards once the neighbor is known" [ $((after - before)) -ge 10 ]
+	check "$driver: TCP transfer of 4 MB arrives intact" tcp_transfer
+	before=$(counter "TTL or hop limit expired")
+	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
+	after=$(counter "TTL or hop limit expired")
+	check "$driver: TTL-expired packet counted in show errors and answered by the kernel" \
+		bash -c "[ $after -gt $before ] && grep -qi 'exceeded' /tmp/$T.ttl"
+	# A route added in the kernel shows up and carries traffic.
+	in_b ip addr add 10.99.0.1/32 dev lo
+	in_r ip route add 10.99.0.0/24 via 10.2.0.2
+	check "$driver: kernel route appears in show routes within a second" wait_until 1 routes_have 10.99.0.0/24
+	check "$driver: traffic follows the new route" in_a ping -c 2 -i 0.2 -W 2 10.99.0.1
+	in_r ip route del 10.99.0.0/24
+	check "$driver: deleted kernel route leaves show routes within a second" \
+		wait_until 1 bash -c "! $ESPCTL --socket $SOCK show routes --json | grep -q '10.99.0.0/24'"
+	check "$driver: traffic stops with the route" bash -c "! ip netns exec $NS_A ping -c 1 -W 1 10.99.0.1 >/dev/null"
+	check "$driver: espd exits 0 on SIGTERM" espd_stop
+}
+
+case_restore() {
+	local driver=$1 before after
+	before=$(kernel_snapshot r-a; kernel_snapshot r-b)
+	write_config "$CONF" "$driver"
+	espd_start "$CONF" || { fail "$driver: restore leaves interfaces exactly as before"; return 1; }
+	in_a ping -c 1 -W 2 10.2.0.2 >/dev/null
+	espd_stop
+	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
+	if [ "$before" = "$after" ]; then pass "$driver: restore leaves interfaces exactly as before"
+	else fail "$driver: restore leaves interfaces exactly as before"; diff <(echo "$before") <(echo "$after"); fi
+
+	espd_start "$CONF" || { fail "$driver: kill -9 then restart repairs"; return 1; }
+	kill -KILL "$ESPD_PID"; wait "$ESPD_PID" 2>/dev/null; ESPD_PID=""
+	espd_start "$CONF" && in_a ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null
+	local running=$?
+	espd_stop
+	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
+	if [ $running -eq 0 ] && [ "$before" = "$after" ]; then pass "$driver: kill -9 then restart repairs"
+	else fail "$driver: kill -9 then restart repairs"; diff <(echo "$before") <(echo "$after"); fi
+}
+
+case_bad_config() {
+	local before after rc
+	before=$(kernel_snapshot r-a; kernel_snapshot r-b)
+	printf 'set vpp settings interface r-a driver af-packet\nset vpp settings interface r-b drivr af-packet\n' >"$CONF"
+	in_r "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" >/tmp/$T.bad 2>&1
+	rc=$?
+	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
+	check "bad config refused with exit 2, naming file, line and word" \
+		bash -c "[ $rc -eq 2 ] && grep -q \"^$CONF:2: 'drivr': \" /tmp/$T.bad"
+	check "bad config touches no interface" [ "$before" = "$after" ]
+	printf 'set vpp settings interface nosuch0 driver af-packet\n' >"$CONF"
+	in_r "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" >/tmp/$T.bad 2>&1
+	rc=$?
+	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
+	check "missing interface refused with exit 2, nothing touched" \
+		bash -c "[ $rc -eq 2 ] && grep -q nosuch0 /tmp/$T.bad && [ '$before' = '$after' ]"
+}
+
+case_ignore_kernel_routes() {
+	local driver=$1
+	write_config "$CONF" "$driver" "set vpp settings lcp ignore-kernel-routes"
+	in_b ip addr add 10.98.0.1/32 dev lo
+	in_r ip route add 10.98.0.0/24 via 10.2.0.2
+	espd_start "$CONF" || { fail "$driver: ignore-kernel-routes"; return 1; }
+	sleep 0.3
+	check "$driver: ignore-kernel-routes keeps connected routes only" \
+		bash -c "routes_have() { $ESPCTL --socket $SOCK show routes --json | grep -q \"\\\"\$1\\\"\"; }; routes_have 10.2.0.0/24 && ! routes_have 10.98.0.0/24"
+	check "$driver: with ignore-kernel-routes the kernel still carries other routes" \
+		in_a ping -c 2 -i 0.2 -W 2 10.98.0.1
+	espd_stop
+	in_r ip route del 10.98.0.0/24
+}
+
+case_enobufs() {
+	local driver=$1
+	write_config "$CONF" "$driver" "set vpp settings lcp netlink rx-buffer-size 4096" \
+		"set vpp settings lcp netlink batch-delay-ms 20"
+	espd_start "$CONF" || { fail "$driver: ENOBUFS storm"; return 1; }
+	"$PY" -c '
+for i in range(4000):
+    print(f"route add 10.{100 + i // 256}.{i % 256}.0/24 via 10.2.0.2")' >/tmp/$T.batch
+	# A stopped espd cannot drain its socket: the kernel must drop events.
+	kill -STOP "$ESPD_PID"
+	in_r ip -batch /tmp/$T.batch
+	in_r ip route del 10.100.5.0/24
+	kill -CONT "$ESPD_PID"
+	local compare='
+import json, subprocess, sys, time
+sock = sys.argv[1]
+def kernel():
+    out = set()
+    for fam in ("-4", "-6"):
+        for r in json.loads(subprocess.run(["ip", "-j", fam, "route", "show", "table", "main"], capture_output=True, text=True).stdout):
+            if r.get("type", "unicast") != "unicast" or r["dst"].startswith("fe80") or r["dst"].startswith("ff"): continue
+            dst = r["dst"]
+            if dst == "default": dst = "0.0.0.0/0" if fam == "-4" else "::/0"
+            if "/" not in dst: dst += "/32" if fam == "-4" else "/128"
+            out.add(dst)
+    return out
+def espd():
+    routes = json.loads(subprocess.run([sys.argv[2], "--socket", sock, "show", "routes", "--json"], capture_output=True, text=True).stdout)
+    return {r["prefix"] for r in routes if not r["local"]}
+for _ in range(100):
+    k, e = kernel(), espd()
+    if k == e: sys.exit(0)
+    time.sleep(0.1)
+print("kernel only:", sorted(k - e)[:10], "espd only:", sorted(e - k)[:10])
+sys.exit(1)'
+	check "$driver: after an ENOBUFS storm show routes equals the kernel table" \
+		in_r "$PY" -c "$compare" "$SOCK" "$ESPCTL"
+	check "$driver: the storm was seen and resynced" \
+		bash -c "$ESPCTL --socket $SOCK show netlink --json | $PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"resyncs\"] >= 1 else 1)'"
+	espd_stop
+}
+
+run_forward_suite() {
+	local driver=$1
+	trap cleanup EXIT
+	cleanup
+	topology_up
+	case_bad_config
+	case_restore "$driver"
+	case_forwarding "$driver"
+	case_ignore_kernel_routes "$driver"
+	case_enobufs "$driver"
+}

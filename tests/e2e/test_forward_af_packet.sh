@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# hostA - espd (af-packet) - hostB: forwarding, punt, mirroring, restore.
+T=fwp$$
+source "$(dirname "$0")/lib_forward.sh"
+run_forward_suite af-packet
