@@ -15,11 +15,12 @@
  * 7 x 64, 4 x 576, 1 x 1400. Cycles are TSC cycles. Each figure is the
  * median of several runs; run pinned (bench/run-crypto.sh).
  *
- * Usage: bench_crypto [--all] [--runs N]
- *   --all  also the suites used only to pick managers (SHA-1, SHA-384/512,
- *          MD5, CTR, GMAC)
+ * Usage: bench_crypto [--all] [--runs N] [--suite NAME] [--burst N]
+ *   --all    also the suites used only to pick managers (SHA-1, SHA-384/512,
+ *            MD5, CTR, GMAC)
+ *   --suite  only that suite
+ *   --burst  packets per burst: 32 (default) or up to 256, a full graph burst
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,6 @@
 #include "esp/crypto.h"
 
 #define NBUF 256       /* packet buffers cycled through */
-#define BURST 32       /* packets per burst, raw and ours */
 #define BUF_SIZE 2048
 #define HEADROOM 64
 
@@ -62,11 +62,12 @@ struct bench {
 	uint32_t len[NBUF];
 	uint8_t nonce[NBUF][16];
 	uint8_t aad[NBUF][16];
-	uint8_t tag[BURST][ESP_CRYPTO_ICV_MAX];
+	uint8_t tag[NBUF][ESP_CRYPTO_ICV_MAX];
 	struct esp_crypto_op op[NBUF];
 	struct esp_crypto_op *ops[NBUF];
 	double tsc_hz;
 	unsigned runs;
+	unsigned burst; /* packets per burst (per flush), raw and ours */
 };
 
 static double now(void)
@@ -166,7 +167,7 @@ static unsigned raw_burst(IMB_MGR *m, const struct esp_crypto *sa, struct bench 
 	unsigned bad = 0;
 	IMB_JOB *job;
 
-	for (unsigned k = 0; k < BURST; k++) {
+	for (unsigned k = 0; k < b->burst; k++) {
 		job = IMB_GET_NEXT_JOB(m);
 		raw_fill(job, sa, b, first + k, b->tag[k], enc);
 		for (job = IMB_SUBMIT_JOB_NOCHECK(m); job; job = IMB_GET_COMPLETED_JOB(m))
@@ -181,19 +182,17 @@ static unsigned ours_burst(struct esp_crypto_worker *w, struct bench *b, unsigne
 {
 	struct esp_crypto_op **ops = b->ops + first;
 
-	for (unsigned k = 0; k < BURST; k++) {
+	uint16_t n = (uint16_t)b->burst;
+
+	for (unsigned k = 0; k < n; k++) {
 		b->op[first + k].status = 0;
 		ops[k] = &b->op[first + k];
 	}
 	if (!enc)
-		return esp_crypto_decrypt_burst(w, ops, BURST);
-	esp_crypto_iv_fill(w, ops, BURST);
-	return BURST - esp_crypto_encrypt_burst(w, ops, BURST);
+		return esp_crypto_decrypt_burst(w, ops, n);
+	esp_crypto_iv_fill(w, ops, n);
+	return n - esp_crypto_encrypt_burst(w, ops, n);
 }
-
-struct result {
-	double mpps, gbps, cycles;
-};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -202,35 +201,28 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median over runs of packets per second, one run being >= 20 ms. */
-static struct result measure(struct bench *b, IMB_MGR *m, struct esp_crypto_worker *w,
-			     const struct esp_crypto *sa, bool enc, unsigned *bad)
+static double median(double *v, unsigned n)
 {
-	uint64_t bytes = 0;
-	double pps[16];
-	struct result r;
-
-	for (unsigned i = 0; i < NBUF; i++)
-		bytes += b->len[i];
-	for (unsigned run = 0; run < b->runs; run++) {
-		uint64_t pkts = 0, c0 = __rdtsc(), c1;
-
-		do {
-			for (unsigned first = 0; first < NBUF; first += BURST)
-				*bad += m ? raw_burst(m, sa, b, first, enc) : ours_burst(w, b, first, enc);
-			pkts += NBUF;
-			c1 = __rdtsc();
-		} while ((double)(c1 - c0) < 0.02 * b->tsc_hz);
-		pps[run] = pkts * b->tsc_hz / (double)(c1 - c0);
-	}
-	qsort(pps, b->runs, sizeof(pps[0]), cmp_double);
-	r.mpps = pps[b->runs / 2] / 1e6;
-	r.gbps = r.mpps * 1e6 * ((double)bytes / NBUF) * 8 / 1e9;
-	r.cycles = b->tsc_hz / (r.mpps * 1e6);
-	return r;
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return v[n / 2];
 }
 
-static void bench_layout(struct bench *b, const struct esp_crypto *sa, unsigned size)
+/* Packets per second over one window of >= 10 ms. */
+static double window(struct bench *b, IMB_MGR *m, struct esp_crypto_worker *w,
+		     const struct esp_crypto *sa, bool enc, unsigned *bad)
+{
+	uint64_t pkts = 0, c0 = __rdtsc(), c1;
+
+	do {
+		for (unsigned first = 0; first < NBUF; first += b->burst)
+			*bad += m ? raw_burst(m, sa, b, first, enc) : ours_burst(w, b, first, enc);
+		pkts += NBUF;
+		c1 = __rdtsc();
+	} while ((double)(c1 - c0) < 0.01 * b->tsc_hz);
+	return pkts * b->tsc_hz / (double)(c1 - c0);
+}
+
+static void bench_layout(struct bench *b, struct esp_crypto *sa, unsigned size)
 {
 	for (unsigned i = 0; i < NBUF; i++) {
 		uint32_t len = size ? size : imix[i % 12];
@@ -238,41 +230,62 @@ static void bench_layout(struct bench *b, const struct esp_crypto *sa, unsigned 
 		if (sa->family == ESP_CRYPTO_CBC)
 			len = (len + 15) & ~15u;
 		b->len[i] = len;
-		b->op[i] = (struct esp_crypto_op){ .esp = b->buf[i] + HEADROOM, .len = len };
+		b->op[i] = (struct esp_crypto_op){ .sa = sa, .esp = b->buf[i] + HEADROOM, .len = len };
 		memcpy(b->aad[i], b->buf[i] + HEADROOM, 8);
 		memcpy(b->nonce[i], "salt", 4);
 		memcpy(b->nonce[i] + 4, b->buf[i] + HEADROOM + 8, 8);
 	}
 }
 
+/*
+ * One table row. The variants (ours, then raw per manager) take turns
+ * window by window, so noise from a shared machine hits them alike; the
+ * ratio is the median of per-round ratios against the best manager.
+ */
 static void row(struct bench *b, const struct suite *s, struct esp_crypto *sa[],
 		struct esp_crypto_worker *w, IMB_MGR *mgr[], unsigned size, bool enc)
 {
-	struct result raw[ESP_CRYPTO_ARCH_N] = { 0 }, ours;
-	int best = 0;
+	double pps[ESP_CRYPTO_ARCH_N][16], med[ESP_CRYPTO_ARCH_N] = { 0 }, v[16];
+	double bytes = 0, mpps, cycles;
 	unsigned bad = 0, ours_bad = 0;
+	char label[12] = "IMIX";
+	int best = 0;
 
-	printf("%-18s %5s %s |", s->name, size ? "" : "IMIX", enc ? "enc" : "dec");
-	if (size)
-		printf("\r%-18s %5u %s |", s->name, size, enc ? "enc" : "dec");
-	for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N; a++) {
-		if (!mgr[a] || !sa[a]) {
-			printf(" %8s", "-");
-			continue;
-		}
-		bench_layout(b, sa[a], size);
-		raw[a] = measure(b, mgr[a], NULL, sa[a], enc, &bad);
-		if (!best || raw[a].mpps > raw[best].mpps)
-			best = a;
-		printf(" %8.2f", raw[a].mpps);
-	}
+	bench_layout(b, sa[0], size);
 	for (unsigned i = 0; i < NBUF; i++)
-		b->op[i].sa = sa[0];
-	ours = measure(b, NULL, w, sa[0], enc, &ours_bad);
-	printf(" | %-6s %6.2f %7.0f | %-6s %6.2f %7.0f | %5.2f%s\n",
-	       esp_crypto_arch_name(best), raw[best].gbps, raw[best].cycles,
-	       esp_crypto_arch_name(sa[0]->arch), ours.mpps, ours.cycles,
-	       ours.mpps / raw[best].mpps, bad || (enc && ours_bad) ? "  JOB ERRORS" : "");
+		bytes += b->len[i] / (double)NBUF;
+	for (unsigned r = 0; r < b->runs; r++) {
+		pps[0][r] = window(b, NULL, w, sa[0], enc, &ours_bad);
+		for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N; a++)
+			if (mgr[a] && sa[a])
+				pps[a][r] = window(b, mgr[a], NULL, sa[a], enc, &bad);
+	}
+	for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N; a++) {
+		if (!mgr[a] || !sa[a])
+			continue;
+		memcpy(v, pps[a], sizeof(v));
+		med[a] = median(v, b->runs);
+		if (!best || med[a] > med[best])
+			best = a;
+	}
+	for (unsigned r = 0; r < b->runs; r++)
+		v[r] = pps[0][r] / pps[best][r];
+	med[0] = median(pps[0], b->runs);
+
+	if (size)
+		snprintf(label, sizeof(label), "%u", size);
+	printf("%-18s %5s %s |", s->name, label, enc ? "enc" : "dec");
+	for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N; a++)
+		if (med[a])
+			printf(" %8.2f", med[a] / 1e6);
+		else
+			printf(" %8s", "-");
+	mpps = med[best] / 1e6;
+	cycles = b->tsc_hz / med[best];
+	printf(" | %-6s %6.2f %7.0f | %-6s %6.2f %7.0f | %5.2f%s\n", esp_crypto_arch_name(best),
+	       mpps * bytes * 8 / 1e3, cycles, esp_crypto_arch_name(sa[0]->arch), med[0] / 1e6,
+	       b->tsc_hz / med[0], median(v, b->runs),
+	       bad || (enc && ours_bad) ? "  JOB ERRORS" : "");
 	fflush(stdout);
 }
 
@@ -281,19 +294,28 @@ int main(int argc, char **argv)
 	static struct bench b;
 	struct esp_crypto_worker *w;
 	IMB_MGR *mgr[ESP_CRYPTO_ARCH_N] = { 0 };
+	const char *only = NULL;
 	bool all = false;
 
 	b.runs = 5;
+	b.burst = 32;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--all") == 0)
 			all = true;
 		else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
 			b.runs = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc)
+			only = argv[++i];
+		else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
+			b.burst = (unsigned)atoi(argv[++i]);
 		else
-			return fprintf(stderr, "usage: %s [--all] [--runs N]\n", argv[0]), 2;
+			return fprintf(stderr, "usage: %s [--all] [--runs N] [--suite NAME]"
+				       " [--burst N]\n", argv[0]), 2;
 	}
 	if (b.runs < 1 || b.runs > 16)
 		b.runs = 5;
+	if (b.burst < 1 || b.burst > NBUF || NBUF % b.burst)
+		return fprintf(stderr, "--burst must divide %u\n", NBUF), 2;
 	if (esp_crypto_worker_create(&w) != 0)
 		return fprintf(stderr, "worker: no usable intel-ipsec-mb manager\n"), 1;
 	b.buf = aligned_alloc(64, sizeof(*b.buf) * NBUF);
@@ -316,7 +338,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("intel-ipsec-mb %s, TSC %.3f GHz, burst %u, median of %u runs\n",
-	       imb_get_version_str(), b.tsc_hz / 1e9, BURST, b.runs);
+	       imb_get_version_str(), b.tsc_hz / 1e9, b.burst, b.runs);
 	printf("%-18s %5s %s | %8s %8s %8s | %-6s %6s %7s | %-6s %6s %7s | %5s\n", "suite", "size",
 	       "dir", "sse", "avx2", "avx512", "best", "Gbps", "cyc/pkt", "ours", "Mpps",
 	       "cyc/pkt", "ratio");
@@ -326,7 +348,7 @@ int main(int argc, char **argv)
 		const struct suite *s = &suites[i];
 		struct esp_crypto *sa[ESP_CRYPTO_ARCH_N] = { 0 };
 
-		if (s->extra && !all)
+		if (only ? strcmp(only, s->name) != 0 : s->extra && !all)
 			continue;
 		for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++) {
 			sa[a] = aligned_alloc(64, sizeof(*sa[a]));

@@ -149,6 +149,8 @@ static void commit_if_dirty(void)
 	int rc = fib_commit();
 	if (rc < 0)
 		rtnl_mirror_error(rc, "fib_commit");
+	if (m.cfg.fib_changed)
+		m.cfg.fib_changed();
 }
 
 static void apply_queue(void)

@@ -25,6 +25,7 @@ struct rtnl_mirror_config {
 	uint32_t batch_size;       /* apply once this many events are queued (0: at once) */
 	uint32_t batch_delay_ms;   /* ... or once the oldest is this old; 0 applies at once */
 	bool ignore_kernel_routes; /* mirror only connected routes */
+	void (*fib_changed)(void);  /* after each commit of a batch that changed the FIB; may be NULL */
 };
 
 /* A link (RTM_NEWLINK/RTM_DELLINK, family AF_UNSPEC). */

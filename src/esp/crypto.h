@@ -29,6 +29,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Without the library's pre-0.53 names (CBC, SHA1, MD5, ENCRYPT, ...),
+ * which would rename OpenSSL functions and clash in any includer. */
+#ifndef NO_COMPAT_IMB_API_053
+#define NO_COMPAT_IMB_API_053
+#endif
 #include <intel-ipsec-mb.h>
 #include <openssl/types.h>
 
@@ -89,7 +94,7 @@ struct esp_crypto_alg {
 	uint8_t hmac_block;   /* HMAC: hash block size */
 	uint8_t digest_len;   /* HMAC: untruncated digest bytes */
 	uint8_t imb_trunc;    /* HMAC: truncated tag bytes the library emits */
-	enum esp_crypto_arch arch; /* measured best manager (bench/crypto_ceiling.c) */
+	enum esp_crypto_arch arch; /* measured fastest (bench/crypto_ceiling.c) */
 };
 
 /* What an SA asks for, in the words of XFRM: either enc + auth, or aead. */
@@ -138,7 +143,7 @@ struct esp_crypto {
 	uint32_t len_mask;        /* payload length bits that must be clear */
 	uint32_t len_min;
 	uint16_t hash_base;       /* bytes hashed besides the payload */
-	uint8_t arch;
+	uint8_t arch;             /* which of the worker's managers */
 	uint8_t engine;
 	uint8_t iv_len;
 	uint8_t icv_len;
@@ -147,6 +152,7 @@ struct esp_crypto {
 	uint8_t tag_direct;       /* library writes the ICV in place */
 	uint8_t iv_random;        /* CBC: random IV; others: sequence number */
 	uint8_t esn;
+	uint8_t save_icv;         /* decrypt: keep the received ICV aside */
 	uint8_t family;           /* enum esp_crypto_family of the cipher part */
 	/* Cold: control and second engine. */
 	const struct esp_crypto_alg *enc, *auth, *aead;
@@ -196,9 +202,7 @@ uint16_t esp_crypto_decrypt_burst(struct esp_crypto_worker *w,
 				  struct esp_crypto_op *ops[], uint16_t n) ESP_CRYPTO_WUR;
 
 /* Between the engine files, not for callers. */
-int esp_crypto_params_apply(struct esp_crypto *ctx,
-			    const struct esp_crypto_params *p) ESP_CRYPTO_WUR;
-enum esp_crypto_arch esp_crypto_arch_pick(const struct esp_crypto_params *p);
+int esp_crypto_ipsecmb_init(struct esp_crypto *ctx, const struct esp_crypto_params *p) ESP_CRYPTO_WUR;
 int esp_crypto_openssl_init(struct esp_crypto *ctx, const struct esp_crypto_params *p) ESP_CRYPTO_WUR;
 void esp_crypto_openssl_destroy(struct esp_crypto *ctx);
 int esp_crypto_openssl_encrypt(struct esp_crypto_op *op) ESP_CRYPTO_WUR;

@@ -2,25 +2,31 @@
  * ESP algorithm table: the Linux kernel's XFRM algorithm names (as
  * `ip xfrm state add` and XFRM netlink carry them), their key, IV and ICV
  * lengths, and the intel-ipsec-mb manager measured fastest for each
- * (bench/crypto_ceiling.c). Also the engine-independent part of SA setup.
+ * (bench/crypto_ceiling.c). Also the engine-independent part of SA setup,
+ * and esp_crypto_init/destroy, which hand the rest to the chosen engine.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "esp/crypto.h"
 
-#define HMAC(n, md_, h, blk, dig, trunc, def, ar)                              \
+#define AVX512 ESP_CRYPTO_ARCH_AVX512
+
+#define HMAC(n, md_, h, blk, dig, trunc, def)                                  \
 	{ .name = "hmac(" n ")", .alias = n, .type = ESP_CRYPTO_ALG_AUTH,      \
 	  .family = ESP_CRYPTO_HMAC, .hash = h, .md = md_, .hmac_block = blk,  \
 	  .digest_len = dig, .imb_trunc = trunc, .icv_default = def,           \
-	  .icv_min = 32, .icv_max = (dig) * 8, .icv_step = 8, .arch = ar }
+	  .icv_min = 32, .icv_max = (dig) * 8, .icv_step = 8, .arch = AVX512 }
 
 /*
- * Managers, from bench/crypto_ceiling.c on an AVX-512/VAES/SHA-NI CPU: the
- * SSE manager is the one that uses SHA-NI, which beats 16-lane AVX-512
- * SHA-1/SHA-256 at small and mixed sizes; SHA-384/512 and MD5 have no
- * SHA-NI path, so the widest lanes win; GCM, GMAC and ChaCha20-Poly1305 are
- * fastest with the VAES/AVX-512 code.
+ * Managers, from bench/crypto_ceiling.c on this AVX-512/VAES/SHA-NI CPU:
+ * AVX-512 is fastest for every suite at 64, 512 and 1400 bytes and at
+ * IMIX once a flush covers 64+ packets (a full graph burst is 256). The SSE
+ * manager (the one using SHA-NI) wins only SHA-1/SHA-256 at IMIX with
+ * 32-packet flushes, by ~12%, and loses 35-45% at 512+ bytes; the engine
+ * flushes once per burst, so AVX-512 it is. GCM, GMAC and
+ * ChaCha20-Poly1305 are 2-3x faster with the VAES/AVX-512 code.
  *
  * Default ICV lengths are the kernel's (net/xfrm/xfrm_algo.c), used when
  * XFRM gives an auth algorithm without a truncation length: note
@@ -38,29 +44,29 @@ static const struct esp_crypto_alg algs[] = {
 	{ .name = "ecb(cipher_null)", .alias = "cipher_null",
 	  .type = ESP_CRYPTO_ALG_ENC, .family = ESP_CRYPTO_NULL,
 	  .key_bits = { 0 }, .iv_len = 0, .block_size = 4 },
-	HMAC("md5", "MD5", IMB_AUTH_MD5, 64, 16, 12, 96, ESP_CRYPTO_ARCH_AVX512),
-	HMAC("sha1", "SHA1", IMB_AUTH_HMAC_SHA_1, 64, 20, 12, 96, ESP_CRYPTO_ARCH_SSE),
-	HMAC("sha256", "SHA256", IMB_AUTH_HMAC_SHA_256, 64, 32, 16, 96, ESP_CRYPTO_ARCH_SSE),
-	HMAC("sha384", "SHA384", IMB_AUTH_HMAC_SHA_384, 128, 48, 24, 192, ESP_CRYPTO_ARCH_AVX512),
-	HMAC("sha512", "SHA512", IMB_AUTH_HMAC_SHA_512, 128, 64, 32, 256, ESP_CRYPTO_ARCH_AVX512),
+	HMAC("md5", "MD5", IMB_AUTH_MD5, 64, 16, 12, 96),
+	HMAC("sha1", "SHA1", IMB_AUTH_HMAC_SHA_1, 64, 20, 12, 96),
+	HMAC("sha256", "SHA256", IMB_AUTH_HMAC_SHA_256, 64, 32, 16, 96),
+	HMAC("sha384", "SHA384", IMB_AUTH_HMAC_SHA_384, 128, 48, 24, 192),
+	HMAC("sha512", "SHA512", IMB_AUTH_HMAC_SHA_512, 128, 64, 32, 256),
 	/* RFC 4106: AES key + 4-byte salt; ICV 8, 12 or 16 bytes. */
 	{ .name = "rfc4106(gcm(aes))", .type = ESP_CRYPTO_ALG_AEAD,
 	  .family = ESP_CRYPTO_GCM, .key_bits = { 160, 224, 288 },
 	  .salt_len = 4, .iv_len = 8, .block_size = 4, .icv_default = 128,
 	  .icv_min = 64, .icv_max = 128, .icv_step = 32,
-	  .hash = IMB_AUTH_AES_GMAC, .arch = ESP_CRYPTO_ARCH_AVX512 },
+	  .hash = IMB_AUTH_AES_GMAC, .arch = AVX512 },
 	/* RFC 7634: 256-bit key + 4-byte salt, 16-byte ICV. */
 	{ .name = "rfc7539esp(chacha20,poly1305)", .type = ESP_CRYPTO_ALG_AEAD,
 	  .family = ESP_CRYPTO_CHACHA, .key_bits = { 288 }, .salt_len = 4,
 	  .iv_len = 8, .block_size = 4, .icv_default = 128, .icv_min = 128,
 	  .icv_max = 128, .icv_step = 8, .hash = IMB_AUTH_CHACHA20_POLY1305,
-	  .arch = ESP_CRYPTO_ARCH_AVX512 },
+	  .arch = AVX512 },
 	/* RFC 4543: AES-GMAC, integrity only; key + 4-byte salt, 16-byte ICV. */
 	{ .name = "rfc4543(gcm(aes))", .type = ESP_CRYPTO_ALG_AEAD,
 	  .family = ESP_CRYPTO_GMAC, .key_bits = { 160, 224, 288 },
 	  .salt_len = 4, .iv_len = 8, .block_size = 4, .icv_default = 128,
 	  .icv_min = 128, .icv_max = 128, .icv_step = 8,
-	  .hash = IMB_AUTH_AES_GMAC_128, .arch = ESP_CRYPTO_ARCH_AVX512 },
+	  .hash = IMB_AUTH_AES_GMAC_128, .arch = AVX512 },
 };
 
 static bool key_bits_ok(const struct esp_crypto_alg *alg, unsigned bits)
@@ -112,14 +118,6 @@ const char *esp_crypto_arch_name(enum esp_crypto_arch arch)
 	return (unsigned)arch < ESP_CRYPTO_ARCH_N ? names[arch] : "?";
 }
 
-/* The manager that decides an SA's speed: the AEAD's, or the hash's. */
-enum esp_crypto_arch esp_crypto_arch_pick(const struct esp_crypto_params *p)
-{
-	if (p->arch != ESP_CRYPTO_ARCH_AUTO)
-		return p->arch;
-	return p->aead ? p->aead->arch : p->auth->arch;
-}
-
 static int icv_bits_check(const struct esp_crypto_alg *alg, unsigned *bits)
 {
 	if (*bits == 0)
@@ -166,15 +164,14 @@ static int params_check(const struct esp_crypto_params *p)
 }
 
 /* Validate p and fill the fields of ctx that do not depend on the engine. */
-int esp_crypto_params_apply(struct esp_crypto *ctx, const struct esp_crypto_params *p)
+static int params_apply(struct esp_crypto *ctx, const struct esp_crypto_params *p)
 {
 	const struct esp_crypto_alg *cipher = p->aead ? p->aead : p->enc;
 	const uint8_t *key = p->aead ? p->aead_key : p->enc_key;
 	unsigned key_bits = p->aead ? p->aead_key_bits : p->enc_key_bits;
 	unsigned icv_bits = p->icv_bits;
-	int rc;
+	int rc = params_check(p);
 
-	rc = params_check(p);
 	if (rc == 0)
 		rc = icv_bits_check(p->aead ? p->aead : p->auth, &icv_bits);
 	if (rc != 0)
@@ -195,4 +192,34 @@ int esp_crypto_params_apply(struct esp_crypto *ctx, const struct esp_crypto_para
 	if (cipher->salt_len)
 		memcpy(ctx->keys.salt, key + key_bits / 8 - cipher->salt_len, cipher->salt_len);
 	return 0;
+}
+
+/*
+ * Build an SA's crypto context: key schedules, HMAC pads, GCM hash keys
+ * and the job template, all once. On failure ctx holds nothing to free.
+ */
+int esp_crypto_init(struct esp_crypto *ctx, enum esp_crypto_engine engine,
+		    const struct esp_crypto_params *p)
+{
+	int rc = params_apply(ctx, p);
+
+	if (rc != 0)
+		return rc;
+	ctx->engine = engine;
+	if (engine == ESP_CRYPTO_ENGINE_IPSECMB)
+		rc = esp_crypto_ipsecmb_init(ctx, p);
+	else if (engine == ESP_CRYPTO_ENGINE_OPENSSL)
+		rc = esp_crypto_openssl_init(ctx, p);
+	else
+		rc = -EINVAL;
+	if (rc != 0)
+		esp_crypto_destroy(ctx);
+	return rc;
+}
+
+void esp_crypto_destroy(struct esp_crypto *ctx)
+{
+	esp_crypto_openssl_destroy(ctx);
+	/* By offset: GCC takes &ctx->keys for its first union member's size. */
+	explicit_bzero((uint8_t *)ctx + offsetof(struct esp_crypto, keys), sizeof(ctx->keys));
 }

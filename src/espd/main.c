@@ -30,12 +30,18 @@
 #include "graph/worker.h"
 #include "ports/lcp.h"
 #include "ports/port.h"
+#include "control/ipsec_cli.h"
+#include "tables/acl.h"
+#include "tables/sad.h"
+#include "tables/spd.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
 
 #define FIB_ROUTES_MAX 131072
 #define NEIGHBORS_MAX 65536
+#define SAS_MAX 16384
+#define POLICIES_MAX 16384
 #define MBUFS_PER_QUEUE 2048
 
 static struct {
@@ -112,6 +118,12 @@ static int tables_init(unsigned n_workers)
 	int rc = fib_init(espd.rcu, FIB_ROUTES_MAX);
 	if (rc == 0)
 		rc = neigh_init(espd.rcu, NEIGHBORS_MAX);
+	if (rc == 0)
+		rc = acl_init(espd.rcu);
+	if (rc == 0)
+		rc = sad_init(espd.rcu, SAS_MAX, n_workers);
+	if (rc == 0)
+		rc = spd_init(espd.rcu, POLICIES_MAX);
 	if (rc == 0)
 		rc = pkt_meta_register();
 	unsigned n_mbufs = MBUFS_PER_QUEUE * 4 * n_workers * (unsigned)(espd.n_saved + 1);
@@ -192,6 +204,14 @@ static bool adaptive_polling(void)
 	return espd.config.n_interfaces > 0 || espd.config.interface_rx_mode != RX_MODE_POLLING;
 }
 
+/* SAs are inbound or outbound by whose address they carry: re-decide when
+ * the router's addresses change, and re-resolve policies if any moved. */
+static void fib_changed(void)
+{
+	if (sad_refresh_directions() > 0)
+		spd_commit();
+}
+
 static int start_mirror(void)
 {
 	struct rtnl_mirror_config mirror = {
@@ -199,9 +219,58 @@ static int start_mirror(void)
 		.batch_size = espd.config.netlink.batch_size,
 		.batch_delay_ms = espd.config.netlink.batch_delay_ms,
 		.ignore_kernel_routes = espd.config.ignore_kernel_routes,
+		.fib_changed = fib_changed,
 	};
 	return rtnl_mirror_open(&mirror);
 }
+
+static bool same_interfaces(const struct config *a, const struct config *b)
+{
+	if (a->n_interfaces != b->n_interfaces)
+		return false;
+	for (size_t i = 0; i < a->n_interfaces; i++)
+		if (memcmp(&a->interfaces[i], &b->interfaces[i], sizeof(a->interfaces[i])) != 0)
+			return false;
+	return true;
+}
+
+/* Re-read the configuration file. What can change at run time (ACLs) is
+ * applied atomically; an error keeps the running configuration whole. */
+static int reload(struct cli_out *out)
+{
+	struct config fresh;
+	char error[512];
+
+	config_init(&fresh);
+	if (config_load(espd.options.config_path, &fresh, error, sizeof(error)) < 0)
+		return cli_error(out, -EINVAL, "reload refused, running configuration kept: %s", error);
+	if (!same_interfaces(&espd.config, &fresh))
+		snprintf(error, sizeof(error), "interfaces, drivers and queues change only on restart");
+	if (!same_interfaces(&espd.config, &fresh) ||
+	    acl_config_apply(&fresh, error, sizeof(error)) < 0) {
+		config_free(&fresh);
+		return cli_error(out, -EINVAL, "reload refused, running configuration kept: %s", error);
+	}
+	config_free(&espd.config);
+	espd.config = fresh;
+	if (out->json)
+		cli_printf(out, "{\"reloaded\": \"%s\"}\n", espd.options.config_path);
+	else
+		cli_printf(out, "reloaded %s\n", espd.options.config_path);
+	return 0;
+}
+
+static int reload_command(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "reload takes no arguments");
+	return reload(out);
+}
+
+static const struct cli_command main_commands[] = {
+	{ "reload", reload_command, "re-read the configuration file (ACLs change at once)" },
+};
 
 static int open_cli(void)
 {
@@ -214,6 +283,9 @@ static int open_cli(void)
 	}
 	show_cli_register();
 	rtnl_cli_register();
+	acl_cli_register();
+	ipsec_cli_register();
+	cli_register(main_commands, RTE_DIM(main_commands));
 	espd.cli_fd = cli_server_open(espd.options.socket_path);
 	if (espd.cli_fd < 0)
 		fprintf(stderr, "espd: CLI socket %s: %s\n", espd.options.socket_path,
@@ -221,7 +293,7 @@ static int open_cli(void)
 	return espd.cli_fd < 0 ? espd.cli_fd : 0;
 }
 
-/* Returns when SIGINT or SIGTERM arrives. */
+/* Returns when SIGINT or SIGTERM arrives; SIGHUP reloads. */
 static void control_loop(void)
 {
 	for (;;) {
@@ -237,9 +309,14 @@ static void control_loop(void)
 			fprintf(stderr, "espd: poll: %s\n", strerror(errno));
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo info;
-			if (read(espd.signal_fd, &info, sizeof(info)) == sizeof(info) &&
-			    info.ssi_signo != SIGHUP)
+			if (read(espd.signal_fd, &info, sizeof(info)) != sizeof(info))
+				continue;
+			if (info.ssi_signo != SIGHUP)
 				return;
+			struct cli_out out = { 0 };
+			reload(&out);
+			fprintf(stderr, "espd: SIGHUP: %.*s", (int)out.len, out.buf ? out.buf : "");
+			cli_out_free(&out);
 		}
 		if (fds[1].revents & POLLIN)
 			cli_server_accept(espd.cli_fd);
@@ -285,6 +362,11 @@ static int run(void)
 	if ((rc = take_over_interfaces()) < 0 || (rc = start_mirror()) < 0 ||
 	    (rc = open_cli()) < 0)
 		goto out;
+	char error[512];
+	if ((rc = acl_config_apply(&espd.config, error, sizeof(error))) < 0) {
+		fprintf(stderr, "espd: %s\n", error);
+		goto out;
+	}
 	assign_queues();
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
@@ -293,6 +375,7 @@ static int run(void)
 	control_loop();
 	fprintf(stderr, "espd: stopping\n");
 	workers_stop();
+	acl_fini();
 out:
 	if (rc < 0)
 		fprintf(stderr, "espd: start-up failed: %s\n", strerror(-rc));

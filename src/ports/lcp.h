@@ -1,16 +1,20 @@
 /*
  * linux-cp takeover of kernel interfaces. For each port espd drives, the
- * kernel device's state (MAC, MTU, flags, addresses, routes) is captured and
- * written to a state file before anything is touched; the device is then
- * renamed out of the way, stripped of its addresses and IPv6, and (for
- * AF_PACKET ports) fenced off from the kernel's stack by an nftables netdev
- * ingress drop chain. The TAP that takes the original name receives the
- * addresses and routes. Restore reverses all of it, on clean exit and, from
- * the state file, after a crash; every step is idempotent.
+ * kernel device's state (MAC, MTU, flags, offloads, addresses, routes) is
+ * captured and written to a state file before anything is touched; the
+ * device is then renamed out of the way, stripped of its addresses and IPv6,
+ * its receive/segmentation offloads turned off, and (for AF_PACKET ports)
+ * fenced off from the kernel's stack by an ingress drop: an nftables netdev
+ * chain, or a tc matchall filter where the kernel has no netdev family. The
+ * TAP that takes the original name receives the addresses and routes.
+ * Restore reverses all of it, on clean exit and, from the state file, after
+ * a crash; every step is idempotent.
  *
- * All rtnetlink work goes through control/nl.h; nftables through the `nft`
- * binary; disable_ipv6 through /proc/sys. Functions return 0 (or a count)
- * or -errno after printing "espd: lcp: <name>: <what> failed: <why>".
+ * Files: lcp.c (the steps, links, disable_ipv6), lcp_addr.c and lcp_route.c
+ * (rtnetlink through control/nl.h), lcp_fence.c (the `nft` and `tc`
+ * binaries), lcp_offload.c (the ethtool ioctl), lcp_state.c (the state
+ * file). Functions return 0 (or a count) or -errno after printing
+ * "espd: lcp: <name>: <what> failed: <why>".
  */
 #ifndef ESPD_PORTS_LCP_H
 #define ESPD_PORTS_LCP_H
@@ -27,6 +31,43 @@
 #define LCP_METRICS_MAX 128     /* raw RTA_METRICS payload kept per route */
 #define LCP_LIFETIME_FOREVER UINT32_MAX
 #define LCP_STATE_FILE "lcp.state"
+
+/* How the kernel's stack is kept off an AF_PACKET device's frames. Both run
+ * after AF_PACKET's taps, so the dataplane still sees every frame. */
+enum lcp_fence {
+	LCP_FENCE_NONE,
+	LCP_FENCE_NFT, /* netdev table nft_table, ingress chain with policy drop */
+	LCP_FENCE_TC,  /* tc ingress qdisc with a matchall drop filter */
+};
+
+/* Offloads takeover turns off: GRO, hardware GRO and LRO hand AF_PACKET
+ * aggregates of up to 64 KB, which the dataplane's 2 KB buffers cannot hold;
+ * GSO and TSO are their transmit side. X(id, state file word, ethtool name) */
+#define LCP_OFFLOAD_LIST(X)                                                  \
+	X(GRO, "gro", "rx-gro")                                              \
+	X(GRO_HW, "gro_hw", "rx-gro-hw")                                     \
+	X(LRO, "lro", "large-receive-offload")                               \
+	X(GSO, "gso", "tx-generic-segmentation")                             \
+	X(TSO, "tso", "tx-tcp-segmentation")                                 \
+	X(TSO_ECN, "tso_ecn", "tx-tcp-ecn-segmentation")                     \
+	X(TSO_MANGLEID, "tso_mangleid", "tx-tcp-mangleid-segmentation")      \
+	X(TSO6, "tso6", "tx-tcp6-segmentation")                              \
+	X(TSO_ACCECN, "tso_accecn", "tx-tcp-accecn-segmentation")
+
+enum lcp_offload {
+#define LCP_OFFLOAD_ID(id, word, feature) LCP_OFFLOAD_##id,
+	LCP_OFFLOAD_LIST(LCP_OFFLOAD_ID)
+#undef LCP_OFFLOAD_ID
+	LCP_OFFLOADS
+};
+
+/* One offload as captured: what the device's owner asked for (ethtool's
+ * "requested"), which is what restore sets back. */
+enum lcp_offload_state {
+	LCP_OFFLOAD_UNSUPPORTED, /* unknown to the kernel, fixed, or not captured: left alone */
+	LCP_OFFLOAD_OFF,
+	LCP_OFFLOAD_ON,
+};
 
 /* One address as the kernel reported it (RTM_NEWADDR). */
 struct lcp_addr {
@@ -70,7 +111,10 @@ struct lcp_saved {
 	uint32_t mtu;
 	uint32_t flags;               /* IFF_*; UP, PROMISC, ALLMULTI, NOARP are restored */
 	int disable_ipv6;             /* 0 or 1; -1 when the device has no IPv6 settings */
-	char nft_table[LCP_NFT_NAME_MAX]; /* non-empty: ingress drop chain in this netdev table */
+	enum lcp_fence fence;
+	char nft_table[LCP_NFT_NAME_MAX]; /* LCP_FENCE_NFT: the netdev table holding the chain */
+	char fence_note[128];         /* why nftables was passed over for tc; for messages, not saved */
+	uint8_t offloads[LCP_OFFLOADS]; /* enum lcp_offload_state */
 	struct lcp_addr *addrs;       /* kernel-made IPv6 addresses (link-local, SLAAC) left out */
 	size_t n_addrs;
 	struct lcp_route *routes;     /* kernel-made (proto kernel, ra) and local-table routes left out */
@@ -81,8 +125,12 @@ struct lcp_saved {
  * -ENODEV with "interface X not found" when it does not exist. */
 int lcp_capture(const char *ifname, struct lcp_saved *saved);
 void lcp_saved_free(struct lcp_saved *saved);
-/* Ask takeover to fence the device with an ingress drop chain in netdev table
- * `table` (one name per espd instance). -EINVAL for a name nft would not take. */
+/* Ask takeover to fence the device off the kernel's stack: with an ingress
+ * drop chain in nftables netdev table `table` (one name per espd instance)
+ * where the kernel has that family, else with a tc ingress matchall drop.
+ * The kernel is asked here (`nft --check`, which changes nothing), so that
+ * the state file saved next names the fence restore must remove.
+ * -EINVAL for a name nft would not take. */
 int lcp_saved_set_ingress_drop(struct lcp_saved *saved, const char *table);
 /* The device's temporary name: "espd-p<ifindex>" (hex when decimal is too long). */
 void lcp_phys_name(int ifindex, char name[LCP_IFNAMSIZ]);
@@ -99,17 +147,18 @@ void lcp_state_free(struct lcp_saved *saved, size_t n);
 int lcp_state_write(FILE *f, const struct lcp_saved *saved, size_t n);
 int lcp_state_read(FILE *f, const char *what, struct lcp_saved **saved, size_t *n);
 
-/* Rename the device to its phys name, strip addresses, routes and IPv6, add
- * the drop chain if asked, and bring it up for the DPDK driver. On error the
+/* Rename the device to its phys name, strip addresses, routes and IPv6, turn
+ * its offloads off, add the fence if asked, and bring it up for the DPDK
+ * driver. On error the
  * device may be half taken over: lcp_restore_one repairs it. phys_name_out
  * (LCP_IFNAMSIZ bytes, may be NULL) receives the new name. */
 int lcp_takeover(const struct lcp_saved *saved, char *phys_name_out);
 /* Give the TAP that now carries the original name the saved MTU, MAC (if it
  * differs), disable_ipv6, addresses, admin state and routes (oif = TAP). */
 int lcp_tap_configure(const struct lcp_saved *saved, int tap_ifindex);
-/* Put one device back as captured, whatever step a takeover reached: drop
- * chain removed, whatever else holds the name deleted, name, MAC, MTU, IPv6,
- * addresses, flags and routes restored. -ENODEV/-ESTALE when the device is
+/* Put one device back as captured, whatever step a takeover reached: fence
+ * removed, whatever else holds the name deleted, name, offloads, MAC, MTU,
+ * IPv6, addresses, flags and routes restored. -ENODEV/-ESTALE when the device is
  * gone or its ifindex now belongs to another device (nothing touched). */
 int lcp_restore_one(const struct lcp_saved *saved);
 /* Restore every device of the state file, then remove the file. Returns the

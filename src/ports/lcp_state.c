@@ -3,14 +3,19 @@
  * espd touched it, so that a crash at any moment can be repaired. One line
  * per record, "kind key value key value ...":
  *
- *   iface name eth1 ifindex 7 phys espd-p7 mac 02:00:00:00:00:01 mtu 1500 flags 0x1003 disable_ipv6 0 nft espd
+ *   iface name eth1 ifindex 7 phys espd-p7 mac 02:00:00:00:00:01 mtu 1500 flags 0x1003 disable_ipv6 0 fence nft nft espd gro off gro_hw unsupported ...
  *   addr local 192.0.2.1 prefixlen 24 broadcast 192.0.2.255 scope 0 flags 0x80 valid forever preferred forever label eth1
  *   route dst 10.0.0.0/8 gateway 192.0.2.254 table 254 metric 0 flags 0x0 protocol 4 scope 0 type 1 tos 0
  *
  * addr and route lines belong to the iface line above them. Names are
  * written with %XX escapes for anything but printable non-space ASCII.
+ *
+ * The fence is "fence nft" with "nft <table>", "fence tc", or absent (no
+ * fence); files of version 1 have no "fence" word, and "nft <table>" alone
+ * means nftables there. Each offload of LCP_OFFLOAD_LIST is "on", "off" or
+ * "unsupported" (left alone on restore), as is one a file does not name.
  */
-#include "ports/lcp.h"
+#include "ports/lcp_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +25,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define STATE_HEADER "# espd linux-cp state v1: kernel devices taken over; espd --restore puts them back\n"
+static const char *const fence_words[] = {
+	[LCP_FENCE_NONE] = "none", [LCP_FENCE_NFT] = "nft", [LCP_FENCE_TC] = "tc",
+};
+static const char *const offload_words[LCP_OFFLOADS] = {
+#define OFFLOAD_WORD(id, word, feature) [LCP_OFFLOAD_##id] = word,
+	LCP_OFFLOAD_LIST(OFFLOAD_WORD)
+#undef OFFLOAD_WORD
+};
+static const char *const offload_states[] = {
+	[LCP_OFFLOAD_UNSUPPORTED] = "unsupported", [LCP_OFFLOAD_OFF] = "off", [LCP_OFFLOAD_ON] = "on",
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define STATE_HEADER "# espd linux-cp state v2: kernel devices taken over; espd --restore puts them back\n"
 
 /* ---- writing ---- */
 
@@ -59,8 +77,12 @@ static void write_iface(FILE *f, const struct lcp_saved *s)
 	fprintf(f, " mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u flags 0x%x disable_ipv6 %d",
 		s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4], s->mac[5],
 		s->mtu, s->flags, s->disable_ipv6);
-	if (s->nft_table[0])
+	if (s->fence != LCP_FENCE_NONE)
+		fprintf(f, " fence %s", fence_words[s->fence]);
+	if (s->fence == LCP_FENCE_NFT)
 		put_name(f, "nft", s->nft_table);
+	for (size_t k = 0; k < LCP_OFFLOADS; k++)
+		fprintf(f, " %s %s", offload_words[k], offload_states[s->offloads[k]]);
 	fputc('\n', f);
 }
 
@@ -290,6 +312,15 @@ static int get_int01(const char *text, int *out)
 	return -EINVAL;
 }
 
+/* Which of words[n] text is, or -EINVAL. */
+static int get_word(const char *text, const char *const words[], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(text, words[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
 static int iface_set(struct lcp_saved *s, const char *key, const char *val)
 {
 	unsigned long ifindex = 0;
@@ -311,8 +342,23 @@ static int iface_set(struct lcp_saved *s, const char *key, const char *val)
 		return get_u32(val, &s->flags);
 	if (strcmp(key, "disable_ipv6") == 0)
 		return get_int01(val, &s->disable_ipv6);
-	if (strcmp(key, "nft") == 0) /* checked: it goes into an nft script */
-		return lcp_saved_set_ingress_drop(s, val);
+	if (strcmp(key, "nft") == 0) { /* checked: it goes into an nft script */
+		if (!lcp_fence_table_valid(val))
+			return -EINVAL;
+		memcpy(s->nft_table, val, strlen(val) + 1);
+		return 0;
+	}
+	if (strcmp(key, "fence") == 0) {
+		int fence = get_word(val, fence_words, ARRAY_LEN(fence_words));
+		s->fence = fence < 0 ? LCP_FENCE_NONE : (enum lcp_fence)fence;
+		return fence < 0 ? fence : 0;
+	}
+	for (size_t k = 0; k < LCP_OFFLOADS; k++)
+		if (strcmp(key, offload_words[k]) == 0) {
+			int state = get_word(val, offload_states, ARRAY_LEN(offload_states));
+			s->offloads[k] = state < 0 ? LCP_OFFLOAD_UNSUPPORTED : (uint8_t)state;
+			return state < 0 ? state : 0;
+		}
 	return -ENOENT;
 }
 
@@ -416,18 +462,23 @@ static int record_start(struct reader *rd, const char *kind, void **item)
 	return -EINVAL;
 }
 
-/* The words a record cannot do without. */
-static const char *record_missing(int kind, const void *item)
+/* Complete a record (a version 1 iface with an nft table has the nftables
+ * fence) and name the words it cannot do without, if any are missing. */
+static const char *record_finish(int kind, void *item)
 {
-	const struct lcp_saved *s = item;
+	struct lcp_saved *s = item;
 	const struct lcp_addr *a = item;
 	const struct lcp_route *r = item;
 
 	switch (kind) {
 	case REC_IFACE: {
-		/* The phys name goes into nft scripts too: only ours is accepted. */
+		/* The phys name goes into nft and tc commands: only ours is accepted. */
 		char phys[LCP_IFNAMSIZ];
 		lcp_phys_name(s->ifindex, phys);
+		if (s->fence == LCP_FENCE_NONE && s->nft_table[0])
+			s->fence = LCP_FENCE_NFT;
+		if (s->fence == LCP_FENCE_NFT && !s->nft_table[0])
+			return "nft table for its nft fence";
 		return s->name[0] && s->ifindex > 0 && strcmp(s->phys_name, phys) == 0
 			       ? NULL : "name, ifindex or matching phys";
 	}
@@ -464,7 +515,7 @@ static int parse_line(struct reader *rd, char *line)
 			return -EINVAL;
 		}
 	}
-	if ((missing = record_missing(rec, item))) {
+	if ((missing = record_finish(rec, item))) {
 		snprintf(rd->why, sizeof(rd->why), "%s record without %s", kind, missing);
 		return -EINVAL;
 	}

@@ -116,7 +116,8 @@ struct spd_policy {
 	uint8_t verdict;        /* enum spd_verdict, out policies */
 	uint8_t requires_ipsec; /* in/fwd: a plaintext match is dropped */
 	uint8_t pad[2];
-	uint32_t sa_index;      /* SPD_PROTECT: the SA (SAD_INDEX_NONE otherwise) */
+	uint32_t sa_index;      /* the template's SA (SAD_INDEX_NONE: none); nodes
+				 * use it only with SPD_PROTECT, via spd_policy_sa */
 	uint32_t sa_uid;        /* that SA's uid, so a reused index never matches */
 	uint32_t rank;          /* position in priority order (0 = preferred) */
 	uint64_t seq;           /* insertion order, the tie-break */
@@ -172,10 +173,12 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
  * and the best dir (SPD_DIR_FWD when forwarded, SPD_DIR_IN when addressed
  * to the router) policy must allow it with a template the SA satisfies
  * (xfrm_state_ok). With no policy, only a transport-mode SA passes.
- * Returns 0 or the SA error reason to count (SA_ERROR_SELECTOR,
- * SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK, SA_ERROR_TEMPLATE).
+ * Returns 0, or -EACCES with *why set to the enum sa_error to count
+ * (SA_ERROR_SELECTOR, SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK,
+ * SA_ERROR_TEMPLATE).
  */
-int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir);
+int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
+		      unsigned *why);
 
 /* A plaintext (not decrypted) packet: true when the best dir policy blocks
  * it or requires IPsec, so it must be dropped as the kernel does. */

@@ -4,8 +4,9 @@
 # shellcheck shell=bash
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ESPD=${ESPD:-$TOP/build/espd}
-ESPCTL=${ESPCTL:-$TOP/build/espctl}
+ESPD_BUILD=${ESPD_BUILD:-$TOP/build}
+ESPD=${ESPD:-$ESPD_BUILD/espd}
+ESPCTL=${ESPCTL:-$ESPD_BUILD/espctl}
 PY=/usr/bin/python3
 T=${T:-t$$}
 NS_A=$T-a NS_R=$T-r NS_B=$T-b

@@ -6,9 +6,11 @@
  *
  *   lcp_tool capture IFNAME                  print the captured state
  *   lcp_tool takeover STATE_DIR IFNAME [--nft TABLE] [--no-tap]
- *       capture, save, take over, (make and configure the TAP), print
- *       "READY <phys name> <tap ifindex>", then wait; SIGTERM or SIGINT
- *       closes the TAP and restores, like espd's clean exit
+ *       capture, save, take over (fenced when --nft is given: nftables,
+ *       or tc where the kernel has no netdev family), (make and configure
+ *       the TAP), print "READY <phys name> <tap ifindex>", then wait;
+ *       SIGTERM or SIGINT closes the TAP and restores, like espd's clean
+ *       exit. A takeover that fails is restored at once, as espd does.
  *   lcp_tool restore STATE_DIR               crash repair from the state file
  */
 #include <errno.h>
@@ -79,35 +81,36 @@ static int cmd_takeover(const char *state_dir, const char *ifname, const char *t
 {
 	struct lcp_saved saved;
 	char phys[LCP_IFNAMSIZ];
-	int rc, fd = -1, tap_ifindex = 0;
+	int rc, restored, fd = -1, tap_ifindex = 0;
 
 	if ((rc = lcp_capture(ifname, &saved)) < 0)
 		return rc;
 	if ((table && (rc = lcp_saved_set_ingress_drop(&saved, table)) < 0) ||
-	    (rc = lcp_state_save(state_dir, &saved, 1)) < 0 ||
-	    (rc = lcp_takeover(&saved, phys)) < 0)
+	    (rc = lcp_state_save(state_dir, &saved, 1)) < 0)
 		goto out;
+	if ((rc = lcp_takeover(&saved, phys)) < 0)
+		goto give_back;
 	if (tap) {
 		fd = tap_create(saved.name, saved.mac, &tap_ifindex);
 		if (fd < 0) {
 			rc = fd;
 			fprintf(stderr, "lcp_tool: creating TAP %s failed: %s\n", saved.name,
 				strerror(-rc));
-			goto out;
+			goto give_back;
 		}
 		if ((rc = lcp_tap_configure(&saved, tap_ifindex)) < 0)
-			goto out;
+			goto give_back;
 	}
 	printf("READY %s %d\n", phys, tap_ifindex);
 	fflush(stdout);
 	wait_for_stop();
+give_back:
 	if (fd >= 0)
 		close(fd);
-	fd = -1;
-	rc = lcp_restore(state_dir);
+	restored = lcp_restore(state_dir);
+	if (rc == 0)
+		rc = restored;
 out:
-	if (fd >= 0)
-		close(fd);
 	lcp_saved_free(&saved);
 	return rc;
 }

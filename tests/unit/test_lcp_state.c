@@ -1,7 +1,8 @@
 /*
  * Unit tests of the linux-cp state file: what is written reads back
- * identically, saving is atomic (no temporary left, old file replaced),
- * malformed files are refused, and the device's temporary name always fits.
+ * identically (fence and offloads included), saving is atomic (no temporary
+ * left, old file replaced), version 1 files still read, malformed files are
+ * refused, and the device's temporary name always fits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,7 +66,13 @@ static struct lcp_saved *sample(size_t *n)
 	s->mtu = 1400;
 	s->flags = 0x11043;
 	s->disable_ipv6 = 0;
-	assert_int_equal(lcp_saved_set_ingress_drop(s, "espd"), 0);
+	/* Set by hand: lcp_saved_set_ingress_drop asks the kernel. */
+	s->fence = LCP_FENCE_NFT;
+	strcpy(s->nft_table, "espd");
+	s->offloads[LCP_OFFLOAD_GRO] = LCP_OFFLOAD_ON;
+	s->offloads[LCP_OFFLOAD_GSO] = LCP_OFFLOAD_ON;
+	s->offloads[LCP_OFFLOAD_TSO] = LCP_OFFLOAD_ON;
+	s->offloads[LCP_OFFLOAD_TSO6] = LCP_OFFLOAD_OFF;
 	add_addr(s, "192.0.2.1", 24, 0x80, "eth1");
 	set_ip(&s->addrs[0].broadcast, "192.0.2.255");
 	add_addr(s, "192.0.2.9", 24, 0x81, "eth1 %odd");
@@ -102,6 +109,9 @@ static struct lcp_saved *sample(size_t *n)
 	lcp_phys_name(s->ifindex, s->phys_name);
 	s->mtu = 9000;
 	s->disable_ipv6 = -1;
+	s->fence = LCP_FENCE_TC;
+	s->offloads[LCP_OFFLOAD_LRO] = LCP_OFFLOAD_OFF;
+	s->offloads[LCP_OFFLOAD_GRO_HW] = LCP_OFFLOAD_ON;
 	*n = 2;
 	return saved;
 }
@@ -111,7 +121,9 @@ static void assert_same(const struct lcp_saved *a, const struct lcp_saved *b, si
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(a[i].name, b[i].name);
 		assert_string_equal(a[i].phys_name, b[i].phys_name);
+		assert_int_equal(a[i].fence, b[i].fence);
 		assert_string_equal(a[i].nft_table, b[i].nft_table);
+		assert_memory_equal(a[i].offloads, b[i].offloads, LCP_OFFLOADS);
 		assert_int_equal(a[i].ifindex, b[i].ifindex);
 		assert_memory_equal(a[i].mac, b[i].mac, 6);
 		assert_int_equal(a[i].mtu, b[i].mtu);
@@ -139,6 +151,10 @@ static void test_round_trip(void **unused)
 	assert_int_equal(lcp_state_write(f, saved, n), 0);
 	fclose(f);
 	assert_non_null(strstr(text, " label eth1%20%25odd"));
+	assert_non_null(strstr(text, " fence nft nft espd gro on gro_hw unsupported lro unsupported "
+				     "gso on tso on tso_ecn unsupported tso_mangleid unsupported "
+				     "tso6 off tso_accecn unsupported\n"));
+	assert_non_null(strstr(text, " fence tc gro unsupported gro_hw on lro off "));
 	f = fmemopen(text, size, "r");
 	assert_int_equal(lcp_state_read(f, "test", &back, &n_back), 0);
 	fclose(f);
@@ -179,7 +195,8 @@ static void test_save_load_remove(void **unused)
 	lcp_state_free(saved, n);
 }
 
-static int read_text(const char *text)
+/* Read text; the first device goes to *first when it is not NULL. */
+static int read_first(const char *text, struct lcp_saved *first)
 {
 	struct lcp_saved *saved = NULL;
 	size_t n = 0;
@@ -187,8 +204,19 @@ static int read_text(const char *text)
 	int rc = lcp_state_read(f, "test", &saved, &n);
 
 	fclose(f);
+	if (rc == 0 && first) {
+		assert_true(n >= 1);
+		*first = saved[0];
+		first->addrs = NULL;
+		first->routes = NULL;
+	}
 	lcp_state_free(saved, n);
 	return rc;
+}
+
+static int read_text(const char *text)
+{
+	return read_first(text, NULL);
 }
 
 #define IFACE "iface name eth1 ifindex 7 phys espd-p7 mac 02:00:00:00:00:01 mtu 1500 flags 0x1003 disable_ipv6 0\n"
@@ -217,6 +245,30 @@ static void test_malformed(void **unused)
 	assert_int_equal(read_text(IFACE "route dst 10.0.0.0/8 table 254 metric -1\n"), -EINVAL);
 	assert_int_equal(read_text(IFACE "route dst 10.0.0.0/8 table 254 metrics 0g\n"), -EINVAL);
 	assert_int_equal(read_text(IFACE "frobnicate x y\n"), -EINVAL);
+	assert_int_equal(read_text("iface name eth1 ifindex 7 phys espd-p7 fence nft\n"), -EINVAL);
+	assert_int_equal(read_text("iface name eth1 ifindex 7 phys espd-p7 fence ebpf\n"), -EINVAL);
+	assert_int_equal(read_text("iface name eth1 ifindex 7 phys espd-p7 gro maybe\n"), -EINVAL);
+	assert_int_equal(read_text("iface name eth1 ifindex 7 phys espd-p7 tso\n"), -EINVAL);
+}
+
+/* Version 1 files: "nft <table>" alone is the nftables fence, and offloads
+ * they do not name are left alone on restore. */
+static void test_old_format(void **unused)
+{
+	struct lcp_saved s;
+
+	(void)unused;
+	assert_int_equal(read_first(IFACE, &s), 0);
+	assert_int_equal(s.fence, LCP_FENCE_NONE);
+	for (size_t k = 0; k < LCP_OFFLOADS; k++)
+		assert_int_equal(s.offloads[k], LCP_OFFLOAD_UNSUPPORTED);
+	assert_int_equal(read_first("iface name eth1 ifindex 7 phys espd-p7 nft espd_x\n", &s), 0);
+	assert_int_equal(s.fence, LCP_FENCE_NFT);
+	assert_string_equal(s.nft_table, "espd_x");
+	assert_int_equal(read_first("iface name eth1 ifindex 7 phys espd-p7 fence tc gso off\n", &s), 0);
+	assert_int_equal(s.fence, LCP_FENCE_TC);
+	assert_int_equal(s.offloads[LCP_OFFLOAD_GSO], LCP_OFFLOAD_OFF);
+	assert_int_equal(s.offloads[LCP_OFFLOAD_GRO], LCP_OFFLOAD_UNSUPPORTED);
 }
 
 static void test_names(void **unused)
@@ -231,13 +283,14 @@ static void test_names(void **unused)
 	assert_string_equal(name, "espd-p999999999");
 	lcp_phys_name(2147483647, name);
 	assert_string_equal(name, "espd-px7fffffff");
-	assert_int_equal(lcp_saved_set_ingress_drop(&s, "espd_2-b"), 0);
-	assert_string_equal(s.nft_table, "espd_2-b");
+	/* Invalid names are refused before the kernel is asked anything. */
 	assert_int_equal(lcp_saved_set_ingress_drop(&s, ""), -EINVAL);
 	assert_int_equal(lcp_saved_set_ingress_drop(&s, "2espd"), -EINVAL);
 	assert_int_equal(lcp_saved_set_ingress_drop(&s, "espd; flush ruleset"), -EINVAL);
 	assert_int_equal(lcp_saved_set_ingress_drop(&s, "a23456789012345678901234567890123"), -EINVAL);
-	assert_string_equal(s.nft_table, "espd_2-b");
+	assert_string_equal(s.nft_table, "");
+	assert_int_equal(s.fence, LCP_FENCE_NONE);
+	assert_int_equal(read_text("iface name eth1 ifindex 7 phys espd-p7 nft espd_2-b\n"), 0);
 }
 
 int main(void)
@@ -246,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_save_load_remove),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_old_format),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

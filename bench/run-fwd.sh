@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Forwarding benchmark on one pinned core (medians of 5 runs per size).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${ESPD_BUILD:-$top/build}
+exec taskset -c "${CORE:-1}" "$build/bench/bench_fwd" --no-huge -m 512 --no-pci --no-shconf \
+	--file-prefix bench-fwd-$$ --log-level '*:warning' -l "${CORE:-1}"

@@ -1,0 +1,1300 @@
+/*
+ * `ipsec sa|policy add|del|flush` and `show ipsec sa|policy|tunnel`.
+ * Parsing follows iproute2's ip xfrm grammar; validation follows what the
+ * kernel accepts (algorithm names, key and ICV lengths of
+ * net/xfrm/xfrm_algo.c); what espd can run is the SAD's decision (an SA it
+ * cannot run is kept, unsupported). Key text is wiped from the request
+ * words and the parse buffers on every path and never appears in a reply.
+ */
+#include "control/ipsec_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <rte_byteorder.h>
+#include "tables/sad.h"
+#include "tables/spd.h"
+
+#define KEY_MAX 128 /* bytes */
+#define UDP_ENCAP_ESPINUDP 2
+
+/* ---- The kernel's algorithms ---- */
+
+struct kernel_alg {
+	const char *name, *compat;
+	uint8_t type;              /* enum esp_crypto_alg_type */
+	uint16_t keys[3];          /* accepted key bits (first 0: see below) */
+	uint16_t key_min, key_max; /* a range instead, when key_max != 0 */
+	bool any_key;              /* HMAC: any whole number of bytes */
+	uint16_t icv_full;         /* auth: digest bits */
+	uint16_t icv_default;      /* auth: the kernel's truncation */
+	uint16_t icvs[3];          /* aead: accepted ICV bits */
+};
+
+#define ENC(n, c, ...) { .name = n, .compat = c, .type = ESP_CRYPTO_ALG_ENC, __VA_ARGS__ }
+#define AUTH(n, c, full, def, ...)                                                   \
+	{ .name = n, .compat = c, .type = ESP_CRYPTO_ALG_AUTH, .icv_full = full,      \
+	  .icv_default = def, __VA_ARGS__ }
+#define AEAD(n, k0, k1, k2, i0, i1, i2)                                               \
+	{ .name = n, .type = ESP_CRYPTO_ALG_AEAD, .keys = { k0, k1, k2 },              \
+	  .icvs = { i0, i1, i2 } }
+
+static const struct kernel_alg kernel_algs[] = {
+	ENC("ecb(cipher_null)", "cipher_null", .keys = { 0 }),
+	ENC("cbc(des)", "des", .keys = { 64 }),
+	ENC("cbc(des3_ede)", "des3_ede", .keys = { 192 }),
+	ENC("cbc(cast5)", "cast5", .key_min = 40, .key_max = 128),
+	ENC("cbc(blowfish)", "blowfish", .key_min = 40, .key_max = 448),
+	ENC("cbc(aes)", "aes", .keys = { 128, 192, 256 }),
+	ENC("cbc(serpent)", "serpent", .keys = { 128, 192, 256 }),
+	ENC("cbc(camellia)", "camellia", .keys = { 128, 192, 256 }),
+	ENC("cbc(twofish)", "twofish", .keys = { 128, 192, 256 }),
+	ENC("rfc3686(ctr(aes))", NULL, .keys = { 160, 224, 288 }),
+	ENC("cbc(sm4)", "sm4", .keys = { 128 }),
+	AUTH("digest_null", NULL, 0, 0, .keys = { 0 }),
+	AUTH("hmac(md5)", "md5", 128, 96, .any_key = true),
+	AUTH("hmac(sha1)", "sha1", 160, 96, .any_key = true),
+	AUTH("hmac(sha256)", "sha256", 256, 96, .any_key = true),
+	AUTH("hmac(sha384)", "sha384", 384, 192, .any_key = true),
+	AUTH("hmac(sha512)", "sha512", 512, 256, .any_key = true),
+	AUTH("hmac(rmd160)", "rmd160", 160, 96, .any_key = true),
+	AUTH("hmac(sm3)", "sm3", 256, 256, .any_key = true),
+	AUTH("xcbc(aes)", NULL, 128, 96, .keys = { 128 }),
+	AUTH("cmac(aes)", NULL, 128, 96, .keys = { 128 }),
+	AEAD("rfc4106(gcm(aes))", 160, 224, 288, 64, 96, 128),
+	AEAD("rfc4309(ccm(aes))", 152, 216, 280, 64, 96, 128),
+	AEAD("rfc4543(gcm(aes))", 160, 224, 288, 128, 0, 0),
+	AEAD("rfc7539esp(chacha20,poly1305)", 288, 0, 0, 128, 0, 0),
+};
+
+static const struct kernel_alg *kernel_alg_find(uint8_t type, const char *name)
+{
+	for (size_t i = 0; i < RTE_DIM(kernel_algs); i++) {
+		const struct kernel_alg *a = &kernel_algs[i];
+		if (a->type == type && (strcmp(a->name, name) == 0 ||
+					(a->compat && strcmp(a->compat, name) == 0)))
+			return a;
+	}
+	return NULL;
+}
+
+/* "128, 192 or 256" */
+static void list_text(const uint16_t *v, size_t n, char *buf, size_t size)
+{
+	size_t len = 0, count = 0;
+
+	while (count < n && (v[count] || (count == 0 && n == 1)))
+		count++;
+	buf[0] = 0;
+	for (size_t i = 0; i < count; i++)
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%u",
+					i == 0 ? "" : i + 1 == count ? " or " : ", ", v[i]);
+}
+
+static bool key_bits_ok(const struct kernel_alg *a, unsigned bits, char *expect, size_t size)
+{
+	if (a->any_key) {
+		snprintf(expect, size, "at least 8");
+		return bits > 0;
+	}
+	if (a->key_max) {
+		snprintf(expect, size, "%u to %u", a->key_min, a->key_max);
+		return bits >= a->key_min && bits <= a->key_max;
+	}
+	list_text(a->keys, a->keys[0] ? RTE_DIM(a->keys) : 1, expect, size);
+	for (size_t i = 0; i < RTE_DIM(a->keys); i++)
+		if (a->keys[i] == bits && (bits || i == 0))
+			return true;
+	return false;
+}
+
+/* ---- Words ---- */
+
+struct parse {
+	struct cli_out *out;
+	const char *cmd;
+	char **argv;
+	int argc, at;
+};
+
+static const char *peek(const struct parse *ps)
+{
+	return ps->at < ps->argc ? ps->argv[ps->at] : NULL;
+}
+
+static const char *take(struct parse *ps)
+{
+	return ps->at < ps->argc ? ps->argv[ps->at++] : NULL;
+}
+
+/* A long hex word may be key material typed in the wrong place. */
+static const char *shown(const char *word)
+{
+	return strncmp(word, "0x", 2) == 0 && strlen(word) > 10 ? "0x..." : word;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct parse *ps, const char *word, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cli_error(ps->out, -EINVAL, "%s: '%s': %s", ps->cmd, shown(word), what);
+}
+
+static int value(struct parse *ps, const char *key, const char **v)
+{
+	*v = take(ps);
+	return *v ? 0 : fail(ps, key, "missing value");
+}
+
+static int number(struct parse *ps, const char *key, uint64_t max, uint64_t *n)
+{
+	const char *v;
+	char *end;
+
+	if (value(ps, key, &v))
+		return -EINVAL;
+	errno = 0;
+	*n = strtoull(v, &end, 0);
+	if (errno || end == v || *end || *v == '-' || *n > max)
+		return fail(ps, v, "bad value for '%s'", key);
+	return 0;
+}
+
+static int u32_value(struct parse *ps, const char *key, uint32_t *out)
+{
+	uint64_t n = 0;
+	int rc = number(ps, key, UINT32_MAX, &n);
+	*out = (uint32_t)n;
+	return rc;
+}
+
+static int u16_value(struct parse *ps, const char *key, uint16_t *out)
+{
+	uint64_t n = 0;
+	int rc = number(ps, key, UINT16_MAX, &n);
+	*out = (uint16_t)n;
+	return rc;
+}
+
+static int addr_value(struct parse *ps, const char *key, struct ip_addr *addr)
+{
+	const char *v;
+	if (value(ps, key, &v))
+		return -EINVAL;
+	return ip_addr_parse(v, addr) == 0 ? 0 : fail(ps, v, "not an address");
+}
+
+static int prefix_value(struct parse *ps, const char *key, struct ip_prefix *prefix)
+{
+	const char *v;
+	if (value(ps, key, &v))
+		return -EINVAL;
+	return ip_prefix_parse(v, prefix) == 0 ? 0 : fail(ps, v, "not an address or prefix");
+}
+
+static const struct { const char *name; uint8_t proto; } protos[] = {
+	{ "any", 0 }, { "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+	{ "gre", IPPROTO_GRE }, { "esp", IPPROTO_ESP }, { "ah", IPPROTO_AH },
+	{ "ipv6-icmp", IPPROTO_ICMPV6 }, { "sctp", IPPROTO_SCTP }, { "dccp", IPPROTO_DCCP },
+	{ "udplite", IPPROTO_UDPLITE }, { "mobility-header", IPPROTO_MH },
+	{ "comp", IPPROTO_COMP }, { "ipip", IPPROTO_IPIP }, { "ipv6", IPPROTO_IPV6 },
+};
+
+static const char *proto_name(uint8_t proto, char *buf, size_t size)
+{
+	for (size_t i = 0; i < RTE_DIM(protos); i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	snprintf(buf, size, "%u", proto);
+	return buf;
+}
+
+static int proto_value(struct parse *ps, const char *key, uint8_t *proto)
+{
+	const char *v = peek(ps);
+	uint64_t n;
+
+	for (size_t i = 0; v && i < RTE_DIM(protos); i++) {
+		if (strcmp(v, protos[i].name) == 0) {
+			ps->at++;
+			*proto = protos[i].proto;
+			return 0;
+		}
+	}
+	if (number(ps, key, 255, &n))
+		return -EINVAL;
+	*proto = (uint8_t)n;
+	return 0;
+}
+
+/* "V", "V/M" or "V mask M"; a mark alone matches exactly. */
+static int mark_value(struct parse *ps, uint32_t *v, uint32_t *m)
+{
+	const char *text;
+	char *end;
+
+	if (value(ps, "mark", &text))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long mark = strtoull(text, &end, 0), mask = UINT32_MAX;
+	if (*end == '/')
+		mask = strtoull(end + 1, &end, 0);
+	if (errno || end == text || *end || mark > UINT32_MAX || mask > UINT32_MAX)
+		return fail(ps, text, "bad value for 'mark'");
+	*v = (uint32_t)mark;
+	*m = (uint32_t)mask;
+	if (peek(ps) && strcmp(peek(ps), "mask") == 0) {
+		ps->at++;
+		return u32_value(ps, "mask", m);
+	}
+	return 0;
+}
+
+static int mode_value(struct parse *ps, uint8_t *mode)
+{
+	const char *v;
+
+	if (value(ps, "mode", &v))
+		return -EINVAL;
+	if (strcmp(v, "tunnel") == 0)
+		*mode = SA_MODE_TUNNEL;
+	else if (strcmp(v, "transport") == 0)
+		*mode = SA_MODE_TRANSPORT;
+	else
+		return fail(ps, v, "mode must be tunnel or transport");
+	return 0;
+}
+
+/* ---- Selectors (both SA "sel" and policies) ---- */
+
+/* One selector word: 1 when consumed, 0 when not a selector word, < 0 on error. */
+static int port_value(struct parse *ps, const char *key, uint16_t *port, uint16_t *mask)
+{
+	int rc = u16_value(ps, key, port);
+	if (rc == 0)
+		*mask = 0xffff; /* ip xfrm: one port */
+	return rc;
+}
+
+static int sel_word(struct parse *ps, const char *word, struct spd_selector *sel)
+{
+	int rc;
+
+	if (strcmp(word, "src") == 0)
+		rc = prefix_value(ps, word, &sel->src);
+	else if (strcmp(word, "dst") == 0)
+		rc = prefix_value(ps, word, &sel->dst);
+	else if (strcmp(word, "proto") == 0)
+		rc = proto_value(ps, word, &sel->proto);
+	else if (strcmp(word, "sport") == 0 || strcmp(word, "type") == 0)
+		rc = port_value(ps, word, &sel->sport, &sel->sport_mask);
+	else if (strcmp(word, "dport") == 0 || strcmp(word, "code") == 0)
+		rc = port_value(ps, word, &sel->dport, &sel->dport_mask);
+	else if (strcmp(word, "dev") == 0)
+		return fail(ps, word, "selectors on a device are not supported");
+	else
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
+/* Both prefixes of one family; a missing one matches all of it. The kernel
+ * needs a family, AF_INET when no address was given (as ip xfrm does). */
+static int sel_finish(struct parse *ps, struct spd_selector *sel)
+{
+	uint8_t family = sel->src.addr.family ? sel->src.addr.family : sel->dst.addr.family;
+
+	if (!family)
+		family = AF_INET;
+	if (sel->dst.addr.family && sel->dst.addr.family != family)
+		return fail(ps, "dst", "address family differs from src");
+	if (!sel->src.addr.family)
+		sel->src = (struct ip_prefix){ .addr.family = family };
+	if (!sel->dst.addr.family)
+		sel->dst = (struct ip_prefix){ .addr.family = family };
+	sel->family = family;
+	return 0;
+}
+
+/* ---- SA commands ---- */
+
+enum { ALG_ENC, ALG_AUTH, ALG_AEAD, ALG_N };
+
+struct sa_cmd {
+	struct sa_params p;
+	uint8_t key[ALG_N][KEY_MAX];
+	char name[ALG_N][SA_ALG_NAME_MAX];
+	const struct kernel_alg *alg[ALG_N];
+	bool has_src, has_dst, has_proto, has_spi, has_window, has_sel;
+};
+
+static int key_parse(const char *text, uint8_t *key, size_t *len)
+{
+	size_t n = strlen(text);
+
+	if (strncmp(text, "0x", 2) != 0) {
+		/* ip xfrm takes any other word as the key bytes themselves. */
+		if (n > KEY_MAX)
+			return -E2BIG;
+		memcpy(key, text, n);
+		*len = n;
+		return 0;
+	}
+	text += 2;
+	n -= 2;
+	if (n % 2)
+		return -EINVAL;
+	if (n / 2 > KEY_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned hi, lo;
+		if (sscanf(text + 2 * i, "%1x%1x", &hi, &lo) != 2)
+			return -EINVAL;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits)
+{
+	char expect[32];
+
+	if (a->type == ESP_CRYPTO_ALG_AUTH) {
+		if (bits == 0 || bits % 8 || bits > a->icv_full)
+			return fail(ps, a->name, "truncation %u bits; %s gives at most %u, in bytes",
+				    bits, a->name, a->icv_full);
+		return 0;
+	}
+	for (size_t i = 0; i < RTE_DIM(a->icvs); i++)
+		if (a->icvs[i] && a->icvs[i] == bits)
+			return 0;
+	list_text(a->icvs, RTE_DIM(a->icvs), expect, sizeof(expect));
+	return fail(ps, a->name, "ICV %u bits; %s takes %s", bits, a->name, expect);
+}
+
+/* enc NAME KEY | auth NAME KEY | auth-trunc NAME KEY BITS | aead NAME KEY BITS */
+static int alg_parse(struct parse *ps, struct sa_cmd *c, const char *kw)
+{
+	int slot = strcmp(kw, "enc") == 0 ? ALG_ENC : strcmp(kw, "aead") == 0 ? ALG_AEAD : ALG_AUTH;
+	uint8_t type = slot == ALG_ENC ? ESP_CRYPTO_ALG_ENC :
+		       slot == ALG_AUTH ? ESP_CRYPTO_ALG_AUTH : ESP_CRYPTO_ALG_AEAD;
+	const char *name, *key;
+	char expect[32];
+	size_t len;
+	uint32_t icv = 0;
+
+	if (c->alg[slot])
+		return fail(ps, kw, "given twice");
+	if (value(ps, kw, &name))
+		return -EINVAL;
+	if (strncmp(name, "0x", 2) == 0)
+		return fail(ps, kw, "missing algorithm name");
+	const struct kernel_alg *a = kernel_alg_find(type, name);
+	if (!a)
+		return fail(ps, name, "unknown algorithm");
+	key = take(ps);
+	if (!key)
+		return fail(ps, a->name, "missing key");
+	int rc = key_parse(key, c->key[slot], &len);
+	explicit_bzero((char *)key, strlen(key));
+	if (rc == -E2BIG)
+		return fail(ps, a->name, "key longer than %u bits", KEY_MAX * 8);
+	if (rc)
+		return fail(ps, a->name, "key is not valid hex");
+	if (!key_bits_ok(a, (unsigned)len * 8, expect, sizeof(expect)))
+		return fail(ps, a->name, "key is %zu bits; %s takes %s", len * 8, a->name, expect);
+	if (strcmp(kw, "auth-trunc") == 0 || slot == ALG_AEAD) {
+		if (u32_value(ps, kw, &icv) || icv_check(ps, a, icv))
+			return -EINVAL;
+	} else if (slot == ALG_AUTH) {
+		icv = a->icv_default;
+	}
+	c->alg[slot] = a;
+	snprintf(c->name[slot], sizeof(c->name[slot]), "%s", a->name);
+	struct sa_alg_params *p = slot == ALG_ENC ? &c->p.enc : slot == ALG_AUTH ? &c->p.auth
+										   : &c->p.aead;
+	*p = (struct sa_alg_params){ .name = c->name[slot], .key = c->key[slot],
+				     .key_bits = (uint16_t)(len * 8), .icv_bits = (uint16_t)icv };
+	return 0;
+}
+
+static int flags_parse(struct parse *ps, struct sa_cmd *c)
+{
+	static const struct { const char *name; uint8_t bit; } names[] = {
+#define _(id, bit, name) { name, bit },
+		foreach_sa_flag(_)
+#undef _
+	};
+	unsigned n = 0;
+
+	for (const char *w; (w = peek(ps)); n++) {
+		size_t i = 0;
+		while (i < RTE_DIM(names) && strcmp(w, names[i].name) != 0)
+			i++;
+		if (i == RTE_DIM(names))
+			break;
+		c->p.flags |= names[i].bit;
+		ps->at++;
+	}
+	if (n == 0)
+		return peek(ps) ? fail(ps, peek(ps), "unknown flag") : fail(ps, "flag", "missing value");
+	return 0;
+}
+
+static int extra_flag_parse(struct parse *ps, struct sa_cmd *c)
+{
+	const char *v;
+
+	if (value(ps, "extra-flag", &v))
+		return -EINVAL;
+	if (strcmp(v, "dont-encap-dscp") == 0)
+		c->p.extra_flags |= SA_XFLAG_DONT_ENCAP_DSCP;
+	else if (strcmp(v, "oseq-may-wrap") == 0)
+		c->p.extra_flags |= SA_XFLAG_OSEQ_MAY_WRAP;
+	else
+		return fail(ps, v, "unknown extra-flag");
+	return 0;
+}
+
+static int encap_parse(struct parse *ps, struct sa_cmd *c)
+{
+	const char *type;
+
+	if (value(ps, "encap", &type))
+		return -EINVAL;
+	if (strcmp(type, "espinudp") != 0)
+		return fail(ps, type, "only espinudp encapsulation is supported");
+	c->p.encap.type = UDP_ENCAP_ESPINUDP;
+	if (u16_value(ps, "encap", &c->p.encap.sport) || u16_value(ps, "encap", &c->p.encap.dport))
+		return -EINVAL;
+	return addr_value(ps, "encap", &c->p.encap.oa);
+}
+
+static int limit_parse(struct parse *ps, struct sa_cmd *c)
+{
+	static const struct { const char *name; size_t offset; } limits[] = {
+		{ "byte-soft", offsetof(struct sa_lifetime, soft_bytes) },
+		{ "byte-hard", offsetof(struct sa_lifetime, hard_bytes) },
+		{ "packet-soft", offsetof(struct sa_lifetime, soft_packets) },
+		{ "packet-hard", offsetof(struct sa_lifetime, hard_packets) },
+		{ "time-soft", offsetof(struct sa_lifetime, soft_add_s) },
+		{ "time-hard", offsetof(struct sa_lifetime, hard_add_s) },
+		{ "time-use-soft", offsetof(struct sa_lifetime, soft_use_s) },
+		{ "time-use-hard", offsetof(struct sa_lifetime, hard_use_s) },
+	};
+	const char *which;
+
+	if (value(ps, "limit", &which))
+		return -EINVAL;
+	for (size_t i = 0; i < RTE_DIM(limits); i++)
+		if (strcmp(which, limits[i].name) == 0)
+			return number(ps, which, UINT64_MAX,
+				      (uint64_t *)((char *)&c->p.lifetime + limits[i].offset));
+	return fail(ps, which, "unknown limit");
+}
+
+/* The ID words every SA command takes. 1 consumed, 0 not an ID word. */
+static int id_word(struct parse *ps, const char *w, struct sa_cmd *c)
+{
+	int rc;
+
+	if (strcmp(w, "src") == 0)
+		rc = addr_value(ps, w, &c->p.src), c->has_src = true;
+	else if (strcmp(w, "dst") == 0)
+		rc = addr_value(ps, w, &c->p.id.dst), c->has_dst = true;
+	else if (strcmp(w, "spi") == 0)
+		rc = u32_value(ps, w, &c->p.id.spi), c->has_spi = true;
+	else if (strcmp(w, "mark") == 0)
+		rc = mark_value(ps, &c->p.id.mark_v, &c->p.id.mark_m);
+	else if (strcmp(w, "if_id") == 0)
+		rc = u32_value(ps, w, &c->p.id.if_id);
+	else if (strcmp(w, "proto") == 0) {
+		const char *v = peek(ps);
+		if ((rc = proto_value(ps, w, &c->p.id.proto)) == 0 && c->p.id.proto != IPPROTO_ESP)
+			rc = fail(ps, v, "only esp is supported");
+		c->has_proto = true;
+	} else
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
+static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
+{
+	uint64_t n;
+
+	if (strcmp(w, "enc") == 0 || strcmp(w, "auth") == 0 || strcmp(w, "auth-trunc") == 0 ||
+	    strcmp(w, "aead") == 0)
+		return alg_parse(ps, c, w);
+	if (strcmp(w, "reqid") == 0)
+		return u32_value(ps, w, &c->p.reqid);
+	if (strcmp(w, "mode") == 0)
+		return mode_value(ps, &c->p.mode);
+	if (strcmp(w, "replay-window") == 0) {
+		c->has_window = true;
+		if (number(ps, w, UINT32_MAX, &n))
+			return -EINVAL;
+		if (n > REPLAY_WINDOW_MAX)
+			return fail(ps, w, "at most %u", REPLAY_WINDOW_MAX);
+		c->p.replay_window = (uint32_t)n;
+		return 0;
+	}
+	if (strcmp(w, "replay-oseq") == 0)
+		return number(ps, w, UINT32_MAX, &c->p.oseq);
+	if (strcmp(w, "replay-seq") == 0)
+		return number(ps, w, UINT32_MAX, &c->p.iseq);
+	if (strcmp(w, "flag") == 0)
+		return flags_parse(ps, c);
+	if (strcmp(w, "extra-flag") == 0)
+		return extra_flag_parse(ps, c);
+	if (strcmp(w, "encap") == 0)
+		return encap_parse(ps, c);
+	if (strcmp(w, "limit") == 0)
+		return limit_parse(ps, c);
+	if (strcmp(w, "sel") == 0) {
+		c->has_sel = true;
+		for (const char *next; (next = take(ps));) {
+			int rc = sel_word(ps, next, &c->p.sel);
+			if (rc < 0)
+				return rc;
+			if (rc == 0) {
+				ps->at--; /* the selector ends before this word */
+				break;
+			}
+		}
+		return sel_finish(ps, &c->p.sel);
+	}
+	return fail(ps, w, "unknown keyword");
+}
+
+static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
+{
+	const char *w;
+	int rc;
+
+	c->p.replay_window = REPLAY_WINDOW_DEFAULT;
+	c->p.origin = IPSEC_ORIGIN_CLI;
+	while ((w = take(ps))) {
+		rc = id_word(ps, w, c);
+		if (rc == 0)
+			rc = full ? sa_word(ps, w, c) : fail(ps, w, "unknown keyword");
+		if (rc < 0)
+			return rc;
+	}
+	if (!c->has_dst)
+		return fail(ps, "dst", "required");
+	if (!c->has_proto)
+		return fail(ps, "proto", "required");
+	if (!c->has_spi)
+		return fail(ps, "spi", "required");
+	if (c->has_src && c->p.src.family != c->p.id.dst.family)
+		return fail(ps, "dst", "address family differs from src");
+	if (!full)
+		return 0;
+	if (!c->has_src)
+		return fail(ps, "src", "required");
+	if (c->p.id.spi == 0)
+		return fail(ps, "spi", "0 is reserved (RFC 4303 s.2.1)");
+	if (c->alg[ALG_AEAD] && (c->alg[ALG_ENC] || c->alg[ALG_AUTH]))
+		return fail(ps, "aead", "cannot be combined with enc or auth");
+	if (!c->alg[ALG_AEAD] && !c->alg[ALG_ENC])
+		return fail(ps, "enc", "required (or aead)");
+	if ((c->p.flags & SA_FLAG_ESN) && c->p.replay_window == 0)
+		return fail(ps, "replay-window", "ESN needs a window above 0");
+	return 0;
+}
+
+static void wipe_key_words(int argc, char **argv)
+{
+	for (int i = 0; i + 2 < argc; i++)
+		if (strcmp(argv[i], "enc") == 0 || strcmp(argv[i], "auth") == 0 ||
+		    strcmp(argv[i], "auth-trunc") == 0 || strcmp(argv[i], "aead") == 0)
+			explicit_bzero(argv[i + 2], strlen(argv[i + 2]));
+}
+
+static int commit(struct cli_out *out, const char *cmd)
+{
+	int rc = spd_commit();
+	return rc ? cli_error(out, rc, "%s: policy tables not rebuilt: %s", cmd, strerror(-rc)) : 0;
+}
+
+static int sa_add(struct cli_out *out, int argc, char **argv)
+{
+	struct parse ps = { .out = out, .cmd = "ipsec sa add", .argv = argv, .argc = argc };
+	struct sa_cmd *c = calloc(1, sizeof(*c));
+	char dst[IP_ADDR_STRLEN];
+	uint32_t index;
+	int rc;
+
+	if (!c)
+		return cli_error(out, -ENOMEM, "ipsec sa add: out of memory");
+	rc = sa_parse(&ps, c, true);
+	wipe_key_words(argc, argv);
+	if (rc == 0) {
+		rc = sad_sa_add(&c->p, &index);
+		if (rc == -EEXIST)
+			cli_error(out, rc, "ipsec sa add: SA spi 0x%08x dst %s proto esp exists",
+				  c->p.id.spi, format_ip_addr(dst, sizeof(dst), &c->p.id.dst));
+		else if (rc)
+			cli_error(out, rc, "ipsec sa add: %s", strerror(-rc));
+	}
+	if (rc == 0 && (rc = commit(out, ps.cmd)) == 0) {
+		const struct sa *sa = sad_sa(index);
+		if (out->json)
+			cli_printf(out, "{\"index\": %u, \"direction\": \"%s\", \"state\": \"%s\"}\n",
+				   index, format_sa_dir(sa->rt.dir), format_sa_state(sa->rt.state));
+		else
+			cli_printf(out, "sa 0x%08x added: %s, %s\n", c->p.id.spi,
+				   format_sa_dir(sa->rt.dir), format_sa_state(sa->rt.state));
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	return rc;
+}
+
+static int sa_del(struct cli_out *out, int argc, char **argv)
+{
+	struct parse ps = { .out = out, .cmd = "ipsec sa del", .argv = argv, .argc = argc };
+	struct sa_cmd c;
+	uint32_t index;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = sa_parse(&ps, &c, false)) != 0)
+		return rc;
+	index = sad_find(&c.p.id);
+	if (index == SAD_INDEX_NONE)
+		return cli_error(out, -ENOENT, "ipsec sa del: no SA spi 0x%08x", c.p.id.spi);
+	if (sad_sa(index)->rt.origin != IPSEC_ORIGIN_CLI)
+		return cli_error(out, -EPERM, "ipsec sa del: SA 0x%08x belongs to the kernel; "
+			"use ip xfrm state del", c.p.id.spi);
+	rc = sad_sa_del(&c.p.id);
+	return rc ? cli_error(out, rc, "ipsec sa del: %s", strerror(-rc)) : commit(out, ps.cmd);
+}
+
+static int sa_flush(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "ipsec sa flush takes no arguments");
+	sad_flush(IPSEC_ORIGIN_CLI);
+	return commit(out, "ipsec sa flush");
+}
+
+/* ---- Policy commands ---- */
+
+struct policy_cmd {
+	struct spd_policy_params p;
+	bool has_dir;
+};
+
+static int tmpl_parse(struct parse *ps, struct policy_cmd *c)
+{
+	struct spd_tmpl *t;
+	const char *w, *v;
+	int rc = 0;
+
+	if (c->p.n_tmpl == SPD_TMPL_MAX)
+		return fail(ps, "tmpl", "at most %u templates", SPD_TMPL_MAX);
+	t = &c->p.tmpl[c->p.n_tmpl++];
+	t->proto = IPPROTO_ESP;
+	while (rc == 0 && (w = peek(ps))) {
+		if (strcmp(w, "src") && strcmp(w, "dst") && strcmp(w, "proto") && strcmp(w, "spi") &&
+		    strcmp(w, "mode") && strcmp(w, "reqid") && strcmp(w, "level"))
+			break;
+		ps->at++;
+		if (strcmp(w, "src") == 0)
+			rc = addr_value(ps, w, &t->src);
+		else if (strcmp(w, "dst") == 0)
+			rc = addr_value(ps, w, &t->dst);
+		else if (strcmp(w, "proto") == 0)
+			rc = proto_value(ps, w, &t->proto);
+		else if (strcmp(w, "spi") == 0)
+			rc = u32_value(ps, w, &t->spi);
+		else if (strcmp(w, "mode") == 0)
+			rc = mode_value(ps, &t->mode);
+		else if (strcmp(w, "reqid") == 0)
+			rc = u32_value(ps, w, &t->reqid);
+		else if ((rc = value(ps, w, &v)) == 0 && strcmp(v, "use") && strcmp(v, "required"))
+			rc = fail(ps, v, "level must be required or use");
+		else if (rc == 0)
+			t->optional = strcmp(v, "use") == 0;
+	}
+	if (rc == 0 && t->mode == SA_MODE_TUNNEL && !t->dst.family)
+		rc = fail(ps, "tmpl", "tunnel mode needs dst");
+	if (rc == 0 && t->src.family && t->dst.family && t->src.family != t->dst.family)
+		rc = fail(ps, "tmpl", "address family of src and dst differ");
+	return rc;
+}
+
+static int dir_value(struct parse *ps, struct policy_cmd *c)
+{
+	const char *v;
+
+	if (value(ps, "dir", &v))
+		return -EINVAL;
+	for (uint8_t d = 0; d < SPD_DIR_N; d++) {
+		if (strcmp(v, format_spd_dir(d)) == 0) {
+			c->p.dir = d;
+			c->has_dir = true;
+			return 0;
+		}
+	}
+	return fail(ps, v, "dir must be in, out or fwd");
+}
+
+static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bool full)
+{
+	const char *v;
+	int rc = sel_word(ps, w, &c->p.sel);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (strcmp(w, "dir") == 0)
+		return dir_value(ps, c);
+	if (strcmp(w, "mark") == 0)
+		return mark_value(ps, &c->p.mark_v, &c->p.mark_m);
+	if (strcmp(w, "if_id") == 0)
+		return u32_value(ps, w, &c->p.if_id);
+	if (strcmp(w, "ptype") == 0) {
+		if (value(ps, w, &v))
+			return -EINVAL;
+		return strcmp(v, "main") == 0 ? 0 : fail(ps, v, "only ptype main is supported");
+	}
+	if (!full)
+		return fail(ps, w, "unknown keyword");
+	if (strcmp(w, "priority") == 0)
+		return u32_value(ps, w, &c->p.priority);
+	if (strcmp(w, "index") == 0)
+		return u32_value(ps, w, &c->p.index);
+	if (strcmp(w, "tmpl") == 0)
+		return tmpl_parse(ps, c);
+	if (strcmp(w, "action") == 0) {
+		if (value(ps, w, &v))
+			return -EINVAL;
+		if (strcmp(v, "allow") && strcmp(v, "block"))
+			return fail(ps, v, "action must be allow or block");
+		c->p.action = strcmp(v, "block") == 0 ? SPD_ACTION_BLOCK : SPD_ACTION_ALLOW;
+		return 0;
+	}
+	return fail(ps, w, "unknown keyword");
+}
+
+static int policy_parse(struct parse *ps, struct policy_cmd *c, bool full)
+{
+	const char *w;
+	int rc;
+
+	c->p.origin = IPSEC_ORIGIN_CLI;
+	while ((w = take(ps)))
+		if ((rc = policy_word(ps, w, c, full)) < 0)
+			return rc;
+	if (!c->has_dir)
+		return fail(ps, "dir", "required");
+	return sel_finish(ps, &c->p.sel);
+}
+
+static int policy_add(struct cli_out *out, int argc, char **argv)
+{
+	struct parse ps = { .out = out, .cmd = "ipsec policy add", .argv = argv, .argc = argc };
+	struct policy_cmd c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = policy_parse(&ps, &c, true)) != 0)
+		return rc;
+	rc = spd_policy_add(&c.p);
+	if (rc == -EEXIST)
+		return cli_error(out, rc, "ipsec policy add: a policy with this selector and "
+				 "dir exists");
+	if (rc)
+		return cli_error(out, rc, "ipsec policy add: %s", strerror(-rc));
+	if ((rc = commit(out, ps.cmd)) != 0)
+		spd_policy_del(&c.p);
+	return rc;
+}
+
+static int policy_del(struct cli_out *out, int argc, char **argv)
+{
+	struct parse ps = { .out = out, .cmd = "ipsec policy del", .argv = argv, .argc = argc };
+	struct policy_cmd c;
+	const struct spd_policy *found;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = policy_parse(&ps, &c, false)) != 0)
+		return rc;
+	found = spd_policy_find(&c.p);
+	if (!found)
+		return cli_error(out, -ENOENT, "ipsec policy del: no such policy");
+	if (found->p.origin != IPSEC_ORIGIN_CLI)
+		return cli_error(out, -EPERM, "ipsec policy del: the policy belongs to the kernel; "
+				 "use ip xfrm policy del");
+	spd_policy_del(&c.p);
+	return commit(out, ps.cmd);
+}
+
+static int policy_flush(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "ipsec policy flush takes no arguments");
+	spd_flush(IPSEC_ORIGIN_CLI);
+	return commit(out, "ipsec policy flush");
+}
+
+/* ---- show ipsec sa ---- */
+
+struct show {
+	struct cli_out *out;
+	bool first;
+	bool filter;
+	uint32_t spi;
+	uint32_t reqid;
+};
+
+static void json_sep(struct show *s)
+{
+	if (!s->first)
+		cli_printf(s->out, ", ");
+	s->first = false;
+}
+
+static void format_selector(struct cli_out *out, const struct spd_selector *sel)
+{
+	char src[IP_PREFIX_STRLEN], dst[IP_PREFIX_STRLEN], proto[8];
+
+	format_ip_prefix(src, sizeof(src), &sel->src);
+	format_ip_prefix(dst, sizeof(dst), &sel->dst);
+	if (out->json) {
+		cli_printf(out, "{\"src\": \"%s\", \"dst\": \"%s\", \"proto\": \"%s\"",
+			   sel->src.addr.family ? src : "any", sel->dst.addr.family ? dst : "any",
+			   proto_name(sel->proto, proto, sizeof(proto)));
+		if (sel->sport_mask)
+			cli_printf(out, ", \"sport\": %u", sel->sport);
+		if (sel->dport_mask)
+			cli_printf(out, ", \"dport\": %u", sel->dport);
+		cli_printf(out, "}");
+		return;
+	}
+	cli_printf(out, "src %s dst %s proto %s", sel->src.addr.family ? src : "any",
+		   sel->dst.addr.family ? dst : "any", proto_name(sel->proto, proto, sizeof(proto)));
+	if (sel->sport_mask)
+		cli_printf(out, " sport %u", sel->sport);
+	if (sel->dport_mask)
+		cli_printf(out, " dport %u", sel->dport);
+}
+
+/* Algorithm name and lengths; never the key. */
+static void format_alg(struct cli_out *out, const char *kind, const struct sa_alg *alg)
+{
+	if (!alg->name[0])
+		return;
+	if (out->json) {
+		cli_printf(out, ", \"%s\": {\"name\": ", kind);
+		cli_json_string(out, alg->name);
+		cli_printf(out, ", \"key_bits\": %u", alg->key_bits);
+		if (alg->icv_bits)
+			cli_printf(out, ", \"icv_bits\": %u", alg->icv_bits);
+		cli_printf(out, "}");
+		return;
+	}
+	cli_printf(out, "    %s %s key %u bits", kind, alg->name, alg->key_bits);
+	if (alg->icv_bits)
+		cli_printf(out, " icv %u bits", alg->icv_bits);
+	cli_printf(out, "\n");
+}
+
+static void format_flags(struct cli_out *out, uint8_t flags)
+{
+	static const struct { const char *name; uint8_t bit; } names[] = {
+#define _(id, bit, name) { name, bit },
+		foreach_sa_flag(_)
+#undef _
+	};
+	bool first = true;
+
+	for (size_t i = 0; i < RTE_DIM(names); i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		cli_printf(out, out->json ? "%s\"%s\"" : "%s%s", first ? "" : out->json ? ", " : " ",
+			   names[i].name);
+		first = false;
+	}
+	if (first && !out->json)
+		cli_printf(out, "none");
+}
+
+static void format_sa_text(struct cli_out *out, const struct sa *sa, const struct sa_counters *c)
+{
+	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN], oa[IP_ADDR_STRLEN];
+	bool errors = false;
+
+	cli_printf(out, "sa 0x%08x %s %s reqid %u mode %s origin %s index %u\n",
+		   rte_be_to_cpu_32(sa->rt.spi_be), format_sa_dir(sa->rt.dir),
+		   format_sa_state(sa->rt.state), sa->rt.reqid, format_sa_mode(sa->rt.mode),
+		   sa->rt.origin == IPSEC_ORIGIN_CLI ? "cli" : "kernel", sa->rt.index);
+	if (sa->rt.state == SA_STATE_UNSUPPORTED)
+		cli_printf(out, "    unsupported: %s (the kernel handles it)\n", sa->cfg.reason);
+	cli_printf(out, "    src %s dst %s proto esp", format_ip_addr(src, sizeof(src), &sa->rt.src),
+		   format_ip_addr(dst, sizeof(dst), &sa->rt.dst));
+	if (sa->cfg.id.mark_m)
+		cli_printf(out, " mark 0x%x/0x%x", sa->cfg.id.mark_v, sa->cfg.id.mark_m);
+	if (sa->cfg.id.if_id)
+		cli_printf(out, " if_id %u", sa->cfg.id.if_id);
+	cli_printf(out, "\n");
+	format_alg(out, "enc", &sa->cfg.enc);
+	format_alg(out, "auth", &sa->cfg.auth);
+	format_alg(out, "aead", &sa->cfg.aead);
+	cli_printf(out, "    replay-window %u esn %s flags ", sa->cfg.replay_window,
+		   sa->rt.flags & SA_FLAG_ESN ? "yes" : "no");
+	format_flags(out, sa->rt.flags);
+	cli_printf(out, "\n");
+	if (sa->rt.encap)
+		cli_printf(out, "    encap espinudp %u %u oa %s\n", sa->cfg.encap.sport,
+			   sa->cfg.encap.dport, format_ip_addr(oa, sizeof(oa), &sa->cfg.encap.oa));
+	cli_printf(out, "    sel ");
+	format_selector(out, &sa->rt.sel);
+	cli_printf(out, "\n    seq outbound next %" PRIu64 ", inbound highest %" PRIu64 "\n",
+		   sa->out.last + 1, replay_top(&sa->in.w));
+	cli_printf(out, "    packets %" PRIu64 " bytes %" PRIu64 "\n    errors", c->packets, c->bytes);
+	for (unsigned e = 0; e < SA_ERROR_MAX; e++) {
+		if (!c->errors[e])
+			continue;
+		cli_printf(out, " %s %" PRIu64, sa_error_name(e), c->errors[e]);
+		errors = true;
+	}
+	cli_printf(out, errors ? "\n" : " none\n");
+}
+
+static void format_sa_json(struct cli_out *out, const struct sa *sa, const struct sa_counters *c)
+{
+	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN], oa[IP_ADDR_STRLEN];
+	const struct sa_lifetime *l = &sa->cfg.lifetime;
+
+	cli_printf(out, "{\"spi\": %u, \"spi_hex\": \"0x%08x\", \"index\": %u, \"direction\": \"%s\", "
+		   "\"state\": \"%s\", \"reason\": ", rte_be_to_cpu_32(sa->rt.spi_be),
+		   rte_be_to_cpu_32(sa->rt.spi_be), sa->rt.index, format_sa_dir(sa->rt.dir),
+		   format_sa_state(sa->rt.state));
+	cli_json_string(out, sa->cfg.reason);
+	cli_printf(out, ", \"origin\": \"%s\", \"reqid\": %u, \"mode\": \"%s\", \"src\": \"%s\", "
+		   "\"dst\": \"%s\", \"proto\": \"esp\", \"mark\": %u, \"mark_mask\": %u, "
+		   "\"if_id\": %u", sa->rt.origin == IPSEC_ORIGIN_CLI ? "cli" : "kernel",
+		   sa->rt.reqid, format_sa_mode(sa->rt.mode),
+		   format_ip_addr(src, sizeof(src), &sa->rt.src),
+		   format_ip_addr(dst, sizeof(dst), &sa->rt.dst), sa->cfg.id.mark_v,
+		   sa->cfg.id.mark_m, sa->cfg.id.if_id);
+	format_alg(out, "enc", &sa->cfg.enc);
+	format_alg(out, "auth", &sa->cfg.auth);
+	format_alg(out, "aead", &sa->cfg.aead);
+	cli_printf(out, ", \"esn\": %s, \"flags\": [", sa->rt.flags & SA_FLAG_ESN ? "true" : "false");
+	format_flags(out, sa->rt.flags);
+	cli_printf(out, "], \"replay_window\": %u, \"encap\": ", sa->cfg.replay_window);
+	if (sa->rt.encap)
+		cli_printf(out, "{\"type\": \"espinudp\", \"sport\": %u, \"dport\": %u, \"oa\": \"%s\"}",
+			   sa->cfg.encap.sport, sa->cfg.encap.dport,
+			   format_ip_addr(oa, sizeof(oa), &sa->cfg.encap.oa));
+	else
+		cli_printf(out, "null");
+	cli_printf(out, ", \"selector\": ");
+	format_selector(out, &sa->rt.sel);
+	cli_printf(out, ", \"seq\": {\"outbound_next\": %" PRIu64 ", \"inbound_highest\": %" PRIu64
+		   "}, \"lifetime\": {\"soft_bytes\": %" PRIu64 ", \"hard_bytes\": %" PRIu64
+		   ", \"soft_packets\": %" PRIu64 ", \"hard_packets\": %" PRIu64 "}, \"packets\": %"
+		   PRIu64 ", \"bytes\": %" PRIu64 ", \"errors\": {", sa->out.last + 1,
+		   replay_top(&sa->in.w), l->soft_bytes, l->hard_bytes, l->soft_packets,
+		   l->hard_packets, c->packets, c->bytes);
+	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
+		cli_printf(out, "%s\"%s\": %" PRIu64, e ? ", " : "", sa_error_name(e), c->errors[e]);
+	cli_printf(out, "}}");
+}
+
+static int format_one_sa(const struct sa *sa, void *arg)
+{
+	struct show *s = arg;
+	struct sa_counters c;
+
+	if (s->filter && (uint32_t)rte_be_to_cpu_32(sa->rt.spi_be) != s->spi)
+		return 0;
+	sad_sa_counters(sa->rt.index, &c);
+	if (s->out->json) {
+		json_sep(s);
+		format_sa_json(s->out, sa, &c);
+	} else {
+		format_sa_text(s->out, sa, &c);
+	}
+	return 0;
+}
+
+void format_ipsec_sas(struct cli_out *out, bool filter_spi, uint32_t spi)
+{
+	struct show s = { .out = out, .first = true, .filter = filter_spi, .spi = spi };
+
+	if (out->json)
+		cli_printf(out, "[");
+	sad_walk(format_one_sa, &s);
+	if (out->json)
+		cli_printf(out, "]\n");
+}
+
+/* ---- show ipsec policy ---- */
+
+static void format_tmpl(struct cli_out *out, const struct spd_tmpl *t, bool first)
+{
+	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN], proto[8];
+
+	format_ip_addr(src, sizeof(src), &t->src);
+	format_ip_addr(dst, sizeof(dst), &t->dst);
+	cli_printf(out, out->json ? "%s{\"src\": \"%s\", \"dst\": \"%s\", \"proto\": \"%s\", "
+		   "\"spi\": %u, \"mode\": \"%s\", \"reqid\": %u, \"level\": \"%s\"}"
+		   : "%s    tmpl src %s dst %s proto %s spi 0x%08x mode %s reqid %u level %s\n",
+		   out->json && !first ? ", " : "", t->src.family ? src : "any",
+		   t->dst.family ? dst : "any", proto_name(t->proto, proto, sizeof(proto)), t->spi,
+		   format_sa_mode(t->mode), t->reqid, t->optional ? "use" : "required");
+}
+
+/* What the policy does: the SA it uses, or why none. */
+static const char *resolution(const struct spd_policy *pol, char *buf, size_t size)
+{
+	const struct sa *sa = spd_policy_sa(pol);
+
+	if (pol->p.dir != SPD_DIR_OUT)
+		return pol->p.action == SPD_ACTION_BLOCK ? "discard" :
+		       pol->requires_ipsec ? "requires IPsec" : "allows plaintext";
+	if (pol->verdict == SPD_PROTECT && sa)
+		snprintf(buf, size, "sa 0x%08x", rte_be_to_cpu_32(sa->rt.spi_be));
+	else if (pol->verdict == SPD_KERNEL)
+		snprintf(buf, size, "kernel");
+	else
+		snprintf(buf, size, "%s", format_spd_verdict(pol->verdict));
+	return buf;
+}
+
+static int format_one_policy(const struct spd_policy *pol, void *arg)
+{
+	struct show *s = arg;
+	struct cli_out *out = s->out;
+	char what[32];
+
+	if (out->json) {
+		json_sep(s);
+		cli_printf(out, "{\"dir\": \"%s\", \"index\": %u, \"priority\": %u, \"action\": \"%s\", "
+			   "\"origin\": \"%s\", \"mark\": %u, \"mark_mask\": %u, \"if_id\": %u, "
+			   "\"selector\": ", format_spd_dir(pol->p.dir), pol->p.index, pol->p.priority,
+			   format_spd_action(pol->p.action),
+			   pol->p.origin == IPSEC_ORIGIN_CLI ? "cli" : "kernel", pol->p.mark_v,
+			   pol->p.mark_m, pol->p.if_id);
+		format_selector(out, &pol->p.sel);
+		cli_printf(out, ", \"templates\": [");
+		for (unsigned i = 0; i < pol->p.n_tmpl; i++)
+			format_tmpl(out, &pol->p.tmpl[i], i == 0);
+		cli_printf(out, "], \"resolution\": \"%s\", \"sa_index\": ",
+			   resolution(pol, what, sizeof(what)));
+		cli_printf(out, spd_policy_sa(pol) ? "%u}" : "null}", pol->sa_index);
+		return 0;
+	}
+	cli_printf(out, "policy %s priority %u action %s index 0x%x origin %s\n    ",
+		   format_spd_dir(pol->p.dir), pol->p.priority, format_spd_action(pol->p.action),
+		   pol->p.index, pol->p.origin == IPSEC_ORIGIN_CLI ? "cli" : "kernel");
+	format_selector(out, &pol->p.sel);
+	if (pol->p.mark_m)
+		cli_printf(out, " mark 0x%x/0x%x", pol->p.mark_v, pol->p.mark_m);
+	if (pol->p.if_id)
+		cli_printf(out, " if_id %u", pol->p.if_id);
+	cli_printf(out, "\n");
+	for (unsigned i = 0; i < pol->p.n_tmpl; i++)
+		format_tmpl(out, &pol->p.tmpl[i], i == 0);
+	cli_printf(out, "    -> %s\n", resolution(pol, what, sizeof(what)));
+	return 0;
+}
+
+void format_ipsec_policies(struct cli_out *out)
+{
+	struct show s = { .out = out, .first = true };
+
+	if (out->json)
+		cli_printf(out, "[");
+	spd_walk(format_one_policy, &s);
+	if (out->json)
+		cli_printf(out, "]\n");
+}
+
+/* ---- show ipsec tunnel: per reqid, its SAs and policies ---- */
+
+#define REQIDS_MAX 4096
+
+struct reqids {
+	uint32_t v[REQIDS_MAX];
+	unsigned n;
+};
+
+static void reqid_add(struct reqids *r, uint32_t reqid)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->v[i] == reqid)
+			return;
+	if (reqid && r->n < REQIDS_MAX)
+		r->v[r->n++] = reqid;
+}
+
+static int reqid_of_sa(const struct sa *sa, void *arg)
+{
+	reqid_add(arg, sa->rt.reqid);
+	return 0;
+}
+
+static int reqid_of_policy(const struct spd_policy *pol, void *arg)
+{
+	for (unsigned i = 0; i < pol->p.n_tmpl; i++)
+		reqid_add(arg, pol->p.tmpl[i].reqid);
+	return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int tunnel_sa(const struct sa *sa, void *arg)
+{
+	struct show *s = arg;
+	struct sa_counters c;
+	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN];
+
+	if (sa->rt.reqid != s->reqid)
+		return 0;
+	sad_sa_counters(sa->rt.index, &c);
+	format_ip_addr(src, sizeof(src), &sa->rt.src);
+	format_ip_addr(dst, sizeof(dst), &sa->rt.dst);
+	if (s->out->json) {
+		json_sep(s);
+		cli_printf(s->out, "{\"spi\": %u, \"direction\": \"%s\", \"state\": \"%s\", "
+			   "\"src\": \"%s\", \"dst\": \"%s\", \"packets\": %" PRIu64 ", \"bytes\": %"
+			   PRIu64 "}", rte_be_to_cpu_32(sa->rt.spi_be), format_sa_dir(sa->rt.dir),
+			   format_sa_state(sa->rt.state), src, dst, c.packets, c.bytes);
+	} else {
+		cli_printf(s->out, "    sa %-6s 0x%08x %s -> %s %s packets %" PRIu64 " bytes %" PRIu64
+			   "\n", format_sa_dir(sa->rt.dir), rte_be_to_cpu_32(sa->rt.spi_be), src, dst,
+			   format_sa_state(sa->rt.state), c.packets, c.bytes);
+	}
+	return 0;
+}
+
+static int tunnel_policy(const struct spd_policy *pol, void *arg)
+{
+	struct show *s = arg;
+	char src[IP_PREFIX_STRLEN], dst[IP_PREFIX_STRLEN], what[32];
+	bool mine = false;
+
+	for (unsigned i = 0; i < pol->p.n_tmpl; i++)
+		mine |= pol->p.tmpl[i].reqid == s->reqid;
+	if (!mine)
+		return 0;
+	format_ip_prefix(src, sizeof(src), &pol->p.sel.src);
+	format_ip_prefix(dst, sizeof(dst), &pol->p.sel.dst);
+	if (s->out->json) {
+		json_sep(s);
+		cli_printf(s->out, "{\"dir\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", "
+			   "\"resolution\": \"%s\"}", format_spd_dir(pol->p.dir), src, dst,
+			   resolution(pol, what, sizeof(what)));
+	} else {
+		cli_printf(s->out, "    policy %-3s %s -> %s: %s\n", format_spd_dir(pol->p.dir), src,
+			   dst, resolution(pol, what, sizeof(what)));
+	}
+	return 0;
+}
+
+void format_ipsec_tunnels(struct cli_out *out)
+{
+	struct reqids *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		cli_error(out, -ENOMEM, "show ipsec tunnel: out of memory");
+		return;
+	}
+	sad_walk(reqid_of_sa, r);
+	spd_walk(reqid_of_policy, r);
+	qsort(r->v, r->n, sizeof(r->v[0]), by_value);
+	if (out->json)
+		cli_printf(out, "[");
+	for (unsigned i = 0; i < r->n; i++) {
+		struct show s = { .out = out, .first = true, .reqid = r->v[i] };
+		if (out->json) {
+			cli_printf(out, "%s{\"reqid\": %u, \"sas\": [", i ? ", " : "", r->v[i]);
+			sad_walk(tunnel_sa, &s);
+			s.first = true;
+			cli_printf(out, "], \"policies\": [");
+			spd_walk(tunnel_policy, &s);
+			cli_printf(out, "]}");
+		} else {
+			cli_printf(out, "tunnel reqid %u\n", r->v[i]);
+			sad_walk(tunnel_sa, &s);
+			spd_walk(tunnel_policy, &s);
+		}
+	}
+	if (out->json)
+		cli_printf(out, "]\n");
+	free(r);
+}
+
+/* ---- Handlers ---- */
+
+static int show_sa(struct cli_out *out, int argc, char **argv)
+{
+	uint32_t spi = 0;
+
+	if (argc > 1)
+		return cli_error(out, -EINVAL, "show ipsec sa takes at most an SPI");
+	if (argc == 1) {
+		struct parse ps = { .out = out, .cmd = "show ipsec sa", .argv = argv, .argc = 1 };
+		if (u32_value(&ps, "spi", &spi))
+			return out->status;
+	}
+	format_ipsec_sas(out, argc == 1, spi);
+	return 0;
+}
+
+static int show_policy(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "show ipsec policy takes no arguments");
+	format_ipsec_policies(out);
+	return 0;
+}
+
+static int show_tunnel(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "show ipsec tunnel takes no arguments");
+	format_ipsec_tunnels(out);
+	return 0;
+}
+
+static const struct cli_command ipsec_commands[] = {
+	{ "ipsec sa add", sa_add, "add an SA: ip xfrm state add syntax" },
+	{ "ipsec sa del", sa_del, "delete an SA: src A dst B proto esp spi N" },
+	{ "ipsec sa flush", sa_flush, "delete every SA added on the CLI" },
+	{ "ipsec policy add", policy_add, "add a policy: ip xfrm policy add syntax" },
+	{ "ipsec policy del", policy_del, "delete a policy: selector and dir" },
+	{ "ipsec policy flush", policy_flush, "delete every policy added on the CLI" },
+	{ "show ipsec sa", show_sa, "SAs with counters (optionally one SPI); never keys" },
+	{ "show ipsec policy", show_policy, "policies in priority order with their SA" },
+	{ "show ipsec tunnel", show_tunnel, "per reqid: SAs, policies and packet counts" },
+};
+
+void ipsec_cli_register(void)
+{
+	cli_register(ipsec_commands, RTE_DIM(ipsec_commands));
+}

@@ -1,0 +1,652 @@
+/*
+ * The SAD: SA lifecycle (crypto context, direction, sequence number and
+ * replay state), the control-side identity hash, the lock-free fast-path
+ * hash for inbound lookups, and RCU-deferred freeing with key wiping.
+ */
+#include "tables/sad.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include "tables/fib.h"
+
+struct sa **sad_sas;
+uint32_t sad_max;
+struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
+void (*sad_free_hook)(const struct sa *sa);
+
+/* The kernel's SA identity (__xfrm_state_lookup): no folding, whole key. */
+struct id_key {
+	uint8_t family;
+	uint8_t proto;
+	uint8_t pad[2];
+	uint32_t spi;
+	uint32_t mark_v, mark_m;
+	uint32_t if_id;
+	uint8_t dst[16];
+};
+
+/* What waits in the defer queue for its grace period. */
+struct retired {
+	struct sa *sa;
+};
+
+static struct {
+	struct rte_rcu_qsbr *rcu;
+	struct rte_hash *fast; /* sad_key -> index, workers read */
+	struct rte_hash *ids;  /* id_key -> index, control only */
+	struct rte_rcu_qsbr_dq *dq;
+	uint32_t *free_slots;
+	uint32_t n_free;
+	uint32_t count;
+	uint32_t next_uid;
+	uint32_t generation;
+	unsigned n_workers;
+} sad;
+
+static void id_key_of(const struct sa_id *id, struct id_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = id->dst.family;
+	key->proto = id->proto;
+	key->spi = id->spi;
+	key->mark_m = id->mark_m;
+	key->mark_v = id->mark_v & id->mark_m;
+	key->if_id = id->if_id;
+	memcpy(key->dst, id->dst.bytes, ip_addr_size(id->dst.family));
+}
+
+static void fast_key_of(const struct sa *sa, struct sad_key *key)
+{
+	sad_key_set(key, sa->rt.dst.family, sa->rt.dst.bytes, sa->rt.spi_be, sa->rt.proto);
+}
+
+static void sa_release(struct sa *sa)
+{
+	uint32_t index = sa->rt.index;
+
+	esp_crypto_destroy(&sa->crypto);
+	if (sad_free_hook)
+		sad_free_hook(sa);
+	explicit_bzero(sa, sizeof(*sa));
+	rte_free(sa);
+	for (unsigned w = 0; w < sad.n_workers; w++)
+		memset(&sad_counters[w][index], 0, sizeof(sad_counters[w][index]));
+	sad.free_slots[sad.n_free++] = index;
+}
+
+static void retired_free(void *p, void *elements, unsigned n)
+{
+	const struct retired *r = elements;
+
+	(void)p;
+	for (unsigned i = 0; i < n; i++)
+		sa_release(r[i].sa);
+}
+
+static struct rte_hash *hash_create(const char *name, uint32_t entries, uint32_t key_len,
+				    bool lock_free)
+{
+	struct rte_hash_parameters params = {
+		.name = name,
+		.entries = entries,
+		.key_len = key_len,
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = lock_free ? RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF : 0,
+	};
+	return rte_hash_create(&params);
+}
+
+int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
+{
+	struct rte_rcu_qsbr_dq_parameters dq_params = {
+		.name = "sad_retired",
+		.size = max_sas,
+		.esize = sizeof(struct retired),
+		.free_fn = retired_free,
+		.v = rcu,
+		.trigger_reclaim_limit = 1,
+		.max_reclaim_size = 64,
+	};
+	struct rte_hash_rcu_config rcu_config = { .v = rcu, .mode = RTE_HASH_QSBR_MODE_DQ };
+
+	if (!rcu || max_sas == 0 || n_workers > ESPD_WORKERS_MAX)
+		return -EINVAL;
+	sad.rcu = rcu;
+	sad.n_workers = n_workers;
+	sad_max = max_sas;
+	sad_sas = rte_zmalloc("sad_sas", sizeof(*sad_sas) * max_sas, RTE_CACHE_LINE_SIZE);
+	sad.free_slots = rte_zmalloc("sad_free", sizeof(uint32_t) * max_sas, 0);
+	for (unsigned w = 0; w < n_workers; w++)
+		sad_counters[w] = rte_zmalloc("sad_counters", sizeof(struct sa_counters) * max_sas,
+					      RTE_CACHE_LINE_SIZE);
+	sad.fast = hash_create("sad_fast", max_sas, sizeof(struct sad_key), true);
+	sad.ids = hash_create("sad_ids", max_sas, sizeof(struct id_key), false);
+	sad.dq = rte_rcu_qsbr_dq_create(&dq_params);
+	if (!sad_sas || !sad.free_slots || !sad.fast || !sad.ids || !sad.dq ||
+	    (n_workers && !sad_counters[n_workers - 1])) {
+		sad_destroy();
+		return -ENOMEM;
+	}
+	if (rte_hash_rcu_qsbr_add(sad.fast, &rcu_config) != 0) {
+		sad_destroy();
+		return -rte_errno;
+	}
+	for (uint32_t i = max_sas; i-- > 0;)
+		sad.free_slots[sad.n_free++] = i;
+	return 0;
+}
+
+/* Workers must be stopped: everything goes at once. */
+void sad_destroy(void)
+{
+	for (uint32_t i = 0; sad_sas && i < sad_max; i++)
+		if (sad_sas[i])
+			sa_release(sad_sas[i]);
+	if (sad.dq)
+		rte_rcu_qsbr_dq_delete(sad.dq);
+	rte_hash_free(sad.fast);
+	rte_hash_free(sad.ids);
+	rte_free(sad.free_slots);
+	rte_free(sad_sas);
+	for (unsigned w = 0; w < ESPD_WORKERS_MAX; w++) {
+		rte_free(sad_counters[w]);
+		sad_counters[w] = NULL;
+	}
+	memset(&sad, 0, sizeof(sad));
+	sad_sas = NULL;
+	sad_max = 0;
+}
+
+/* ---- Direction ---- */
+
+static bool is_local(const struct ip_addr *addr)
+{
+	struct ip_prefix prefix = { .addr = *addr, .len = ip_addr_size(addr->family) * 8 };
+	const struct fib_route *route;
+
+	if (addr->family != AF_INET && addr->family != AF_INET6)
+		return false;
+	route = fib_route_find(&prefix);
+	return route && route->nexthop.type == NEXTHOP_LOCAL;
+}
+
+static uint8_t direction_of(const struct sa *sa)
+{
+	if (is_local(&sa->rt.src))
+		return SA_DIR_OUT;
+	if (is_local(&sa->rt.dst))
+		return SA_DIR_IN;
+	return SA_DIR_UNUSED;
+}
+
+unsigned sad_refresh_directions(void)
+{
+	unsigned changed = 0;
+
+	for (uint32_t i = 0; i < sad_max; i++) {
+		struct sa *sa = sad_sas[i];
+		uint8_t dir;
+
+		if (!sa)
+			continue;
+		dir = direction_of(sa);
+		if (dir == sa->rt.dir)
+			continue;
+		__atomic_store_n(&sa->rt.dir, dir, __ATOMIC_RELEASE);
+		changed++;
+	}
+	if (changed)
+		sad.generation++;
+	sad_reclaim();
+	return changed;
+}
+
+/* ---- Crypto ---- */
+
+static void unsupported(struct sa *sa, const char *reason)
+{
+	sa->rt.state = SA_STATE_UNSUPPORTED;
+	snprintf(sa->cfg.reason, sizeof(sa->cfg.reason), "%s", reason);
+}
+
+/* The line VyOS users search for; once per SA, never with key material. */
+static void log_unsupported(struct sa *sa, const char *kind, const char *name, unsigned bits)
+{
+	if (sa->cfg.logged)
+		return;
+	sa->cfg.logged = true;
+	fprintf(stderr, "linux-cp/ipsec: Invalid/Unsupported %s algo: %s keylen: %u\n", kind,
+		name && *name ? name : "none", bits);
+}
+
+static void alg_record(struct sa_alg *alg, const struct sa_alg_params *p)
+{
+	if (!p->name)
+		return;
+	snprintf(alg->name, sizeof(alg->name), "%s", p->name);
+	alg->key_bits = p->key_bits;
+	alg->icv_bits = p->icv_bits;
+}
+
+static bool alg_find(struct sa *sa, enum esp_crypto_alg_type type, const struct sa_alg_params *a,
+		     const struct esp_crypto_alg **alg)
+{
+	const char *kind = type == ESP_CRYPTO_ALG_AUTH ? "integ" : "crypto";
+
+	if (!a->name || esp_crypto_alg_lookup(type, a->name, a->key_bits, alg) != 0) {
+		log_unsupported(sa, kind, a->name, a->key_bits);
+		unsupported(sa, "algorithm or key length not supported");
+		return false;
+	}
+	return true;
+}
+
+/* Fill the crypto parameters; false (SA unsupported, logged) when espd
+ * cannot run the SA's algorithms. */
+static bool crypto_params(struct sa *sa, const struct sa_params *p, struct esp_crypto_params *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->esn = p->flags & SA_FLAG_ESN;
+	cp->arch = ESP_CRYPTO_ARCH_AUTO;
+	if (p->aead.name) {
+		if (!alg_find(sa, ESP_CRYPTO_ALG_AEAD, &p->aead, &cp->aead))
+			return false;
+		cp->aead_key = p->aead.key;
+		cp->aead_key_bits = p->aead.key_bits;
+		cp->icv_bits = p->aead.icv_bits;
+		return true;
+	}
+	if (!alg_find(sa, ESP_CRYPTO_ALG_ENC, &p->enc, &cp->enc) ||
+	    !alg_find(sa, ESP_CRYPTO_ALG_AUTH, &p->auth, &cp->auth))
+		return false;
+	cp->enc_key = p->enc.key;
+	cp->enc_key_bits = p->enc.key_bits;
+	cp->auth_key = p->auth.key;
+	cp->auth_key_bits = p->auth.key_bits;
+	cp->icv_bits = p->auth.icv_bits;
+	return true;
+}
+
+static void crypto_setup(struct sa *sa, const struct sa_params *p)
+{
+	struct esp_crypto_params cp;
+	const struct sa_alg_params *cipher = p->aead.name ? &p->aead : &p->enc;
+	int rc;
+
+	alg_record(&sa->cfg.enc, &p->enc);
+	alg_record(&sa->cfg.auth, &p->auth);
+	alg_record(&sa->cfg.aead, &p->aead);
+	if (p->id.proto != IPPROTO_ESP)
+		return unsupported(sa, "not ESP");
+	if (p->mode != SA_MODE_TUNNEL && p->mode != SA_MODE_TRANSPORT)
+		return unsupported(sa, "mode not supported");
+	if (!crypto_params(sa, p, &cp))
+		return;
+	rc = esp_crypto_init(&sa->crypto, p->engine, &cp);
+	if (rc != 0) {
+		log_unsupported(sa, "crypto", cipher->name, cipher->key_bits);
+		return unsupported(sa, rc == -ENOTSUP ? "algorithm not supported"
+						      : "algorithm parameters refused");
+	}
+	sa->rt.crypto = &sa->crypto;
+	if (p->aead.name)
+		sa->cfg.aead.icv_bits = sa->crypto.icv_len * 8;
+	else
+		sa->cfg.auth.icv_bits = sa->crypto.icv_len * 8;
+}
+
+/* ---- Add, replace, delete ---- */
+
+static int params_check(const struct sa_params *p)
+{
+	uint8_t family = p->id.dst.family;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	if (p->src.family && p->src.family != family)
+		return -EINVAL;
+	if (p->replay_window > REPLAY_WINDOW_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* logged: the unsupported-algorithm line was written for this SA already. */
+static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logged)
+{
+	struct sa *sa = rte_zmalloc("sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
+
+	if (!sa)
+		return NULL;
+	sa->rt.spi_be = rte_cpu_to_be_32(p->id.spi);
+	sa->rt.index = index;
+	sa->rt.reqid = p->reqid;
+	sa->rt.mode = p->mode;
+	sa->rt.proto = p->id.proto;
+	sa->rt.flags = p->flags;
+	sa->rt.family = p->id.dst.family;
+	sa->rt.encap = p->encap.type != 0;
+	sa->rt.origin = p->origin;
+	sa->rt.extra_flags = p->extra_flags;
+	sa->rt.encap_sport_be = rte_cpu_to_be_16(p->encap.sport);
+	sa->rt.encap_dport_be = rte_cpu_to_be_16(p->encap.dport);
+	sa->rt.src = p->src;
+	sa->rt.dst = p->id.dst;
+	sa->rt.sel = p->sel;
+	sa->cfg.id = p->id;
+	sa->cfg.id.mark_v &= p->id.mark_m;
+	sa->cfg.encap = p->encap;
+	sa->cfg.lifetime = p->lifetime;
+	sa->cfg.replay_window = p->replay_window;
+	sa->cfg.engine = p->engine;
+	sa->cfg.logged = logged;
+	rte_spinlock_init(&sa->in.lock);
+	sa->out.last = p->oseq;
+	sa->out.limit = (p->flags & SA_FLAG_ESN) || (p->extra_flags & SA_XFLAG_OSEQ_MAY_WRAP) ?
+			UINT64_MAX : UINT32_MAX;
+	crypto_setup(sa, p);
+	if (replay_init(&sa->in.w, p->replay_window, p->flags & SA_FLAG_ESN, p->iseq) != 0 &&
+	    sa->rt.state == SA_STATE_VALID)
+		unsupported(sa, "ESN without a replay window");
+	sa->rt.dir = direction_of(sa);
+	return sa;
+}
+
+/* The fast hash holds a key only while exactly one SA has it (SAs that
+ * differ only by mark or if_id are left to the kernel, which sees marks). */
+static uint32_t fast_sharers(const struct sad_key *key, uint32_t *last)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < sad_max; i++) {
+		struct sad_key other;
+		if (!sad_sas[i])
+			continue;
+		fast_key_of(sad_sas[i], &other);
+		if (memcmp(&other, key, sizeof(other)) == 0) {
+			n++;
+			*last = i;
+		}
+	}
+	return n;
+}
+
+static void fast_insert(struct sa *sa)
+{
+	struct sad_key key;
+	void *data;
+
+	fast_key_of(sa, &key);
+	if (rte_hash_lookup_data(sad.fast, &key, &data) >= 0) {
+		struct sa *other = sad_sas[(uintptr_t)data];
+		rte_hash_del_key(sad.fast, &key);
+		if (other)
+			other->cfg.in_hash = false;
+		return;
+	}
+	uint32_t last = SAD_INDEX_NONE;
+	if (fast_sharers(&key, &last) > 0)
+		return;
+	sa->cfg.in_hash = rte_hash_add_key_data(sad.fast, &key,
+						(void *)(uintptr_t)sa->rt.index) == 0;
+}
+
+static void fast_remove(struct sa *sa)
+{
+	struct sad_key key;
+	uint32_t last = SAD_INDEX_NONE;
+
+	fast_key_of(sa, &key);
+	if (sa->cfg.in_hash) {
+		rte_hash_del_key(sad.fast, &key);
+		return;
+	}
+	/* It shared its key: if one SA is left with it, that one gets it back. */
+	if (fast_sharers(&key, &last) == 1 &&
+	    rte_hash_add_key_data(sad.fast, &key, (void *)(uintptr_t)last) == 0)
+		sad_sas[last]->cfg.in_hash = true;
+}
+
+static int slot_take(uint32_t *index)
+{
+	if (sad.n_free == 0)
+		sad_reclaim();
+	if (sad.n_free == 0)
+		return -ENOSPC;
+	*index = sad.free_slots[--sad.n_free];
+	return 0;
+}
+
+int sad_sa_add(const struct sa_params *p, uint32_t *index)
+{
+	struct id_key key;
+	struct sa *sa;
+	uint32_t slot;
+	int rc = params_check(p);
+
+	if (rc != 0)
+		return rc;
+	id_key_of(&p->id, &key);
+	if (rte_hash_lookup(sad.ids, &key) >= 0)
+		return -EEXIST;
+	rc = slot_take(&slot);
+	if (rc != 0)
+		return rc;
+	sa = sa_build(p, slot, false);
+	if (!sa || rte_hash_add_key_data(sad.ids, &key, (void *)(uintptr_t)slot) < 0) {
+		if (sa)
+			sa_release(sa);
+		else
+			sad.free_slots[sad.n_free++] = slot;
+		return -ENOMEM;
+	}
+	sa->rt.uid = ++sad.next_uid;
+	fast_insert(sa);
+	__atomic_store_n(&sad_sas[slot], sa, __ATOMIC_RELEASE);
+	sad.count++;
+	sad.generation++;
+	*index = slot;
+	return 0;
+}
+
+/*
+ * Replace in the same slot. Workers must not use the old SA while its
+ * sequence number and window are carried over (a sequence number must
+ * never be sent twice), so the slot is emptied for one grace period.
+ */
+static void sa_replace(struct sa *old, struct sa *sa)
+{
+	uint32_t index = old->rt.index;
+
+	__atomic_store_n(&sad_sas[index], NULL, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(sad.rcu, RTE_QSBR_THRID_INVALID);
+	sa->rt.uid = old->rt.uid;
+	sa->cfg.in_hash = old->cfg.in_hash;
+	if (old->out.last > sa->out.last)
+		sa->out.last = old->out.last;
+	if (old->in.w.size == sa->in.w.size && old->in.w.esn == sa->in.w.esn &&
+	    old->in.w.top >= sa->in.w.top)
+		sa->in.w = old->in.w;
+	__atomic_store_n(&sad_sas[index], sa, __ATOMIC_RELEASE);
+	esp_crypto_destroy(&old->crypto);
+	if (sad_free_hook)
+		sad_free_hook(old);
+	explicit_bzero(old, sizeof(*old));
+	rte_free(old);
+}
+
+int sad_sa_update(const struct sa_params *p, uint32_t *index)
+{
+	uint32_t slot = sad_find(&p->id);
+	struct sa *sa;
+	int rc = params_check(p);
+
+	if (rc != 0)
+		return rc;
+	if (slot == SAD_INDEX_NONE)
+		return sad_sa_add(p, index);
+	sa = sa_build(p, slot, sad_sas[slot]->cfg.logged);
+	if (!sa)
+		return -ENOMEM;
+	sa_replace(sad_sas[slot], sa);
+	sad.generation++;
+	*index = slot;
+	return 0;
+}
+
+static void sa_remove(struct sa *sa)
+{
+	struct id_key key;
+	struct retired r = { .sa = sa };
+
+	id_key_of(&sa->cfg.id, &key);
+	rte_hash_del_key(sad.ids, &key);
+	__atomic_store_n(&sad_sas[sa->rt.index], NULL, __ATOMIC_RELEASE);
+	fast_remove(sa);
+	sad.count--;
+	sad.generation++;
+	/* Keys are wiped when no worker can hold the SA any more. */
+	if (rte_rcu_qsbr_dq_enqueue(sad.dq, &r) != 0) {
+		rte_rcu_qsbr_synchronize(sad.rcu, RTE_QSBR_THRID_INVALID);
+		sa_release(sa);
+	}
+}
+
+int sad_sa_del(const struct sa_id *id)
+{
+	uint32_t index = sad_find(id);
+
+	if (index == SAD_INDEX_NONE)
+		return -ENOENT;
+	sa_remove(sad_sas[index]);
+	sad_reclaim();
+	return 0;
+}
+
+void sad_flush(uint8_t origin)
+{
+	for (uint32_t i = 0; i < sad_max; i++)
+		if (sad_sas[i] && sad_sas[i]->rt.origin == origin)
+			sa_remove(sad_sas[i]);
+	sad_reclaim();
+}
+
+uint32_t sad_find(const struct sa_id *id)
+{
+	struct id_key key;
+	void *data;
+
+	id_key_of(id, &key);
+	if (rte_hash_lookup_data(sad.ids, &key, &data) < 0)
+		return SAD_INDEX_NONE;
+	return (uint32_t)(uintptr_t)data;
+}
+
+void sad_reclaim(void)
+{
+	if (sad.dq)
+		rte_rcu_qsbr_dq_reclaim(sad.dq, UINT32_MAX, NULL, NULL, NULL);
+}
+
+uint32_t sad_generation(void)
+{
+	return sad.generation;
+}
+
+void sad_walk(int (*cb)(const struct sa *sa, void *arg), void *arg)
+{
+	for (uint32_t i = 0; i < sad_max; i++)
+		if (sad_sas[i] && cb(sad_sas[i], arg))
+			return;
+}
+
+size_t sad_count(void)
+{
+	return sad.count;
+}
+
+void sad_sa_counters(uint32_t index, struct sa_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (index >= sad_max)
+		return;
+	for (unsigned w = 0; w < sad.n_workers; w++) {
+		const struct sa_counters *c = &sad_counters[w][index];
+		sum->packets += c->packets;
+		sum->bytes += c->bytes;
+		for (unsigned e = 0; e < SA_ERROR_MAX; e++)
+			sum->errors[e] += c->errors[e];
+	}
+}
+
+/* ---- Fast path ---- */
+
+uint32_t sad_lookup(const struct sad_key *key)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(sad.fast, key, &data) < 0)
+		return SAD_INDEX_NONE;
+	return (uint32_t)(uintptr_t)data;
+}
+
+void sad_lookup_bulk(const struct sad_key *const keys[], uint32_t *indexes, unsigned n)
+{
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hits;
+
+	for (unsigned base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
+		unsigned count = RTE_MIN(n - base, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
+		rte_hash_lookup_bulk_data(sad.fast, (const void **)(uintptr_t)(keys + base), count,
+					  &hits, data);
+		for (unsigned i = 0; i < count; i++)
+			indexes[base + i] = hits & (1ull << i) ? (uint32_t)(uintptr_t)data[i]
+							     : SAD_INDEX_NONE;
+	}
+}
+
+/* ---- Names ---- */
+
+const char *format_sa_dir(uint8_t dir)
+{
+	static const char *const names[] = { "unused", "in", "out" };
+	return dir < RTE_DIM(names) ? names[dir] : "?";
+}
+
+const char *format_sa_state(uint8_t state)
+{
+	static const char *const names[] = { "valid", "expired(seq)", "expired", "unsupported" };
+	return state < RTE_DIM(names) ? names[state] : "?";
+}
+
+const char *format_sa_mode(uint8_t mode)
+{
+	static const char *const names[] = { "transport", "tunnel", "ro", "in_trigger", "beet" };
+	return mode < RTE_DIM(names) ? names[mode] : "?";
+}
+
+const char *sa_error_name(enum sa_error why)
+{
+	static const char *const names[] = {
+#define _(id, name, text) name,
+		foreach_sa_error(_)
+#undef _
+	};
+	return (unsigned)why < RTE_DIM(names) ? names[why] : "?";
+}
+
+const char *sa_error_text(enum sa_error why)
+{
+	static const char *const texts[] = {
+#define _(id, name, text) text,
+		foreach_sa_error(_)
+#undef _
+	};
+	return (unsigned)why < RTE_DIM(texts) ? texts[why] : "?";
+}

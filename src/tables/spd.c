@@ -1,0 +1,816 @@
+/*
+ * The SPD: the control thread's list of policies, their resolution to SAs,
+ * and the published per-direction snapshots (policies in priority order
+ * plus one rte_acl context per family) that workers search.
+ *
+ * Kernel references (net/xfrm/xfrm_policy.c): the best policy is the
+ * matching one with the lowest priority value, the earliest inserted on a
+ * tie (xfrm_policy_lookup_bytype keeps the lower ->pos); a policy matches
+ * when xfrm_selector_match does and (mark & m) == v and if_id is equal
+ * (xfrm_policy_match). Inbound checks follow __xfrm_policy_check,
+ * xfrm_policy_ok and xfrm_state_ok (include/net/xfrm.h).
+ */
+#include "tables/spd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <rte_acl.h>
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include "tables/sad.h"
+
+#define CLI_INDEX_BASE 0x80000000u /* kernel indexes count up from 0 */
+
+uint8_t spd_published_flags;
+
+/* Published per direction; immutable once published. */
+struct snapshot {
+	struct rte_acl_ctx *acl[2]; /* AF_INET, AF_INET6; NULL: no rule */
+	uint32_t n;
+	struct spd_policy policies[]; /* by rank; ACL userdata = rank + 1 */
+};
+
+static struct {
+	struct rte_rcu_qsbr *rcu;
+	struct spd_policy *entries; /* control copy, unordered */
+	uint32_t n, max;
+	uint64_t next_seq;
+	uint32_t next_index;
+	uint32_t generation;        /* names ACL contexts uniquely */
+	uint32_t sad_generation;    /* the SAD state last resolved against */
+	bool dirty;
+	struct snapshot *published[SPD_DIR_N];
+} spd;
+
+/* ---- ACL layout over struct spd_packet_key ---- */
+
+enum { F_PROTO, F_SPORT, F_DPORT, F_MARK, F_IF_ID, F_ADDR };
+#define V4_FIELDS (F_ADDR + 2)
+#define V6_FIELDS (F_ADDR + 8)
+
+RTE_ACL_RULE_DEF(spd_rule, V6_FIELDS);
+
+static void acl_defs(struct rte_acl_config *cfg, bool v6)
+{
+	static const struct rte_acl_field_def head[] = {
+		{ RTE_ACL_FIELD_TYPE_BITMASK, 1, F_PROTO, 0, offsetof(struct spd_packet_key, proto) },
+		{ RTE_ACL_FIELD_TYPE_BITMASK, 2, F_SPORT, 1, offsetof(struct spd_packet_key, sport) },
+		{ RTE_ACL_FIELD_TYPE_BITMASK, 2, F_DPORT, 1, offsetof(struct spd_packet_key, dport) },
+		{ RTE_ACL_FIELD_TYPE_BITMASK, 4, F_MARK, 2, offsetof(struct spd_packet_key, mark) },
+		{ RTE_ACL_FIELD_TYPE_BITMASK, 4, F_IF_ID, 3, offsetof(struct spd_packet_key, if_id) },
+	};
+	unsigned words = v6 ? 4 : 1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->num_categories = 1;
+	memcpy(cfg->defs, head, sizeof(head));
+	for (unsigned i = 0; i < 2 * words; i++) {
+		unsigned side = i / words, word = i % words;
+		cfg->defs[F_ADDR + i] = (struct rte_acl_field_def){
+			.type = RTE_ACL_FIELD_TYPE_MASK, .size = 4,
+			.field_index = F_ADDR + i, .input_index = 4 + i,
+			.offset = (side ? offsetof(struct spd_packet_key, dst)
+					: offsetof(struct spd_packet_key, src)) + 4 * word,
+		};
+	}
+	cfg->num_fields = F_ADDR + 2 * words;
+}
+
+static void acl_prefix(struct rte_acl_field *f, const struct ip_prefix *prefix, unsigned words)
+{
+	for (unsigned w = 0; w < words; w++) {
+		int bits = (int)prefix->len - 32 * (int)w;
+		uint32_t chunk;
+
+		memcpy(&chunk, prefix->addr.bytes + 4 * w, 4);
+		f[w].value.u32 = bits > 0 ? rte_be_to_cpu_32(chunk) : 0;
+		f[w].mask_range.u32 = bits <= 0 ? 0 : bits >= 32 ? 32 : (uint32_t)bits;
+	}
+}
+
+static void acl_rule(struct spd_rule *r, const struct spd_policy *pol, uint32_t rank, bool v6)
+{
+	const struct spd_policy_params *p = &pol->p;
+	unsigned words = v6 ? 4 : 1;
+
+	memset(r, 0, sizeof(*r));
+	r->data.category_mask = 1;
+	r->data.priority = (int32_t)(RTE_ACL_MAX_PRIORITY - rank);
+	r->data.userdata = rank + 1;
+	r->field[F_PROTO].value.u8 = p->sel.proto;
+	r->field[F_PROTO].mask_range.u8 = p->sel.proto ? 0xff : 0;
+	r->field[F_SPORT].value.u16 = p->sel.sport & p->sel.sport_mask;
+	r->field[F_SPORT].mask_range.u16 = p->sel.sport_mask;
+	r->field[F_DPORT].value.u16 = p->sel.dport & p->sel.dport_mask;
+	r->field[F_DPORT].mask_range.u16 = p->sel.dport_mask;
+	r->field[F_MARK].value.u32 = p->mark_v & p->mark_m;
+	r->field[F_MARK].mask_range.u32 = p->mark_m;
+	r->field[F_IF_ID].value.u32 = p->if_id;
+	r->field[F_IF_ID].mask_range.u32 = UINT32_MAX;
+	acl_prefix(&r->field[F_ADDR], &p->sel.src, words);
+	acl_prefix(&r->field[F_ADDR + words], &p->sel.dst, words);
+}
+
+/* A selector of family AF_UNSPEC (both prefixes empty) matches either. */
+static bool policy_in_family(const struct spd_policy *pol, uint8_t family)
+{
+	return pol->p.sel.family == AF_UNSPEC || pol->p.sel.family == family;
+}
+
+static struct rte_acl_ctx *acl_build(const struct snapshot *snap, uint8_t dir, bool v6)
+{
+	uint8_t family = v6 ? AF_INET6 : AF_INET;
+	struct rte_acl_config cfg;
+	struct spd_rule rule;
+	char name[RTE_ACL_NAMESIZE];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < snap->n; i++)
+		n += policy_in_family(&snap->policies[i], family);
+	if (n == 0)
+		return NULL;
+	snprintf(name, sizeof(name), "spd%u_%u_%u", spd.generation, dir, family);
+	struct rte_acl_param param = {
+		.name = name,
+		.socket_id = SOCKET_ID_ANY,
+		.rule_size = RTE_ACL_RULE_SZ(v6 ? V6_FIELDS : V4_FIELDS),
+		.max_rule_num = n,
+	};
+	struct rte_acl_ctx *ctx = rte_acl_create(&param);
+	if (!ctx)
+		return NULL;
+	for (uint32_t i = 0; i < snap->n; i++) {
+		if (!policy_in_family(&snap->policies[i], family))
+			continue;
+		acl_rule(&rule, &snap->policies[i], i, v6);
+		if (rte_acl_add_rules(ctx, (const struct rte_acl_rule *)&rule, 1) != 0)
+			goto fail;
+	}
+	acl_defs(&cfg, v6);
+	if (rte_acl_build(ctx, &cfg) != 0)
+		goto fail;
+	return ctx;
+fail:
+	rte_acl_free(ctx);
+	return NULL;
+}
+
+/* ---- Control list ---- */
+
+int spd_init(struct rte_rcu_qsbr *rcu, uint32_t max_policies)
+{
+	if (!rcu || max_policies == 0)
+		return -EINVAL;
+	spd.rcu = rcu;
+	spd.max = max_policies;
+	spd.entries = calloc(max_policies, sizeof(*spd.entries));
+	if (!spd.entries)
+		return -ENOMEM;
+	return 0;
+}
+
+static void snapshot_free(struct snapshot *snap)
+{
+	if (!snap)
+		return;
+	rte_acl_free(snap->acl[0]);
+	rte_acl_free(snap->acl[1]);
+	rte_free(snap);
+}
+
+/* Workers must be stopped. */
+void spd_destroy(void)
+{
+	for (unsigned d = 0; d < SPD_DIR_N; d++)
+		snapshot_free(spd.published[d]);
+	free(spd.entries);
+	memset(&spd, 0, sizeof(spd));
+	__atomic_store_n(&spd_published_flags, 0, __ATOMIC_RELAXED);
+}
+
+static bool selector_equal(const struct spd_selector *a, const struct spd_selector *b)
+{
+	return ip_prefix_equal(&a->src, &b->src) && ip_prefix_equal(&a->dst, &b->dst) &&
+	       a->sport == b->sport && a->sport_mask == b->sport_mask &&
+	       a->dport == b->dport && a->dport_mask == b->dport_mask &&
+	       a->proto == b->proto && a->family == b->family;
+}
+
+/* xfrm_policy_insert's notion of "the same policy". */
+static bool same_identity(const struct spd_policy_params *a, const struct spd_policy_params *b)
+{
+	return a->dir == b->dir && selector_equal(&a->sel, &b->sel) &&
+	       (a->mark_v & a->mark_m) == (b->mark_v & b->mark_m) && a->mark_m == b->mark_m &&
+	       a->if_id == b->if_id;
+}
+
+static struct spd_policy *entry_find(const struct spd_policy_params *p)
+{
+	for (uint32_t i = 0; i < spd.n; i++)
+		if (same_identity(&spd.entries[i].p, p))
+			return &spd.entries[i];
+	return NULL;
+}
+
+static int params_check(const struct spd_policy_params *p)
+{
+	if (p->dir >= SPD_DIR_N || p->action > SPD_ACTION_BLOCK || p->n_tmpl > SPD_TMPL_MAX)
+		return -EINVAL;
+	if (p->sel.src.len > ip_addr_size(p->sel.src.addr.family) * 8 ||
+	    p->sel.dst.len > ip_addr_size(p->sel.dst.addr.family) * 8)
+		return -EINVAL;
+	return 0;
+}
+
+static void entry_set(struct spd_policy *e, const struct spd_policy_params *p)
+{
+	memset(e, 0, sizeof(*e));
+	e->p = *p;
+	e->p.mark_v &= p->mark_m;
+	if (e->p.index == 0) {
+		e->p.index = CLI_INDEX_BASE + spd.next_index * 8 + p->dir;
+		spd.next_index++;
+	}
+	e->seq = ++spd.next_seq;
+	e->sa_index = SAD_INDEX_NONE;
+	spd.dirty = true;
+}
+
+int spd_policy_add(const struct spd_policy_params *p)
+{
+	int rc = params_check(p);
+
+	if (rc != 0)
+		return rc;
+	if (entry_find(p))
+		return -EEXIST;
+	if (spd.n == spd.max)
+		return -ENOSPC;
+	entry_set(&spd.entries[spd.n++], p);
+	return 0;
+}
+
+/* A replaced policy goes behind others of its priority, as the kernel
+ * re-inserts it after them (xfrm_policy_insert_list). */
+int spd_policy_update(const struct spd_policy_params *p)
+{
+	struct spd_policy *e = entry_find(p);
+	int rc = params_check(p);
+
+	if (rc != 0)
+		return rc;
+	if (!e)
+		return spd_policy_add(p);
+	entry_set(e, p);
+	return 0;
+}
+
+static void entry_remove(struct spd_policy *e)
+{
+	*e = spd.entries[--spd.n];
+	spd.dirty = true;
+}
+
+int spd_policy_del(const struct spd_policy_params *p)
+{
+	struct spd_policy *e = entry_find(p);
+
+	if (!e)
+		return -ENOENT;
+	entry_remove(e);
+	return 0;
+}
+
+int spd_policy_del_index(uint32_t index)
+{
+	for (uint32_t i = 0; i < spd.n; i++) {
+		if (spd.entries[i].p.index == index) {
+			entry_remove(&spd.entries[i]);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void spd_flush(uint8_t origin)
+{
+	for (uint32_t i = spd.n; i-- > 0;)
+		if (spd.entries[i].p.origin == origin)
+			entry_remove(&spd.entries[i]);
+}
+
+const struct spd_policy *spd_policy_find(const struct spd_policy_params *p)
+{
+	return entry_find(p);
+}
+
+size_t spd_count(void)
+{
+	return spd.n;
+}
+
+/* ---- Template resolution (outbound) ---- */
+
+/*
+ * The SA the kernel would pick for an out template (xfrm_tmpl_resolve_one,
+ * xfrm_state_find): protocol, mode, reqid and SPI when set, destination,
+ * and source when set. Transport mode takes the endpoints from the packet,
+ * which a policy only fixes when its selector is one host pair. Among
+ * candidates the newest wins, as xfrm_state_look_at prefers the latest.
+ */
+struct endpoints {
+	struct ip_addr src, dst;
+};
+
+static bool host_prefix(const struct ip_prefix *prefix)
+{
+	return prefix->addr.family && prefix->len == ip_addr_size(prefix->addr.family) * 8;
+}
+
+static bool tmpl_endpoints(const struct spd_policy_params *p, const struct spd_tmpl *t,
+			   struct endpoints *ep)
+{
+	if (t->mode == SA_MODE_TUNNEL) {
+		ep->src = t->src;
+		ep->dst = t->dst;
+		return t->dst.family != 0;
+	}
+	if (!host_prefix(&p->sel.src) || !host_prefix(&p->sel.dst))
+		return false;
+	ep->src = p->sel.src.addr;
+	ep->dst = p->sel.dst.addr;
+	return true;
+}
+
+static bool sa_fits_tmpl(const struct sa *sa, const struct spd_tmpl *t, const struct endpoints *ep)
+{
+	return sa->rt.proto == t->proto && sa->rt.mode == t->mode &&
+	       (!t->reqid || sa->rt.reqid == t->reqid) &&
+	       (!t->spi || sa->rt.spi_be == rte_cpu_to_be_32(t->spi)) &&
+	       ip_addr_equal(&sa->rt.dst, &ep->dst) &&
+	       (ip_addr_is_zero(&ep->src) || !ep->src.family || ip_addr_equal(&sa->rt.src, &ep->src));
+}
+
+struct resolve {
+	const struct spd_tmpl *t;
+	struct endpoints ep;
+	const struct sa *best;
+};
+
+static int resolve_one(const struct sa *sa, void *arg)
+{
+	struct resolve *r = arg;
+
+	if (!sa_fits_tmpl(sa, r->t, &r->ep))
+		return 0;
+	/* Prefer an SA espd can use, then the newest. */
+	if (!r->best || (sa_ready(sa, SA_DIR_OUT) && !sa_ready(r->best, SA_DIR_OUT)) ||
+	    (sa_ready(sa, SA_DIR_OUT) == sa_ready(r->best, SA_DIR_OUT) &&
+	     sa->rt.uid > r->best->rt.uid))
+		r->best = sa;
+	return 0;
+}
+
+static const struct sa *tmpl_resolve(const struct spd_policy_params *p, const struct spd_tmpl *t)
+{
+	struct resolve r = { .t = t };
+
+	if (!tmpl_endpoints(p, t, &r.ep))
+		return NULL;
+	sad_walk(resolve_one, &r);
+	return r.best;
+}
+
+/* Needs IPsec espd cannot apply: the kernel's policy goes to the kernel;
+ * an espd-only policy never lets the packet out in clear. */
+static uint8_t cannot_protect(const struct spd_policy *e)
+{
+	return e->p.origin == IPSEC_ORIGIN_CLI ? SPD_NO_SA : SPD_KERNEL;
+}
+
+static void resolve_out(struct spd_policy *e)
+{
+	const struct sa *applied = NULL;
+	unsigned n_applied = 0;
+	bool missing = false;
+
+	if (e->p.action == SPD_ACTION_BLOCK) {
+		e->verdict = SPD_DISCARD;
+		return;
+	}
+	for (unsigned i = 0; i < e->p.n_tmpl; i++) {
+		const struct sa *sa = tmpl_resolve(&e->p, &e->p.tmpl[i]);
+		if (sa) {
+			applied = sa;
+			n_applied++;
+		} else if (!e->p.tmpl[i].optional) {
+			missing = true;
+		}
+	}
+	if (applied && n_applied == 1) {
+		e->sa_index = applied->rt.index;
+		e->sa_uid = applied->rt.uid;
+	}
+	if (missing || n_applied > 1)
+		e->verdict = cannot_protect(e);
+	else if (n_applied == 0)
+		e->verdict = SPD_BYPASS;
+	else if (applied->rt.proto == IPPROTO_ESP && sa_ready(applied, SA_DIR_OUT))
+		e->verdict = SPD_PROTECT;
+	else
+		e->verdict = cannot_protect(e);
+}
+
+static void resolve(struct spd_policy *e)
+{
+	e->sa_index = SAD_INDEX_NONE;
+	e->sa_uid = 0;
+	e->verdict = SPD_BYPASS;
+	e->requires_ipsec = e->p.action == SPD_ACTION_BLOCK;
+	for (unsigned i = 0; i < e->p.n_tmpl; i++)
+		e->requires_ipsec |= !e->p.tmpl[i].optional;
+	if (e->p.dir == SPD_DIR_OUT)
+		resolve_out(e);
+}
+
+/* ---- Commit ---- */
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct spd_policy *x = a, *y = b;
+
+	if (x->p.priority != y->p.priority)
+		return x->p.priority < y->p.priority ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static struct snapshot *snapshot_build(uint8_t dir)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < spd.n; i++)
+		n += spd.entries[i].p.dir == dir;
+	struct snapshot *snap = rte_zmalloc("spd_snapshot",
+					    sizeof(*snap) + n * sizeof(snap->policies[0]),
+					    RTE_CACHE_LINE_SIZE);
+	if (!snap)
+		return NULL;
+	for (uint32_t i = 0; i < spd.n; i++)
+		if (spd.entries[i].p.dir == dir)
+			snap->policies[snap->n++] = spd.entries[i];
+	qsort(snap->policies, snap->n, sizeof(snap->policies[0]), by_rank);
+	for (uint32_t i = 0; i < snap->n; i++)
+		snap->policies[i].rank = i;
+	snap->acl[0] = acl_build(snap, dir, false);
+	snap->acl[1] = acl_build(snap, dir, true);
+	for (unsigned f = 0; f < 2; f++) {
+		bool needed = false;
+		for (uint32_t i = 0; i < snap->n; i++)
+			needed |= policy_in_family(&snap->policies[i], f ? AF_INET6 : AF_INET);
+		if (needed && !snap->acl[f]) {
+			snapshot_free(snap);
+			return NULL;
+		}
+	}
+	return snap;
+}
+
+static uint8_t flags_of(struct snapshot *const snaps[SPD_DIR_N])
+{
+	uint8_t flags = 0;
+
+	for (unsigned d = 0; d < SPD_DIR_N; d++) {
+		if (snaps[d]->n)
+			flags |= SPD_FLAG_DIR(d);
+		if (d == SPD_DIR_OUT)
+			continue;
+		for (uint32_t i = 0; i < snaps[d]->n; i++)
+			if (snaps[d]->policies[i].requires_ipsec)
+				flags |= SPD_FLAG_PLAINTEXT;
+	}
+	return flags;
+}
+
+int spd_commit(void)
+{
+	struct snapshot *next[SPD_DIR_N] = { NULL }, *old[SPD_DIR_N];
+
+	if (!spd.dirty && spd.sad_generation == sad_generation())
+		return 0;
+	for (uint32_t i = 0; i < spd.n; i++)
+		resolve(&spd.entries[i]);
+	spd.generation++;
+	for (unsigned d = 0; d < SPD_DIR_N; d++) {
+		next[d] = snapshot_build(d);
+		if (!next[d]) {
+			for (unsigned k = 0; k < d; k++)
+				snapshot_free(next[k]);
+			return -ENOMEM;
+		}
+	}
+	for (unsigned d = 0; d < SPD_DIR_N; d++) {
+		old[d] = spd.published[d];
+		__atomic_store_n(&spd.published[d], next[d], __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&spd_published_flags, flags_of(next), __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(spd.rcu, RTE_QSBR_THRID_INVALID);
+	for (unsigned d = 0; d < SPD_DIR_N; d++)
+		snapshot_free(old[d]);
+	spd.dirty = false;
+	spd.sad_generation = sad_generation();
+	return 0;
+}
+
+void spd_walk(int (*cb)(const struct spd_policy *policy, void *arg), void *arg)
+{
+	static const uint8_t order[] = { SPD_DIR_OUT, SPD_DIR_IN, SPD_DIR_FWD };
+
+	for (unsigned d = 0; d < RTE_DIM(order); d++) {
+		const struct snapshot *snap = spd.published[order[d]];
+		for (uint32_t i = 0; snap && i < snap->n; i++)
+			if (cb(&snap->policies[i], arg))
+				return;
+	}
+}
+
+/* ---- Fast path ---- */
+
+static void classify(const struct snapshot *snap, unsigned f, const uint8_t **data,
+		     uint32_t *results, unsigned n)
+{
+	if (n == 0)
+		return;
+	if (!snap->acl[f] || rte_acl_classify(snap->acl[f], data, results, n, 1) != 0)
+		memset(results, 0, n * sizeof(*results));
+}
+
+#define BULK_MAX 256
+
+void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[],
+		     const struct spd_policy *out[], unsigned n)
+{
+	const struct snapshot *snap = __atomic_load_n(&spd.published[dir], __ATOMIC_ACQUIRE);
+	const uint8_t *data[2][BULK_MAX];
+	uint32_t results[2][BULK_MAX];
+	uint16_t where[2][BULK_MAX];
+	unsigned count[2] = { 0, 0 };
+
+	if (!snap) {
+		memset(out, 0, n * sizeof(out[0]));
+		return;
+	}
+	n = RTE_MIN(n, (unsigned)BULK_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned f = keys[i]->family == AF_INET6;
+		data[f][count[f]] = (const uint8_t *)keys[i];
+		where[f][count[f]++] = (uint16_t)i;
+		out[i] = NULL;
+	}
+	for (unsigned f = 0; f < 2; f++) {
+		classify(snap, f, data[f], results[f], count[f]);
+		for (unsigned j = 0; j < count[f]; j++)
+			if (results[f][j])
+				out[where[f][j]] = &snap->policies[results[f][j] - 1];
+	}
+}
+
+const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_key *key)
+{
+	const struct spd_policy *policy;
+
+	spd_lookup_bulk(dir, &key, &policy, 1);
+	return policy;
+}
+
+static bool prefix_match(const struct ip_prefix *prefix, uint8_t family, const uint8_t *addr)
+{
+	unsigned full = prefix->len / 8, rest = prefix->len % 8;
+
+	if (prefix->len == 0)
+		return true;
+	if (prefix->addr.family != family)
+		return false;
+	if (memcmp(prefix->addr.bytes, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00 >> rest);
+	return ((prefix->addr.bytes[full] ^ addr[full]) & mask) == 0;
+}
+
+bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key)
+{
+	return (!sel->proto || sel->proto == key->proto) &&
+	       ((rte_be_to_cpu_16(key->sport) ^ sel->sport) & sel->sport_mask) == 0 &&
+	       ((rte_be_to_cpu_16(key->dport) ^ sel->dport) & sel->dport_mask) == 0 &&
+	       prefix_match(&sel->src, key->family, key->src) &&
+	       prefix_match(&sel->dst, key->family, key->dst);
+}
+
+/* xfrm_state_ok: the only source checked is a set template source
+ * (__xfrm4/6_state_addr_cmp); the destination matched by SPI lookup. */
+static bool state_ok(const struct spd_tmpl *t, const struct sa *sa)
+{
+	return sa->rt.proto == t->proto &&
+	       (!t->spi || sa->rt.spi_be == rte_cpu_to_be_32(t->spi)) &&
+	       (!t->reqid || sa->rt.reqid == t->reqid) && sa->rt.mode == t->mode &&
+	       (sa->rt.mode == SA_MODE_TRANSPORT || !t->src.family ||
+		ip_addr_is_zero(&t->src) || ip_addr_equal(&t->src, &sa->rt.src));
+}
+
+/* xfrm_policy_ok over a sec_path of this one SA: the next unmatched
+ * sec_path position, or < 0 when a required template is unmet. */
+static int policy_ok(const struct spd_tmpl *t, const struct sa *sa, int start)
+{
+	int idx = start;
+
+	if (t->optional) {
+		if (t->mode == SA_MODE_TRANSPORT)
+			return start;
+	} else {
+		start = -1;
+	}
+	if (idx < 1) {
+		if (state_ok(t, sa))
+			return idx + 1;
+		if (sa->rt.mode != SA_MODE_TRANSPORT && start == -1)
+			start = -2 - idx;
+	}
+	return start;
+}
+
+int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
+		      unsigned *why)
+{
+	const struct spd_policy *pol;
+	int k = 0;
+
+	if (!spd_selector_match(&sa->rt.sel, key)) {
+		*why = SA_ERROR_SELECTOR;
+		return -EACCES;
+	}
+	pol = spd_lookup(dir, key);
+	if (!pol) {
+		/* No policy: a tunnel-mode SA was never asked for. */
+		*why = SA_ERROR_POLICY;
+		return sa->rt.mode == SA_MODE_TRANSPORT ? 0 : -EACCES;
+	}
+	if (pol->p.action == SPD_ACTION_BLOCK) {
+		*why = SA_ERROR_POLICY_BLOCK;
+		return -EACCES;
+	}
+	/* Templates are matched from the last (outermost) one. */
+	for (int i = pol->p.n_tmpl - 1; i >= 0; i--) {
+		k = policy_ok(&pol->p.tmpl[i], sa, k);
+		if (k < 0)
+			break;
+	}
+	/* A tunnel SA no template consumed fails (secpath_has_nontransport). */
+	if (k < 0 || (k == 0 && sa->rt.mode != SA_MODE_TRANSPORT)) {
+		*why = SA_ERROR_TEMPLATE;
+		return -EACCES;
+	}
+	return 0;
+}
+
+bool spd_plaintext_check(const struct spd_packet_key *key, enum spd_dir dir)
+{
+	const struct spd_policy *pol = spd_lookup(dir, key);
+
+	return pol && pol->requires_ipsec;
+}
+
+const struct sa *spd_policy_sa(const struct spd_policy *policy)
+{
+	const struct sa *sa = sad_sa(policy->sa_index);
+
+	return sa && sa->rt.uid == policy->sa_uid ? sa : NULL;
+}
+
+/* ---- Packet keys ---- */
+
+/* Ports as xfrm_flowi_sport/dport see them. */
+static void l4_ports(struct spd_packet_key *key, const uint8_t *l4, uint32_t len)
+{
+	switch (key->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		if (len >= 4) {
+			memcpy(&key->sport, l4, 2);
+			memcpy(&key->dport, l4 + 2, 2);
+		}
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (len >= 2) {
+			key->sport = rte_cpu_to_be_16(l4[0]);
+			key->dport = rte_cpu_to_be_16(l4[1]);
+		}
+		break;
+	case IPPROTO_MH:
+		if (len >= 3)
+			key->sport = rte_cpu_to_be_16(l4[2]);
+		break;
+	case IPPROTO_GRE:
+		/* The key field, after the checksum word when present. */
+		if (len >= 12 && (l4[0] & 0x20)) {
+			const uint8_t *k = l4 + ((l4[0] & 0x80) ? 8 : 4);
+			memcpy(&key->sport, k, 2);
+			memcpy(&key->dport, k + 2, 2);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static int parse4(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
+{
+	uint32_t ihl = (ip[0] & 0x0f) * 4u;
+	uint16_t frag;
+
+	if (len < 20 || ihl < 20 || len < ihl)
+		return -EINVAL;
+	key->family = AF_INET;
+	key->proto = ip[9];
+	memcpy(key->src, ip + 12, 4);
+	memcpy(key->dst, ip + 16, 4);
+	memcpy(&frag, ip + 6, 2);
+	/* Fragments carry no ports the kernel looks at. */
+	if ((rte_be_to_cpu_16(frag) & 0x3fff) == 0)
+		l4_ports(key, ip + ihl, len - ihl);
+	return 0;
+}
+
+static int parse6(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
+{
+	uint32_t off = 40;
+	uint8_t next;
+	bool fragment = false;
+
+	if (len < 40)
+		return -EINVAL;
+	key->family = AF_INET6;
+	memcpy(key->src, ip + 8, 16);
+	memcpy(key->dst, ip + 24, 16);
+	next = ip[6];
+	for (;;) {
+		if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
+			if (len < off + 8)
+				return -EINVAL;
+			next = ip[off];
+			off += (ip[off + 1] + 1u) * 8;
+		} else if (next == IPPROTO_FRAGMENT) {
+			if (len < off + 8)
+				return -EINVAL;
+			next = ip[off];
+			off += 8;
+			fragment = true;
+		} else {
+			break;
+		}
+	}
+	key->proto = next;
+	if (!fragment && len > off)
+		l4_ports(key, ip + off, len - off);
+	return 0;
+}
+
+int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t len)
+{
+	const uint8_t *ip = l3;
+
+	memset(key, 0, sizeof(*key));
+	if (len < 1)
+		return -EINVAL;
+	if ((ip[0] >> 4) == 4)
+		return parse4(key, ip, len);
+	if ((ip[0] >> 4) == 6)
+		return parse6(key, ip, len);
+	return -EINVAL;
+}
+
+/* ---- Names ---- */
+
+const char *format_spd_dir(uint8_t dir)
+{
+	static const char *const names[] = { "in", "out", "fwd" };
+	return dir < RTE_DIM(names) ? names[dir] : "?";
+}
+
+const char *format_spd_action(uint8_t action)
+{
+	return action == SPD_ACTION_BLOCK ? "block" : "allow";
+}
+
+const char *format_spd_verdict(uint8_t verdict)
+{
+	static const char *const names[] = { "bypass", "discard", "protect", "kernel", "no SA" };
+	return verdict < RTE_DIM(names) ? names[verdict] : "?";
+}

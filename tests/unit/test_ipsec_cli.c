@@ -1,0 +1,373 @@
+/* ipsec CLI: ip xfrm lines, exact errors, show output without keys. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "control/cli.h"
+#include "control/ipsec_cli.h"
+#include "tables/fib.h"
+#include "tables/sad.h"
+#include "tables/spd.h"
+
+/* Distinctive key material: none of it may ever show up in a reply. */
+#define ENC_KEY "0x0123456789abcdef0123456789abcdef"
+#define AUTH_KEY "0xfedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define GCM_KEY "0xa1a2a3a4a5a6a7a8a9aaabacadaeafb0c1c2c3c4"
+#define SHA1_KEY "0x1122334455667788990011223344556677889900"
+
+static struct rte_rcu_qsbr *rcu;
+static struct cli_out out;
+static char *last_words[64];
+static int last_n;
+
+/* Run one command line; words stay around so the test can look at them. */
+static int run(const char *line)
+{
+	char *copy = strdup(line), *save = NULL;
+
+	for (int i = 0; i < last_n; i++)
+		free(last_words[i]);
+	last_n = 0;
+	for (char *w = strtok_r(copy, " ", &save); w && last_n < 64; w = strtok_r(NULL, " ", &save))
+		last_words[last_n++] = strdup(w);
+	free(copy);
+	cli_out_free(&out);
+	cli_execute(last_n, last_words, &out);
+	return out.status;
+}
+
+static const char *text(void)
+{
+	return out.buf ? out.buf : "";
+}
+
+static void no_keys_in(const char *s)
+{
+	assert_null(strstr(s, "0123456789abcdef"));
+	assert_null(strstr(s, "fedcba9876543210"));
+	assert_null(strstr(s, "a1a2a3a4"));
+	assert_null(strstr(s, "1122334455"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(sad_init(rcu, 64, 1), 0);
+	assert_int_equal(spd_init(rcu, 64), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cli_out_free(&out);
+	spd_destroy();
+	sad_destroy();
+	return 0;
+}
+
+#define SA_OUT "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100 reqid 5 " \
+	       "mode tunnel replay-window 64 flag esn auth-trunc hmac(sha256) " AUTH_KEY   \
+	       " 128 enc cbc(aes) " ENC_KEY
+#define SA_IN "ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x200 reqid 5 " \
+	      "mode tunnel aead rfc4106(gcm(aes)) " GCM_KEY " 128 encap espinudp 4500 4500 "   \
+	      "0.0.0.0 sel src 10.0.1.0/24 dst 10.0.0.0/24"
+
+static void test_good_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(run(SA_OUT), 0);
+	assert_string_equal(text(), "sa 0x00000100 added: out, valid\n");
+	/* The key words of the request were wiped in place. */
+	for (int i = 0; i < last_n; i++)
+		no_keys_in(last_words[i]);
+	assert_int_equal(run(SA_IN), 0);
+	assert_string_equal(text(), "sa 0x00000200 added: in, valid\n");
+	/* auth without -trunc: the kernel's default truncation. */
+	assert_int_equal(run("ipsec sa add src 192.0.2.1 dst 198.51.100.2 proto esp spi 300 "
+			     "mode transport enc aes " ENC_KEY " auth sha1 " SHA1_KEY), 0);
+	assert_int_equal(run("ipsec sa add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x301 "
+			     "reqid 7 mode tunnel aead rfc7539esp(chacha20,poly1305) "
+			     "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+			     "20212223 128 mark 0x10/0xff if_id 3"), 0);
+	assert_int_equal(sad_count(), 4);
+
+	assert_int_equal(run("show ipsec sa 300"), 0);
+	assert_non_null(strstr(text(), "sa 0x0000012c out valid reqid 0 mode transport"));
+	assert_non_null(strstr(text(), "enc cbc(aes) key 128 bits\n"));
+	assert_non_null(strstr(text(), "auth hmac(sha1) key 160 bits icv 96 bits\n"));
+	assert_null(strstr(text(), "0x00000100"));
+
+	assert_int_equal(run("show ipsec sa 0x200"), 0);
+	assert_non_null(strstr(text(), "aead rfc4106(gcm(aes)) key 160 bits icv 128 bits"));
+	assert_non_null(strstr(text(), "encap espinudp 4500 4500 oa 0.0.0.0"));
+	assert_non_null(strstr(text(), "sel src 10.0.1.0/24 dst 10.0.0.0/24 proto any"));
+	assert_non_null(strstr(text(), "replay-window 32 esn no"));
+
+	assert_int_equal(run("show ipsec sa"), 0);
+	assert_non_null(strstr(text(), "replay-window 64 esn yes flags esn"));
+	assert_non_null(strstr(text(), "mark 0x10/0xff if_id 3"));
+	no_keys_in(text());
+	assert_int_equal(run("show ipsec sa --json"), 0);
+	assert_non_null(strstr(text(), "\"spi_hex\": \"0x00000100\""));
+	assert_non_null(strstr(text(), "\"aead\": {\"name\": \"rfc7539esp(chacha20,poly1305)\", "
+				       "\"key_bits\": 288, \"icv_bits\": 128}"));
+	no_keys_in(text());
+}
+
+struct bad {
+	const char *line;
+	const char *error;
+};
+
+#define SA_HEAD "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x900 mode tunnel "
+#define AUTH " auth-trunc hmac(sha256) " AUTH_KEY " 128"
+
+static const struct bad bad_lines[] = {
+	{ SA_HEAD "enc cbc(aez) " ENC_KEY AUTH, "ipsec sa add: 'cbc(aez)': unknown algorithm" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi",
+	  "ipsec sa add: 'spi': missing value" },
+	{ SA_HEAD "enc cbc(aes) 0x0123456789abcdef0123456789abcd" AUTH,
+	  "ipsec sa add: 'cbc(aes)': key is 120 bits; cbc(aes) takes 128, 192 or 256" },
+	{ SA_HEAD "enc cbc(aes) 0x0123456789abcdef0123456789abcdeZ" AUTH,
+	  "ipsec sa add: 'cbc(aes)': key is not valid hex" },
+	{ SA_HEAD "aead rfc4106(gcm(aes)) " GCM_KEY " 100",
+	  "ipsec sa add: 'rfc4106(gcm(aes))': ICV 100 bits; rfc4106(gcm(aes)) takes 64, 96 or 128" },
+	{ SA_HEAD "aead rfc4106(gcm(aes)) " ENC_KEY " 128",
+	  "ipsec sa add: 'rfc4106(gcm(aes))': key is 128 bits; rfc4106(gcm(aes)) takes 160, 224 or 288" },
+	{ SA_HEAD "enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha1) " SHA1_KEY " 200",
+	  "ipsec sa add: 'hmac(sha1)': truncation 200 bits; hmac(sha1) gives at most 160, in bytes" },
+	{ SA_HEAD "enc " ENC_KEY AUTH, "ipsec sa add: 'enc': missing algorithm name" },
+	{ SA_HEAD "enc cbc(aes)", "ipsec sa add: 'cbc(aes)': missing key" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto ah spi 0x900",
+	  "ipsec sa add: 'ah': only esp is supported" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x900 mode beet",
+	  "ipsec sa add: 'beet': mode must be tunnel or transport" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0xZZ",
+	  "ipsec sa add: '0xZZ': bad value for 'spi'" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.300 proto esp spi 1",
+	  "ipsec sa add: '198.51.100.300': not an address" },
+	{ "ipsec sa add src 192.0.2.1 proto esp spi 0x900 enc cbc(aes) " ENC_KEY,
+	  "ipsec sa add: 'dst': required" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 spi 0x900 enc cbc(aes) " ENC_KEY,
+	  "ipsec sa add: 'proto': required" },
+	{ "ipsec sa add src 192.0.2.1 dst 2001:db8::1 proto esp spi 0x900",
+	  "ipsec sa add: 'dst': address family differs from src" },
+	{ SA_HEAD "colour blue", "ipsec sa add: 'colour': unknown keyword" },
+	{ SA_HEAD ENC_KEY, "ipsec sa add: '0x...': unknown keyword" },
+	{ SA_HEAD "replay-window 5000 enc cbc(aes) " ENC_KEY AUTH,
+	  "ipsec sa add: 'replay-window': at most 4096" },
+	{ SA_HEAD "replay-window 0 flag esn enc cbc(aes) " ENC_KEY AUTH,
+	  "ipsec sa add: 'replay-window': ESN needs a window above 0" },
+	{ SA_HEAD "flag esn bogus", "ipsec sa add: 'bogus': unknown keyword" },
+	{ SA_HEAD "flag bogus", "ipsec sa add: 'bogus': unknown flag" },
+	{ SA_HEAD AUTH, "ipsec sa add: 'enc': required (or aead)" },
+	{ SA_HEAD "aead rfc4106(gcm(aes)) " GCM_KEY " 128 enc cbc(aes) " ENC_KEY,
+	  "ipsec sa add: 'aead': cannot be combined with enc or auth" },
+	{ SA_HEAD "enc cbc(aes) " ENC_KEY AUTH " encap espintcp 4500 4500 0.0.0.0",
+	  "ipsec sa add: 'espintcp': only espinudp encapsulation is supported" },
+	{ SA_HEAD "enc cbc(aes) " ENC_KEY " enc cbc(aes) " ENC_KEY,
+	  "ipsec sa add: 'enc': given twice" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0 mode tunnel",
+	  "ipsec sa add: 'spi': 0 is reserved (RFC 4303 s.2.1)" },
+	{ SA_HEAD "enc cbc(aes) " ENC_KEY AUTH " sel src 10.0.0.0/8 dst 2001:db8::/32",
+	  "ipsec sa add: 'dst': address family differs from src" },
+	{ "ipsec sa del dst 198.51.100.1 proto esp", "ipsec sa del: 'spi': required" },
+	{ "ipsec sa del dst 198.51.100.1 proto esp spi 0x77", "ipsec sa del: no SA spi 0x00000077" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24",
+	  "ipsec policy add: 'dir': required" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir sideways",
+	  "ipsec policy add: 'sideways': dir must be in, out or fwd" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out action deny",
+	  "ipsec policy add: 'deny': action must be allow or block" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl proto esp mode tunnel",
+	  "ipsec policy add: 'tmpl': tunnel mode needs dst" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl dst 1.2.3.4 level maybe",
+	  "ipsec policy add: 'maybe': level must be required or use" },
+	{ "ipsec policy add src 10.0.0.0/33 dir out",
+	  "ipsec policy add: '10.0.0.0/33': not an address or prefix" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out priority -1",
+	  "ipsec policy add: '-1': bad value for 'priority'" },
+	{ "ipsec policy del src 10.0.0.0/24 dst 10.0.1.0/24 dir out priority 1",
+	  "ipsec policy del: 'priority': unknown keyword" },
+	{ "ipsec policy del src 10.0.0.0/24 dst 10.0.1.0/24 dir out",
+	  "ipsec policy del: no such policy" },
+	{ "show ipsec sa 1 2", "show ipsec sa takes at most an SPI" },
+	{ "show ipsec sa one", "show ipsec sa: 'one': bad value for 'spi'" },
+};
+
+static void test_bad_lines(void **state)
+{
+	char expected[512];
+
+	(void)state;
+	assert_int_equal(run(SA_OUT), 0);
+	for (size_t i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		if (run(bad_lines[i].line) == 0)
+			fail_msg("accepted: %s", bad_lines[i].line);
+		snprintf(expected, sizeof(expected), "error: %s\n", bad_lines[i].error);
+		if (strcmp(text(), expected) != 0)
+			fail_msg("line: %s\n got: %s want: %s", bad_lines[i].line, text(), expected);
+		no_keys_in(text());
+		/* Nothing changed. */
+		assert_int_equal(sad_count(), 1);
+		assert_int_equal(spd_count(), 0);
+	}
+	assert_int_not_equal(run(SA_OUT), 0);
+	assert_string_equal(text(), "error: ipsec sa add: SA spi 0x00000100 dst 198.51.100.1 proto "
+				    "esp exists\n");
+	assert_int_not_equal(run("ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x900 "
+				 "enc cbc(aez) " ENC_KEY " --json"), 0);
+	assert_string_equal(text(), "{\"error\": \"ipsec sa add: 'cbc(aez)': unknown algorithm\"}\n");
+}
+
+static void test_unsupported_algorithm_kept(void **state)
+{
+	char path[] = "/tmp/test_ipsec_cli_XXXXXX", log[256] = { 0 };
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+
+	(void)state;
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	int rc = run("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x400 mode tunnel "
+		     "enc cbc(des3_ede) 0x0123456789abcdef0123456789abcdef0123456789abcdef "
+		     "auth hmac(sha1) " SHA1_KEY);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(pread(fd, log, sizeof(log) - 1, 0) > 0, 1);
+	close(fd);
+	unlink(path);
+	assert_int_equal(rc, 0);
+	assert_string_equal(text(), "sa 0x00000400 added: in, unsupported\n");
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported crypto algo: cbc(des3_ede) "
+				 "keylen: 192\n");
+	assert_int_equal(run("show ipsec sa 0x400"), 0);
+	assert_non_null(strstr(text(), "unsupported: algorithm or key length not supported"));
+	no_keys_in(text());
+}
+
+static void test_del_and_flush(void **state)
+{
+	struct sa_params kernel = {
+		.id = { .spi = 0x500, .proto = IPPROTO_ESP },
+		.mode = SA_MODE_TUNNEL,
+		.origin = IPSEC_ORIGIN_KERNEL,
+		.aead = { .name = "rfc4106(gcm(aes))", .key = (const uint8_t *)"0123456789abcdefghij",
+			  .key_bits = 160 },
+	};
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("198.51.100.1", &kernel.src), 0);
+	assert_int_equal(ip_addr_parse("192.0.2.1", &kernel.id.dst), 0);
+	assert_int_equal(sad_sa_add(&kernel, &index), 0);
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run("ipsec sa del src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100"), 0);
+	assert_int_equal(sad_count(), 1);
+	assert_int_not_equal(run("ipsec sa del dst 192.0.2.1 proto esp spi 0x500"), 0);
+	assert_string_equal(text(), "error: ipsec sa del: SA 0x00000500 belongs to the kernel; use "
+				    "ip xfrm state del\n");
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run("ipsec sa flush"), 0);
+	assert_int_equal(sad_count(), 1);
+	assert_int_equal(sad_find(&kernel.id), index);
+}
+
+static void test_policies_and_tunnel(void **state)
+{
+	(void)state;
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run(SA_IN), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out priority 100 "
+			     "tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel reqid 5"), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.1.0/24 dst 10.0.0.0/24 dir fwd priority 100 "
+			     "tmpl src 198.51.100.1 dst 192.0.2.1 proto esp mode tunnel reqid 5 "
+			     "level required"), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.9.0/24 proto tcp dport 443 "
+			     "dir out tmpl src 192.0.2.1 dst 198.51.100.9 mode tunnel reqid 9"), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.8.0/24 dir out action block"),
+			 0);
+	assert_int_not_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.8.0/24 dir out"), 0);
+	assert_string_equal(text(), "error: ipsec policy add: a policy with this selector and dir "
+				    "exists\n");
+	assert_true(spd_active(SPD_DIR_OUT));
+	assert_true(spd_plaintext_active());
+
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "policy out priority 100 action allow"));
+	assert_non_null(strstr(text(), "    src 10.0.0.0/24 dst 10.0.1.0/24 proto any\n"
+				       "    tmpl src 192.0.2.1 dst 198.51.100.1 proto esp spi "
+				       "0x00000000 mode tunnel reqid 5 level required\n"
+				       "    -> sa 0x00000100\n"));
+	assert_non_null(strstr(text(), "proto tcp dport 443"));
+	assert_non_null(strstr(text(), "-> no SA\n"));
+	assert_non_null(strstr(text(), "-> discard\n"));
+	assert_non_null(strstr(text(), "-> requires IPsec\n"));
+	assert_int_equal(run("show ipsec policy --json"), 0);
+	assert_non_null(strstr(text(), "\"resolution\": \"sa 0x00000100\""));
+
+	assert_int_equal(run("show ipsec tunnel"), 0);
+	assert_string_equal(text(),
+		"tunnel reqid 5\n"
+		"    sa out    0x00000100 192.0.2.1 -> 198.51.100.1 valid packets 0 bytes 0\n"
+		"    sa in     0x00000200 198.51.100.1 -> 192.0.2.1 valid packets 0 bytes 0\n"
+		"    policy out 10.0.0.0/24 -> 10.0.1.0/24: sa 0x00000100\n"
+		"    policy fwd 10.0.1.0/24 -> 10.0.0.0/24: requires IPsec\n"
+		"tunnel reqid 9\n"
+		"    policy out 10.0.0.0/24 -> 10.0.9.0/24: no SA\n");
+	assert_int_equal(run("show ipsec tunnel --json"), 0);
+	assert_non_null(strstr(text(), "[{\"reqid\": 5, \"sas\": [{\"spi\": 256, \"direction\": "
+				       "\"out\""));
+
+	assert_int_equal(run("ipsec policy del src 10.0.0.0/24 dst 10.0.8.0/24 dir out"), 0);
+	assert_int_equal(spd_count(), 3);
+	assert_int_equal(run("ipsec policy flush"), 0);
+	assert_int_equal(spd_count(), 0);
+	assert_false(spd_active(SPD_DIR_OUT));
+}
+
+static void local_route(const char *text)
+{
+	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
+	assert_int_equal(ip_prefix_parse(text, &route.prefix), 0);
+	route.nexthop.family = route.prefix.addr.family;
+	assert_int_equal(fib_route_add(&route), 0);
+}
+
+int main(void)
+{
+	char *argv[] = { "test_ipsec_cli", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+			 "--file-prefix", "test_ipsec_cli", "--log-level", "*:error" };
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return 1;
+	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	if (!rcu || rte_rcu_qsbr_init(rcu, 1) != 0 || fib_init(rcu, 1024) != 0)
+		return 1;
+	local_route("192.0.2.1/32");
+	ipsec_cli_register();
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_algorithm_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_del_and_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policies_and_tunnel, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	for (int i = 0; i < last_n; i++)
+		free(last_words[i]);
+	fib_destroy();
+	rte_free(rcu);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,423 @@
+/* SAD: add/del/lookup, identity, directions, keys wiped, sequence numbers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "tables/fib.h"
+#include "tables/sad.h"
+
+static struct rte_rcu_qsbr *rcu;
+static const uint8_t enc_key[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint8_t auth_key[32] = { [0] = 0xaa, [31] = 0x55 };
+
+static struct ip_addr addr(const char *text)
+{
+	struct ip_addr a;
+	assert_int_equal(ip_addr_parse(text, &a), 0);
+	return a;
+}
+
+static struct sa_params params(const char *src, const char *dst, uint32_t spi)
+{
+	struct sa_params p = {
+		.id = { .dst = addr(dst), .spi = spi, .proto = IPPROTO_ESP },
+		.src = addr(src),
+		.reqid = 1,
+		.mode = SA_MODE_TUNNEL,
+		.origin = IPSEC_ORIGIN_CLI,
+		.replay_window = 32,
+		.enc = { .name = "cbc(aes)", .key = enc_key, .key_bits = 128 },
+		.auth = { .name = "hmac(sha256)", .key = auth_key, .key_bits = 256, .icv_bits = 128 },
+	};
+	return p;
+}
+
+static void local_route(const char *text)
+{
+	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
+	assert_int_equal(ip_prefix_parse(text, &route.prefix), 0);
+	route.nexthop.family = route.prefix.addr.family;
+	assert_int_equal(fib_route_add(&route), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(sad_init(rcu, 64, 2), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sad_destroy();
+	return 0;
+}
+
+static uint32_t lookup(const char *dst, uint32_t spi)
+{
+	struct ip_addr a = addr(dst);
+	struct sad_key key;
+	sad_key_set(&key, a.family, a.bytes, rte_cpu_to_be_32(spi), IPPROTO_ESP);
+	return sad_lookup(&key);
+}
+
+static void test_same_spi_other_dst(void **state)
+{
+	struct sa_params a = params("10.0.0.1", "10.0.0.2", 0x1000);
+	struct sa_params b = params("10.0.0.1", "10.0.0.3", 0x1000);
+	struct sa_params c = params("2001:db8::1", "2001:db8::2", 0x1000);
+	uint32_t ia, ib, ic;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&a, &ia), 0);
+	assert_int_equal(sad_sa_add(&b, &ib), 0);
+	assert_int_equal(sad_sa_add(&c, &ic), 0);
+	assert_int_not_equal(ia, ib);
+	assert_int_equal(lookup("10.0.0.2", 0x1000), ia);
+	assert_int_equal(lookup("10.0.0.3", 0x1000), ib);
+	assert_int_equal(lookup("2001:db8::2", 0x1000), ic);
+	assert_int_equal(lookup("10.0.0.2", 0x1001), SAD_INDEX_NONE);
+	assert_int_equal(sad_sa_add(&a, &ia), -EEXIST);
+	assert_int_equal(sad_count(), 3);
+	assert_non_null(sad_sa(ia)->rt.crypto);
+	assert_int_equal(sad_sa(ia)->rt.state, SA_STATE_VALID);
+	assert_int_equal(sad_sa(ia)->cfg.auth.icv_bits, 128);
+	assert_int_equal(sad_sa(ia)->rt.spi_be, rte_cpu_to_be_32(0x1000));
+
+	/* Bulk: hits and misses in one call. */
+	struct sad_key keys[3];
+	const struct sad_key *ptrs[3] = { &keys[0], &keys[1], &keys[2] };
+	uint32_t found[3];
+	struct ip_addr d2 = addr("10.0.0.2"), d3 = addr("10.0.0.3");
+	sad_key_set(&keys[0], AF_INET, d3.bytes, rte_cpu_to_be_32(0x1000), IPPROTO_ESP);
+	sad_key_set(&keys[1], AF_INET, d2.bytes, rte_cpu_to_be_32(0x2000), IPPROTO_ESP);
+	sad_key_set(&keys[2], AF_INET, d2.bytes, rte_cpu_to_be_32(0x1000), IPPROTO_ESP);
+	sad_lookup_bulk(ptrs, found, 3);
+	assert_int_equal(found[0], ib);
+	assert_int_equal(found[1], SAD_INDEX_NONE);
+	assert_int_equal(found[2], ia);
+
+	assert_int_equal(sad_sa_del(&b.id), 0);
+	assert_int_equal(sad_sa_del(&b.id), -ENOENT);
+	assert_null(sad_sa(ib));
+	assert_int_equal(lookup("10.0.0.3", 0x1000), SAD_INDEX_NONE);
+	assert_int_equal(lookup("10.0.0.2", 0x1000), ia);
+}
+
+static unsigned freed;
+static bool freed_keys_zero;
+
+static void free_hook(const struct sa *sa)
+{
+	static const struct esp_crypto_keys zero;
+	freed++;
+	freed_keys_zero = memcmp(&sa->crypto.keys, &zero, sizeof(zero)) == 0;
+}
+
+static void test_keys_wiped_after_delete(void **state)
+{
+	static const struct esp_crypto_keys zero;
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x77);
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	assert_memory_not_equal(&sad_sa(index)->crypto.keys, &zero, sizeof(zero));
+	freed = 0;
+	freed_keys_zero = false;
+	sad_free_hook = free_hook;
+	assert_int_equal(sad_sa_del(&p.id), 0);
+	sad_reclaim();
+	sad_free_hook = NULL;
+	assert_int_equal(freed, 1);
+	assert_true(freed_keys_zero);
+}
+
+static void test_directions(void **state)
+{
+	struct sa_params out = params("192.0.2.1", "198.51.100.1", 1);
+	struct sa_params in = params("198.51.100.1", "192.0.2.1", 2);
+	struct sa_params unused = params("198.51.100.1", "203.0.113.9", 3);
+	uint32_t io, ii, iu;
+
+	(void)state;
+	local_route("192.0.2.1/32");
+	assert_int_equal(sad_sa_add(&out, &io), 0);
+	assert_int_equal(sad_sa_add(&in, &ii), 0);
+	assert_int_equal(sad_sa_add(&unused, &iu), 0);
+	assert_int_equal(sad_sa(io)->rt.dir, SA_DIR_OUT);
+	assert_int_equal(sad_sa(ii)->rt.dir, SA_DIR_IN);
+	assert_int_equal(sad_sa(iu)->rt.dir, SA_DIR_UNUSED);
+	assert_true(sa_ready(sad_sa(io), SA_DIR_OUT));
+	assert_false(sa_ready(sad_sa(iu), SA_DIR_IN));
+
+	uint32_t generation = sad_generation();
+	assert_int_equal(sad_refresh_directions(), 0);
+	local_route("203.0.113.9/32");
+	assert_int_equal(sad_refresh_directions(), 1);
+	assert_int_equal(sad_sa(iu)->rt.dir, SA_DIR_IN);
+	assert_int_not_equal(sad_generation(), generation);
+	assert_string_equal(format_sa_dir(sad_sa(iu)->rt.dir), "in");
+}
+
+/* Run fn with stderr captured into buf. */
+static void capture_stderr(void (*fn)(void), char *buf, size_t size)
+{
+	char path[] = "/tmp/test_sad_stderrXXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, buf, size - 1, 0);
+	buf[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+}
+
+static uint32_t unsupported_index;
+
+static void add_unsupported(void)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x99);
+	uint8_t key[24] = { 0 };
+
+	p.enc = (struct sa_alg_params){ .name = "cbc(des3_ede)", .key = key, .key_bits = 192 };
+	assert_int_equal(sad_sa_add(&p, &unsupported_index), 0);
+	/* A refresh or a replace of the same SA logs nothing more. */
+	sad_refresh_directions();
+	assert_int_equal(sad_sa_update(&p, &unsupported_index), 0);
+}
+
+static void add_unsupported_integ(void)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x9a);
+	uint32_t index;
+
+	p.auth = (struct sa_alg_params){ .name = "xcbc(aes)", .key = enc_key, .key_bits = 128 };
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+}
+
+static void test_unsupported_logged_once(void **state)
+{
+	char log[512];
+
+	(void)state;
+	capture_stderr(add_unsupported, log, sizeof(log));
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported crypto algo: cbc(des3_ede) keylen: 192\n");
+	const struct sa *sa = sad_sa(unsupported_index);
+	assert_non_null(sa);
+	assert_int_equal(sa->rt.state, SA_STATE_UNSUPPORTED);
+	assert_null(sa->rt.crypto);
+	assert_false(sa_ready(sa, SA_DIR_IN));
+	assert_string_equal(sa->cfg.enc.name, "cbc(des3_ede)");
+	assert_int_equal(lookup("10.0.0.2", 0x99), unsupported_index);
+
+	capture_stderr(add_unsupported_integ, log, sizeof(log));
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported integ algo: xcbc(aes) keylen: 128\n");
+}
+
+static void test_bad_key_length_is_unsupported(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x55);
+	uint32_t index;
+
+	(void)state;
+	p.enc.key_bits = 120;
+	int saved = dup(STDERR_FILENO);
+	FILE *null = fopen("/dev/null", "w");
+	dup2(fileno(null), STDERR_FILENO);
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fclose(null);
+	assert_int_equal(sad_sa(index)->rt.state, SA_STATE_UNSUPPORTED);
+}
+
+static void test_seq_reserve(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x42);
+	uint64_t first = 0;
+	uint32_t index;
+	struct sa *sa;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	sa = sad_sa(index);
+	assert_int_equal(sad_seq_reserve(sa, 32, &first), 32);
+	assert_int_equal(first, 1);
+	assert_int_equal(sad_seq_reserve(sa, 4, &first), 4);
+	assert_int_equal(first, 33);
+
+	/* Without ESN the space ends at 2^32 - 1. */
+	p.id.spi = 0x43;
+	p.oseq = UINT32_MAX - 3;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	sa = sad_sa(index);
+	assert_int_equal(sad_seq_reserve(sa, 10, &first), 3);
+	assert_int_equal(first, UINT32_MAX - 2);
+	assert_int_equal(sad_seq_reserve(sa, 1, &first), -EOVERFLOW);
+	assert_int_equal(sa->rt.state, SA_STATE_EXPIRED_SEQ);
+	assert_string_equal(format_sa_state(sa->rt.state), "expired(seq)");
+	assert_false(sa_ready(sa, SA_DIR_UNUSED));
+
+	/* With ESN it goes on past 2^32. */
+	p.id.spi = 0x44;
+	p.flags = SA_FLAG_ESN;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	sa = sad_sa(index);
+	assert_int_equal(sad_seq_reserve(sa, 10, &first), 10);
+	assert_int_equal(first, UINT32_MAX - 2);
+	assert_int_equal(sa->out.last, (uint64_t)UINT32_MAX + 7);
+}
+
+static void test_update_keeps_state(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x50);
+	uint32_t index, again;
+	uint64_t first;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	uint32_t uid = sad_sa(index)->rt.uid;
+	assert_int_equal(sad_seq_reserve(sad_sa(index), 100, &first), 100);
+	sa_count_packets(1, index, 5, 500);
+	p.reqid = 9;
+	assert_int_equal(sad_sa_update(&p, &again), 0);
+	assert_int_equal(again, index);
+	assert_int_equal(sad_sa(index)->rt.reqid, 9);
+	assert_int_equal(sad_sa(index)->rt.uid, uid);
+	assert_int_equal(sad_sa(index)->out.last, 100);
+	struct sa_counters sum;
+	sad_sa_counters(index, &sum);
+	assert_int_equal(sum.packets, 5);
+	assert_int_equal(sum.bytes, 500);
+	assert_int_equal(sad_count(), 1);
+}
+
+static void test_counters_and_reuse(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x60);
+	struct sa_counters sum;
+	uint32_t index, index2;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	sa_count_packets(0, index, 2, 200);
+	sa_count_packets(1, index, 1, 100);
+	sa_count_error(1, index, SA_ERROR_REPLAY);
+	sad_sa_counters(index, &sum);
+	assert_int_equal(sum.packets, 3);
+	assert_int_equal(sum.bytes, 300);
+	assert_int_equal(sum.errors[SA_ERROR_REPLAY], 1);
+	assert_string_equal(sa_error_name(SA_ERROR_WINDOW_LEFT), "window-left");
+	/* A slot comes back clean after the grace period. */
+	assert_int_equal(sad_sa_del(&p.id), 0);
+	for (unsigned i = 0; i < 64; i++) {
+		p.id.spi = 0x100 + i;
+		if (sad_sa_add(&p, &index2) != 0)
+			break;
+		if (index2 == index)
+			break;
+	}
+	assert_int_equal(index2, index);
+	sad_sa_counters(index2, &sum);
+	assert_int_equal(sum.packets, 0);
+	assert_int_equal(sum.errors[SA_ERROR_REPLAY], 0);
+	assert_int_not_equal(sad_sa(index2)->rt.uid, 0);
+}
+
+static void test_full(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0);
+	uint32_t index;
+
+	(void)state;
+	for (unsigned i = 0; i < 64; i++) {
+		p.id.spi = 0x1000 + i;
+		assert_int_equal(sad_sa_add(&p, &index), 0);
+	}
+	p.id.spi = 0x2000;
+	assert_int_equal(sad_sa_add(&p, &index), -ENOSPC);
+	sad_flush(IPSEC_ORIGIN_KERNEL);
+	assert_int_equal(sad_count(), 64);
+	sad_flush(IPSEC_ORIGIN_CLI);
+	assert_int_equal(sad_count(), 0);
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+}
+
+static void test_marks_share_spi(void **state)
+{
+	struct sa_params a = params("10.0.0.1", "10.0.0.2", 0x70);
+	struct sa_params b = a;
+	uint32_t ia, ib;
+
+	(void)state;
+	b.id.mark_v = 5;
+	b.id.mark_m = 0xff;
+	assert_int_equal(sad_sa_add(&a, &ia), 0);
+	assert_int_equal(sad_sa_add(&b, &ib), 0);
+	/* One key, two SAs: the fast path leaves it to the kernel. */
+	assert_int_equal(lookup("10.0.0.2", 0x70), SAD_INDEX_NONE);
+	assert_int_equal(sad_find(&b.id), ib);
+	assert_int_equal(sad_sa_del(&a.id), 0);
+	assert_int_equal(lookup("10.0.0.2", 0x70), ib);
+}
+
+static void test_bad_params(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "2001:db8::1", 1);
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), -EINVAL);
+	p = params("10.0.0.1", "10.0.0.2", 1);
+	p.replay_window = REPLAY_WINDOW_MAX + 1;
+	assert_int_equal(sad_sa_add(&p, &index), -EINVAL);
+	assert_int_equal(sad_count(), 0);
+}
+
+int main(void)
+{
+	char *argv[] = { "test_sad", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+			 "--file-prefix", "test_sad", "--log-level", "*:error" };
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return 1;
+	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(2), RTE_CACHE_LINE_SIZE);
+	if (!rcu || rte_rcu_qsbr_init(rcu, 2) != 0 || fib_init(rcu, 1024) != 0)
+		return 1;
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_same_spi_other_dst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_wiped_after_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_logged_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_key_length_is_unsupported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_reserve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_keeps_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marks_share_spi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fib_destroy();
+	rte_free(rcu);
+	rte_eal_cleanup();
+	return rc;
+}

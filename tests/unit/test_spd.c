@@ -1,0 +1,560 @@
+/* SPD: kernel ordering and matching, template resolution, inbound checks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "tables/fib.h"
+#include "tables/sad.h"
+#include "tables/spd.h"
+
+static struct rte_rcu_qsbr *rcu;
+static const uint8_t aead_key[20] = { 1, 2, 3 };
+
+static struct ip_addr addr(const char *text)
+{
+	struct ip_addr a;
+	assert_int_equal(ip_addr_parse(text, &a), 0);
+	return a;
+}
+
+static struct ip_prefix prefix(const char *text)
+{
+	struct ip_prefix p;
+	assert_int_equal(ip_prefix_parse(text, &p), 0);
+	return p;
+}
+
+static struct spd_policy_params policy(const char *src, const char *dst, uint8_t dir,
+				       uint32_t priority)
+{
+	struct spd_policy_params p = {
+		.sel = { .src = prefix(src), .dst = prefix(dst) },
+		.priority = priority,
+		.dir = dir,
+		.origin = IPSEC_ORIGIN_KERNEL,
+	};
+	p.sel.family = p.sel.src.addr.family;
+	return p;
+}
+
+static void add_tmpl(struct spd_policy_params *p, const char *src, const char *dst,
+		     uint32_t reqid, uint8_t mode)
+{
+	struct spd_tmpl *t = &p->tmpl[p->n_tmpl++];
+	memset(t, 0, sizeof(*t));
+	if (src)
+		t->src = addr(src);
+	if (dst)
+		t->dst = addr(dst);
+	t->proto = IPPROTO_ESP;
+	t->reqid = reqid;
+	t->mode = mode;
+}
+
+static uint32_t add_sa(const char *src, const char *dst, uint32_t spi, uint32_t reqid,
+		       uint8_t mode)
+{
+	struct sa_params p = {
+		.id = { .dst = addr(dst), .spi = spi, .proto = IPPROTO_ESP },
+		.src = addr(src),
+		.reqid = reqid,
+		.mode = mode,
+		.replay_window = 32,
+		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160,
+			  .icv_bits = 128 },
+	};
+	uint32_t index;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	return index;
+}
+
+static struct spd_packet_key key(const char *src, const char *dst, uint8_t proto,
+				 uint16_t sport, uint16_t dport)
+{
+	struct spd_packet_key k;
+	struct ip_addr s = addr(src), d = addr(dst);
+
+	memset(&k, 0, sizeof(k));
+	k.family = s.family;
+	k.proto = proto;
+	k.sport = rte_cpu_to_be_16(sport);
+	k.dport = rte_cpu_to_be_16(dport);
+	memcpy(k.src, s.bytes, ip_addr_size(s.family));
+	memcpy(k.dst, d.bytes, ip_addr_size(d.family));
+	return k;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(sad_init(rcu, 64, 1), 0);
+	assert_int_equal(spd_init(rcu, 256), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	spd_destroy();
+	sad_destroy();
+	return 0;
+}
+
+static uint32_t found_priority(uint8_t dir, const struct spd_packet_key *k)
+{
+	const struct spd_policy *pol = spd_lookup(dir, k);
+	return pol ? pol->p.priority : UINT32_MAX;
+}
+
+static void test_priority_order(void **state)
+{
+	struct spd_policy_params wide = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 100);
+	struct spd_policy_params narrow = policy("0.0.0.0/0", "10.1.0.0/16", SPD_DIR_OUT, 200);
+	struct spd_packet_key k = key("192.168.1.1", "10.1.2.3", IPPROTO_TCP, 1000, 80);
+
+	(void)state;
+	assert_false(spd_active(SPD_DIR_OUT));
+	assert_int_equal(spd_policy_add(&narrow), 0);
+	assert_int_equal(spd_policy_add(&wide), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_true(spd_active(SPD_DIR_OUT));
+	assert_false(spd_active(SPD_DIR_IN));
+	/* Lower value wins even when less specific (no longest match). */
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 100);
+	k = key("192.168.1.1", "10.2.0.1", IPPROTO_TCP, 1000, 80);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 100);
+	assert_null(spd_lookup(SPD_DIR_IN, &k));
+	k = key("192.168.1.1", "11.0.0.1", IPPROTO_TCP, 1000, 80);
+	assert_null(spd_lookup(SPD_DIR_OUT, &k));
+}
+
+static void test_equal_priority_first_wins(void **state)
+{
+	struct spd_policy_params a = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 50);
+	struct spd_policy_params b = policy("10.0.0.0/8", "0.0.0.0/0", SPD_DIR_OUT, 50);
+	struct spd_packet_key k = key("10.9.9.9", "10.1.1.1", IPPROTO_UDP, 1, 2);
+	const struct spd_policy *pol;
+
+	(void)state;
+	a.action = SPD_ACTION_BLOCK;
+	assert_int_equal(spd_policy_add(&a), 0);
+	assert_int_equal(spd_policy_add(&b), 0);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_non_null(pol);
+	assert_int_equal(pol->p.action, SPD_ACTION_BLOCK);
+	assert_int_equal(pol->verdict, SPD_DISCARD);
+	/* Replacing a re-inserts it behind b. */
+	assert_int_equal(spd_policy_update(&a), 0);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->p.action, SPD_ACTION_ALLOW);
+	assert_int_equal(pol->verdict, SPD_BYPASS);
+	assert_int_equal(spd_policy_add(&a), -EEXIST);
+}
+
+static void test_selector_fields(void **state)
+{
+	struct spd_policy_params udp = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_policy_params icmp = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 20);
+	struct spd_policy_params v6 = policy("2001:db8:1::/48", "2001:db8:2::/48", SPD_DIR_OUT, 30);
+	struct spd_policy_params any = policy("0.0.0.0/0", "0.0.0.0/0", SPD_DIR_OUT, 1000);
+	struct spd_packet_key k;
+
+	(void)state;
+	udp.sel.proto = IPPROTO_UDP;
+	udp.sel.dport = 53;
+	udp.sel.dport_mask = 0xffff;
+	icmp.sel.proto = IPPROTO_ICMP;
+	icmp.sel.sport = 8; /* echo request: type in sport */
+	icmp.sel.sport_mask = 0xffff;
+	any.sel.family = AF_UNSPEC;
+	any.sel.src.addr.family = any.sel.dst.addr.family = 0;
+	assert_int_equal(spd_policy_add(&udp), 0);
+	assert_int_equal(spd_policy_add(&icmp), 0);
+	assert_int_equal(spd_policy_add(&v6), 0);
+	assert_int_equal(spd_policy_add(&any), 0);
+	assert_int_equal(spd_commit(), 0);
+
+	k = key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 53);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 10);
+	assert_true(spd_selector_match(&udp.sel, &k));
+	k = key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 54);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 1000);
+	assert_false(spd_selector_match(&udp.sel, &k));
+	k = key("10.0.0.5", "10.0.1.9", IPPROTO_TCP, 4000, 53);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 1000);
+	k = key("10.0.0.5", "10.0.1.9", IPPROTO_ICMP, 8, 0);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 20);
+	k = key("10.0.0.5", "10.0.1.9", IPPROTO_ICMP, 0, 0);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 1000);
+	k = key("10.0.2.5", "10.0.1.9", IPPROTO_UDP, 4000, 53);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 1000);
+	k = key("2001:db8:1::5", "2001:db8:2:ff::1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 30);
+	assert_true(spd_selector_match(&v6.sel, &k));
+	k = key("2001:db8:1::5", "2001:db8:3::1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 1000);
+	assert_false(spd_selector_match(&v6.sel, &k));
+
+	/* Bulk over both families. */
+	struct spd_packet_key keys[3] = {
+		key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 53),
+		key("2001:db8:1::5", "2001:db8:2::1", IPPROTO_TCP, 1, 2),
+		key("10.0.0.5", "10.0.1.9", IPPROTO_ICMP, 8, 0),
+	};
+	const struct spd_packet_key *ptrs[3] = { &keys[0], &keys[1], &keys[2] };
+	const struct spd_policy *out[3];
+	spd_lookup_bulk(SPD_DIR_OUT, ptrs, out, 3);
+	assert_int_equal(out[0]->p.priority, 10);
+	assert_int_equal(out[1]->p.priority, 30);
+	assert_int_equal(out[2]->p.priority, 20);
+}
+
+static void test_mark_and_if_id(void **state)
+{
+	struct spd_policy_params marked = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 1);
+	struct spd_policy_params xfrmi = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 2);
+	struct spd_packet_key k = key("1.1.1.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+
+	(void)state;
+	marked.mark_v = 0x42;
+	marked.mark_m = 0xff;
+	xfrmi.if_id = 7;
+	assert_int_equal(spd_policy_add(&marked), 0);
+	assert_int_equal(spd_policy_add(&xfrmi), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_null(spd_lookup(SPD_DIR_OUT, &k));
+	k.mark = rte_cpu_to_be_32(0x1142);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 1);
+	k.mark = 0;
+	k.if_id = rte_cpu_to_be_32(7);
+	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 2);
+}
+
+static void local_route(const char *text)
+{
+	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
+	route.prefix = prefix(text);
+	route.nexthop.family = route.prefix.addr.family;
+	assert_int_equal(fib_route_add(&route), 0);
+}
+
+static void test_template_resolution(void **state)
+{
+	struct spd_policy_params out = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_packet_key k = key("10.0.0.1", "10.0.1.1", IPPROTO_TCP, 1, 2);
+	const struct spd_policy *pol;
+
+	(void)state;
+	add_tmpl(&out, "192.0.2.1", "198.51.100.1", 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&out), 0);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->verdict, SPD_KERNEL);
+	assert_null(spd_policy_sa(pol));
+
+	/* An SA appears (espd's own source: outbound): the next commit uses it. */
+	uint32_t old = add_sa("192.0.2.1", "198.51.100.1", 0x100, 5, SA_MODE_TUNNEL);
+	add_sa("192.0.2.1", "198.51.100.1", 0x101, 6, SA_MODE_TUNNEL);  /* other reqid */
+	add_sa("192.0.2.1", "198.51.100.2", 0x102, 5, SA_MODE_TUNNEL);  /* other peer */
+	add_sa("192.0.2.1", "198.51.100.1", 0x103, 5, SA_MODE_TRANSPORT); /* other mode */
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->verdict, SPD_PROTECT);
+	assert_int_equal(pol->sa_index, old);
+	assert_ptr_equal(spd_policy_sa(pol), sad_sa(old));
+
+	/* Rekey: the newer SA of the same template wins. */
+	uint32_t newer = add_sa("192.0.2.1", "198.51.100.1", 0x200, 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->sa_index, newer);
+
+	/* A reused index is not the policy's SA. */
+	struct sa_id id = { .dst = addr("198.51.100.1"), .spi = 0x200, .proto = IPPROTO_ESP };
+	assert_int_equal(sad_sa_del(&id), 0);
+	uint32_t reused = add_sa("192.0.2.1", "203.0.113.1", 0x300, 9, SA_MODE_TUNNEL);
+	assert_int_equal(reused, newer);
+	assert_null(spd_policy_sa(pol));
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->sa_index, old);
+}
+
+static void test_cli_policy_never_in_clear(void **state)
+{
+	struct spd_policy_params out = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_packet_key k = key("10.0.0.1", "10.0.1.1", IPPROTO_TCP, 1, 2);
+	const struct spd_policy *pol;
+
+	(void)state;
+	out.origin = IPSEC_ORIGIN_CLI;
+	add_tmpl(&out, "192.0.2.1", "198.51.100.1", 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&out), 0);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->verdict, SPD_NO_SA);
+	assert_string_equal(format_spd_verdict(pol->verdict), "no SA");
+
+	/* An SA of the template that espd cannot use is no better. */
+	struct sa_params p = {
+		.id = { .dst = addr("198.51.100.1"), .spi = 0x400, .proto = IPPROTO_ESP },
+		.src = addr("192.0.2.1"), .reqid = 5, .mode = SA_MODE_TUNNEL,
+		.enc = { .name = "cbc(twofish)", .key = aead_key, .key_bits = 128 },
+		.auth = { .name = "hmac(sha1)", .key = aead_key, .key_bits = 160 },
+	};
+	uint32_t index;
+	int saved = dup(STDERR_FILENO);
+	FILE *null = fopen("/dev/null", "w");
+	dup2(fileno(null), STDERR_FILENO);
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fclose(null);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->verdict, SPD_NO_SA);
+	assert_int_equal(pol->sa_index, index);
+}
+
+static void test_optional_and_transport(void **state)
+{
+	struct spd_policy_params opt = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_policy_params host = policy("192.0.2.1/32", "198.51.100.7/32", SPD_DIR_OUT, 20);
+	struct spd_packet_key k = key("10.0.0.1", "10.0.1.1", IPPROTO_TCP, 1, 2);
+
+	(void)state;
+	add_tmpl(&opt, "192.0.2.1", "198.51.100.1", 5, SA_MODE_TUNNEL);
+	opt.tmpl[0].optional = 1;
+	add_tmpl(&host, NULL, NULL, 0, SA_MODE_TRANSPORT);
+	assert_int_equal(spd_policy_add(&opt), 0);
+	assert_int_equal(spd_policy_add(&host), 0);
+	uint32_t transport = add_sa("192.0.2.1", "198.51.100.7", 0x500, 3, SA_MODE_TRANSPORT);
+	assert_int_equal(spd_commit(), 0);
+	/* level use with no SA: sent as is. */
+	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->verdict, SPD_BYPASS);
+	/* Transport mode on a host pair takes the endpoints from the selector. */
+	k = key("192.0.2.1", "198.51.100.7", IPPROTO_UDP, 1, 2);
+	const struct spd_policy *pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->verdict, SPD_PROTECT);
+	assert_int_equal(pol->sa_index, transport);
+}
+
+static void test_inbound_check(void **state)
+{
+	struct spd_policy_params fwd = policy("10.0.1.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
+	struct spd_policy_params blk = policy("10.0.1.66/32", "10.0.0.0/24", SPD_DIR_FWD, 5);
+	struct spd_policy_params other = policy("10.0.3.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
+	struct spd_packet_key k = key("10.0.1.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	unsigned why = 99;
+
+	(void)state;
+	blk.action = SPD_ACTION_BLOCK;
+	add_tmpl(&fwd, "198.51.100.1", "192.0.2.1", 5, SA_MODE_TUNNEL);
+	add_tmpl(&other, "198.51.100.1", "192.0.2.1", 6, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&fwd), 0);
+	assert_int_equal(spd_policy_add(&blk), 0);
+	assert_int_equal(spd_policy_add(&other), 0);
+	uint32_t index = add_sa("198.51.100.1", "192.0.2.1", 0x600, 5, SA_MODE_TUNNEL);
+	struct sa *sa = sad_sa(index);
+	assert_int_equal(spd_commit(), 0);
+
+	assert_int_equal(spd_inbound_check(sa, &k, SPD_DIR_FWD, &why), 0);
+	/* No fwd policy for traffic addressed elsewhere: a tunnel SA fails. */
+	k = key("10.0.1.1", "10.9.0.1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(spd_inbound_check(sa, &k, SPD_DIR_FWD, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_POLICY);
+	k = key("10.0.1.66", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(spd_inbound_check(sa, &k, SPD_DIR_FWD, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_POLICY_BLOCK);
+	/* The policy for this traffic wants reqid 6. */
+	k = key("10.0.3.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(spd_inbound_check(sa, &k, SPD_DIR_FWD, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_TEMPLATE);
+	/* Wrong tunnel source in the template also fails. */
+	struct spd_policy_params wrong_src = policy("10.0.4.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
+	add_tmpl(&wrong_src, "198.51.100.99", "192.0.2.1", 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&wrong_src), 0);
+	assert_int_equal(spd_commit(), 0);
+	k = key("10.0.4.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(spd_inbound_check(sa, &k, SPD_DIR_FWD, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_TEMPLATE);
+	/* in vs fwd are separate. */
+	k = key("10.0.1.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(spd_inbound_check(sa, &k, SPD_DIR_IN, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_POLICY);
+}
+
+static void test_inbound_selector_and_transport(void **state)
+{
+	struct sa_params p = {
+		.id = { .dst = addr("192.0.2.1"), .spi = 0x700, .proto = IPPROTO_ESP },
+		.src = addr("198.51.100.1"), .reqid = 5, .mode = SA_MODE_TUNNEL,
+		.replay_window = 32,
+		.sel = { .src = prefix("10.0.1.0/24"), .dst = prefix("10.0.0.0/24"),
+			 .family = AF_INET },
+		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160 },
+	};
+	struct spd_packet_key k = key("10.0.2.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	uint32_t index;
+	unsigned why;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(spd_inbound_check(sad_sa(index), &k, SPD_DIR_FWD, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_SELECTOR);
+	/* A transport SA with no policy passes, as the kernel lets it. */
+	uint32_t t = add_sa("198.51.100.1", "192.0.2.1", 0x701, 5, SA_MODE_TRANSPORT);
+	k = key("198.51.100.1", "192.0.2.1", IPPROTO_TCP, 1, 2);
+	assert_int_equal(spd_inbound_check(sad_sa(t), &k, SPD_DIR_IN, &why), 0);
+}
+
+static void test_plaintext_check(void **state)
+{
+	struct spd_policy_params req = policy("10.0.1.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
+	struct spd_policy_params use = policy("10.0.2.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
+	struct spd_policy_params allow = policy("10.0.3.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
+	struct spd_packet_key k;
+
+	(void)state;
+	add_tmpl(&req, "198.51.100.1", "192.0.2.1", 5, SA_MODE_TUNNEL);
+	add_tmpl(&use, "198.51.100.1", "192.0.2.1", 5, SA_MODE_TUNNEL);
+	use.tmpl[0].optional = 1;
+	assert_int_equal(spd_policy_add(&use), 0);
+	assert_int_equal(spd_policy_add(&allow), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_false(spd_plaintext_active());
+	assert_int_equal(spd_policy_add(&req), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_true(spd_plaintext_active());
+	k = key("10.0.1.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_true(spd_plaintext_check(&k, SPD_DIR_FWD));
+	assert_false(spd_plaintext_check(&k, SPD_DIR_IN));
+	k = key("10.0.2.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_false(spd_plaintext_check(&k, SPD_DIR_FWD));
+	k = key("10.0.3.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_false(spd_plaintext_check(&k, SPD_DIR_FWD));
+	k = key("10.0.9.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+	assert_false(spd_plaintext_check(&k, SPD_DIR_FWD));
+}
+
+static void test_delete_and_flush(void **state)
+{
+	struct spd_policy_params a = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_policy_params b = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_IN, 10);
+	struct spd_policy_params c = policy("10.0.0.0/24", "10.0.2.0/24", SPD_DIR_OUT, 10);
+
+	(void)state;
+	b.index = 0x41;
+	c.origin = IPSEC_ORIGIN_CLI;
+	assert_int_equal(spd_policy_add(&a), 0);
+	assert_int_equal(spd_policy_add(&b), 0);
+	assert_int_equal(spd_policy_add(&c), 0);
+	assert_int_equal(spd_count(), 3);
+	assert_int_equal(spd_policy_find(&c)->p.index & 7, SPD_DIR_OUT);
+	assert_int_equal(spd_policy_del_index(0x41), 0);
+	assert_int_equal(spd_policy_del_index(0x41), -ENOENT);
+	assert_int_equal(spd_policy_del(&a), 0);
+	assert_int_equal(spd_policy_del(&a), -ENOENT);
+	assert_int_equal(spd_policy_add(&a), 0);
+	spd_flush(IPSEC_ORIGIN_KERNEL);
+	assert_int_equal(spd_count(), 1);
+	assert_int_equal(spd_commit(), 0);
+	assert_true(spd_active(SPD_DIR_OUT));
+	spd_flush(IPSEC_ORIGIN_CLI);
+	assert_int_equal(spd_commit(), 0);
+	assert_false(spd_active(SPD_DIR_OUT));
+	struct spd_packet_key k = key("10.0.0.1", "10.0.2.1", IPPROTO_TCP, 1, 2);
+	assert_null(spd_lookup(SPD_DIR_OUT, &k));
+}
+
+static void test_packet_key_parse(void **state)
+{
+	/* IPv4 UDP 10.0.0.1:4000 -> 10.0.1.1:53 */
+	uint8_t v4[28] = { 0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, IPPROTO_UDP, 0, 0,
+			   10, 0, 0, 1, 10, 0, 1, 1, 0x0f, 0xa0, 0, 53, 0, 8, 0, 0 };
+	/* IPv6 hop-by-hop, then TCP 443 -> 1234 */
+	uint8_t v6[40 + 8 + 20] = { 0x60, 0, 0, 0, 0, 28, IPPROTO_HOPOPTS, 64 };
+	struct spd_packet_key k;
+
+	(void)state;
+	assert_int_equal(spd_packet_key_parse(&k, v4, sizeof(v4)), 0);
+	assert_int_equal(k.family, AF_INET);
+	assert_int_equal(k.proto, IPPROTO_UDP);
+	assert_int_equal(rte_be_to_cpu_16(k.sport), 4000);
+	assert_int_equal(rte_be_to_cpu_16(k.dport), 53);
+	assert_int_equal(k.dst[3], 1);
+	/* A later fragment has no ports for the kernel. */
+	v4[6] = 0x00;
+	v4[7] = 0x10;
+	assert_int_equal(spd_packet_key_parse(&k, v4, sizeof(v4)), 0);
+	assert_int_equal(k.sport, 0);
+	/* ICMP echo: type and code. */
+	v4[6] = 0x40;
+	v4[7] = 0;
+	v4[9] = IPPROTO_ICMP;
+	v4[20] = 8;
+	v4[21] = 0;
+	assert_int_equal(spd_packet_key_parse(&k, v4, sizeof(v4)), 0);
+	assert_int_equal(rte_be_to_cpu_16(k.sport), 8);
+	assert_int_equal(k.dport, 0);
+	assert_int_equal(spd_packet_key_parse(&k, v4, 10), -EINVAL);
+
+	v6[8 + 15] = 1;
+	v6[24 + 15] = 2;
+	v6[40] = IPPROTO_TCP; /* hop-by-hop: next header, length 0 (8 bytes) */
+	v6[48] = 0x01;
+	v6[49] = 0xbb;
+	v6[50] = 0x04;
+	v6[51] = 0xd2;
+	assert_int_equal(spd_packet_key_parse(&k, v6, sizeof(v6)), 0);
+	assert_int_equal(k.family, AF_INET6);
+	assert_int_equal(k.proto, IPPROTO_TCP);
+	assert_int_equal(rte_be_to_cpu_16(k.sport), 443);
+	assert_int_equal(rte_be_to_cpu_16(k.dport), 1234);
+	assert_int_equal(k.dst[15], 2);
+	assert_int_equal(spd_packet_key_parse(&k, v6, 44), -EINVAL);
+}
+
+int main(void)
+{
+	char *argv[] = { "test_spd", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+			 "--file-prefix", "test_spd", "--log-level", "*:error" };
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return 1;
+	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	if (!rcu || rte_rcu_qsbr_init(rcu, 1) != 0 || fib_init(rcu, 1024) != 0)
+		return 1;
+	local_route("192.0.2.1/32");
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_priority_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_equal_priority_first_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selector_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_and_if_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optional_and_transport, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_selector_and_transport, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plaintext_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_and_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packet_key_parse, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fib_destroy();
+	rte_free(rcu);
+	rte_eal_cleanup();
+	return rc;
+}

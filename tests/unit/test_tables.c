@@ -1,0 +1,251 @@
+/*
+ * Unit tests of the forwarding tables (FIB, neighbors), the named counters
+ * and the CLI command table, on a real DPDK EAL without hugepages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "control/cli.h"
+#include "graph/counters.h"
+#include "tables/fib.h"
+#include "tables/neigh.h"
+
+static struct rte_rcu_qsbr *rcu;
+
+static struct fib_route route_of(const char *prefix, uint8_t type, uint16_t iface, const char *gw)
+{
+	struct fib_route route = { .nexthop = { .type = type, .iface = iface } };
+	assert_int_equal(ip_prefix_parse(prefix, &route.prefix), 0);
+	route.nexthop.family = route.prefix.addr.family;
+	if (gw)
+		assert_int_equal(ip_addr_parse(gw, &route.nexthop.gw), 0);
+	return route;
+}
+
+static uint32_t lookup4(const char *addr_text)
+{
+	struct ip_addr addr;
+	uint32_t result;
+	assert_int_equal(ip_addr_parse(addr_text, &addr), 0);
+	fib_lookup4_bulk(&addr.v4, &result, 1);
+	return result;
+}
+
+static uint32_t lookup6(const char *addr_text)
+{
+	struct ip_addr addr;
+	uint32_t result;
+	assert_int_equal(ip_addr_parse(addr_text, &addr), 0);
+	fib_lookup6_bulk((const uint8_t (*)[16])addr.bytes, &result, 1);
+	return result;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(fib_init(rcu, 4096), 0);
+	assert_int_equal(neigh_init(rcu, 1024), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fib_destroy();
+	neigh_destroy();
+	return 0;
+}
+
+static void test_fib_longest_prefix_wins(void **state)
+{
+	(void)state;
+	struct fib_route wide = route_of("10.0.0.0/8", NEXTHOP_FORWARD, 0, "10.255.0.1");
+	struct fib_route narrow = route_of("10.1.2.0/24", NEXTHOP_FORWARD, 1, NULL);
+	assert_int_equal(fib_route_add(&wide), 0);
+	assert_int_equal(fib_route_add(&narrow), 0);
+	assert_int_equal(fib_nexthop(lookup4("10.1.2.3"))->iface, 1);
+	assert_int_equal(fib_nexthop(lookup4("10.9.9.9"))->iface, 0);
+	assert_int_equal(lookup4("11.0.0.1"), FIB_MISS);
+	assert_int_equal(fib_route_count(), 2);
+}
+
+static void test_fib_delete_falls_back(void **state)
+{
+	(void)state;
+	struct fib_route wide = route_of("10.0.0.0/8", NEXTHOP_FORWARD, 0, NULL);
+	struct fib_route narrow = route_of("10.1.2.0/24", NEXTHOP_LOCAL, 0, NULL);
+	assert_int_equal(fib_route_add(&wide), 0);
+	assert_int_equal(fib_route_add(&narrow), 0);
+	assert_int_equal(fib_nexthop(lookup4("10.1.2.3"))->type, NEXTHOP_LOCAL);
+	assert_int_equal(fib_route_del(&narrow.prefix), 0);
+	assert_int_equal(fib_nexthop(lookup4("10.1.2.3"))->type, NEXTHOP_FORWARD);
+	assert_int_equal(fib_route_del(&narrow.prefix), -ENOENT);
+	assert_int_equal(fib_route_del(&wide.prefix), 0);
+	assert_int_equal(lookup4("10.1.2.3"), FIB_MISS);
+	assert_int_equal(fib_route_count(), 0);
+}
+
+static void test_fib_replace_changes_nexthop(void **state)
+{
+	(void)state;
+	struct fib_route route = route_of("192.168.0.0/16", NEXTHOP_FORWARD, 0, "10.0.0.1");
+	assert_int_equal(fib_route_add(&route), 0);
+	route.nexthop.iface = 3;
+	assert_int_equal(fib_route_add(&route), 0);
+	assert_int_equal(fib_route_count(), 1);
+	assert_int_equal(fib_nexthop(lookup4("192.168.1.1"))->iface, 3);
+	assert_non_null(fib_route_find(&route.prefix));
+	assert_int_equal(fib_route_find(&route.prefix)->nexthop.iface, 3);
+}
+
+static void test_fib_shared_nexthop(void **state)
+{
+	(void)state;
+	struct fib_route a = route_of("10.1.0.0/16", NEXTHOP_FORWARD, 2, "10.0.0.1");
+	struct fib_route b = route_of("10.2.0.0/16", NEXTHOP_FORWARD, 2, "10.0.0.1");
+	assert_int_equal(fib_route_add(&a), 0);
+	assert_int_equal(fib_route_add(&b), 0);
+	/* One next hop object serves both routes. */
+	assert_int_equal(lookup4("10.1.0.1"), lookup4("10.2.0.1"));
+	assert_int_equal(fib_route_del(&a.prefix), 0);
+	assert_int_equal(fib_nexthop(lookup4("10.2.0.1"))->iface, 2);
+}
+
+static void test_fib_ipv6_after_commit(void **state)
+{
+	(void)state;
+	struct fib_route route = route_of("fd00:2::/64", NEXTHOP_FORWARD, 1, NULL);
+	struct fib_route host = route_of("fd00:2::1/128", NEXTHOP_LOCAL, 1, NULL);
+	assert_int_equal(fib_route_add(&route), 0);
+	assert_int_equal(fib_route_add(&host), 0);
+	/* IPv6 changes are published as a whole, at commit. */
+	assert_int_equal(lookup6("fd00:2::5"), FIB_MISS);
+	assert_int_equal(fib_commit(), 0);
+	assert_int_equal(fib_nexthop(lookup6("fd00:2::5"))->type, NEXTHOP_FORWARD);
+	assert_int_equal(fib_nexthop(lookup6("fd00:2::1"))->type, NEXTHOP_LOCAL);
+	assert_int_equal(lookup6("fd00:3::1"), FIB_MISS);
+	assert_int_equal(fib_route_del(&route.prefix), 0);
+	assert_int_equal(fib_commit(), 0);
+	assert_int_equal(lookup6("fd00:2::5"), FIB_MISS);
+}
+
+static void test_fib_rejects_unknown_family(void **state)
+{
+	(void)state;
+	struct fib_route route = { 0 };
+	assert_int_equal(fib_route_add(&route), -EAFNOSUPPORT);
+}
+
+static void test_neigh_add_update_delete(void **state)
+{
+	(void)state;
+	struct rte_ether_addr mac = { { 2, 0, 0, 0, 0, 1 } }, other = { { 2, 0, 0, 0, 0, 2 } }, out;
+	struct ip_addr addr;
+	assert_int_equal(ip_addr_parse("10.2.0.2", &addr), 0);
+	assert_false(neigh_lookup(1, &addr, &out));
+	assert_int_equal(neigh_add(1, &addr, &mac, 2, 7), 0);
+	assert_true(neigh_lookup(1, &addr, &out));
+	assert_memory_equal(&out, &mac, sizeof(mac));
+	/* Same address on another interface is another neighbor. */
+	assert_false(neigh_lookup(2, &addr, &out));
+	assert_int_equal(neigh_add(1, &addr, &other, 2, 8), 0);
+	assert_true(neigh_lookup(1, &addr, &out));
+	assert_memory_equal(&out, &other, sizeof(other));
+	assert_int_equal(neigh_count(), 1);
+	assert_int_equal(neigh_del(1, &addr), 0);
+	assert_false(neigh_lookup(1, &addr, &out));
+	assert_int_not_equal(neigh_del(1, &addr), 0);
+}
+
+static void test_counters_sum_and_clear(void **state)
+{
+	(void)state;
+	uint64_t before = counter_total(ESPD_COUNTER_IP_NO_ROUTE);
+	counter_inc(0, ESPD_COUNTER_IP_NO_ROUTE);
+	counter_inc(3, ESPD_COUNTER_IP_NO_ROUTE);
+	assert_int_equal(counter_total(ESPD_COUNTER_IP_NO_ROUTE), before + 2);
+	counters_clear();
+	assert_int_equal(counter_total(ESPD_COUNTER_IP_NO_ROUTE), 0);
+	counter_inc(1, ESPD_COUNTER_IP_NO_ROUTE);
+	assert_int_equal(counter_total(ESPD_COUNTER_IP_NO_ROUTE), 1);
+	assert_string_equal(counter_node(ESPD_COUNTER_IP_NO_ROUTE), "ip-lookup");
+	assert_string_equal(counter_kind(ESPD_COUNTER_IP_NO_ROUTE), "punt");
+	assert_string_equal(counter_text(ESPD_COUNTER_IP_NO_ROUTE), "no route");
+}
+
+static int handler_args;
+static int test_handler(struct cli_out *out, int argc, char **argv)
+{
+	handler_args = argc;
+	cli_printf(out, "%s", argc ? argv[0] : "none");
+	return 0;
+}
+
+static const struct cli_command test_commands[] = {
+	{ "show things", test_handler, "things" },
+	{ "show things detail", test_handler, "things in detail" },
+};
+
+static void test_cli_longest_match_and_errors(void **state)
+{
+	(void)state;
+	struct cli_out out = { 0 };
+	char *detail[] = { "show", "things", "detail", "x" };
+	char *unknown[] = { "shw" };
+	char *json[] = { "show", "--json", "things" };
+
+	cli_register(test_commands, 2);
+	cli_execute(4, detail, &out);
+	assert_int_equal(out.status, 0);
+	assert_int_equal(handler_args, 1);
+	assert_string_equal(out.buf, "x");
+	cli_out_free(&out);
+	cli_execute(1, unknown, &out);
+	assert_int_not_equal(out.status, 0);
+	assert_non_null(strstr(out.buf, "unknown command 'shw'"));
+	cli_out_free(&out);
+	cli_execute(3, json, &out);
+	assert_true(out.json);
+	assert_string_equal(out.buf, "none");
+	cli_out_free(&out);
+}
+
+static void test_cli_json_error(void **state)
+{
+	(void)state;
+	struct cli_out out = { .json = true };
+	cli_error(&out, -EINVAL, "bad \"word\"");
+	assert_string_equal(out.buf, "{\"error\": \"bad \\\"word\\\"\"}\n");
+	cli_out_free(&out);
+}
+
+int main(void)
+{
+	char *eal_args[] = { "test_tables", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+			     "--file-prefix", "test_tables", "--log-level", "*:error" };
+	if (rte_eal_init(RTE_DIM(eal_args), eal_args) < 0)
+		return 1;
+	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), 64);
+	rte_rcu_qsbr_init(rcu, 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fib_longest_prefix_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_delete_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_replace_changes_nexthop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_shared_nexthop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_ipv6_after_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_rejects_unknown_family, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_neigh_add_update_delete, setup, teardown),
+		cmocka_unit_test(test_counters_sum_and_clear),
+		cmocka_unit_test(test_cli_longest_match_and_errors),
+		cmocka_unit_test(test_cli_json_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
