@@ -137,11 +137,17 @@ void cli_execute(int argc, char **argv, struct cli_out *out)
 	int n = 0, best_len = 0;
 	const struct cli_command *best = NULL;
 
-	for (int i = 0; i < argc && n < CLI_WORDS_MAX; i++) {
+	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			out->json = true;
-		else
+		else if (n < CLI_WORDS_MAX)
 			words[n++] = argv[i];
+		else
+			n = CLI_WORDS_MAX + 1;
+	}
+	if (n > CLI_WORDS_MAX) {
+		cli_error(out, -E2BIG, "more than %d words", CLI_WORDS_MAX);
+		return;
 	}
 	if (n == 0 || strcmp(words[0], "help") == 0) {
 		help(out);
@@ -208,11 +214,13 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int split_words(char *request, uint32_t len, char **words)
+/* Words beyond the limit are counted, so cli_execute can refuse them. */
+static int split_words(char *request, uint32_t len, char **words, int max)
 {
 	int n = 0;
-	for (uint32_t at = 0; at < len && n < CLI_WORDS_MAX; at += (uint32_t)strlen(request + at) + 1)
-		words[n++] = request + at;
+	for (uint32_t at = 0; at < len; at += (uint32_t)strlen(request + at) + 1, n++)
+		if (n < max)
+			words[n] = request + at;
 	return n;
 }
 
@@ -220,7 +228,7 @@ static void serve(int fd)
 {
 	struct timeval timeout = { .tv_sec = 2 };
 	char request[CLI_MAX_REQUEST + 1];
-	char *words[CLI_WORDS_MAX];
+	char *words[CLI_WORDS_MAX + 1];
 	struct cli_out out = { 0 };
 	uint32_t len;
 
@@ -232,7 +240,10 @@ static void serve(int fd)
 		return;
 	}
 	request[len] = '\0';
-	cli_execute(split_words(request, len, words), words, &out);
+	int n = split_words(request, len, words, CLI_WORDS_MAX + 1);
+	cli_execute(n < CLI_WORDS_MAX + 1 ? n : CLI_WORDS_MAX + 1, words, &out);
+	/* Requests may carry key material (ipsec sa add). */
+	explicit_bzero(request, sizeof(request));
 	int32_t status = out.status;
 	uint32_t reply_len = (uint32_t)out.len;
 	if (write_full(fd, &status, sizeof(status)) < 0 ||

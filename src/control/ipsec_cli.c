@@ -964,8 +964,12 @@ static void format_sa_text(struct cli_out *out, const struct sa *sa, const struc
 			   sa->cfg.encap.dport, format_ip_addr(oa, sizeof(oa), &sa->cfg.encap.oa));
 	cli_printf(out, "    sel ");
 	format_selector(out, &sa->rt.sel);
-	cli_printf(out, "\n    seq outbound next %" PRIu64 ", inbound highest %" PRIu64 "\n",
-		   sa->out.last + 1, replay_top(&sa->in.w));
+	cli_printf(out, "\n    seq");
+	if (sa->rt.dir != SA_DIR_IN)
+		cli_printf(out, " outbound next %" PRIu64, sa->out.last + 1);
+	if (sa->rt.dir != SA_DIR_OUT)
+		cli_printf(out, " inbound highest %" PRIu64, replay_top(&sa->in.w));
+	cli_printf(out, "\n");
 	cli_printf(out, "    packets %" PRIu64 " bytes %" PRIu64 "\n    errors", c->packets, c->bytes);
 	for (unsigned e = 0; e < SA_ERROR_MAX; e++) {
 		if (!c->errors[e])

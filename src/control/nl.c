@@ -140,6 +140,24 @@ int nl_read_events(struct nl_sock *sock, mnl_cb_t cb, void *data)
 	}
 }
 
+int nl_drain(struct nl_sock *sock)
+{
+	static __thread char buf[NL_BUFFER_SIZE];
+	int count = 0;
+
+	for (;;) {
+		ssize_t n = recv(nl_sock_fd(sock), buf, sizeof(buf), MSG_DONTWAIT);
+		if (n >= 0) {
+			count++;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return count;
+		if (errno != EINTR && errno != ENOBUFS)
+			return -errno;
+	}
+}
+
 #define NAME(x) [x] = #x
 static const char *const rtnl_names[RTM_MAX + 1] = {
 	NAME(RTM_NEWLINK), NAME(RTM_DELLINK), NAME(RTM_NEWADDR), NAME(RTM_DELADDR),

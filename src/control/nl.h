@@ -45,6 +45,10 @@ int nl_dump(struct nl_sock *sock, uint16_t type, const void *hdr, size_t hdr_len
  * (the caller must resync), or another -errno. */
 int nl_read_events(struct nl_sock *sock, mnl_cb_t cb, void *data);
 
+/* Discard everything pending on the socket (after an overflow, what is left
+ * predates the dump that will replace it). Returns messages discarded. */
+int nl_drain(struct nl_sock *sock);
+
 /* Name of a message type, for logs ("RTM_NEWROUTE", "XFRM_MSG_NEWSA"). */
 const char *nl_msg_type_name(int protocol, uint16_t type);
 

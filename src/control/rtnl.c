@@ -316,6 +316,9 @@ void rtnl_mirror_process(uint64_t now_ms)
 		/* Events were lost: what is queued may be stale; the dump has it all. */
 		rtnl_shared.stats.enobufs++;
 		fprintf(stderr, "espd: netlink: receive buffer overflow, resyncing\n");
+		/* Events still buffered predate the dump: applied after it, an
+		 * add whose delete was lost would come back as stale state. */
+		nl_drain(&m.events);
 		queue_clear();
 		m.resync_pending = false;
 		rtnl_mirror_resync_request("ENOBUFS");

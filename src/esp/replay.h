@@ -8,12 +8,11 @@
  * packet espd accepts is one the kernel would accept:
  *  - without ESN, sequence number 0 is never valid, a packet right of the
  *    window is accepted, and one left of it (seq + window <= top) fails;
- *    a window of 0 accepts only packets right of the highest seen
- *    (xfrm_replay_check_legacy);
+ *    a window of 0 turns the check off (xfrm_replay_check_legacy);
  *  - with ESN, the high 32 bits are inferred as RFC 4303 A2.2 says
  *    (xfrm_replay_seqhi): a low half below the window's bottom means the
  *    next subspace, so such a packet is not refused here but by its ICV;
- *    a window of 0 disables the check (xfrm_replay_check_esn).
+ *    ESN needs a window (xfrm_init_replay refuses 0).
  *
  * Use per packet: replay_check() before the ICV check (cheap refusal, and
  * the high bits the ICV covers); replay_update() only after the ICV

@@ -283,17 +283,22 @@ static void crypto_setup(struct sa *sa, const struct sa_params *p)
 	alg_record(&sa->cfg.enc, &p->enc);
 	alg_record(&sa->cfg.auth, &p->auth);
 	alg_record(&sa->cfg.aead, &p->aead);
-	if (p->id.proto != IPPROTO_ESP)
-		return unsupported(sa, "not ESP");
-	if (p->mode != SA_MODE_TUNNEL && p->mode != SA_MODE_TRANSPORT)
-		return unsupported(sa, "mode not supported");
+	if (p->id.proto != IPPROTO_ESP) {
+		unsupported(sa, "not ESP");
+		return;
+	}
+	if (p->mode != SA_MODE_TUNNEL && p->mode != SA_MODE_TRANSPORT) {
+		unsupported(sa, "mode not supported");
+		return;
+	}
 	if (!crypto_params(sa, p, &cp))
 		return;
 	rc = esp_crypto_init(&sa->crypto, p->engine, &cp);
 	if (rc != 0) {
 		log_unsupported(sa, "crypto", cipher->name, cipher->key_bits);
-		return unsupported(sa, rc == -ENOTSUP ? "algorithm not supported"
-						      : "algorithm parameters refused");
+		unsupported(sa, rc == -ENOTSUP ? "algorithm not supported"
+					       : "algorithm parameters refused");
+		return;
 	}
 	sa->rt.crypto = &sa->crypto;
 	if (p->aead.name)
