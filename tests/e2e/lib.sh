@@ -135,7 +135,7 @@ PYEOF
 }
 
 cleanup() {
-	espd_stop >/dev/null 2>&1
-	for ns in "$NS_A" "$NS_R" "$NS_B"; do ip netns del "$ns" 2>/dev/null; done
+	espd_stop >/dev/null 2>&1 || true
+	for ns in "$NS_A" "$NS_R" "$NS_B"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "/run/espd/$T" "$SOCK"
 }
