@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_errno.h>
 #include <rte_rcu_qsbr.h>
@@ -47,7 +47,7 @@ int neigh_init(struct rte_rcu_qsbr *rcu, uint32_t max_entries)
 		.name = "neighbors",
 		.entries = max_entries,
 		.key_len = sizeof(struct neigh_key),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc,
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};

@@ -212,10 +212,7 @@ stop_tool() { # signal
 	return $rc
 }
 
-# The fence this kernel offers: nftables if it has the netdev family.
-if nsx nft --check add table netdev "$table" 2>/dev/null; then fence=nft; else fence=tc; fi
-
-fence_on() { # dev
+fence_on() { # dev (the fence is $fence, set once the namespace exists)
 	if [ "$fence" = nft ]; then
 		nsx nft list chain netdev "$table" "$1" 2>/dev/null |
 			grep -q "type filter hook ingress device \"$1\" priority filter; policy drop;"
@@ -224,7 +221,7 @@ fence_on() { # dev
 	fi
 }
 
-tc_fence_on() { # dev
+tc_fence_on() { # dev (the fence is $fence, set once the namespace exists)
 	nsx tc filter show dev "$1" ingress 2>/dev/null | tr -s '\n\t ' ' ' |
 		grep -q "protocol all pref 1 matchall .* action order 1: gact action drop .* cookie $tc_cookie"
 }
@@ -265,6 +262,8 @@ ip -n "$ns" route add 10.9.0.0/16 dev eth1 src 192.0.2.1 mtu 1300
 ip -n "$ns" route add default via 192.0.2.254 dev eth1 table 100
 ip -n "$ns" -6 route add 2001:db8:5::/48 via 2001:db8::ff dev eth1 metric 50
 ip -n "$ns" -6 route add default via fe80::1 dev eth1 table 200
+# The fence this kernel offers: nftables if it has the netdev family.
+if nsx nft --check add table netdev "$table" 2>/dev/null; then fence=nft; else fence=tc; fi
 # Not veth's defaults: restore must put back these, not the driver's.
 nsx ethtool -K eth1 gro on tx-tcp6-segmentation off
 wait_dad eth1
