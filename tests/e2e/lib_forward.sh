@@ -81,6 +81,17 @@ case_forwarding() {
 	check "$driver: deleted kernel route leaves show routes within a second" \
 		wait_until 1 bash -c "! $ESPCTL --socket $SOCK show routes --json | grep -q '10.99.0.0/24'"
 	check "$driver: traffic stops with the route" bash -c "! ip netns exec $NS_A ping -c 1 -W 1 10.99.0.1 >/dev/null"
+	local shows="interfaces routes neighbors errors runtime netlink version acl ipsec\ sa ipsec\ policy"
+	check "$driver: every show --json is valid JSON" bash -c "
+		for what in $shows; do $ESPCTL --socket $SOCK show \$what --json | $PY -m json.tool >/dev/null || exit 1; done"
+	check "$driver: unknown command is an error with a non-zero exit" bash -c "
+		! $ESPCTL --socket $SOCK show bogus 2>/tmp/$T.err && grep -q \"unknown command\\|error\" /tmp/$T.err"
+	local total_errors="$ESPCTL --socket $SOCK show errors --json | $PY -c 'import json,sys; print(sum(e[\"count\"] for e in json.load(sys.stdin)))'"
+	before=$(bash -c "$total_errors")
+	espctl clear counters >/dev/null
+	after=$(bash -c "$total_errors")
+	# A stray ND or ARP frame may be counted between the two commands.
+	check "$driver: clear counters zeroes show errors ($before -> $after)" [ "$before" -gt 5 -a "$after" -le 2 ]
 	check "$driver: espd exits 0 on SIGTERM" espd_stop
 }
 

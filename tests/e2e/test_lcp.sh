@@ -8,7 +8,8 @@
 # exactly as it was.
 # The fence is nftables where the kernel has the netdev family (the host)
 # and tc where it has not (User-Mode Linux: tests/uml/test_uml_lcp.sh runs
-# this script there); each case checks the one the kernel offers.
+# this script there); each case checks the one the kernel offers, which
+# LCP_FENCE=nft|tc, when set, insists on.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${ESPD_BUILD:-$top/build}
@@ -264,6 +265,10 @@ ip -n "$ns" -6 route add 2001:db8:5::/48 via 2001:db8::ff dev eth1 metric 50
 ip -n "$ns" -6 route add default via fe80::1 dev eth1 table 200
 # The fence this kernel offers: nftables if it has the netdev family.
 if nsx nft --check add table netdev "$table" 2>/dev/null; then fence=nft; else fence=tc; fi
+if [ -n "${LCP_FENCE:-}" ] && [ "$LCP_FENCE" != "$fence" ]; then
+	for c in "${cases[@]}"; do fail "$c" "this kernel offers the $fence fence, not $LCP_FENCE"; done
+	exit 1
+fi
 # Not veth's defaults: restore must put back these, not the driver's.
 nsx ethtool -K eth1 gro on tx-tcp6-segmentation off
 wait_dad eth1

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tests/e2e/test_lcp.sh inside User-Mode Linux (Linux 6.1), whose nftables
+# has no netdev family: lcp_tool falls back to the tc ingress fence there,
+# so every case of that script runs with it (LCP_FENCE=tc insists). Among
+# them: the tc matchall drop is installed on the renamed device and removed
+# on restore and crash repair; an AF_PACKET socket on the device still sees
+# its frames while the kernel takes none of the echo requests sent to it
+# (and, without a fence, does); ip -j addr/link/route and ethtool -k come
+# back as they were.
+# Prints one line per case, "PASS: uml: <case>". Run as root.
+# ESPD_BUILD selects the build directory (default: build/ in the tree),
+# LCP_TOOL the lcp_tool binary. Logs: tests/out/test_uml_lcp/.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=$(realpath -m "${ESPD_BUILD:-$top/build}")
+tool=$(realpath -m "${LCP_TOOL:-$build/src/ports/lcp_tool}")
+# shellcheck source=tests/uml/uml.sh
+. "$here/uml.sh"
+
+work=$top/tests/out/test_uml_lcp
+rm -rf "$work" && mkdir -p "$work" || exit 1
+
+{
+	printf 'top=%q\ntool=%q\n' "$top" "$tool"
+	cat <<'EOF'
+# Runs inside UML: the case lines go to $UML_OUT/results.
+LCP_FENCE=tc LCP_TOOL=$tool bash "$top/tests/e2e/test_lcp.sh" >"$UML_OUT/results" 2>"$UML_OUT/stderr.log"
+EOF
+} | uml_write_script "$work/inner.sh" || exit 1
+
+UML_TIMEOUT=${UML_TIMEOUT:-300} uml_run "$work" "$work/inner.sh"
+rc=$?
+echo "uml boot: ${UML_BOOT_TIME:-?} s to the script (${UML_INIT_TIME:-?} s to init)"
+
+if ! grep -qE '^(PASS|FAIL|SKIP):' "$work/out/results" 2>/dev/null; then
+	echo "FAIL: uml: lcp takeover and restore (no results: the run inside UML ended with status $rc)"
+	uml_show_logs "$work" 20
+	exit 1
+fi
+sed -nE 's/^(PASS|FAIL|SKIP): /\1: uml: /p' "$work/out/results"
+if grep -q '^FAIL:' "$work/out/results" || [ "$rc" -ne 0 ]; then
+	tail -n 30 "$work/out/stderr.log" 2>/dev/null | sed 's/^/  stderr| /'
+	echo "logs in $work"
+	exit 1
+fi
