@@ -54,7 +54,7 @@ static uint16_t ethernet_input_process(struct rte_graph *graph, struct rte_node 
 
 	for (uint16_t i = 0; i < nb_objs; i++)
 		nexts[i] = classify(worker, objs[i]);
-	rte_node_enqueue_next(graph, node, nexts, objs, nb_objs);
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
 	return nb_objs;
 }
 

@@ -88,6 +88,20 @@ static inline struct worker *node_worker(const struct rte_node *node)
 	return *(struct worker *const *)node->ctx;
 }
 
+/* Hand a processed burst on. When every packet takes the same edge, which is
+ * the common case, the whole stream moves without copying a pointer. */
+static inline void node_enqueue_burst(struct rte_graph *graph, struct rte_node *node,
+				      const rte_edge_t *nexts, void **objs, uint16_t n)
+{
+	uint16_t i = 1;
+	while (i < n && nexts[i] == nexts[0])
+		i++;
+	if (n && i == n)
+		rte_node_next_stream_move(graph, node, nexts[0]);
+	else
+		rte_node_enqueue_next(graph, node, (rte_edge_t *)(uintptr_t)nexts, objs, n);
+}
+
 /* Count why, and pick the edge (punt or drop) that says what happens. */
 static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint16_t next)
 {

@@ -64,7 +64,7 @@ static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node
 		nexts[at4[k]] = decide(worker, objs[at4[k]], result4[k]);
 	for (unsigned k = 0; k < n6; k++)
 		nexts[at6[k]] = decide(worker, objs[at6[k]], result6[k]);
-	rte_node_enqueue_next(graph, node, nexts, objs, nb_objs);
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
 	return nb_objs;
 }
 

@@ -84,7 +84,6 @@ void lcp_phys_name(int ifindex, char name[LCP_IFNAMSIZ])
 		snprintf(name, LCP_IFNAMSIZ, "espd-px%x", (unsigned)ifindex);
 }
 
-
 /* ---- links ---- */
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)

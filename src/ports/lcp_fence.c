@@ -192,8 +192,8 @@ static int tc_run(const struct lcp_saved *s, const char *const args[], char *out
 	char *argv[16] = { "tc" };
 	size_t n = 1;
 
-	for (; args[n - 1] && n + 1 < sizeof(argv) / sizeof(argv[0]); n++)
-		argv[n] = strcmp(args[n - 1], "DEV") == 0 ? (char *)s->phys_name : (char *)args[n - 1];
+	for (size_t i = 0; args[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++)
+		argv[n++] = strcmp(args[i], "DEV") == 0 ? (char *)s->phys_name : (char *)args[i];
 	argv[n] = NULL;
 	return tool_run(argv, NULL, out, size, what);
 }
@@ -216,9 +216,10 @@ static int tc_add(const struct lcp_saved *s, char *out, size_t size)
 }
 
 /* Remove the filter if it is ours, then the ingress qdisc once it holds no
- * filter: takeover adds it where there was none. Nothing to do when the
- * device does not carry the phys name: the filter only ever goes on under
- * that name, and restore removes it before renaming the device back. */
+ * filter: takeover adds one where there was none (an empty one the device
+ * had before goes too, which changes nothing for its traffic). Nothing to
+ * do when no device carries the phys name: the filter only ever goes on
+ * under that name, and restore removes it before renaming the device back. */
 static int tc_del(const struct lcp_saved *s)
 {
 	static const char *const show_ours[] = { "filter", "show", "dev", "DEV", "ingress",

@@ -1,9 +1,11 @@
 /*
  * The linux-cp state file: what every taken-over device looked like before
  * espd touched it, so that a crash at any moment can be repaired. One line
- * per record, "kind key value key value ...":
+ * per record, "kind key value key value ..." (the iface line is one line):
  *
- *   iface name eth1 ifindex 7 phys espd-p7 mac 02:00:00:00:00:01 mtu 1500 flags 0x1003 disable_ipv6 0 fence nft nft espd gro off gro_hw unsupported ...
+ *   iface name eth1 ifindex 7 phys espd-p7 mac 02:00:00:00:00:01 mtu 1500 flags 0x1003
+ *         disable_ipv6 0 fence nft nft espd gro on gro_hw unsupported lro unsupported
+ *         gso on tso on tso_ecn on tso_mangleid on tso6 off tso_accecn unsupported
  *   addr local 192.0.2.1 prefixlen 24 broadcast 192.0.2.255 scope 0 flags 0x80 valid forever preferred forever label eth1
  *   route dst 10.0.0.0/8 gateway 192.0.2.254 table 254 metric 0 flags 0x0 protocol 4 scope 0 type 1 tos 0
  *
@@ -11,8 +13,8 @@
  * written with %XX escapes for anything but printable non-space ASCII.
  *
  * The fence is "fence nft" with "nft <table>", "fence tc", or absent (no
- * fence); files of version 1 have no "fence" word, and "nft <table>" alone
- * means nftables there. Each offload of LCP_OFFLOAD_LIST is "on", "off" or
+ * fence). Version 1 files have no "fence" word: "nft <table>" alone means
+ * nftables there. Each offload of LCP_OFFLOAD_LIST is "on", "off" or
  * "unsupported" (left alone on restore), as is one a file does not name.
  */
 #include "ports/lcp_internal.h"

@@ -30,9 +30,10 @@
  *   deny it (the input ACL for a flow reflected on output, and vice versa).
  *   Rules are still evaluated for every packet, so counters count every
  *   packet and a reload takes effect at once; a session only rescues
- *   packets the lists deny, counted per (interface, direction). ICMP is
- *   keyed without identifiers (echo replies match their requests); non-first
- *   fragments of return traffic carry no ports and need a rule.
+ *   packets the lists deny, counted per (interface, direction). ICMP queries
+ *   are keyed by identifier and type: an echo request lets its echo replies
+ *   in, not requests from the other side. ICMP errors and non-first
+ *   fragments of return traffic match no session and need a rule.
  *   Sessions expire after an idle time: 3600 s for TCP, 120 s for anything
  *   else. They live in one rte_hash per worker written only by its worker
  *   (no locks) and read lock-free by all workers, because the two directions

@@ -27,14 +27,26 @@ static inline uint16_t read_be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Ports and TCP flags, when the header is all there. */
+static inline bool is_icmp(uint8_t proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* Ports and TCP flags, when the header is all there. ICMP has no ports;
+ * its type and code (as dport) and identifier (as sport) go there for the
+ * reflect sessions: rules name ports only with TCP or UDP, so no rule
+ * matches on them. */
 static void parse_l4(const uint8_t *l4, uint32_t len, struct acl_key *key)
 {
-	uint32_t need = key->proto == IPPROTO_TCP ? 14 : key->proto == IPPROTO_UDP ? 4 : 0;
+	uint32_t need = key->proto == IPPROTO_TCP ? 14 : key->proto == IPPROTO_UDP ? 4 :
+			is_icmp(key->proto) ? 8 : 0;
 
 	if (len < need)
 		return;
-	if (need) {
+	if (is_icmp(key->proto)) {
+		memcpy(&key->sport, l4 + 4, 2);
+		memcpy(&key->dport, l4, 2);
+	} else if (need) {
 		memcpy(&key->sport, l4, 2);
 		memcpy(&key->dport, l4 + 2, 2);
 	}

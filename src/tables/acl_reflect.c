@@ -124,18 +124,44 @@ static inline bool idle(uint64_t seen, uint64_t now, uint8_t proto)
 	return now > seen && now - seen > timeout_of(proto);
 }
 
+/* The ICMP query reply type that answers type (RFC 792, RFC 4443), or 255,
+ * a type nothing sends, for messages that have no reply. */
+static uint8_t icmp_reply_type(uint8_t proto, uint8_t type)
+{
+	if (proto == IPPROTO_ICMPV6)
+		return type == 128 ? 129 : 255;
+	switch (type) {
+	case 8: return 0;   /* echo */
+	case 13: return 14; /* timestamp */
+	case 15: return 16; /* information */
+	case 17: return 18; /* address mask */
+	default: return 255;
+	}
+}
+
+/* The flow as the packet that may use it shows it: reversed for the reply
+ * a packet expects. ICMP flows are the query identifier and the type (the
+ * key parser put them where ports are): an echo request expects an echo
+ * reply with the same identifier, not another request. */
 static void key_make(struct session_key *s, const struct acl_key *key, enum acl_family fam,
 		     uint16_t iface, enum acl_dir dir, bool reverse)
 {
 	memset(s, 0, sizeof(*s));
 	memcpy(s->src, reverse ? key->dst : key->src, sizeof(s->src));
 	memcpy(s->dst, reverse ? key->src : key->dst, sizeof(s->dst));
-	s->sport = reverse ? key->dport : key->sport;
-	s->dport = reverse ? key->sport : key->dport;
 	s->iface = iface;
 	s->proto = key->proto;
 	s->family = (uint8_t)fam;
 	s->dir = (uint8_t)dir;
+	if (key->proto == IPPROTO_ICMP || key->proto == IPPROTO_ICMPV6) {
+		uint8_t type = ((const uint8_t *)&key->dport)[0];
+		uint8_t *flow_type = (uint8_t *)&s->dport;
+		s->sport = key->sport;
+		flow_type[0] = reverse ? icmp_reply_type(key->proto, type) : type;
+		return;
+	}
+	s->sport = reverse ? key->dport : key->sport;
+	s->dport = reverse ? key->sport : key->dport;
 }
 
 /* Refresh the session in table w if it is live; false if absent or idle. */

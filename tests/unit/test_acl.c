@@ -35,7 +35,7 @@ enum frag { WHOLE, FIRST_FRAGMENT, LATER_FRAGMENT };
 struct spec {
 	const char *src, *dst;
 	uint8_t proto;
-	uint16_t sport, dport;
+	uint16_t sport, dport;    /* ICMP: identifier, type */
 	uint8_t tcp_flags;
 	enum frag frag;
 	bool vlan;
@@ -61,6 +61,11 @@ static size_t l4_write(uint8_t *p, const struct spec *s)
 	}
 	if (s->proto == IPPROTO_UDP)
 		put16(p + 4, 8);
+	if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6) {
+		p[0] = (uint8_t)s->dport; /* type */
+		p[1] = 0;
+		put16(p + 4, s->sport);   /* identifier */
+	}
 	return 8;
 }
 
@@ -507,6 +512,22 @@ static void test_reflect(void **state)
 	assert_true(pass(IN, IF_A, &synack));
 	now += (ACL_TCP_TIMEOUT_S + 1) * hz;
 	assert_false(pass(IN, IF_A, &synack));
+
+	/* ICMP: an echo request lets its replies in, not the peer's requests. */
+	struct spec echo = { "10.2.0.2", "10.1.0.2", IPPROTO_ICMP, 77, 8 };
+	struct spec echo_reply = { "10.1.0.2", "10.2.0.2", IPPROTO_ICMP, 77, 0 };
+	struct spec peer_echo = { "10.1.0.2", "10.2.0.2", IPPROTO_ICMP, 77, 8 };
+	struct spec other_reply = { "10.1.0.2", "10.2.0.2", IPPROTO_ICMP, 78, 0 };
+	assert_true(pass(OUT, IF_A, &echo));
+	assert_true(pass(IN, IF_A, &echo_reply));
+	assert_false(pass(IN, IF_A, &peer_echo));
+	assert_false(pass(IN, IF_A, &other_reply));
+	struct spec echo6 = { "fd00:2::2", "fd00:1::2", IPPROTO_ICMPV6, 5, 128 };
+	struct spec echo6_reply = { "fd00:1::2", "fd00:2::2", IPPROTO_ICMPV6, 5, 129 };
+	struct spec peer_echo6 = { "fd00:1::2", "fd00:2::2", IPPROTO_ICMPV6, 5, 128 };
+	assert_true(pass(OUT, IF_A, &echo6));
+	assert_true(pass(IN, IF_A, &echo6_reply));
+	assert_false(pass(IN, IF_A, &peer_echo6));
 
 	/* Sessions are consulted only where a permit-reflect rule is bound. */
 	assert_true(pass(OUT, IF_A, &request));
