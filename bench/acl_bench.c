@@ -36,8 +36,8 @@
 #define RING_SIZE 4096
 #define IN_FLIGHT 1024
 #define RUNS 5
-#define GRAPH_PACKETS 10000000ull
-#define CLASSIFY_SECONDS 0.4
+#define GRAPH_PACKETS 4000000ull
+#define CLASSIFY_SECONDS 0.25
 
 struct scenario {
 	const char *name;
@@ -269,47 +269,56 @@ static double graph_run(struct ring_port *a, struct ring_port *b, const uint8_t 
 
 static void drain(struct rte_ring *ring)
 {
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = NULL;
 	while (rte_ring_dequeue(ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 }
 
+static void forwarding_fill(struct ring_port *a, const uint8_t *frame)
+{
+	for (unsigned i = 0; i < IN_FLIGHT; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		if (!m)
+			exit(1);
+		memcpy(rte_pktmbuf_append(m, FRAME_LEN), frame, FRAME_LEN);
+		rte_ring_enqueue(a->rx, m);
+	}
+}
+
+/* Rounds outside, scenarios inside: a noisy neighbour slows all alike. */
 static void forwarding_bench(void)
 {
 	static const struct scenario scenarios[] = {
 		{ "none bound", 0 }, { "10 rules", 10 }, { "100 rules", 100 }, { "1000 rules", 1000 },
 	};
+	enum { N = RTE_DIM(scenarios) };
+	double runs[N][RUNS];
 	struct ring_port a, b;
 	uint8_t frame[128];
-	double base = 0;
 
 	forwarding_setup(&a, &b);
 	frame_build(frame, false, 1024);
+	forwarding_fill(&a, frame);
+	for (int r = 0; r < RUNS; r++) {
+		for (size_t s = 0; s < N; s++) {
+			apply(&scenarios[s]);
+			graph_run(&a, &b, frame); /* warm up */
+			runs[s][r] = graph_run(&a, &b, frame);
+		}
+	}
 	printf("1. forwarding through the worker graph (acl-input on the receiving port), "
 	       "64-byte frames\n%-36s %10s %14s %12s\n", "rules bound (frames match the last)",
 	       "Mpps", "cycles/packet", "vs none");
-	for (size_t s = 0; s < RTE_DIM(scenarios); s++) {
-		double runs[RUNS];
-		apply(&scenarios[s]);
-		for (unsigned i = 0; i < IN_FLIGHT; i++) {
-			struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-			if (!m)
-				exit(1);
-			memcpy(rte_pktmbuf_append(m, FRAME_LEN), frame, FRAME_LEN);
-			rte_ring_enqueue(a.rx, m);
-		}
-		graph_run(&a, &b, frame);
-		for (int r = 0; r < RUNS; r++)
-			runs[r] = graph_run(&a, &b, frame);
-		double pps = median(runs);
-		base = s == 0 ? pps : base;
+	double base = median(runs[0]);
+	for (size_t s = 0; s < N; s++) {
+		double pps = median(runs[s]);
 		printf("%-36s %10.2f %14.1f %12.2f\n", scenarios[s].name, pps / 1e6,
 		       (double)rte_get_tsc_hz() / pps, pps / base);
-		drain(a.rx);
-		drain(a.tx);
-		drain(b.rx);
-		drain(b.tx);
 	}
+	drain(a.rx);
+	drain(a.tx);
+	drain(b.rx);
+	drain(b.tx);
 	uint64_t lost = 0;
 	for (unsigned c = 0; c < ESPD_COUNTER_MAX; c++)
 		lost += counter_total(c);
@@ -339,6 +348,21 @@ static double classify_run(struct rte_mbuf *frames[BURSTS][BURST])
 	return (double)packets * (double)hz / (double)(now - start);
 }
 
+static void frames_fill(struct rte_mbuf *frames[BURSTS][BURST], bool ip6)
+{
+	for (unsigned b = 0; b < BURSTS; b++) {
+		for (unsigned i = 0; i < BURST; i++) {
+			struct rte_mbuf *m = frames[b][i];
+			rte_pktmbuf_reset(m);
+			uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, FRAME_LEN);
+			if (!p)
+				exit(1);
+			uint16_t len = frame_build(p, ip6, (uint16_t)(1024 + b * BURST + i));
+			rte_pktmbuf_trim(m, (uint16_t)(FRAME_LEN - len));
+		}
+	}
+}
+
 static void classify_bench(void)
 {
 	static const struct scenario scenarios[] = {
@@ -349,35 +373,29 @@ static void classify_bench(void)
 		{ "1000 rules, IPv6", 1000, true },
 		{ "1000 rules, last is permit-reflect", 1000, false, true },
 	};
+	enum { N = RTE_DIM(scenarios) };
 	static struct rte_mbuf *frames[BURSTS][BURST];
+	double runs[N][RUNS], build_ms[N];
 
 	for (unsigned b = 0; b < BURSTS; b++)
 		if (rte_pktmbuf_alloc_bulk(pool, frames[b], BURST) != 0)
 			exit(1);
+	for (int r = 0; r < RUNS; r++) {
+		for (size_t s = 0; s < N; s++) {
+			frames_fill(frames, scenarios[s].ip6);
+			build_ms[s] = apply(&scenarios[s]);
+			classify_run(frames); /* warm up */
+			runs[s][r] = classify_run(frames);
+		}
+	}
 	printf("2. acl_filter_burst alone (the acl-input classify path), bursts of %d frames, "
 	       "%d flows\n%-36s %10s %12s %14s %12s\n", BURST, BURSTS * BURST,
 	       "rules bound (frames match the last)", "Mpps", "ns/packet", "cycles/packet",
 	       "build ms");
-	for (size_t s = 0; s < RTE_DIM(scenarios); s++) {
-		double runs[RUNS];
-		for (unsigned b = 0; b < BURSTS; b++) {
-			for (unsigned i = 0; i < BURST; i++) {
-				struct rte_mbuf *m = frames[b][i];
-				rte_pktmbuf_reset(m);
-				uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, FRAME_LEN);
-				if (!p)
-					exit(1);
-				rte_pktmbuf_trim(m, (uint16_t)(FRAME_LEN -
-					frame_build(p, scenarios[s].ip6, (uint16_t)(1024 + b * BURST + i))));
-			}
-		}
-		double build_ms = apply(&scenarios[s]);
-		classify_run(frames);
-		for (int r = 0; r < RUNS; r++)
-			runs[r] = classify_run(frames);
-		double pps = median(runs);
+	for (size_t s = 0; s < N; s++) {
+		double pps = median(runs[s]);
 		printf("%-36s %10.2f %12.1f %14.1f %12.2f\n", scenarios[s].name, pps / 1e6, 1e9 / pps,
-		       (double)rte_get_tsc_hz() / pps, build_ms);
+		       (double)rte_get_tsc_hz() / pps, build_ms[s]);
 	}
 	for (unsigned b = 0; b < BURSTS; b++)
 		rte_pktmbuf_free_bulk(frames[b], BURST);
@@ -386,7 +404,8 @@ static void classify_bench(void)
 int main(void)
 {
 	char *argv[] = { "acl_bench", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--file-prefix", "acl-bench", "--log-level", "*:error" };
+			 "--file-prefix", "acl-bench", "--log-level", "*:error",
+			 "--force-max-simd-bitwidth=512" };
 	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
 		return 1;
 	pool = rte_pktmbuf_pool_create("acl_bench", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -27,6 +27,11 @@
 #define NODE_PUNT "punt"
 #define NODE_PORT_OUTPUT "port-output"
 #define NODE_DROP "drop"
+#define NODE_SPD_OUTPUT "spd-output"
+#define NODE_ESP_ENCRYPT "esp-encrypt"
+#define NODE_IPSEC_INPUT "ipsec-input"
+#define NODE_ESP_DECRYPT "esp-decrypt"
+#define NODE_SPD_INPUT "spd-input"
 
 /* Per-packet state carried between nodes. */
 struct pkt_meta {
@@ -34,7 +39,15 @@ struct pkt_meta {
 	uint16_t rx_iface;  /* espd interface it arrived on */
 	uint16_t tx_port;   /* DPDK port to send on, set before port-output */
 	uint8_t family;     /* AF_INET or AF_INET6 once classified */
+	uint8_t ipsec;      /* PKT_IPSEC_* */
+	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
 };
+_Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
+
+/* pkt_meta.ipsec: what the IPsec nodes did to the packet, so that its
+ * second trip through ip-lookup takes the right way. */
+#define PKT_IPSEC_ENCRYPTED 1 /* outer header built: route it, no policy lookup */
+#define PKT_IPSEC_DECRYPTED 2 /* inner packet of sa_index: inbound policy check */
 
 extern int pkt_meta_offset;
 
@@ -51,6 +64,8 @@ struct rx_queue_ref {
 	bool is_tap;
 };
 
+struct esp_crypto_worker;
+
 struct port_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 };
@@ -65,6 +80,8 @@ struct worker {
 	struct rx_queue_ref rx[2 * IFACE_MAX];
 	unsigned n_rx;
 	uint64_t rx_last_walk;      /* packets the last walk brought in */
+	struct esp_crypto_worker *crypto; /* ESP crypto managers and IV source */
+	uint16_t ip_id;             /* IPv4 identification of tunnel headers */
 	struct port_stats ports[RTE_MAX_ETHPORTS];
 } __rte_cache_aligned;
 
@@ -108,5 +125,12 @@ static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint1
 	counter_inc(worker->id, why);
 	return next;
 }
+
+/*
+ * ip-lookup's decision for a packet that spd-input or spd-output lets go
+ * on as routed: true to forward (ip-rewrite), false to punt with *why the
+ * reason to count (ip_lookup.c).
+ */
+bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why);
 
 #endif

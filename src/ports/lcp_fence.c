@@ -95,12 +95,15 @@ static int tool_run(char *const argv[], const char *input, char *out, size_t siz
 	return WEXITSTATUS(status) == 127 ? -ENOENT : WEXITSTATUS(status);
 }
 
-/* The tool's first line of output, for a one-line message. */
+/* The tool's first line of output, for a one-line message, from its
+ * "Error: " on (nft puts the place in its input before it). */
 static const char *first_line(char *out, const char *tool, int rc)
 {
-	char *p = out + strspn(out, " \t\n");
+	char *p = out + strspn(out, " \t\n"), *error;
 
 	p[strcspn(p, "\n")] = '\0';
+	if ((error = strstr(p, "Error: ")))
+		p = error;
 	if (rc == -ENOENT)
 		snprintf(out, 64, "%s not found", tool);
 	else if (rc < 0)

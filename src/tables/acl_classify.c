@@ -12,8 +12,10 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_prefetch.h>
 
 #define SESSION_SWEEP_BUDGET 8
+#define PREFETCH_AHEAD 4
 
 struct chunk {
 	struct acl_key keys[ACL_CHUNK];
@@ -120,8 +122,8 @@ static enum acl_family parse_ip6(const uint8_t *ip, uint32_t len, struct acl_key
 	return ACL_FAM_IP6;
 }
 
-enum acl_family acl_key_parse(const struct rte_mbuf *m, struct acl_key *key,
-			      const uint8_t **src_mac)
+static inline enum acl_family key_parse(const struct rte_mbuf *m, struct acl_key *key,
+					const uint8_t **src_mac)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m), off = RTE_ETHER_HDR_LEN;
@@ -275,11 +277,13 @@ static void filter_chunk(const struct acl_tables *t, unsigned worker, enum acl_d
 	uint32_t active = t->ip_active[dir] | mac_active, present = 0;
 
 	for (uint16_t j = 0; j < n; j++) {
+		if (j + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[j + PREFETCH_AHEAD], void *));
 		c->deny[j] = false;
 		c->fam[j] = ACL_FAM_PASS;
 		if (!(iface_bit(ifaces[j]) & active))
 			continue;
-		c->fam[j] = (uint8_t)acl_key_parse(pkts[j], &c->keys[j], &c->src_mac[j]);
+		c->fam[j] = (uint8_t)key_parse(pkts[j], &c->keys[j], &c->src_mac[j]);
 		if (c->fam[j] != ACL_FAM_PASS)
 			present |= iface_bit(ifaces[j]);
 	}

@@ -136,8 +136,6 @@ int acl_tables_build(const struct config *cfg, struct acl_tables **out, char *er
 void acl_tables_free(struct acl_tables *t);
 
 /* acl_classify.c: the fast path, with an explicit TSC time for tests. */
-enum acl_family acl_key_parse(const struct rte_mbuf *m, struct acl_key *key,
-			      const uint8_t **src_mac);
 uint16_t acl_filter_burst_at(uint64_t now, unsigned worker, enum acl_dir dir,
 			     const uint16_t ifaces[], struct rte_mbuf *pkts[], uint16_t n);
 

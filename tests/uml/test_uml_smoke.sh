@@ -131,7 +131,7 @@ set vpp settings interface-rx-mode adaptive
 CONF
 	# Kernel forwarding stays off: a reply proves espd forwarded the packets.
 	router_forwarding 0
-	ESPD_EAL_ARGS="--no-huge -m 256 --no-pci --iova-mode=va" \
+	ESPD_MEMORY_MB=700 \
 		ip netns exec router "$build/espd" -c /run/tmp/espd.conf --socket /run/espd.sock \
 		--file-prefix uml-smoke >"$UML_OUT/espd.log" 2>&1 &
 	pid=$!
