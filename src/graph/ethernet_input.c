@@ -46,16 +46,10 @@ static uint16_t classify(struct worker *worker, struct rte_mbuf *m)
 	return steer(worker, ESPD_COUNTER_ETH_OTHER, ETHERNET_INPUT_NEXT_PUNT);
 }
 
-static uint16_t ethernet_input_process(struct rte_graph *graph, struct rte_node *node,
-				       void **objs, uint16_t nb_objs)
+static uint16_t ethernet_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+                                       uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = classify(worker, objs[i]);
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_each(graph, node, objs, nb_objs, classify);
 }
 
 static struct rte_node_register ethernet_input_node = {

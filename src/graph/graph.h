@@ -119,6 +119,21 @@ static inline void node_enqueue_burst(struct rte_graph *graph, struct rte_node *
 		rte_node_enqueue_next(graph, node, (rte_edge_t *)(uintptr_t)nexts, objs, n);
 }
 
+/* The process function of a node that decides each packet's edge on its own:
+ * decide is a constant at every call site, so it is inlined. */
+static inline uint16_t node_process_each(struct rte_graph *graph, struct rte_node *node,
+					 void **objs, uint16_t n,
+					 uint16_t (*decide)(struct worker *, struct rte_mbuf *))
+{
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[n];
+
+	for (uint16_t i = 0; i < n; i++)
+		nexts[i] = decide(worker, objs[i]);
+	node_enqueue_burst(graph, node, nexts, objs, n);
+	return n;
+}
+
 /* Count why, and pick the edge (punt or drop) that says what happens. */
 static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint16_t next)
 {

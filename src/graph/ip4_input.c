@@ -52,15 +52,9 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 }
 
 static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-				  uint16_t nb_objs)
+                                  uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = check(worker, objs[i]);
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_each(graph, node, objs, nb_objs, check);
 }
 
 static struct rte_node_register ip4_input_node = {
