@@ -8,6 +8,7 @@
  */
 #include "config/config.h"
 #include "config/config_parse.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -91,24 +92,13 @@ static int parse_mac_prefix(struct parser *p, const struct keyword *kw)
 	return parser_prefix(p, &p->macip_rule->rule.prefix, &w);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly xx:xx:xx:xx:xx:xx, as the VyOS mac-address validator takes it. */
 static bool mac_parse(const char *s, uint8_t mac[6])
 {
 	if (strlen(s) != 17)
 		return false;
 	for (int i = 0; i < 6; i++) {
-		int hi = hex_value(s[i * 3]), lo = hex_value(s[i * 3 + 1]);
+		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
 			return false;
 		mac[i] = (uint8_t)(hi << 4 | lo);

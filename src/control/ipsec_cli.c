@@ -8,6 +8,8 @@
  */
 #include "control/ipsec_cli.h"
 
+#include "common/hex.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -349,20 +351,7 @@ static int key_parse(const char *text, uint8_t *key, size_t *len)
 		*len = n;
 		return 0;
 	}
-	text += 2;
-	n -= 2;
-	if (n % 2)
-		return -EINVAL;
-	if (n / 2 > KEY_MAX)
-		return -E2BIG;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned hi, lo;
-		if (sscanf(text + 2 * i, "%1x%1x", &hi, &lo) != 2)
-			return -EINVAL;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return 0;
+	return hex_decode(text + 2, n - 2, key, KEY_MAX, len);
 }
 
 static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits)

@@ -18,6 +18,7 @@
  * "unsupported" (left alone on restore), as is one a file does not name.
  */
 #include "ports/lcp_internal.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,17 +209,6 @@ int lcp_state_remove(const char *state_dir)
 
 /* ---- reading ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int get_name(const char *text, char *out, size_t size)
 {
 	size_t n = 0;
@@ -226,7 +216,7 @@ static int get_name(const char *text, char *out, size_t size)
 	for (const char *p = text; *p; p++) {
 		int c = (unsigned char)*p;
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int hi = hex_digit(p[1]), lo = hi < 0 ? -1 : hex_digit(p[2]);
 			if (lo < 0)
 				return -EINVAL;
 			c = hi << 4 | lo;
@@ -291,17 +281,12 @@ static int get_mac(const char *text, uint8_t mac[6])
 
 static int get_hex(const char *text, uint8_t *out, uint16_t *len, size_t max)
 {
-	size_t n = strlen(text);
+	size_t n;
+	int rc = hex_decode(text, strlen(text), out, max, &n);
 
-	if (n % 2 || n / 2 > max)
+	if (rc < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = (uint16_t)(n / 2);
+	*len = (uint16_t)n;
 	return 0;
 }
 
