@@ -6,6 +6,8 @@
 #include "ports/port.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +40,29 @@ static int vdev_create(const char *driver, const char *args, uint16_t *port_id)
 	return 0;
 }
 
+/* `driver dpdk` without dpdk-options dev: the PCI address behind the kernel
+ * interface. The device must already be bound to a DPDK-capable driver
+ * (vfio-pci); espd does not rebind devices itself. */
+static int pci_probe(const char *device, uint16_t *port_id)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+
+	snprintf(link, sizeof(link), "/sys/class/net/%s/device", device);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0) {
+		fprintf(stderr, "espd: %s: no PCI device behind it; use dpdk-options dev\n", device);
+		return -ENODEV;
+	}
+	target[n] = '\0';
+	const char *pci = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	if (rte_dev_probe(pci) < 0 || rte_eth_dev_get_port_by_name(pci, port_id) != 0) {
+		fprintf(stderr, "espd: %s: PCI %s is not usable by DPDK; bind it to vfio-pci "
+				"(dpdk-devbind.py -b vfio-pci %s)\n", device, pci, pci);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int device_create(const struct port_params *params, uint16_t *port_id)
 {
 	const struct config_interface *config = params->config;
@@ -58,7 +83,7 @@ static int device_create(const struct port_params *params, uint16_t *port_id)
 		return vdev_create("net_af_xdp", args, port_id);
 	case PORT_DRIVER_DPDK:
 		if (config->dpdk_dev[0] == '\0')
-			return -EINVAL;
+			return pci_probe(params->device, port_id);
 		if (strncmp(config->dpdk_dev, "net_", 4) == 0) {
 			char driver[64];
 			const char *comma = strchr(config->dpdk_dev, ',');
