@@ -188,9 +188,11 @@ static void ring_port_create(const char *name, struct ring_port *port)
 {
 	char ring_name[32];
 	snprintf(ring_name, sizeof(ring_name), "%s_rx", name);
-	port->rx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	port->rx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY,
+				   RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(ring_name, sizeof(ring_name), "%s_tx", name);
-	port->tx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	port->tx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY,
+				   RING_F_SP_ENQ | RING_F_SC_DEQ);
 	int id = port->rx && port->tx ? rte_eth_from_rings(name, &port->rx, 1, &port->tx, 1,
 							   SOCKET_ID_ANY) : -1;
 	struct rte_eth_conf conf = { 0 };
@@ -289,7 +291,10 @@ static void forwarding_fill(struct ring_port *a, const uint8_t *frame)
 static void forwarding_bench(void)
 {
 	static const struct scenario scenarios[] = {
-		{ "none bound", 0 }, { "10 rules", 10 }, { "100 rules", 100 }, { "1000 rules", 1000 },
+		{ "none bound", 0 },
+		{ "10 rules", 10 },
+		{ "100 rules", 100 },
+		{ "1000 rules", 1000 },
 	};
 	enum { N = RTE_DIM(scenarios) };
 	double runs[N][RUNS];
@@ -394,8 +399,8 @@ static void classify_bench(void)
 	       "build ms");
 	for (size_t s = 0; s < N; s++) {
 		double pps = median(runs[s]);
-		printf("%-36s %10.2f %12.1f %14.1f %12.2f\n", scenarios[s].name, pps / 1e6, 1e9 / pps,
-		       (double)rte_get_tsc_hz() / pps, build_ms[s]);
+		printf("%-36s %10.2f %12.1f %14.1f %12.2f\n", scenarios[s].name, pps / 1e6,
+		       1e9 / pps, (double)rte_get_tsc_hz() / pps, build_ms[s]);
 	}
 	for (unsigned b = 0; b < BURSTS; b++)
 		rte_pktmbuf_free_bulk(frames[b], BURST);
@@ -404,8 +409,7 @@ static void classify_bench(void)
 int main(void)
 {
 	char *argv[] = { "acl_bench", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--file-prefix", "acl-bench", "--log-level", "*:error",
-			 "--force-max-simd-bitwidth=512" };
+			 "--file-prefix", "acl-bench", "--log-level", "*:error" };
 	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
 		return 1;
 	pool = rte_pktmbuf_pool_create("acl_bench", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -20,25 +20,26 @@ static uint16_t acl_input_process(struct rte_graph *graph, struct rte_node *node
 				  uint16_t nb_objs)
 {
 	struct worker *worker = node_worker(node);
-	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	uint16_t ifaces[ACL_NODE_BURST];
 
 	for (uint16_t off = 0, n; off < nb_objs; off += n) {
+		void **burst = objs + off;
+		struct rte_mbuf **pkts = (struct rte_mbuf **)burst;
 		n = RTE_MIN((uint16_t)(nb_objs - off), (uint16_t)ACL_NODE_BURST);
 		for (uint16_t i = 0; i < n; i++)
-			ifaces[i] = pkt_meta(pkts[off + i])->rx_iface;
-		uint16_t permitted = acl_filter_burst(worker->id, ACL_DIR_INPUT, ifaces, pkts + off, n);
+			ifaces[i] = pkt_meta(pkts[i])->rx_iface;
+		uint16_t permitted = acl_filter_burst(worker->id, ACL_DIR_INPUT, ifaces, pkts, n);
 		if (likely(permitted == nb_objs)) {
 			rte_node_next_stream_move(graph, node, ACL_INPUT_NEXT_ETHERNET);
 			return nb_objs;
 		}
 		if (permitted)
-			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_ETHERNET, objs + off, permitted);
-		if (permitted == n)
-			continue;
+			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_ETHERNET, burst, permitted);
 		for (uint16_t i = permitted; i < n; i++)
 			counter_inc(worker->id, ESPD_COUNTER_ACL_INPUT_DENY);
-		rte_node_enqueue(graph, node, ACL_INPUT_NEXT_DROP, objs + off + permitted, n - permitted);
+		if (permitted < n)
+			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_DROP, burst + permitted,
+					 n - permitted);
 	}
 	return nb_objs;
 }

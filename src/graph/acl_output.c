@@ -7,7 +7,7 @@
 
 #include "tables/acl.h"
 
-/* Frames are filtered in sub-bursts of at most this many. */
+/* Packets are filtered in sub-bursts of at most this many. */
 #define ACL_NODE_BURST 256
 
 enum acl_output_next {
@@ -16,6 +16,7 @@ enum acl_output_next {
 	ACL_OUTPUT_N_NEXT,
 };
 
+/* The interface of the port the packet is about to be sent on. */
 static inline uint16_t output_iface(struct rte_mbuf *m)
 {
 	uint16_t port = pkt_meta(m)->tx_port;
@@ -26,25 +27,27 @@ static uint16_t acl_output_process(struct rte_graph *graph, struct rte_node *nod
 				   uint16_t nb_objs)
 {
 	struct worker *worker = node_worker(node);
-	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	uint16_t ifaces[ACL_NODE_BURST];
 
 	for (uint16_t off = 0, n; off < nb_objs; off += n) {
+		void **burst = objs + off;
+		struct rte_mbuf **pkts = (struct rte_mbuf **)burst;
 		n = RTE_MIN((uint16_t)(nb_objs - off), (uint16_t)ACL_NODE_BURST);
 		for (uint16_t i = 0; i < n; i++)
-			ifaces[i] = output_iface(pkts[off + i]);
-		uint16_t permitted = acl_filter_burst(worker->id, ACL_DIR_OUTPUT, ifaces, pkts + off, n);
+			ifaces[i] = output_iface(pkts[i]);
+		uint16_t permitted = acl_filter_burst(worker->id, ACL_DIR_OUTPUT, ifaces, pkts, n);
 		if (likely(permitted == nb_objs)) {
 			rte_node_next_stream_move(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT);
 			return nb_objs;
 		}
 		if (permitted)
-			rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT, objs + off, permitted);
-		if (permitted == n)
-			continue;
+			rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT, burst,
+					 permitted);
 		for (uint16_t i = permitted; i < n; i++)
 			counter_inc(worker->id, ESPD_COUNTER_ACL_OUTPUT_DENY);
-		rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_DROP, objs + off + permitted, n - permitted);
+		if (permitted < n)
+			rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_DROP, burst + permitted,
+					 n - permitted);
 	}
 	return nb_objs;
 }

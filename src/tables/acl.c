@@ -67,35 +67,42 @@ static int cmp_macip_number(const void *key, const void *elem)
 	return a < b ? -1 : a > b;
 }
 
+static void carry(struct acl_tables *t, uint32_t to, const struct acl_tables *old, uint32_t from)
+{
+	t->base->rules[to] = acl_counter_total(old, &old->base->rules[from]);
+}
+
 /* Rules keep their counts when their tag name and rule number survive. */
 static void carry_rules(struct acl_tables *t, const struct acl_tables *old)
 {
 	for (size_t i = 0; i < t->cfg.n_acls; i++) {
 		const struct acl_list *list = &t->cfg.acls[i];
 		const struct acl_list *was = config_acl_find(&old->cfg, list->name);
-		if (!was || !was->n_rules)
+		if (!was)
 			continue;
-		const struct acl_view *old_view = &old->views[was - old->cfg.acls];
+		uint32_t from = old->views[was - old->cfg.acls].first_counter;
 		for (size_t j = 0; j < list->n_rules; j++) {
 			const struct acl_rule *r = bsearch(&list->rules[j].number, was->rules,
-							   was->n_rules, sizeof(*r), cmp_rule_number);
+							   was->n_rules, sizeof(*r),
+							   cmp_rule_number);
 			if (r)
-				t->base->rules[t->views[i].first_counter + j] = acl_counter_total(
-					old, &old->base->rules[old_view->first_counter + (r - was->rules)]);
+				carry(t, t->views[i].first_counter + (uint32_t)j, old,
+				      from + (uint32_t)(r - was->rules));
 		}
 	}
 	for (size_t i = 0; i < t->cfg.n_macips; i++) {
 		const struct macip_list *list = &t->cfg.macips[i];
 		const struct macip_list *was = config_macip_find(&old->cfg, list->name);
-		if (!was || !was->n_rules)
+		if (!was)
 			continue;
-		const struct acl_mac_view *old_view = &old->mac_views[was - old->cfg.macips];
+		uint32_t from = old->mac_views[was - old->cfg.macips].first_counter;
 		for (size_t j = 0; j < list->n_rules; j++) {
 			const struct macip_rule *r = bsearch(&list->rules[j].number, was->rules,
-							     was->n_rules, sizeof(*r), cmp_macip_number);
+							     was->n_rules, sizeof(*r),
+							     cmp_macip_number);
 			if (r)
-				t->base->rules[t->mac_views[i].first_counter + j] = acl_counter_total(
-					old, &old->base->rules[old_view->first_counter + (r - was->rules)]);
+				carry(t, t->mac_views[i].first_counter + (uint32_t)j, old,
+				      from + (uint32_t)(r - was->rules));
 		}
 	}
 }

@@ -62,7 +62,8 @@ static void ip_layout(struct layout *l, unsigned words)
 	field_add(l, RTE_ACL_FIELD_TYPE_RANGE, 2, offsetof(struct acl_key, sport), 2);
 	field_add(l, RTE_ACL_FIELD_TYPE_RANGE, 2, offsetof(struct acl_key, dport), 2);
 	for (unsigned k = 0; k < words; k++)
-		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, src) + 4 * k, 3 + k);
+		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, src) + 4 * k,
+			  3 + k);
 	for (unsigned k = 0; k < words; k++)
 		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, dst) + 4 * k,
 			  3 + words + k);
@@ -111,7 +112,8 @@ static void ip_rule_fields(struct rte_acl_field *f, const struct acl_rule *r, un
 	f[IP_PROTO].mask_range.u8 = r->protocol == ACL_PROTO_ANY ? 0 : 0xff;
 	/* The flags word is tcp_flags, l4, two zero bytes (acl_key). */
 	f[IP_FLAGS].value.u32 = (uint32_t)r->tcp_flags_set << 24 | l4 << 16;
-	f[IP_FLAGS].mask_range.u32 = (uint32_t)(r->tcp_flags_set | r->tcp_flags_clear) << 24 | l4 << 16;
+	f[IP_FLAGS].mask_range.u32 =
+		(uint32_t)(r->tcp_flags_set | r->tcp_flags_clear) << 24 | l4 << 16;
 	f[IP_SPORT].value.u16 = r->sport_lo;
 	f[IP_SPORT].mask_range.u16 = r->sport_hi;
 	f[IP_DPORT].value.u16 = r->dport_lo;
@@ -185,18 +187,34 @@ static int ctx_build(const struct layout *l, const struct rule_buf *buf, struct 
 	return 0;
 }
 
-static int buf_init(struct rule_buf *buf, unsigned n_fields, uint32_t max_rules)
+/* Room for max_rules rules of each family; fields(words) fields each. */
+static int bufs_init(struct rule_buf bufs[2], unsigned (*fields)(unsigned words),
+		     uint32_t max_rules)
 {
-	buf->n = 0;
-	buf->size = (uint32_t)RTE_ACL_RULE_SZ(n_fields);
-	buf->rules = calloc(max_rules ? max_rules : 1, buf->size);
-	return buf->rules ? 0 : -ENOMEM;
+	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
+		bufs[fam].n = 0;
+		bufs[fam].size = (uint32_t)RTE_ACL_RULE_SZ(fields(addr_words(fam)));
+		bufs[fam].rules = calloc(max_rules ? max_rules : 1, bufs[fam].size);
+		if (!bufs[fam].rules)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
+static unsigned ip_fields(unsigned words)
+{
+	return IP_ADDRS + 2 * words;
+}
+
+static unsigned mac_fields(unsigned words)
+{
+	return MAC_ADDRS + words;
+}
+
+static int error_set(char *err, size_t err_size, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
+static int error_set(char *err, size_t err_size, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -207,43 +225,42 @@ static int fail(char *err, size_t err_size, int rc, const char *fmt, ...)
 
 /* ---- the config copy and counters ---- */
 
+/* A copy of n elements (at least one is allocated), or NULL. */
+static void *dup_array(const void *src, size_t n, size_t size)
+{
+	void *copy = calloc(n ? n : 1, size);
+	if (copy && n)
+		memcpy(copy, src, n * size);
+	return copy;
+}
+
 static int copy_acls(struct config *dst, const struct config *src)
 {
-	if (src->n_acls && !(dst->acls = calloc(src->n_acls, sizeof(*dst->acls))))
+	if (!(dst->acls = dup_array(src->acls, src->n_acls, sizeof(*dst->acls))))
 		return -ENOMEM;
-	for (size_t i = 0; i < src->n_acls; i++) {
-		struct acl_list *list = &dst->acls[dst->n_acls++];
-		*list = src->acls[i];
-		list->rules = calloc(list->n_rules ? list->n_rules : 1, sizeof(*list->rules));
-		if (!list->rules)
+	for (; dst->n_acls < src->n_acls; dst->n_acls++) {
+		struct acl_list *list = &dst->acls[dst->n_acls];
+		if (!(list->rules = dup_array(list->rules, list->n_rules, sizeof(*list->rules))))
 			return -ENOMEM;
-		memcpy(list->rules, src->acls[i].rules, list->n_rules * sizeof(*list->rules));
 	}
-	if (src->n_bindings && !(dst->bindings = calloc(src->n_bindings, sizeof(*dst->bindings))))
-		return -ENOMEM;
-	memcpy(dst->bindings, src->bindings, src->n_bindings * sizeof(*dst->bindings));
+	dst->bindings = dup_array(src->bindings, src->n_bindings, sizeof(*dst->bindings));
 	dst->n_bindings = src->n_bindings;
-	return 0;
+	return dst->bindings ? 0 : -ENOMEM;
 }
 
 static int copy_macips(struct config *dst, const struct config *src)
 {
-	if (src->n_macips && !(dst->macips = calloc(src->n_macips, sizeof(*dst->macips))))
+	if (!(dst->macips = dup_array(src->macips, src->n_macips, sizeof(*dst->macips))))
 		return -ENOMEM;
-	for (size_t i = 0; i < src->n_macips; i++) {
-		struct macip_list *list = &dst->macips[dst->n_macips++];
-		*list = src->macips[i];
-		list->rules = calloc(list->n_rules ? list->n_rules : 1, sizeof(*list->rules));
-		if (!list->rules)
+	for (; dst->n_macips < src->n_macips; dst->n_macips++) {
+		struct macip_list *list = &dst->macips[dst->n_macips];
+		if (!(list->rules = dup_array(list->rules, list->n_rules, sizeof(*list->rules))))
 			return -ENOMEM;
-		memcpy(list->rules, src->macips[i].rules, list->n_rules * sizeof(*list->rules));
 	}
-	size_t n = src->n_macip_bindings;
-	if (n && !(dst->macip_bindings = calloc(n, sizeof(*dst->macip_bindings))))
-		return -ENOMEM;
-	memcpy(dst->macip_bindings, src->macip_bindings, n * sizeof(*dst->macip_bindings));
-	dst->n_macip_bindings = n;
-	return 0;
+	dst->macip_bindings = dup_array(src->macip_bindings, src->n_macip_bindings,
+					sizeof(*dst->macip_bindings));
+	dst->n_macip_bindings = src->n_macip_bindings;
+	return dst->macip_bindings ? 0 : -ENOMEM;
 }
 
 static struct acl_row *row_alloc(uint32_t n_counters)
@@ -291,53 +308,60 @@ static const struct acl_view *view_find(const struct acl_tables *t, const char *
 	return NULL;
 }
 
-/* The bindings b[0..n) of one (interface, direction), in acl-tag order. */
+/* Append a list's rules to an attachment and to the family rule sets. */
+static void ip_rules_add(struct acl_attach *att, struct rule_buf bufs[2],
+			 const struct acl_view *view)
+{
+	for (size_t j = 0; j < view->list->n_rules; j++) {
+		const struct acl_rule *r = &view->list->rules[j];
+		uint32_t index = att->n_slots++;
+		att->slots[index] = (struct acl_slot){ view->first_counter + (uint32_t)j,
+						       (uint8_t)r->action };
+		att->reflect |= r->action == ACL_ACTION_PERMIT_REFLECT;
+		for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
+			if (!fits_family(&r->src, fam) || !fits_family(&r->dst, fam))
+				continue;
+			struct rte_acl_rule *rule = rule_at(&bufs[fam], bufs[fam].n++);
+			rule_data(rule, index);
+			ip_rule_fields(rule->field, r, addr_words(fam));
+		}
+	}
+}
+
+/* The bindings b[0..n) of one (interface, direction), in acl-tag order,
+ * as one combined list. */
 static int ip_attach_build(struct acl_tables *t, struct acl_attach *att,
 			   const struct acl_binding *b, size_t n, char *err, size_t err_size)
 {
-	uint32_t total = 0;
-	struct layout layout;
+	const struct acl_view *views[n];
 	struct rule_buf bufs[2] = { 0 };
+	struct layout layout;
+	uint32_t total = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct acl_view *view = view_find(t, b[i].tag);
-		if (!view)
-			return fail(err, err_size, -EINVAL, "acl ip interface %s: tag-name %s is not defined",
-				    b[i].ifname, b[i].tag);
-		total += (uint32_t)view->list->n_rules;
+		if (!(views[i] = view_find(t, b[i].tag)))
+			return error_set(err, err_size, -EINVAL,
+					 "acl ip interface %s: tag-name %s is not defined",
+					 b[i].ifname, b[i].tag);
+		total += (uint32_t)views[i]->list->n_rules;
 	}
 	att->slots = calloc(total ? total : 1, sizeof(*att->slots));
-	if (!att->slots || buf_init(&bufs[0], 4 + 2 * addr_words(ACL_FAM_IP4), total) ||
-	    buf_init(&bufs[1], 4 + 2 * addr_words(ACL_FAM_IP6), total)) {
+	if (!att->slots || bufs_init(bufs, ip_fields, total) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct acl_view *view = view_find(t, b[i].tag);
-		for (size_t j = 0; j < view->list->n_rules; j++) {
-			const struct acl_rule *r = &view->list->rules[j];
-			uint32_t index = att->n_slots++;
-			att->slots[index] = (struct acl_slot){ view->first_counter + (uint32_t)j,
-							       (uint8_t)r->action };
-			att->reflect |= r->action == ACL_ACTION_PERMIT_REFLECT;
-			for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
-				if (!fits_family(&r->src, fam) || !fits_family(&r->dst, fam))
-					continue;
-				struct rte_acl_rule *rule = rule_at(&bufs[fam], bufs[fam].n++);
-				rule_data(rule, index);
-				ip_rule_fields(rule->field, r, addr_words(fam));
-			}
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		ip_rules_add(att, bufs, views[i]);
 	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6 && rc == 0; fam++) {
 		ip_layout(&layout, addr_words(fam));
 		rc = ctx_build(&layout, &bufs[fam], &att->ctx[fam]);
 	}
 out:
 	if (rc < 0)
-		fail(err, err_size, rc, "acl ip interface %s %s: cannot build the classifier: %s",
-		     b[0].ifname, format_acl_dir(b[0].dir), strerror(-rc));
+		error_set(err, err_size, rc,
+			  "acl ip interface %s %s: cannot build the classifier: %s", b[0].ifname,
+			  format_acl_dir(b[0].dir), strerror(-rc));
 	free(bufs[0].rules);
 	free(bufs[1].rules);
 	return rc;
@@ -355,10 +379,10 @@ static int ip_bindings_build(struct acl_tables *t, char *err, size_t err_size)
 			;
 		const struct iface *iface = iface_by_name(b[start].ifname);
 		if (!iface)
-			return fail(err, err_size, -ENODEV,
-				    "acl ip interface %s: not an interface espd owns "
-				    "(add `set vpp settings interface %s driver ...`)",
-				    b[start].ifname, b[start].ifname);
+			return error_set(err, err_size, -ENODEV,
+					 "acl ip interface %s: not an interface espd owns "
+					 "(add `set vpp settings interface %s driver ...`)",
+					 b[start].ifname, b[start].ifname);
 		int rc = ip_attach_build(t, &t->ip[iface->index][b[start].dir], &b[start],
 					 end - start, err, err_size);
 		if (rc < 0)
@@ -383,8 +407,7 @@ static int mac_attach_build(struct acl_attach *att, const struct acl_mac_view *v
 	int rc = 0;
 
 	att->slots = calloc(list->n_rules ? list->n_rules : 1, sizeof(*att->slots));
-	if (!att->slots || buf_init(&bufs[0], 3 + addr_words(ACL_FAM_IP4), (uint32_t)list->n_rules) ||
-	    buf_init(&bufs[1], 3 + addr_words(ACL_FAM_IP6), (uint32_t)list->n_rules)) {
+	if (!att->slots || bufs_init(bufs, mac_fields, (uint32_t)list->n_rules) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -417,19 +440,21 @@ static int mac_bindings_build(struct acl_tables *t, char *err, size_t err_size)
 		const struct iface *iface = iface_by_name(b->ifname);
 		const struct acl_mac_view *view = NULL;
 		if (!iface)
-			return fail(err, err_size, -ENODEV,
-				    "acl mac interface %s: not an interface espd owns", b->ifname);
+			return error_set(err, err_size, -ENODEV,
+					 "acl mac interface %s: not an interface espd owns",
+					 b->ifname);
 		for (size_t k = 0; k < t->cfg.n_macips && !view; k++)
 			if (strcmp(t->cfg.macips[k].name, b->tag) == 0)
 				view = &t->mac_views[k];
 		if (!view)
-			return fail(err, err_size, -EINVAL,
-				    "acl mac interface %s: tag-name %s is not defined", b->ifname, b->tag);
+			return error_set(err, err_size, -EINVAL,
+					 "acl mac interface %s: tag-name %s is not defined",
+					 b->ifname, b->tag);
 		int rc = mac_attach_build(&t->mac[iface->index], view);
 		if (rc < 0)
-			return fail(err, err_size, rc,
-				    "acl mac interface %s: cannot build the classifier: %s",
-				    b->ifname, strerror(-rc));
+			return error_set(err, err_size, rc,
+					 "acl mac interface %s: cannot build the classifier: %s",
+					 b->ifname, strerror(-rc));
 		t->mac_active |= 1u << iface->index;
 	}
 	return 0;
@@ -470,12 +495,12 @@ int acl_tables_build(const struct config *cfg, struct acl_tables **out, char *er
 
 	*out = NULL;
 	if (!t)
-		return fail(err, err_size, -ENOMEM, "acl: out of memory");
+		return error_set(err, err_size, -ENOMEM, "acl: out of memory");
 	config_init(&t->cfg);
 	t->generation = ++acl_state.generations;
 	if ((rc = copy_acls(&t->cfg, cfg)) < 0 || (rc = copy_macips(&t->cfg, cfg)) < 0 ||
 	    (rc = counters_assign(t)) < 0) {
-		fail(err, err_size, rc, "acl: out of memory");
+		error_set(err, err_size, rc, "acl: out of memory");
 		goto error;
 	}
 	if ((rc = ip_bindings_build(t, err, err_size)) < 0 ||

@@ -152,15 +152,21 @@ static inline void count(struct acl_counter *counter, const struct rte_mbuf *m)
 	counter->bytes += m->pkt_len;
 }
 
-/* Indices of the chunk's packets on iface with family fam still undecided. */
-static uint16_t gather(const struct chunk *c, const uint16_t *ifaces, uint16_t n,
-		       uint16_t iface, unsigned fam, uint16_t *idx)
+/* The chunk's undecided packets on one interface, by family. */
+struct split {
+	uint16_t idx[ACL_FAM_BAD + 1][ACL_CHUNK];
+	uint16_t n[ACL_FAM_BAD + 1];
+};
+
+static void split_iface(const struct chunk *c, const uint16_t *ifaces, uint16_t n,
+			uint16_t iface, struct split *sp)
 {
-	uint16_t k = 0;
-	for (uint16_t j = 0; j < n; j++)
-		if (ifaces[j] == iface && c->fam[j] == fam && !c->deny[j])
-			idx[k++] = j;
-	return k;
+	memset(sp->n, 0, sizeof(sp->n));
+	for (uint16_t j = 0; j < n; j++) {
+		unsigned fam = c->fam[j];
+		if (ifaces[j] == iface && fam != ACL_FAM_PASS && !c->deny[j])
+			sp->idx[fam][sp->n[fam]++] = j;
+	}
 }
 
 static void classify(const struct rte_acl_ctx *ctx, const uint8_t **data, uint32_t *results,
@@ -182,16 +188,16 @@ static void mac_filter_iface(const struct acl_tables *t, struct acl_row *row, st
 	struct acl_mac_key keys[ACL_CHUNK];
 	const uint8_t *data[ACL_CHUNK];
 	uint32_t results[ACL_CHUNK];
-	uint16_t idx[ACL_CHUNK];
+	struct split sp;
 
-	for (uint16_t j = 0; j < n; j++) {
-		if (ifaces[j] == iface && c->fam[j] == ACL_FAM_BAD && !c->deny[j]) {
-			count(&row->mac_deny[iface], pkts[j]);
-			c->deny[j] = true;
-		}
+	split_iface(c, ifaces, n, iface, &sp);
+	for (uint16_t i = 0; i < sp.n[ACL_FAM_BAD]; i++) {
+		count(&row->mac_deny[iface], pkts[sp.idx[ACL_FAM_BAD][i]]);
+		c->deny[sp.idx[ACL_FAM_BAD][i]] = true;
 	}
 	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
-		uint16_t k = gather(c, ifaces, n, iface, fam, idx);
+		const uint16_t *idx = sp.idx[fam];
+		uint16_t k = sp.n[fam];
 		for (uint16_t i = 0; i < k; i++) {
 			memset(&keys[i], 0, sizeof(keys[i]));
 			memcpy(keys[i].mac, c->src_mac[idx[i]], RTE_ETHER_ADDR_LEN);
@@ -241,16 +247,16 @@ static void ip_filter_iface(const struct acl_tables *t, struct acl_row *row, uns
 	const struct acl_attach *att = &t->ip[iface][dir];
 	const uint8_t *data[ACL_CHUNK];
 	uint32_t results[ACL_CHUNK];
-	uint16_t idx[ACL_CHUNK];
+	struct split sp;
 
-	for (uint16_t j = 0; j < n; j++) {
-		if (ifaces[j] == iface && c->fam[j] == ACL_FAM_BAD && !c->deny[j]) {
-			count(&row->deny[iface][dir], pkts[j]);
-			c->deny[j] = true;
-		}
+	split_iface(c, ifaces, n, iface, &sp);
+	for (uint16_t i = 0; i < sp.n[ACL_FAM_BAD]; i++) {
+		count(&row->deny[iface][dir], pkts[sp.idx[ACL_FAM_BAD][i]]);
+		c->deny[sp.idx[ACL_FAM_BAD][i]] = true;
 	}
 	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
-		uint16_t k = gather(c, ifaces, n, iface, fam, idx);
+		const uint16_t *idx = sp.idx[fam];
+		uint16_t k = sp.n[fam];
 		for (uint16_t i = 0; i < k; i++)
 			data[i] = (const uint8_t *)&c->keys[idx[i]];
 		classify(att->ctx[fam], data, results, k);

@@ -124,26 +124,29 @@ static inline bool idle(uint64_t seen, uint64_t now, uint8_t proto)
 	return now > seen && now - seen > timeout_of(proto);
 }
 
-/* The ICMP query reply type that answers type (RFC 792, RFC 4443), or 255,
- * a type nothing sends, for messages that have no reply. */
+#define ICMP_NO_REPLY 255 /* a type nothing sends */
+
+/* The ICMP query reply type that answers type (RFC 792, RFC 4443), or
+ * ICMP_NO_REPLY for messages that have no reply. */
 static uint8_t icmp_reply_type(uint8_t proto, uint8_t type)
 {
 	if (proto == IPPROTO_ICMPV6)
-		return type == 128 ? 129 : 255;
+		return type == 128 ? 129 : ICMP_NO_REPLY;
 	switch (type) {
 	case 8: return 0;   /* echo */
 	case 13: return 14; /* timestamp */
 	case 15: return 16; /* information */
 	case 17: return 18; /* address mask */
-	default: return 255;
+	default: return ICMP_NO_REPLY;
 	}
 }
 
 /* The flow as the packet that may use it shows it: reversed for the reply
  * a packet expects. ICMP flows are the query identifier and the type (the
  * key parser put them where ports are): an echo request expects an echo
- * reply with the same identifier, not another request. */
-static void key_make(struct session_key *s, const struct acl_key *key, enum acl_family fam,
+ * reply with the same identifier, not another request. False when a
+ * reversed flow has no reply to expect (ICMP errors). */
+static bool key_make(struct session_key *s, const struct acl_key *key, enum acl_family fam,
 		     uint16_t iface, enum acl_dir dir, bool reverse)
 {
 	memset(s, 0, sizeof(*s));
@@ -158,10 +161,11 @@ static void key_make(struct session_key *s, const struct acl_key *key, enum acl_
 		uint8_t *flow_type = (uint8_t *)&s->dport;
 		s->sport = key->sport;
 		flow_type[0] = reverse ? icmp_reply_type(key->proto, type) : type;
-		return;
+		return flow_type[0] != ICMP_NO_REPLY;
 	}
 	s->sport = reverse ? key->dport : key->sport;
 	s->dport = reverse ? key->sport : key->dport;
+	return true;
 }
 
 /* Refresh the session in table w if it is live; false if absent or idle. */
@@ -228,7 +232,9 @@ void acl_session_track(unsigned worker, const struct acl_key *key, enum acl_fami
 
 	if (!acl_sessions_ready())
 		return;
-	key_make(&s, key, fam, iface, dir == ACL_DIR_INPUT ? ACL_DIR_OUTPUT : ACL_DIR_INPUT, true);
+	if (!key_make(&s, key, fam, iface, dir == ACL_DIR_INPUT ? ACL_DIR_OUTPUT : ACL_DIR_INPUT,
+		      true))
+		return;
 	int32_t pos = rte_hash_lookup(table->hash, &s);
 	if (pos >= 0) {
 		__atomic_store_n(&table->last_seen[pos], now, __ATOMIC_RELAXED);
@@ -257,8 +263,7 @@ bool acl_session_hit(unsigned worker, const struct acl_key *key, enum acl_family
 
 	if (!acl_sessions_ready())
 		return false;
-	key_make(&s, key, fam, iface, dir, false);
-	return refresh_any(worker, &s, now);
+	return key_make(&s, key, fam, iface, dir, false) && refresh_any(worker, &s, now);
 }
 
 void acl_sessions_stats(struct acl_session_stats *stats)

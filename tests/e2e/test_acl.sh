@@ -327,15 +327,64 @@ for i in range(10): s.sendto(b"spoofed", ("10.2.0.1", 5001))'
 	in_b ip addr del 10.2.0.3/24 dev b0
 }
 
+# Output ACLs filter forwarded packets and frames the kernel sends.
+case_output_acl() {
+	config "set vpp acl ip tag-name OUTB rule 10 action deny" \
+		"set vpp acl ip tag-name OUTB rule 10 protocol udp" \
+		"set vpp acl ip tag-name OUTB rule 10 destination port 9999" \
+		"set vpp acl ip tag-name OUTB rule 20 action deny" \
+		"set vpp acl ip tag-name OUTB rule 20 protocol icmp" \
+		"set vpp acl ip tag-name OUTB rule 20 source prefix 10.2.0.1/32" \
+		"set vpp acl ip tag-name OUTB rule 30 action permit" \
+		"set vpp acl ip interface r-b output acl-tag 1 tag-name OUTB"
+	if ! reload; then fail "output ACL on r-b"; cat "$WORK/reload.out"; return 1; fi
+	local r10
+	r10=$(rule_packets OUTB 10)
+	sink "$NS_B" out udp:9999 udp:9998
+	udp_send "$NS_A" 10.2.0.2 9999 10
+	udp_send "$NS_A" 10.2.0.2 9998 10
+	check "output ACL on r-b: forwarded UDP to port 9999 is denied (0 of 10)" \
+		[ "$(sink_count out udp:9999)" = 0 ]
+	check "output ACL on r-b: other forwarded traffic passes (10 of 10)" \
+		[ "$(sink_count out udp:9998)" = 10 ]
+	check "output ACL on r-b: the deny rule counted 10" \
+		[ $(($(rule_packets OUTB 10) - r10)) = 10 ]
+	check "output ACL on r-b: the router's own ping (from its TAP) is denied" \
+		bash -c "! ip netns exec $NS_R ping -c 2 -i 0.2 -W 1 10.2.0.2 >/dev/null"
+	check "output ACL on r-b: hostA's ping passes" \
+		bash -c "ip netns exec $NS_A ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null"
+}
+
+# Two workers: the two directions of a flow may be received by different
+# workers, so a session made by one must let the other's packets in.
+case_reflect_two_workers() {
+	espd_stop
+	config "set vpp settings cpu workers 2" "${IPSEC_ACL[@]}" "${REFLECT_ACL[@]}"
+	if ! espd_start "$CONF"; then fail "permit-reflect with two workers"; return 1; fi
+	check "espd runs two workers" \
+		bash -c "[ \$($ESPCTL --socket $SOCK show runtime --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"workers\"])') = 2 ]"
+	sink "$NS_A" many tcp:8080
+	local ok=0
+	for i in $(seq 1 24); do
+		tcp_connect "$NS_B" 10.1.0.2 8080 && ok=$((ok + 1))
+	done
+	check "two workers: 24 of 24 TCP connections hostB -> hostA through reflect sessions" \
+		bash -c "[ $ok = 24 ] && [ $(sink_count many tcp:8080) = 24 ]"
+	check "two workers: hostA -> hostB still denied" \
+		bash -c "! ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.2.0.2 >/dev/null"
+}
+
 trap 'cleanup; rm -rf "$WORK" "$CONF"' EXIT
 cleanup
 topology_up
-case_ipsec_acl && {
+if case_ipsec_acl; then
 	case_deny_first
 	case_reflect
 	case_reload_no_loss
 	case_reload_errors
 	case_mac_acl
-}
-check "espd exits 0 on SIGTERM" espd_stop
+	case_output_acl
+	case_reflect_two_workers
+	check "espd exits 0 on SIGTERM" espd_stop
+fi
 exit ${FAILED:-0}

@@ -160,7 +160,7 @@ static struct rte_mbuf *arp_frame(void)
 	return m;
 }
 
-/* ---- helpers ---- */
+/* ---- utilities ---- */
 
 static bool pass_on(unsigned worker, enum acl_dir dir, uint16_t iface, const struct spec *s)
 {
@@ -579,9 +579,10 @@ static void test_counters_and_reload(void **state)
 	char err[256];
 	struct config cfg;
 	config_init(&cfg);
-	assert_int_equal(config_parse_string("t", "set vpp acl ip tag-name X rule 1 action deny\n"
-					     "set vpp acl ip interface eth9 input acl-tag 1 tag-name X\n",
-					     &cfg, err, sizeof(err)), 0);
+	static const char foreign[] =
+		"set vpp acl ip tag-name X rule 1 action deny\n"
+		"set vpp acl ip interface eth9 input acl-tag 1 tag-name X\n";
+	assert_int_equal(config_parse_string("t", foreign, &cfg, err, sizeof(err)), 0);
 	assert_true(acl_config_apply(&cfg, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "eth9"));
 	config_free(&cfg);
@@ -594,7 +595,8 @@ static void test_counters_and_reload(void **state)
 	struct cli_out out = { .json = true };
 	format_acl(&out);
 	assert_non_null(strstr(out.buf, "\"name\": \"C\""));
-	assert_non_null(strstr(out.buf, "\"number\": 10, \"action\": \"permit\", \"protocol\": \"udp\""));
+	assert_non_null(strstr(out.buf,
+			       "\"number\": 10, \"action\": \"permit\", \"protocol\": \"udp\""));
 	assert_non_null(strstr(out.buf, "\"packets\": 5"));
 	assert_non_null(strstr(out.buf, deny_json));
 	cli_out_free(&out);
@@ -618,7 +620,8 @@ static void test_burst_order(void **state)
 	uint16_t ifaces[N];
 	unsigned expect = 0;
 	for (unsigned i = 0; i < N; i++) {
-		struct spec s = { i % 3 ? "10.1.0.2" : "fd00:1::2", i % 3 ? "10.2.0.2" : "fd00:2::2",
+		bool v4 = i % 3;
+		struct spec s = { v4 ? "10.1.0.2" : "fd00:1::2", v4 ? "10.2.0.2" : "fd00:2::2",
 				  i % 2 ? IPPROTO_UDP : IPPROTO_TCP, (uint16_t)i, 9 };
 		ifaces[i] = i % 5 ? IF_A : IF_B;
 		pkts[i] = orig[i] = frame(&s);
