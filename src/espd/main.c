@@ -376,6 +376,7 @@ static int run(void)
 	fprintf(stderr, "espd: stopping\n");
 	workers_stop();
 	acl_fini();
+	rtnl_mirror_close();
 out:
 	if (rc < 0)
 		fprintf(stderr, "espd: start-up failed: %s\n", strerror(-rc));

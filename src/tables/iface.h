@@ -45,11 +45,6 @@ static inline struct iface *iface_by_port(uint16_t port_id)
 	uint16_t index = iface_table.by_port[port_id];
 	return index == IFACE_NONE ? NULL : &iface_table.ifaces[index];
 }
-static inline bool iface_port_is_tap(uint16_t port_id)
-{
-	const struct iface *iface = iface_by_port(port_id);
-	return iface && iface->tap_port_id == port_id;
-}
 void iface_table_init(void);
 void iface_bind_port(struct iface *iface, uint16_t port_id, bool is_tap);
 

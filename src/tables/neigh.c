@@ -15,6 +15,13 @@
 #include <rte_errno.h>
 #include <rte_rcu_qsbr.h>
 
+struct neigh_key {
+	uint16_t iface;
+	uint8_t family;
+	uint8_t pad;
+	uint8_t addr[16];
+};
+
 static struct {
 	struct rte_hash *hash;
 	uint32_t *generations; /* by key position, control only */
@@ -131,22 +138,4 @@ bool neigh_lookup(uint16_t iface, const struct ip_addr *addr, struct rte_ether_a
 		return false;
 	unpack((uintptr_t)data, mac);
 	return true;
-}
-
-void neigh_lookup_bulk(const struct neigh_key *keys[], unsigned n, uint64_t *hits,
-		       struct rte_ether_addr *macs)
-{
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
-	uint64_t chunk_hits;
-
-	*hits = 0;
-	for (unsigned base = 0; base < n && base < 64; base += RTE_HASH_LOOKUP_BULK_MAX) {
-		unsigned count = RTE_MIN(n - base, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
-		rte_hash_lookup_bulk_data(neigh.hash, (const void **)(keys + base), count,
-					  &chunk_hits, data);
-		*hits |= chunk_hits << base;
-		for (unsigned i = 0; i < count; i++)
-			if (chunk_hits & (1ull << i))
-				unpack((uintptr_t)data[i], &macs[base + i]);
-	}
 }

@@ -11,13 +11,6 @@
 #include <rte_ether.h>
 #include "common/addr.h"
 
-struct neigh_key {
-	uint16_t iface;
-	uint8_t family;
-	uint8_t pad;
-	uint8_t addr[16];
-};
-
 struct neigh_entry {
 	uint16_t iface;
 	struct ip_addr addr;
@@ -37,8 +30,5 @@ size_t neigh_count(void);
 
 /* Fast path: MAC of the neighbor, false when unknown. */
 bool neigh_lookup(uint16_t iface, const struct ip_addr *addr, struct rte_ether_addr *mac);
-/* Fast path for a burst: found bitmask in *hits. */
-void neigh_lookup_bulk(const struct neigh_key *keys[], unsigned n, uint64_t *hits,
-		       struct rte_ether_addr *macs);
 
 #endif
