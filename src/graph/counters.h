@@ -38,7 +38,43 @@
 	_(IP_IFACE_DOWN, "ip-rewrite", "drop", "output interface down")                     \
 	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
 	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
-	_(TX_NO_PORT, "port-output", "drop", "no output port")
+	_(TX_NO_PORT, "port-output", "drop", "no output port")                              \
+	_(SPD_OUT_DISCARD, "spd-output", "drop", "discarded by an outbound policy")        \
+	_(SPD_OUT_NO_SA, "spd-output", "drop", "needs IPsec, no usable SA (espd policy)")  \
+	_(SPD_OUT_SEQ_OVERFLOW, "spd-output", "drop", "SA sequence numbers exhausted")     \
+	_(SPD_OUT_KERNEL, "spd-output", "punt", "needs IPsec the kernel applies")          \
+	_(ESP_ENC_TTL, "esp-encrypt", "punt", "TTL or hop limit expired")                  \
+	_(ESP_ENC_MTU, "esp-encrypt", "punt", "too big for the tunnel (kernel SA)")        \
+	_(ESP_ENC_MTU_ICMP, "esp-encrypt", "drop", "too big for the tunnel, ICMP sent")   \
+	_(ESP_ENC_MTU_DROP, "esp-encrypt", "drop", "too big for the tunnel (espd SA)")     \
+	_(ESP_ENC_SEQ_OVERFLOW, "esp-encrypt", "drop", "sequence numbers exhausted")       \
+	_(ESP_ENC_NO_ROOM, "esp-encrypt", "drop", "no head or tail room for ESP")          \
+	_(ESP_ENC_MALFORMED, "esp-encrypt", "drop", "cannot place ESP in the packet")      \
+	_(ESP_ENC_SA_GONE, "esp-encrypt", "drop", "SA removed or stopped")                 \
+	_(ESP_ENC_CRYPTO, "esp-encrypt", "drop", "crypto engine error")                    \
+	_(IPSEC_IKE, "ipsec-input", "punt", "IKE on the NAT-T port")                       \
+	_(IPSEC_KEEPALIVE, "ipsec-input", "punt", "NAT-T keepalive")                       \
+	_(IPSEC_UNKNOWN_SPI, "ipsec-input", "punt", "unknown SPI")                         \
+	_(IPSEC_NOT_OFFLOADED, "ipsec-input", "punt", "SA not offloaded")                  \
+	_(IPSEC_KERNEL_TRANSPORT, "ipsec-input", "punt", "transport mode SA of the kernel") \
+	_(IPSEC_TRUNCATED, "ipsec-input", "drop", "truncated ESP or UDP header")           \
+	_(IPSEC_ENCAP, "ipsec-input", "drop", "UDP encapsulation differs from the SA")     \
+	_(ESP_DEC_REPLAY, "esp-decrypt", "drop", "replayed packet")                        \
+	_(ESP_DEC_WINDOW_LEFT, "esp-decrypt", "drop", "left of the anti-replay window")    \
+	_(ESP_DEC_ICV, "esp-decrypt", "drop", "integrity check failed")                    \
+	_(ESP_DEC_LENGTH, "esp-decrypt", "drop", "bad ESP length")                         \
+	_(ESP_DEC_PAD, "esp-decrypt", "drop", "bad padding")                               \
+	_(ESP_DEC_NEXT_HEADER, "esp-decrypt", "drop", "unexpected next header")            \
+	_(ESP_DEC_SELECTOR, "esp-decrypt", "drop", "inner packet outside the SA selector") \
+	_(ESP_DEC_SEGMENTED, "esp-decrypt", "drop", "multi-segment packet")                \
+	_(ESP_DEC_SA_GONE, "esp-decrypt", "drop", "SA removed")                            \
+	_(ESP_DEC_CRYPTO, "esp-decrypt", "drop", "crypto engine error")                    \
+	_(SPD_IN_PLAINTEXT, "spd-input", "drop", "plaintext where a policy requires IPsec") \
+	_(SPD_IN_SELECTOR, "spd-input", "drop", "decrypted packet outside the SA selector") \
+	_(SPD_IN_POLICY, "spd-input", "drop", "decrypted packet without an inbound policy") \
+	_(SPD_IN_POLICY_BLOCK, "spd-input", "drop", "decrypted packet blocked by a policy") \
+	_(SPD_IN_TEMPLATE, "spd-input", "drop", "inbound policy wants another SA")          \
+	_(SPD_IN_SA_GONE, "spd-input", "drop", "SA removed")
 
 enum espd_counter {
 #define _(id, node, kind, text) ESPD_COUNTER_##id,

@@ -2,34 +2,120 @@
  * ip-lookup: one FIB lookup per packet, in bulk per family, and the
  * decision it implies: forward via ip-rewrite, or punt to the kernel for
  * local delivery, routes espd does not own, blackholes and misses.
+ *
+ * IPsec: ESP and ESP-in-UDP addressed to the router go to ipsec-input.
+ * While outbound policies exist, packets that may leave (forward, kernel
+ * route, miss) pass spd-output first; while an in/fwd policy requires
+ * IPsec, and for every decrypted packet, spd-input checks first. Packets
+ * esp-encrypt built come back here for their outer destination only.
  */
 #include "graph/graph.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
+#include "esp/esp_packet.h"
 #include "tables/fib.h"
+#include "tables/spd.h"
+
+#define NATT_PORT 4500
 
 enum ip_lookup_next {
 	IP_LOOKUP_NEXT_REWRITE,
 	IP_LOOKUP_NEXT_PUNT,
+	IP_LOOKUP_NEXT_SPD_OUTPUT,
+	IP_LOOKUP_NEXT_SPD_INPUT,
+	IP_LOOKUP_NEXT_IPSEC_INPUT,
 	IP_LOOKUP_N_NEXT,
 };
 
-static uint16_t decide(struct worker *worker, struct rte_mbuf *m, uint32_t nexthop_index)
+/* The FIB result's type, MISS standing in for "no route". */
+#define NEXTHOP_MISS 0xff
+
+static inline uint8_t nexthop_type(uint32_t nexthop_index)
 {
-	if (unlikely(nexthop_index == FIB_MISS))
-		return steer(worker, ESPD_COUNTER_IP_NO_ROUTE, IP_LOOKUP_NEXT_PUNT);
-	pkt_meta(m)->nexthop = nexthop_index;
-	switch (fib_nexthop(nexthop_index)->type) {
+	return nexthop_index == FIB_MISS ? NEXTHOP_MISS : fib_nexthop(nexthop_index)->type;
+}
+
+bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why)
+{
+	switch (nexthop_type(pkt_meta((struct rte_mbuf *)m)->nexthop)) {
 	case NEXTHOP_FORWARD:
-		return IP_LOOKUP_NEXT_REWRITE;
+		return true;
+	case NEXTHOP_MISS:
+		*why = ESPD_COUNTER_IP_NO_ROUTE;
+		return false;
 	case NEXTHOP_LOCAL:
-		return steer(worker, ESPD_COUNTER_IP_LOCAL, IP_LOOKUP_NEXT_PUNT);
+		*why = ESPD_COUNTER_IP_LOCAL;
+		return false;
 	case NEXTHOP_PUNT:
-		return steer(worker, ESPD_COUNTER_IP_KERNEL_ROUTE, IP_LOOKUP_NEXT_PUNT);
+		*why = ESPD_COUNTER_IP_KERNEL_ROUTE;
+		return false;
 	default:
-		return steer(worker, ESPD_COUNTER_IP_BLACKHOLE, IP_LOOKUP_NEXT_PUNT);
+		*why = ESPD_COUNTER_IP_BLACKHOLE;
+		return false;
 	}
+}
+
+static uint16_t route(struct worker *worker, const struct rte_mbuf *m)
+{
+	enum espd_counter why;
+
+	if (ip_lookup_forwards(m, &why))
+		return IP_LOOKUP_NEXT_REWRITE;
+	return steer(worker, why, IP_LOOKUP_NEXT_PUNT);
+}
+
+/*
+ * ESP (RFC 4303) or UDP to port 4500 (RFC 3948) for the router, not a
+ * fragment: ipsec-input's. Fragments are the kernel's to reassemble, and
+ * IPv6 ESP behind extension headers is left to the kernel as well.
+ */
+static bool is_local_ipsec(const struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t proto;
+
+	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		if (ip->fragment_offset &
+		    RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+			return false;
+		proto = ip->next_proto_id;
+	} else {
+		proto = ((const struct rte_ipv6_hdr *)l3)->proto;
+	}
+	if (proto == IPPROTO_ESP)
+		return true;
+	if (proto != IPPROTO_UDP ||
+	    rte_pktmbuf_data_len(m) < m->l2_len + m->l3_len + ESP_UDP_HDR_LEN)
+		return false;
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(l3 + m->l3_len);
+	return udp->dst_port == RTE_BE16(NATT_PORT);
+}
+
+static uint16_t decide(struct worker *worker, struct rte_mbuf *m, uint32_t nexthop_index,
+		       uint8_t spd_flags)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+	uint8_t type = nexthop_type(nexthop_index);
+
+	meta->nexthop = nexthop_index;
+	if (unlikely(meta->ipsec)) {
+		if (meta->ipsec & PKT_IPSEC_ENCRYPTED)
+			return route(worker, m);
+		return IP_LOOKUP_NEXT_SPD_INPUT;
+	}
+	if (type == NEXTHOP_LOCAL && is_local_ipsec(m))
+		return IP_LOOKUP_NEXT_IPSEC_INPUT;
+	if (type == NEXTHOP_BLACKHOLE)
+		return route(worker, m);
+	if (unlikely(spd_flags & SPD_FLAG_PLAINTEXT))
+		return IP_LOOKUP_NEXT_SPD_INPUT;
+	if (type != NEXTHOP_LOCAL && (spd_flags & SPD_FLAG_DIR(SPD_DIR_OUT)))
+		return IP_LOOKUP_NEXT_SPD_OUTPUT;
+	return route(worker, m);
 }
 
 static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -41,6 +127,8 @@ static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node
 	uint16_t at4[nb_objs], at6[nb_objs];
 	rte_edge_t nexts[nb_objs];
 	unsigned n4 = 0, n6 = 0;
+	/* Read once per burst: a policy change applies from the next one. */
+	uint8_t spd_flags = __atomic_load_n(&spd_published_flags, __ATOMIC_ACQUIRE);
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = objs[i];
@@ -61,9 +149,9 @@ static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node
 	if (n6)
 		fib_lookup6_bulk((const uint8_t (*)[16])dst6, result6, n6);
 	for (unsigned k = 0; k < n4; k++)
-		nexts[at4[k]] = decide(worker, objs[at4[k]], result4[k]);
+		nexts[at4[k]] = decide(worker, objs[at4[k]], result4[k], spd_flags);
 	for (unsigned k = 0; k < n6; k++)
-		nexts[at6[k]] = decide(worker, objs[at6[k]], result6[k]);
+		nexts[at6[k]] = decide(worker, objs[at6[k]], result6[k], spd_flags);
 	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
 	return nb_objs;
 }
@@ -76,6 +164,9 @@ static struct rte_node_register ip_lookup_node = {
 	.next_nodes = {
 		[IP_LOOKUP_NEXT_REWRITE] = NODE_IP_REWRITE,
 		[IP_LOOKUP_NEXT_PUNT] = NODE_PUNT,
+		[IP_LOOKUP_NEXT_SPD_OUTPUT] = NODE_SPD_OUTPUT,
+		[IP_LOOKUP_NEXT_SPD_INPUT] = NODE_SPD_INPUT,
+		[IP_LOOKUP_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
 	},
 };
 

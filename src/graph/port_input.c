@@ -26,6 +26,7 @@ static void mark_received(struct worker *worker, const struct rx_queue_ref *rx,
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
 		meta->rx_iface = iface->index;
 		meta->tx_port = tx_port;
+		meta->ipsec = 0;
 		stats->rx_bytes += pkts[i]->pkt_len;
 	}
 	stats->rx_packets += n;

@@ -9,6 +9,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
+#include "esp/crypto.h"
 
 /* Empty walks before a worker starts sleeping, and its longest nap: a
  * quiet espd costs almost no CPU, a burst after a nap waits at most 0.5 ms. */
@@ -31,6 +32,7 @@ static struct {
 static const char *const node_patterns[] = {
 	NODE_PORT_INPUT, NODE_ACL_INPUT, NODE_ACL_OUTPUT, NODE_ETHERNET_INPUT, NODE_IP4_INPUT, NODE_IP6_INPUT, NODE_IP_LOOKUP,
 	NODE_IP_REWRITE, NODE_PUNT, NODE_PORT_OUTPUT, NODE_DROP,
+	NODE_SPD_OUTPUT, NODE_ESP_ENCRYPT, NODE_IPSEC_INPUT, NODE_ESP_DECRYPT, NODE_SPD_INPUT,
 };
 
 int pkt_meta_register(void)
@@ -68,6 +70,12 @@ int workers_create(unsigned n, struct rte_rcu_qsbr *rcu)
 			return -rte_errno ? -rte_errno : -EINVAL;
 		workers[i].graph = rte_graph_lookup(name);
 		workers[i].graph_id = rte_graph_from_name(name);
+		/* ESP crypto managers and the IV source, made before the worker
+		 * runs: the fast path never allocates. */
+		int rc = esp_crypto_worker_create(&workers[i].crypto);
+		if (rc < 0)
+			return rc;
+		workers[i].ip_id = (uint16_t)(i << 12);
 	}
 	return 0;
 }
@@ -122,8 +130,12 @@ int workers_start(bool adaptive)
 void workers_stop(void)
 {
 	run.stop = true;
-	for (unsigned i = 0; i < n_workers; i++)
+	for (unsigned i = 0; i < n_workers; i++) {
 		rte_eal_wait_lcore(workers[i].lcore);
+		/* Workers run once per process: their crypto state goes with them. */
+		esp_crypto_worker_destroy(workers[i].crypto);
+		workers[i].crypto = NULL;
+	}
 }
 
 struct runtime_collect {

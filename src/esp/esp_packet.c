@@ -1,0 +1,356 @@
+/*
+ * ESP packet layout helpers: trailer, tunnel and transport headers,
+ * DSCP/ECN and MTU arithmetic, each with the kernel function it follows.
+ */
+#include "esp/esp_packet.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+#include "tables/sad.h"
+
+#define ECN_MASK 3
+#define ECN_NOT_ECT 0
+#define ECN_ECT_0 2
+#define ECN_CE 3
+#define IP4_DF 0x4000
+
+/* Ones' complement sum over the IPv6 pseudo-header and len bytes at l4. */
+static uint16_t l4_checksum6(const struct rte_ipv6_hdr *ip, const void *l4, uint32_t len,
+			     uint8_t proto)
+{
+	const struct {
+		uint32_t len, proto;
+	} pseudo = { rte_cpu_to_be_32(len), rte_cpu_to_be_32(proto) };
+	uint32_t sum = __rte_raw_cksum(ip->src_addr, 2 * sizeof(ip->src_addr), 0);
+
+	sum = __rte_raw_cksum(&pseudo, sizeof(pseudo), sum);
+	sum = __rte_raw_cksum(l4, len, sum);
+	return (uint16_t)~__rte_raw_cksum_reduce(sum);
+}
+
+void esp_trailer_write(uint8_t *pad, uint32_t pad_len, uint8_t next_header)
+{
+	for (uint32_t i = 0; i < pad_len; i++)
+		pad[i] = (uint8_t)(i + 1);
+	pad[pad_len] = (uint8_t)pad_len;
+	pad[pad_len + 1] = next_header;
+}
+
+int esp_trailer_check(const uint8_t *payload, uint32_t len, uint32_t *data_len,
+		      uint8_t *next_header)
+{
+	uint32_t pad_len;
+	uint8_t bad = 0;
+
+	if (len < ESP_TRAILER_LEN)
+		return -EINVAL;
+	pad_len = payload[len - 2];
+	/* esp_remove_trailer: padlen + 2 >= payload leaves no data. */
+	if (pad_len + ESP_TRAILER_LEN >= len)
+		return -EINVAL;
+	*data_len = len - ESP_TRAILER_LEN - pad_len;
+	*next_header = payload[len - 1];
+	for (uint32_t i = 0; i < pad_len; i++)
+		bad |= (uint8_t)(payload[*data_len + i] ^ (uint8_t)(i + 1));
+	return bad ? -EBADMSG : 0;
+}
+
+uint32_t esp_inner_mtu(uint32_t link_mtu, uint32_t header_len, uint32_t icv_len, uint32_t align,
+		       uint32_t net_adj)
+{
+	uint32_t fixed = header_len + icv_len + net_adj;
+
+	if (link_mtu <= fixed + ESP_TRAILER_LEN + align)
+		return 0;
+	return ((link_mtu - fixed) & ~(align - 1)) + net_adj - ESP_TRAILER_LEN;
+}
+
+uint8_t esp_ip_dsfield(const void *l3)
+{
+	const uint8_t *ip = l3;
+
+	if ((ip[0] >> 4) == 4)
+		return ip[1];
+	return (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
+}
+
+void esp_ip_dsfield_set(void *l3, uint8_t dsfield)
+{
+	uint8_t *ip = l3;
+
+	if ((ip[0] >> 4) == 4) {
+		struct rte_ipv4_hdr *h = l3;
+		if (h->type_of_service == dsfield)
+			return;
+		h->type_of_service = dsfield;
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+		return;
+	}
+	ip[0] = (uint8_t)((ip[0] & 0xf0) | (dsfield >> 4));
+	ip[1] = (uint8_t)((ip[1] & 0x0f) | (dsfield << 4));
+}
+
+/* INET_ECN_encapsulate: ECN of the inner packet, CE sent as ECT(0). */
+uint8_t esp_encap_dsfield(uint8_t inner, uint8_t flags, uint32_t extra_flags)
+{
+	uint8_t ecn = (inner & ECN_MASK) == ECN_CE ? ECN_ECT_0 : inner & ECN_MASK;
+	uint8_t dscp = (extra_flags & SA_XFLAG_DONT_ENCAP_DSCP) ? 0 : inner & ~ECN_MASK;
+
+	if (flags & SA_FLAG_NOECN)
+		ecn = 0;
+	return (uint8_t)(dscp | ecn);
+}
+
+/* ipv4_copy_dscp and IP_ECN_set_ce (CE only on ECT(0) or ECT(1)). */
+uint8_t esp_decap_dsfield(uint8_t outer, uint8_t inner, uint8_t flags)
+{
+	if (flags & SA_FLAG_DECAP_DSCP)
+		inner = (uint8_t)((outer & ~ECN_MASK) | (inner & ECN_MASK));
+	if (!(flags & SA_FLAG_NOECN) && (outer & ECN_MASK) == ECN_CE &&
+	    (inner & ECN_MASK) != ECN_NOT_ECT)
+		inner |= ECN_CE;
+	return inner;
+}
+
+void esp_udp_write(void *at, uint16_t sport_be, uint16_t dport_be, uint32_t esp_len)
+{
+	struct rte_udp_hdr *udp = at;
+
+	udp->src_port = sport_be;
+	udp->dst_port = dport_be;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(ESP_UDP_HDR_LEN + esp_len));
+	udp->dgram_cksum = 0;
+}
+
+void esp_outer_write(void *l3, const struct esp_outer *o, uint32_t esp_len)
+{
+	bool udp = o->dport_be != 0;
+	uint8_t proto = udp ? IPPROTO_UDP : IPPROTO_ESP;
+	uint32_t payload = esp_len + (udp ? ESP_UDP_HDR_LEN : 0);
+
+	if (o->dst.family == AF_INET) {
+		struct rte_ipv4_hdr *ip = l3;
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = o->dsfield;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(ESP_IP4_HDR_LEN + payload));
+		ip->packet_id = o->id_be;
+		ip->fragment_offset = o->df ? RTE_BE16(IP4_DF) : 0;
+		ip->time_to_live = ESP_OUTER_TTL;
+		ip->next_proto_id = proto;
+		ip->src_addr = o->src.v4;
+		ip->dst_addr = o->dst.v4;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		if (udp)
+			esp_udp_write(ip + 1, o->sport_be, o->dport_be, esp_len);
+		return;
+	}
+	struct rte_ipv6_hdr *ip = l3;
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)o->dsfield << 20 |
+					(o->flow_label & 0xfffff));
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)payload);
+	ip->proto = proto;
+	ip->hop_limits = ESP_OUTER_TTL;
+	memcpy(ip->src_addr, o->src.bytes, 16);
+	memcpy(ip->dst_addr, o->dst.bytes, 16);
+	if (udp)
+		esp_udp_write(ip + 1, o->sport_be, o->dport_be, esp_len);
+}
+
+void esp_udp6_checksum_set(void *l3, uint32_t udp_off)
+{
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)l3 + udp_off);
+	uint16_t sum;
+
+	udp->dgram_cksum = 0;
+	sum = l4_checksum6(l3, udp, rte_be_to_cpu_16(udp->dgram_len), IPPROTO_UDP);
+	/* RFC 768: a computed zero is sent as all ones. */
+	udp->dgram_cksum = sum ? sum : 0xffff;
+}
+
+static bool ip6_ext_header(uint8_t nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS;
+}
+
+/* ip6_find_1stfragopt: hop-by-hop, routing, and destination options before
+ * a routing header stay in front of ESP. */
+static int ip6_split(const uint8_t *ip, uint32_t len, uint32_t *hdr_len, uint32_t *nh_off)
+{
+	uint32_t off = ESP_IP6_HDR_LEN, at = 6;
+	bool routing = false;
+
+	if (len < ESP_IP6_HDR_LEN)
+		return -EINVAL;
+	while (ip6_ext_header(ip[at])) {
+		if (ip[at] == IPPROTO_DSTOPTS && routing)
+			break;
+		routing |= ip[at] == IPPROTO_ROUTING;
+		if (len < off + 8)
+			return -EINVAL;
+		at = off;
+		off += (ip[off + 1] + 1u) * 8;
+		if (off > len)
+			return -EINVAL;
+	}
+	*hdr_len = off;
+	*nh_off = at;
+	return 0;
+}
+
+int esp_transport_split(const void *l3, uint32_t len, uint32_t *hdr_len, uint32_t *nh_off)
+{
+	const uint8_t *ip = l3;
+
+	if (len >= 1 && (ip[0] >> 4) == 4) {
+		uint32_t ihl = (ip[0] & 0x0f) * 4u;
+		if (ihl < ESP_IP4_HDR_LEN || ihl > len)
+			return -EINVAL;
+		*hdr_len = ihl;
+		*nh_off = offsetof(struct rte_ipv4_hdr, next_proto_id);
+		return 0;
+	}
+	if (len >= 1 && (ip[0] >> 4) == 6)
+		return ip6_split(ip, len, hdr_len, nh_off);
+	return -EINVAL;
+}
+
+void esp_ip_header_fix(void *l3, uint32_t hdr_len, uint32_t nh_off, uint8_t proto,
+		       uint32_t payload_len)
+{
+	uint8_t *ip = l3;
+
+	ip[nh_off] = proto;
+	if ((ip[0] >> 4) == 4) {
+		struct rte_ipv4_hdr *h = l3;
+		h->total_length = rte_cpu_to_be_16((uint16_t)(hdr_len + payload_len));
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+		return;
+	}
+	((struct rte_ipv6_hdr *)l3)->payload_len =
+		rte_cpu_to_be_16((uint16_t)(hdr_len - ESP_IP6_HDR_LEN + payload_len));
+}
+
+int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32_t *ip_len)
+{
+	const uint8_t *ip = inner;
+	uint32_t own;
+
+	if (next_header == ESP_NH_IPIP) {
+		const struct rte_ipv4_hdr *h = inner;
+		if (len < ESP_IP4_HDR_LEN || (ip[0] >> 4) != 4)
+			return -EINVAL;
+		own = rte_be_to_cpu_16(h->total_length);
+		if (own < rte_ipv4_hdr_len(h) || own > len)
+			return -EINVAL;
+		*ip_len = own;
+		return AF_INET;
+	}
+	if (next_header == ESP_NH_IPV6) {
+		const struct rte_ipv6_hdr *h = inner;
+		if (len < ESP_IP6_HDR_LEN || (ip[0] >> 4) != 6)
+			return -EINVAL;
+		own = ESP_IP6_HDR_LEN + rte_be_to_cpu_16(h->payload_len);
+		if (own > len)
+			return -EINVAL;
+		*ip_len = own;
+		return AF_INET6;
+	}
+	return -EINVAL;
+}
+
+void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto)
+{
+	uint8_t *l4 = (uint8_t *)l3 + hdr_len;
+	uint16_t *sum;
+
+	if (proto == IPPROTO_TCP)
+		sum = (uint16_t *)(l4 + 16);
+	else if (proto == IPPROTO_UDP)
+		sum = (uint16_t *)(l4 + 6);
+	else
+		return;
+	if (((uint8_t *)l3)[0] >> 4 == 4) {
+		if (proto == IPPROTO_UDP && *sum == 0)
+			return;
+		*sum = 0;
+		*sum = rte_ipv4_udptcp_cksum(l3, l4);
+		return;
+	}
+	*sum = 0;
+	*sum = rte_ipv6_udptcp_cksum(l3, l4);
+}
+
+void esp_icmp_too_big_write(void *l3, const struct ip_addr *src, uint32_t mtu,
+			    uint32_t quote_len)
+{
+	uint8_t *icmp = (uint8_t *)l3 + esp_icmp_hdr_len(src->family) - 8;
+	const uint8_t *quoted = icmp + 8;
+	uint32_t icmp_len = 8 + quote_len;
+
+	memset(icmp, 0, 8);
+	if (src->family == AF_INET) {
+		struct rte_ipv4_hdr *ip = l3;
+		uint16_t mtu_be = rte_cpu_to_be_16((uint16_t)mtu);
+		memcpy(&ip->dst_addr, quoted + 12, 4);
+		ip->src_addr = src->v4;
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = 0;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(ESP_IP4_HDR_LEN + icmp_len));
+		ip->packet_id = 0;
+		ip->fragment_offset = RTE_BE16(IP4_DF);
+		ip->time_to_live = ESP_OUTER_TTL;
+		ip->next_proto_id = IPPROTO_ICMP;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		icmp[0] = 3; /* destination unreachable */
+		icmp[1] = 4; /* fragmentation needed and DF set */
+		memcpy(icmp + 6, &mtu_be, 2);
+		uint16_t sum = (uint16_t)~rte_raw_cksum(icmp, icmp_len);
+		memcpy(icmp + 2, &sum, 2);
+		return;
+	}
+	struct rte_ipv6_hdr *ip = l3;
+	uint32_t mtu_be = rte_cpu_to_be_32(mtu);
+	memcpy(ip->dst_addr, quoted + 8, 16);
+	memcpy(ip->src_addr, src->bytes, 16);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)icmp_len);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = ESP_OUTER_TTL;
+	icmp[0] = 2; /* packet too big */
+	memcpy(icmp + 4, &mtu_be, 4);
+	uint16_t sum = l4_checksum6(ip, icmp, icmp_len, IPPROTO_ICMPV6);
+	memcpy(icmp + 2, &sum, 2);
+}
+
+bool esp_icmp_may_answer(const void *l3, uint32_t len)
+{
+	const uint8_t *ip = l3;
+
+	if ((ip[0] >> 4) == 4) {
+		const struct rte_ipv4_hdr *h = l3;
+		uint32_t ihl = rte_ipv4_hdr_len(h);
+		if (h->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK))
+			return false;
+		if (h->next_proto_id != IPPROTO_ICMP || len <= ihl)
+			return true;
+		/* icmp_pointers[].error: unreachable, quench, redirect, time
+		 * exceeded, parameter problem. */
+		switch (ip[ihl]) {
+		case 3: case 4: case 5: case 11: case 12:
+			return false;
+		default:
+			return true;
+		}
+	}
+	/* ICMPv6 types below 128 are errors (RFC 4443 s.2.1). */
+	return !(ip[6] == IPPROTO_ICMPV6 && len > ESP_IP6_HDR_LEN && ip[ESP_IP6_HDR_LEN] < 128);
+}

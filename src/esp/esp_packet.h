@@ -1,0 +1,171 @@
+/*
+ * ESP packet layout (RFC 4303) around the crypto engine: padding and the
+ * trailer, the tunnel header (IPv4 or IPv6, with the ESP-in-UDP header of
+ * RFC 3948), where transport mode inserts ESP, the inner packet after
+ * decryption, DSCP/ECN across the tunnel and the inner MTU. Everything
+ * follows what the Linux kernel does (net/xfrm/xfrm_output.c,
+ * xfrm_input.c, net/ipv4/esp4.c, net/ipv6/esp6.c).
+ *
+ * Functions work on plain buffers (l3 points at an IPv4 or IPv6 header),
+ * so the graph nodes keep the mbuf handling and this module its unit test.
+ */
+#ifndef ESPD_ESP_ESP_PACKET_H
+#define ESPD_ESP_ESP_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "common/addr.h"
+
+#define ESP_IP4_HDR_LEN 20
+#define ESP_IP6_HDR_LEN 40
+#define ESP_UDP_HDR_LEN 8
+#define ESP_TRAILER_LEN 2 /* pad length, next header */
+#define ESP_NH_IPIP 4
+#define ESP_NH_IPV6 41
+/* RFC 3948 s.2.2: a NAT-keepalive is one byte 0xff; s.2.1: non-ESP marker. */
+#define ESP_NATT_KEEPALIVE 0xff
+#define ESP_NON_ESP_MARKER_LEN 4
+/* TTL and hop limit of a tunnel header: the kernel's default (64), plus the
+ * one ip-rewrite takes when it forwards the packet. */
+#define ESP_OUTER_TTL 65
+
+/* RFC 4303 s.2.4: payload + padding + trailer is a multiple of the cipher
+ * block and of 4 bytes. align is the larger of both (a power of two). */
+static inline uint32_t esp_align(uint8_t block_size)
+{
+	return block_size > 4 ? block_size : 4;
+}
+
+static inline uint32_t esp_pad_len(uint32_t payload_len, uint32_t align)
+{
+	return (align - (payload_len + ESP_TRAILER_LEN) % align) % align;
+}
+
+/* Padding 1, 2, 3, ... (RFC 4303 s.2.4 default), pad length, next header. */
+void esp_trailer_write(uint8_t *pad, uint32_t pad_len, uint8_t next_header);
+
+/*
+ * After decryption: payload holds data, padding and the trailer (len bytes).
+ * Returns 0 with the data length and next header, -EINVAL when the pad
+ * length leaves no data (the kernel's esp_remove_trailer), or -EBADMSG when
+ * the padding is not 1, 2, 3, ...
+ */
+int esp_trailer_check(const uint8_t *payload, uint32_t len, uint32_t *data_len,
+		      uint8_t *next_header);
+
+/*
+ * Largest inner packet that fits a link MTU once protected, as the kernel's
+ * xfrm_state_mtu: header_len is what precedes the payload (tunnel header,
+ * UDP, ESP header, IV), net_adj the IP header transport mode keeps in front.
+ */
+uint32_t esp_inner_mtu(uint32_t link_mtu, uint32_t header_len, uint32_t icv_len, uint32_t align,
+		       uint32_t net_adj);
+
+/* DS field (DSCP and ECN) of an IPv4 or IPv6 header. */
+uint8_t esp_ip_dsfield(const void *l3);
+/* Set it, fixing the IPv4 header checksum. */
+void esp_ip_dsfield_set(void *l3, uint8_t dsfield);
+
+/*
+ * DS field of a tunnel header (xfrm4/6_tunnel_encap_add): the inner DSCP
+ * unless the SA has dont-encap-dscp, ECN per RFC 6040 normal mode (CE is
+ * sent as ECT(0)), cleared with noecn. flags are SA_FLAG_*, extra SA_XFLAG_*.
+ */
+uint8_t esp_encap_dsfield(uint8_t inner, uint8_t flags, uint32_t extra_flags);
+/*
+ * Inner DS field after decapsulation (xfrm4/6_remove_tunnel_encap): DSCP
+ * copied from the outer header with decap-dscp; a CE mark carried over to an
+ * ECN-capable inner packet unless noecn.
+ */
+uint8_t esp_decap_dsfield(uint8_t outer, uint8_t inner, uint8_t flags);
+
+/* What a tunnel SA puts in front of the ESP header. */
+struct esp_outer {
+	struct ip_addr src, dst;
+	uint16_t sport_be, dport_be; /* ESP in UDP when dport_be != 0 */
+	uint8_t dsfield;
+	uint8_t df;                  /* IPv4: set the DF bit */
+	uint16_t id_be;              /* IPv4 identification */
+	uint32_t flow_label;         /* IPv6 (host order, 20 bits) */
+};
+
+/* Bytes of tunnel header (+ UDP) for the family. */
+static inline uint32_t esp_outer_len(uint8_t family, bool udp)
+{
+	uint32_t ip = family == AF_INET6 ? ESP_IP6_HDR_LEN : ESP_IP4_HDR_LEN;
+
+	return ip + (udp ? ESP_UDP_HDR_LEN : 0);
+}
+
+/* Write the tunnel header and the UDP header (checksum 0) at l3; esp_len
+ * is the whole ESP packet that follows (header, IV, payload, ICV). */
+void esp_outer_write(void *l3, const struct esp_outer *o, uint32_t esp_len);
+/* The UDP header of ESP in UDP (RFC 3948 s.2.1), checksum 0. */
+void esp_udp_write(void *udp, uint16_t sport_be, uint16_t dport_be, uint32_t esp_len);
+
+/*
+ * ESP in UDP over IPv6 needs a real UDP checksum (RFC 8200 s.8.1; the
+ * kernel's esp_output_encap_csum), computed once the ESP packet is final.
+ * The UDP header is udp_off bytes after the IPv6 header's start.
+ */
+void esp_udp6_checksum_set(void *l3, uint32_t udp_off);
+
+/*
+ * Transport mode: the bytes of IP header ESP goes after (IPv4: the header;
+ * IPv6: the header and the extension headers the kernel keeps in front,
+ * ip6_find_1stfragopt) and the offset of the next-header byte to rewrite.
+ * Returns 0 or -EINVAL (truncated headers).
+ */
+int esp_transport_split(const void *l3, uint32_t len, uint32_t *hdr_len, uint32_t *nh_off);
+
+/*
+ * Fix an IP header (hdr_len bytes, its next-header byte at nh_off) whose
+ * payload is now payload_len bytes of protocol proto: lengths, protocol and
+ * the IPv4 checksum.
+ */
+void esp_ip_header_fix(void *l3, uint32_t hdr_len, uint32_t nh_off, uint8_t proto,
+		       uint32_t payload_len);
+
+/*
+ * Tunnel mode after decryption: the inner packet's family (AF_INET or
+ * AF_INET6) if next_header announces it and the header is whole, with its
+ * own length in *ip_len (at most len; shorter with RFC 4303 s.2.7 TFC
+ * padding), or -EINVAL.
+ */
+int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32_t *ip_len);
+
+/*
+ * NAT-T transport mode after decryption: the TCP or UDP checksum covers the
+ * peer's address before NAT, which the kernel stops checking (esp_input_done2
+ * marks it CHECKSUM_UNNECESSARY). The packet goes to the kernel through a
+ * TAP, so the checksum is made right for the addresses it now carries. A
+ * zero IPv4 UDP checksum stays zero.
+ */
+void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto);
+
+/*
+ * ICMP for a packet too big for its tunnel (RFC 1191, RFC 8201), for SAs
+ * the kernel does not hold: at l3, an IPv4 header and ICMP "fragmentation
+ * needed" (type 3 code 4) or an IPv6 header and ICMPv6 "packet too big"
+ * (type 2), from src to the source of the packet quoted right behind
+ * (quote_len bytes at l3 + esp_icmp_hdr_len, at most esp_icmp_quote_max,
+ * as the kernel's icmp_send quotes up to 576 / 1280 bytes in all).
+ */
+static inline uint32_t esp_icmp_hdr_len(uint8_t family)
+{
+	return family == AF_INET6 ? ESP_IP6_HDR_LEN + 8 : ESP_IP4_HDR_LEN + 8;
+}
+
+static inline uint32_t esp_icmp_quote_max(uint8_t family)
+{
+	return (family == AF_INET6 ? 1280 : 576) - esp_icmp_hdr_len(family);
+}
+
+void esp_icmp_too_big_write(void *l3, const struct ip_addr *src, uint32_t mtu,
+			    uint32_t quote_len);
+/* Whether a packet may be answered with an ICMP error at all (RFC 1122
+ * s.3.2.2, RFC 4443 s.2.4): not an ICMP error itself, nor a non-first
+ * fragment. */
+bool esp_icmp_may_answer(const void *l3, uint32_t len);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * esp-decrypt: ESP input (RFC 4303 s.3.4) for packets ipsec-input matched
+ * to an SA espd runs. Per burst: lengths, then the anti-replay check
+ * before any crypto (cheap refusal; it also infers the ESN high bits the
+ * ICV covers), one crypto burst (ICV compared in constant time by the
+ * engine), the replay window updated only for authentic packets, then the
+ * trailer (padding 1, 2, 3, ...; next header) and decapsulation:
+ *   tunnel:    the inner packet, DSCP/ECN from the outer header per the SA
+ *              flags (RFC 6040, the kernel's xfrm4/6_remove_tunnel_encap);
+ *   transport: the IP header moved up to the payload and fixed.
+ * The inner packet must match the SA's selector; it then re-enters
+ * ip4-input/ip6-input as a new packet of its family, marked
+ * PKT_IPSEC_DECRYPTED, so its header is checked like any other and
+ * spd-input checks it against the inbound policy.
+ */
+#include "graph/graph.h"
+
+#include <sys/socket.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include "esp/esp_packet.h"
+#include "tables/sad.h"
+#include "tables/spd.h"
+
+enum esp_decrypt_next {
+	ESP_DECRYPT_NEXT_IP4,
+	ESP_DECRYPT_NEXT_IP6,
+	ESP_DECRYPT_NEXT_DROP,
+	ESP_DECRYPT_N_NEXT,
+	ESP_DECRYPT_READY = ESP_DECRYPT_N_NEXT, /* checks passed: decrypt it */
+};
+
+struct dec_pkt {
+	struct sa *sa;
+	uint8_t *esp;
+	uint32_t esp_len;  /* ESP header to the end of the ICV */
+	uint64_t seq;      /* full sequence number (ESN high bits inferred) */
+};
+
+struct dec_burst {
+	struct dec_pkt pkts[ESP_CRYPTO_BURST_MAX];
+	struct esp_crypto_op ops[ESP_CRYPTO_BURST_MAX];
+	struct esp_crypto_op *refs[ESP_CRYPTO_BURST_MAX];
+	uint16_t at[ESP_CRYPTO_BURST_MAX]; /* op -> packet */
+};
+
+/* Count a drop for the SA and globally. */
+static uint16_t reject(struct worker *worker, const struct sa *sa, enum sa_error sa_why,
+		       enum espd_counter why)
+{
+	sa_count_error(worker->id, sa->rt.index, sa_why);
+	return steer(worker, why, ESP_DECRYPT_NEXT_DROP);
+}
+
+static uint16_t replay_reject(struct worker *worker, const struct sa *sa, int rc)
+{
+	if (rc == REPLAY_DUPLICATE)
+		return reject(worker, sa, SA_ERROR_REPLAY, ESPD_COUNTER_ESP_DEC_REPLAY);
+	return reject(worker, sa, SA_ERROR_WINDOW_LEFT, ESPD_COUNTER_ESP_DEC_WINDOW_LEFT);
+}
+
+/*
+ * The SA's replay lock is held over runs of packets of one SA: taken when
+ * the SA changes, released at the end (one uncontended atomic per run).
+ */
+static inline void replay_lock_switch(struct sa **held, struct sa *sa)
+{
+	if (*held == sa)
+		return;
+	if (*held)
+		rte_spinlock_unlock(&(*held)->in.lock);
+	*held = sa;
+	if (sa)
+		rte_spinlock_lock(&sa->in.lock);
+}
+
+/* Lengths and the replay check; fills the crypto op. */
+static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt *p,
+		      struct esp_crypto_op *op, struct sa **held)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint32_t ip_len, seq_low, seq_hi;
+	const struct esp_crypto *c;
+	struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
+	int rc;
+
+	if (unlikely(!sa || !sa->rt.crypto))
+		return steer(worker, ESPD_COUNTER_ESP_DEC_SA_GONE, ESP_DECRYPT_NEXT_DROP);
+	c = sa->rt.crypto;
+	p->sa = sa;
+	if (unlikely(!rte_pktmbuf_is_contiguous(m)))
+		return reject(worker, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_SEGMENTED);
+	if (pkt_meta(m)->family == AF_INET)
+		ip_len = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
+	else
+		ip_len = ESP_IP6_HDR_LEN +
+			 rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
+	p->esp = l3 + m->l3_len + m->l4_len;
+	p->esp_len = ip_len - m->l3_len - m->l4_len;
+	/* The kernel wants a byte of data besides the trailer (esp_remove_trailer). */
+	if (unlikely(p->esp_len < (uint32_t)c->hdr_len + c->icv_len +
+				  RTE_MAX(c->len_min, (uint32_t)ESP_TRAILER_LEN + 1) ||
+		     ((p->esp_len - c->hdr_len - c->icv_len) & c->len_mask)))
+		return reject(worker, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
+	memcpy(&seq_low, p->esp + 4, 4);
+	seq_low = rte_be_to_cpu_32(seq_low);
+	replay_lock_switch(held, sa);
+	rc = replay_check(&sa->in.w, seq_low, &seq_hi);
+	if (unlikely(rc != 0))
+		return replay_reject(worker, sa, rc);
+	p->seq = (uint64_t)seq_hi << 32 | seq_low;
+	op->sa = sa->rt.crypto;
+	op->esp = p->esp;
+	op->len = p->esp_len - c->hdr_len - c->icv_len;
+	op->esn_hi = seq_hi;
+	op->status = 0;
+	return ESP_DECRYPT_READY;
+}
+
+static void eth_place(struct rte_mbuf *m, uint8_t *at, uint8_t family)
+{
+	const uint8_t *old = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)at;
+
+	memmove(at, old, 2 * RTE_ETHER_ADDR_LEN);
+	eth->ether_type = family == AF_INET ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
+					    : RTE_BE16(RTE_ETHER_TYPE_IPV6);
+}
+
+/* Tunnel mode: the inner packet becomes the frame (behind the same Ethernet
+ * addresses, so a punt reaches the kernel as if the packet had arrived). */
+static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
+			     uint8_t *inner, uint32_t data_len, uint8_t next_header)
+{
+	const uint8_t *outer = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t ip_len;
+	int family = esp_inner_parse(inner, data_len, next_header, &ip_len);
+
+	if (unlikely(family < 0))
+		return reject(worker, p->sa, SA_ERROR_NEXT_HEADER,
+			      ESPD_COUNTER_ESP_DEC_NEXT_HEADER);
+	esp_ip_dsfield_set(inner, esp_decap_dsfield(esp_ip_dsfield(outer), esp_ip_dsfield(inner),
+						    p->sa->rt.flags));
+	eth_place(m, inner - m->l2_len, (uint8_t)family);
+	rte_pktmbuf_adj(m, (uint16_t)(inner - m->l2_len - rte_pktmbuf_mtod(m, uint8_t *)));
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - ip_len));
+	pkt_meta(m)->family = (uint8_t)family;
+	sa_count_packets(worker->id, p->sa->rt.index, 1, ip_len);
+	return family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
+}
+
+/* Transport mode: | eth | IP header | payload |; ipsec-input found ESP (or
+ * its UDP header) right after the base header, m->l3_len bytes. */
+static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
+				const struct dec_pkt *p, uint32_t data_len, uint8_t next_header)
+{
+	uint32_t gap = m->l4_len + p->sa->rt.crypto->hdr_len;
+	uint32_t hdr_len = m->l3_len;
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *), *l3;
+	uint32_t nh_off = pkt_meta(m)->family == AF_INET ? 9 : 6;
+
+	memmove(data + gap, data, m->l2_len + hdr_len);
+	rte_pktmbuf_adj(m, (uint16_t)gap);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - hdr_len - data_len));
+	l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	esp_ip_header_fix(l3, hdr_len, nh_off, next_header, data_len);
+	if (m->l4_len)
+		esp_l4_checksum_refresh(l3, hdr_len, next_header);
+	sa_count_packets(worker->id, p->sa->rt.index, 1, hdr_len + data_len);
+	return pkt_meta(m)->family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
+}
+
+/*
+ * The inner packet must match the SA's selector (xfrm_selector_match in
+ * __xfrm_policy_check). Checked here already, so that a decrypted packet
+ * ip4/ip6-input hands to the kernel (options, multicast) cannot leave its
+ * selector either; spd-input checks the policy once the route is known.
+ */
+static bool in_selector(struct rte_mbuf *m, const struct sa *sa)
+{
+	struct spd_packet_key key;
+
+	if (spd_packet_key_parse(&key, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
+				 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
+		return false;
+	return spd_selector_match(&sa->rt.sel, &key);
+}
+
+/* After the ICV verified: trailer, then decapsulation by mode. */
+static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
+		      const struct esp_crypto_op *op)
+{
+	uint8_t *payload = p->esp + p->sa->rt.crypto->hdr_len;
+	uint32_t data_len;
+	uint8_t next_header;
+	int rc = esp_trailer_check(payload, op->len, &data_len, &next_header);
+	uint16_t next;
+
+	if (unlikely(rc != 0))
+		return reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
+	pkt_meta(m)->ipsec = PKT_IPSEC_DECRYPTED;
+	if (p->sa->rt.mode == SA_MODE_TUNNEL)
+		next = decap_tunnel(worker, m, p, payload, data_len, next_header);
+	else
+		next = decap_transport(worker, m, p, data_len, next_header);
+	if (next == ESP_DECRYPT_NEXT_DROP || likely(in_selector(m, p->sa)))
+		return next;
+	return reject(worker, p->sa, SA_ERROR_SELECTOR, ESPD_COUNTER_ESP_DEC_SELECTOR);
+}
+
+static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int status)
+{
+	if (status == -EBADMSG)
+		return reject(worker, sa, SA_ERROR_ICV, ESPD_COUNTER_ESP_DEC_ICV);
+	if (status == -EINVAL)
+		return reject(worker, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
+	return reject(worker, sa, SA_ERROR_CRYPTO, ESPD_COUNTER_ESP_DEC_CRYPTO);
+}
+
+/* Record authentic packets in order; a copy earlier in the burst or a
+ * window that moved past refuses them here (replay_update checks again). */
+static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_burst *b,
+		     uint16_t n_ops, uint16_t ok, rte_edge_t *nexts)
+{
+	struct sa *held = NULL;
+
+	for (uint16_t k = 0; k < n_ops; k++) {
+		uint16_t op_index = (uint16_t)(b->refs[k] - b->ops);
+		uint16_t i = b->at[op_index];
+		struct dec_pkt *p = &b->pkts[i];
+		int rc;
+
+		if (unlikely(k >= ok)) {
+			nexts[i] = crypto_reject(worker, p->sa, b->refs[k]->status);
+			continue;
+		}
+		replay_lock_switch(&held, p->sa);
+		rc = replay_update(&p->sa->in.w, p->seq);
+		if (unlikely(rc != 0)) {
+			nexts[i] = replay_reject(worker, p->sa, rc);
+			continue;
+		}
+		nexts[i] = ESP_DECRYPT_READY;
+	}
+	replay_lock_switch(&held, NULL);
+	for (uint16_t k = 0; k < ok; k++) {
+		uint16_t op_index = (uint16_t)(b->refs[k] - b->ops);
+		uint16_t i = b->at[op_index];
+		if (nexts[i] == ESP_DECRYPT_READY)
+			nexts[i] = decap(worker, pkts[i], &b->pkts[i], b->refs[k]);
+	}
+}
+
+static void decrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,
+			  uint16_t n)
+{
+	struct dec_burst b;
+	struct sa *held = NULL;
+	uint16_t n_ops = 0, ok;
+
+	for (uint16_t i = 0; i < n; i++) {
+		nexts[i] = check(worker, pkts[i], &b.pkts[i], &b.ops[n_ops], &held);
+		if (nexts[i] != ESP_DECRYPT_READY)
+			continue;
+		b.refs[n_ops] = &b.ops[n_ops];
+		b.at[n_ops++] = i;
+	}
+	replay_lock_switch(&held, NULL);
+	if (n_ops == 0)
+		return;
+	ok = esp_crypto_decrypt_burst(worker->crypto, b.refs, n_ops);
+	complete(worker, pkts, &b, n_ops, ok, nexts);
+}
+
+static uint16_t esp_decrypt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[nb_objs];
+
+	for (unsigned off = 0, n; off < nb_objs; off += n) {
+		n = RTE_MIN(nb_objs - off, (unsigned)ESP_CRYPTO_BURST_MAX);
+		decrypt_burst(worker, (struct rte_mbuf **)objs + off, nexts + off, (uint16_t)n);
+	}
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
+	return nb_objs;
+}
+
+static struct rte_node_register esp_decrypt_node = {
+	.name = NODE_ESP_DECRYPT,
+	.process = esp_decrypt_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = ESP_DECRYPT_N_NEXT,
+	.next_nodes = {
+		[ESP_DECRYPT_NEXT_IP4] = NODE_IP4_INPUT,
+		[ESP_DECRYPT_NEXT_IP6] = NODE_IP6_INPUT,
+		[ESP_DECRYPT_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(esp_decrypt_node);

@@ -1,0 +1,414 @@
+/*
+ * esp-encrypt: ESP output (RFC 4303 s.3.1) for packets spd-output matched
+ * to an SA: per burst, sequence numbers reserved once per run of one SA,
+ * headers built in place (tunnel: a new IPv4/IPv6 header from the SA's
+ * endpoints, optionally ESP-in-UDP; transport: ESP after the IP header),
+ * then one crypto burst. Encrypted packets go back to ip-lookup for their
+ * outer destination (PKT_IPSEC_ENCRYPTED keeps them out of spd-output).
+ *
+ * As the kernel's xfrm output: a tunnel-mode packet is forwarded first
+ * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
+ * with ICMP), and a packet that would not fit the outer link's MTU once
+ * protected is the kernel's, to answer with ICMP "fragmentation needed" /
+ * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
+ * espd-only (CLI) SA is unknown to the kernel, which would forward such a
+ * packet in clear: espd sends that ICMP itself, and drops (counted) what
+ * it would have to fragment.
+ */
+#include "graph/graph.h"
+
+#include <sys/socket.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include "esp/esp_packet.h"
+#include "tables/fib.h"
+#include "tables/sad.h"
+
+#define IP6_MIN_MTU 1280
+
+enum esp_encrypt_next {
+	ESP_ENCRYPT_NEXT_LOOKUP,
+	ESP_ENCRYPT_NEXT_PUNT,
+	ESP_ENCRYPT_NEXT_DROP,
+	ESP_ENCRYPT_N_NEXT,
+	ESP_ENCRYPT_READY = ESP_ENCRYPT_N_NEXT, /* checks passed: build it */
+};
+
+/* Per packet while the burst is built. */
+struct enc_pkt {
+	struct sa *sa;
+	uint32_t ip_len;  /* the packet to protect (IP header included) */
+};
+
+static inline uint8_t *l3_of(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+}
+
+static void eth_move(uint8_t *to, const uint8_t *from, uint8_t family)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)to;
+
+	memmove(to, from, 2 * RTE_ETHER_ADDR_LEN);
+	eth->ether_type = family == AF_INET ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
+					    : RTE_BE16(RTE_ETHER_TYPE_IPV6);
+}
+
+static inline uint32_t ip_len_of(const uint8_t *l3, uint8_t family)
+{
+	if (family == AF_INET)
+		return rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
+	return ESP_IP6_HDR_LEN + rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
+}
+
+/* MTU of the interface the SA's packets leave by; 0 when the kernel
+ * routes them (no limit here: the kernel fragments or answers). */
+static uint32_t outer_link_mtu(const struct sa *sa)
+{
+	uint32_t nexthop;
+
+	if (sa->rt.dst.family == AF_INET)
+		fib_lookup4_bulk(&sa->rt.dst.v4, &nexthop, 1);
+	else
+		fib_lookup6_bulk((const uint8_t (*)[16])sa->rt.dst.bytes, &nexthop, 1);
+	if (nexthop == FIB_MISS || fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
+		return 0;
+	return iface_table.ifaces[fib_nexthop(nexthop)->iface].mtu;
+}
+
+/* Largest inner packet the SA carries over a link of link_mtu: the
+ * kernel's xfrm_state_mtu; IPv6 never below 1280 (xfrm6_tunnel_check_size). */
+static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu)
+{
+	const struct esp_crypto *c = sa->rt.crypto;
+	bool tunnel = sa->rt.mode == SA_MODE_TUNNEL;
+	uint32_t udp = sa->rt.encap ? ESP_UDP_HDR_LEN : 0;
+	/* Tunnel: new header, UDP, ESP, IV. Transport: the IP header stays. */
+	uint32_t front = tunnel ? esp_outer_len(sa->rt.family, sa->rt.encap) + c->hdr_len
+				: udp + c->hdr_len;
+	uint32_t net_adj = tunnel ? 0 : (family == AF_INET ? ESP_IP4_HDR_LEN : ESP_IP6_HDR_LEN);
+	uint32_t mtu = esp_inner_mtu(link_mtu, front, c->icv_len, esp_align(c->block_size),
+				     net_adj);
+
+	return family == AF_INET6 ? RTE_MAX(mtu, (uint32_t)IP6_MIN_MTU) : mtu;
+}
+
+/* RFC 1624 incremental update for the TTL decrement of the inner header. */
+static void inner_hop(uint8_t *l3, uint8_t family)
+{
+	if (family == AF_INET6) {
+		((struct rte_ipv6_hdr *)l3)->hop_limits--;
+		return;
+	}
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum);
+	sum += (uint16_t)~(ip->time_to_live << 8 | ip->next_proto_id);
+	ip->time_to_live--;
+	sum += (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+/*
+ * The kernel's answer to a packet that may not be fragmented, for an SA only
+ * espd holds: the packet becomes the ICMP error to its source, from the
+ * SA's local address (one of the router's), and is routed like any other.
+ */
+static bool icmp_answer(struct rte_mbuf *m, const struct sa *sa, uint32_t ip_len, uint32_t mtu)
+{
+	uint8_t family = pkt_meta(m)->family;
+	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)l3_of(m);
+	uint32_t hdr = esp_icmp_hdr_len(family);
+	uint32_t quote = RTE_MIN(ip_len, esp_icmp_quote_max(family));
+	uint8_t *data;
+
+	if (sa->rt.family != family || rte_pktmbuf_headroom(m) < hdr ||
+	    (family == AF_INET && !(ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) ||
+	    !esp_icmp_may_answer(ip4, ip_len))
+		return false;
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - quote));
+	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
+	eth_move(data, data + hdr, family);
+	esp_icmp_too_big_write(data + m->l2_len, &sa->rt.src, mtu, quote);
+	return true;
+}
+
+static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
+			uint32_t ip_len, uint32_t mtu)
+{
+	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
+	if (sa->rt.origin != IPSEC_ORIGIN_CLI)
+		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
+	if (icmp_answer(m, sa, ip_len, mtu))
+		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_LOOKUP);
+	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_DROP, ESP_ENCRYPT_NEXT_DROP);
+}
+
+/* Everything that can refuse a packet before a sequence number is spent. */
+static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
+		      uint32_t *mtu_sa, uint32_t *mtu)
+{
+	uint8_t family = pkt_meta(m)->family;
+	uint8_t *l3 = l3_of(m);
+	struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
+
+	if (unlikely(!sa || !sa->rt.crypto))
+		return steer(worker, ESPD_COUNTER_ESP_ENC_SA_GONE, ESP_ENCRYPT_NEXT_DROP);
+	p->sa = sa;
+	p->ip_len = ip_len_of(l3, family);
+	if (unlikely(!rte_pktmbuf_is_contiguous(m) ||
+		     m->l2_len + p->ip_len > rte_pktmbuf_data_len(m))) {
+		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
+		return steer(worker, ESPD_COUNTER_ESP_ENC_MALFORMED, ESP_ENCRYPT_NEXT_DROP);
+	}
+	if (sa->rt.mode == SA_MODE_TUNNEL) {
+		uint8_t ttl = family == AF_INET ? ((struct rte_ipv4_hdr *)l3)->time_to_live
+						: ((struct rte_ipv6_hdr *)l3)->hop_limits;
+		if (unlikely(ttl <= 1))
+			return steer(worker, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
+	}
+	if (*mtu_sa != sa->rt.index) {
+		*mtu_sa = sa->rt.index;
+		*mtu = outer_link_mtu(sa);
+	}
+	if (*mtu) {
+		uint32_t fits = inner_mtu(sa, family, *mtu);
+		if (unlikely(p->ip_len > fits))
+			return too_big(worker, m, sa, p->ip_len, fits);
+	}
+	return ESP_ENCRYPT_READY;
+}
+
+static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t *inner,
+		       uint8_t family, struct esp_outer *o)
+{
+	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)inner;
+
+	o->src = sa->rt.src;
+	o->dst = sa->rt.dst;
+	o->sport_be = sa->rt.encap ? sa->rt.encap_sport_be : 0;
+	o->dport_be = sa->rt.encap ? sa->rt.encap_dport_be : 0;
+	o->dsfield = esp_encap_dsfield(esp_ip_dsfield(inner), sa->rt.flags, sa->rt.extra_flags);
+	/* The kernel takes DF from an IPv4 inner header and sets it for IPv6
+	 * (xfrm4/6_extract_header), unless the SA says nopmtudisc. */
+	o->df = !(sa->rt.flags & SA_FLAG_NOPMTUDISC) &&
+		(family == AF_INET6 || (ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)));
+	o->id_be = rte_cpu_to_be_16(worker->ip_id++);
+	o->flow_label = family == AF_INET6
+		? rte_be_to_cpu_32(((const struct rte_ipv6_hdr *)inner)->vtc_flow) & 0xfffff : 0;
+}
+
+/*
+ * Tunnel mode: | eth | outer IP | UDP? | ESP | IV | inner packet | pad | ICV |.
+ * Returns the ESP header, or NULL without room.
+ */
+static uint8_t *build_tunnel(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
+			     uint32_t pad, uint32_t tail)
+{
+	const struct sa *sa = p->sa;
+	uint8_t family = pkt_meta(m)->family;
+	uint32_t outer = esp_outer_len(sa->rt.family, sa->rt.encap);
+	uint32_t head = outer + sa->rt.crypto->hdr_len;
+	struct esp_outer o;
+	uint8_t *data;
+
+	if (rte_pktmbuf_headroom(m) < head || rte_pktmbuf_tailroom(m) < tail)
+		return NULL;
+	inner_hop(l3_of(m), family);
+	outer_fill(worker, sa, l3_of(m), family, &o);
+	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
+	eth_move(data, data + head, sa->rt.family);
+	rte_pktmbuf_append(m, (uint16_t)tail);
+	esp_outer_write(data + m->l2_len, &o, head - outer + p->ip_len + tail);
+	esp_trailer_write(data + m->l2_len + head + p->ip_len, pad,
+			  family == AF_INET ? ESP_NH_IPIP : ESP_NH_IPV6);
+	pkt_meta(m)->family = sa->rt.family;
+	return data + m->l2_len + outer;
+}
+
+/* Transport mode: | eth | IP header | UDP? | ESP | IV | payload | pad | ICV |,
+ * the IP header being hdr_len bytes with its next header at nh_off. */
+static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p, uint32_t hdr_len,
+				uint32_t nh_off, uint32_t pad, uint32_t tail)
+{
+	const struct sa *sa = p->sa;
+	uint32_t udp = sa->rt.encap ? ESP_UDP_HDR_LEN : 0;
+	uint32_t head = udp + sa->rt.crypto->hdr_len;
+	uint32_t payload = p->ip_len - hdr_len;
+	uint8_t next_header = l3_of(m)[nh_off];
+	uint8_t *data, *l3;
+
+	if (rte_pktmbuf_headroom(m) < head || rte_pktmbuf_tailroom(m) < tail)
+		return NULL;
+	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
+	memmove(data, data + head, m->l2_len + hdr_len);
+	rte_pktmbuf_append(m, (uint16_t)tail);
+	l3 = data + m->l2_len;
+	esp_ip_header_fix(l3, hdr_len, nh_off, udp ? IPPROTO_UDP : IPPROTO_ESP,
+			  head + payload + tail);
+	if (udp)
+		esp_udp_write(l3 + hdr_len, sa->rt.encap_sport_be, sa->rt.encap_dport_be,
+			      head - udp + payload + tail);
+	esp_trailer_write(l3 + hdr_len + head + payload, pad, next_header);
+	return l3 + hdr_len + udp;
+}
+
+/* Build one packet and its crypto op; false when ESP does not fit. */
+static bool build(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
+		  uint64_t seq, struct esp_crypto_op *op)
+{
+	const struct esp_crypto *c = p->sa->rt.crypto;
+	bool tunnel = p->sa->rt.mode == SA_MODE_TUNNEL;
+	uint32_t hdr_len = 0, nh_off = 0, payload, pad;
+	uint32_t seq_low = rte_cpu_to_be_32((uint32_t)seq);
+	uint8_t *esp;
+
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - p->ip_len));
+	if (!tunnel && esp_transport_split(l3_of(m), p->ip_len, &hdr_len, &nh_off) != 0)
+		return false;
+	payload = p->ip_len - hdr_len;
+	pad = esp_pad_len(payload, esp_align(c->block_size));
+	if (tunnel)
+		esp = build_tunnel(worker, m, p, pad, pad + ESP_TRAILER_LEN + c->icv_len);
+	else
+		esp = build_transport(m, p, hdr_len, nh_off, pad,
+				      pad + ESP_TRAILER_LEN + c->icv_len);
+	if (!esp)
+		return false;
+	memcpy(esp, &p->sa->rt.spi_be, 4);
+	memcpy(esp + 4, &seq_low, 4);
+	op->sa = p->sa->rt.crypto;
+	op->esp = esp;
+	op->len = payload + pad + ESP_TRAILER_LEN;
+	op->esn_hi = (uint32_t)(seq >> 32);
+	op->status = 0;
+	return true;
+}
+
+/* ESP in UDP over IPv6: the checksum covers the finished ESP packet. */
+static void finish(struct rte_mbuf *m, const struct sa *sa, const struct esp_crypto_op *op)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+
+	if (sa->rt.encap && sa->rt.family == AF_INET6) {
+		uint8_t *l3 = l3_of(m);
+		esp_udp6_checksum_set(l3, (uint32_t)(op->esp - ESP_UDP_HDR_LEN - l3));
+	}
+	meta->ipsec = PKT_IPSEC_ENCRYPTED;
+}
+
+struct enc_burst {
+	struct enc_pkt pkts[ESP_CRYPTO_BURST_MAX];
+	struct esp_crypto_op ops[ESP_CRYPTO_BURST_MAX];
+	struct esp_crypto_op *refs[ESP_CRYPTO_BURST_MAX];
+	uint16_t at[ESP_CRYPTO_BURST_MAX]; /* op -> packet */
+};
+
+/* How many READY packets the run of one SA starting at i has, and its end. */
+static uint16_t run_of(const struct enc_burst *b, const rte_edge_t *nexts, uint16_t i,
+		       uint16_t n, uint32_t *want)
+{
+	const struct sa *sa = b->pkts[i].sa;
+
+	*want = 0;
+	for (; i < n && (nexts[i] != ESP_ENCRYPT_READY || b->pkts[i].sa == sa); i++)
+		*want += nexts[i] == ESP_ENCRYPT_READY;
+	return i;
+}
+
+/* Sequence numbers once per run of one SA (RFC 4303 s.3.3.3): past
+ * exhaustion the rest of the run is dropped and the SA stops. */
+static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct enc_burst *b,
+			rte_edge_t *nexts, uint16_t n)
+{
+	uint16_t n_ops = 0;
+
+	for (uint16_t i = 0; i < n;) {
+		if (nexts[i] != ESP_ENCRYPT_READY) {
+			i++;
+			continue;
+		}
+		struct sa *sa = b->pkts[i].sa;
+		uint64_t seq = 0;
+		uint32_t want;
+		uint16_t end = run_of(b, nexts, i, n, &want);
+		int granted = sad_seq_reserve(sa, want, &seq);
+		for (; i < end; i++) {
+			if (nexts[i] != ESP_ENCRYPT_READY)
+				continue;
+			if (granted-- <= 0) {
+				sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
+				nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW,
+						 ESP_ENCRYPT_NEXT_DROP);
+				continue;
+			}
+			if (!build(worker, pkts[i], &b->pkts[i], seq++, &b->ops[n_ops])) {
+				sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
+				nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_NO_ROOM,
+						 ESP_ENCRYPT_NEXT_DROP);
+				continue;
+			}
+			b->refs[n_ops] = &b->ops[n_ops];
+			b->at[n_ops++] = i;
+		}
+	}
+	return n_ops;
+}
+
+static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,
+			  uint16_t n)
+{
+	struct enc_burst b;
+	uint32_t mtu_sa = SAD_INDEX_NONE, mtu = 0;
+	uint16_t n_ops, ok;
+
+	for (uint16_t i = 0; i < n; i++)
+		nexts[i] = check(worker, pkts[i], &b.pkts[i], &mtu_sa, &mtu);
+	n_ops = prepare(worker, pkts, &b, nexts, n);
+	if (n_ops == 0)
+		return;
+	esp_crypto_iv_fill(worker->crypto, b.refs, n_ops);
+	ok = esp_crypto_encrypt_burst(worker->crypto, b.refs, n_ops);
+	for (uint16_t k = 0; k < n_ops; k++) {
+		uint16_t i = b.at[b.refs[k] - b.ops];
+		const struct sa *sa = b.pkts[i].sa;
+		if (unlikely(k >= ok)) {
+			sa_count_error(worker->id, sa->rt.index, SA_ERROR_CRYPTO);
+			nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_CRYPTO,
+					 ESP_ENCRYPT_NEXT_DROP);
+			continue;
+		}
+		finish(pkts[i], sa, b.refs[k]);
+		sa_count_packets(worker->id, sa->rt.index, 1, b.pkts[i].ip_len);
+		nexts[i] = ESP_ENCRYPT_NEXT_LOOKUP;
+	}
+}
+
+static uint16_t esp_encrypt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[nb_objs];
+
+	for (unsigned off = 0, n; off < nb_objs; off += n) {
+		n = RTE_MIN(nb_objs - off, (unsigned)ESP_CRYPTO_BURST_MAX);
+		encrypt_burst(worker, (struct rte_mbuf **)objs + off, nexts + off, (uint16_t)n);
+	}
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
+	return nb_objs;
+}
+
+static struct rte_node_register esp_encrypt_node = {
+	.name = NODE_ESP_ENCRYPT,
+	.process = esp_encrypt_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = ESP_ENCRYPT_N_NEXT,
+	.next_nodes = {
+		[ESP_ENCRYPT_NEXT_LOOKUP] = NODE_IP_LOOKUP,
+		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
+		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(esp_encrypt_node);

@@ -1,0 +1,160 @@
+/*
+ * ipsec-input: ESP (RFC 4303) and ESP in UDP (RFC 3948) addressed to the
+ * router, as ip-lookup found them. On port 4500 it tells ESP from what the
+ * kernel's UDP encapsulation socket takes (xfrm4_udp_encap_rcv): a NAT
+ * keepalive (one byte 0xff) and IKE (non-ESP marker, or too short for ESP)
+ * are punted. Then the SA by (SPI, destination, ESP), in bulk: unknown or
+ * not offloaded goes to the kernel, which may hold it (an unknown SPI is
+ * never dropped here), and so does ESP of the kernel's transport-mode SAs,
+ * which ends at the router; an SA espd runs takes the packet to esp-decrypt.
+ */
+#include "graph/graph.h"
+
+#include <sys/socket.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+#include "esp/esp_packet.h"
+#include "tables/sad.h"
+
+#define IPSEC_INPUT_BULK 64
+
+enum ipsec_input_next {
+	IPSEC_INPUT_NEXT_DECRYPT,
+	IPSEC_INPUT_NEXT_PUNT,
+	IPSEC_INPUT_NEXT_DROP,
+	IPSEC_INPUT_N_NEXT,
+	IPSEC_INPUT_LOOKUP = IPSEC_INPUT_N_NEXT, /* ESP found: SA lookup pending */
+};
+
+/* Bytes of IP payload (the IP headers checked the totals against the frame). */
+static uint32_t ip_payload_len(const struct rte_mbuf *m, const uint8_t *l3)
+{
+	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)l3;
+	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+
+	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET)
+		return rte_be_to_cpu_16(ip4->total_length) - m->l3_len;
+	return ESP_IP6_HDR_LEN + rte_be_to_cpu_16(ip6->payload_len) - m->l3_len;
+}
+
+/* RFC 3948 s.2: ESP, keepalive or IKE on the NAT-T port. */
+static uint16_t udp_classify(struct worker *worker, struct rte_mbuf *m, const uint8_t *udp,
+			     uint32_t len)
+{
+	uint32_t udp_len = rte_be_to_cpu_16(((const struct rte_udp_hdr *)udp)->dgram_len);
+	const uint8_t *data = udp + ESP_UDP_HDR_LEN;
+	uint32_t marker;
+
+	if (unlikely(udp_len < ESP_UDP_HDR_LEN || udp_len > len))
+		return steer(worker, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
+	udp_len -= ESP_UDP_HDR_LEN;
+	if (udp_len == 1 && data[0] == ESP_NATT_KEEPALIVE)
+		return steer(worker, ESPD_COUNTER_IPSEC_KEEPALIVE, IPSEC_INPUT_NEXT_PUNT);
+	if (udp_len <= ESP_CRYPTO_HDR_LEN)
+		return steer(worker, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
+	memcpy(&marker, data, ESP_NON_ESP_MARKER_LEN);
+	if (marker == 0)
+		return steer(worker, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
+	m->l4_len = ESP_UDP_HDR_LEN;
+	return IPSEC_INPUT_LOOKUP;
+}
+
+/* Find the ESP header; on success fill the SAD key. */
+static uint16_t parse(struct worker *worker, struct rte_mbuf *m, struct sad_key *key)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t len = ip_payload_len(m, l3);
+	uint8_t family = pkt_meta(m)->family;
+	const uint8_t *esp = l3 + m->l3_len;
+	uint32_t spi;
+
+	m->l4_len = 0;
+	if (l3[family == AF_INET ? 9 : 6] == IPPROTO_UDP) {
+		uint16_t next = udp_classify(worker, m, esp, len);
+		if (next != IPSEC_INPUT_LOOKUP)
+			return next;
+		esp += ESP_UDP_HDR_LEN;
+	} else if (unlikely(len < ESP_CRYPTO_HDR_LEN)) {
+		return steer(worker, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
+	}
+	memcpy(&spi, esp, sizeof(spi));
+	if (family == AF_INET)
+		sad_key_set(key, AF_INET, &((const struct rte_ipv4_hdr *)l3)->dst_addr, spi,
+			    IPPROTO_ESP);
+	else
+		sad_key_set(key, AF_INET6, ((const struct rte_ipv6_hdr *)l3)->dst_addr, spi,
+			    IPPROTO_ESP);
+	return IPSEC_INPUT_LOOKUP;
+}
+
+static uint16_t sa_verdict(struct worker *worker, struct rte_mbuf *m, uint32_t index)
+{
+	const struct sa *sa = index == SAD_INDEX_NONE ? NULL : sad_sa(index);
+
+	if (!sa)
+		return steer(worker, ESPD_COUNTER_IPSEC_UNKNOWN_SPI, IPSEC_INPUT_NEXT_PUNT);
+	/* xfrm_input: the encapsulation must be the SA's (XFRMINSTATEMISMATCH). */
+	if (unlikely(sa->rt.encap != (m->l4_len != 0))) {
+		sa_count_error(worker->id, index, SA_ERROR_ENCAP);
+		return steer(worker, ESPD_COUNTER_IPSEC_ENCAP, IPSEC_INPUT_NEXT_DROP);
+	}
+	if (unlikely(!sa_ready(sa, SA_DIR_IN)))
+		return steer(worker, ESPD_COUNTER_IPSEC_NOT_OFFLOADED, IPSEC_INPUT_NEXT_PUNT);
+	/* Transport mode ends at the router. The kernel's inbound policy for
+	 * its own SA wants the ESP packet: the plaintext espd would punt
+	 * carries no sign of decryption and would fail that check. */
+	if (unlikely(sa->rt.mode == SA_MODE_TRANSPORT && sa->rt.origin == IPSEC_ORIGIN_KERNEL))
+		return steer(worker, ESPD_COUNTER_IPSEC_KERNEL_TRANSPORT, IPSEC_INPUT_NEXT_PUNT);
+	pkt_meta(m)->sa_index = index;
+	return IPSEC_INPUT_NEXT_DECRYPT;
+}
+
+static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts)
+{
+	struct sad_key keys[IPSEC_INPUT_BULK];
+	const struct sad_key *refs[IPSEC_INPUT_BULK];
+	uint32_t indexes[IPSEC_INPUT_BULK];
+	uint16_t at[IPSEC_INPUT_BULK];
+	unsigned n_keys = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		nexts[i] = parse(worker, pkts[i], &keys[n_keys]);
+		if (nexts[i] != IPSEC_INPUT_LOOKUP)
+			continue;
+		refs[n_keys] = &keys[n_keys];
+		at[n_keys++] = i;
+	}
+	if (n_keys == 0)
+		return;
+	sad_lookup_bulk(refs, indexes, n_keys);
+	for (unsigned k = 0; k < n_keys; k++)
+		nexts[at[k]] = sa_verdict(worker, pkts[at[k]], indexes[k]);
+}
+
+static uint16_t ipsec_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[nb_objs];
+
+	for (unsigned off = 0, n; off < nb_objs; off += n) {
+		n = RTE_MIN(nb_objs - off, (unsigned)IPSEC_INPUT_BULK);
+		classify(worker, (struct rte_mbuf **)objs + off, (uint16_t)n, nexts + off);
+	}
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
+	return nb_objs;
+}
+
+static struct rte_node_register ipsec_input_node = {
+	.name = NODE_IPSEC_INPUT,
+	.process = ipsec_input_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = IPSEC_INPUT_N_NEXT,
+	.next_nodes = {
+		[IPSEC_INPUT_NEXT_DECRYPT] = NODE_ESP_DECRYPT,
+		[IPSEC_INPUT_NEXT_PUNT] = NODE_PUNT,
+		[IPSEC_INPUT_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(ipsec_input_node);

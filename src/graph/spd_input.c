@@ -1,0 +1,146 @@
+/*
+ * spd-input: the inbound policy check (the kernel's __xfrm_policy_check)
+ * after ip-lookup, which tells local delivery (dir in) from forwarding
+ * (dir fwd), as the kernel checks in ip_local_deliver and ip_forward.
+ *
+ *  - A decrypted packet must match its SA's selector and the best in/fwd
+ *    policy must allow it with a template the SA satisfies
+ *    (spd_inbound_check); otherwise it is dropped, counted for the SA.
+ *  - A plaintext packet matching an in/fwd policy that requires IPsec is
+ *    dropped, as the kernel does. ip-lookup sends plaintext here only while
+ *    such a policy exists (SPD_FLAG_PLAINTEXT). Packets for the router go
+ *    to the kernel, which checks its own policies itself; here only
+ *    espd-only (CLI) policies are applied to them.
+ *
+ * What passes goes on as routed: spd-output while out policies exist,
+ * else ip-rewrite, or the kernel.
+ */
+#include "graph/graph.h"
+
+#include "tables/fib.h"
+#include "tables/sad.h"
+#include "tables/spd.h"
+
+#define SPD_INPUT_BULK 64
+
+enum spd_input_next {
+	SPD_INPUT_NEXT_SPD_OUTPUT,
+	SPD_INPUT_NEXT_REWRITE,
+	SPD_INPUT_NEXT_PUNT,
+	SPD_INPUT_NEXT_DROP,
+	SPD_INPUT_N_NEXT,
+};
+
+static const enum espd_counter inbound_counters[SA_ERROR_MAX] = {
+	[SA_ERROR_SELECTOR] = ESPD_COUNTER_SPD_IN_SELECTOR,
+	[SA_ERROR_POLICY] = ESPD_COUNTER_SPD_IN_POLICY,
+	[SA_ERROR_POLICY_BLOCK] = ESPD_COUNTER_SPD_IN_POLICY_BLOCK,
+	[SA_ERROR_TEMPLATE] = ESPD_COUNTER_SPD_IN_TEMPLATE,
+};
+
+static inline bool is_local(const struct rte_mbuf *m)
+{
+	uint32_t nexthop = pkt_meta((struct rte_mbuf *)m)->nexthop;
+	return nexthop != FIB_MISS && fib_nexthop(nexthop)->type == NEXTHOP_LOCAL;
+}
+
+static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool out_active)
+{
+	enum espd_counter why;
+
+	if (out_active && !is_local(m))
+		return SPD_INPUT_NEXT_SPD_OUTPUT;
+	if (ip_lookup_forwards(m, &why))
+		return SPD_INPUT_NEXT_REWRITE;
+	return steer(worker, why, SPD_INPUT_NEXT_PUNT);
+}
+
+static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
+			  const struct spd_packet_key *key, bool out_active)
+{
+	const struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
+	unsigned why = SA_ERROR_POLICY;
+
+	if (unlikely(!sa))
+		return steer(worker, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_INPUT_NEXT_DROP);
+	if (spd_inbound_check(sa, key, is_local(m) ? SPD_DIR_IN : SPD_DIR_FWD, &why) != 0) {
+		if (why >= SA_ERROR_MAX || !inbound_counters[why])
+			why = SA_ERROR_POLICY;
+		sa_count_error(worker->id, sa->rt.index, why);
+		return steer(worker, inbound_counters[why], SPD_INPUT_NEXT_DROP);
+	}
+	/* Decrypted once: onward it is an ordinary packet (a second SA, if
+	 * the route leads into another tunnel, starts from spd-output). */
+	pkt_meta(m)->ipsec = 0;
+	return onward(worker, m, out_active);
+}
+
+static uint16_t plaintext(struct worker *worker, const struct rte_mbuf *m,
+			  const struct spd_policy *pol, bool out_active)
+{
+	if (unlikely(pol && pol->requires_ipsec &&
+		     (!is_local(m) || pol->p.origin == IPSEC_ORIGIN_CLI)))
+		return steer(worker, ESPD_COUNTER_SPD_IN_PLAINTEXT, SPD_INPUT_NEXT_DROP);
+	return onward(worker, m, out_active);
+}
+
+static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts,
+		  bool out_active)
+{
+	struct spd_packet_key keys[SPD_INPUT_BULK];
+	const struct spd_packet_key *refs[2][SPD_INPUT_BULK];
+	const struct spd_policy *pols[2][SPD_INPUT_BULK];
+	uint16_t at[2][SPD_INPUT_BULK];
+	unsigned count[2] = { 0, 0 };
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (spd_packet_key_parse(&keys[i], rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
+					 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
+			keys[i].family = pkt_meta(m)->family;
+		if (pkt_meta(m)->ipsec & PKT_IPSEC_DECRYPTED) {
+			nexts[i] = decrypted(worker, m, &keys[i], out_active);
+			continue;
+		}
+		unsigned d = is_local(m) ? 0 : 1;
+		refs[d][count[d]] = &keys[i];
+		at[d][count[d]++] = i;
+	}
+	for (unsigned d = 0; d < 2; d++) {
+		if (count[d] == 0)
+			continue;
+		spd_lookup_bulk(d ? SPD_DIR_FWD : SPD_DIR_IN, refs[d], pols[d], count[d]);
+		for (unsigned k = 0; k < count[d]; k++)
+			nexts[at[d][k]] = plaintext(worker, pkts[at[d][k]], pols[d][k], out_active);
+	}
+}
+
+static uint16_t spd_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				  uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[nb_objs];
+	bool out_active = spd_active(SPD_DIR_OUT);
+
+	for (unsigned off = 0, n; off < nb_objs; off += n) {
+		n = RTE_MIN(nb_objs - off, (unsigned)SPD_INPUT_BULK);
+		check(worker, (struct rte_mbuf **)objs + off, (uint16_t)n, nexts + off, out_active);
+	}
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
+	return nb_objs;
+}
+
+static struct rte_node_register spd_input_node = {
+	.name = NODE_SPD_INPUT,
+	.process = spd_input_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = SPD_INPUT_N_NEXT,
+	.next_nodes = {
+		[SPD_INPUT_NEXT_SPD_OUTPUT] = NODE_SPD_OUTPUT,
+		[SPD_INPUT_NEXT_REWRITE] = NODE_IP_REWRITE,
+		[SPD_INPUT_NEXT_PUNT] = NODE_PUNT,
+		[SPD_INPUT_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(spd_input_node);

@@ -1,0 +1,1008 @@
+#!/usr/bin/python3
+"""
+ESP interoperability of espd against scapy's IPsec implementation
+(scapy.layers.ipsec, on python3-cryptography), driven by test_esp_scapy.sh.
+
+Topology (tests/e2e/lib.sh): hostA a0 10.1.0.2 -- r-a [espd] r-b 10.2.0.1
+-- b0 10.2.0.2 hostB, with fd00:1::/64 and fd00:2::/64. The router r-b
+address is espd's tunnel endpoint; scapy plays the IPsec peer 10.2.0.2 on
+b0. One process runs every case: it opens its sockets in each namespace
+(setns), installs SAs and policies with espctl, sends, checks and removes
+them again.
+
+  out: hostA sends UDP to the "remote LAN" 192.168.200.1 (fd00:200::1);
+       espd encrypts; the ESP packet caught on b0 is decrypted by scapy.
+  in:  scapy encrypts a packet 192.168.200.1 -> 10.1.0.2 and sends it on
+       b0; espd decrypts and forwards it; a socket on hostA receives it.
+  Transport mode protects the router's own address: inbound, the
+  decrypted packet is delivered to a socket in the router's namespace;
+  outbound, hostA injects a packet carrying the router's address as
+  source (router-originated packets leave through the kernel's TAP and
+  never reach spd-output).
+
+Prints one line per case: PASS: / FAIL: / SKIP: (reason).
+"""
+import argparse
+import contextlib
+import copy
+import ctypes
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from scapy.all import IP, UDP, Ether, IPv6, Raw, raw
+from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
+                                IPSecIntegrityError, SecurityAssociation)
+
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+
+PORT_REMOTE = 7000   # the remote LAN host's port
+PORT_A = 7100        # hostA's socket
+PORT_R = 7101        # the router's socket (transport mode)
+WAIT = 2.0           # seconds to wait for a packet that should come
+
+FAMILIES = {
+    4: dict(r_wan="10.2.0.1", peer="10.2.0.2", host_a="10.1.0.2", remote="192.168.200.1",
+            remote_net="192.168.200.0/24", a_net="10.1.0.0/24", host_len=32, any="0.0.0.0"),
+    6: dict(r_wan="fd00:2::1", peer="fd00:2::2", host_a="fd00:1::2", remote="fd00:200::1",
+            remote_net="fd00:200::/64", a_net="fd00:1::/64", host_len=128, any="::"),
+}
+
+
+# ---- scapy algorithms it lacks ----
+
+def _salt_nonce(sa, iv, **kw):
+    return sa.crypt_salt + iv
+
+
+def _gcm_truncated(icv):
+    """RFC 4106 with an 8 or 12 byte ICV: the tag-length-aware GCM mode."""
+    return CryptAlgo("AES-GCM-%d" % icv, cipher=algorithms.AES, mode=modes.GCM, block_size=1,
+                     iv_size=8, salt_size=4, icv_size=icv, key_size=(16, 24, 32),
+                     format_mode_iv=_salt_nonce)
+
+
+class GmacAlgo(CryptAlgo):
+    """RFC 4543 ENCR_NULL_AUTH_AES_GMAC: nothing encrypted; the tag covers
+    SPI, sequence number (ESN high bits too), IV and payload as AAD."""
+
+    def __init__(self):
+        super().__init__("AES-GMAC", cipher=None, mode=None, block_size=4, iv_size=8,
+                         salt_size=4, icv_size=16, key_size=(16, 24, 32))
+        self.is_aead = True
+
+    @staticmethod
+    def _aad(esp_spi, esp_seq, esn_en, esn, iv, data):
+        head = struct.pack("!LLL", esp_spi, esn, esp_seq) if esn_en else \
+            struct.pack("!LL", esp_spi, esp_seq)
+        return head + iv + data
+
+    def encrypt(self, sa, esp, key, icv_size=None, esn_en=False, esn=0):
+        data = esp.data_for_encryption()
+        tag = AESGCM(key).encrypt(sa.crypt_salt + esp.iv, b"",
+                                  self._aad(esp.spi, esp.seq, esn_en, esn, esp.iv, data))
+        return ESP(spi=esp.spi, seq=esp.seq, data=esp.iv + data + tag)
+
+    def decrypt(self, sa, esp, key, icv_size=None, esn_en=False, esn=0):
+        iv, data, tag = esp.data[:8], esp.data[8:-16], esp.data[-16:]
+        try:
+            AESGCM(key).decrypt(sa.crypt_salt + iv, tag,
+                                self._aad(esp.spi, esp.seq, esn_en, esn, iv, data))
+        except InvalidTag as err:
+            raise IPSecIntegrityError(err)
+        plain = copy.copy(esp)
+        plain.data = iv + data
+        return CryptAlgo.decrypt(CRYPT_ALGOS["NULL-IV8"], sa, plain, key, 0)
+
+
+class EsnHmac(AuthAlgo):
+    """HMAC over ESP with the ESN high bits appended (RFC 4303 s.3.3.2.2),
+    which scapy does only for AH."""
+
+    def __init__(self, base):
+        super().__init__(base.name, base.mac, base.digestmod, base.icv_size, base.key_size)
+        self.esn_hi = 0
+
+    def sign(self, pkt, key, esn_en=False, esn=0):
+        mac = self.new_mac(key)
+        mac.update(raw(pkt[ESP]) + struct.pack("!L", self.esn_hi))
+        pkt[ESP].data += mac.finalize()[:self.icv_size]
+        return pkt
+
+    def verify(self, pkt, key, esn_en=False, esn=0):
+        icv = pkt.data[len(pkt.data) - self.icv_size:]
+        clone = pkt.copy()
+        clone.data = clone.data[:len(clone.data) - self.icv_size]
+        mac = self.new_mac(key)
+        mac.update(raw(clone) + struct.pack("!L", self.esn_hi))
+        if mac.finalize()[:self.icv_size] != icv:
+            raise IPSecIntegrityError("ICV mismatch")
+
+
+CRYPT_ALGOS["AES-GCM-8"] = _gcm_truncated(8)
+CRYPT_ALGOS["AES-GCM-12"] = _gcm_truncated(12)
+CRYPT_ALGOS["AES-GMAC"] = GmacAlgo()
+CRYPT_ALGOS["NULL-IV8"] = CryptAlgo("NULL-IV8", cipher=None, mode=None, iv_size=8)
+
+
+class Alg:
+    """One algorithm suite in espctl's words and scapy's."""
+
+    def __init__(self, name, scapy_crypt, enc=None, auth=None, aead=None, scapy_auth=None,
+                 skip=None):
+        self.name, self.scapy_crypt, self.scapy_auth = name, scapy_crypt, scapy_auth
+        self.enc, self.auth, self.aead, self.skip = enc, auth, aead, skip
+
+    def keys(self):
+        cipher = self.aead or self.enc
+        return os.urandom(cipher[1]), os.urandom(self.auth[1]) if self.auth else b""
+
+    def words(self, keys):
+        hexkey = lambda k: "0x" + k.hex()
+        if self.aead:
+            return ["aead", self.aead[0], hexkey(keys[0]), str(self.aead[2])]
+        return ["enc", self.enc[0], hexkey(keys[0]),
+                "auth-trunc", self.auth[0], hexkey(keys[1]), str(self.auth[2])]
+
+    def scapy_sa(self, spi, keys, tunnel=None, natt=None, esn_hi=None, seq=1):
+        sa = SecurityAssociation(ESP, spi=spi, seq_num=seq, crypt_algo=self.scapy_crypt,
+                                 crypt_key=keys[0], auth_algo=self.scapy_auth,
+                                 auth_key=keys[1] or None, tunnel_header=tunnel,
+                                 nat_t_header=natt, esn_en=esn_hi is not None,
+                                 esn=esn_hi or 0)
+        if esn_hi is not None and self.scapy_auth:
+            sa.auth_algo = EsnHmac(sa.auth_algo)
+            sa.auth_algo.esn_hi = esn_hi
+        return sa
+
+
+def cbc(bits, auth, auth_name, key, icv):
+    return Alg("aes-cbc-%d/%s" % (bits, auth_name), "AES-CBC", enc=("cbc(aes)", bits // 8),
+               auth=(auth, key, icv), scapy_auth=auth_name.upper())
+
+
+AUTHS = [("hmac(sha1)", "hmac-sha1-96", 20, 96), ("hmac(sha256)", "sha2-256-128", 32, 128),
+         ("hmac(sha384)", "sha2-384-192", 48, 192), ("hmac(sha512)", "sha2-512-256", 64, 256),
+         ("hmac(md5)", "hmac-md5-96", 16, 96)]
+ALGS = [cbc(bits, a, n, k, i) for bits in (128, 256) for a, n, k, i in AUTHS] + [
+    Alg("aes-gcm-128/icv16", "AES-GCM", aead=("rfc4106(gcm(aes))", 20, 128)),
+    Alg("aes-gcm-256/icv16", "AES-GCM", aead=("rfc4106(gcm(aes))", 36, 128)),
+    Alg("aes-gcm-128/icv8", "AES-GCM-8", aead=("rfc4106(gcm(aes))", 20, 64)),
+    Alg("aes-gcm-128/icv12", "AES-GCM-12", aead=("rfc4106(gcm(aes))", 20, 96)),
+    Alg("chacha20-poly1305", "CHACHA20-POLY1305",
+        aead=("rfc7539esp(chacha20,poly1305)", 36, 128)),
+    Alg("aes-ctr-128/sha2-256-128", "AES-CTR", enc=("rfc3686(ctr(aes))", 20),
+        auth=("hmac(sha256)", 32, 128), scapy_auth="SHA2-256-128"),
+    Alg("aes-gmac-128", "AES-GMAC", aead=("rfc4543(gcm(aes))", 20, 128)),
+    Alg("null/sha2-256-128", "NULL", enc=("ecb(cipher_null)", 0),
+        auth=("hmac(sha256)", 32, 128), scapy_auth="SHA2-256-128"),
+]
+ALG_BY_NAME = {a.name: a for a in ALGS}
+for alg in ALGS:
+    if alg.scapy_crypt not in CRYPT_ALGOS or (alg.scapy_auth and alg.scapy_auth not in AUTH_ALGOS):
+        alg.skip = "this scapy has no %s" % alg.scapy_crypt
+
+
+# ---- namespaces and sockets ----
+
+@contextlib.contextmanager
+def netns(name):
+    """Run the block in another network namespace (this thread only):
+    sockets made there stay there."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    there = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if LIBC.setns(there, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+        yield
+    finally:
+        LIBC.setns(home, CLONE_NEWNET)
+        os.close(home)
+        os.close(there)
+
+
+def packet_socket(ifname):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((ifname, 0))
+    s.setblocking(False)
+    return s
+
+
+def udp_socket(family, addr, port):
+    s = socket.socket(socket.AF_INET if family == 4 else socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    s.setblocking(False)
+    return s
+
+
+def drain(sock):
+    while select.select([sock], [], [], 0)[0]:
+        sock.recv(65536)
+
+
+def wait_for(sock, match, timeout=WAIT):
+    """First datagram or frame for which match(data) returns non-None."""
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([sock], [], [], left)[0]:
+            return None
+        found = match(sock.recv(65536))
+        if found is not None:
+            return found
+
+
+def link_mac(ns, ifname):
+    out = subprocess.run(["ip", "-n", ns, "-j", "link", "show", ifname], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)[0]["address"]
+
+
+class Bed:
+    """The three namespaces, espctl, and the sockets every case uses."""
+
+    def __init__(self, args):
+        self.args = args
+        self.failed = 0
+        self.spi = 0x1000
+        self.mac_rb = link_mac(args.ns_r, "r-b")
+        self.mac_ra = link_mac(args.ns_r, "r-a")
+        self.mac_b0 = link_mac(args.ns_b, "b0")
+        self.mac_a0 = link_mac(args.ns_a, "a0")
+        with netns(args.ns_a):
+            self.a = {f: udp_socket(f, FAMILIES[f]["host_a"], PORT_A) for f in (4, 6)}
+            self.a0 = packet_socket("a0")
+        with netns(args.ns_r):
+            self.r = {f: udp_socket(f, FAMILIES[f]["r_wan"], PORT_R) for f in (4, 6)}
+            self.tap_rb = packet_socket("r-b")
+        with netns(args.ns_b):
+            self.b0 = packet_socket("b0")
+
+    # espctl
+    def ctl(self, *words, check=True):
+        r = subprocess.run([self.args.espctl, "--socket", self.args.socket, *words],
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError("espctl %s: exit %d: %s" % (" ".join(words), r.returncode,
+                                                            (r.stderr or r.stdout).strip()))
+        return r.stdout
+
+    def counters(self):
+        return {(e["node"], e["reason"]): e["count"]
+                for e in json.loads(self.ctl("show", "errors", "--json"))}
+
+    def drop_total(self):
+        return sum(e["count"] for e in json.loads(self.ctl("show", "errors", "--json"))
+                   if e["kind"] == "drop")
+
+    def sa_show(self, spi):
+        sas = json.loads(self.ctl("show", "ipsec", "sa", str(spi), "--json"))
+        return sas[0] if sas else None
+
+    def next_spi(self):
+        self.spi += 1
+        return self.spi
+
+    def flush(self):
+        self.ctl("ipsec", "policy", "flush")
+        self.ctl("ipsec", "sa", "flush")
+
+    # results
+    def result(self, name, ok, detail=""):
+        if ok:
+            print("PASS: %s" % name, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL: %s%s" % (name, " (%s)" % detail if detail else ""), flush=True)
+
+    def skip(self, name, reason):
+        print("SKIP: %s (%s)" % (name, reason), flush=True)
+
+    def sockets(self):
+        return [*self.a.values(), *self.r.values(), self.a0, self.tap_rb, self.b0]
+
+    def drain_all(self):
+        for s in self.sockets():
+            drain(s)
+
+    # traffic
+    def send_b0(self, pkt):
+        self.b0.send(raw(Ether(src=self.mac_b0, dst=self.mac_rb) / pkt))
+
+    def send_a0(self, pkt):
+        self.a0.send(raw(Ether(src=self.mac_a0, dst=self.mac_ra) / pkt))
+
+    def catch_esp(self, fam, spi, timeout=WAIT, clear_payload=None):
+        """The next ESP packet of spi leaving espd on b0 (its IP layer).
+        Raises if clear_payload shows up unprotected."""
+        ipcls = IP if fam == 4 else IPv6
+
+        def match(frame):
+            eth = Ether(frame)
+            if eth.src != self.mac_rb or ipcls not in eth:
+                return None
+            if clear_payload and clear_payload in frame and ESP not in eth:
+                raise AssertionError("payload left espd in clear")
+            if ESP in eth and eth[ESP].spi == spi:
+                return eth[ipcls]
+            return None
+        return wait_for(self.b0, match, timeout)
+
+
+def payload_of(tag):
+    return ("espd-interop %s " % tag).encode() + os.urandom(24)
+
+
+# ---- SAs and policies ----
+
+def prefix(addr, fam):
+    return "%s/%d" % (addr, FAMILIES[fam]["host_len"])
+
+
+def add_sa(bed, alg, keys, spi, src, dst, mode, fam, natt, extra=()):
+    words = ["ipsec", "sa", "add", "src", src, "dst", dst, "proto", "esp", "spi", hex(spi),
+             "reqid", str(spi), "mode", mode, *alg.words(keys), *extra]
+    if natt:
+        words += ["encap", "espinudp", "4500", "4500", FAMILIES[fam]["any"]]
+    bed.ctl(*words)
+
+
+def add_policy(bed, direction, sel_src, sel_dst, tmpl_src, tmpl_dst, mode, reqid, proto=None):
+    words = ["ipsec", "policy", "add", "src", sel_src, "dst", sel_dst]
+    if proto:
+        words += ["proto", proto]
+    words += ["dir", direction, "tmpl"]
+    if mode == "tunnel":
+        words += ["src", tmpl_src, "dst", tmpl_dst]
+    words += ["proto", "esp", "mode", mode, "reqid", str(reqid)]
+    bed.ctl(*words)
+
+
+def outbound_setup(bed, alg, mode, fam, natt, keys, spi, sa_extra=()):
+    P = FAMILIES[fam]
+    add_sa(bed, alg, keys, spi, P["r_wan"], P["peer"], mode, fam, natt, sa_extra)
+    if mode == "tunnel":
+        add_policy(bed, "out", P["a_net"], P["remote_net"], P["r_wan"], P["peer"], mode, spi)
+    else:
+        add_policy(bed, "out", prefix(P["r_wan"], fam), prefix(P["peer"], fam), None, None,
+                   mode, spi, proto="udp")
+
+
+def inbound_setup(bed, alg, mode, fam, natt, keys, spi, sa_extra=(), sel=True):
+    P = FAMILIES[fam]
+    extra = list(sa_extra)
+    if mode == "tunnel":
+        if sel:
+            extra += ["sel", "src", P["remote_net"], "dst", P["a_net"]]
+        add_sa(bed, alg, keys, spi, P["peer"], P["r_wan"], mode, fam, natt, extra)
+        add_policy(bed, "fwd", P["remote_net"], P["a_net"], P["peer"], P["r_wan"], mode, spi)
+    else:
+        add_sa(bed, alg, keys, spi, P["peer"], P["r_wan"], mode, fam, natt, extra)
+        add_policy(bed, "in", prefix(P["peer"], fam), prefix(P["r_wan"], fam), None, None,
+                   mode, spi, proto="udp")
+
+
+def scapy_peer_sa(alg, keys, spi, mode, fam, natt, sending, esn_hi=None, seq=1):
+    """scapy's side: sending = the peer encrypts (inbound for espd)."""
+    P = FAMILIES[fam]
+    ipcls = IP if fam == 4 else IPv6
+    tunnel = None
+    if mode == "tunnel":
+        tunnel = ipcls(src=P["peer"], dst=P["r_wan"]) if sending else \
+            ipcls(src=P["r_wan"], dst=P["peer"])
+    nat = UDP(sport=4500, dport=4500) if natt else None
+    return alg.scapy_sa(spi, keys, tunnel=tunnel, natt=nat, esn_hi=esn_hi, seq=seq)
+
+
+def peer_encrypt(sa, inner, fam, natt, seq=None):
+    pkt = sa.encrypt(inner, seq_num=seq)
+    if natt:
+        # scapy freezes the UDP length before the ESP payload is added, and
+        # leaves the checksum 0, which IPv6 does not allow (RFC 8200 s.8.1).
+        pkt[UDP].len = None
+        pkt[UDP].chksum = 0 if fam == 4 else None
+        pkt = (IP if fam == 4 else IPv6)(raw(pkt))
+    return pkt
+
+
+def without_udp(pkt, fam):
+    """ESP in UDP as plain ESP, which scapy's transport-mode decryption
+    handles (it mistakes the UDP header for the IP header to fix)."""
+    ipcls = IP if fam == 4 else IPv6
+    esp = pkt[ESP].copy()
+    outer = pkt[ipcls].copy()
+    outer.remove_payload()
+    if fam == 4:
+        outer.proto, outer.len, outer.chksum = 50, None, None
+    else:
+        outer.nh, outer.plen = 50, None
+    return ipcls(raw(outer / esp))
+
+
+def inner_for_inbound(fam, mode, data, src=None):
+    P = FAMILIES[fam]
+    ipcls = IP if fam == 4 else IPv6
+    if mode == "tunnel":
+        return ipcls(src=src or P["remote"], dst=P["host_a"]) / \
+            UDP(sport=PORT_REMOTE, dport=PORT_A) / Raw(data)
+    return ipcls(src=P["peer"], dst=P["r_wan"]) / UDP(sport=PORT_REMOTE, dport=PORT_R) / Raw(data)
+
+
+def receiver(bed, fam, mode):
+    return bed.a[fam] if mode == "tunnel" else bed.r[fam]
+
+
+IP_MTU_DISCOVER, PMTUDISC_DONT, PMTUDISC_WANT, PMTUDISC_DO = 10, 0, 1, 2  # linux/in.h
+
+
+def send_outbound(bed, fam, mode, data, df=None):
+    """df: None as the socket likes (DF when it fits the path), else forced."""
+    P = FAMILIES[fam]
+    if mode == "tunnel":
+        sock = bed.a[fam]
+        if df is not None and fam == 4:
+            sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER,
+                            PMTUDISC_DO if df else PMTUDISC_DONT)
+        sock.sendto(data, (P["remote"], PORT_REMOTE))
+        if df is not None and fam == 4:
+            sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_WANT)
+        return
+    ipcls = IP if fam == 4 else IPv6
+    bed.send_a0(ipcls(src=P["r_wan"], dst=P["peer"]) / UDP(sport=PORT_R, dport=PORT_REMOTE) /
+                Raw(data))
+
+
+def check_inner(inner, fam, mode, data):
+    P = FAMILIES[fam]
+    ipcls = IP if fam == 4 else IPv6
+    if ipcls not in inner or UDP not in inner:
+        return "inner packet is not %s/UDP: %r" % (ipcls.__name__, inner)
+    ip = inner[ipcls]
+    src, dst = (P["host_a"], P["remote"]) if mode == "tunnel" else (P["r_wan"], P["peer"])
+    if (ip.src, ip.dst) != (src, dst):
+        return "inner addresses %s -> %s" % (ip.src, ip.dst)
+    if bytes(inner[UDP].payload) != data:
+        return "payload differs"
+    return None
+
+
+def check_natt_outer(pkt, fam):
+    if UDP not in pkt or pkt[UDP].sport != 4500 or pkt[UDP].dport != 4500:
+        return "no ESP-in-UDP 4500 header"
+    if fam == 6:
+        got = pkt[UDP].chksum
+        fresh = IPv6(raw(pkt))
+        fresh[UDP].chksum = None
+        want = IPv6(raw(fresh))[UDP].chksum
+        if got != want:
+            return "IPv6 UDP checksum %#x, expected %#x" % (got, want)
+    elif pkt[UDP].chksum != 0:
+        return "IPv4 UDP checksum not 0"
+    return None
+
+
+# ---- the matrix ----
+
+def case_out(bed, alg, mode, fam, natt, name):
+    spi = bed.next_spi()
+    keys = alg.keys()
+    outbound_setup(bed, alg, mode, fam, natt, keys, spi)
+    data = payload_of(name)
+    send_outbound(bed, fam, mode, data)
+    pkt = bed.catch_esp(fam, spi, clear_payload=data)
+    if pkt is None:
+        return "no ESP packet on b0"
+    err = check_natt_outer(pkt, fam) if natt else None
+    if err:
+        return err
+    sa = scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=False)
+    try:
+        inner = sa.decrypt(without_udp(pkt, fam) if natt else pkt)
+    except IPSecIntegrityError as e:
+        return "scapy: ICV check failed: %s" % e
+    return check_inner(inner, fam, mode, data)
+
+
+def case_in(bed, alg, mode, fam, natt, name):
+    spi = bed.next_spi()
+    keys = alg.keys()
+    inbound_setup(bed, alg, mode, fam, natt, keys, spi)
+    data = payload_of(name)
+    sa = scapy_peer_sa(alg, keys, spi, mode, fam, natt, sending=True)
+    bed.send_b0(peer_encrypt(sa, inner_for_inbound(fam, mode, data), fam, natt))
+    got = wait_for(receiver(bed, fam, mode), lambda d: d if d == data else None)
+    return None if got else "payload not received"
+
+
+def run_case(bed, name, fn, *args):
+    bed.drain_all()
+    try:
+        err = fn(bed, *args, name)
+    except Exception as e:   # a broken case must not stop the others
+        err = "%s: %s" % (type(e).__name__, e)
+    finally:
+        bed.flush()
+    bed.result(name, err is None, err or "")
+
+
+def matrix(bed, selected):
+    for alg in ALGS:
+        for mode in ("tunnel", "transport"):
+            for fam in (4, 6):
+                for natt in (False, True):
+                    for direction, fn in (("out", case_out), ("in", case_in)):
+                        name = "%s %s %s ipv%d%s" % (direction, alg.name, mode, fam,
+                                                     " nat-t" if natt else "")
+                        if selected and not any(s in name for s in selected):
+                            continue
+                        if alg.skip:
+                            bed.skip(name, alg.skip)
+                            continue
+                        run_case(bed, name, fn, alg, mode, fam, natt)
+
+
+# ---- behaviour beyond the matrix ----
+
+CBC = ALG_BY_NAME["aes-cbc-128/sha2-256-128"]
+GCM = ALG_BY_NAME["aes-gcm-128/icv16"]
+P4 = FAMILIES[4]
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def delta(bed, before, node, reason):
+    return bed.counters()[(node, reason)] - before[(node, reason)]
+
+
+def sa_errors(bed, spi):
+    return bed.sa_show(spi)["errors"]
+
+
+def inbound(bed, alg, keys, spi, seq, data, fam=4, mode="tunnel", esn_hi=None, src=None,
+            mangle=None, sa=None):
+    """scapy sends one packet of sequence number seq; mangle(frame bytes)."""
+    sa = sa or scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=True, esn_hi=esn_hi)
+    if esn_hi is not None:
+        sa.esn = esn_hi
+        if isinstance(sa.auth_algo, EsnHmac):
+            sa.auth_algo.esn_hi = esn_hi
+    pkt = peer_encrypt(sa, inner_for_inbound(fam, mode, data, src), fam, False, seq=seq)
+    frame = raw(Ether(src=bed.mac_b0, dst=bed.mac_rb) / pkt)
+    bed.b0.send(mangle(frame) if mangle else frame)
+
+
+def received(bed, data, fam=4, mode="tunnel", timeout=WAIT):
+    return wait_for(receiver(bed, fam, mode), lambda d: d if d == data else None,
+                    timeout) is not None
+
+
+def case_distinct_iv(bed, alg, name):
+    spi = bed.next_spi()
+    keys = alg.keys()
+    outbound_setup(bed, alg, "tunnel", 4, False, keys, spi)
+    data = payload_of(name)
+    got = []
+    for _ in range(2):
+        send_outbound(bed, 4, "tunnel", data)
+        got.append(bed.catch_esp(4, spi))
+    expect(all(got), "two ESP packets on b0")
+    iv_len = 16 if alg.scapy_crypt == "AES-CBC" else 8
+    a, b = (bytes(p[ESP].data) for p in got)
+    expect(a[:iv_len] != b[:iv_len], "IVs differ")
+    expect(a[iv_len:] != b[iv_len:], "ciphertexts differ")
+    sa = scapy_peer_sa(alg, keys, spi, "tunnel", 4, False, sending=False)
+    for p in got:
+        expect(check_inner(sa.decrypt(p), 4, "tunnel", data) is None, "both decrypt")
+
+
+def case_replay(bed, name):
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    before = bed.counters()
+    inbound(bed, CBC, keys, spi, 5, data)
+    expect(received(bed, data), "first copy delivered")
+    inbound(bed, CBC, keys, spi, 5, data)
+    expect(not received(bed, data, timeout=0.5), "second copy dropped")
+    expect(delta(bed, before, "esp-decrypt", "replayed packet") == 1, "esp-decrypt replay counter")
+    expect(sa_errors(bed, spi)["replay"] == 1, "SA replay error counter")
+
+
+def case_window_left(bed, name):
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    before = bed.counters()
+    inbound(bed, CBC, keys, spi, 100, data)
+    expect(received(bed, data), "seq 100 delivered")
+    inbound(bed, CBC, keys, spi, 10, data)
+    expect(not received(bed, data, timeout=0.5), "seq 10 dropped (window 32)")
+    expect(delta(bed, before, "esp-decrypt", "left of the anti-replay window") == 1,
+           "esp-decrypt window counter")
+    expect(sa_errors(bed, spi)["window-left"] == 1, "SA window-left error counter")
+
+
+def flip_last(frame):
+    return frame[:-1] + bytes([frame[-1] ^ 0x01])
+
+
+def case_icv(bed, name):
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    before = bed.counters()
+    inbound(bed, CBC, keys, spi, 1, data, mangle=flip_last)
+    expect(not received(bed, data, timeout=0.5), "tampered packet dropped")
+    expect(delta(bed, before, "esp-decrypt", "integrity check failed") == 1,
+           "esp-decrypt ICV counter")
+    expect(sa_errors(bed, spi)["icv"] == 1, "SA icv error counter")
+    # The forgery must not have moved the window: the genuine seq 1 passes.
+    inbound(bed, CBC, keys, spi, 1, data)
+    expect(received(bed, data), "genuine packet of the same number delivered")
+
+
+def bad_pad_sa(keys, spi, how):
+    sa = scapy_peer_sa(CBC, keys, spi, "tunnel", 4, False, sending=True)
+    algo = copy.copy(sa.crypt_algo)
+    good = algo.pad
+
+    def pad(esp):
+        esp = good(esp)
+        if how == "bytes":
+            esp.padding = b"\x00" * esp.padlen
+        else:
+            esp.padlen = 255
+        return esp
+    algo.pad = pad
+    sa.crypt_algo = algo
+    return sa
+
+
+def case_bad_pad(bed, how, name):
+    spi, keys = bed.next_spi(), CBC.keys()
+    data = payload_of(name)[:10]   # 20 + 8 + 10 + 2: 8 bytes of padding
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    before = bed.counters()
+    inbound(bed, CBC, keys, spi, 1, data, sa=bad_pad_sa(keys, spi, how))
+    expect(not received(bed, data, timeout=0.5), "packet dropped")
+    expect(delta(bed, before, "esp-decrypt", "bad padding") == 1, "esp-decrypt pad counter")
+    expect(sa_errors(bed, spi)["pad"] == 1, "SA pad error counter")
+
+
+def tap_sees(bed, match, timeout=WAIT):
+    """A frame espd punted to the kernel through the r-b TAP."""
+    def check(frame):
+        return True if match(Ether(frame)) else None
+    return wait_for(bed.tap_rb, check, timeout) is not None
+
+
+def case_unknown_spi(bed, name):
+    spi, keys, data = 0xdead0001, CBC.keys(), payload_of(name)
+    before, dropped = bed.counters(), bed.drop_total()
+    inbound(bed, CBC, keys, spi, 1, data)
+    expect(tap_sees(bed, lambda e: ESP in e and e[ESP].spi == spi), "punted to the kernel's TAP")
+    expect(delta(bed, before, "ipsec-input", "unknown SPI") == 1, "ipsec-input unknown SPI counter")
+    expect(bed.drop_total() == dropped, "no drop counted")
+
+
+def case_selector(bed, name):
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    before = bed.counters()
+    inbound(bed, CBC, keys, spi, 1, data, src="192.168.201.1")
+    expect(not received(bed, data, timeout=0.5), "packet dropped")
+    expect(delta(bed, before, "esp-decrypt", "inner packet outside the SA selector") == 1,
+           "esp-decrypt selector counter")
+    expect(sa_errors(bed, spi)["selector"] == 1, "SA selector error counter")
+
+
+def case_plaintext(bed, name):
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    before = bed.counters()
+    bed.send_b0(inner_for_inbound(4, "tunnel", data))
+    expect(not received(bed, data, timeout=0.5), "plaintext dropped")
+    expect(delta(bed, before, "spd-input", "plaintext where a policy requires IPsec") == 1,
+           "spd-input plaintext counter")
+    bed.flush()
+    bed.send_b0(inner_for_inbound(4, "tunnel", data))
+    expect(received(bed, data), "delivered once no policy requires IPsec")
+
+
+def case_seq_exhaustion(bed, name):
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    outbound_setup(bed, CBC, "tunnel", 4, False, keys, spi, sa_extra=("replay-oseq", "4294967294"))
+    before = bed.counters()
+    got = []
+    for _ in range(3):
+        send_outbound(bed, 4, "tunnel", data)
+        got.append(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data))
+    expect(got[0] is not None and got[0][ESP].seq == 0xffffffff, "last number 2^32-1 sent")
+    expect(got[1] is None and got[2] is None, "nothing after it")
+    sa = bed.sa_show(spi)
+    expect(sa["state"] == "expired(seq)", "SA state expired(seq), is %s" % sa["state"])
+    expect(sa["errors"]["seq-overflow"] == 2, "SA seq-overflow counter 2")
+    expect(delta(bed, before, "esp-encrypt", "sequence numbers exhausted") +
+           delta(bed, before, "spd-output", "SA sequence numbers exhausted") == 2,
+           "esp-encrypt/spd-output exhaustion counters")
+
+
+def case_esn_out(bed, alg, name):
+    spi, keys, data = bed.next_spi(), alg.keys(), payload_of(name)
+    outbound_setup(bed, alg, "tunnel", 4, False, keys, spi,
+                   sa_extra=("flag", "esn", "replay-oseq", "4294967294"))
+    for seq_low, hi in ((0xffffffff, 0), (0, 1), (1, 1)):
+        send_outbound(bed, 4, "tunnel", data)
+        pkt = bed.catch_esp(4, spi)
+        expect(pkt is not None and pkt[ESP].seq == seq_low, "sequence %d:%d sent" % (hi, seq_low))
+        sa = scapy_peer_sa(alg, keys, spi, "tunnel", 4, False, sending=False, esn_hi=hi)
+        expect(check_inner(sa.decrypt(pkt), 4, "tunnel", data) is None,
+               "decrypts with ESN high bits %d" % hi)
+
+
+def case_esn_in(bed, alg, name):
+    spi, keys, data = bed.next_spi(), alg.keys(), payload_of(name)
+    inbound_setup(bed, alg, "tunnel", 4, False, keys, spi,
+                  sa_extra=("flag", "esn", "replay-window", "64", "replay-seq", "4294967280"))
+    before = bed.counters()
+    inbound(bed, alg, keys, spi, 5, data, esn_hi=1)
+    expect(received(bed, data), "2^32 + 5 delivered (high bits inferred)")
+    inbound(bed, alg, keys, spi, 0xfffffff8, data, esn_hi=0)
+    expect(received(bed, data), "2^32 - 8 delivered (in the window across the wrap)")
+    inbound(bed, alg, keys, spi, 5, data, esn_hi=1)
+    expect(not received(bed, data, timeout=0.5), "2^32 + 5 again dropped")
+    expect(delta(bed, before, "esp-decrypt", "replayed packet") == 1, "replay counter")
+
+
+def log_count(bed, text):
+    with open(bed.args.log, errors="replace") as f:
+        return sum(text in line for line in f)
+
+
+def case_unsupported(bed, name):
+    line = "linux-cp/ipsec: Invalid/Unsupported crypto algo: cbc(serpent) keylen: 128"
+    spi_in, spi_out, data = bed.next_spi(), bed.next_spi(), payload_of(name)
+    key, auth = os.urandom(16), os.urandom(32)
+    words = ["enc", "cbc(serpent)", "0x" + key.hex(), "auth-trunc", "hmac(sha256)",
+             "0x" + auth.hex(), "128"]
+    logged = log_count(bed, line)
+    before = bed.counters()
+    bed.ctl("ipsec", "sa", "add", "src", P4["peer"], "dst", P4["r_wan"], "proto", "esp", "spi",
+            hex(spi_in), "reqid", str(spi_in), "mode", "tunnel", *words)
+    bed.ctl("ipsec", "sa", "add", "src", P4["r_wan"], "dst", P4["peer"], "proto", "esp", "spi",
+            hex(spi_out), "reqid", str(spi_out), "mode", "tunnel", *words)
+    add_policy(bed, "out", P4["a_net"], P4["remote_net"], P4["r_wan"], P4["peer"], "tunnel",
+               spi_out)
+    expect(bed.sa_show(spi_in)["state"] == "unsupported", "SA state unsupported")
+    for seq in (1, 2):
+        bed.send_b0(IP(src=P4["peer"], dst=P4["r_wan"]) / ESP(spi=spi_in, seq=seq, data=data))
+        expect(tap_sees(bed, lambda e: ESP in e and e[ESP].spi == spi_in),
+               "ESP of the SA punted to the kernel")
+    expect(delta(bed, before, "ipsec-input", "SA not offloaded") == 2, "not-offloaded counter")
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi_out, timeout=0.5, clear_payload=data) is None,
+           "outbound packet neither encrypted nor in clear")
+    expect(delta(bed, before, "spd-output", "needs IPsec, no usable SA (espd policy)") == 1,
+           "spd-output no-SA counter")
+    time.sleep(0.2)
+    expect(log_count(bed, line) == logged + 2, "log line once per SA (%d new)" %
+           (log_count(bed, line) - logged))
+
+
+def route_mtu(bed, fam, dst):
+    """The path MTU hostA's kernel learnt for dst, or None."""
+    out = subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "get", dst],
+                         capture_output=True, text=True).stdout.split()
+    return int(out[out.index("mtu") + 1]) if "mtu" in out else None
+
+
+def case_mtu(bed, fam, name):
+    """xfrm_state_mtu on a 1500-byte link, AES-CBC + HMAC-SHA1-96 tunnel:
+    IPv4 (1500 - 20 - 8 - 16 - 12) & ~15 - 2 = 1438, IPv6 1422. One byte
+    more with DF (always, for IPv6) is answered with ICMP "fragmentation
+    needed" / "packet too big" from espd, as the kernel would; without DF
+    it is dropped, counted (espd does not fragment)."""
+    alg = ALG_BY_NAME["aes-cbc-128/hmac-sha1-96"]
+    P, hdr = FAMILIES[fam], 28 if fam == 4 else 48
+    limit = 1438 if fam == 4 else 1422
+    spi, keys = bed.next_spi(), alg.keys()
+    outbound_setup(bed, alg, "tunnel", fam, False, keys, spi)
+    tag = payload_of(name)
+    fits = tag + b"f" * (limit - hdr - len(tag))
+    before = bed.counters()
+    send_outbound(bed, fam, "tunnel", fits, df=True)
+    pkt = bed.catch_esp(fam, spi)
+    expect(pkt is not None and len(pkt) <= 1500, "%d-byte inner packet sent, %s bytes" %
+           (limit, len(pkt) if pkt else "no"))
+    big = fits + b"x"
+    send_outbound(bed, fam, "tunnel", big, df=True)
+    expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=big) is None,
+           "%d bytes neither sent nor leaked" % (limit + 1))
+    expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 1,
+           "esp-encrypt ICMP counter")
+    learnt = None
+    for _ in range(20):
+        learnt = route_mtu(bed, fam, P["remote"])
+        if learnt:
+            break
+        time.sleep(0.05)
+    expect(learnt == limit, "hostA learnt path MTU %s, expected %d" % (learnt, limit))
+    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
+                   check=False)
+    if fam == 4:
+        send_outbound(bed, fam, "tunnel", big, df=False)
+        expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=big) is None,
+               "without DF neither sent nor leaked")
+        expect(delta(bed, before, "esp-encrypt", "too big for the tunnel (espd SA)") == 1,
+               "esp-encrypt MTU drop counter")
+    expect(sa_errors(bed, spi)["mtu"] == (2 if fam == 4 else 1), "SA mtu error counter")
+
+
+def case_natt_punts(bed, name):
+    before = bed.counters()
+    udp = IP(src=P4["peer"], dst=P4["r_wan"]) / UDP(sport=4500, dport=4500)
+    bed.send_b0(udp / Raw(b"\xff"))
+    expect(tap_sees(bed, lambda e: UDP in e and bytes(e[UDP].payload)[:1] == b"\xff"),
+           "keepalive punted")
+    bed.send_b0(udp / Raw(b"\x00" * 4 + b"ike-message-stand-in"))
+    expect(tap_sees(bed, lambda e: UDP in e and b"ike-message" in bytes(e[UDP].payload)),
+           "IKE punted")
+    expect(delta(bed, before, "ipsec-input", "NAT-T keepalive") == 1, "keepalive counter")
+    expect(delta(bed, before, "ipsec-input", "IKE on the NAT-T port") == 1, "IKE counter")
+
+
+def case_dscp_ecn_out(bed, name):
+    """RFC 4301 s.5.1.2 / RFC 6040 as the kernel: DSCP and ECN copied, CE
+    sent as ECT(0); dont-encap-dscp and noecn clear them; DF copied."""
+    for tos, extra, want, df in ((0xb9, (), 0xb9, True), (0xbb, (), 0xba, False),
+                                 (0xb9, ("extra-flag", "dont-encap-dscp"), 0x01, True),
+                                 (0xb9, ("flag", "noecn"), 0xb8, False)):
+        spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+        outbound_setup(bed, CBC, "tunnel", 4, False, keys, spi, sa_extra=extra)
+        bed.a[4].setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
+        send_outbound(bed, 4, "tunnel", data, df=df)
+        bed.a[4].setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0)
+        pkt = bed.catch_esp(4, spi)
+        expect(pkt is not None, "ESP packet sent")
+        expect(pkt[IP].tos == want, "inner tos %#x %s: outer %#x, expected %#x" %
+               (tos, " ".join(extra), pkt[IP].tos, want))
+        expect(pkt[IP].ttl == 64, "outer TTL 64, is %d" % pkt[IP].ttl)
+        inner = scapy_peer_sa(CBC, keys, spi, "tunnel", 4, False, sending=False).decrypt(pkt)
+        expect(inner[IP].ttl == 63, "inner TTL decremented once, is %d" % inner[IP].ttl)
+        expect(bool(pkt[IP].flags.DF) == df == bool(inner[IP].flags.DF),
+               "DF %s copied from the inner header" % df)
+        bed.flush()
+
+
+def recv_tos(sock, data, timeout=WAIT):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not select.select([sock], [], [], end - time.monotonic())[0]:
+            break
+        got, anc, _, _ = sock.recvmsg(65536, 64)
+        if got == data:
+            for level, kind, value in anc:
+                if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
+                    return value[0]
+    return None
+
+
+def case_ecn_in(bed, name):
+    """xfrm4_remove_tunnel_encap: CE of the outer header marks an ECN-capable
+    inner packet; decap-dscp copies the DSCP; otherwise the inner DSCP stays."""
+    bed.a[4].setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+    try:
+        for outer, inner, flags, want in ((0x03, 0x02, (), 0x03), (0x03, 0x00, (), 0x00),
+                                          (0xb8, 0x28, (), 0x28),
+                                          (0xb8, 0x28, ("flag", "decap-dscp"), 0xb8),
+                                          (0x03, 0x02, ("flag", "noecn"), 0x02)):
+            spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+            inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi, sa_extra=flags)
+            sa = scapy_peer_sa(CBC, keys, spi, "tunnel", 4, False, sending=True)
+            sa.tunnel_header.tos = outer
+            pkt = inner_for_inbound(4, "tunnel", data)
+            pkt[IP].tos = inner
+            bed.send_b0(peer_encrypt(sa, pkt, 4, False))
+            got = recv_tos(bed.a[4], data)
+            expect(got == want, "outer %#x inner %#x %s: delivered with %s, expected %#x" %
+                   (outer, inner, " ".join(flags), got, want))
+            bed.flush()
+    finally:
+        bed.a[4].setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 0)
+
+
+def case_cross_family(bed, inner_fam, outer_fam, name):
+    """Tunnel mode with an inner family other than the outer one."""
+    I, O = FAMILIES[inner_fam], FAMILIES[outer_fam]
+    icls, ocls = (IP if inner_fam == 4 else IPv6), (IP if outer_fam == 4 else IPv6)
+    spi_out, spi_in, keys, data = bed.next_spi(), bed.next_spi(), GCM.keys(), payload_of(name)
+    add_sa(bed, GCM, keys, spi_out, O["r_wan"], O["peer"], "tunnel", outer_fam, False)
+    add_policy(bed, "out", I["a_net"], I["remote_net"], O["r_wan"], O["peer"], "tunnel", spi_out)
+    add_sa(bed, GCM, keys, spi_in, O["peer"], O["r_wan"], "tunnel", outer_fam, False,
+           ["sel", "src", I["remote_net"], "dst", I["a_net"]])
+    add_policy(bed, "fwd", I["remote_net"], I["a_net"], O["peer"], O["r_wan"], "tunnel", spi_in)
+    send_outbound(bed, inner_fam, "tunnel", data)
+    pkt = bed.catch_esp(outer_fam, spi_out, clear_payload=data)
+    expect(pkt is not None, "ESP over IPv%d on b0" % outer_fam)
+    sa = GCM.scapy_sa(spi_out, keys, tunnel=ocls(src=O["r_wan"], dst=O["peer"]))
+    err = check_inner(sa.decrypt(pkt), inner_fam, "tunnel", data)
+    expect(err is None, "outbound: %s" % err)
+    sa = GCM.scapy_sa(spi_in, keys, tunnel=ocls(src=O["peer"], dst=O["r_wan"]))
+    inner = icls(src=I["remote"], dst=I["host_a"]) / UDP(sport=PORT_REMOTE, dport=PORT_A) / \
+        Raw(data)
+    bed.send_b0(sa.encrypt(inner))
+    expect(received(bed, data, fam=inner_fam), "inbound: delivered to hostA")
+
+
+def behaviour(bed, selected):
+    cases = [
+        ("two identical packets: different IV and ciphertext (aes-cbc)", case_distinct_iv,
+         ALG_BY_NAME["aes-cbc-128/hmac-sha1-96"]),
+        ("two identical packets: different IV and ciphertext (aes-gcm)", case_distinct_iv, GCM),
+        ("replayed packet dropped, counted replay", case_replay),
+        ("packet left of the window dropped, counted window-left", case_window_left),
+        ("tampered ICV dropped, counted icv; window unchanged", case_icv),
+        ("bad padding bytes dropped, counted pad", case_bad_pad, "bytes"),
+        ("pad length beyond the payload dropped, counted pad", case_bad_pad, "length"),
+        ("unknown SPI punted to the kernel, not dropped", case_unknown_spi),
+        ("inner source outside the SA selector dropped, counted selector", case_selector),
+        ("plaintext for a protected selector dropped, counted", case_plaintext),
+        ("sequence number exhaustion stops the SA, counted seq-overflow", case_seq_exhaustion),
+        ("ESN wrap outbound (aes-gcm)", case_esn_out, GCM),
+        ("ESN wrap outbound (aes-cbc/hmac-sha256)", case_esn_out, CBC),
+        ("ESN wrap inbound (aes-gcm)", case_esn_in, GCM),
+        ("ESN wrap inbound (aes-cbc/hmac-sha256)", case_esn_in, CBC),
+        ("unsupported algorithm: logged once per SA, inbound punted, outbound never in clear",
+         case_unsupported),
+        ("IPv4 too big for the tunnel: ICMP from espd, or dropped without DF", case_mtu, 4),
+        ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
+        ("NAT-T keepalive and IKE on port 4500 punted", case_natt_punts),
+        ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
+        ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
+        ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),
+        ("ECN and DSCP after decapsulation", case_ecn_in),
+    ]
+    for name, fn, *extra in cases:
+        if selected and not any(s in name for s in selected):
+            continue
+        bed.drain_all()
+        try:
+            fn(bed, *extra, name)
+            err = None
+        except Exception as e:
+            err = "%s: %s" % (type(e).__name__, e)
+        finally:
+            bed.flush()
+        bed.result(name, err is None, err or "")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--espctl", required=True)
+    ap.add_argument("--socket", required=True)
+    ap.add_argument("--ns-a", required=True)
+    ap.add_argument("--ns-r", required=True)
+    ap.add_argument("--ns-b", required=True)
+    ap.add_argument("--log", required=True, help="espd's log file")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run cases whose name contains this")
+    args = ap.parse_args()
+    bed = Bed(args)
+    bed.flush()
+    matrix(bed, args.only)
+    behaviour(bed, args.only)
+    return 1 if bed.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
