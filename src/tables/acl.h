@@ -16,11 +16,15 @@
  *   headers cannot be read is denied as matching no rule.
  * - IPv6 extension headers (hop-by-hop, routing, destination options,
  *   fragment, mobility, HIP, shim6) are skipped to find the protocol.
- * - Non-first fragments carry no ports: they match rules by addresses and
- *   protocol only, and a rule naming ports or TCP flags never matches them.
- *   (The acl-plugin's default, l4-match-nonfirst-fragment, lets them match
- *   the first rule with the right protocol whatever its ports; espd is
- *   stricter: permit such fragments with a rule without ports.)
+ * - Non-first fragments (IPv4 fragment offset not 0, IPv6 fragment header
+ *   with offset not 0) carry no transport header: they match rules by
+ *   addresses and protocol only, a rule's ports and TCP flags are ignored
+ *   for them, and the first rule so matching decides, as the acl-plugin
+ *   does by default (l4-match-nonfirst-fragment 1). So "udp port 500
+ *   permit" lets through all fragments of a large IKE message; a rule
+ *   in front with other ports and the same addresses and protocol decides
+ *   the later fragments instead. First fragments and unfragmented packets
+ *   are matched on everything.
  * - Input ACLs run before anything else, punt included: frames for the
  *   router itself (IKE, ...) are filtered too. Output ACLs run just before
  *   transmission, for forwarded packets and for frames the kernel sends.
@@ -32,8 +36,10 @@
  *   packet and a reload takes effect at once; a session only rescues
  *   packets the lists deny, counted per (interface, direction). ICMP queries
  *   are keyed by identifier and type: an echo request lets its echo replies
- *   in, not requests from the other side. ICMP errors and non-first
- *   fragments of return traffic match no session and need a rule.
+ *   in, not requests from the other side. ICMP errors match no session and
+ *   need a rule. Non-first fragments show no ports: they neither make nor
+ *   match a session, so the later fragments of return traffic need a rule
+ *   (a permit-reflect rule still permits the fragments it matches).
  *   Sessions expire after an idle time: 3600 s for TCP, 120 s for anything
  *   else. They live in one rte_hash per worker written only by its worker
  *   (no locks) and read lock-free by all workers, because the two directions
@@ -49,7 +55,10 @@
  * rte_acl context per address family built from the combined rule list
  * (priority from the order, one category, userdata = rule index + 1), so a
  * lookup costs the same for 10 or 10000 rules; a burst is classified per
- * interface with one rte_acl_classify call. The tables are built off the
+ * interface with one rte_acl_classify call. Where rules of a family name
+ * ports or TCP flags, a second context built from the same rules on
+ * protocol and addresses only classifies the non-first fragments (elsewhere
+ * the one context serves both). The tables are built off the
  * fast path, published with one pointer store and freed after an RCU
  * grace period. Counters are per worker, without atomics, summed for show.
  */

@@ -4,7 +4,9 @@
  * and for every (interface, direction) with lists, and every interface with
  * a MAC list, one rte_acl context per address family over the combined
  * rule list. Rule i of the combined list gets priority MAX - i, so the
- * highest priority match is the first match, and userdata i + 1.
+ * highest priority match is the first match, and userdata i + 1. When
+ * rules of a family name ports or TCP flags, a second context holds the
+ * same rules on protocol and addresses only, for non-first fragments.
  */
 #include "tables/acl_private.h"
 
@@ -20,6 +22,8 @@
 
 /* Field order of IP rules: protocol, flags word, ports, then addresses. */
 enum { IP_PROTO, IP_FLAGS, IP_SPORT, IP_DPORT, IP_ADDRS };
+/* Field order of the rules for non-first fragments: protocol, addresses. */
+enum { LATER_PROTO, LATER_ADDRS };
 /* Field order of MAC rules: the dummy first byte, the MAC, the source. */
 enum { MAC_FIRST, MAC_HI, MAC_LO, MAC_ADDRS };
 
@@ -53,6 +57,17 @@ static void field_add(struct layout *l, uint8_t type, uint8_t size, uint32_t off
 	l->n++;
 }
 
+/* Source then destination address words, from input index input on. */
+static void addr_layout(struct layout *l, unsigned words, unsigned input)
+{
+	for (unsigned k = 0; k < words; k++)
+		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, src) + 4 * k,
+			  input + k);
+	for (unsigned k = 0; k < words; k++)
+		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, dst) + 4 * k,
+			  input + words + k);
+}
+
 /* rte_acl reads four bytes per input index, after a first one-byte field. */
 static void ip_layout(struct layout *l, unsigned words)
 {
@@ -61,12 +76,15 @@ static void ip_layout(struct layout *l, unsigned words)
 	field_add(l, RTE_ACL_FIELD_TYPE_BITMASK, 4, offsetof(struct acl_key, tcp_flags), 1);
 	field_add(l, RTE_ACL_FIELD_TYPE_RANGE, 2, offsetof(struct acl_key, sport), 2);
 	field_add(l, RTE_ACL_FIELD_TYPE_RANGE, 2, offsetof(struct acl_key, dport), 2);
-	for (unsigned k = 0; k < words; k++)
-		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, src) + 4 * k,
-			  3 + k);
-	for (unsigned k = 0; k < words; k++)
-		field_add(l, RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(struct acl_key, dst) + 4 * k,
-			  3 + words + k);
+	addr_layout(l, words, 3);
+}
+
+/* The same key read without the flags word and ports: a shorter trie. */
+static void later_layout(struct layout *l, unsigned words)
+{
+	l->n = 0;
+	field_add(l, RTE_ACL_FIELD_TYPE_BITMASK, 1, offsetof(struct acl_key, proto), 0);
+	addr_layout(l, words, 1);
 }
 
 static void mac_layout(struct layout *l, unsigned words)
@@ -98,19 +116,25 @@ static void prefix_fields(struct rte_acl_field *f, const struct ip_prefix *p, un
 	}
 }
 
-static bool has_ports(const struct acl_rule *r)
+/* The rule names ports or TCP flags, which only a transport header has. */
+static bool names_l4(const struct acl_rule *r)
 {
 	return r->sport_lo || r->sport_hi != UINT16_MAX || r->dport_lo ||
-	       r->dport_hi != UINT16_MAX;
+	       r->dport_hi != UINT16_MAX || r->tcp_flags_set || r->tcp_flags_clear;
+}
+
+static void proto_field(struct rte_acl_field *f, const struct acl_rule *r)
+{
+	f->value.u8 = r->protocol == ACL_PROTO_ANY ? 0 : (uint8_t)r->protocol;
+	f->mask_range.u8 = r->protocol == ACL_PROTO_ANY ? 0 : 0xff;
 }
 
 static void ip_rule_fields(struct rte_acl_field *f, const struct acl_rule *r, unsigned words)
 {
-	uint32_t l4 = (has_ports(r) || r->tcp_flags_set || r->tcp_flags_clear) ? ACL_KEY_L4 : 0;
+	uint32_t l4 = names_l4(r) ? ACL_KEY_L4 : 0;
 
-	f[IP_PROTO].value.u8 = r->protocol == ACL_PROTO_ANY ? 0 : (uint8_t)r->protocol;
-	f[IP_PROTO].mask_range.u8 = r->protocol == ACL_PROTO_ANY ? 0 : 0xff;
-	/* The flags word is tcp_flags, l4, two zero bytes (acl_key). */
+	proto_field(&f[IP_PROTO], r);
+	/* The flags word is tcp_flags, parsed, two zero bytes (acl_key). */
 	f[IP_FLAGS].value.u32 = (uint32_t)r->tcp_flags_set << 24 | l4 << 16;
 	f[IP_FLAGS].mask_range.u32 =
 		(uint32_t)(r->tcp_flags_set | r->tcp_flags_clear) << 24 | l4 << 16;
@@ -120,6 +144,15 @@ static void ip_rule_fields(struct rte_acl_field *f, const struct acl_rule *r, un
 	f[IP_DPORT].mask_range.u16 = r->dport_hi;
 	prefix_fields(&f[IP_ADDRS], &r->src, words);
 	prefix_fields(&f[IP_ADDRS + words], &r->dst, words);
+}
+
+/* The rule as a non-first fragment sees it: ports and TCP flags ignored,
+ * as the acl-plugin does with l4-match-nonfirst-fragment (its default). */
+static void later_rule_fields(struct rte_acl_field *f, const struct acl_rule *r, unsigned words)
+{
+	proto_field(&f[LATER_PROTO], r);
+	prefix_fields(&f[LATER_ADDRS], &r->src, words);
+	prefix_fields(&f[LATER_ADDRS + words], &r->dst, words);
 }
 
 static uint32_t be_word(const uint8_t *b)
@@ -204,6 +237,11 @@ static int bufs_init(struct rule_buf bufs[2], unsigned (*fields)(unsigned words)
 static unsigned ip_fields(unsigned words)
 {
 	return IP_ADDRS + 2 * words;
+}
+
+static unsigned later_fields(unsigned words)
+{
+	return LATER_ADDRS + 2 * words;
 }
 
 static unsigned mac_fields(unsigned words)
@@ -308,8 +346,15 @@ static const struct acl_view *view_find(const struct acl_tables *t, const char *
 	return NULL;
 }
 
+/* The rule sets of one (interface, direction) being built, by family. */
+struct ip_sets {
+	struct rule_buf whole[2];  /* for ctx */
+	struct rule_buf later[2];  /* for later_ctx */
+	bool l4[2];                /* a rule of the family names ports or TCP flags */
+};
+
 /* Append a list's rules to an attachment and to the family rule sets. */
-static void ip_rules_add(struct acl_attach *att, struct rule_buf bufs[2],
+static void ip_rules_add(struct acl_attach *att, struct ip_sets *sets,
 			 const struct acl_view *view)
 {
 	for (size_t j = 0; j < view->list->n_rules; j++) {
@@ -321,10 +366,41 @@ static void ip_rules_add(struct acl_attach *att, struct rule_buf bufs[2],
 		for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
 			if (!fits_family(&r->src, fam) || !fits_family(&r->dst, fam))
 				continue;
-			struct rte_acl_rule *rule = rule_at(&bufs[fam], bufs[fam].n++);
+			struct rte_acl_rule *rule = rule_at(&sets->whole[fam], sets->whole[fam].n++);
 			rule_data(rule, index);
 			ip_rule_fields(rule->field, r, addr_words(fam));
+			rule = rule_at(&sets->later[fam], sets->later[fam].n++);
+			rule_data(rule, index);
+			later_rule_fields(rule->field, r, addr_words(fam));
+			sets->l4[fam] |= names_l4(r);
 		}
+	}
+}
+
+/* The contexts of one family. Without rules naming ports or TCP flags a
+ * non-first fragment matches exactly what the full context says, so that
+ * context serves both and no memory is spent on a second one. */
+static int ip_family_build(struct acl_attach *att, const struct ip_sets *sets, unsigned fam)
+{
+	struct layout layout;
+	int rc;
+
+	ip_layout(&layout, addr_words(fam));
+	if ((rc = ctx_build(&layout, &sets->whole[fam], &att->ctx[fam])) < 0)
+		return rc;
+	if (!sets->l4[fam]) {
+		att->later_ctx[fam] = att->ctx[fam];
+		return 0;
+	}
+	later_layout(&layout, addr_words(fam));
+	return ctx_build(&layout, &sets->later[fam], &att->later_ctx[fam]);
+}
+
+static void ip_sets_free(struct ip_sets *sets)
+{
+	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
+		free(sets->whole[fam].rules);
+		free(sets->later[fam].rules);
 	}
 }
 
@@ -334,8 +410,7 @@ static int ip_attach_build(struct acl_tables *t, struct acl_attach *att,
 			   const struct acl_binding *b, size_t n, char *err, size_t err_size)
 {
 	const struct acl_view *views[n];
-	struct rule_buf bufs[2] = { 0 };
-	struct layout layout;
+	struct ip_sets sets = { 0 };
 	uint32_t total = 0;
 	int rc = 0;
 
@@ -347,23 +422,21 @@ static int ip_attach_build(struct acl_tables *t, struct acl_attach *att,
 		total += (uint32_t)views[i]->list->n_rules;
 	}
 	att->slots = calloc(total ? total : 1, sizeof(*att->slots));
-	if (!att->slots || bufs_init(bufs, ip_fields, total) < 0) {
+	if (!att->slots || bufs_init(sets.whole, ip_fields, total) < 0 ||
+	    bufs_init(sets.later, later_fields, total) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		ip_rules_add(att, bufs, views[i]);
-	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6 && rc == 0; fam++) {
-		ip_layout(&layout, addr_words(fam));
-		rc = ctx_build(&layout, &bufs[fam], &att->ctx[fam]);
-	}
+		ip_rules_add(att, &sets, views[i]);
+	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6 && rc == 0; fam++)
+		rc = ip_family_build(att, &sets, fam);
 out:
 	if (rc < 0)
 		error_set(err, err_size, rc,
 			  "acl ip interface %s %s: cannot build the classifier: %s", b[0].ifname,
 			  format_acl_dir(b[0].dir), strerror(-rc));
-	free(bufs[0].rules);
-	free(bufs[1].rules);
+	ip_sets_free(&sets);
 	return rc;
 }
 
@@ -464,8 +537,11 @@ static int mac_bindings_build(struct acl_tables *t, char *err, size_t err_size)
 
 static void attach_free(struct acl_attach *att)
 {
-	rte_acl_free(att->ctx[ACL_FAM_IP4]);
-	rte_acl_free(att->ctx[ACL_FAM_IP6]);
+	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
+		if (att->later_ctx[fam] != att->ctx[fam])
+			rte_acl_free(att->later_ctx[fam]);
+		rte_acl_free(att->ctx[fam]);
+	}
 	free(att->slots);
 }
 

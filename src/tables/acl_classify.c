@@ -1,9 +1,9 @@
 /*
  * The ACL fast path: read each frame's classification key once, then per
  * interface of the burst run the MAC ACL (input) and the IP ACL with one
- * rte_acl_classify call per address family, count, and let reflect
- * sessions rescue what the lists deny. Workers only read the tables and
- * write their own counter row.
+ * rte_acl_classify call per address family (and one more for non-first
+ * fragments, if any), count, and let reflect sessions rescue what the
+ * lists deny. Workers only read the tables and write their own counter row.
  */
 #include "tables/acl_private.h"
 
@@ -54,7 +54,7 @@ static void parse_l4(const uint8_t *l4, uint32_t len, struct acl_key *key)
 	}
 	if (key->proto == IPPROTO_TCP)
 		key->tcp_flags = l4[13];
-	key->l4 = ACL_KEY_L4;
+	key->parsed = ACL_KEY_L4;
 }
 
 static enum acl_family parse_ip4(const uint8_t *ip, uint32_t len, struct acl_key *key)
@@ -73,6 +73,8 @@ static enum acl_family parse_ip4(const uint8_t *ip, uint32_t len, struct acl_key
 	 * in an earlier fragment. */
 	if ((read_be16(ip + 6) & 0x1fff) == 0)
 		parse_l4(ip + ihl, len - ihl, key);
+	else
+		key->parsed = ACL_KEY_LATER_FRAGMENT;
 	return ACL_FAM_IP4;
 }
 
@@ -109,6 +111,7 @@ static enum acl_family parse_ip6(const uint8_t *ip, uint32_t len, struct acl_key
 			next = following;
 			if (later) {
 				key->proto = next;
+				key->parsed = ACL_KEY_LATER_FRAGMENT;
 				return ACL_FAM_IP6;
 			}
 			continue;
@@ -152,19 +155,28 @@ static inline void count(struct acl_counter *counter, const struct rte_mbuf *m)
 	counter->bytes += m->pkt_len;
 }
 
-/* The chunk's undecided packets on one interface, by family. */
+/* The chunk's undecided packets on one interface, by family; with
+ * later_apart, the non-first IP fragments by family in later. */
 struct split {
 	uint16_t idx[ACL_FAM_BAD + 1][ACL_CHUNK];
 	uint16_t n[ACL_FAM_BAD + 1];
+	uint16_t later[ACL_FAM_IP6 + 1][ACL_CHUNK];
+	uint16_t n_later[ACL_FAM_IP6 + 1];
 };
 
 static void split_iface(const struct chunk *c, const uint16_t *ifaces, uint16_t n,
-			uint16_t iface, struct split *sp)
+			uint16_t iface, bool later_apart, struct split *sp)
 {
 	memset(sp->n, 0, sizeof(sp->n));
+	memset(sp->n_later, 0, sizeof(sp->n_later));
 	for (uint16_t j = 0; j < n; j++) {
 		unsigned fam = c->fam[j];
-		if (ifaces[j] == iface && fam != ACL_FAM_PASS && !c->deny[j])
+		if (ifaces[j] != iface || fam == ACL_FAM_PASS || c->deny[j])
+			continue;
+		if (later_apart && fam <= ACL_FAM_IP6 &&
+		    unlikely(c->keys[j].parsed & ACL_KEY_LATER_FRAGMENT))
+			sp->later[fam][sp->n_later[fam]++] = j;
+		else
 			sp->idx[fam][sp->n[fam]++] = j;
 	}
 }
@@ -190,7 +202,7 @@ static void mac_filter_iface(const struct acl_tables *t, struct acl_row *row, st
 	uint32_t results[ACL_CHUNK];
 	struct split sp;
 
-	split_iface(c, ifaces, n, iface, &sp);
+	split_iface(c, ifaces, n, iface, false, &sp);
 	for (uint16_t i = 0; i < sp.n[ACL_FAM_BAD]; i++) {
 		count(&row->mac_deny[iface], pkts[sp.idx[ACL_FAM_BAD][i]]);
 		c->deny[sp.idx[ACL_FAM_BAD][i]] = true;
@@ -240,31 +252,47 @@ static bool ip_permits(const struct acl_attach *att, struct acl_row *row, unsign
 	return false;
 }
 
+/* Classify the packets idx[0..k) of one family against ctx and decide. */
+static void ip_decide(const struct acl_attach *att, const struct rte_acl_ctx *ctx,
+		      struct acl_row *row, unsigned worker, enum acl_dir dir, uint16_t iface,
+		      unsigned fam, struct chunk *c, struct rte_mbuf **pkts, const uint16_t *idx,
+		      uint16_t k, uint64_t now)
+{
+	const uint8_t *data[ACL_CHUNK];
+	uint32_t results[ACL_CHUNK];
+
+	if (k == 0)
+		return;
+	for (uint16_t i = 0; i < k; i++)
+		data[i] = (const uint8_t *)&c->keys[idx[i]];
+	classify(ctx, data, results, k);
+	for (uint16_t i = 0; i < k; i++) {
+		uint16_t j = idx[i];
+		c->deny[j] = !ip_permits(att, row, worker, dir, iface, &c->keys[j], fam,
+					 results[i], pkts[j], now);
+	}
+}
+
+/* Non-first fragments have no ports to compare: they go to the context
+ * that matches on protocol and addresses only, where the rule order is
+ * the same, so the first rule that could have matched decides. */
 static void ip_filter_iface(const struct acl_tables *t, struct acl_row *row, unsigned worker,
 			    enum acl_dir dir, struct chunk *c, const uint16_t *ifaces,
 			    struct rte_mbuf **pkts, uint16_t n, uint16_t iface, uint64_t now)
 {
 	const struct acl_attach *att = &t->ip[iface][dir];
-	const uint8_t *data[ACL_CHUNK];
-	uint32_t results[ACL_CHUNK];
 	struct split sp;
 
-	split_iface(c, ifaces, n, iface, &sp);
+	split_iface(c, ifaces, n, iface, true, &sp);
 	for (uint16_t i = 0; i < sp.n[ACL_FAM_BAD]; i++) {
 		count(&row->deny[iface][dir], pkts[sp.idx[ACL_FAM_BAD][i]]);
 		c->deny[sp.idx[ACL_FAM_BAD][i]] = true;
 	}
 	for (unsigned fam = ACL_FAM_IP4; fam <= ACL_FAM_IP6; fam++) {
-		const uint16_t *idx = sp.idx[fam];
-		uint16_t k = sp.n[fam];
-		for (uint16_t i = 0; i < k; i++)
-			data[i] = (const uint8_t *)&c->keys[idx[i]];
-		classify(att->ctx[fam], data, results, k);
-		for (uint16_t i = 0; i < k; i++) {
-			uint16_t j = idx[i];
-			c->deny[j] = !ip_permits(att, row, worker, dir, iface, &c->keys[j], fam,
-						 results[i], pkts[j], now);
-		}
+		ip_decide(att, att->ctx[fam], row, worker, dir, iface, fam, c, pkts, sp.idx[fam],
+			  sp.n[fam], now);
+		ip_decide(att, att->later_ctx[fam], row, worker, dir, iface, fam, c, pkts,
+			  sp.later[fam], sp.n_later[fam], now);
 	}
 }
 

@@ -31,7 +31,9 @@ enum acl_family {
 	ACL_FAM_BAD,      /* IP, but headers unreadable: matches no rule */
 };
 
-#define ACL_KEY_L4 0x01 /* ports and TCP flags are known (not a later fragment) */
+/* What the parser could read (acl_key.parsed). */
+#define ACL_KEY_L4 0x01              /* ports and TCP flags are known */
+#define ACL_KEY_LATER_FRAGMENT 0x02  /* a non-first fragment: no transport header */
 
 /* The fields rte_acl reads, in network byte order. rte_acl consumes input
  * in groups of four bytes after a first one-byte field, hence the layout.
@@ -40,7 +42,7 @@ struct acl_key {
 	uint8_t proto;
 	uint8_t pad0[3];
 	uint8_t tcp_flags;
-	uint8_t l4;        /* ACL_KEY_L4 */
+	uint8_t parsed;    /* ACL_KEY_* */
 	uint8_t pad1[2];
 	uint16_t sport, dport;
 	uint8_t src[16];
@@ -65,9 +67,13 @@ struct acl_slot {
 	uint8_t action;    /* enum acl_action */
 };
 
-/* The lists bound to one interface in one direction (or its MAC list). */
+/* The lists bound to one interface in one direction (or its MAC list).
+ * Non-first fragments are classified against later_ctx: the same rules on
+ * protocol and addresses only. It is ctx itself when no rule of the family
+ * names ports or TCP flags; MAC lists leave it NULL. */
 struct acl_attach {
 	struct rte_acl_ctx *ctx[2]; /* by enum acl_family; NULL: no rule of that family */
+	struct rte_acl_ctx *later_ctx[2];
 	struct acl_slot *slots;     /* userdata - 1 indexes this */
 	uint32_t n_slots;
 	bool reflect;               /* the interface has a permit-reflect rule bound */

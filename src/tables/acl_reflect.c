@@ -145,10 +145,16 @@ static uint8_t icmp_reply_type(uint8_t proto, uint8_t type)
  * a packet expects. ICMP flows are the query identifier and the type (the
  * key parser put them where ports are): an echo request expects an echo
  * reply with the same identifier, not another request. False when a
- * reversed flow has no reply to expect (ICMP errors). */
+ * reversed flow has no reply to expect (ICMP errors), and for packets
+ * whose transport header could not be read: a non-first fragment shows no
+ * ports or identifier, so it neither makes nor matches a session (a flow
+ * keyed on zero ports would let in any later fragment between the two
+ * addresses). */
 static bool key_make(struct session_key *s, const struct acl_key *key, enum acl_family fam,
 		     uint16_t iface, enum acl_dir dir, bool reverse)
 {
+	if (!(key->parsed & ACL_KEY_L4))
+		return false;
 	memset(s, 0, sizeof(*s));
 	memcpy(s->src, reverse ? key->dst : key->src, sizeof(s->src));
 	memcpy(s->dst, reverse ? key->src : key->dst, sizeof(s->dst));

@@ -58,7 +58,7 @@ config() { write_config "$CONF" af-packet "$@"; }
 # ---- traffic ----
 
 # sink NS NAME SPEC...: count in namespace NS what arrives for each SPEC
-# (udp:PORT datagrams, tcp:PORT connections, raw:PROTO packets) until
+# (udp:PORT and udp6:PORT datagrams, tcp:PORT connections, raw:PROTO packets) until
 # $WORK/NAME.stop exists; counts go to $WORK/NAME.out as "SPEC COUNT" lines.
 sink() {
 	local ns=$1 name=$2; shift 2
@@ -71,6 +71,10 @@ for spec in specs:
     kind, num = spec.split(":")
     if kind == "raw":
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, int(num))
+    elif kind == "udp6":
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", int(num)))
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -142,6 +146,21 @@ send([IP(dst=sys.argv[1]) / ESP(spi=0x1000, seq=i + 1) / Raw(b"\x00" * 32)
       for i in range(int(sys.argv[2]))], inter=0.002)' "$2" "$3"
 }
 
+# frag_send NS DST PORT COUNT SIZE: COUNT UDP datagrams of SIZE bytes to an
+# IPv6 DST, each sent as fragments of at most 1500 bytes (scapy's fragment6()).
+# IPv4 would not do: the af-packet driver joins its sockets to a fanout group
+# with PACKET_FANOUT_FLAG_DEFRAG, so the kernel reassembles IPv4 before espd.
+frag_send() {
+	ip netns exec "$1" "$PY" -c '
+import sys
+from scapy.all import IPv6, IPv6ExtHdrFragment, UDP, Raw, conf, fragment6, send
+conf.verb = 0
+dst, port, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+for i in range(n):
+    datagram = IPv6(dst=dst) / IPv6ExtHdrFragment(id=0x4000 + i) / UDP(sport=500, dport=port)
+    send(fragment6(datagram / Raw(b"f" * size), 1500))' "$2" "$3" "$4" "$5"
+}
+
 # ---- counters ----
 
 acl_json() { # acl_json EXPR: evaluate EXPR with d = show acl --json
@@ -209,6 +228,28 @@ case_ipsec_acl() {
 		bash -c "$ESPCTL --socket $SOCK show errors --json | grep -q 'denied by an input ACL'"
 	check "show acl text lists the rules and the binding" \
 		bash -c "$ESPCTL --socket $SOCK show acl | grep -q 'bound to r-a input acl-tag 10' && $ESPCTL --socket $SOCK show acl | grep -Eq '^ +50 +permit +esp'"
+}
+
+# Non-first fragments match by addresses and protocol: "udp port 500
+# permit" lets all fragments of a large IKE message in. Neighbor discovery
+# needs ICMPv6 permitted.
+case_fragments() {
+	config "${IPSEC_ACL[@]}" \
+		"set vpp acl ip tag-name IPSEC rule 60 action permit" \
+		"set vpp acl ip tag-name IPSEC rule 60 protocol icmpv6"
+	if ! reload; then fail "reload of the IPsec ACL for fragments"; cat "$WORK/reload.out"; return 1; fi
+	local r20 deny
+	in_a ping -6 -c 1 -W 2 fd00:1::1 >/dev/null 2>&1 # neighbors learned before counting
+	r20=$(rule_packets IPSEC 20) deny=$(deny_packets r-a input)
+	sink "$NS_R" frag udp6:500 udp6:501
+	frag_send "$NS_A" fd00:1::1 500 5 4000
+	frag_send "$NS_A" fd00:1::1 501 5 4000
+	check "a 4000-byte IKE datagram to UDP 500 in 3 IPv6 fragments arrives whole (5 of 5)" \
+		[ "$(sink_count frag udp6:500)" = 5 ]
+	check "to UDP 501 the first fragment is denied, so nothing arrives (0 of 5)" \
+		bash -c "[ $(sink_count frag udp6:501) = 0 ] && [ $(($(deny_packets r-a input) - deny)) -ge 5 ]"
+	check "the udp 500 rule counts all 15 fragments to 500 and the 10 later ones to 501" \
+		[ $(($(rule_packets IPSEC 20) - r20)) = 25 ]
 }
 
 case_deny_first() {
@@ -378,6 +419,7 @@ trap 'cleanup; rm -rf "$WORK" "$CONF"' EXIT
 cleanup
 topology_up
 if case_ipsec_acl; then
+	case_fragments
 	case_deny_first
 	case_reflect
 	case_reload_no_loss

@@ -434,33 +434,93 @@ static void test_default_deny(void **state)
 	assert_true(pass(IN, IFACE_NONE, &s));
 }
 
-static void test_fragments(void **state)
+static const char fragment_config[] =
+	"set vpp acl ip tag-name FR rule 5 action deny\n"
+	"set vpp acl ip tag-name FR rule 5 protocol udp\n"
+	"set vpp acl ip tag-name FR rule 5 source prefix 10.1.0.9/32\n"
+	"set vpp acl ip tag-name FR rule 5 destination port 4500\n"
+	"set vpp acl ip tag-name FR rule 6 action deny\n"
+	"set vpp acl ip tag-name FR rule 6 protocol udp\n"
+	"set vpp acl ip tag-name FR rule 6 source prefix fd00:1::9/128\n"
+	"set vpp acl ip tag-name FR rule 6 destination port 4500\n"
+	"set vpp acl ip tag-name FR rule 10 action permit\n"
+	"set vpp acl ip tag-name FR rule 10 protocol udp\n"
+	"set vpp acl ip tag-name FR rule 10 destination port 500\n"
+	"set vpp acl ip interface r-a input acl-tag 1 tag-name FR\n"
+	"set vpp acl ip tag-name NP rule 10 action permit\n"
+	"set vpp acl ip tag-name NP rule 10 protocol udp\n"
+	"set vpp acl ip tag-name NP rule 10 source prefix 10.1.0.2/32\n"
+	"set vpp acl ip tag-name NP rule 20 action permit\n"
+	"set vpp acl ip tag-name NP rule 20 protocol udp\n"
+	"set vpp acl ip tag-name NP rule 20 source prefix fd00:1::2/128\n"
+	"set vpp acl ip interface r-b input acl-tag 1 tag-name NP\n";
+
+/* Non-first fragments match by addresses and protocol, ports ignored. */
+static void fragments_of(const char *src, const char *other_src, const char *dst)
 {
-	(void)state;
-	apply("set vpp acl ip tag-name FR rule 10 action permit\n"
-	      "set vpp acl ip tag-name FR rule 10 protocol udp\n"
-	      "set vpp acl ip tag-name FR rule 10 destination port 500\n"
-	      "set vpp acl ip interface r-a input acl-tag 1 tag-name FR\n"
-	      "set vpp acl ip tag-name NP rule 10 action permit\n"
-	      "set vpp acl ip tag-name NP rule 10 protocol udp\n"
-	      "set vpp acl ip tag-name NP rule 10 source prefix 10.1.0.2/32\n"
-	      "set vpp acl ip tag-name NP rule 20 action permit\n"
-	      "set vpp acl ip tag-name NP rule 20 protocol udp\n"
-	      "set vpp acl ip tag-name NP rule 20 source prefix fd00:1::2/128\n"
-	      "set vpp acl ip interface r-b input acl-tag 1 tag-name NP\n");
-	struct spec s = { "10.1.0.2", "10.1.0.1", IPPROTO_UDP, 500, 500, 0, FIRST_FRAGMENT };
+	struct spec s = { src, dst, IPPROTO_UDP, 40000, 500, 0, FIRST_FRAGMENT };
+	struct acl_counter r10 = rule_count("FR", 10);
+	uint64_t denied = default_denied(IF_A, IN);
+
+	/* The first fragment has the ports: matched on everything. */
 	assert_true(pass(IN, IF_A, &s));
-	/* A later fragment has no ports: a rule with ports does not match it. */
-	s.frag = LATER_FRAGMENT;
+	s.dport = 501;
 	assert_false(pass(IN, IF_A, &s));
+	s.frag = WHOLE;
+	assert_false(pass(IN, IF_A, &s));
+	assert_int_equal(default_denied(IF_A, IN), denied + 2);
+	/* A later fragment is permitted by the udp port 500 rule, counted there. */
+	s.frag = LATER_FRAGMENT;
+	assert_true(pass(IN, IF_A, &s));
+	assert_int_equal(rule_count("FR", 10).packets, r10.packets + 2);
+	/* A later TCP or ICMP fragment is not matched by a udp rule. */
+	s.proto = IPPROTO_TCP;
+	assert_false(pass(IN, IF_A, &s));
+	s.proto = strchr(src, ':') ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	assert_false(pass(IN, IF_A, &s));
+	assert_int_equal(rule_count("FR", 10).packets, r10.packets + 2);
+	assert_int_equal(default_denied(IF_A, IN), denied + 4);
+	/* Rule order decides: the deny for port 4500 from other_src comes first
+	 * and, ports ignored, takes that source's later fragments. */
+	s = (struct spec){ other_src, dst, IPPROTO_UDP, 40000, 500, 0, LATER_FRAGMENT };
+	assert_false(pass(IN, IF_A, &s));
+	s.frag = WHOLE;
+	assert_true(pass(IN, IF_A, &s));
+	/* Lists without ports: one classifier serves both kinds of packet. */
+	s = (struct spec){ src, dst, IPPROTO_UDP, 40000, 9, 0, LATER_FRAGMENT };
 	assert_true(pass(IN, IF_B, &s));
 	s.proto = IPPROTO_TCP;
 	assert_false(pass(IN, IF_B, &s));
-	s = (struct spec){ "fd00:1::2", "fd00:1::1", IPPROTO_UDP, 500, 500, 0, FIRST_FRAGMENT };
+}
+
+static void test_fragments(void **state)
+{
+	(void)state;
+	apply(fragment_config);
+	fragments_of("10.1.0.2", "10.1.0.9", "10.1.0.1");
+	assert_int_equal(rule_count("FR", 5).packets, 1);
+	fragments_of("fd00:1::2", "fd00:1::9", "fd00:1::1");
+	assert_int_equal(rule_count("FR", 6).packets, 1);
+	/* The fragment header found behind another extension header. */
+	struct spec s = { "fd00:1::2", "fd00:1::1", IPPROTO_UDP, 0, 0, 0, LATER_FRAGMENT,
+			  .ip6_routing = true };
 	assert_true(pass(IN, IF_A, &s));
-	s.frag = LATER_FRAGMENT;
-	assert_false(pass(IN, IF_A, &s));
-	assert_true(pass(IN, IF_B, &s));
+
+	/* TCP flags are ignored for later fragments, not for the first. */
+	apply("set vpp acl ip tag-name SYN rule 10 action permit\n"
+	      "set vpp acl ip tag-name SYN rule 10 protocol tcp\n"
+	      "set vpp acl ip tag-name SYN rule 10 tcp-flags is-set syn\n"
+	      "set vpp acl ip interface r-a input acl-tag 1 tag-name SYN\n");
+	for (int v6 = 0; v6 < 2; v6++) {
+		s = (struct spec){ v6 ? "fd00:1::2" : "10.1.0.2", v6 ? "fd00:2::2" : "10.2.0.2",
+				   IPPROTO_TCP, 40000, 443, ACL_TCP_ACK, FIRST_FRAGMENT };
+		assert_false(pass(IN, IF_A, &s));
+		s.frag = LATER_FRAGMENT;
+		assert_true(pass(IN, IF_A, &s));
+		s.proto = IPPROTO_UDP;
+		assert_false(pass(IN, IF_A, &s));
+	}
+	assert_int_equal(rule_count("SYN", 10).packets, 2);
 }
 
 static const char reflect_config[] =
@@ -537,6 +597,27 @@ static void test_reflect(void **state)
 	assert_false(pass(IN, IF_A, &reply));
 	apply(reflect_config);
 	assert_true(pass(IN, IF_A, &reply));
+
+	/* Later fragments show no ports: they neither make nor match a session. */
+	apply("set vpp acl ip tag-name IN rule 10 action permit\n"
+	      "set vpp acl ip tag-name IN rule 10 protocol tcp\n"
+	      "set vpp acl ip interface r-a input acl-tag 1 tag-name IN\n"
+	      "set vpp acl ip tag-name OUT rule 10 action permit-reflect\n"
+	      "set vpp acl ip tag-name OUT rule 10 destination port 53\n"
+	      "set vpp acl ip tag-name OUT rule 10 protocol udp\n"
+	      "set vpp acl ip interface r-a output acl-tag 1 tag-name OUT\n");
+	struct spec later_request = { "10.2.0.2", "10.1.0.2", IPPROTO_UDP, 0, 0, 0,
+				      LATER_FRAGMENT };
+	struct spec later_reply = { "10.1.0.2", "10.2.0.2", IPPROTO_UDP, 0, 0, 0,
+				    LATER_FRAGMENT };
+	struct acl_session_stats before;
+	acl_sessions_stats(&before);
+	assert_true(pass(OUT, IF_A, &later_request));
+	acl_sessions_stats(&stats);
+	assert_int_equal(stats.created, before.created);
+	assert_true(pass(OUT, IF_A, &request));
+	assert_true(pass(IN, IF_A, &reply));
+	assert_false(pass(IN, IF_A, &later_reply));
 }
 
 static void test_counters_and_reload(void **state)
@@ -611,9 +692,11 @@ static void test_burst_order(void **state)
 	(void)state;
 	apply("set vpp acl ip tag-name B rule 10 action permit\n"
 	      "set vpp acl ip tag-name B rule 10 protocol udp\n"
+	      "set vpp acl ip tag-name B rule 10 destination port 9\n"
 	      "set vpp acl ip interface r-a input acl-tag 1 tag-name B\n"
 	      "set vpp acl ip tag-name T rule 10 action permit\n"
 	      "set vpp acl ip tag-name T rule 10 protocol tcp\n"
+	      "set vpp acl ip tag-name T rule 10 destination port 9\n"
 	      "set vpp acl ip interface r-b input acl-tag 1 tag-name T\n");
 	enum { N = 150 };
 	struct rte_mbuf *pkts[N], *orig[N];
@@ -621,8 +704,10 @@ static void test_burst_order(void **state)
 	unsigned expect = 0;
 	for (unsigned i = 0; i < N; i++) {
 		bool v4 = i % 3;
+		/* Every seventh is a later fragment: no port 9 in it, permitted alike. */
 		struct spec s = { v4 ? "10.1.0.2" : "fd00:1::2", v4 ? "10.2.0.2" : "fd00:2::2",
-				  i % 2 ? IPPROTO_UDP : IPPROTO_TCP, (uint16_t)i, 9 };
+				  i % 2 ? IPPROTO_UDP : IPPROTO_TCP, (uint16_t)i, 9, 0,
+				  i % 7 ? WHOLE : LATER_FRAGMENT };
 		ifaces[i] = i % 5 ? IF_A : IF_B;
 		pkts[i] = orig[i] = frame(&s);
 		expect += (ifaces[i] == IF_A) == (s.proto == IPPROTO_UDP);
