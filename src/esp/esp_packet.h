@@ -25,9 +25,8 @@
 /* RFC 3948 s.2.2: a NAT-keepalive is one byte 0xff; s.2.1: non-ESP marker. */
 #define ESP_NATT_KEEPALIVE 0xff
 #define ESP_NON_ESP_MARKER_LEN 4
-/* TTL and hop limit of a tunnel header: the kernel's default (64), plus the
- * one ip-rewrite takes when it forwards the packet. */
-#define ESP_OUTER_TTL 65
+/* TTL and hop limit of a tunnel header: the kernel's default. */
+#define ESP_OUTER_TTL 64
 
 /* RFC 4303 s.2.4: payload + padding + trailer is a multiple of the cipher
  * block and of 4 bytes. align is the larger of both (a power of two). */

@@ -377,6 +377,10 @@ static int run(void)
 	workers_stop();
 	acl_fini();
 	rtnl_mirror_close();
+	spd_destroy();
+	sad_destroy();
+	neigh_destroy();
+	fib_destroy();
 out:
 	if (rc < 0)
 		fprintf(stderr, "espd: start-up failed: %s\n", strerror(-rc));

@@ -93,23 +93,6 @@ static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu
 	return family == AF_INET6 ? RTE_MAX(mtu, (uint32_t)IP6_MIN_MTU) : mtu;
 }
 
-/* RFC 1624 incremental update for the TTL decrement of the inner header. */
-static void inner_hop(uint8_t *l3, uint8_t family)
-{
-	if (family == AF_INET6) {
-		((struct rte_ipv6_hdr *)l3)->hop_limits--;
-		return;
-	}
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum);
-	sum += (uint16_t)~(ip->time_to_live << 8 | ip->next_proto_id);
-	ip->time_to_live--;
-	sum += (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
-}
-
 /*
  * The kernel's answer to a packet that may not be fragmented, for an SA only
  * espd holds: the packet becomes the ICMP error to its source, from the
@@ -215,7 +198,7 @@ static uint8_t *build_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 
 	if (rte_pktmbuf_headroom(m) < head || rte_pktmbuf_tailroom(m) < tail)
 		return NULL;
-	inner_hop(l3_of(m), family);
+	ip_hop_decrement(l3_of(m), family);
 	outer_fill(worker, sa, l3_of(m), family, &o);
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
 	eth_move(data, data + head, sa->rt.family);

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <sys/socket.h>
 #include <rte_mbuf_dyn.h>
 #include "graph/counters.h"
 #include "tables/iface.h"
@@ -132,6 +134,24 @@ static inline uint16_t node_process_each(struct rte_graph *graph, struct rte_nod
 		nexts[i] = decide(worker, objs[i]);
 	node_enqueue_burst(graph, node, nexts, objs, n);
 	return n;
+}
+
+/* Forwarding's TTL or hop limit decrement; for IPv4 the checksum is updated
+ * incrementally, RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
+static inline void ip_hop_decrement(void *l3, uint8_t family)
+{
+	if (family != AF_INET) {
+		((struct rte_ipv6_hdr *)l3)->hop_limits--;
+		return;
+	}
+	struct rte_ipv4_hdr *ip = l3;
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum);
+	sum += (uint16_t)~(ip->time_to_live << 8 | ip->next_proto_id);
+	ip->time_to_live--;
+	sum += (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 }
 
 /* Count why, and pick the edge (punt or drop) that says what happens. */

@@ -20,24 +20,6 @@ enum ip_rewrite_next {
 	IP_REWRITE_N_NEXT,
 };
 
-static inline uint16_t csum_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)((sum & 0xffff) + (sum >> 16));
-}
-
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for the TTL/protocol word. */
-static inline void ip4_ttl_decrement(struct rte_ipv4_hdr *ip)
-{
-	uint16_t old_word = rte_be_to_cpu_16(*(const uint16_t *)&ip->time_to_live);
-	ip->time_to_live--;
-	uint16_t new_word = rte_be_to_cpu_16(*(const uint16_t *)&ip->time_to_live);
-	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum);
-	sum += (uint16_t)~old_word;
-	sum += new_word;
-	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~csum_fold(sum));
-}
-
 /* Returns the next edge; on forward, the neighbor key's address is filled. */
 static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct iface *iface,
 			struct ip_addr *neighbor)
@@ -46,11 +28,15 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 	uint32_t l3_len;
 
+	/* A tunnel header espd just built is the router's own packet: no hop
+	 * is taken from it, as the kernel's output path takes none. */
+	bool own = pkt_meta(m)->ipsec & PKT_IPSEC_ENCRYPTED;
+
 	if (unlikely(!iface->up))
 		return steer(worker, ESPD_COUNTER_IP_IFACE_DOWN, IP_REWRITE_NEXT_DROP);
 	if (pkt_meta(m)->family == AF_INET) {
 		struct rte_ipv4_hdr *ip = l3;
-		if (unlikely(ip->time_to_live <= 1))
+		if (unlikely(ip->time_to_live <= 1 && !own))
 			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->total_length);
 		if (nexthop->gw.family)
@@ -59,7 +45,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 			ip_addr_from_bytes(neighbor, AF_INET, &ip->dst_addr);
 	} else {
 		struct rte_ipv6_hdr *ip = l3;
-		if (unlikely(ip->hop_limits <= 1))
+		if (unlikely(ip->hop_limits <= 1 && !own))
 			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
 		if (nexthop->gw.family)
@@ -78,10 +64,8 @@ static void rewrite(struct rte_mbuf *m, const struct iface *iface,
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
-	if (pkt_meta(m)->family == AF_INET)
-		ip4_ttl_decrement(l3);
-	else
-		((struct rte_ipv6_hdr *)l3)->hop_limits--;
+	if (!(pkt_meta(m)->ipsec & PKT_IPSEC_ENCRYPTED))
+		ip_hop_decrement(l3, pkt_meta(m)->family);
 	rte_ether_addr_copy(neighbor_mac, &eth->dst_addr);
 	rte_ether_addr_copy(&iface->mac, &eth->src_addr);
 	pkt_meta(m)->tx_port = iface->port_id;
