@@ -11,6 +11,7 @@
 #include "control/rtnl.h"
 #include "graph/counters.h"
 #include "graph/worker.h"
+#include "tables/acl.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
@@ -261,6 +262,7 @@ static int clear_counters(struct cli_out *out, int argc, char **argv)
 		return cli_error(out, -EINVAL, "clear counters takes no arguments");
 	counters_clear();
 	workers_runtime_clear();
+	acl_counters_clear();
 	if (out->json)
 		cli_printf(out, "{\"cleared\": true}\n");
 	return 0;
@@ -273,7 +275,7 @@ static const struct cli_command show_commands[] = {
 	{ "show errors", show_errors, "packets dropped or punted, by reason" },
 	{ "show runtime", show_runtime, "per node packets, calls and cycles per packet" },
 	{ "show version", show_version, "espd and DPDK versions" },
-	{ "clear counters", clear_counters, "reset error and runtime counters" },
+	{ "clear counters", clear_counters, "reset error, runtime and ACL counters" },
 };
 
 void show_cli_register(void)

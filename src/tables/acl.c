@@ -46,6 +46,23 @@ struct acl_counter acl_counter_total(const struct acl_tables *t, const struct ac
 	return sum;
 }
 
+/* The base row becomes minus what the workers counted, so every total
+ * reads zero; worker rows stay written only by their workers. */
+void acl_counters_clear(void)
+{
+	struct acl_tables *t = acl_state.current;
+
+	if (!t)
+		return;
+	struct acl_counter *base = (struct acl_counter *)t->base;
+	size_t n = sizeof(struct acl_row) / sizeof(*base) + t->n_counters;
+	for (size_t k = 0; k < n; k++) {
+		struct acl_counter total = acl_counter_total(t, &base[k]);
+		base[k].packets -= total.packets;
+		base[k].bytes -= total.bytes;
+	}
+}
+
 static bool has_reflect(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_acls; i++)

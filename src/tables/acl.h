@@ -91,6 +91,9 @@ void format_acl(struct cli_out *out);
 /* Free the tables and sessions at shutdown, once the workers have stopped. */
 void acl_fini(void);
 
+/* `clear counters`: rule, default deny and session counters read zero. */
+void acl_counters_clear(void);
+
 /* Fast path, for acl-input and acl-output: decide a burst; ifaces[i] is
  * the espd interface of pkts[i] (IFACE_NONE or out of range: not filtered).
  * Returns how many are permitted; they stay first, in order, and the denied

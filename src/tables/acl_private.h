@@ -86,6 +86,8 @@ struct acl_row {
 	struct acl_counter mac_deny[IFACE_MAX];   /* MAC ACL default deny */
 	struct acl_counter rules[];               /* IP rules, then MAC rules */
 };
+_Static_assert(sizeof(struct acl_row) % sizeof(struct acl_counter) == 0,
+	       "an acl_row is an array of counters (acl_counters_clear)");
 
 /* A list as configured, with where its counters start. */
 struct acl_view {

@@ -230,6 +230,18 @@ case_ipsec_acl() {
 		bash -c "$ESPCTL --socket $SOCK show acl | grep -q 'bound to r-a input acl-tag 10' && $ESPCTL --socket $SOCK show acl | grep -Eq '^ +50 +permit +esp'"
 }
 
+# clear counters zeroes rule and default-deny counts; counting goes on.
+case_clear_counters() {
+	espctl clear counters >/dev/null
+	local zero
+	zero="$(rule_packets IPSEC 20) $(rule_packets IPSEC 50) $(deny_packets r-a input)"
+	udp_send "$NS_A" 10.1.0.1 500 4
+	check "clear counters zeroes the ACL counters (rules 20, 50, default deny: $zero)" \
+		[ "$zero" = "0 0 0" ]
+	check "after clear counters the udp 500 rule counts from zero (4 of 4)" \
+		[ "$(rule_packets IPSEC 20)" = 4 ]
+}
+
 # Non-first fragments match by addresses and protocol: "udp port 500
 # permit" lets all fragments of a large IKE message in. Neighbor discovery
 # needs ICMPv6 permitted.
@@ -419,6 +431,7 @@ trap 'cleanup; rm -rf "$WORK" "$CONF"' EXIT
 cleanup
 topology_up
 if case_ipsec_acl; then
+	case_clear_counters
 	case_fragments
 	case_deny_first
 	case_reflect

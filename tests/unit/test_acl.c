@@ -685,6 +685,17 @@ static void test_counters_and_reload(void **state)
 	format_acl(&out);
 	assert_non_null(strstr(out.buf, "bound to r-a input acl-tag 1"));
 	cli_out_free(&out);
+
+	/* clear counters: every total reads zero, then counts on from there. */
+	acl_counters_clear();
+	assert_int_equal(rule_count("C", 10).packets, 0);
+	assert_int_equal(rule_count("C", 10).bytes, 0);
+	assert_int_equal(default_denied(IF_A, IN), 0);
+	assert_true(pass_on(1 % WORKERS, IN, IF_A, &udp));
+	assert_false(pass(IN, IF_A, &icmp));
+	assert_int_equal(rule_count("C", 10).packets, 1);
+	assert_int_equal(rule_count("C", 10).bytes, 14 + 20 + 8);
+	assert_int_equal(default_denied(IF_A, IN), 1);
 }
 
 static void test_burst_order(void **state)
