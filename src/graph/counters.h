@@ -43,6 +43,9 @@
 	_(SPD_OUT_NO_SA, "spd-output", "drop", "needs IPsec, no usable SA (espd policy)")  \
 	_(SPD_OUT_SEQ_OVERFLOW, "spd-output", "drop", "SA sequence numbers exhausted")     \
 	_(SPD_OUT_KERNEL, "spd-output", "punt", "needs IPsec the kernel applies")          \
+	_(SPD_LOCAL_DISCARD, "spd-local", "drop", "router's packet discarded by a policy") \
+	_(SPD_LOCAL_NO_SA, "spd-local", "drop", "router's packet needs IPsec, no usable SA") \
+	_(SPD_LOCAL_SEQ_OVERFLOW, "spd-local", "drop", "SA sequence numbers exhausted")    \
 	_(ESP_ENC_TTL, "esp-encrypt", "punt", "TTL or hop limit expired")                  \
 	_(ESP_ENC_MTU, "esp-encrypt", "punt", "too big for the tunnel (kernel SA)")        \
 	_(ESP_ENC_MTU_ICMP, "esp-encrypt", "drop", "too big for the tunnel, ICMP sent")   \

@@ -30,6 +30,7 @@
 #define NODE_PORT_OUTPUT "port-output"
 #define NODE_DROP "drop"
 #define NODE_SPD_OUTPUT "spd-output"
+#define NODE_SPD_LOCAL "spd-local"
 #define NODE_ESP_ENCRYPT "esp-encrypt"
 #define NODE_IPSEC_INPUT "ipsec-input"
 #define NODE_ESP_DECRYPT "esp-decrypt"

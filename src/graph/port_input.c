@@ -1,17 +1,20 @@
 /*
  * port-input: the source node. Polls this worker's receive queues: frames
  * from a device go to acl-input (then ethernet-input); frames the kernel sent
- * into a TAP go out of the device the TAP stands for, through acl-output.
+ * into a TAP go out of the device the TAP stands for, through acl-output
+ * (first through spd-local while espd holds out policies the kernel lacks).
  */
 #include "graph/graph.h"
 
 #include <rte_ethdev.h>
+#include "tables/spd.h"
 
 #define RX_BURST 32
 
 enum port_input_next {
 	PORT_INPUT_NEXT_ACL_INPUT,
 	PORT_INPUT_NEXT_ACL_OUTPUT,
+	PORT_INPUT_NEXT_SPD_LOCAL,
 	PORT_INPUT_NEXT_DROP,
 	PORT_INPUT_N_NEXT,
 };
@@ -30,6 +33,13 @@ static void mark_received(struct worker *worker, const struct rx_queue_ref *rx,
 		stats->rx_bytes += pkts[i]->pkt_len;
 	}
 	stats->rx_packets += n;
+}
+
+static uint16_t next_of(const struct rx_queue_ref *rx)
+{
+	if (!rx->is_tap)
+		return PORT_INPUT_NEXT_ACL_INPUT;
+	return spd_local_active() ? PORT_INPUT_NEXT_SPD_LOCAL : PORT_INPUT_NEXT_ACL_OUTPUT;
 }
 
 static uint16_t port_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -55,9 +65,7 @@ static uint16_t port_input_process(struct rte_graph *graph, struct rte_node *nod
 			continue;
 		}
 		mark_received(worker, rx, iface, pkts, n);
-		rte_node_enqueue(graph, node,
-				 rx->is_tap ? PORT_INPUT_NEXT_ACL_OUTPUT : PORT_INPUT_NEXT_ACL_INPUT,
-				 (void **)pkts, n);
+		rte_node_enqueue(graph, node, next_of(rx), (void **)pkts, n);
 		total += n;
 	}
 	worker->rx_last_walk = total;
@@ -73,6 +81,7 @@ static struct rte_node_register port_input_node = {
 	.next_nodes = {
 		[PORT_INPUT_NEXT_ACL_INPUT] = NODE_ACL_INPUT,
 		[PORT_INPUT_NEXT_ACL_OUTPUT] = NODE_ACL_OUTPUT,
+		[PORT_INPUT_NEXT_SPD_LOCAL] = NODE_SPD_LOCAL,
 		[PORT_INPUT_NEXT_DROP] = NODE_DROP,
 	},
 };

@@ -486,11 +486,13 @@ static uint8_t flags_of(struct snapshot *const snaps[SPD_DIR_N])
 	for (unsigned d = 0; d < SPD_DIR_N; d++) {
 		if (snaps[d]->n)
 			flags |= SPD_FLAG_DIR(d);
-		if (d == SPD_DIR_OUT)
-			continue;
-		for (uint32_t i = 0; i < snaps[d]->n; i++)
-			if (snaps[d]->policies[i].requires_ipsec)
+		for (uint32_t i = 0; i < snaps[d]->n; i++) {
+			const struct spd_policy *pol = &snaps[d]->policies[i];
+			if (d == SPD_DIR_OUT && pol->p.origin == IPSEC_ORIGIN_CLI)
+				flags |= SPD_FLAG_LOCAL_OUT;
+			if (d != SPD_DIR_OUT && pol->requires_ipsec)
 				flags |= SPD_FLAG_PLAINTEXT;
+		}
 	}
 	return flags;
 }

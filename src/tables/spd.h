@@ -148,6 +148,7 @@ const struct spd_policy *spd_policy_find(const struct spd_policy_params *p);
 extern uint8_t spd_published_flags;
 #define SPD_FLAG_DIR(d) (1u << (d))
 #define SPD_FLAG_PLAINTEXT (1u << 7) /* some in/fwd policy requires IPsec */
+#define SPD_FLAG_LOCAL_OUT (1u << 6) /* some out policy is espd's only (CLI) */
 
 /* Whether any policy of dir is published: nodes skip the lookup if not. */
 static inline bool spd_active(enum spd_dir dir)
@@ -159,6 +160,13 @@ static inline bool spd_active(enum spd_dir dir)
 static inline bool spd_plaintext_active(void)
 {
 	return __atomic_load_n(&spd_published_flags, __ATOMIC_RELAXED) & SPD_FLAG_PLAINTEXT;
+}
+
+/* Whether spd-local must see the router's own packets: the kernel does not
+ * hold every out policy. */
+static inline bool spd_local_active(void)
+{
+	return __atomic_load_n(&spd_published_flags, __ATOMIC_RELAXED) & SPD_FLAG_LOCAL_OUT;
 }
 
 /* Best policy of dir for the packet, or NULL. */

@@ -16,9 +16,9 @@ them again.
        b0; espd decrypts and forwards it; a socket on hostA receives it.
   Transport mode protects the router's own address: inbound, the
   decrypted packet is delivered to a socket in the router's namespace;
-  outbound, hostA injects a packet carrying the router's address as
-  source (router-originated packets leave through the kernel's TAP and
-  never reach spd-output).
+  outbound, a socket in the router's namespace sends, the kernel (which
+  holds no policy) passes the packet in clear to espd through the TAP,
+  and espd's spd-local encrypts it.
 
 Prints one line per case: PASS: / FAIL: / SKIP: (reason).
 """
@@ -457,9 +457,7 @@ def send_outbound(bed, fam, mode, data, df=None):
         if df is not None and fam == 4:
             sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_WANT)
         return
-    ipcls = IP if fam == 4 else IPv6
-    bed.send_a0(ipcls(src=P["r_wan"], dst=P["peer"]) / UDP(sport=PORT_R, dport=PORT_REMOTE) /
-                Raw(data))
+    bed.r[fam].sendto(data, (P["peer"], PORT_REMOTE))
 
 
 def check_inner(inner, fam, mode, data):
@@ -848,6 +846,42 @@ def case_mtu(bed, fam, name):
     expect(sa_errors(bed, spi)["mtu"] == (2 if fam == 4 else 1), "SA mtu error counter")
 
 
+def case_local_out(bed, fam, name):
+    """The router's own packet from its LAN address into the tunnel: the
+    kernel holds no policy, espd's must encrypt it; under a block policy
+    instead it is dropped, counted."""
+    P = FAMILIES[fam]
+    r_lan = "10.1.0.1" if fam == 4 else "fd00:1::1"
+    spi = bed.next_spi()
+    keys = GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", fam, False, keys, spi)
+    with netns(bed.args.ns_r):
+        sock = udp_socket(fam, r_lan, 0)
+    try:
+        data = payload_of(name)
+        sock.sendto(data, (P["remote"], PORT_REMOTE))
+        pkt = bed.catch_esp(fam, spi, clear_payload=data)
+        expect(pkt is not None, "an ESP packet on b0")
+        inner = scapy_peer_sa(GCM, keys, spi, "tunnel", fam, False, sending=False).decrypt(pkt)
+        ip = inner[IP if fam == 4 else IPv6]
+        expect((ip.src, ip.dst) == (r_lan, P["remote"]),
+               "inner %s -> %s is the router's packet" % (ip.src, ip.dst))
+        expect(UDP in inner and bytes(inner[UDP].payload) == data, "inner payload intact")
+        bed.ctl("ipsec", "policy", "flush")
+        bed.ctl("ipsec", "policy", "add", "src", prefix(r_lan, fam), "dst", P["remote_net"],
+                "dir", "out", "action", "block")
+        before = bed.counters()
+        bed.drain_all()
+        blocked = payload_of(name)
+        sock.sendto(blocked, (P["remote"], PORT_REMOTE))
+        expect(bed.catch_esp(fam, spi, timeout=1, clear_payload=blocked) is None,
+               "nothing leaves under the block policy")
+        expect(delta(bed, before, "spd-local", "router's packet discarded by a policy") == 1,
+               "counted on spd-local discard")
+    finally:
+        sock.close()
+
+
 def case_natt_punts(bed, name):
     before = bed.counters()
     udp = IP(src=P4["peer"], dst=P4["r_wan"]) / UDP(sport=4500, dport=4500)
@@ -966,6 +1000,8 @@ def behaviour(bed, selected):
          case_unsupported),
         ("IPv4 too big for the tunnel: ICMP from espd, or dropped without DF", case_mtu, 4),
         ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
+        ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
+        ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
         ("NAT-T keepalive and IKE on port 4500 punted", case_natt_punts),
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
