@@ -193,15 +193,17 @@ static int link_rename(struct lcp_ctx *c, const struct link *cur, const char *na
 	return rc < 0 ? fail(c, what, rc) : 0;
 }
 
-/* ---- disable_ipv6 ---- */
+/* ---- per-device sysctls ---- */
 
-static int ipv6_disabled_rw(const char *ifname, int value)
+/* Reads (value < 0: returns 0 or 1) or writes the boolean sysctl
+ * /proc/sys/net/<family>/conf/<ifname>/<name>. */
+static int conf_rw(const char *family, const char *ifname, const char *name, int value)
 {
 	char path[PATH_MAX], text[8] = "";
 	int fd, rc = 0;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, name);
 	fd = open(path, (value < 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -215,6 +217,11 @@ static int ipv6_disabled_rw(const char *ifname, int value)
 	}
 	close(fd);
 	return rc;
+}
+
+static int ipv6_disabled_rw(const char *ifname, int value)
+{
+	return conf_rw("ipv6", ifname, "disable_ipv6", value);
 }
 
 /* 0 or 1 as the sysctl reads; -1 when the device has no IPv6 settings
@@ -366,6 +373,11 @@ int lcp_tap_configure(const struct lcp_saved *s, int tap_ifindex)
 	if ((rc = ctx_open(&c, s->name)) < 0)
 		return rc;
 	rc = apply(&c, s, tap_ifindex, IFF_UP);
+	/* espd hands the kernel ESP packets it built, with the router's own
+	 * source address, when their next hop is unresolved: the kernel must
+	 * take them (not drop them as martians) to resolve it and send them. */
+	if (rc == 0 && (rc = conf_rw("ipv4", s->name, "accept_local", 1)) < 0)
+		rc = fail(&c, "setting accept_local", rc);
 	nl_sock_close(&c.nl);
 	return rc;
 }

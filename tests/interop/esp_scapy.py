@@ -882,6 +882,30 @@ def case_local_out(bed, fam, name):
         sock.close()
 
 
+def case_unresolved_outer(bed, name):
+    """The tunnel's next hop unknown: espd encrypts first and hands the ESP
+    packet to the kernel, which resolves the neighbor and sends it on; the
+    plaintext never reaches the kernel or the wire."""
+    P = FAMILIES[4]
+    spi = bed.next_spi()
+    keys = GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    subprocess.run(["ip", "-n", bed.args.ns_r, "neigh", "flush", "dev", "r-b"], check=True)
+    end = time.monotonic() + 3
+    while " %s " % P["peer"] in bed.ctl("show", "neighbors") and time.monotonic() < end:
+        time.sleep(0.05)
+    expect(" %s " % P["peer"] not in bed.ctl("show", "neighbors"), "espd forgot the peer")
+    before = bed.counters()
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    pkt = bed.catch_esp(4, spi, timeout=4, clear_payload=data)
+    expect(pkt is not None, "the ESP packet reaches b0 through the kernel")
+    expect(delta(bed, before, "ip-rewrite", "neighbor unresolved") >= 1,
+           "punted as neighbor unresolved")
+    inner = scapy_peer_sa(GCM, keys, spi, "tunnel", 4, False, sending=False).decrypt(pkt)
+    expect(check_inner(inner, 4, "tunnel", data) is None, "scapy decrypts it")
+
+
 def case_natt_punts(bed, name):
     before = bed.counters()
     udp = IP(src=P4["peer"], dst=P4["r_wan"]) / UDP(sport=4500, dport=4500)
@@ -1002,6 +1026,7 @@ def behaviour(bed, selected):
         ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
+        ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),
         ("NAT-T keepalive and IKE on port 4500 punted", case_natt_punts),
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
