@@ -74,7 +74,8 @@ espd_start() {
 	# ip netns exec execs espd, so $! is espd itself.
 	ip netns exec "$NS_R" "$ESPD" -c "$config" --name "$T" --socket "$SOCK" >>"$ESPD_LOG" 2>&1 &
 	ESPD_PID=$!
-	for _ in $(seq 1 100); do
+	# ESPD_START_WAIT: seconds to wait (slow machines and UML need more).
+	for _ in $(seq 1 $((${ESPD_START_WAIT:-10} * 10))); do
 		if espctl show version >/dev/null 2>&1; then
 			# The TAPs redo IPv6 DAD for the moved addresses; wait it out.
 			wait_until 5 bash -c "! ip -n $NS_R -6 addr show tentative | grep -q inet6"

@@ -30,17 +30,4 @@ EOF
 } | uml_write_script "$work/inner.sh" || exit 1
 
 UML_TIMEOUT=${UML_TIMEOUT:-300} uml_run "$work" "$work/inner.sh"
-rc=$?
-echo "uml boot: ${UML_BOOT_TIME:-?} s to the script (${UML_INIT_TIME:-?} s to init)"
-
-if ! grep -qE '^(PASS|FAIL|SKIP):' "$work/out/results" 2>/dev/null; then
-	echo "FAIL: uml: lcp takeover and restore (no results: the run inside UML ended with status $rc)"
-	uml_show_logs "$work" 20
-	exit 1
-fi
-sed -nE 's/^(PASS|FAIL|SKIP): /\1: uml: /p' "$work/out/results"
-if grep -q '^FAIL:' "$work/out/results" || [ "$rc" -ne 0 ]; then
-	tail -n 30 "$work/out/stderr.log" 2>/dev/null | sed 's/^/  stderr| /'
-	echo "logs in $work"
-	exit 1
-fi
+uml_results "$work" "lcp takeover and restore" $?

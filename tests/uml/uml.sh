@@ -11,6 +11,8 @@
 #                                     returns its exit status (124 on timeout)
 #   uml_write_script <file>           writes stdin (a heredoc) to <file>, +x
 #   uml_show_logs <workdir> [lines]   prints the tails of the run's logs
+#   uml_results <workdir> <what> <rc> prints the PASS/FAIL lines the script
+#                                     wrote to $UML_OUT/results
 #   uml_setup                         host preparation (uml_run calls it)
 # Inside UML, a bash <script> also has:
 #   uml_save <path>...                copies files out to $UML_OUT
@@ -265,6 +267,25 @@ uml_run() {
 	status=$(<"$workdir/status")
 	[[ $status =~ ^[0-9]+$ ]] || { _uml_err "bad status '$status' in $workdir/status"; return 1; }
 	return "$status"
+}
+
+# uml_results <workdir> <what> <rc>: after uml_run of a script that wrote
+# PASS/FAIL/SKIP lines to $UML_OUT/results, prints them as "PASS: uml: ..."
+# (or one FAIL for <what> when there are none) and returns 1 on any failure.
+uml_results() {
+	local workdir=$1 what=$2 rc=$3 results=$1/out/results
+	echo "uml boot: ${UML_BOOT_TIME:-?} s to the script (${UML_INIT_TIME:-?} s to init)"
+	if ! grep -qE '^(PASS|FAIL|SKIP):' "$results" 2>/dev/null; then
+		echo "FAIL: uml: $what (no results: the run inside UML ended with status $rc)"
+		uml_show_logs "$workdir" 20
+		return 1
+	fi
+	sed -nE 's/^(PASS|FAIL|SKIP): /\1: uml: /p' "$results"
+	if grep -q '^FAIL:' "$results" || [ "$rc" -ne 0 ]; then
+		tail -n 30 "$workdir/out/stderr.log" 2>/dev/null | sed 's/^/  stderr| /'
+		echo "logs in $workdir"
+		return 1
+	fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
