@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 
 #include "graph/worker.h"
+#include "bench_ports.h"
 #include "tables/acl.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
@@ -33,7 +34,7 @@
 #define FRAME_LEN 60          /* 64 on the wire with the FCS */
 #define BURST 32
 #define BURSTS 64             /* distinct bursts the classify run cycles through */
-#define RING_SIZE 4096
+#define RING_SIZE BENCH_RING_SIZE
 #define IN_FLIGHT 1024
 #define RUNS 5
 #define GRAPH_PACKETS 4000000ull
@@ -44,11 +45,6 @@ struct scenario {
 	unsigned rules;           /* 0: nothing bound */
 	bool ip6;
 	bool reflect;             /* the matching rule is permit-reflect */
-};
-
-struct ring_port {
-	struct rte_ring *rx, *tx;
-	uint16_t port_id;
 };
 
 static const struct rte_ether_addr mac_a = { { 0x02, 0, 0, 0, 0, 0x0a } };
@@ -184,40 +180,6 @@ static double median(double *runs)
 
 /* ---- 1. the worker graph between ring ports ---- */
 
-static void ring_port_create(const char *name, struct ring_port *port)
-{
-	char ring_name[32];
-	snprintf(ring_name, sizeof(ring_name), "%s_rx", name);
-	port->rx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY,
-				   RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(ring_name, sizeof(ring_name), "%s_tx", name);
-	port->tx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY,
-				   RING_F_SP_ENQ | RING_F_SC_DEQ);
-	int id = port->rx && port->tx ? rte_eth_from_rings(name, &port->rx, 1, &port->tx, 1,
-							   SOCKET_ID_ANY) : -1;
-	struct rte_eth_conf conf = { 0 };
-	if (id < 0 || rte_eth_dev_configure((uint16_t)id, 1, 1, &conf) < 0 ||
-	    rte_eth_rx_queue_setup((uint16_t)id, 0, RING_SIZE, SOCKET_ID_ANY, NULL, pool) < 0 ||
-	    rte_eth_tx_queue_setup((uint16_t)id, 0, RING_SIZE, SOCKET_ID_ANY, NULL) < 0 ||
-	    rte_eth_dev_start((uint16_t)id) < 0) {
-		fprintf(stderr, "acl_bench: cannot create ring port %s\n", name);
-		exit(1);
-	}
-	port->port_id = (uint16_t)id;
-}
-
-static void iface_setup(const char *name, const struct rte_ether_addr *mac,
-			const struct ring_port *port, const struct ring_port *tap)
-{
-	struct iface *iface = iface_add(name);
-	iface->mac = *mac;
-	iface->mtu = 1500;
-	iface->up = true;
-	iface->driver = "ring";
-	iface_bind_port(iface, port->port_id, false);
-	iface_bind_port(iface, tap->port_id, true);
-}
-
 static void forwarding_setup(struct ring_port *a, struct ring_port *b)
 {
 	struct ring_port tap_a, tap_b;
@@ -229,12 +191,12 @@ static void forwarding_setup(struct ring_port *a, struct ring_port *b)
 	if (fib_init(rcu, 1024) < 0 || neigh_init(rcu, 1024) < 0 ||
 	    pkt_meta_register() < 0)
 		exit(1);
-	ring_port_create("acl_ring_a", a);
-	ring_port_create("acl_ring_b", b);
-	ring_port_create("acl_ring_tap_a", &tap_a);
-	ring_port_create("acl_ring_tap_b", &tap_b);
-	iface_setup("bench-a", &mac_a, a, &tap_a);
-	iface_setup("bench-b", &mac_b, b, &tap_b);
+	ring_port_create("acl_ring_a", a, pool);
+	ring_port_create("acl_ring_b", b, pool);
+	ring_port_create("acl_ring_tap_a", &tap_a, pool);
+	ring_port_create("acl_ring_tap_b", &tap_b, pool);
+	bench_iface_setup("bench-a", &mac_a, a, &tap_a);
+	bench_iface_setup("bench-b", &mac_b, b, &tap_b);
 	ip_prefix_parse("10.2.0.0/24", &route.prefix);
 	ip_addr_parse("10.2.0.2", &host);
 	if (fib_route_add(&route) < 0 || neigh_add(1, &host, &mac_host, 0x02, 0) < 0 ||

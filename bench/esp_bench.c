@@ -66,13 +66,14 @@
 
 #include "esp/crypto.h"
 #include "graph/worker.h"
+#include "bench_ports.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
 
-#define RING_SIZE 4096
+#define RING_SIZE BENCH_RING_SIZE
 #define IN_FLIGHT 1024
 #define BURST_MAX 256
 #define FRAME_MAX 1792
@@ -128,11 +129,6 @@ enum variant {
 	V_RAW_AVX512,
 	V_RTE,
 	V_N,
-};
-
-struct ring_port {
-	struct rte_ring *rx, *tx;
-	uint16_t port_id;
 };
 
 /* One packet size of a row, in every form the variants need. */
@@ -201,44 +197,6 @@ static struct bench b;
 
 /* ---- Set-up of espd ---- */
 
-static void ring_port_create(const char *name, struct ring_port *port)
-{
-	struct rte_eth_conf conf = { 0 };
-	char ring_name[32];
-
-	snprintf(ring_name, sizeof(ring_name), "%s_rx", name);
-	port->rx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(ring_name, sizeof(ring_name), "%s_tx", name);
-	port->tx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	int id = rte_eth_from_rings(name, &port->rx, 1, &port->tx, 1, SOCKET_ID_ANY);
-	if (!port->rx || !port->tx || id < 0) {
-		fprintf(stderr, "bench: cannot create ring port %s\n", name);
-		exit(1);
-	}
-	port->port_id = (uint16_t)id;
-	if (rte_eth_dev_configure(port->port_id, 1, 1, &conf) < 0 ||
-	    rte_eth_rx_queue_setup(port->port_id, 0, RING_SIZE, SOCKET_ID_ANY, NULL, b.pool) < 0 ||
-	    rte_eth_tx_queue_setup(port->port_id, 0, RING_SIZE, SOCKET_ID_ANY, NULL) < 0 ||
-	    rte_eth_dev_start(port->port_id) < 0) {
-		fprintf(stderr, "bench: cannot start ring port %s\n", name);
-		exit(1);
-	}
-}
-
-static uint16_t iface_setup(const char *name, const struct rte_ether_addr *mac,
-			    const struct ring_port *port, const struct ring_port *tap)
-{
-	struct iface *iface = iface_add(name);
-
-	iface->mac = *mac;
-	iface->mtu = 1500;
-	iface->up = true;
-	iface->driver = "ring";
-	iface_bind_port(iface, port->port_id, false);
-	iface_bind_port(iface, tap->port_id, true);
-	return iface->index;
-}
-
 static void route_add(const char *prefix, uint8_t type, uint16_t iface, const char *gw)
 {
 	struct fib_route route = {
@@ -270,8 +228,8 @@ static void neighbor_add(uint16_t iface, const char *addr, const struct rte_ethe
  * LAN 10.2.0.0/24 behind the peer 192.0.2.2. */
 static void network_setup(void)
 {
-	uint16_t lan = iface_setup("bench-lan", &mac_lan, &b.lan, &b.tap_lan);
-	uint16_t wan = iface_setup("bench-wan", &mac_wan, &b.wan, &b.tap_wan);
+	uint16_t lan = bench_iface_setup("bench-lan", &mac_lan, &b.lan, &b.tap_lan);
+	uint16_t wan = bench_iface_setup("bench-wan", &mac_wan, &b.wan, &b.tap_wan);
 
 	route_add("10.1.0.1/32", NEXTHOP_LOCAL, lan, NULL);
 	route_add("192.0.2.1/32", NEXTHOP_LOCAL, wan, NULL);
@@ -294,10 +252,10 @@ static void espd_setup(void)
 		fprintf(stderr, "bench: tables not created\n");
 		exit(1);
 	}
-	ring_port_create("ring_lan", &b.lan);
-	ring_port_create("ring_wan", &b.wan);
-	ring_port_create("ring_tap_lan", &b.tap_lan);
-	ring_port_create("ring_tap_wan", &b.tap_wan);
+	ring_port_create("ring_lan", &b.lan, b.pool);
+	ring_port_create("ring_wan", &b.wan, b.pool);
+	ring_port_create("ring_tap_lan", &b.tap_lan, b.pool);
+	ring_port_create("ring_tap_wan", &b.tap_wan, b.pool);
 	network_setup();
 	if (workers_create(1, rcu) < 0) {
 		fprintf(stderr, "bench: worker graph not created\n");

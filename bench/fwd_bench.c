@@ -21,58 +21,19 @@
 #include <rte_version.h>
 
 #include "graph/worker.h"
+#include "bench_ports.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
 
-#define RING_SIZE 4096
+#define RING_SIZE BENCH_RING_SIZE
 #define IN_FLIGHT 1024
 #define BURST 32
 #define ROUNDS 5
 
-struct ring_port {
-	struct rte_ring *rx, *tx;
-	uint16_t port_id;
-};
-
 static const struct rte_ether_addr mac_a = { { 0x02, 0, 0, 0, 0, 0x0a } };
 static const struct rte_ether_addr mac_b = { { 0x02, 0, 0, 0, 0, 0x0b } };
 static const struct rte_ether_addr mac_host = { { 0x02, 0, 0, 0, 0, 0x22 } };
-
-static void ring_port_create(const char *name, struct ring_port *port, struct rte_mempool *pool)
-{
-	struct rte_eth_conf conf = { 0 };
-	char ring_name[32];
-	snprintf(ring_name, sizeof(ring_name), "%s_rx", name);
-	port->rx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(ring_name, sizeof(ring_name), "%s_tx", name);
-	port->tx = rte_ring_create(ring_name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	int id = rte_eth_from_rings(name, &port->rx, 1, &port->tx, 1, SOCKET_ID_ANY);
-	if (!port->rx || !port->tx || id < 0) {
-		fprintf(stderr, "bench: cannot create ring port %s\n", name);
-		exit(1);
-	}
-	port->port_id = (uint16_t)id;
-	if (rte_eth_dev_configure(port->port_id, 1, 1, &conf) < 0 ||
-	    rte_eth_rx_queue_setup(port->port_id, 0, RING_SIZE, SOCKET_ID_ANY, NULL, pool) < 0 ||
-	    rte_eth_tx_queue_setup(port->port_id, 0, RING_SIZE, SOCKET_ID_ANY, NULL) < 0 ||
-	    rte_eth_dev_start(port->port_id) < 0) {
-		fprintf(stderr, "bench: cannot start ring port %s\n", name);
-		exit(1);
-	}
-}
-
-static void iface_setup(const char *name, const struct rte_ether_addr *mac, uint16_t port,
-			uint16_t tap_port)
-{
-	struct iface *iface = iface_add(name);
-	iface->mac = *mac;
-	iface->mtu = 1500;
-	iface->up = true;
-	iface->driver = "ring";
-	iface_bind_port(iface, port, false);
-	iface_bind_port(iface, tap_port, true);
-}
 
 static void routes_setup(void)
 {
@@ -222,8 +183,8 @@ int main(int argc, char **argv)
 	ring_port_create("ring_b", &port_b, pool);
 	ring_port_create("ring_tap_a", &tap_a, pool);
 	ring_port_create("ring_tap_b", &tap_b, pool);
-	iface_setup("bench-a", &mac_a, port_a.port_id, tap_a.port_id);
-	iface_setup("bench-b", &mac_b, port_b.port_id, tap_b.port_id);
+	bench_iface_setup("bench-a", &mac_a, &port_a, &tap_a);
+	bench_iface_setup("bench-b", &mac_b, &port_b, &tap_b);
 	routes_setup();
 	if (workers_create(1, rcu) < 0)
 		return 1;

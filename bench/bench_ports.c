@@ -1,0 +1,46 @@
+/* Ring ports and interfaces for the graph benchmarks (bench_ports.h). */
+#include "bench_ports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+
+#include "tables/iface.h"
+
+void ring_port_create(const char *name, struct ring_port *port, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf = { 0 };
+	char ring_name[32];
+
+	snprintf(ring_name, sizeof(ring_name), "%s_rx", name);
+	port->rx = rte_ring_create(ring_name, BENCH_RING_SIZE, SOCKET_ID_ANY,
+				   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(ring_name, sizeof(ring_name), "%s_tx", name);
+	port->tx = rte_ring_create(ring_name, BENCH_RING_SIZE, SOCKET_ID_ANY,
+				   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	int id = port->rx && port->tx ? rte_eth_from_rings(name, &port->rx, 1, &port->tx, 1,
+							   SOCKET_ID_ANY) : -1;
+	if (id < 0 || rte_eth_dev_configure((uint16_t)id, 1, 1, &conf) < 0 ||
+	    rte_eth_rx_queue_setup((uint16_t)id, 0, BENCH_RING_SIZE, SOCKET_ID_ANY, NULL, pool) < 0 ||
+	    rte_eth_tx_queue_setup((uint16_t)id, 0, BENCH_RING_SIZE, SOCKET_ID_ANY, NULL) < 0 ||
+	    rte_eth_dev_start((uint16_t)id) < 0) {
+		fprintf(stderr, "bench: cannot create ring port %s\n", name);
+		exit(1);
+	}
+	port->port_id = (uint16_t)id;
+}
+
+uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
+			   const struct ring_port *port, const struct ring_port *tap)
+{
+	struct iface *iface = iface_add(name);
+
+	iface->mac = *mac;
+	iface->mtu = 1500;
+	iface->up = true;
+	iface->driver = "ring";
+	iface_bind_port(iface, port->port_id, false);
+	iface_bind_port(iface, tap->port_id, true);
+	return iface->index;
+}

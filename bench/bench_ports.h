@@ -1,0 +1,28 @@
+/*
+ * What the graph benchmarks share: DPDK ring ports (a port whose receive
+ * and transmit queues are rings the benchmark fills and drains) and the
+ * espd interfaces bound to them, each with a ring port for its TAP.
+ */
+#ifndef ESPD_BENCH_PORTS_H
+#define ESPD_BENCH_PORTS_H
+
+#include <stdint.h>
+#include <rte_ether.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#define BENCH_RING_SIZE 4096
+
+struct ring_port {
+	struct rte_ring *rx, *tx; /* the port receives from rx, transmits to tx */
+	uint16_t port_id;
+};
+
+/* Creates and starts the port, or exits: a benchmark cannot go on without. */
+void ring_port_create(const char *name, struct ring_port *port, struct rte_mempool *pool);
+
+/* An up espd interface, MTU 1500, on port with tap for its TAP; its index. */
+uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
+			   const struct ring_port *port, const struct ring_port *tap);
+
+#endif
