@@ -28,6 +28,7 @@
 #include <x86intrin.h>
 
 #include "esp/crypto.h"
+#include "raw_job.h"
 
 #define NBUF 256       /* packet buffers cycled through */
 #define BUF_SIZE 2048
@@ -63,6 +64,7 @@ struct bench {
 	uint8_t nonce[NBUF][16];
 	uint8_t aad[NBUF][16];
 	uint8_t tag[NBUF][ESP_CRYPTO_ICV_MAX];
+	struct raw_packet raw[NBUF];
 	struct esp_crypto_op op[NBUF];
 	struct esp_crypto_op *ops[NBUF];
 	double tsc_hz;
@@ -113,71 +115,6 @@ static int sa_make(struct esp_crypto *sa, const struct suite *s, enum esp_crypto
 	return rc ? rc : esp_crypto_init(sa, ESP_CRYPTO_ENGINE_IPSECMB, &p);
 }
 
-/* Per-packet fields of a raw job; keys come from an SA built for this manager. */
-static inline void raw_fill(IMB_JOB *j, const struct esp_crypto *sa, struct bench *b,
-			    unsigned i, uint8_t *tag, bool enc)
-{
-	uint8_t *esp = b->buf[i] + HEADROOM;
-	uint32_t len = b->len[i];
-	unsigned hdr = sa->hdr_len;
-
-	j->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-	j->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-	j->cipher_mode = sa->tmpl.cipher_mode;
-	j->hash_alg = sa->tmpl.hash_alg;
-	j->enc_keys = sa->tmpl.enc_keys;
-	j->dec_keys = sa->tmpl.dec_keys;
-	j->key_len_in_bytes = sa->tmpl.key_len_in_bytes;
-	j->src = esp;
-	j->dst = esp + hdr;
-	j->cipher_start_src_offset_in_bytes = hdr;
-	j->msg_len_to_cipher_in_bytes = len;
-	j->auth_tag_output = enc ? esp + hdr + len : tag;
-	j->auth_tag_output_len_in_bytes = sa->tmpl.auth_tag_output_len_in_bytes;
-	j->iv_len_in_bytes = sa->tmpl.iv_len_in_bytes;
-	switch (sa->family) {
-	case ESP_CRYPTO_CBC:
-	case ESP_CRYPTO_CTR:
-		j->iv = sa->family == ESP_CRYPTO_CBC ? esp + 8 : b->nonce[i];
-		j->hash_start_src_offset_in_bytes = 0;
-		j->msg_len_to_hash_in_bytes = hdr + len;
-		j->u.HMAC._hashed_auth_key_xor_ipad = sa->keys.ipad;
-		j->u.HMAC._hashed_auth_key_xor_opad = sa->keys.opad;
-		break;
-	case ESP_CRYPTO_GMAC:
-		j->hash_start_src_offset_in_bytes = 0;
-		j->msg_len_to_hash_in_bytes = hdr + len;
-		j->u.GMAC._key = &sa->keys.gcm;
-		j->u.GMAC._iv = b->nonce[i];
-		j->u.GMAC.iv_len_in_bytes = 12;
-		break;
-	default: /* GCM, ChaCha20-Poly1305 */
-		j->iv = b->nonce[i];
-		j->hash_start_src_offset_in_bytes = hdr;
-		j->msg_len_to_hash_in_bytes = len;
-		j->u.GCM.aad = b->aad[i];
-		j->u.GCM.aad_len_in_bytes = 8;
-		break;
-	}
-}
-
-static unsigned raw_burst(IMB_MGR *m, const struct esp_crypto *sa, struct bench *b,
-			  unsigned first, bool enc)
-{
-	unsigned bad = 0;
-	IMB_JOB *job;
-
-	for (unsigned k = 0; k < b->burst; k++) {
-		job = IMB_GET_NEXT_JOB(m);
-		raw_fill(job, sa, b, first + k, b->tag[k], enc);
-		for (job = IMB_SUBMIT_JOB_NOCHECK(m); job; job = IMB_GET_COMPLETED_JOB(m))
-			bad += job->status != IMB_STATUS_COMPLETED;
-	}
-	while ((job = IMB_FLUSH_JOB(m)) != NULL)
-		bad += job->status != IMB_STATUS_COMPLETED;
-	return bad;
-}
-
 static unsigned ours_burst(struct esp_crypto_worker *w, struct bench *b, unsigned first, bool enc)
 {
 	struct esp_crypto_op **ops = b->ops + first;
@@ -215,7 +152,8 @@ static double window(struct bench *b, IMB_MGR *m, struct esp_crypto_worker *w,
 
 	do {
 		for (unsigned first = 0; first < NBUF; first += b->burst)
-			*bad += m ? raw_burst(m, sa, b, first, enc) : ours_burst(w, b, first, enc);
+			*bad += m ? raw_job_burst(m, sa, b->raw + first, b->burst, b->tag + first, enc)
+				   : ours_burst(w, b, first, enc);
 		pkts += NBUF;
 		c1 = __rdtsc();
 	} while ((double)(c1 - c0) < 0.01 * b->tsc_hz);
@@ -234,6 +172,8 @@ static void bench_layout(struct bench *b, struct esp_crypto *sa, unsigned size)
 		memcpy(b->aad[i], b->buf[i] + HEADROOM, 8);
 		memcpy(b->nonce[i], "salt", 4);
 		memcpy(b->nonce[i] + 4, b->buf[i] + HEADROOM + 8, 8);
+		b->raw[i] = (struct raw_packet){ .esp = b->buf[i] + HEADROOM, .len = len,
+						 .nonce = b->nonce[i], .aad = b->aad[i] };
 	}
 }
 

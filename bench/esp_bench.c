@@ -67,6 +67,7 @@
 #include "esp/crypto.h"
 #include "graph/worker.h"
 #include "bench_ports.h"
+#include "raw_job.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
@@ -168,6 +169,7 @@ struct bench {
 	struct rte_mbuf *mbufs[IN_FLIGHT];
 	uint8_t *esp[IN_FLIGHT];   /* ESP header in each mbuf holding dec_in */
 	uint8_t cls[IN_FLIGHT];    /* frame each slot carries */
+	struct raw_packet raw[IN_FLIGHT]; /* each slot's ESP frame for the ceiling */
 	struct frame *frames;      /* per class */
 	unsigned n_cls;
 	double frame_bytes;        /* mean plaintext frame */
@@ -680,6 +682,8 @@ static void layout(uint16_t size)
 			c++;
 		b.cls[i] = (uint8_t)c;
 		bytes += b.frames[c].len;
+		b.raw[i] = (struct raw_packet){ .esp = b.esp[i], .len = b.frames[c].cipher_len,
+						.nonce = b.frames[c].nonce, .aad = b.frames[c].aad };
 	}
 	b.frame_bytes = bytes / IN_FLIGHT;
 }
@@ -938,58 +942,6 @@ static double espd_window(const struct direction *d)
 
 /* ---- Ceiling: raw intel-ipsec-mb jobs (bench/crypto_ceiling.c's) ---- */
 
-static inline void raw_fill(IMB_JOB *j, const struct esp_crypto *sa, const struct frame *f,
-			    uint8_t *esp, uint8_t *tag, bool enc)
-{
-	uint32_t len = f->cipher_len;
-	unsigned hdr = sa->hdr_len;
-
-	j->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-	j->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-	j->cipher_mode = sa->tmpl.cipher_mode;
-	j->hash_alg = sa->tmpl.hash_alg;
-	j->enc_keys = sa->tmpl.enc_keys;
-	j->dec_keys = sa->tmpl.dec_keys;
-	j->key_len_in_bytes = sa->tmpl.key_len_in_bytes;
-	j->src = esp;
-	j->dst = esp + hdr;
-	j->cipher_start_src_offset_in_bytes = hdr;
-	j->msg_len_to_cipher_in_bytes = len;
-	j->auth_tag_output = enc ? esp + hdr + len : tag;
-	j->auth_tag_output_len_in_bytes = sa->tmpl.auth_tag_output_len_in_bytes;
-	j->iv_len_in_bytes = sa->tmpl.iv_len_in_bytes;
-	if (sa->family == ESP_CRYPTO_CBC) {
-		j->iv = esp + ESP_CRYPTO_HDR_LEN;
-		j->hash_start_src_offset_in_bytes = 0;
-		j->msg_len_to_hash_in_bytes = hdr + len;
-		j->u.HMAC._hashed_auth_key_xor_ipad = sa->keys.ipad;
-		j->u.HMAC._hashed_auth_key_xor_opad = sa->keys.opad;
-	} else { /* GCM, ChaCha20-Poly1305 */
-		j->iv = f->nonce;
-		j->hash_start_src_offset_in_bytes = hdr;
-		j->msg_len_to_hash_in_bytes = len;
-		j->u.GCM.aad = f->aad;
-		j->u.GCM.aad_len_in_bytes = 8;
-	}
-}
-
-static unsigned raw_burst(IMB_MGR *m, const struct esp_crypto *sa, unsigned first, bool enc)
-{
-	unsigned bad = 0;
-	IMB_JOB *job;
-
-	for (unsigned k = 0; k < b.burst; k++) {
-		unsigned slot = first + k;
-		job = IMB_GET_NEXT_JOB(m);
-		raw_fill(job, sa, &b.frames[b.cls[slot]], b.esp[slot], b.tag[k], enc);
-		for (job = IMB_SUBMIT_JOB_NOCHECK(m); job; job = IMB_GET_COMPLETED_JOB(m))
-			bad += job->status != IMB_STATUS_COMPLETED;
-	}
-	while ((job = IMB_FLUSH_JOB(m)) != NULL)
-		bad += job->status != IMB_STATUS_COMPLETED;
-	return bad;
-}
-
 /* The raw jobs run over the ESP frames in the same mbufs. */
 static double raw_window(enum esp_crypto_arch arch, bool enc)
 {
@@ -998,11 +950,11 @@ static double raw_window(enum esp_crypto_arch arch, bool enc)
 	for (unsigned i = 0; i < IN_FLIGHT; i++)
 		restore(b.mbufs[i], false);
 	for (unsigned first = 0; first < IN_FLIGHT; first += b.burst)
-		b.errors += raw_burst(b.mgr[arch], b.ctx[arch], first, enc);
+		b.errors += raw_job_burst(b.mgr[arch], b.ctx[arch], b.raw + first, b.burst, b.tag, enc);
 	while (cycles < b.window) {
 		for (unsigned first = 0; first < IN_FLIGHT; first += b.burst) {
 			uint64_t start = rte_rdtsc_precise();
-			b.errors += raw_burst(b.mgr[arch], b.ctx[arch], first, enc);
+			b.errors += raw_job_burst(b.mgr[arch], b.ctx[arch], b.raw + first, b.burst, b.tag, enc);
 			cycles += rte_rdtsc_precise() - start;
 			packets += b.burst;
 		}
