@@ -1,4 +1,5 @@
-/* Ring ports and interfaces for the graph benchmarks (bench_ports.h). */
+/* Ring ports, interfaces and the machine line for the graph benchmarks
+ * (bench_ports.h). */
 #include "bench_ports.h"
 
 #include <stdio.h>
@@ -43,4 +44,18 @@ uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
 	iface_bind_port(iface, port->port_id, false);
 	iface_bind_port(iface, tap->port_id, true);
 	return iface->index;
+}
+
+void bench_cpu_model(char *model, size_t size)
+{
+	char line[256], format[32];
+	FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+
+	snprintf(model, size, "unknown");
+	snprintf(format, sizeof(format), "model name : %%%zu[^\n]", size - 1);
+	while (cpuinfo && fgets(line, sizeof(line), cpuinfo))
+		if (sscanf(line, format, model) == 1)
+			break;
+	if (cpuinfo)
+		fclose(cpuinfo);
 }

@@ -1,11 +1,13 @@
 /*
  * What the graph benchmarks share: DPDK ring ports (a port whose receive
  * and transmit queues are rings the benchmark fills and drains) and the
- * espd interfaces bound to them, each with a ring port for its TAP.
+ * espd interfaces bound to them, each with a ring port for its TAP; and
+ * the machine line of their tables.
  */
 #ifndef ESPD_BENCH_PORTS_H
 #define ESPD_BENCH_PORTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
@@ -24,5 +26,8 @@ void ring_port_create(const char *name, struct ring_port *port, struct rte_mempo
 /* An up espd interface, MTU 1500, on port with tap for its TAP; its index. */
 uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
 			   const struct ring_port *port, const struct ring_port *tap);
+
+/* The CPU's model name from /proc/cpuinfo ("unknown" without). */
+void bench_cpu_model(char *model, size_t size);
 
 #endif

@@ -92,29 +92,6 @@ static double tsc_hz_measure(void)
 	return (double)(c1 - c0) / (t1 - t0);
 }
 
-static int sa_make(struct esp_crypto *sa, const struct suite *s, enum esp_crypto_arch arch)
-{
-	static const uint8_t key[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-					 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
-	struct esp_crypto_params p = { .icv_bits = (uint16_t)s->icv_bits, .arch = arch };
-	int rc;
-
-	if (s->aead) {
-		p.aead_key = key;
-		p.aead_key_bits = (uint16_t)s->key_bits;
-		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AEAD, s->aead, s->key_bits, &p.aead);
-	} else {
-		p.enc_key = key;
-		p.enc_key_bits = (uint16_t)s->key_bits;
-		p.auth_key = key;
-		p.auth_key_bits = 256;
-		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_ENC, s->enc, s->key_bits, &p.enc);
-		if (rc == 0)
-			rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AUTH, s->auth, 256, &p.auth);
-	}
-	return rc ? rc : esp_crypto_init(sa, ESP_CRYPTO_ENGINE_IPSECMB, &p);
-}
-
 static unsigned ours_burst(struct esp_crypto_worker *w, struct bench *b, unsigned first, bool enc)
 {
 	struct esp_crypto_op **ops = b->ops + first;
@@ -292,7 +269,7 @@ int main(int argc, char **argv)
 			continue;
 		for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++) {
 			sa[a] = aligned_alloc(64, sizeof(*sa[a]));
-			if (sa_make(sa[a], s, a) != 0) {
+			if (raw_sa_make(sa[a], s->aead, s->enc, s->auth, s->key_bits, s->icv_bits, a) != 0) {
 				free(sa[a]);
 				sa[a] = NULL;
 			}

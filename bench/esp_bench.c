@@ -99,10 +99,6 @@ static const struct rte_ether_addr mac_wan = { { 0x02, 0, 0, 0, 0, 0x0b } };
 static const struct rte_ether_addr mac_host = { { 0x02, 0, 0, 0, 0, 0x22 } };
 static const struct rte_ether_addr mac_peer = { { 0x02, 0, 0, 0, 0, 0x33 } };
 
-/* Key bytes of every SA (salt included), and of HMAC. */
-static const uint8_t key[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-				 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
-
 struct suite {
 	const char *name;
 	const char *enc, *aead;    /* kernel names; auth is hmac(sha256) with enc */
@@ -288,10 +284,10 @@ static void sa_params_fill(struct sa_params *p, const struct suite *s, bool out)
 	p->engine = ESP_CRYPTO_ENGINE_IPSECMB;
 	p->replay_window = out ? REPLAY_WINDOW_DEFAULT : 0;
 	if (s->aead) {
-		p->aead = (struct sa_alg_params){ s->aead, key, (uint16_t)s->key_bits, 128 };
+		p->aead = (struct sa_alg_params){ s->aead, raw_key, (uint16_t)s->key_bits, 128 };
 	} else {
-		p->enc = (struct sa_alg_params){ s->enc, key, (uint16_t)s->key_bits, 0 };
-		p->auth = (struct sa_alg_params){ "hmac(sha256)", key, 256, 128 };
+		p->enc = (struct sa_alg_params){ s->enc, raw_key, (uint16_t)s->key_bits, 0 };
+		p->auth = (struct sa_alg_params){ "hmac(sha256)", raw_key, 256, 128 };
 	}
 }
 
@@ -367,27 +363,6 @@ static void ipsec_teardown(const struct suite *s)
 
 /* ---- The bench's own crypto: raw managers and contexts ---- */
 
-static int ctx_make(struct esp_crypto *ctx, const struct suite *s, enum esp_crypto_arch arch)
-{
-	struct esp_crypto_params p = { .icv_bits = 128, .arch = arch };
-	int rc;
-
-	if (s->aead) {
-		p.aead_key = key;
-		p.aead_key_bits = (uint16_t)s->key_bits;
-		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AEAD, s->aead, s->key_bits, &p.aead);
-	} else {
-		p.enc_key = key;
-		p.enc_key_bits = (uint16_t)s->key_bits;
-		p.auth_key = key;
-		p.auth_key_bits = 256;
-		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_ENC, s->enc, s->key_bits, &p.enc);
-		if (rc == 0)
-			rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AUTH, "hmac(sha256)", 256, &p.auth);
-	}
-	return rc ? rc : esp_crypto_init(ctx, ESP_CRYPTO_ENGINE_IPSECMB, &p);
-}
-
 static void managers_create(void)
 {
 	if (esp_crypto_worker_create(&b.cw) != 0) {
@@ -415,7 +390,7 @@ static void contexts_create(const struct suite *s)
 {
 	for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++) {
 		b.ctx[a] = aligned_alloc(64, sizeof(*b.ctx[a]));
-		if (b.ctx[a] && ctx_make(b.ctx[a], s, a) != 0) {
+		if (b.ctx[a] && raw_sa_make(b.ctx[a], s->aead, s->enc, "hmac(sha256)", s->key_bits, 128, a) != 0) {
 			free(b.ctx[a]);
 			b.ctx[a] = NULL;
 		}
@@ -476,7 +451,7 @@ static void rte_xforms_fill(const struct suite *s, bool out, struct rte_crypto_s
 		x[0].aead = (struct rte_crypto_aead_xform){
 			.op = out ? RTE_CRYPTO_AEAD_OP_ENCRYPT : RTE_CRYPTO_AEAD_OP_DECRYPT,
 			.algo = s->rte_aead,
-			.key = { key, (uint16_t)(s->key_bits / 8 - 4) },
+			.key = { raw_key, (uint16_t)(s->key_bits / 8 - 4) },
 			.iv = { 0, 12 },
 			.digest_length = 16,
 			.aad_length = 8,
@@ -488,14 +463,14 @@ static void rte_xforms_fill(const struct suite *s, bool out, struct rte_crypto_s
 	cipher->cipher = (struct rte_crypto_cipher_xform){
 		.op = out ? RTE_CRYPTO_CIPHER_OP_ENCRYPT : RTE_CRYPTO_CIPHER_OP_DECRYPT,
 		.algo = RTE_CRYPTO_CIPHER_AES_CBC,
-		.key = { key, (uint16_t)(s->key_bits / 8) },
+		.key = { raw_key, (uint16_t)(s->key_bits / 8) },
 		.iv = { 0, 16 },
 	};
 	auth->type = RTE_CRYPTO_SYM_XFORM_AUTH;
 	auth->auth = (struct rte_crypto_auth_xform){
 		.op = out ? RTE_CRYPTO_AUTH_OP_GENERATE : RTE_CRYPTO_AUTH_OP_VERIFY,
 		.algo = RTE_CRYPTO_AUTH_SHA256_HMAC,
-		.key = { key, 32 },
+		.key = { raw_key, 32 },
 		.digest_length = 16,
 	};
 	x[0].next = &x[1];
@@ -529,7 +504,7 @@ static const char *rte_session_make(const struct suite *s, bool out)
 	eth_write(rte_tun_hdr, &mac_peer, &mac_wan);
 	ip4_write(rte_tun_hdr + ETH_LEN, IP4_LEN, ROUTER, PEER, IPPROTO_ESP);
 	if (s->aead)
-		memcpy(&prm.ipsec_xform.salt, key + s->key_bits / 8 - 4, 4);
+		memcpy(&prm.ipsec_xform.salt, raw_key + s->key_bits / 8 - 4, 4);
 	rte_xforms_fill(s, out, x);
 	b.sess[out] = rte_cryptodev_sym_session_create((uint8_t)b.cdev, x, b.sess_pool);
 	if (!b.sess[out])
@@ -1232,14 +1207,9 @@ static void options_parse(int argc, char **argv)
 
 static void header_print(void)
 {
-	char model[128] = "unknown", line[256];
-	FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+	char model[128];
 
-	while (cpuinfo && fgets(line, sizeof(line), cpuinfo))
-		if (sscanf(line, "model name : %127[^\n]", model) == 1)
-			break;
-	if (cpuinfo)
-		fclose(cpuinfo);
+	bench_cpu_model(model, sizeof(model));
 	printf("machine: %s, TSC %.2f GHz, %s, intel-ipsec-mb %s, one core\n", model,
 	       b.tsc_hz / 1e9, rte_version(), imb_get_version_str());
 	printf("espd: rte_graph_walk alone (ring port rx/tx and every node), %u packets per "

@@ -153,13 +153,9 @@ static void drain(struct ring_port *port)
 
 static void print_machine(void)
 {
-	char line[256], model[128] = "unknown";
-	FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
-	while (cpuinfo && fgets(line, sizeof(line), cpuinfo))
-		if (sscanf(line, "model name : %127[^\n]", model) == 1)
-			break;
-	if (cpuinfo)
-		fclose(cpuinfo);
+	char model[128];
+
+	bench_cpu_model(model, sizeof(model));
 	printf("machine: %s, TSC %.2f GHz, %s, one worker core\n", model,
 	       (double)rte_get_tsc_hz() / 1e9, rte_version());
 }

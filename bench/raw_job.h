@@ -66,6 +66,35 @@ static inline void raw_job_fill(IMB_JOB *j, const struct esp_crypto *sa,
 	}
 }
 
+/* Key bytes of every benchmark SA (salt included), and of HMAC. */
+static const uint8_t raw_key[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+				     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
+
+/* An SA of the ipsecmb engine on manager arch for the ceiling: the AEAD
+ * named aead, or cipher enc with auth; key bits include the salt. */
+static inline int raw_sa_make(struct esp_crypto *sa, const char *aead, const char *enc,
+			      const char *auth, unsigned key_bits, unsigned icv_bits,
+			      enum esp_crypto_arch arch)
+{
+	struct esp_crypto_params p = { .icv_bits = (uint16_t)icv_bits, .arch = arch };
+	int rc;
+
+	if (aead) {
+		p.aead_key = raw_key;
+		p.aead_key_bits = (uint16_t)key_bits;
+		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AEAD, aead, key_bits, &p.aead);
+	} else {
+		p.enc_key = raw_key;
+		p.enc_key_bits = (uint16_t)key_bits;
+		p.auth_key = raw_key;
+		p.auth_key_bits = 256;
+		rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_ENC, enc, key_bits, &p.enc);
+		if (rc == 0)
+			rc = esp_crypto_alg_lookup(ESP_CRYPTO_ALG_AUTH, auth, 256, &p.auth);
+	}
+	return rc ? rc : esp_crypto_init(sa, ESP_CRYPTO_ENGINE_IPSECMB, &p);
+}
+
 /* Submits the packets' jobs and flushes; the number that failed. */
 static inline unsigned raw_job_burst(IMB_MGR *m, const struct esp_crypto *sa,
 				     const struct raw_packet *pkts, unsigned n,
