@@ -29,7 +29,7 @@ uint8_t spd_published_flags;
 
 /* Published per direction; immutable once published. */
 struct snapshot {
-	struct rte_acl_ctx *acl[2]; /* AF_INET, AF_INET6; NULL: no rule */
+	struct rte_acl_ctx *acl[2]; /* AF_INET, AF_INET6; NULL: no rule or scanned */
 	uint32_t n;
 	struct spd_policy policies[]; /* by rank; ACL userdata = rank + 1 */
 };
@@ -448,6 +448,20 @@ static int by_rank(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int snapshot_classifier(struct snapshot *snap, uint8_t dir)
+{
+	for (unsigned f = 0; f < 2; f++) {
+		bool needed = false;
+
+		snap->acl[f] = acl_build(snap, dir, f);
+		for (uint32_t i = 0; i < snap->n; i++)
+			needed |= policy_in_family(&snap->policies[i], f ? AF_INET6 : AF_INET);
+		if (needed && !snap->acl[f])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static struct snapshot *snapshot_build(uint8_t dir)
 {
 	uint32_t n = 0;
@@ -465,16 +479,9 @@ static struct snapshot *snapshot_build(uint8_t dir)
 	qsort(snap->policies, snap->n, sizeof(snap->policies[0]), by_rank);
 	for (uint32_t i = 0; i < snap->n; i++)
 		snap->policies[i].rank = i;
-	snap->acl[0] = acl_build(snap, dir, false);
-	snap->acl[1] = acl_build(snap, dir, true);
-	for (unsigned f = 0; f < 2; f++) {
-		bool needed = false;
-		for (uint32_t i = 0; i < snap->n; i++)
-			needed |= policy_in_family(&snap->policies[i], f ? AF_INET6 : AF_INET);
-		if (needed && !snap->acl[f]) {
-			snapshot_free(snap);
-			return NULL;
-		}
+	if (snap->n > SPD_SCAN_MAX && snapshot_classifier(snap, dir) != 0) {
+		snapshot_free(snap);
+		return NULL;
 	}
 	return snap;
 }
@@ -539,6 +546,26 @@ void spd_walk(int (*cb)(const struct spd_policy *policy, void *arg), void *arg)
 
 /* ---- Fast path ---- */
 
+/* The first prefix->len bits of addr, over at most words 32-bit words (the
+ * ACL's MASK fields), equal the prefix's; word by word, as a memcmp call
+ * would cost more than the comparison. */
+static bool prefix_bits_match(const struct ip_prefix *prefix, const uint8_t *addr, unsigned words)
+{
+	for (unsigned w = 0; w < words; w++) {
+		int bits = (int)prefix->len - 32 * (int)w;
+		uint32_t want, have;
+
+		if (bits <= 0)
+			return true;
+		uint32_t mask = bits >= 32 ? UINT32_MAX : ~(UINT32_MAX >> bits);
+		memcpy(&want, prefix->addr.bytes + 4 * w, 4);
+		memcpy(&have, addr + 4 * w, 4);
+		if ((rte_be_to_cpu_32(want ^ have) & mask) != 0)
+			return false;
+	}
+	return true;
+}
+
 static void classify(const struct snapshot *snap, unsigned f, const uint8_t **data,
 		     uint32_t *results, unsigned n)
 {
@@ -546,6 +573,31 @@ static void classify(const struct snapshot *snap, unsigned f, const uint8_t **da
 		return;
 	if (!snap->acl[f] || rte_acl_classify(snap->acl[f], data, results, n, 1) != 0)
 		memset(results, 0, n * sizeof(*results));
+}
+
+static bool scan_match(const struct spd_policy *pol, const struct spd_packet_key *key, bool v6)
+{
+	const struct spd_policy_params *p = &pol->p;
+	unsigned words = v6 ? 4 : 1;
+
+	return policy_in_family(pol, v6 ? AF_INET6 : AF_INET) &&
+	       (!p->sel.proto || p->sel.proto == key->proto) &&
+	       ((rte_be_to_cpu_16(key->sport) ^ p->sel.sport) & p->sel.sport_mask) == 0 &&
+	       ((rte_be_to_cpu_16(key->dport) ^ p->sel.dport) & p->sel.dport_mask) == 0 &&
+	       ((rte_be_to_cpu_32(key->mark) ^ p->mark_v) & p->mark_m) == 0 &&
+	       rte_be_to_cpu_32(key->if_id) == p->if_id &&
+	       prefix_bits_match(&p->sel.src, key->src, words) &&
+	       prefix_bits_match(&p->sel.dst, key->dst, words);
+}
+
+static const struct spd_policy *scan(const struct snapshot *snap, const struct spd_packet_key *key)
+{
+	bool v6 = key->family == AF_INET6;
+
+	for (uint32_t i = 0; i < snap->n; i++)
+		if (scan_match(&snap->policies[i], key, v6))
+			return &snap->policies[i];
+	return NULL;
 }
 
 #define BULK_MAX 256
@@ -564,6 +616,11 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
 		return;
 	}
 	n = RTE_MIN(n, (unsigned)BULK_MAX);
+	if (snap->n <= SPD_SCAN_MAX) {
+		for (unsigned i = 0; i < n; i++)
+			out[i] = scan(snap, keys[i]);
+		return;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		unsigned f = keys[i]->family == AF_INET6;
 		data[f][count[f]] = (const uint8_t *)keys[i];
@@ -588,18 +645,8 @@ const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_ke
 
 static bool prefix_match(const struct ip_prefix *prefix, uint8_t family, const uint8_t *addr)
 {
-	unsigned full = prefix->len / 8, rest = prefix->len % 8;
-
-	if (prefix->len == 0)
-		return true;
-	if (prefix->addr.family != family)
-		return false;
-	if (memcmp(prefix->addr.bytes, addr, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff00 >> rest);
-	return ((prefix->addr.bytes[full] ^ addr[full]) & mask) == 0;
+	return prefix->len == 0 ||
+	       (prefix->addr.family == family && prefix_bits_match(prefix, addr, 4));
 }
 
 bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key)
@@ -643,17 +690,15 @@ static int policy_ok(const struct spd_tmpl *t, const struct sa *sa, int start)
 	return start;
 }
 
-int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
-		      unsigned *why)
+int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *key,
+			     const struct spd_policy *pol, unsigned *why)
 {
-	const struct spd_policy *pol;
 	int k = 0;
 
 	if (!spd_selector_match(&sa->rt.sel, key)) {
 		*why = SA_ERROR_SELECTOR;
 		return -EACCES;
 	}
-	pol = spd_lookup(dir, key);
 	if (!pol) {
 		/* No policy: a tunnel-mode SA was never asked for. */
 		*why = SA_ERROR_POLICY;
@@ -675,6 +720,12 @@ int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enu
 		return -EACCES;
 	}
 	return 0;
+}
+
+int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
+		      unsigned *why)
+{
+	return spd_inbound_check_policy(sa, key, spd_lookup(dir, key), why);
 }
 
 bool spd_plaintext_check(const struct spd_packet_key *key, enum spd_dir dir)
