@@ -549,7 +549,7 @@ void spd_walk(int (*cb)(const struct spd_policy *policy, void *arg), void *arg)
 /* The first prefix->len bits of addr, over at most words 32-bit words (the
  * ACL's MASK fields), equal the prefix's; word by word, as a memcmp call
  * would cost more than the comparison. */
-static bool prefix_bits_match(const struct ip_prefix *prefix, const uint8_t *addr, unsigned words)
+static inline bool prefix_bits_match(const struct ip_prefix *prefix, const uint8_t *addr, unsigned words)
 {
 	for (unsigned w = 0; w < words; w++) {
 		int bits = (int)prefix->len - 32 * (int)w;

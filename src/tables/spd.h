@@ -164,10 +164,10 @@ static inline bool spd_plaintext_active(void)
 /*
  * A direction with at most SPD_SCAN_MAX policies is searched policy by
  * policy in rank order, comparing exactly what its rte_acl rules would:
- * one rte_acl_classify call costs about as much as passing over four
+ * per packet, rte_acl_classify costs about as much as passing over six
  * policies that do not match. Larger directions get the classifier.
  */
-#define SPD_SCAN_MAX 4
+#define SPD_SCAN_MAX 5
 
 /* Best policy of dir for the packet, or NULL. */
 const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_key *key);
