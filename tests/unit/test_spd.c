@@ -294,6 +294,14 @@ static void test_scan_and_classifier_agree(void **state)
 	}
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, want, RTE_DIM(keys));
+	/* With no mark or if_id in any policy the classifier leaves both
+	 * out: a marked packet matches as any other, one with an if_id
+	 * matches nothing. */
+	const uint32_t unmarked[RTE_DIM(keys)] = { 10, 1000, 1000, 10, UINT32_MAX, 30, 1000, 1000,
+						  1000 };
+	assert_int_equal(spd_policy_del(&marked), 0);
+	assert_int_equal(spd_commit(), 0);
+	lookup_all(keys, unmarked, RTE_DIM(keys));
 }
 
 static void local_route(const char *text)
