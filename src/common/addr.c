@@ -8,11 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-size_t ip_addr_size(uint8_t family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-}
-
 int ip_addr_parse(const char *text, struct ip_addr *addr)
 {
 	memset(addr, 0, sizeof(*addr));
@@ -69,18 +64,6 @@ void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes)
 	memset(addr, 0, sizeof(*addr));
 	addr->family = family;
 	memcpy(addr->bytes, bytes, ip_addr_size(family));
-}
-
-bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->bytes, b->bytes, ip_addr_size(a->family)) == 0;
-}
-
-bool ip_addr_is_zero(const struct ip_addr *addr)
-{
-	static const uint8_t zero[16];
-	return memcmp(addr->bytes, zero, sizeof(zero)) == 0;
 }
 
 bool ip_prefix_contains(const struct ip_prefix *prefix, const struct ip_addr *addr)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <netinet/in.h>
 
 struct ip_addr {
@@ -30,14 +31,35 @@ struct ip_prefix {
 #define IP_PREFIX_STRLEN 52
 
 /* Bytes of address for the family: 4 or 16 (0 if unset). */
-size_t ip_addr_size(uint8_t family);
+static inline size_t ip_addr_size(uint8_t family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+/* Inline with a constant length per family, as the inbound policy check
+ * compares addresses per packet. */
+static inline bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->v4 == b->v4;
+	if (a->family == AF_INET6)
+		return memcmp(a->bytes, b->bytes, 16) == 0;
+	return true;
+}
+
+static inline bool ip_addr_is_zero(const struct ip_addr *addr)
+{
+	static const uint8_t zero[16];
+	return memcmp(addr->bytes, zero, sizeof(zero)) == 0;
+}
+
 /* Parse a dotted-quad or IPv6 literal. Returns 0 or -EINVAL. */
 int ip_addr_parse(const char *text, struct ip_addr *addr);
 /* Parse "A/len" or a bare address (full length). Host bits are cleared. */
 int ip_prefix_parse(const char *text, struct ip_prefix *prefix);
 void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes);
-bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
-bool ip_addr_is_zero(const struct ip_addr *addr);
 bool ip_prefix_contains(const struct ip_prefix *prefix, const struct ip_addr *addr);
 bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
 void ip_prefix_mask(struct ip_prefix *prefix);

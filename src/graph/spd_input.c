@@ -38,17 +38,18 @@ static const enum espd_counter inbound_counters[SA_ERROR_MAX] = {
 	[SA_ERROR_TEMPLATE] = ESPD_COUNTER_SPD_IN_TEMPLATE,
 };
 
-static inline bool is_local(const struct rte_mbuf *m)
+static inline bool is_local(struct rte_mbuf *m)
 {
-	uint32_t nexthop = pkt_meta((struct rte_mbuf *)m)->nexthop;
+	uint32_t nexthop = pkt_meta(m)->nexthop;
 	return nexthop != FIB_MISS && fib_nexthop(nexthop)->type == NEXTHOP_LOCAL;
 }
 
-static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool out_active)
+static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool local,
+		       bool out_active)
 {
 	enum espd_counter why;
 
-	if (out_active && !is_local(m))
+	if (out_active && !local)
 		return SPD_INPUT_NEXT_SPD_OUTPUT;
 	if (ip_lookup_forwards(m, &why))
 		return SPD_INPUT_NEXT_REWRITE;
@@ -56,14 +57,15 @@ static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool out
 }
 
 static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
-			  const struct spd_packet_key *key, bool out_active)
+			  const struct spd_packet_key *key, const struct spd_policy *pol,
+			  bool local, bool out_active)
 {
 	const struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
 	unsigned why = SA_ERROR_POLICY;
 
 	if (unlikely(!sa))
 		return steer(worker, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_INPUT_NEXT_DROP);
-	if (spd_inbound_check(sa, key, is_local(m) ? SPD_DIR_IN : SPD_DIR_FWD, &why) != 0) {
+	if (spd_inbound_check_policy(sa, key, pol, &why) != 0) {
 		if (why >= SA_ERROR_MAX || !inbound_counters[why])
 			why = SA_ERROR_POLICY;
 		sa_count_error(worker->id, sa->rt.index, why);
@@ -72,18 +74,20 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
 	/* Decrypted once: onward it is an ordinary packet (a second SA, if
 	 * the route leads into another tunnel, starts from spd-output). */
 	pkt_meta(m)->ipsec = 0;
-	return onward(worker, m, out_active);
+	return onward(worker, m, local, out_active);
 }
 
 static uint16_t plaintext(struct worker *worker, const struct rte_mbuf *m,
-			  const struct spd_policy *pol, bool out_active)
+			  const struct spd_policy *pol, bool local, bool out_active)
 {
 	if (unlikely(pol && pol->requires_ipsec &&
-		     (!is_local(m) || pol->p.origin == IPSEC_ORIGIN_CLI)))
+		     (!local || pol->p.origin == IPSEC_ORIGIN_CLI)))
 		return steer(worker, ESPD_COUNTER_SPD_IN_PLAINTEXT, SPD_INPUT_NEXT_DROP);
-	return onward(worker, m, out_active);
+	return onward(worker, m, local, out_active);
 }
 
+/* Decrypted and plaintext packets alike need the best policy of their
+ * direction: one bulk lookup per direction serves the whole burst. */
 static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts,
 		  bool out_active)
 {
@@ -98,10 +102,6 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 		if (spd_packet_key_parse(&keys[i], rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
 					 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
 			keys[i].family = pkt_meta(m)->family;
-		if (pkt_meta(m)->ipsec & PKT_IPSEC_DECRYPTED) {
-			nexts[i] = decrypted(worker, m, &keys[i], out_active);
-			continue;
-		}
 		unsigned d = is_local(m) ? 0 : 1;
 		refs[d][count[d]] = &keys[i];
 		at[d][count[d]++] = i;
@@ -110,8 +110,14 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 		if (count[d] == 0)
 			continue;
 		spd_lookup_bulk(d ? SPD_DIR_FWD : SPD_DIR_IN, refs[d], pols[d], count[d]);
-		for (unsigned k = 0; k < count[d]; k++)
-			nexts[at[d][k]] = plaintext(worker, pkts[at[d][k]], pols[d][k], out_active);
+		for (unsigned k = 0; k < count[d]; k++) {
+			uint16_t i = at[d][k];
+			struct rte_mbuf *m = pkts[i];
+			if (pkt_meta(m)->ipsec & PKT_IPSEC_DECRYPTED)
+				nexts[i] = decrypted(worker, m, &keys[i], pols[d][k], !d, out_active);
+			else
+				nexts[i] = plaintext(worker, m, pols[d][k], !d, out_active);
+		}
 	}
 }
 

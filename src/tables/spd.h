@@ -169,6 +169,14 @@ static inline bool spd_local_active(void)
 	return __atomic_load_n(&spd_published_flags, __ATOMIC_RELAXED) & SPD_FLAG_LOCAL_OUT;
 }
 
+/*
+ * A direction with at most SPD_SCAN_MAX policies is searched policy by
+ * policy in rank order, comparing exactly what its rte_acl rules would:
+ * per packet, rte_acl_classify costs about as much as passing over six
+ * policies that do not match. Larger directions get the classifier.
+ */
+#define SPD_SCAN_MAX 5
+
 /* Best policy of dir for the packet, or NULL. */
 const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_key *key);
 /* The same over a burst (any mix of families, n <= 256). */
@@ -187,6 +195,10 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
  */
 int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
 		      unsigned *why);
+/* The same with pol the best policy of that direction, found beforehand
+ * (spd_lookup_bulk; NULL: none), so that a burst needs one lookup. */
+int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *key,
+			     const struct spd_policy *pol, unsigned *why);
 
 /* A plaintext (not decrypted) packet: true when the best dir policy blocks
  * it or requires IPsec, so it must be dropped as the kernel does. */

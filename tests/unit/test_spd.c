@@ -241,6 +241,69 @@ static void test_mark_and_if_id(void **state)
 	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 2);
 }
 
+static void lookup_all(const struct spd_packet_key *keys, const uint32_t *want, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(found_priority(SPD_DIR_OUT, &keys[i]), want[i]);
+}
+
+/* Small directions are scanned, larger ones classified: same answers. */
+static void test_scan_and_classifier_agree(void **state)
+{
+	struct spd_policy_params udp = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_policy_params v6 = policy("2001:db8:1::/48", "2001:db8:2::/48", SPD_DIR_OUT, 30);
+	struct spd_policy_params marked = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 5);
+	struct spd_policy_params any = policy("0.0.0.0/0", "0.0.0.0/0", SPD_DIR_OUT, 1000);
+	struct spd_packet_key keys[] = {
+		key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 53),
+		key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 54),
+		key("10.0.0.5", "10.0.1.9", IPPROTO_TCP, 4000, 53),
+		key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 53),
+		key("10.0.0.5", "10.0.1.9", IPPROTO_UDP, 4000, 53),
+		key("2001:db8:1::5", "2001:db8:2:ff::1", IPPROTO_TCP, 0x1234, 2),
+		key("2001:db8:1::5", "2001:db8:2:ff::1", IPPROTO_TCP, 0x2234, 2),
+		key("2001:db8:1::5", "2001:db8:3::1", IPPROTO_TCP, 0x1234, 2),
+		key("10.0.2.5", "10.0.1.9", IPPROTO_UDP, 4000, 53),
+	};
+	const uint32_t want[RTE_DIM(keys)] = { 10, 1000, 1000, 5, UINT32_MAX, 30, 1000, 1000, 1000 };
+
+	(void)state;
+	udp.sel.proto = IPPROTO_UDP;
+	udp.sel.dport = 53;
+	udp.sel.dport_mask = 0xffff;
+	v6.sel.sport = 0x1000;
+	v6.sel.sport_mask = 0xf000;
+	marked.mark_v = 0x42;
+	marked.mark_m = 0xff;
+	any.sel.family = AF_UNSPEC;
+	any.sel.src.addr.family = any.sel.dst.addr.family = 0;
+	keys[3].mark = rte_cpu_to_be_32(0x1142);
+	keys[4].if_id = rte_cpu_to_be_32(7);
+	assert_int_equal(spd_policy_add(&udp), 0);
+	assert_int_equal(spd_policy_add(&v6), 0);
+	assert_int_equal(spd_policy_add(&marked), 0);
+	assert_int_equal(spd_policy_add(&any), 0);
+	assert_int_equal(spd_commit(), 0);
+	lookup_all(keys, want, RTE_DIM(keys));
+	/* Policies no key matches push the direction past SPD_SCAN_MAX. */
+	for (unsigned i = 0; i < SPD_SCAN_MAX; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "192.0.2.%u/32", i);
+		struct spd_policy_params filler = policy(text, text, SPD_DIR_OUT, i);
+		assert_int_equal(spd_policy_add(&filler), 0);
+	}
+	assert_int_equal(spd_commit(), 0);
+	lookup_all(keys, want, RTE_DIM(keys));
+	/* With no mark or if_id in any policy the classifier leaves both
+	 * out: a marked packet matches as any other, one with an if_id
+	 * matches nothing. */
+	const uint32_t unmarked[RTE_DIM(keys)] = { 10, 1000, 1000, 10, UINT32_MAX, 30, 1000, 1000,
+						  1000 };
+	assert_int_equal(spd_policy_del(&marked), 0);
+	assert_int_equal(spd_commit(), 0);
+	lookup_all(keys, unmarked, RTE_DIM(keys));
+}
+
 static void local_route(const char *text)
 {
 	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
@@ -543,6 +606,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_equal_priority_first_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_and_if_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_and_classifier_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_and_transport, setup, teardown),
