@@ -5,7 +5,7 @@
  *
  *  - A decrypted packet must match its SA's selector and the best in/fwd
  *    policy must allow it with a template the SA satisfies
- *    (spd_inbound_check); otherwise it is dropped, counted for the SA.
+ *    (spd_inbound_check_policy); otherwise it is dropped, counted for the SA.
  *  - A plaintext packet matching an in/fwd policy that requires IPsec is
  *    dropped, as the kernel does. ip-lookup sends plaintext here only while
  *    such a policy exists (SPD_FLAG_PLAINTEXT). Packets for the router go

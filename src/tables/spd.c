@@ -760,19 +760,6 @@ int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *k
 	return 0;
 }
 
-int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
-		      unsigned *why)
-{
-	return spd_inbound_check_policy(sa, key, spd_lookup(dir, key), why);
-}
-
-bool spd_plaintext_check(const struct spd_packet_key *key, enum spd_dir dir)
-{
-	const struct spd_policy *pol = spd_lookup(dir, key);
-
-	return pol && pol->requires_ipsec;
-}
-
 const struct sa *spd_policy_sa(const struct spd_policy *policy)
 {
 	const struct sa *sa = sad_sa(policy->sa_index);

@@ -186,23 +186,16 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
 /*
  * After esp-decrypt, the kernel's __xfrm_policy_check for a packet whose
  * sec_path is this one SA: the inner packet must match the SA's selector,
- * and the best dir (SPD_DIR_FWD when forwarded, SPD_DIR_IN when addressed
- * to the router) policy must allow it with a template the SA satisfies
- * (xfrm_state_ok). With no policy, only a transport-mode SA passes.
- * Returns 0, or -EACCES with *why set to the enum sa_error to count
- * (SA_ERROR_SELECTOR, SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK,
+ * and pol, the best policy of its direction (dir fwd when forwarded, in
+ * when addressed to the router; found beforehand with spd_lookup_bulk, so
+ * a burst needs one lookup; NULL: none), must allow it with a template the
+ * SA satisfies (xfrm_state_ok). With no policy, only a transport-mode SA
+ * passes. Returns 0, or -EACCES with *why set to the enum sa_error to
+ * count (SA_ERROR_SELECTOR, SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK,
  * SA_ERROR_TEMPLATE).
  */
-int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key, enum spd_dir dir,
-		      unsigned *why);
-/* The same with pol the best policy of that direction, found beforehand
- * (spd_lookup_bulk; NULL: none), so that a burst needs one lookup. */
 int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *key,
 			     const struct spd_policy *pol, unsigned *why);
-
-/* A plaintext (not decrypted) packet: true when the best dir policy blocks
- * it or requires IPsec, so it must be dropped as the kernel does. */
-bool spd_plaintext_check(const struct spd_packet_key *key, enum spd_dir dir);
 
 /* The SA an SPD_PROTECT policy uses, or NULL when it went away. */
 const struct sa *spd_policy_sa(const struct spd_policy *policy);

@@ -413,6 +413,21 @@ static void test_optional_and_transport(void **state)
 	assert_int_equal(pol->sa_index, transport);
 }
 
+/* The inbound check as spd-input makes it: lookup, then the policy check. */
+static int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key,
+			     enum spd_dir dir, unsigned *why)
+{
+	return spd_inbound_check_policy(sa, key, spd_lookup(dir, key), why);
+}
+
+/* Whether a plaintext packet meets a policy that requires IPsec. */
+static bool spd_plaintext_check(const struct spd_packet_key *key, enum spd_dir dir)
+{
+	const struct spd_policy *pol = spd_lookup(dir, key);
+
+	return pol && pol->requires_ipsec;
+}
+
 static void test_inbound_check(void **state)
 {
 	struct spd_policy_params fwd = policy("10.0.1.0/24", "10.0.0.0/24", SPD_DIR_FWD, 10);
