@@ -35,9 +35,11 @@ static inline uint32_t esp_align(uint8_t block_size)
 	return block_size > 4 ? block_size : 4;
 }
 
+/* A mask, not a division: align is a power of two, and two divisions
+ * cost more than the rest of the header work of a packet. */
 static inline uint32_t esp_pad_len(uint32_t payload_len, uint32_t align)
 {
-	return (align - (payload_len + ESP_TRAILER_LEN) % align) % align;
+	return (0u - (payload_len + ESP_TRAILER_LEN)) & (align - 1);
 }
 
 /* Padding 1, 2, 3, ... (RFC 4303 s.2.4 default), pad length, next header. */

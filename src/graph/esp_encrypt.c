@@ -343,6 +343,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 			  uint16_t n)
 {
 	struct enc_burst b;
+	struct sa_count_run counted = { .index = SAD_INDEX_NONE };
 	uint32_t mtu_sa = SAD_INDEX_NONE, mtu = 0;
 	uint16_t n_ops, ok;
 
@@ -363,9 +364,10 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 			continue;
 		}
 		finish(pkts[i], sa, b.refs[k]);
-		sa_count_packets(worker->id, sa->rt.index, 1, b.pkts[i].ip_len);
+		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
 		nexts[i] = ESP_ENCRYPT_NEXT_LOOKUP;
 	}
+	sa_count_run_flush(worker->id, &counted);
 }
 
 static uint16_t esp_encrypt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
