@@ -33,33 +33,6 @@ static uint16_t l4_checksum6(const struct rte_ipv6_hdr *ip, const void *l4, uint
 	return (uint16_t)~__rte_raw_cksum_reduce(sum);
 }
 
-void esp_trailer_write(uint8_t *pad, uint32_t pad_len, uint8_t next_header)
-{
-	for (uint32_t i = 0; i < pad_len; i++)
-		pad[i] = (uint8_t)(i + 1);
-	pad[pad_len] = (uint8_t)pad_len;
-	pad[pad_len + 1] = next_header;
-}
-
-int esp_trailer_check(const uint8_t *payload, uint32_t len, uint32_t *data_len,
-		      uint8_t *next_header)
-{
-	uint32_t pad_len;
-	uint8_t bad = 0;
-
-	if (len < ESP_TRAILER_LEN)
-		return -EINVAL;
-	pad_len = payload[len - 2];
-	/* esp_remove_trailer: padlen + 2 >= payload leaves no data. */
-	if (pad_len + ESP_TRAILER_LEN >= len)
-		return -EINVAL;
-	*data_len = len - ESP_TRAILER_LEN - pad_len;
-	*next_header = payload[len - 1];
-	for (uint32_t i = 0; i < pad_len; i++)
-		bad |= (uint8_t)(payload[*data_len + i] ^ (uint8_t)(i + 1));
-	return bad ? -EBADMSG : 0;
-}
-
 uint32_t esp_inner_mtu(uint32_t link_mtu, uint32_t header_len, uint32_t icv_len, uint32_t align,
 		       uint32_t net_adj)
 {
@@ -68,15 +41,6 @@ uint32_t esp_inner_mtu(uint32_t link_mtu, uint32_t header_len, uint32_t icv_len,
 	if (link_mtu <= fixed + ESP_TRAILER_LEN + align)
 		return 0;
 	return ((link_mtu - fixed) & ~(align - 1)) + net_adj - ESP_TRAILER_LEN;
-}
-
-uint8_t esp_ip_dsfield(const void *l3)
-{
-	const uint8_t *ip = l3;
-
-	if ((ip[0] >> 4) == 4)
-		return ip[1];
-	return (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
 }
 
 void esp_ip_dsfield_set(void *l3, uint8_t dsfield)
