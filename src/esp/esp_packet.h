@@ -12,6 +12,7 @@
 #ifndef ESPD_ESP_ESP_PACKET_H
 #define ESPD_ESP_ESP_PACKET_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "common/addr.h"
@@ -35,13 +36,21 @@ static inline uint32_t esp_align(uint8_t block_size)
 	return block_size > 4 ? block_size : 4;
 }
 
+/* A mask, not a division: align is a power of two, and two divisions
+ * cost more than the rest of the header work of a packet. */
 static inline uint32_t esp_pad_len(uint32_t payload_len, uint32_t align)
 {
-	return (align - (payload_len + ESP_TRAILER_LEN) % align) % align;
+	return (0u - (payload_len + ESP_TRAILER_LEN)) & (align - 1);
 }
 
 /* Padding 1, 2, 3, ... (RFC 4303 s.2.4 default), pad length, next header. */
-void esp_trailer_write(uint8_t *pad, uint32_t pad_len, uint8_t next_header);
+static inline void esp_trailer_write(uint8_t *pad, uint32_t pad_len, uint8_t next_header)
+{
+	for (uint32_t i = 0; i < pad_len; i++)
+		pad[i] = (uint8_t)(i + 1);
+	pad[pad_len] = (uint8_t)pad_len;
+	pad[pad_len + 1] = next_header;
+}
 
 /*
  * After decryption: payload holds data, padding and the trailer (len bytes).
@@ -49,8 +58,24 @@ void esp_trailer_write(uint8_t *pad, uint32_t pad_len, uint8_t next_header);
  * length leaves no data (the kernel's esp_remove_trailer), or -EBADMSG when
  * the padding is not 1, 2, 3, ...
  */
-int esp_trailer_check(const uint8_t *payload, uint32_t len, uint32_t *data_len,
-		      uint8_t *next_header);
+static inline int esp_trailer_check(const uint8_t *payload, uint32_t len, uint32_t *data_len,
+				    uint8_t *next_header)
+{
+	uint32_t pad_len;
+	uint8_t bad = 0;
+
+	if (len < ESP_TRAILER_LEN)
+		return -EINVAL;
+	pad_len = payload[len - 2];
+	/* esp_remove_trailer: padlen + 2 >= payload leaves no data. */
+	if (pad_len + ESP_TRAILER_LEN >= len)
+		return -EINVAL;
+	*data_len = len - ESP_TRAILER_LEN - pad_len;
+	*next_header = payload[len - 1];
+	for (uint32_t i = 0; i < pad_len; i++)
+		bad |= (uint8_t)(payload[*data_len + i] ^ (uint8_t)(i + 1));
+	return bad ? -EBADMSG : 0;
+}
 
 /*
  * Largest inner packet that fits a link MTU once protected, as the kernel's
@@ -61,7 +86,14 @@ uint32_t esp_inner_mtu(uint32_t link_mtu, uint32_t header_len, uint32_t icv_len,
 		       uint32_t net_adj);
 
 /* DS field (DSCP and ECN) of an IPv4 or IPv6 header. */
-uint8_t esp_ip_dsfield(const void *l3);
+static inline uint8_t esp_ip_dsfield(const void *l3)
+{
+	const uint8_t *ip = l3;
+
+	if ((ip[0] >> 4) == 4)
+		return ip[1];
+	return (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
+}
 /* Set it, fixing the IPv4 header checksum. */
 void esp_ip_dsfield_set(void *l3, uint8_t dsfield);
 

@@ -130,7 +130,8 @@ static void eth_place(struct rte_mbuf *m, uint8_t *at, uint8_t family)
 /* Tunnel mode: the inner packet becomes the frame (behind the same Ethernet
  * addresses, so a punt reaches the kernel as if the packet had arrived). */
 static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
-			     uint8_t *inner, uint32_t data_len, uint8_t next_header)
+			     uint8_t *inner, uint32_t data_len, uint8_t next_header,
+			     struct sa_count_run *counted)
 {
 	const uint8_t *outer = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	uint32_t ip_len;
@@ -145,14 +146,15 @@ static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 	rte_pktmbuf_adj(m, (uint16_t)(inner - m->l2_len - rte_pktmbuf_mtod(m, uint8_t *)));
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - ip_len));
 	pkt_meta(m)->family = (uint8_t)family;
-	sa_count_packets(worker->id, p->sa->rt.index, 1, ip_len);
+	sa_count_run_add(worker->id, counted, p->sa->rt.index, ip_len);
 	return family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }
 
 /* Transport mode: | eth | IP header | payload |; ipsec-input found ESP (or
  * its UDP header) right after the base header, m->l3_len bytes. */
 static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
-				const struct dec_pkt *p, uint32_t data_len, uint8_t next_header)
+				const struct dec_pkt *p, uint32_t data_len, uint8_t next_header,
+				struct sa_count_run *counted)
 {
 	uint32_t gap = m->l4_len + p->sa->rt.crypto->hdr_len;
 	uint32_t hdr_len = m->l3_len;
@@ -166,7 +168,7 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 	esp_ip_header_fix(l3, hdr_len, nh_off, next_header, data_len);
 	if (m->l4_len)
 		esp_l4_checksum_refresh(l3, hdr_len, next_header);
-	sa_count_packets(worker->id, p->sa->rt.index, 1, hdr_len + data_len);
+	sa_count_run_add(worker->id, counted, p->sa->rt.index, hdr_len + data_len);
 	return pkt_meta(m)->family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }
 
@@ -188,7 +190,7 @@ static bool in_selector(struct rte_mbuf *m, const struct sa *sa)
 
 /* After the ICV verified: trailer, then decapsulation by mode. */
 static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
-		      const struct esp_crypto_op *op)
+		      const struct esp_crypto_op *op, struct sa_count_run *counted)
 {
 	uint8_t *payload = p->esp + p->sa->rt.crypto->hdr_len;
 	uint32_t data_len;
@@ -200,9 +202,9 @@ static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct de
 		return reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
 	pkt_meta(m)->ipsec = PKT_IPSEC_DECRYPTED;
 	if (p->sa->rt.mode == SA_MODE_TUNNEL)
-		next = decap_tunnel(worker, m, p, payload, data_len, next_header);
+		next = decap_tunnel(worker, m, p, payload, data_len, next_header, counted);
 	else
-		next = decap_transport(worker, m, p, data_len, next_header);
+		next = decap_transport(worker, m, p, data_len, next_header, counted);
 	if (next == ESP_DECRYPT_NEXT_DROP || likely(in_selector(m, p->sa)))
 		return next;
 	return reject(worker, p->sa, SA_ERROR_SELECTOR, ESPD_COUNTER_ESP_DEC_SELECTOR);
@@ -222,6 +224,7 @@ static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int st
 static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_burst *b,
 		     uint16_t n_ops, uint16_t ok, rte_edge_t *nexts)
 {
+	struct sa_count_run counted = { .index = SAD_INDEX_NONE };
 	struct sa *held = NULL;
 
 	for (uint16_t k = 0; k < n_ops; k++) {
@@ -247,8 +250,9 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 		uint16_t op_index = (uint16_t)(b->refs[k] - b->ops);
 		uint16_t i = b->at[op_index];
 		if (nexts[i] == ESP_DECRYPT_READY)
-			nexts[i] = decap(worker, pkts[i], &b->pkts[i], b->refs[k]);
+			nexts[i] = decap(worker, pkts[i], &b->pkts[i], b->refs[k], &counted);
 	}
+	sa_count_run_flush(worker->id, &counted);
 }
 
 static void decrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,

@@ -128,9 +128,26 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_DROP, ESP_ENCRYPT_NEXT_DROP);
 }
 
+/* Largest inner packets of the last SA seen, worked out once per run of it. */
+struct enc_mtu {
+	uint32_t sa_index;  /* SAD_INDEX_NONE before the first packet */
+	uint32_t link;      /* 0: the kernel routes them, no limit here */
+	uint32_t fits[2];   /* IPv4, IPv6 inner packets */
+};
+
+static void mtu_learn(struct enc_mtu *mtu, const struct sa *sa)
+{
+	mtu->sa_index = sa->rt.index;
+	mtu->link = outer_link_mtu(sa);
+	if (!mtu->link)
+		return;
+	mtu->fits[0] = inner_mtu(sa, AF_INET, mtu->link);
+	mtu->fits[1] = inner_mtu(sa, AF_INET6, mtu->link);
+}
+
 /* Everything that can refuse a packet before a sequence number is spent. */
 static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
-		      uint32_t *mtu_sa, uint32_t *mtu)
+		      struct enc_mtu *mtu)
 {
 	uint8_t family = pkt_meta(m)->family;
 	uint8_t *l3 = l3_of(m);
@@ -151,16 +168,47 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 		if (unlikely(ttl <= 1))
 			return steer(worker, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
 	}
-	if (*mtu_sa != sa->rt.index) {
-		*mtu_sa = sa->rt.index;
-		*mtu = outer_link_mtu(sa);
-	}
-	if (*mtu) {
-		uint32_t fits = inner_mtu(sa, family, *mtu);
+	if (mtu->sa_index != sa->rt.index)
+		mtu_learn(mtu, sa);
+	if (mtu->link) {
+		uint32_t fits = mtu->fits[family == AF_INET6];
 		if (unlikely(p->ip_len > fits))
 			return too_big(worker, m, sa, p->ip_len, fits);
 	}
 	return ESP_ENCRYPT_READY;
+}
+
+/*
+ * What all packets of a run of one SA share, worked out once per run: the
+ * sizes around the protected part and, for tunnel mode, the outer header
+ * fields that come from the SA. Per packet, only the fields taken from the
+ * inner header are written into `outer` before it is used.
+ */
+struct enc_layout {
+	const struct sa *sa;
+	struct esp_outer outer;
+	uint32_t front;   /* tunnel: outer IP header + UDP; transport: UDP */
+	uint32_t head;    /* front + ESP header + IV: bytes put before the payload */
+	uint32_t align;
+	uint32_t icv_len;
+	bool tunnel;
+};
+
+static void layout_init(struct enc_layout *l, const struct sa *sa)
+{
+	const struct esp_crypto *c = sa->rt.crypto;
+	uint32_t udp = sa->rt.encap ? ESP_UDP_HDR_LEN : 0;
+
+	l->sa = sa;
+	l->tunnel = sa->rt.mode == SA_MODE_TUNNEL;
+	l->front = l->tunnel ? esp_outer_len(sa->rt.family, sa->rt.encap) : udp;
+	l->head = l->front + c->hdr_len;
+	l->align = esp_align(c->block_size);
+	l->icv_len = c->icv_len;
+	l->outer.src = sa->rt.src;
+	l->outer.dst = sa->rt.dst;
+	l->outer.sport_be = udp ? sa->rt.encap_sport_be : 0;
+	l->outer.dport_be = udp ? sa->rt.encap_dport_be : 0;
 }
 
 static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t *inner,
@@ -168,10 +216,6 @@ static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t
 {
 	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)inner;
 
-	o->src = sa->rt.src;
-	o->dst = sa->rt.dst;
-	o->sport_be = sa->rt.encap ? sa->rt.encap_sport_be : 0;
-	o->dport_be = sa->rt.encap ? sa->rt.encap_dport_be : 0;
 	o->dsfield = esp_encap_dsfield(esp_ip_dsfield(inner), sa->rt.flags, sa->rt.extra_flags);
 	/* The kernel takes DF from an IPv4 inner header and sets it for IPv6
 	 * (xfrm4/6_extract_header), unless the SA says nopmtudisc. */
@@ -187,37 +231,34 @@ static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t
  * Returns the ESP header, or NULL without room.
  */
 static uint8_t *build_tunnel(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
-			     uint32_t pad, uint32_t tail)
+			     struct enc_layout *l, uint32_t pad, uint32_t tail)
 {
-	const struct sa *sa = p->sa;
+	const struct sa *sa = l->sa;
 	uint8_t family = pkt_meta(m)->family;
-	uint32_t outer = esp_outer_len(sa->rt.family, sa->rt.encap);
-	uint32_t head = outer + sa->rt.crypto->hdr_len;
-	struct esp_outer o;
 	uint8_t *data;
 
-	if (rte_pktmbuf_headroom(m) < head || rte_pktmbuf_tailroom(m) < tail)
+	if (rte_pktmbuf_headroom(m) < l->head || rte_pktmbuf_tailroom(m) < tail)
 		return NULL;
 	ip_hop_decrement(l3_of(m), family);
-	outer_fill(worker, sa, l3_of(m), family, &o);
-	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
-	eth_move(data, data + head, sa->rt.family);
+	outer_fill(worker, sa, l3_of(m), family, &l->outer);
+	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)l->head);
+	eth_move(data, data + l->head, sa->rt.family);
 	rte_pktmbuf_append(m, (uint16_t)tail);
-	esp_outer_write(data + m->l2_len, &o, head - outer + p->ip_len + tail);
-	esp_trailer_write(data + m->l2_len + head + p->ip_len, pad,
+	esp_outer_write(data + m->l2_len, &l->outer, l->head - l->front + p->ip_len + tail);
+	esp_trailer_write(data + m->l2_len + l->head + p->ip_len, pad,
 			  family == AF_INET ? ESP_NH_IPIP : ESP_NH_IPV6);
 	pkt_meta(m)->family = sa->rt.family;
-	return data + m->l2_len + outer;
+	return data + m->l2_len + l->front;
 }
 
 /* Transport mode: | eth | IP header | UDP? | ESP | IV | payload | pad | ICV |,
  * the IP header being hdr_len bytes with its next header at nh_off. */
-static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p, uint32_t hdr_len,
-				uint32_t nh_off, uint32_t pad, uint32_t tail)
+static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p,
+				const struct enc_layout *l, uint32_t hdr_len, uint32_t nh_off,
+				uint32_t pad, uint32_t tail)
 {
-	const struct sa *sa = p->sa;
-	uint32_t udp = sa->rt.encap ? ESP_UDP_HDR_LEN : 0;
-	uint32_t head = udp + sa->rt.crypto->hdr_len;
+	const struct sa *sa = l->sa;
+	uint32_t udp = l->front, head = l->head;
 	uint32_t payload = p->ip_len - hdr_len;
 	uint8_t next_header = l3_of(m)[nh_off];
 	uint8_t *data, *l3;
@@ -239,29 +280,27 @@ static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p, uin
 
 /* Build one packet and its crypto op; false when ESP does not fit. */
 static bool build(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
-		  uint64_t seq, struct esp_crypto_op *op)
+		  struct enc_layout *l, uint64_t seq, struct esp_crypto_op *op)
 {
-	const struct esp_crypto *c = p->sa->rt.crypto;
-	bool tunnel = p->sa->rt.mode == SA_MODE_TUNNEL;
-	uint32_t hdr_len = 0, nh_off = 0, payload, pad;
+	uint32_t hdr_len = 0, nh_off = 0, payload, pad, tail;
 	uint32_t seq_low = rte_cpu_to_be_32((uint32_t)seq);
 	uint8_t *esp;
 
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - p->ip_len));
-	if (!tunnel && esp_transport_split(l3_of(m), p->ip_len, &hdr_len, &nh_off) != 0)
+	if (!l->tunnel && esp_transport_split(l3_of(m), p->ip_len, &hdr_len, &nh_off) != 0)
 		return false;
 	payload = p->ip_len - hdr_len;
-	pad = esp_pad_len(payload, esp_align(c->block_size));
-	if (tunnel)
-		esp = build_tunnel(worker, m, p, pad, pad + ESP_TRAILER_LEN + c->icv_len);
+	pad = esp_pad_len(payload, l->align);
+	tail = pad + ESP_TRAILER_LEN + l->icv_len;
+	if (l->tunnel)
+		esp = build_tunnel(worker, m, p, l, pad, tail);
 	else
-		esp = build_transport(m, p, hdr_len, nh_off, pad,
-				      pad + ESP_TRAILER_LEN + c->icv_len);
+		esp = build_transport(m, p, l, hdr_len, nh_off, pad, tail);
 	if (!esp)
 		return false;
-	memcpy(esp, &p->sa->rt.spi_be, 4);
+	memcpy(esp, &l->sa->rt.spi_be, 4);
 	memcpy(esp + 4, &seq_low, 4);
-	op->sa = p->sa->rt.crypto;
+	op->sa = l->sa->rt.crypto;
 	op->esp = esp;
 	op->len = payload + pad + ESP_TRAILER_LEN;
 	op->esn_hi = (uint32_t)(seq >> 32);
@@ -313,10 +352,12 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 			continue;
 		}
 		struct sa *sa = b->pkts[i].sa;
+		struct enc_layout layout;
 		uint64_t seq = 0;
 		uint32_t want;
 		uint16_t end = run_of(b, nexts, i, n, &want);
 		int granted = sad_seq_reserve(sa, want, &seq);
+		layout_init(&layout, sa);
 		for (; i < end; i++) {
 			if (nexts[i] != ESP_ENCRYPT_READY)
 				continue;
@@ -326,7 +367,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 						 ESP_ENCRYPT_NEXT_DROP);
 				continue;
 			}
-			if (!build(worker, pkts[i], &b->pkts[i], seq++, &b->ops[n_ops])) {
+			if (!build(worker, pkts[i], &b->pkts[i], &layout, seq++, &b->ops[n_ops])) {
 				sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
 				nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_NO_ROOM,
 						 ESP_ENCRYPT_NEXT_DROP);
@@ -343,11 +384,12 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 			  uint16_t n)
 {
 	struct enc_burst b;
-	uint32_t mtu_sa = SAD_INDEX_NONE, mtu = 0;
+	struct sa_count_run counted = { .index = SAD_INDEX_NONE };
+	struct enc_mtu mtu = { .sa_index = SAD_INDEX_NONE };
 	uint16_t n_ops, ok;
 
 	for (uint16_t i = 0; i < n; i++)
-		nexts[i] = check(worker, pkts[i], &b.pkts[i], &mtu_sa, &mtu);
+		nexts[i] = check(worker, pkts[i], &b.pkts[i], &mtu);
 	n_ops = prepare(worker, pkts, &b, nexts, n);
 	if (n_ops == 0)
 		return;
@@ -363,9 +405,10 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 			continue;
 		}
 		finish(pkts[i], sa, b.refs[k]);
-		sa_count_packets(worker->id, sa->rt.index, 1, b.pkts[i].ip_len);
+		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
 		nexts[i] = ESP_ENCRYPT_NEXT_LOOKUP;
 	}
+	sa_count_run_flush(worker->id, &counted);
 }
 
 static uint16_t esp_encrypt_process(struct rte_graph *graph, struct rte_node *node, void **objs,

@@ -344,6 +344,36 @@ static inline void sa_count_packets(unsigned worker, uint32_t index, uint32_t pa
 	sad_counters[worker][index].bytes += bytes;
 }
 
+/*
+ * Successes of a run of packets of one SA, added to the SA's counters once
+ * per run: adding to the same counter packet after packet makes each add
+ * wait for the previous one's store.
+ */
+struct sa_count_run {
+	uint32_t index; /* SAD_INDEX_NONE before the first packet */
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+static inline void sa_count_run_flush(unsigned worker, struct sa_count_run *run)
+{
+	if (run->packets)
+		sa_count_packets(worker, run->index, run->packets, run->bytes);
+	run->packets = 0;
+	run->bytes = 0;
+}
+
+static inline void sa_count_run_add(unsigned worker, struct sa_count_run *run, uint32_t index,
+				    uint64_t bytes)
+{
+	if (run->index != index) {
+		sa_count_run_flush(worker, run);
+		run->index = index;
+	}
+	run->packets++;
+	run->bytes += bytes;
+}
+
 static inline void sa_count_error(unsigned worker, uint32_t index, enum sa_error why)
 {
 	sad_counters[worker][index].errors[why]++;

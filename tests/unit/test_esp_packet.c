@@ -139,6 +139,19 @@ static void test_outer4(void **state)
 	assert_int_equal(rte_be_to_cpu_16(ip->total_length), 120);
 	assert_int_equal(ip->fragment_offset, 0);
 	assert_true(ip4_checksum_ok(ip));
+	/* The checksum computed from the fields is the one of the header. */
+	for (unsigned i = 0; i < 4096; i++) {
+		struct rte_ipv4_hdr copy;
+		o.dsfield = (uint8_t)(i * 37);
+		o.id_be = (uint16_t)(i * 7919);
+		o.df = (uint8_t)(i & 1);
+		o.src.v4 = (uint32_t)i * 2654435761u;
+		o.dst.v4 = ~o.src.v4 ^ i;
+		esp_outer_write(buf, &o, i % 1500);
+		memcpy(&copy, ip, sizeof(copy));
+		copy.hdr_checksum = 0;
+		assert_int_equal(ip->hdr_checksum, rte_ipv4_cksum(&copy));
+	}
 	assert_int_equal(esp_outer_len(AF_INET, true), 28);
 	assert_int_equal(esp_outer_len(AF_INET6, false), 40);
 }
