@@ -3,8 +3,10 @@
  * to an SA: per burst, sequence numbers reserved once per run of one SA,
  * headers built in place (tunnel: a new IPv4/IPv6 header from the SA's
  * endpoints, optionally ESP-in-UDP; transport: ESP after the IP header),
- * then one crypto burst. Encrypted packets go back to ip-lookup for their
- * outer destination (PKT_IPSEC_ENCRYPTED keeps them out of spd-output).
+ * then one crypto burst. A tunnel packet whose outer destination (the
+ * SA's peer, looked up once per run of the SA) is forwarded goes straight
+ * to ip-rewrite; other packets go back to ip-lookup for their destination
+ * (PKT_IPSEC_ENCRYPTED keeps them out of spd-output).
  *
  * As the kernel's xfrm output: a tunnel-mode packet is forwarded first
  * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
@@ -28,6 +30,7 @@
 
 enum esp_encrypt_next {
 	ESP_ENCRYPT_NEXT_LOOKUP,
+	ESP_ENCRYPT_NEXT_REWRITE,
 	ESP_ENCRYPT_NEXT_PUNT,
 	ESP_ENCRYPT_NEXT_DROP,
 	ESP_ENCRYPT_N_NEXT,
@@ -38,6 +41,7 @@ enum esp_encrypt_next {
 struct enc_pkt {
 	struct sa *sa;
 	uint32_t ip_len;  /* the packet to protect (IP header included) */
+	uint32_t outer_nexthop; /* FIB next hop of the SA's peer */
 };
 
 static inline uint8_t *l3_of(struct rte_mbuf *m)
@@ -61,9 +65,8 @@ static inline uint32_t ip_len_of(const uint8_t *l3, uint8_t family)
 	return ESP_IP6_HDR_LEN + rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
 }
 
-/* MTU of the interface the SA's packets leave by; 0 when the kernel
- * routes them (no limit here: the kernel fragments or answers). */
-static uint32_t outer_link_mtu(const struct sa *sa)
+/* The FIB next hop of the SA's peer, where the outer header is sent. */
+static uint32_t outer_route(const struct sa *sa)
 {
 	uint32_t nexthop;
 
@@ -71,6 +74,13 @@ static uint32_t outer_link_mtu(const struct sa *sa)
 		fib_lookup4_bulk(&sa->rt.dst.v4, &nexthop, 1);
 	else
 		fib_lookup6_bulk((const uint8_t (*)[16])sa->rt.dst.bytes, &nexthop, 1);
+	return nexthop;
+}
+
+/* MTU of the interface the SA's packets leave by; 0 when the kernel
+ * routes them (no limit here: the kernel fragments or answers). */
+static uint32_t outer_link_mtu(uint32_t nexthop)
+{
 	if (nexthop == FIB_MISS || fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
 		return 0;
 	return iface_table.ifaces[fib_nexthop(nexthop)->iface].mtu;
@@ -128,9 +138,11 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_DROP, ESP_ENCRYPT_NEXT_DROP);
 }
 
-/* Largest inner packets of the last SA seen, worked out once per run of it. */
+/* The outer route and largest inner packets of the last SA seen, worked
+ * out once per run of it. */
 struct enc_mtu {
 	uint32_t sa_index;  /* SAD_INDEX_NONE before the first packet */
+	uint32_t nexthop;   /* outer_route */
 	uint32_t link;      /* 0: the kernel routes them, no limit here */
 	uint32_t fits[2];   /* IPv4, IPv6 inner packets */
 };
@@ -138,7 +150,8 @@ struct enc_mtu {
 static void mtu_learn(struct enc_mtu *mtu, const struct sa *sa)
 {
 	mtu->sa_index = sa->rt.index;
-	mtu->link = outer_link_mtu(sa);
+	mtu->nexthop = outer_route(sa);
+	mtu->link = outer_link_mtu(mtu->nexthop);
 	if (!mtu->link)
 		return;
 	mtu->fits[0] = inner_mtu(sa, AF_INET, mtu->link);
@@ -170,6 +183,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 	}
 	if (mtu->sa_index != sa->rt.index)
 		mtu_learn(mtu, sa);
+	p->outer_nexthop = mtu->nexthop;
 	if (mtu->link) {
 		uint32_t fits = mtu->fits[family == AF_INET6];
 		if (unlikely(p->ip_len > fits))
@@ -380,6 +394,19 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 	return n_ops;
 }
 
+/* A tunnel header goes to the SA's peer, whose route was looked up in this
+ * burst: a forwarding one goes straight to ip-rewrite, anything else
+ * through ip-lookup, which counts why it leaves the fast path. Transport
+ * mode keeps the packet's own destination, for ip-lookup to route. */
+static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, uint32_t nexthop)
+{
+	if (sa->rt.mode != SA_MODE_TUNNEL || nexthop == FIB_MISS ||
+	    fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
+		return ESP_ENCRYPT_NEXT_LOOKUP;
+	pkt_meta(m)->nexthop = nexthop;
+	return ESP_ENCRYPT_NEXT_REWRITE;
+}
+
 static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,
 			  uint16_t n)
 {
@@ -406,7 +433,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 		}
 		finish(pkts[i], sa, b.refs[k]);
 		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
-		nexts[i] = ESP_ENCRYPT_NEXT_LOOKUP;
+		nexts[i] = routed(pkts[i], sa, b.pkts[i].outer_nexthop);
 	}
 	sa_count_run_flush(worker->id, &counted);
 }
@@ -432,6 +459,7 @@ static struct rte_node_register esp_encrypt_node = {
 	.nb_edges = ESP_ENCRYPT_N_NEXT,
 	.next_nodes = {
 		[ESP_ENCRYPT_NEXT_LOOKUP] = NODE_IP_LOOKUP,
+		[ESP_ENCRYPT_NEXT_REWRITE] = NODE_IP_REWRITE,
 		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
 		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
 	},

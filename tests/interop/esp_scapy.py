@@ -904,6 +904,11 @@ def case_unresolved_outer(bed, name):
            "punted as neighbor unresolved")
     inner = scapy_peer_sa(GCM, keys, spi, "tunnel", 4, False, sending=False).decrypt(pkt)
     expect(check_inner(inner, 4, "tunnel", data) is None, "scapy decrypts it")
+    # The kernel resolved the peer: espd learns it (the next cases expect it).
+    end = time.monotonic() + 3
+    while " %s " % P["peer"] not in bed.ctl("show", "neighbors") and time.monotonic() < end:
+        time.sleep(0.05)
+    expect(" %s " % P["peer"] in bed.ctl("show", "neighbors"), "espd learns the peer again")
 
 
 def case_natt_punts(bed, name):
