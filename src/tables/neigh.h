@@ -8,8 +8,24 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <rte_ether.h>
 #include "common/addr.h"
+
+/* The hash key, public so that a burst builds its keys in place. 32 bytes,
+ * a size the hash library compares with vector instructions instead of
+ * memcmp; the padding stays zero. */
+struct neigh_key {
+	uint16_t iface;
+	uint8_t family;
+	uint8_t pad[13];
+	uint8_t addr[16];
+};
+_Static_assert(sizeof(struct neigh_key) == 32, "neigh_key is a vector-compared size");
+
+/* The most keys one neigh_lookup_bulk call takes. */
+#define NEIGH_LOOKUP_BULK_MAX 64
 
 struct neigh_entry {
 	uint16_t iface;
@@ -28,7 +44,20 @@ int neigh_del(uint16_t iface, const struct ip_addr *addr);
 void neigh_walk(int (*cb)(const struct neigh_entry *entry, void *arg), void *arg);
 size_t neigh_count(void);
 
+static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t family,
+				 const void *addr)
+{
+	memset(key, 0, sizeof(*key));
+	key->iface = iface;
+	key->family = family;
+	memcpy(key->addr, addr, family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0);
+}
+
 /* Fast path: MAC of the neighbor, false when unknown. */
 bool neigh_lookup(uint16_t iface, const struct ip_addr *addr, struct rte_ether_addr *mac);
+/* Fast path for a burst of n <= NEIGH_LOOKUP_BULK_MAX keys: fills macs[i] of
+ * every key found and returns the mask of those, bit i for keys[i]. */
+uint64_t neigh_lookup_bulk(const struct neigh_key *keys[], unsigned n,
+			   struct rte_ether_addr macs[]);
 
 #endif
