@@ -7,7 +7,6 @@
  */
 #include "graph/graph.h"
 
-#include <string.h>
 #include <sys/socket.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -88,7 +87,7 @@ static void forward_chunk(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 		nexts[i] = prepare(worker, pkts[i], nexthop, iface, &keys[n_keys]);
 		if (nexts[i] != IP_REWRITE_NEXT_OUTPUT)
 			continue;
-		if (n_keys == 0 || memcmp(&keys[n_keys], &keys[n_keys - 1], sizeof(keys[0])) != 0) {
+		if (n_keys == 0 || !neigh_key_equal(&keys[n_keys], &keys[n_keys - 1])) {
 			distinct[n_keys] = &keys[n_keys];
 			n_keys++;
 		}

@@ -17,10 +17,15 @@
  * a size the hash library compares with vector instructions instead of
  * memcmp; the padding stays zero. */
 struct neigh_key {
-	uint16_t iface;
-	uint8_t family;
-	uint8_t pad[13];
-	uint8_t addr[16];
+	union {
+		struct {
+			uint16_t iface;
+			uint8_t family;
+			uint8_t pad[13];
+			uint8_t addr[16];
+		};
+		uint64_t words[4];
+	};
 };
 _Static_assert(sizeof(struct neigh_key) == 32, "neigh_key is a vector-compared size");
 
@@ -44,13 +49,39 @@ int neigh_del(uint16_t iface, const struct ip_addr *addr);
 void neigh_walk(int (*cb)(const struct neigh_entry *entry, void *arg), void *arg);
 size_t neigh_count(void);
 
+/* Written and compared in whole words: a key compared with the one before it
+ * right after it was built is then read back from the store buffer rather
+ * than waiting for the stores to retire. */
 static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t family,
 				 const void *addr)
 {
-	memset(key, 0, sizeof(*key));
-	key->iface = iface;
-	key->family = family;
-	memcpy(key->addr, addr, family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0);
+	union {
+		struct {
+			uint16_t iface;
+			uint8_t family;
+		};
+		uint32_t v4[2];
+		uint64_t word;
+	} head = { .word = 0 }, v4 = { .word = 0 };
+
+	head.iface = iface;
+	head.family = family;
+	key->words[0] = head.word;
+	key->words[1] = 0;
+	if (family == AF_INET6) {
+		memcpy(&key->words[2], addr, 16);
+		return;
+	}
+	if (family == AF_INET)
+		memcpy(&v4.v4[0], addr, sizeof(v4.v4[0]));
+	key->words[2] = v4.word;
+	key->words[3] = 0;
+}
+
+static inline bool neigh_key_equal(const struct neigh_key *a, const struct neigh_key *b)
+{
+	return ((a->words[0] ^ b->words[0]) | (a->words[1] ^ b->words[1]) |
+		(a->words[2] ^ b->words[2]) | (a->words[3] ^ b->words[3])) == 0;
 }
 
 /* Fast path: MAC of the neighbor, false when unknown. */
