@@ -25,6 +25,8 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 			const struct iface *iface, struct neigh_key *neighbor)
 {
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+	const void *dst;
+	uint8_t family;
 	uint32_t l3_len;
 
 	/* A tunnel header espd just built is the router's own packet: no hop
@@ -38,18 +40,22 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		if (unlikely(ip->time_to_live <= 1 && !own))
 			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->total_length);
-		neigh_key_set(neighbor, iface->index, AF_INET,
-			      nexthop->gw.family ? nexthop->gw.bytes : (const void *)&ip->dst_addr);
+		dst = &ip->dst_addr;
+		family = AF_INET;
 	} else {
 		struct rte_ipv6_hdr *ip = l3;
 		if (unlikely(ip->hop_limits <= 1 && !own))
 			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
-		neigh_key_set(neighbor, iface->index, AF_INET6,
-			      nexthop->gw.family ? nexthop->gw.bytes : ip->dst_addr);
+		dst = ip->dst_addr;
+		family = AF_INET6;
 	}
 	if (unlikely(l3_len > iface->mtu))
 		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+	if (nexthop->gw.family)
+		neigh_key_set(neighbor, iface->index, nexthop->gw.family, nexthop->gw.bytes);
+	else
+		neigh_key_set(neighbor, iface->index, family, dst);
 	return IP_REWRITE_NEXT_OUTPUT;
 }
 
