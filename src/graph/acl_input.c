@@ -22,6 +22,12 @@ static uint16_t acl_input_process(struct rte_graph *graph, struct rte_node *node
 	struct worker *worker = node_worker(node);
 	uint16_t ifaces[ACL_NODE_BURST];
 
+	/* No list bound in this direction: nothing to decide, not even which
+	 * interface each packet belongs to. */
+	if (likely(!acl_active_ifaces(ACL_DIR_INPUT))) {
+		rte_node_next_stream_move(graph, node, ACL_INPUT_NEXT_ETHERNET);
+		return nb_objs;
+	}
 	for (uint16_t off = 0, n; off < nb_objs; off += n) {
 		void **burst = objs + off;
 		struct rte_mbuf **pkts = (struct rte_mbuf **)burst;

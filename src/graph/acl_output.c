@@ -29,6 +29,12 @@ static uint16_t acl_output_process(struct rte_graph *graph, struct rte_node *nod
 	struct worker *worker = node_worker(node);
 	uint16_t ifaces[ACL_NODE_BURST];
 
+	/* No list bound in this direction: nothing to decide, not even which
+	 * interface each packet belongs to. */
+	if (likely(!acl_active_ifaces(ACL_DIR_OUTPUT))) {
+		rte_node_next_stream_move(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT);
+		return nb_objs;
+	}
 	for (uint16_t off = 0, n; off < nb_objs; off += n) {
 		void **burst = objs + off;
 		struct rte_mbuf **pkts = (struct rte_mbuf **)burst;

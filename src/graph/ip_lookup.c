@@ -38,9 +38,11 @@ static inline uint8_t nexthop_type(uint32_t nexthop_index)
 	return nexthop_index == FIB_MISS ? NEXTHOP_MISS : fib_nexthop(nexthop_index)->type;
 }
 
-bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why)
+/* Inlined into this node's loop; spd-input and spd-output call it through
+ * ip_lookup_forwards(). */
+static __rte_always_inline bool forwards(uint32_t nexthop_index, enum espd_counter *why)
 {
-	switch (nexthop_type(pkt_meta((struct rte_mbuf *)m)->nexthop)) {
+	switch (nexthop_type(nexthop_index)) {
 	case NEXTHOP_FORWARD:
 		return true;
 	case NEXTHOP_MISS:
@@ -58,11 +60,16 @@ bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why)
 	}
 }
 
-static uint16_t route(struct worker *worker, const struct rte_mbuf *m)
+bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why)
+{
+	return forwards(pkt_meta((struct rte_mbuf *)m)->nexthop, why);
+}
+
+static __rte_always_inline uint16_t route(struct worker *worker, uint32_t nexthop_index)
 {
 	enum espd_counter why;
 
-	if (ip_lookup_forwards(m, &why))
+	if (likely(forwards(nexthop_index, &why)))
 		return IP_LOOKUP_NEXT_REWRITE;
 	return steer(worker, why, IP_LOOKUP_NEXT_PUNT);
 }
@@ -95,8 +102,8 @@ static bool is_local_ipsec(const struct rte_mbuf *m)
 	return udp->dst_port == RTE_BE16(NATT_PORT);
 }
 
-static uint16_t decide(struct worker *worker, struct rte_mbuf *m, uint32_t nexthop_index,
-		       uint8_t spd_flags)
+static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbuf *m,
+					  uint32_t nexthop_index, uint8_t spd_flags)
 {
 	struct pkt_meta *meta = pkt_meta(m);
 	uint8_t type = nexthop_type(nexthop_index);
@@ -104,18 +111,18 @@ static uint16_t decide(struct worker *worker, struct rte_mbuf *m, uint32_t nexth
 	meta->nexthop = nexthop_index;
 	if (unlikely(meta->ipsec)) {
 		if (meta->ipsec & PKT_IPSEC_ENCRYPTED)
-			return route(worker, m);
+			return route(worker, nexthop_index);
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	}
 	if (type == NEXTHOP_LOCAL && is_local_ipsec(m))
 		return IP_LOOKUP_NEXT_IPSEC_INPUT;
 	if (type == NEXTHOP_BLACKHOLE)
-		return route(worker, m);
+		return route(worker, nexthop_index);
 	if (unlikely(spd_flags & SPD_FLAG_PLAINTEXT))
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	if (type != NEXTHOP_LOCAL && (spd_flags & SPD_FLAG_DIR(SPD_DIR_OUT)))
 		return IP_LOOKUP_NEXT_SPD_OUTPUT;
-	return route(worker, m);
+	return route(worker, nexthop_index);
 }
 
 static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs,

@@ -20,12 +20,13 @@ enum ip_rewrite_next {
 	IP_REWRITE_N_NEXT,
 };
 
-/* Returns the next edge; on forward, the neighbor key's address is filled. */
-static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct iface *iface,
-			struct ip_addr *neighbor)
+/* Returns the next edge; on forward, *neighbor is the key of the MAC to use. */
+static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct nexthop *nexthop,
+			const struct iface *iface, struct neigh_key *neighbor)
 {
-	const struct nexthop *nexthop = fib_nexthop(pkt_meta(m)->nexthop);
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+	const void *dst;
+	uint8_t family;
 	uint32_t l3_len;
 
 	/* A tunnel header espd just built is the router's own packet: no hop
@@ -39,22 +40,22 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		if (unlikely(ip->time_to_live <= 1 && !own))
 			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->total_length);
-		if (nexthop->gw.family)
-			*neighbor = nexthop->gw;
-		else
-			ip_addr_from_bytes(neighbor, AF_INET, &ip->dst_addr);
+		dst = &ip->dst_addr;
+		family = AF_INET;
 	} else {
 		struct rte_ipv6_hdr *ip = l3;
 		if (unlikely(ip->hop_limits <= 1 && !own))
 			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
-		if (nexthop->gw.family)
-			*neighbor = nexthop->gw;
-		else
-			ip_addr_from_bytes(neighbor, AF_INET6, ip->dst_addr);
+		dst = ip->dst_addr;
+		family = AF_INET6;
 	}
 	if (unlikely(l3_len > iface->mtu))
 		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+	if (nexthop->gw.family)
+		neigh_key_set(neighbor, iface->index, nexthop->gw.family, nexthop->gw.bytes);
+	else
+		neigh_key_set(neighbor, iface->index, family, dst);
 	return IP_REWRITE_NEXT_OUTPUT;
 }
 
@@ -71,26 +72,56 @@ static void rewrite(struct rte_mbuf *m, const struct iface *iface,
 	pkt_meta(m)->tx_port = iface->port_id;
 }
 
-static uint16_t forward_one(struct worker *worker, struct rte_mbuf *m)
+/*
+ * Up to NEIGH_LOOKUP_BULK_MAX packets: checks first, then one bulk probe of
+ * the neighbor table, then the rewrite. A burst mostly goes to one next
+ * hop, so a key equal to the one before it is not probed again.
+ */
+static void forward_chunk(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,
+			  uint16_t n)
 {
-	const struct nexthop *nexthop = fib_nexthop(pkt_meta(m)->nexthop);
-	const struct iface *iface = &iface_table.ifaces[nexthop->iface];
-	struct ip_addr neighbor;
-	struct rte_ether_addr mac;
+	struct neigh_key keys[NEIGH_LOOKUP_BULK_MAX];
+	const struct neigh_key *distinct[NEIGH_LOOKUP_BULK_MAX];
+	struct rte_ether_addr macs[NEIGH_LOOKUP_BULK_MAX];
+	const struct iface *iface_of[NEIGH_LOOKUP_BULK_MAX];
+	uint8_t at[NEIGH_LOOKUP_BULK_MAX], key_of[NEIGH_LOOKUP_BULK_MAX];
+	unsigned n_keys = 0, n_out = 0;
 
-	uint16_t next = prepare(worker, m, iface, &neighbor);
-	if (next != IP_REWRITE_NEXT_OUTPUT)
-		return next;
-	if (unlikely(!neigh_lookup(iface->index, &neighbor, &mac)))
-		return steer(worker, ESPD_COUNTER_IP_NEIGHBOR_MISS, IP_REWRITE_NEXT_PUNT);
-	rewrite(m, iface, &mac);
-	return IP_REWRITE_NEXT_OUTPUT;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct nexthop *nexthop = fib_nexthop(pkt_meta(pkts[i])->nexthop);
+		const struct iface *iface = &iface_table.ifaces[nexthop->iface];
+		nexts[i] = prepare(worker, pkts[i], nexthop, iface, &keys[n_keys]);
+		if (nexts[i] != IP_REWRITE_NEXT_OUTPUT)
+			continue;
+		if (n_keys == 0 || !neigh_key_equal(&keys[n_keys], &keys[n_keys - 1])) {
+			distinct[n_keys] = &keys[n_keys];
+			n_keys++;
+		}
+		key_of[n_out] = (uint8_t)(n_keys - 1);
+		iface_of[n_out] = iface;
+		at[n_out++] = (uint8_t)i;
+	}
+	uint64_t found = neigh_lookup_bulk(distinct, n_keys, macs);
+	for (unsigned k = 0; k < n_out; k++) {
+		if (likely(found & (1ull << key_of[k])))
+			rewrite(pkts[at[k]], iface_of[k], &macs[key_of[k]]);
+		else
+			nexts[at[k]] = steer(worker, ESPD_COUNTER_IP_NEIGHBOR_MISS,
+					     IP_REWRITE_NEXT_PUNT);
+	}
 }
 
 static uint16_t ip_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs,
                                    uint16_t nb_objs)
 {
-	return node_process_each(graph, node, objs, nb_objs, forward_one);
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[nb_objs];
+
+	for (uint16_t off = 0; off < nb_objs; off += NEIGH_LOOKUP_BULK_MAX)
+		forward_chunk(worker, (struct rte_mbuf **)objs + off, nexts + off,
+			      RTE_MIN((uint16_t)(nb_objs - off), (uint16_t)NEIGH_LOOKUP_BULK_MAX));
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
+	return nb_objs;
 }
 
 static struct rte_node_register ip_rewrite_node = {

@@ -100,5 +100,8 @@ void acl_counters_clear(void);
  * ones are moved to the tail for the caller to count and drop. */
 uint16_t acl_filter_burst(unsigned worker, enum acl_dir dir, const uint16_t ifaces[],
 			  struct rte_mbuf *pkts[], uint16_t n);
+/* Fast path: the interfaces (bit per index) with a list bound in dir, 0 when
+ * a burst has nothing to be decided. */
+uint32_t acl_active_ifaces(enum acl_dir dir);
 
 #endif

@@ -328,10 +328,21 @@ static void filter_chunk(const struct acl_tables *t, unsigned worker, enum acl_d
 				(uint16_t)__builtin_ctz(set), now);
 }
 
+static uint32_t active_ifaces(const struct acl_tables *t, enum acl_dir dir)
+{
+	return t->ip_active[dir] | (dir == ACL_DIR_INPUT ? t->mac_active : 0);
+}
+
+uint32_t acl_active_ifaces(enum acl_dir dir)
+{
+	const struct acl_tables *t = acl_tables_current();
+	return t ? active_ifaces(t, dir) : 0;
+}
+
 static bool burst_needs_filter(const struct acl_tables *t, enum acl_dir dir,
 			       const uint16_t ifaces[], uint16_t n)
 {
-	uint32_t active = t->ip_active[dir] | (dir == ACL_DIR_INPUT ? t->mac_active : 0);
+	uint32_t active = active_ifaces(t, dir);
 	if (!active)
 		return false;
 	for (uint16_t i = 0; i < n; i++)

@@ -15,12 +15,7 @@
 #include <rte_errno.h>
 #include <rte_rcu_qsbr.h>
 
-struct neigh_key {
-	uint16_t iface;
-	uint8_t family;
-	uint8_t pad;
-	uint8_t addr[16];
-};
+_Static_assert(NEIGH_LOOKUP_BULK_MAX <= RTE_HASH_LOOKUP_BULK_MAX, "one bulk lookup per call");
 
 static struct {
 	struct rte_hash *hash;
@@ -42,10 +37,7 @@ static void unpack(uint64_t word, struct rte_ether_addr *mac)
 
 static void key_of(uint16_t iface, const struct ip_addr *addr, struct neigh_key *key)
 {
-	memset(key, 0, sizeof(*key));
-	key->iface = iface;
-	key->family = addr->family;
-	memcpy(key->addr, addr->bytes, ip_addr_size(addr->family));
+	neigh_key_set(key, iface, addr->family, addr->bytes);
 }
 
 int neigh_init(struct rte_rcu_qsbr *rcu, uint32_t max_entries)
@@ -131,11 +123,24 @@ size_t neigh_count(void)
 bool neigh_lookup(uint16_t iface, const struct ip_addr *addr, struct rte_ether_addr *mac)
 {
 	struct neigh_key key;
-	void *data;
+	const struct neigh_key *keys[1] = { &key };
 
 	key_of(iface, addr, &key);
-	if (rte_hash_lookup_data(neigh.hash, &key, &data) < 0)
-		return false;
-	unpack((uintptr_t)data, mac);
-	return true;
+	return neigh_lookup_bulk(keys, 1, mac) != 0;
+}
+
+uint64_t neigh_lookup_bulk(const struct neigh_key *keys[], unsigned n,
+			   struct rte_ether_addr macs[])
+{
+	void *data[NEIGH_LOOKUP_BULK_MAX];
+	uint64_t found = 0;
+
+	if (n == 0 || rte_hash_lookup_bulk_data(neigh.hash, (const void **)keys, n, &found,
+						data) <= 0)
+		return 0;
+	for (uint64_t left = found; left; left &= left - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(left);
+		unpack((uintptr_t)data[i], &macs[i]);
+	}
+	return found;
 }

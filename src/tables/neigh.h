@@ -8,8 +8,29 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <rte_ether.h>
 #include "common/addr.h"
+
+/* The hash key, public so that a burst builds its keys in place. 32 bytes,
+ * a size the hash library compares with vector instructions instead of
+ * memcmp; the padding stays zero. */
+struct neigh_key {
+	union {
+		struct {
+			uint16_t iface;
+			uint8_t family;
+			uint8_t pad[13];
+			uint8_t addr[16];
+		};
+		uint64_t words[4];
+	};
+};
+_Static_assert(sizeof(struct neigh_key) == 32, "neigh_key is a vector-compared size");
+
+/* The most keys one neigh_lookup_bulk call takes. */
+#define NEIGH_LOOKUP_BULK_MAX 64
 
 struct neigh_entry {
 	uint16_t iface;
@@ -28,7 +49,46 @@ int neigh_del(uint16_t iface, const struct ip_addr *addr);
 void neigh_walk(int (*cb)(const struct neigh_entry *entry, void *arg), void *arg);
 size_t neigh_count(void);
 
+/* Written and compared in whole words: a key compared with the one before it
+ * right after it was built is then read back from the store buffer rather
+ * than waiting for the stores to retire. */
+static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t family,
+				 const void *addr)
+{
+	union {
+		struct {
+			uint16_t iface;
+			uint8_t family;
+		};
+		uint32_t v4[2];
+		uint64_t word;
+	} head = { .word = 0 }, v4 = { .word = 0 };
+
+	head.iface = iface;
+	head.family = family;
+	key->words[0] = head.word;
+	key->words[1] = 0;
+	if (family == AF_INET6) {
+		memcpy(&key->words[2], addr, 16);
+		return;
+	}
+	if (family == AF_INET)
+		memcpy(&v4.v4[0], addr, sizeof(v4.v4[0]));
+	key->words[2] = v4.word;
+	key->words[3] = 0;
+}
+
+static inline bool neigh_key_equal(const struct neigh_key *a, const struct neigh_key *b)
+{
+	return ((a->words[0] ^ b->words[0]) | (a->words[1] ^ b->words[1]) |
+		(a->words[2] ^ b->words[2]) | (a->words[3] ^ b->words[3])) == 0;
+}
+
 /* Fast path: MAC of the neighbor, false when unknown. */
 bool neigh_lookup(uint16_t iface, const struct ip_addr *addr, struct rte_ether_addr *mac);
+/* Fast path for a burst of n <= NEIGH_LOOKUP_BULK_MAX keys: fills macs[i] of
+ * every key found and returns the mask of those, bit i for keys[i]. */
+uint64_t neigh_lookup_bulk(const struct neigh_key *keys[], unsigned n,
+			   struct rte_ether_addr macs[]);
 
 #endif

@@ -165,6 +165,32 @@ static void test_neigh_add_update_delete(void **state)
 	assert_int_not_equal(neigh_del(1, &addr), 0);
 }
 
+static void test_neigh_lookup_bulk(void **state)
+{
+	(void)state;
+	struct rte_ether_addr mac4 = { { 2, 0, 0, 0, 0, 4 } }, mac6 = { { 2, 0, 0, 0, 0, 6 } };
+	struct rte_ether_addr macs[4];
+	struct ip_addr v4, v6, unknown;
+	struct neigh_key keys[4];
+	const struct neigh_key *key_ptrs[4] = { &keys[0], &keys[1], &keys[2], &keys[3] };
+	assert_int_equal(ip_addr_parse("10.2.0.2", &v4), 0);
+	assert_int_equal(ip_addr_parse("fd00:2::2", &v6), 0);
+	assert_int_equal(ip_addr_parse("10.2.0.3", &unknown), 0);
+	assert_int_equal(neigh_add(1, &v4, &mac4, 2, 1), 0);
+	assert_int_equal(neigh_add(1, &v6, &mac6, 2, 1), 0);
+	neigh_key_set(&keys[0], 1, AF_INET, v4.bytes);
+	neigh_key_set(&keys[1], 1, AF_INET, unknown.bytes);
+	neigh_key_set(&keys[2], 1, AF_INET6, v6.bytes);
+	neigh_key_set(&keys[3], 2, AF_INET6, v6.bytes);
+	assert_int_equal(neigh_lookup_bulk(key_ptrs, 4, macs), 0x5);
+	assert_memory_equal(&macs[0], &mac4, sizeof(mac4));
+	assert_memory_equal(&macs[2], &mac6, sizeof(mac6));
+	assert_false(neigh_key_equal(&keys[0], &keys[1]));
+	neigh_key_set(&keys[1], 1, AF_INET, v4.bytes);
+	assert_true(neigh_key_equal(&keys[0], &keys[1]));
+	assert_int_equal(neigh_lookup_bulk(key_ptrs, 0, macs), 0);
+}
+
 static void test_counters_sum_and_clear(void **state)
 {
 	(void)state;
@@ -243,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fib_ipv6_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_rejects_unknown_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_add_update_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_neigh_lookup_bulk, setup, teardown),
 		cmocka_unit_test(test_counters_sum_and_clear),
 		cmocka_unit_test(test_cli_longest_match_and_errors),
 		cmocka_unit_test(test_cli_json_error),
