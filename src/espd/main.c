@@ -377,10 +377,11 @@ static int run(void)
 	workers_stop();
 	acl_fini();
 	rtnl_mirror_close();
+	/* SAs go so that their keys are wiped. The FIB and neighbor tables
+	 * are left to the process's end: rte_free clears what it frees, tens
+	 * of MB for the LPM tables, seconds on a slow machine for nothing. */
 	spd_destroy();
 	sad_destroy();
-	neigh_destroy();
-	fib_destroy();
 out:
 	if (rc < 0)
 		fprintf(stderr, "espd: start-up failed: %s\n", strerror(-rc));

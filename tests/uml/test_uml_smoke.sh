@@ -158,7 +158,11 @@ CONF
 	fi
 	kill -TERM $pid
 	for i in $(seq 20); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
-	kill -0 $pid 2>/dev/null && { why+=("espd ignored SIGTERM for 10 s"); kill -KILL $pid; }
+	if kill -0 $pid 2>/dev/null; then
+		why+=("espd ignored SIGTERM for 10 s; its threads (name state wchan):"
+			"$(for t in /proc/$pid/task/*; do echo "$(cat $t/comm) $(awk '{print $3}' $t/stat) $(cat $t/wchan)"; done | tr '\n' ';')")
+		kill -KILL $pid
+	fi
 	wait $pid
 	status=$?
 	echo "espd exit status: $status"
