@@ -109,26 +109,42 @@ static uint16_t sa_verdict(struct worker *worker, struct rte_mbuf *m, uint32_t i
 	return IPSEC_INPUT_NEXT_DECRYPT;
 }
 
+static bool same_key(const struct sad_key *a, const struct sad_key *b)
+{
+	uint64_t x[3], y[3];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+/* Packets of one SA come in runs: a key equal to the one before shares its
+ * lookup, so the hash is computed once per run. */
 static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts)
 {
 	struct sad_key keys[IPSEC_INPUT_BULK];
 	const struct sad_key *refs[IPSEC_INPUT_BULK];
 	uint32_t indexes[IPSEC_INPUT_BULK];
-	uint16_t at[IPSEC_INPUT_BULK];
-	unsigned n_keys = 0;
+	uint16_t at[IPSEC_INPUT_BULK], key_of[IPSEC_INPUT_BULK];
+	unsigned n_keys = 0, n_found = 0;
 
+	_Static_assert(sizeof(struct sad_key) == 3 * sizeof(uint64_t), "same_key compares 24 bytes");
 	for (uint16_t i = 0; i < n; i++) {
 		nexts[i] = parse(worker, pkts[i], &keys[n_keys]);
 		if (nexts[i] != IPSEC_INPUT_LOOKUP)
 			continue;
-		refs[n_keys] = &keys[n_keys];
-		at[n_keys++] = i;
+		if (n_keys == 0 || !same_key(&keys[n_keys], &keys[n_keys - 1])) {
+			refs[n_keys] = &keys[n_keys];
+			n_keys++;
+		}
+		key_of[n_found] = (uint16_t)(n_keys - 1);
+		at[n_found++] = i;
 	}
-	if (n_keys == 0)
+	if (n_found == 0)
 		return;
 	sad_lookup_bulk(refs, indexes, n_keys);
-	for (unsigned k = 0; k < n_keys; k++)
-		nexts[at[k]] = sa_verdict(worker, pkts[at[k]], indexes[k]);
+	for (unsigned k = 0; k < n_found; k++)
+		nexts[at[k]] = sa_verdict(worker, pkts[at[k]], indexes[key_of[k]]);
 }
 
 static uint16_t ipsec_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
