@@ -251,8 +251,8 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 	sa_count_run_flush(worker->id, &counted);
 }
 
-static void decrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,
-			  uint16_t n)
+static void decrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t n,
+			  rte_edge_t *nexts)
 {
 	struct dec_burst b;
 	struct sa *held = NULL;
@@ -275,15 +275,7 @@ static void decrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 static uint16_t esp_decrypt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				    uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-
-	for (unsigned off = 0, n; off < nb_objs; off += n) {
-		n = RTE_MIN(nb_objs - off, (unsigned)ESP_CRYPTO_BURST_MAX);
-		decrypt_burst(worker, (struct rte_mbuf **)objs + off, nexts + off, (uint16_t)n);
-	}
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_chunks(graph, node, objs, nb_objs, ESP_CRYPTO_BURST_MAX, decrypt_burst);
 }
 
 static struct rte_node_register esp_decrypt_node = {

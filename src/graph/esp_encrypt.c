@@ -407,8 +407,8 @@ static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, uint32_t nexthop
 	return ESP_ENCRYPT_NEXT_REWRITE;
 }
 
-static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edge_t *nexts,
-			  uint16_t n)
+static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t n,
+			  rte_edge_t *nexts)
 {
 	struct enc_burst b;
 	struct sa_count_run counted = { .index = SAD_INDEX_NONE };
@@ -441,15 +441,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 static uint16_t esp_encrypt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				    uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-
-	for (unsigned off = 0, n; off < nb_objs; off += n) {
-		n = RTE_MIN(nb_objs - off, (unsigned)ESP_CRYPTO_BURST_MAX);
-		encrypt_burst(worker, (struct rte_mbuf **)objs + off, nexts + off, (uint16_t)n);
-	}
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_chunks(graph, node, objs, nb_objs, ESP_CRYPTO_BURST_MAX, encrypt_burst);
 }
 
 static struct rte_node_register esp_encrypt_node = {

@@ -137,6 +137,27 @@ static inline uint16_t node_process_each(struct rte_graph *graph, struct rte_nod
 	return n;
 }
 
+/* The process function of a node that decides its packets in chunks of at
+ * most chunk (the size of its per-chunk arrays): decide_chunk fills the
+ * chunk's edges; a constant at every call site, so it is inlined. */
+static inline uint16_t node_process_chunks(struct rte_graph *graph, struct rte_node *node,
+					   void **objs, uint16_t n, uint16_t chunk,
+					   void (*decide_chunk)(struct worker *, struct rte_mbuf **,
+								uint16_t, rte_edge_t *))
+{
+	struct worker *worker = node_worker(node);
+	rte_edge_t nexts[n];
+
+	if (unlikely(n == 0))
+		return 0;
+	for (uint16_t off = 0, k; off < n; off += k) {
+		k = RTE_MIN((uint16_t)(n - off), chunk);
+		decide_chunk(worker, (struct rte_mbuf **)objs + off, k, nexts + off);
+	}
+	node_enqueue_burst(graph, node, nexts, objs, n);
+	return n;
+}
+
 /* Forwarding's TTL or hop limit decrement; for IPv4 the checksum is updated
  * incrementally, RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
 static inline void ip_hop_decrement(void *l3, uint8_t family)

@@ -150,15 +150,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 static uint16_t ipsec_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				    uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-
-	for (unsigned off = 0, n; off < nb_objs; off += n) {
-		n = RTE_MIN(nb_objs - off, (unsigned)IPSEC_INPUT_BULK);
-		classify(worker, (struct rte_mbuf **)objs + off, (uint16_t)n, nexts + off);
-	}
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_chunks(graph, node, objs, nb_objs, IPSEC_INPUT_BULK, classify);
 }
 
 static struct rte_node_register ipsec_input_node = {

@@ -104,15 +104,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 static uint16_t spd_local_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-
-	for (unsigned off = 0, n; off < nb_objs; off += n) {
-		n = RTE_MIN(nb_objs - off, (unsigned)SPD_LOCAL_BULK);
-		classify(worker, (struct rte_mbuf **)objs + off, (uint16_t)n, nexts + off);
-	}
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_chunks(graph, node, objs, nb_objs, SPD_LOCAL_BULK, classify);
 }
 
 static struct rte_node_register spd_local_node = {
