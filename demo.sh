@@ -28,4 +28,6 @@ echo "== espctl show runtime"; espctl show runtime
 echo "== espctl show netlink"; espctl show netlink
 espd_stop
 echo "== espd stopped; r-a and r-b are the kernel's again:"
+# Carrier comes back a moment after the devices are given back.
+wait_until 5 bash -c "ip -n $NS_R -br link show r-a | grep -q ' UP ' && ip -n $NS_R -br link show r-b | grep -q ' UP '"
 in_r ip -br addr show
