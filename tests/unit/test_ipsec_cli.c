@@ -8,12 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <rte_eal.h>
-#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
 #include "control/cli.h"
 #include "control/ipsec_cli.h"
+#include "ipsec_env.h"
 #include "tables/fib.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
@@ -336,24 +335,11 @@ static void test_policies_and_tunnel(void **state)
 	assert_false(spd_active(SPD_DIR_OUT));
 }
 
-static void local_route(const char *text)
-{
-	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
-	assert_int_equal(ip_prefix_parse(text, &route.prefix), 0);
-	route.nexthop.family = route.prefix.addr.family;
-	assert_int_equal(fib_route_add(&route), 0);
-}
-
 int main(void)
 {
-	char *argv[] = { "test_ipsec_cli", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--file-prefix", "test_ipsec_cli", "--log-level", "*:error" };
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
 		return 1;
-	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
-	if (!rcu || rte_rcu_qsbr_init(rcu, 1) != 0 || fib_init(rcu, 1024) != 0)
-		return 1;
-	local_route("192.0.2.1/32");
+	ipsec_env_local_route("192.0.2.1/32");
 	ipsec_cli_register();
 
 	const struct CMUnitTest tests[] = {
@@ -366,8 +352,6 @@ int main(void)
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
 		free(last_words[i]);
-	fib_destroy();
-	rte_free(rcu);
-	rte_eal_cleanup();
+	ipsec_env_stop(rcu);
 	return rc;
 }

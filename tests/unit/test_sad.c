@@ -8,10 +8,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <rte_byteorder.h>
-#include <rte_eal.h>
-#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "ipsec_env.h"
 #include "tables/fib.h"
 #include "tables/sad.h"
 
@@ -39,14 +38,6 @@ static struct sa_params params(const char *src, const char *dst, uint32_t spi)
 		.auth = { .name = "hmac(sha256)", .key = auth_key, .key_bits = 256, .icv_bits = 128 },
 	};
 	return p;
-}
-
-static void local_route(const char *text)
-{
-	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
-	assert_int_equal(ip_prefix_parse(text, &route.prefix), 0);
-	route.nexthop.family = route.prefix.addr.family;
-	assert_int_equal(fib_route_add(&route), 0);
 }
 
 static int setup(void **state)
@@ -151,7 +142,7 @@ static void test_directions(void **state)
 	uint32_t io, ii, iu;
 
 	(void)state;
-	local_route("192.0.2.1/32");
+	ipsec_env_local_route("192.0.2.1/32");
 	assert_int_equal(sad_sa_add(&out, &io), 0);
 	assert_int_equal(sad_sa_add(&in, &ii), 0);
 	assert_int_equal(sad_sa_add(&unused, &iu), 0);
@@ -163,7 +154,7 @@ static void test_directions(void **state)
 
 	uint32_t generation = sad_generation();
 	assert_int_equal(sad_refresh_directions(), 0);
-	local_route("203.0.113.9/32");
+	ipsec_env_local_route("203.0.113.9/32");
 	assert_int_equal(sad_refresh_directions(), 1);
 	assert_int_equal(sad_sa(iu)->rt.dir, SA_DIR_IN);
 	assert_int_not_equal(sad_generation(), generation);
@@ -394,12 +385,7 @@ static void test_bad_params(void **state)
 
 int main(void)
 {
-	char *argv[] = { "test_sad", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--file-prefix", "test_sad", "--log-level", "*:error" };
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
-		return 1;
-	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(2), RTE_CACHE_LINE_SIZE);
-	if (!rcu || rte_rcu_qsbr_init(rcu, 2) != 0 || fib_init(rcu, 1024) != 0)
+	if (!(rcu = ipsec_env_start("test_sad", 2)))
 		return 1;
 
 	const struct CMUnitTest tests[] = {
@@ -416,8 +402,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	fib_destroy();
-	rte_free(rcu);
-	rte_eal_cleanup();
+	ipsec_env_stop(rcu);
 	return rc;
 }

@@ -8,10 +8,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <rte_byteorder.h>
-#include <rte_eal.h>
-#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "ipsec_env.h"
 #include "tables/fib.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
@@ -302,14 +301,6 @@ static void test_scan_and_classifier_agree(void **state)
 	assert_int_equal(spd_policy_del(&marked), 0);
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, unmarked, RTE_DIM(keys));
-}
-
-static void local_route(const char *text)
-{
-	struct fib_route route = { .nexthop = { .type = NEXTHOP_LOCAL } };
-	route.prefix = prefix(text);
-	route.nexthop.family = route.prefix.addr.family;
-	assert_int_equal(fib_route_add(&route), 0);
 }
 
 static void test_template_resolution(void **state)
@@ -607,14 +598,9 @@ static void test_packet_key_parse(void **state)
 
 int main(void)
 {
-	char *argv[] = { "test_spd", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--file-prefix", "test_spd", "--log-level", "*:error" };
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+	if (!(rcu = ipsec_env_start("test_spd", 1)))
 		return 1;
-	rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
-	if (!rcu || rte_rcu_qsbr_init(rcu, 1) != 0 || fib_init(rcu, 1024) != 0)
-		return 1;
-	local_route("192.0.2.1/32");
+	ipsec_env_local_route("192.0.2.1/32");
 
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_priority_order, setup, teardown),
@@ -632,8 +618,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_packet_key_parse, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	fib_destroy();
-	rte_free(rcu);
-	rte_eal_cleanup();
+	ipsec_env_stop(rcu);
 	return rc;
 }
