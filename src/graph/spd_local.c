@@ -12,8 +12,7 @@
 
 #include <sys/socket.h>
 #include <rte_ether.h>
-#include "tables/sad.h"
-#include "tables/spd.h"
+#include "graph/protect.h"
 
 #define SPD_LOCAL_BULK 64
 
@@ -40,17 +39,14 @@ static uint8_t frame_family(struct rte_mbuf *m)
 
 static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol)
 {
-	const struct sa *sa = spd_policy_sa(pol);
-
-	if (likely(sa && sa_ready(sa, SA_DIR_OUT))) {
-		pkt_meta(m)->sa_index = sa->rt.index;
+	switch (protect_sa(worker, m, pol)) {
+	case PROTECT_ENCRYPT:
 		return SPD_LOCAL_NEXT_ENCRYPT;
-	}
-	if (sa && __atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) == SA_STATE_EXPIRED_SEQ) {
-		sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
+	case PROTECT_SEQ_OVERFLOW:
 		return steer(worker, ESPD_COUNTER_SPD_LOCAL_SEQ_OVERFLOW, SPD_LOCAL_NEXT_DROP);
+	default:
+		return steer(worker, ESPD_COUNTER_SPD_LOCAL_NO_SA, SPD_LOCAL_NEXT_DROP);
 	}
-	return steer(worker, ESPD_COUNTER_SPD_LOCAL_NO_SA, SPD_LOCAL_NEXT_DROP);
 }
 
 /* Policies the kernel holds were applied by the kernel before the TAP. */

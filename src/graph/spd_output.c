@@ -8,8 +8,7 @@
  */
 #include "graph/graph.h"
 
-#include "tables/sad.h"
-#include "tables/spd.h"
+#include "graph/protect.h"
 
 #define SPD_OUTPUT_BULK 64
 
@@ -30,19 +29,17 @@ static uint16_t routed(struct worker *worker, const struct rte_mbuf *m)
 	return steer(worker, why, SPD_OUTPUT_NEXT_PUNT);
 }
 
-/* The SA was resolved at commit; it may have stopped since. */
+/* Without a usable SA, the kernel applies its own policies; an espd-only
+ * one drops. */
 static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol)
 {
-	const struct sa *sa = spd_policy_sa(pol);
-
-	if (likely(sa && sa_ready(sa, SA_DIR_OUT))) {
-		pkt_meta(m)->sa_index = sa->rt.index;
+	switch (protect_sa(worker, m, pol)) {
+	case PROTECT_ENCRYPT:
 		return SPD_OUTPUT_NEXT_ENCRYPT;
-	}
-	/* An exhausted SA is exhausted for the kernel too: never reuse a number. */
-	if (sa && __atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) == SA_STATE_EXPIRED_SEQ) {
-		sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
+	case PROTECT_SEQ_OVERFLOW:
 		return steer(worker, ESPD_COUNTER_SPD_OUT_SEQ_OVERFLOW, SPD_OUTPUT_NEXT_DROP);
+	default:
+		break;
 	}
 	if (pol->p.origin == IPSEC_ORIGIN_CLI)
 		return steer(worker, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUTPUT_NEXT_DROP);
