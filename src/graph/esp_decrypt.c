@@ -180,8 +180,12 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
  */
 static bool in_selector(struct rte_mbuf *m, const struct sa *sa)
 {
-	return spd_selector_match_packet(&sa->rt.sel, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
-					 rte_pktmbuf_data_len(m) - m->l2_len);
+	struct spd_packet_key key;
+
+	if (spd_packet_key_parse(&key, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
+				 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
+		return false;
+	return spd_selector_match(&sa->rt.sel, &key);
 }
 
 /* After the ICV verified: trailer, then decapsulation by mode. */

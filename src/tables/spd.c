@@ -872,40 +872,6 @@ int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t le
 	return -EINVAL;
 }
 
-/* Whether the header parse6 starts from is all it reads. */
-static bool ip6_ext_follows(uint8_t next)
-{
-	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
-	       next == IPPROTO_DSTOPTS || next == IPPROTO_FRAGMENT;
-}
-
-/*
- * Most selectors name addresses only (tunnels between subnets); those are
- * compared straight against the header, with parse4/parse6's length
- * checks, instead of decoding the transport header into a key first.
- */
-bool spd_selector_match_packet(const struct spd_selector *sel, const void *l3, uint32_t len)
-{
-	const uint8_t *ip = l3;
-	struct spd_packet_key key;
-
-	if (sel->proto || sel->sport_mask || sel->dport_mask || len < 20)
-		goto full;
-	if ((ip[0] >> 4) == 4) {
-		uint32_t ihl = (ip[0] & 0x0f) * 4u;
-
-		if (ihl < 20 || len < ihl)
-			return false;
-		return prefix_match(&sel->src, AF_INET, ip + 12) &&
-		       prefix_match(&sel->dst, AF_INET, ip + 16);
-	}
-	if ((ip[0] >> 4) == 6 && len >= 40 && !ip6_ext_follows(ip[6]))
-		return prefix_match(&sel->src, AF_INET6, ip + 8) &&
-		       prefix_match(&sel->dst, AF_INET6, ip + 24);
-full:
-	return spd_packet_key_parse(&key, l3, len) == 0 && spd_selector_match(sel, &key);
-}
-
 /* ---- Names ---- */
 
 const char *format_spd_dir(uint8_t dir)

@@ -211,9 +211,6 @@ int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t le
 
 /* xfrm_selector_match. */
 bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key);
-/* The same for the IP packet at l3 (len bytes): spd_packet_key_parse, then
- * spd_selector_match; false when the header is truncated. */
-bool spd_selector_match_packet(const struct spd_selector *sel, const void *l3, uint32_t len);
 
 const char *format_spd_dir(uint8_t dir);
 const char *format_spd_action(uint8_t action);
