@@ -30,6 +30,7 @@ static void mark_received(struct worker *worker, const struct rx_queue_ref *rx,
 		meta->rx_iface = iface->index;
 		meta->tx_port = tx_port;
 		meta->ipsec = 0;
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 		stats->rx_bytes += pkts[i]->pkt_len;
 	}
 	stats->rx_packets += n;

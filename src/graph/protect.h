@@ -1,7 +1,9 @@
 /*
- * What spd-output and spd-local share: whether the SA of an SPD_PROTECT
+ * What the outbound policy nodes share: whether the SA of an SPD_PROTECT
  * policy, resolved at commit, still takes packets (it may have stopped
- * since). Each node decides what a refusal means for it.
+ * since), and the out verdict for a routed packet, which spd-output gives
+ * and spd-input gives itself for what it has checked (one parse, one node
+ * less). spd-local decides what a refusal means for the router's own.
  */
 #ifndef ESPD_GRAPH_PROTECT_H
 #define ESPD_GRAPH_PROTECT_H
@@ -31,6 +33,64 @@ static inline enum protect_result protect_sa(struct worker *worker, struct rte_m
 		return PROTECT_SEQ_OVERFLOW;
 	}
 	return PROTECT_NO_SA;
+}
+
+/* The ways out of an out-policy verdict; spd-output's and spd-input's
+ * edges carry these numbers. */
+enum spd_out_next {
+	SPD_OUT_NEXT_ENCRYPT,
+	SPD_OUT_NEXT_REWRITE,
+	SPD_OUT_NEXT_PUNT,
+	SPD_OUT_NEXT_DROP,
+	SPD_OUT_N_NEXT,
+};
+
+static inline uint16_t spd_out_routed(struct worker *worker, const struct rte_mbuf *m)
+{
+	enum espd_counter why;
+
+	if (ip_lookup_forwards(m, &why))
+		return SPD_OUT_NEXT_REWRITE;
+	return steer(worker, why, SPD_OUT_NEXT_PUNT);
+}
+
+/* Without a usable SA, the kernel applies its own policies; an espd-only
+ * one drops, so nothing that needs IPsec leaves in clear. */
+static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m,
+				       const struct spd_policy *pol)
+{
+	switch (protect_sa(worker, m, pol)) {
+	case PROTECT_ENCRYPT:
+		return SPD_OUT_NEXT_ENCRYPT;
+	case PROTECT_SEQ_OVERFLOW:
+		return steer(worker, ESPD_COUNTER_SPD_OUT_SEQ_OVERFLOW, SPD_OUT_NEXT_DROP);
+	default:
+		break;
+	}
+	if (pol->p.origin == IPSEC_ORIGIN_CLI)
+		return steer(worker, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
+	return steer(worker, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
+}
+
+/* The kernel's xfrm_lookup for a routed packet whose best out policy is pol
+ * (NULL: none). */
+static inline uint16_t spd_out_verdict(struct worker *worker, struct rte_mbuf *m,
+				       const struct spd_policy *pol)
+{
+	if (likely(!pol))
+		return spd_out_routed(worker, m);
+	switch (pol->verdict) {
+	case SPD_BYPASS:
+		return spd_out_routed(worker, m);
+	case SPD_DISCARD:
+		return steer(worker, ESPD_COUNTER_SPD_OUT_DISCARD, SPD_OUT_NEXT_DROP);
+	case SPD_PROTECT:
+		return spd_out_protect(worker, m, pol);
+	case SPD_KERNEL:
+		return steer(worker, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
+	default:
+		return steer(worker, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
+	}
 }
 
 #endif

@@ -12,10 +12,12 @@
  *    to the kernel, which checks its own policies itself; here only
  *    espd-only (CLI) policies are applied to them.
  *
- * What passes goes on as routed: spd-output while out policies exist,
- * else ip-rewrite, or the kernel.
+ * What passes and is forwarded gets the out verdict here, from the same
+ * parsed keys, while out policies exist (what spd-output would give it);
+ * the rest goes on as routed: ip-rewrite, or the kernel.
  */
 #include "graph/graph.h"
+#include "graph/protect.h"
 
 #include "tables/fib.h"
 #include "tables/sad.h"
@@ -23,13 +25,9 @@
 
 #define SPD_INPUT_BULK 64
 
-enum spd_input_next {
-	SPD_INPUT_NEXT_SPD_OUTPUT,
-	SPD_INPUT_NEXT_REWRITE,
-	SPD_INPUT_NEXT_PUNT,
-	SPD_INPUT_NEXT_DROP,
-	SPD_INPUT_N_NEXT,
-};
+/* Edges are the out verdict's (protect.h); a packet that passed and is to
+ * be forwarded waits for its out verdict as SPD_INPUT_OUT_POLICY. */
+#define SPD_INPUT_OUT_POLICY SPD_OUT_N_NEXT
 
 static const enum espd_counter inbound_counters[SA_ERROR_MAX] = {
 	[SA_ERROR_SELECTOR] = ESPD_COUNTER_SPD_IN_SELECTOR,
@@ -47,13 +45,9 @@ static inline bool is_local(struct rte_mbuf *m)
 static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool local,
 		       bool out_active)
 {
-	enum espd_counter why;
-
 	if (out_active && !local)
-		return SPD_INPUT_NEXT_SPD_OUTPUT;
-	if (ip_lookup_forwards(m, &why))
-		return SPD_INPUT_NEXT_REWRITE;
-	return steer(worker, why, SPD_INPUT_NEXT_PUNT);
+		return SPD_INPUT_OUT_POLICY;
+	return spd_out_routed(worker, m);
 }
 
 static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
@@ -64,12 +58,12 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
 	unsigned why = SA_ERROR_POLICY;
 
 	if (unlikely(!sa))
-		return steer(worker, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_INPUT_NEXT_DROP);
+		return steer(worker, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_OUT_NEXT_DROP);
 	if (spd_inbound_check_policy(sa, key, pol, &why) != 0) {
 		if (why >= SA_ERROR_MAX || !inbound_counters[why])
 			why = SA_ERROR_POLICY;
 		sa_count_error(worker->id, sa->rt.index, why);
-		return steer(worker, inbound_counters[why], SPD_INPUT_NEXT_DROP);
+		return steer(worker, inbound_counters[why], SPD_OUT_NEXT_DROP);
 	}
 	/* Decrypted once: onward it is an ordinary packet (a second SA, if
 	 * the route leads into another tunnel, starts from spd-output). */
@@ -82,8 +76,30 @@ static uint16_t plaintext(struct worker *worker, const struct rte_mbuf *m,
 {
 	if (unlikely(pol && pol->requires_ipsec &&
 		     (!local || pol->p.origin == IPSEC_ORIGIN_CLI)))
-		return steer(worker, ESPD_COUNTER_SPD_IN_PLAINTEXT, SPD_INPUT_NEXT_DROP);
+		return steer(worker, ESPD_COUNTER_SPD_IN_PLAINTEXT, SPD_OUT_NEXT_DROP);
 	return onward(worker, m, local, out_active);
+}
+
+/* The out verdict for the packets that wait for it, from their keys. */
+static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
+			 const struct spd_packet_key *keys, uint16_t n, rte_edge_t *nexts)
+{
+	const struct spd_packet_key *refs[SPD_INPUT_BULK];
+	const struct spd_policy *pols[SPD_INPUT_BULK];
+	uint16_t at[SPD_INPUT_BULK];
+	unsigned count = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (nexts[i] != SPD_INPUT_OUT_POLICY)
+			continue;
+		refs[count] = &keys[i];
+		at[count++] = i;
+	}
+	if (count == 0)
+		return;
+	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, count);
+	for (unsigned k = 0; k < count; k++)
+		nexts[at[k]] = spd_out_verdict(worker, pkts[at[k]], pols[k]);
 }
 
 /* Decrypted and plaintext packets alike need the best policy of their
@@ -119,6 +135,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 				nexts[i] = plaintext(worker, m, pols[d][k], !d, out_active);
 		}
 	}
+	out_verdicts(worker, pkts, keys, n, nexts);
 }
 
 static uint16_t spd_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -140,12 +157,12 @@ static struct rte_node_register spd_input_node = {
 	.name = NODE_SPD_INPUT,
 	.process = spd_input_process,
 	.init = node_ctx_init_worker,
-	.nb_edges = SPD_INPUT_N_NEXT,
+	.nb_edges = SPD_OUT_N_NEXT,
 	.next_nodes = {
-		[SPD_INPUT_NEXT_SPD_OUTPUT] = NODE_SPD_OUTPUT,
-		[SPD_INPUT_NEXT_REWRITE] = NODE_IP_REWRITE,
-		[SPD_INPUT_NEXT_PUNT] = NODE_PUNT,
-		[SPD_INPUT_NEXT_DROP] = NODE_DROP,
+		[SPD_OUT_NEXT_ENCRYPT] = NODE_ESP_ENCRYPT,
+		[SPD_OUT_NEXT_REWRITE] = NODE_IP_REWRITE,
+		[SPD_OUT_NEXT_PUNT] = NODE_PUNT,
+		[SPD_OUT_NEXT_DROP] = NODE_DROP,
 	},
 };
 
