@@ -189,10 +189,6 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 		if (unlikely(p->ip_len > fits))
 			return too_big(worker, m, sa, p->ip_len, fits);
 	}
-	/* The header goes in the line before the packet, the trailer and
-	 * ICV after it: neither has been touched since the mbuf was filled. */
-	rte_prefetch0_write(l3 - RTE_CACHE_LINE_SIZE);
-	rte_prefetch0_write(l3 + p->ip_len + RTE_CACHE_LINE_SIZE / 2);
 	return ESP_ENCRYPT_READY;
 }
 
