@@ -20,8 +20,9 @@
  *   ceiling    raw intel-ipsec-mb alone with each manager (SSE, AVX2,
  *              AVX-512): one job per packet with its fields set directly
  *              (nonce and AAD precomputed), submitted without checks, one
- *              flush per burst of as many packets as a walk receives. The
- *              best manager's median is the ceiling.
+ *              flush per burst of as many packets as a walk receives; for
+ *              AES-GCM also the direct calls, no job (as espd runs it).
+ *              The best one's median is the ceiling.
  *   rte_ipsec  DPDK's librte_ipsec, CPU crypto on the crypto_aesni_mb PMD:
  *              rte_ipsec_pkt_cpu_prepare + rte_ipsec_pkt_process per burst,
  *              the ESP transform alone (no ports, policies or routing).
@@ -124,6 +125,7 @@ enum variant {
 	V_RAW_SSE,
 	V_RAW_AVX2,
 	V_RAW_AVX512,
+	V_RAW_DIRECT, /* AES-GCM: the AVX-512 manager's direct calls, no job */
 	V_RTE,
 	V_N,
 };
@@ -166,6 +168,7 @@ struct bench {
 	uint8_t *esp[IN_FLIGHT];   /* ESP header in each mbuf holding dec_in */
 	uint8_t cls[IN_FLIGHT];    /* frame each slot carries */
 	struct raw_packet raw[IN_FLIGHT]; /* each slot's ESP frame for the ceiling */
+	struct gcm_context_data gcm_ctx;  /* the direct GCM calls' state */
 	struct frame *frames;      /* per class */
 	unsigned n_cls;
 	double frame_bytes;        /* mean plaintext frame */
@@ -915,21 +918,42 @@ static double espd_window(const struct direction *d)
 	return (double)packets * b.tsc_hz / (double)cycles;
 }
 
-/* ---- Ceiling: raw intel-ipsec-mb jobs (bench/crypto_ceiling.c's) ---- */
+/* ---- Ceiling: raw intel-ipsec-mb (bench/raw_job.h) ---- */
 
-/* The raw jobs run over the ESP frames in the same mbufs. */
-static double raw_window(enum esp_crypto_arch arch, bool enc)
+/* One burst of a ceiling variant over the ESP frames in the same mbufs. */
+static unsigned raw_burst(int variant, unsigned first, bool enc)
+{
+	const struct esp_crypto *avx512 = b.ctx[ESP_CRYPTO_ARCH_AVX512];
+	enum esp_crypto_arch arch = (enum esp_crypto_arch)(variant - V_RAW_SSE + ESP_CRYPTO_ARCH_SSE);
+
+	if (variant == V_RAW_DIRECT)
+		return raw_gcm_direct_burst(avx512, &b.gcm_ctx, b.raw + first, b.burst, b.tag, enc);
+	return raw_job_burst(b.mgr[arch], b.ctx[arch], b.raw + first, b.burst, b.tag, enc);
+}
+
+/* Whether the suite can be measured with this variant. */
+static bool raw_variant_ok(int variant)
+{
+	const struct esp_crypto *avx512 = b.ctx[ESP_CRYPTO_ARCH_AVX512];
+
+	if (variant == V_RAW_DIRECT)
+		return b.mgr[ESP_CRYPTO_ARCH_AVX512] && avx512 && avx512->gcm_enc;
+	return b.mgr[variant - V_RAW_SSE + ESP_CRYPTO_ARCH_SSE] &&
+	       b.ctx[variant - V_RAW_SSE + ESP_CRYPTO_ARCH_SSE];
+}
+
+static double raw_window(int variant, bool enc)
 {
 	uint64_t packets = 0, cycles = 0;
 
 	for (unsigned i = 0; i < IN_FLIGHT; i++)
 		restore(b.mbufs[i], false);
 	for (unsigned first = 0; first < IN_FLIGHT; first += b.burst)
-		b.errors += raw_job_burst(b.mgr[arch], b.ctx[arch], b.raw + first, b.burst, b.tag, enc);
+		b.errors += raw_burst(variant, first, enc);
 	while (cycles < b.window) {
 		for (unsigned first = 0; first < IN_FLIGHT; first += b.burst) {
 			uint64_t start = rte_rdtsc_precise();
-			b.errors += raw_job_burst(b.mgr[arch], b.ctx[arch], b.raw + first, b.burst, b.tag, enc);
+			b.errors += raw_burst(variant, first, enc);
 			cycles += rte_rdtsc_precise() - start;
 			packets += b.burst;
 		}
@@ -1070,16 +1094,16 @@ static void row_measure(const struct direction *d, bool espd, bool rte, struct r
 	for (unsigned r = 0; r < rounds; r++) {
 		if (espd)
 			pps[V_ESPD][r] = espd_window(d);
-		for (int a = ESP_CRYPTO_ARCH_SSE; a < ESP_CRYPTO_ARCH_N && !b.opt.espd_only; a++)
-			if (b.mgr[a] && b.ctx[a])
-				pps[V_RAW_SSE + a - ESP_CRYPTO_ARCH_SSE][r] = raw_window(a, d->enc);
+		for (int v = V_RAW_SSE; v <= V_RAW_DIRECT && !b.opt.espd_only; v++)
+			if (raw_variant_ok(v))
+				pps[v][r] = raw_window(v, d->enc);
 		if (rte)
 			pps[V_RTE][r] = rte_window(d->enc);
 	}
 	memset(res, 0, sizeof(*res));
 	for (int v = 0; v < V_N; v++)
 		res->med[v] = median(pps[v], rounds);
-	for (int v = V_RAW_SSE; v <= V_RAW_AVX512; v++)
+	for (int v = V_RAW_SSE; v <= V_RAW_DIRECT; v++)
 		if (res->med[v] > 0 && (!res->best || res->med[v] > res->med[res->best]))
 			res->best = v;
 	for (unsigned r = 0; r < rounds; r++) {
@@ -1109,7 +1133,8 @@ static void row_print(const struct suite *s, uint16_t size, const struct directi
 		printf(" %6s %6s %7s |", "-", "-", "-");
 	if (res->best)
 		printf(" %-6s %6.2f %7.0f |",
-		       esp_crypto_arch_name(res->best - V_RAW_SSE + ESP_CRYPTO_ARCH_SSE),
+		       res->best == V_RAW_DIRECT ? "direct"
+			: esp_crypto_arch_name(res->best - V_RAW_SSE + ESP_CRYPTO_ARCH_SSE),
 		       med[res->best] / 1e6, b.tsc_hz / med[res->best]);
 	else
 		printf(" %-6s %6s %7s |", "-", "-", "-");
@@ -1217,8 +1242,9 @@ static void header_print(void)
 	       "kernel\n", b.walk, IN_FLIGHT);
 	printf("  not timed: putting packets back (copying the original frame into each mbuf "
 	       "that came out)\n");
-	printf("ceiling: raw intel-ipsec-mb jobs, best of SSE/AVX2/AVX-512, %u per flush (no IV "
-	       "generation, ICV compare, padding or headers)\n", b.burst);
+	printf("ceiling: raw intel-ipsec-mb, best of SSE/AVX2/AVX-512 jobs, %u per flush, and for "
+	       "AES-GCM the direct calls (no IV generation, ICV compare, padding or headers)\n",
+	       b.burst);
 	printf("ESP node: esp-encrypt or esp-decrypt alone (graph statistics)\n");
 	printf("rte_ipsec: librte_ipsec CPU crypto on crypto_aesni_mb, %u per call, the ESP "
 	       "transform alone (no ports, policies, routing)%s%s\n", b.burst,

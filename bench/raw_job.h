@@ -114,4 +114,27 @@ static inline unsigned raw_job_burst(IMB_MGR *m, const struct esp_crypto *sa,
 	return bad;
 }
 
+/*
+ * AES-GCM through the library's direct calls (what esp-encrypt and
+ * esp-decrypt use for it): no job, no manager; the number that failed is 0.
+ * Decrypt computes the tag and leaves comparing it to the caller's taste:
+ * the ceiling does no ICV comparison.
+ */
+static inline unsigned raw_gcm_direct_burst(const struct esp_crypto *sa,
+					    struct gcm_context_data *ctx,
+					    const struct raw_packet *pkts, unsigned n,
+					    uint8_t (*tags)[ESP_CRYPTO_ICV_MAX], bool enc)
+{
+	aes_gcm_enc_dec_t run = enc ? sa->gcm_enc : sa->gcm_dec;
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct raw_packet *p = &pkts[k];
+		uint8_t *payload = p->esp + sa->hdr_len;
+
+		run(&sa->keys.gcm, ctx, payload, payload, p->len, p->nonce, p->aad, 8,
+		    enc ? payload + p->len : tags[k], sa->icv_len);
+	}
+	return 0;
+}
+
 #endif

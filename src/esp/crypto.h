@@ -154,6 +154,8 @@ struct esp_crypto {
 	uint8_t esn;
 	uint8_t save_icv;         /* decrypt: keep the received ICV aside */
 	uint8_t family;           /* enum esp_crypto_family of the cipher part */
+	/* AES-GCM: the library's direct calls, which skip the job manager. */
+	aes_gcm_enc_dec_t gcm_enc, gcm_dec;
 	/* Cold: control and second engine. */
 	const struct esp_crypto_alg *enc, *auth, *aead;
 	EVP_CIPHER_CTX *evp_enc, *evp_dec;
