@@ -36,7 +36,7 @@ static inline enum protect_result protect_sa(struct worker *worker, struct rte_m
 }
 
 /* The ways out of an out-policy verdict; spd-output's and spd-input's
- * edges carry these numbers. */
+ * edges are these, registered with SPD_OUT_NEXT_NODES. */
 enum spd_out_next {
 	SPD_OUT_NEXT_ENCRYPT,
 	SPD_OUT_NEXT_REWRITE,
@@ -44,6 +44,25 @@ enum spd_out_next {
 	SPD_OUT_NEXT_DROP,
 	SPD_OUT_N_NEXT,
 };
+
+#define SPD_OUT_NEXT_NODES                               \
+	{                                                \
+		[SPD_OUT_NEXT_ENCRYPT] = NODE_ESP_ENCRYPT, \
+		[SPD_OUT_NEXT_REWRITE] = NODE_IP_REWRITE,  \
+		[SPD_OUT_NEXT_PUNT] = NODE_PUNT,           \
+		[SPD_OUT_NEXT_DROP] = NODE_DROP,           \
+	}
+
+/* The policy key of the IP packet at m->l2_len. A header the parser
+ * refuses (one ip4/ip6-input never saw, from the router's own TAP) gets
+ * the key of its family alone, which matches only a policy for any
+ * traffic of that family. */
+static inline void spd_packet_key_of(struct spd_packet_key *key, struct rte_mbuf *m)
+{
+	if (spd_packet_key_parse(key, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
+				 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
+		key->family = pkt_meta(m)->family;
+}
 
 static inline uint16_t spd_out_routed(struct worker *worker, const struct rte_mbuf *m)
 {

@@ -66,7 +66,7 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
 		return steer(worker, inbound_counters[why], SPD_OUT_NEXT_DROP);
 	}
 	/* Decrypted once: onward it is an ordinary packet (a second SA, if
-	 * the route leads into another tunnel, starts from spd-output). */
+	 * the route leads into another tunnel, comes from its out verdict). */
 	pkt_meta(m)->ipsec = 0;
 	return onward(worker, m, local, out_active);
 }
@@ -104,9 +104,9 @@ static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 
 /* Decrypted and plaintext packets alike need the best policy of their
  * direction: one bulk lookup per direction serves the whole burst. */
-static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts,
-		  bool out_active)
+static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts)
 {
+	bool out_active = spd_active(SPD_DIR_OUT);
 	struct spd_packet_key keys[SPD_INPUT_BULK];
 	const struct spd_packet_key *refs[2][SPD_INPUT_BULK];
 	const struct spd_policy *pols[2][SPD_INPUT_BULK];
@@ -115,9 +115,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		if (spd_packet_key_parse(&keys[i], rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
-					 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
-			keys[i].family = pkt_meta(m)->family;
+		spd_packet_key_of(&keys[i], m);
 		unsigned d = is_local(m) ? 0 : 1;
 		refs[d][count[d]] = &keys[i];
 		at[d][count[d]++] = i;
@@ -141,16 +139,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 static uint16_t spd_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	rte_edge_t nexts[nb_objs];
-	bool out_active = spd_active(SPD_DIR_OUT);
-
-	for (unsigned off = 0, n; off < nb_objs; off += n) {
-		n = RTE_MIN(nb_objs - off, (unsigned)SPD_INPUT_BULK);
-		check(worker, (struct rte_mbuf **)objs + off, (uint16_t)n, nexts + off, out_active);
-	}
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_chunks(graph, node, objs, nb_objs, SPD_INPUT_BULK, check);
 }
 
 static struct rte_node_register spd_input_node = {
@@ -158,12 +147,7 @@ static struct rte_node_register spd_input_node = {
 	.process = spd_input_process,
 	.init = node_ctx_init_worker,
 	.nb_edges = SPD_OUT_N_NEXT,
-	.next_nodes = {
-		[SPD_OUT_NEXT_ENCRYPT] = NODE_ESP_ENCRYPT,
-		[SPD_OUT_NEXT_REWRITE] = NODE_IP_REWRITE,
-		[SPD_OUT_NEXT_PUNT] = NODE_PUNT,
-		[SPD_OUT_NEXT_DROP] = NODE_DROP,
-	},
+	.next_nodes = SPD_OUT_NEXT_NODES,
 };
 
 RTE_NODE_REGISTER(spd_input_node);

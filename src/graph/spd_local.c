@@ -82,11 +82,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 			continue;
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		pkt_meta(m)->family = family;
-		/* A header the parser refuses still gets the policy for any
-		 * traffic of its family, as in spd-output. */
-		if (spd_packet_key_parse(&keys[count], rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
-					 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
-			keys[count].family = family;
+		spd_packet_key_of(&keys[count], m);
 		refs[count] = &keys[count];
 		at[count++] = i;
 	}

@@ -20,12 +20,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	const struct spd_policy *pols[SPD_OUTPUT_BULK];
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		/* ip4/ip6-input checked the header, so parsing cannot fail;
-		 * a zero key would match only a policy for any traffic. */
-		if (spd_packet_key_parse(&keys[i], rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
-					 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
-			keys[i].family = pkt_meta(m)->family;
+		spd_packet_key_of(&keys[i], pkts[i]);
 		refs[i] = &keys[i];
 	}
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, n);
@@ -52,12 +47,7 @@ static struct rte_node_register spd_output_node = {
 	.process = spd_output_process,
 	.init = node_ctx_init_worker,
 	.nb_edges = SPD_OUT_N_NEXT,
-	.next_nodes = {
-		[SPD_OUT_NEXT_ENCRYPT] = NODE_ESP_ENCRYPT,
-		[SPD_OUT_NEXT_REWRITE] = NODE_IP_REWRITE,
-		[SPD_OUT_NEXT_PUNT] = NODE_PUNT,
-		[SPD_OUT_NEXT_DROP] = NODE_DROP,
-	},
+	.next_nodes = SPD_OUT_NEXT_NODES,
 };
 
 RTE_NODE_REGISTER(spd_output_node);
