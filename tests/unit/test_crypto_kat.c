@@ -24,6 +24,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "esp/crypto.h"
 
 #define HEADROOM 8
@@ -55,17 +56,6 @@ struct sa_desc {
 
 static struct esp_crypto_worker *worker;
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex to bytes; spaces are ignored. */
 static size_t unhex(const char *s, uint8_t *out)
 {
@@ -73,7 +63,7 @@ static size_t unhex(const char *s, uint8_t *out)
 	int hi = -1;
 
 	for (; *s; s++) {
-		int v = nibble(*s);
+		int v = hex_digit(*s);
 
 		if (*s == ' ')
 			continue;
