@@ -14,8 +14,8 @@
  * protected is the kernel's, to answer with ICMP "fragmentation needed" /
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a
- * packet in clear: espd sends that ICMP itself, and drops (counted) what
- * it would have to fragment.
+ * packet in clear: espd sends that ICMP itself; an IPv4 packet without DF
+ * it encrypts and fragments (may_fragment).
  */
 #include "graph/graph.h"
 
@@ -31,6 +31,7 @@
 enum esp_encrypt_next {
 	ESP_ENCRYPT_NEXT_LOOKUP,
 	ESP_ENCRYPT_NEXT_REWRITE,
+	ESP_ENCRYPT_NEXT_FRAGMENT,
 	ESP_ENCRYPT_NEXT_PUNT,
 	ESP_ENCRYPT_NEXT_DROP,
 	ESP_ENCRYPT_N_NEXT,
@@ -42,6 +43,7 @@ struct enc_pkt {
 	struct sa *sa;
 	uint32_t ip_len;  /* the packet to protect (IP header included) */
 	uint32_t outer_nexthop; /* FIB next hop of the SA's peer */
+	bool fragment;          /* too big for the link, may be fragmented */
 };
 
 static inline uint8_t *l3_of(struct rte_mbuf *m)
@@ -127,12 +129,36 @@ static bool icmp_answer(struct rte_mbuf *m, const struct sa *sa, uint32_t ip_len
 	return true;
 }
 
-static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
-			uint32_t ip_len, uint32_t mtu)
+/*
+ * An IPv4 packet without DF may be fragmented: the kernel lets it into the
+ * tunnel (xfrm4_tunnel_check_size) and fragments the ESP packet, whose
+ * outer header has no DF either; ip4-fragment does that here. Over an IPv6
+ * tunnel, or in transport mode, espd does not fragment.
+ */
+static bool may_fragment(struct rte_mbuf *m, const struct sa *sa)
 {
-	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
-	if (sa->rt.origin != IPSEC_ORIGIN_CLI)
+	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)l3_of(m);
+
+	return pkt_meta(m)->family == AF_INET && sa->rt.family == AF_INET &&
+	       sa->rt.mode == SA_MODE_TUNNEL &&
+	       !(ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
+}
+
+static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
+			uint32_t mtu)
+{
+	const struct sa *sa = p->sa;
+	uint32_t ip_len = p->ip_len;
+
+	if (sa->rt.origin != IPSEC_ORIGIN_CLI) {
+		sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
 		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
+	}
+	if (may_fragment(m, sa)) {
+		p->fragment = true;
+		return ESP_ENCRYPT_READY;
+	}
+	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
 	if (icmp_answer(m, sa, ip_len, mtu))
 		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_LOOKUP);
 	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_DROP, ESP_ENCRYPT_NEXT_DROP);
@@ -170,6 +196,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 		return steer(worker, ESPD_COUNTER_ESP_ENC_SA_GONE, ESP_ENCRYPT_NEXT_DROP);
 	p->sa = sa;
 	p->ip_len = ip_len_of(l3, family);
+	p->fragment = false;
 	if (unlikely(!rte_pktmbuf_is_contiguous(m) ||
 		     m->l2_len + p->ip_len > rte_pktmbuf_data_len(m))) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
@@ -187,7 +214,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 	if (mtu->link) {
 		uint32_t fits = mtu->fits[family == AF_INET6];
 		if (unlikely(p->ip_len > fits))
-			return too_big(worker, m, sa, p->ip_len, fits);
+			return too_big(worker, m, p, fits);
 	}
 	return ESP_ENCRYPT_READY;
 }
@@ -434,6 +461,8 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_
 		finish(pkts[i], sa, b.refs[k]);
 		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
 		nexts[i] = routed(pkts[i], sa, b.pkts[i].outer_nexthop);
+		if (unlikely(b.pkts[i].fragment) && nexts[i] == ESP_ENCRYPT_NEXT_REWRITE)
+			nexts[i] = ESP_ENCRYPT_NEXT_FRAGMENT;
 	}
 	sa_count_run_flush(worker->id, &counted);
 }
@@ -452,6 +481,7 @@ static struct rte_node_register esp_encrypt_node = {
 	.next_nodes = {
 		[ESP_ENCRYPT_NEXT_LOOKUP] = NODE_IP_LOOKUP,
 		[ESP_ENCRYPT_NEXT_REWRITE] = NODE_IP_REWRITE,
+		[ESP_ENCRYPT_NEXT_FRAGMENT] = NODE_IP4_FRAGMENT,
 		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
 		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
 	},
