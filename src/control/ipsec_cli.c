@@ -923,6 +923,21 @@ static void format_flags(struct cli_out *out, uint8_t flags)
 		cli_printf(out, "none");
 }
 
+/* "ip xfrm state"'s lifetime lines, shortened; 0 is no limit. */
+static void format_lifetime_text(struct cli_out *out, const struct sa_config *cfg)
+{
+	const struct sa_lifetime *l = &cfg->lifetime;
+	static const struct sa_lifetime none;
+
+	if (memcmp(l, &none, sizeof(none)) == 0)
+		return;
+	cli_printf(out, "    limit soft/hard: bytes %" PRIu64 "/%" PRIu64 " packets %" PRIu64 "/%"
+		   PRIu64 " add %" PRIu64 "/%" PRIu64 " s use %" PRIu64 "/%" PRIu64 " s; age %"
+		   PRIu64 " s%s\n", l->soft_bytes, l->hard_bytes, l->soft_packets, l->hard_packets,
+		   l->soft_add_s, l->hard_add_s, l->soft_use_s, l->hard_use_s,
+		   sad_now_s() - cfg->add_time_s, cfg->soft_expired ? ", soft limit reached" : "");
+}
+
 static void format_sa_text(struct cli_out *out, const struct sa *sa, const struct sa_counters *c)
 {
 	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN], oa[IP_ADDR_STRLEN];
@@ -951,6 +966,7 @@ static void format_sa_text(struct cli_out *out, const struct sa *sa, const struc
 	if (sa->rt.encap)
 		cli_printf(out, "    encap espinudp %u %u oa %s\n", sa->cfg.encap.sport,
 			   sa->cfg.encap.dport, format_ip_addr(oa, sizeof(oa), &sa->cfg.encap.oa));
+	format_lifetime_text(out, &sa->cfg);
 	cli_printf(out, "    sel ");
 	format_selector(out, &sa->rt.sel);
 	cli_printf(out, "\n    seq");
@@ -1002,10 +1018,14 @@ static void format_sa_json(struct cli_out *out, const struct sa *sa, const struc
 	format_selector(out, &sa->rt.sel);
 	cli_printf(out, ", \"seq\": {\"outbound_next\": %" PRIu64 ", \"inbound_highest\": %" PRIu64
 		   "}, \"lifetime\": {\"soft_bytes\": %" PRIu64 ", \"hard_bytes\": %" PRIu64
-		   ", \"soft_packets\": %" PRIu64 ", \"hard_packets\": %" PRIu64 "}, \"packets\": %"
-		   PRIu64 ", \"bytes\": %" PRIu64 ", \"errors\": {", sa->out.last + 1,
-		   replay_top(&sa->in.w), l->soft_bytes, l->hard_bytes, l->soft_packets,
-		   l->hard_packets, c->packets, c->bytes);
+		   ", \"soft_packets\": %" PRIu64 ", \"hard_packets\": %" PRIu64
+		   ", \"soft_add_s\": %" PRIu64 ", \"hard_add_s\": %" PRIu64 ", \"soft_use_s\": %"
+		   PRIu64 ", \"hard_use_s\": %" PRIu64 ", \"age_s\": %" PRIu64
+		   ", \"soft_reached\": %s}, \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+		   ", \"errors\": {", sa->out.last + 1, replay_top(&sa->in.w), l->soft_bytes,
+		   l->hard_bytes, l->soft_packets, l->hard_packets, l->soft_add_s, l->hard_add_s,
+		   l->soft_use_s, l->hard_use_s, sad_now_s() - sa->cfg.add_time_s,
+		   sa->cfg.soft_expired ? "true" : "false", c->packets, c->bytes);
 	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
 		cli_printf(out, "%s\"%s\": %" PRIu64, e ? ", " : "", sa_error_name(e), c->errors[e]);
 	cli_printf(out, "}}");

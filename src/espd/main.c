@@ -293,9 +293,24 @@ static int open_cli(void)
 	return espd.cli_fd < 0 ? espd.cli_fd : 0;
 }
 
+/* Once a second: SAs past their hard lifetime go, and policies that
+ * used them are resolved again. */
+static void expire_sas(uint64_t *last_s)
+{
+	uint64_t now_s = sad_now_s();
+
+	if (now_s == *last_s)
+		return;
+	*last_s = now_s;
+	if (sad_expire(now_s) > 0)
+		spd_commit();
+}
+
 /* Returns when SIGINT or SIGTERM arrives; SIGHUP reloads. */
 static void control_loop(void)
 {
+	uint64_t expired_s = 0;
+
 	for (;;) {
 		struct pollfd fds[3] = {
 			{ .fd = espd.signal_fd, .events = POLLIN },
@@ -321,6 +336,7 @@ static void control_loop(void)
 		if (fds[1].revents & POLLIN)
 			cli_server_accept(espd.cli_fd);
 		rtnl_mirror_process(now_ms());
+		expire_sas(&expired_s);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
@@ -351,6 +352,7 @@ static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logge
 	sa->cfg.replay_window = p->replay_window;
 	sa->cfg.engine = p->engine;
 	sa->cfg.logged = logged;
+	sa->cfg.add_time_s = sad_now_s();
 	rte_spinlock_init(&sa->in.lock);
 	sa->out.last = p->oseq;
 	sa->out.limit = (p->flags & SA_FLAG_ESN) || (p->extra_flags & SA_XFLAG_OSEQ_MAY_WRAP) ?
@@ -473,6 +475,9 @@ static void sa_replace(struct sa *old, struct sa *sa)
 	rte_rcu_qsbr_synchronize(sad.rcu, RTE_QSBR_THRID_INVALID);
 	sa->rt.uid = old->rt.uid;
 	sa->cfg.in_hash = old->cfg.in_hash;
+	/* As xfrm_state_update: new limits, the lifetime so far kept. */
+	sa->cfg.add_time_s = old->cfg.add_time_s;
+	sa->cfg.use_time_s = old->cfg.use_time_s;
 	if (old->out.last > sa->out.last)
 		sa->out.last = old->out.last;
 	if (old->in.w.size == sa->in.w.size && old->in.w.esn == sa->in.w.esn &&
@@ -540,6 +545,80 @@ void sad_flush(uint8_t origin)
 		if (sad_sas[i] && sad_sas[i]->rt.origin == origin)
 			sa_remove(sad_sas[i]);
 	sad_reclaim();
+}
+
+/* ---- Lifetimes ---- */
+
+uint64_t sad_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* 0 is no limit, as the kernel's XFRM_INF. */
+static bool reached(uint64_t value, uint64_t limit)
+{
+	return limit && value >= limit;
+}
+
+/* Which of the SA's hard (or soft) limits its counters c and its age at
+ * now_s reached, or NULL. */
+static const char *limit_reached(const struct sa_config *cfg, const struct sa_counters *c,
+				 uint64_t now_s, bool hard)
+{
+	const struct sa_lifetime *l = &cfg->lifetime;
+	uint64_t added = now_s - cfg->add_time_s;
+	uint64_t used = cfg->use_time_s ? now_s - cfg->use_time_s : 0;
+
+	if (reached(c->bytes, hard ? l->hard_bytes : l->soft_bytes))
+		return "byte";
+	if (reached(c->packets, hard ? l->hard_packets : l->soft_packets))
+		return "packet";
+	if (reached(added, hard ? l->hard_add_s : l->soft_add_s))
+		return "time";
+	if (cfg->use_time_s && reached(used, hard ? l->hard_use_s : l->soft_use_s))
+		return "time-use";
+	return NULL;
+}
+
+/* True when the SA's hard lifetime ended: it is to be removed. */
+static bool lifetime_check(struct sa *sa, uint64_t now_s)
+{
+	struct sa_counters c;
+	const char *why;
+
+	sad_sa_counters(sa->rt.index, &c);
+	if (!sa->cfg.use_time_s && c.packets)
+		sa->cfg.use_time_s = now_s;
+	if ((why = limit_reached(&sa->cfg, &c, now_s, true)) != NULL) {
+		fprintf(stderr, "espd: ipsec: SA spi 0x%08x expired (%s-hard limit): removed\n",
+			sa->cfg.id.spi, why);
+		return true;
+	}
+	if (!sa->cfg.soft_expired && (why = limit_reached(&sa->cfg, &c, now_s, false)) != NULL) {
+		sa->cfg.soft_expired = true;
+		fprintf(stderr, "espd: ipsec: SA spi 0x%08x reached its %s-soft limit\n",
+			sa->cfg.id.spi, why);
+	}
+	return false;
+}
+
+unsigned sad_expire(uint64_t now_s)
+{
+	unsigned removed = 0;
+
+	for (uint32_t i = 0; i < sad_max; i++) {
+		struct sa *sa = sad_sas[i];
+		if (sa && sa->rt.origin == IPSEC_ORIGIN_CLI && lifetime_check(sa, now_s)) {
+			sa_remove(sa);
+			removed++;
+		}
+	}
+	if (removed)
+		sad_reclaim();
+	return removed;
 }
 
 uint32_t sad_find(const struct sa_id *id)
@@ -626,7 +705,7 @@ const char *format_sa_dir(uint8_t dir)
 
 const char *format_sa_state(uint8_t state)
 {
-	static const char *const names[] = { "valid", "expired(seq)", "expired", "unsupported" };
+	static const char *const names[] = { "valid", "expired(seq)", "unsupported" };
 	return state < RTE_DIM(names) ? names[state] : "?";
 }
 

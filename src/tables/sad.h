@@ -53,7 +53,6 @@ enum sa_dir {
 enum sa_state {
 	SA_STATE_VALID = 0,
 	SA_STATE_EXPIRED_SEQ, /* outbound sequence numbers exhausted */
-	SA_STATE_EXPIRED,     /* hard lifetime reached */
 	SA_STATE_UNSUPPORTED, /* espd cannot process it: the kernel does */
 };
 
@@ -91,7 +90,6 @@ enum sa_flag {
 	_(POLICY_BLOCK, "policy-block", "inbound policy blocks it")         \
 	_(TEMPLATE, "template", "inbound policy wants another SA")          \
 	_(SEQ_OVERFLOW, "seq-overflow", "sequence numbers exhausted")       \
-	_(EXPIRED, "expired", "SA expired")                                 \
 	_(ENCAP, "encap", "bad UDP encapsulation")                          \
 	_(NO_ROOM, "no-room", "no head or tail room for ESP")               \
 	_(MTU, "mtu", "too big after encapsulation")                        \
@@ -215,6 +213,9 @@ struct sa_config {
 	struct sa_lifetime lifetime;
 	uint32_t replay_window;
 	uint8_t engine;
+	uint64_t add_time_s; /* monotonic seconds at the add (lifetimes) */
+	uint64_t use_time_s; /* first seen carrying packets; 0: not yet */
+	bool soft_expired; /* a soft lifetime was reached (logged once) */
 	bool logged;       /* the unsupported-algorithm line was written */
 	bool in_hash;      /* owns the fast-path hash key */
 	char reason[64];   /* why unsupported, for show */
@@ -264,6 +265,16 @@ void sad_walk(int (*cb)(const struct sa *sa, void *arg), void *arg);
 size_t sad_count(void);
 /* Sum of an SA's counters over all workers. */
 void sad_sa_counters(uint32_t index, struct sa_counters *sum);
+/*
+ * The kernel's lifetimes (xfrm_state_check_expire, xfrm_timer_handler) for
+ * espd's own SAs, at now_s (CLOCK_MONOTONIC seconds): one past a hard limit
+ * of bytes, packets, or seconds since its add or first use is removed, its
+ * keys wiped; a soft limit is logged once and shown. Call about once a
+ * second: a limit takes effect up to a call late. Kernel SAs are the
+ * kernel's to expire. Returns how many SAs were removed.
+ */
+unsigned sad_expire(uint64_t now_s);
+uint64_t sad_now_s(void);
 /* Tests: called with each SA after its keys were wiped, before its memory
  * is released. */
 extern void (*sad_free_hook)(const struct sa *sa);

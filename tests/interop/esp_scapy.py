@@ -822,6 +822,55 @@ def case_unsupported(bed, name):
            (log_count(bed, line) - logged))
 
 
+def wait_sa_gone(bed, spi, seconds):
+    end = time.monotonic() + seconds
+    while bed.sa_show(spi) is not None and time.monotonic() < end:
+        time.sleep(0.1)
+    return bed.sa_show(spi) is None
+
+
+def case_lifetime(bed, name):
+    """The kernel's lifetimes on espd's SAs: the soft packet limit is logged
+    once and shown, the hard one removes the SA (checked once a second),
+    after which its policy's traffic is dropped, never sent in clear; a
+    hard time limit removes an SA that carried nothing."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    soft = "espd: ipsec: SA spi 0x%08x reached its packet-soft limit" % spi
+    hard = "espd: ipsec: SA spi 0x%08x expired (packet-hard limit): removed" % spi
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                   sa_extra=("limit", "packet-soft", "2", "limit", "packet-hard", "4"))
+    life = bed.sa_show(spi)["lifetime"]
+    expect((life["soft_packets"], life["hard_packets"], life["soft_reached"]) == (2, 4, False),
+           "limits shown: %r" % life)
+    for i in range(4):
+        data = payload_of(name)
+        send_outbound(bed, 4, "tunnel", data)
+        expect(bed.catch_esp(4, spi, clear_payload=data) is not None,
+               "packet %d encrypted" % (i + 1))
+        if i != 1:
+            continue
+        end = time.monotonic() + 3
+        while not bed.sa_show(spi)["lifetime"]["soft_reached"] and time.monotonic() < end:
+            time.sleep(0.1)
+        expect(bed.sa_show(spi)["lifetime"]["soft_reached"], "soft limit reached after 2")
+    expect(wait_sa_gone(bed, spi, 3), "SA removed after its 4th packet")
+    expect((log_count(bed, soft), log_count(bed, hard)) == (1, 1),
+           "soft and hard expiry logged once each")
+    before = bed.counters()
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data) is None,
+           "5th packet neither encrypted nor in clear")
+    expect(delta(bed, before, "spd-output", "needs IPsec, no usable SA (espd policy)") == 1,
+           "dropped for want of an SA")
+    spi_time = bed.next_spi()
+    add_sa(bed, GCM, GCM.keys(), spi_time, P4["peer"], P4["r_wan"], "tunnel", 4, False,
+           ("limit", "time-hard", "2"))
+    expect(bed.sa_show(spi_time)["lifetime"]["hard_add_s"] == 2, "time limit shown")
+    expect(not wait_sa_gone(bed, spi_time, 1), "SA still there after 1 s")
+    expect(wait_sa_gone(bed, spi_time, 3), "SA removed 2 s after its add")
+
+
 def route_mtu(bed, fam, dst):
     """The path MTU hostA's kernel learnt for dst, or None."""
     out = subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "get", dst],
@@ -1064,6 +1113,8 @@ def behaviour(bed, selected):
         ("ESN wrap inbound (aes-cbc/hmac-sha256)", case_esn_in, CBC),
         ("unsupported algorithm: logged once per SA, inbound punted, outbound never in clear",
          case_unsupported),
+        ("SA lifetimes: soft limit logged, hard packet and time limits remove the SA",
+         case_lifetime),
         ("IPv4 too big for the tunnel: ICMP from espd, or fragmented without DF", case_mtu, 4),
         ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),

@@ -333,6 +333,47 @@ static void test_counters_and_reuse(void **state)
 	assert_int_not_equal(sad_sa(index2)->rt.uid, 0);
 }
 
+/* xfrm_state_check_expire's limits, at times given to sad_expire. */
+static void test_lifetimes(void **state)
+{
+	struct sa_params bytes = params("10.0.0.1", "10.0.0.2", 0x70);
+	struct sa_params use = params("10.0.0.1", "10.0.0.2", 0x71);
+	struct sa_params kernel = params("10.0.0.1", "10.0.0.2", 0x72);
+	uint32_t i_bytes, i_use, i_kernel;
+
+	(void)state;
+	bytes.lifetime.soft_bytes = 1000;
+	bytes.lifetime.hard_bytes = 2000;
+	use.lifetime.hard_use_s = 10;
+	use.lifetime.hard_add_s = 100;
+	kernel.origin = IPSEC_ORIGIN_KERNEL;
+	kernel.lifetime.hard_packets = 1;
+	assert_int_equal(sad_sa_add(&bytes, &i_bytes), 0);
+	assert_int_equal(sad_sa_add(&use, &i_use), 0);
+	assert_int_equal(sad_sa_add(&kernel, &i_kernel), 0);
+	uint64_t t0 = sad_sa(i_bytes)->cfg.add_time_s;
+
+	sa_count_packets(0, i_bytes, 1, 999);
+	sa_count_packets(0, i_kernel, 5, 500);
+	assert_int_equal(sad_expire(t0), 0);
+	assert_false(sad_sa(i_bytes)->cfg.soft_expired);
+	sa_count_packets(1, i_bytes, 1, 1);
+	assert_int_equal(sad_expire(t0), 0);
+	assert_true(sad_sa(i_bytes)->cfg.soft_expired);
+	/* First use starts the use clock: 10 s after it, not after the add. */
+	sa_count_packets(0, i_use, 1, 64);
+	assert_int_equal(sad_expire(t0 + 50), 0);
+	assert_int_equal(sad_sa(i_use)->cfg.use_time_s, t0 + 50);
+	assert_int_equal(sad_expire(t0 + 59), 0);
+	sa_count_packets(1, i_bytes, 1, 1000);
+	assert_int_equal(sad_expire(t0 + 60), 2);
+	assert_null(sad_sa(i_bytes));
+	assert_null(sad_sa(i_use));
+	/* The kernel expires its own SAs. */
+	assert_non_null(sad_sa(i_kernel));
+	assert_int_equal(sad_count(), 1);
+}
+
 static void test_full(void **state)
 {
 	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0);
@@ -397,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_keeps_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marks_share_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
