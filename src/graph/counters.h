@@ -24,8 +24,8 @@
 	_(IP4_MARTIAN, "ip4-input", "drop", "martian source address")                       \
 	_(IP4_OPTIONS, "ip4-input", "punt", "IPv4 options")                                 \
 	_(IP4_MULTICAST, "ip4-input", "punt", "multicast or broadcast destination")         \
-	_(IP4_FRAGMENT_NO_BUFFER, "ip4-fragment", "drop", "no buffer for a fragment")      \
-	_(IP4_FRAGMENT_FAILED, "ip4-fragment", "drop", "cannot be fragmented")             \
+	_(IP_FRAGMENT_NO_BUFFER, "ip-fragment", "drop", "no buffer for a fragment")        \
+	_(IP_FRAGMENT_FAILED, "ip-fragment", "drop", "cannot be fragmented")               \
 	_(IP6_MALFORMED, "ip6-input", "drop", "malformed IPv6 header")                      \
 	_(IP6_MARTIAN, "ip6-input", "drop", "martian source address")                       \
 	_(IP6_HOP_BY_HOP, "ip6-input", "punt", "hop-by-hop options")                        \

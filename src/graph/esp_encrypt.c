@@ -15,7 +15,7 @@
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a
  * packet in clear: espd sends that ICMP itself; an IPv4 packet without DF
- * it encrypts and fragments (may_fragment).
+ * it encrypts and ip-fragment fragments (may_fragment).
  */
 #include "graph/graph.h"
 
@@ -131,16 +131,15 @@ static bool icmp_answer(struct rte_mbuf *m, const struct sa *sa, uint32_t ip_len
 
 /*
  * An IPv4 packet without DF may be fragmented: the kernel lets it into the
- * tunnel (xfrm4_tunnel_check_size) and fragments the ESP packet, whose
- * outer header has no DF either; ip4-fragment does that here. Over an IPv6
- * tunnel, or in transport mode, espd does not fragment.
+ * SA (xfrm4_tunnel_check_size) and fragments the ESP packet on output,
+ * over IPv4 (whose tunnel header has no DF either, nor has the packet's
+ * own header in transport mode) and over IPv6 alike.
  */
-static bool may_fragment(struct rte_mbuf *m, const struct sa *sa)
+static bool may_fragment(struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)l3_of(m);
 
-	return pkt_meta(m)->family == AF_INET && sa->rt.family == AF_INET &&
-	       sa->rt.mode == SA_MODE_TUNNEL &&
+	return pkt_meta(m)->family == AF_INET &&
 	       !(ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
 }
 
@@ -154,7 +153,7 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, struct enc_pk
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
 		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
 	}
-	if (may_fragment(m, sa)) {
+	if (may_fragment(m)) {
 		p->fragment = true;
 		return ESP_ENCRYPT_READY;
 	}
@@ -421,17 +420,42 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 	return n_ops;
 }
 
-/* A tunnel header goes to the SA's peer, whose route was looked up in this
- * burst: a forwarding one goes straight to ip-rewrite, anything else
- * through ip-lookup, which counts why it leaves the fast path. Transport
- * mode keeps the packet's own destination, for ip-lookup to route. */
-static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, uint32_t nexthop)
+/* The route of a transport-mode packet, to its own destination. */
+static uint32_t transport_route(struct rte_mbuf *m)
 {
-	if (sa->rt.mode != SA_MODE_TUNNEL || nexthop == FIB_MISS ||
-	    fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
+	const uint8_t *l3 = l3_of(m);
+	uint32_t nexthop;
+
+	if (pkt_meta(m)->family == AF_INET) {
+		uint32_t dst_be;
+		memcpy(&dst_be, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(dst_be));
+		fib_lookup4_bulk(&dst_be, &nexthop, 1);
+	} else {
+		fib_lookup6_bulk((const uint8_t (*)[16])(l3 + offsetof(struct rte_ipv6_hdr,
+									dst_addr)),
+				 &nexthop, 1);
+	}
+	return nexthop;
+}
+
+/* A tunnel header goes to the SA's peer, whose route was looked up in this
+ * burst: a forwarding one goes straight to ip-rewrite (or ip-fragment),
+ * anything else through ip-lookup, which counts why it leaves the fast
+ * path. Transport mode keeps the packet's own destination, for ip-lookup
+ * to route; one to fragment is routed here. */
+static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, const struct enc_pkt *p)
+{
+	uint32_t nexthop = p->outer_nexthop;
+
+	if (sa->rt.mode != SA_MODE_TUNNEL) {
+		if (likely(!p->fragment))
+			return ESP_ENCRYPT_NEXT_LOOKUP;
+		nexthop = transport_route(m);
+	}
+	if (nexthop == FIB_MISS || fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
 		return ESP_ENCRYPT_NEXT_LOOKUP;
 	pkt_meta(m)->nexthop = nexthop;
-	return ESP_ENCRYPT_NEXT_REWRITE;
+	return unlikely(p->fragment) ? ESP_ENCRYPT_NEXT_FRAGMENT : ESP_ENCRYPT_NEXT_REWRITE;
 }
 
 static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t n,
@@ -460,9 +484,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_
 		}
 		finish(pkts[i], sa, b.refs[k]);
 		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
-		nexts[i] = routed(pkts[i], sa, b.pkts[i].outer_nexthop);
-		if (unlikely(b.pkts[i].fragment) && nexts[i] == ESP_ENCRYPT_NEXT_REWRITE)
-			nexts[i] = ESP_ENCRYPT_NEXT_FRAGMENT;
+		nexts[i] = routed(pkts[i], sa, &b.pkts[i]);
 	}
 	sa_count_run_flush(worker->id, &counted);
 }
@@ -481,7 +503,7 @@ static struct rte_node_register esp_encrypt_node = {
 	.next_nodes = {
 		[ESP_ENCRYPT_NEXT_LOOKUP] = NODE_IP_LOOKUP,
 		[ESP_ENCRYPT_NEXT_REWRITE] = NODE_IP_REWRITE,
-		[ESP_ENCRYPT_NEXT_FRAGMENT] = NODE_IP4_FRAGMENT,
+		[ESP_ENCRYPT_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
 		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
 	},

@@ -26,7 +26,7 @@
 #define NODE_IP6_INPUT "ip6-input"
 #define NODE_IP_LOOKUP "ip-lookup"
 #define NODE_IP_REWRITE "ip-rewrite"
-#define NODE_IP4_FRAGMENT "ip4-fragment"
+#define NODE_IP_FRAGMENT "ip-fragment"
 #define NODE_PUNT "punt"
 #define NODE_PORT_OUTPUT "port-output"
 #define NODE_DROP "drop"

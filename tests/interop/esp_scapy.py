@@ -38,7 +38,7 @@ import time
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import IP, UDP, Ether, IPv6, Raw, defragment, raw
+from scapy.all import IP, UDP, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, raw
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 
@@ -342,26 +342,54 @@ class Bed:
             return None
         return wait_for(self.b0, match, timeout)
 
-    def catch_esp_fragments(self, spi, timeout=WAIT):
-        """IPv4 fragments of one ESP packet of spi leaving espd on b0: their
-        IP lengths and the reassembled IP packet (None if incomplete)."""
+    def catch_esp_fragments(self, spi, fam=4, timeout=WAIT):
+        """Fragments of one ESP packet of spi leaving espd on b0: their IP
+        lengths and the reassembled IP packet (None if incomplete)."""
         frags, end = [], time.monotonic() + timeout
 
         def match(frame):
             eth = Ether(frame)
-            if eth.src != self.mac_rb or IP not in eth or eth[IP].proto != 50:
+            if eth.src != self.mac_rb:
                 return None
-            ip = eth[IP]
-            return ip if ip.flags.MF or ip.frag else None
+            if fam == 4:
+                ip = eth[IP] if IP in eth and eth[IP].proto == 50 else None
+                return ip if ip and (ip.flags.MF or ip.frag) else None
+            frag = eth[IPv6ExtHdrFragment] if IPv6ExtHdrFragment in eth else None
+            return eth[IPv6] if frag and frag.nh == 50 else None
         while time.monotonic() < end:
             frag = wait_for(self.b0, match, end - time.monotonic())
             if frag is None:
                 break
             frags.append(frag)
-            whole = [p for p in defragment(frags) if not (p.flags.MF or p.frag)]
-            if whole and ESP in whole[0] and whole[0][ESP].spi == spi:
-                return [f.len for f in frags], IP(raw(whole[0]))
-        return [f.len for f in frags], None
+            whole = reassemble(frags, fam)
+            if whole is not None and ESP in whole and whole[ESP].spi == spi:
+                return [ip_length(f, fam) for f in frags], whole
+        return [ip_length(f, fam) for f in frags], None
+
+
+def ip_length(ip, fam):
+    return ip.len if fam == 4 else 40 + ip.plen
+
+
+def reassemble(frags, fam):
+    """The IP packet the fragments make, once all are there; else None."""
+    if fam == 4:
+        whole = [p for p in defragment(frags) if not (p.flags.MF or p.frag)]
+        return IP(raw(whole[0])) if whole else None
+    parts = sorted(((f[IPv6ExtHdrFragment].offset * 8, f) for f in frags), key=lambda p: p[0])
+    at, data = 0, b""
+    for offset, f in parts:
+        ext = f[IPv6ExtHdrFragment]
+        if offset != at or ext.id != parts[0][1][IPv6ExtHdrFragment].id:
+            return None
+        chunk = raw(ext.payload)
+        data, at = data + chunk, at + len(chunk)
+        if not ext.m:
+            first = parts[0][1].copy()
+            first.remove_payload()
+            first.nh, first.plen = 50, None
+            return IPv6(raw(first / Raw(data)))
+    return None
 
 
 def payload_of(tag):
@@ -471,18 +499,16 @@ IP_MTU_DISCOVER, PMTUDISC_DONT, PMTUDISC_WANT, PMTUDISC_DO = 10, 0, 1, 2  # linu
 
 
 def send_outbound(bed, fam, mode, data, df=None):
-    """df: None as the socket likes (DF when it fits the path), else forced."""
+    """df: None as the socket likes (DF when it fits the path), else forced
+    (IPv4)."""
     P = FAMILIES[fam]
-    if mode == "tunnel":
-        sock = bed.a[fam]
-        if df is not None and fam == 4:
-            sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER,
-                            PMTUDISC_DO if df else PMTUDISC_DONT)
-        sock.sendto(data, (P["remote"], PORT_REMOTE))
-        if df is not None and fam == 4:
-            sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_WANT)
-        return
-    bed.r[fam].sendto(data, (P["peer"], PORT_REMOTE))
+    sock, dst = (bed.a[fam], P["remote"]) if mode == "tunnel" else (bed.r[fam], P["peer"])
+    forced = df is not None and fam == 4
+    if forced:
+        sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DO if df else PMTUDISC_DONT)
+    sock.sendto(data, (dst, PORT_REMOTE))
+    if forced:
+        sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_WANT)
 
 
 def check_inner(inner, fam, mode, data):
@@ -913,7 +939,7 @@ def case_mtu(bed, fam, name):
     subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
                    check=False)
     if fam == 4:
-        fragmented = bed.node_packets("ip4-fragment")
+        fragmented = bed.node_packets("ip-fragment")
         send_outbound(bed, fam, "tunnel", big, df=False)
         lengths, outer = bed.catch_esp_fragments(spi)
         expect(len(lengths) == 2 and max(lengths) <= 1500 and outer is not None,
@@ -925,11 +951,43 @@ def case_mtu(bed, fam, name):
                                   sending=False).decrypt(outer)
             expect(check_inner(inner, fam, "tunnel", big) is None,
                    "the peer decrypts the %d-byte inner packet" % (limit + 1))
-        expect(bed.node_packets("ip4-fragment") - fragmented == 1,
-               "espd fragmented it (ip4-fragment)")
+        expect(bed.node_packets("ip-fragment") - fragmented == 1,
+               "espd fragmented it (ip-fragment)")
         expect(delta(bed, before, "esp-encrypt", "too big for the tunnel (espd SA)") == 0,
                "nothing dropped")
     expect(sa_errors(bed, spi)["mtu"] == 1, "SA mtu error counter (the ICMP answer)")
+
+
+def case_fragment(bed, mode, outer_fam, name):
+    """An IPv4 packet without DF too big for its SA, over an IPv6 tunnel or
+    in transport mode: as the kernel, espd encrypts it and fragments the
+    ESP packet (IPv6 fragments, or IPv4 ones without DF); the peer
+    reassembles and decrypts the packet sent."""
+    I, O = FAMILIES[4], FAMILIES[outer_fam]
+    spi, keys, tag = bed.next_spi(), GCM.keys(), payload_of(name)
+    big = tag + b"b" * (1472 - len(tag))  # a 1500-byte IPv4 packet
+    if mode == "tunnel":
+        add_sa(bed, GCM, keys, spi, O["r_wan"], O["peer"], mode, outer_fam, False)
+        add_policy(bed, "out", I["a_net"], I["remote_net"], O["r_wan"], O["peer"], mode, spi)
+    else:
+        outbound_setup(bed, GCM, mode, 4, False, keys, spi)
+    fragmented, before = bed.node_packets("ip-fragment"), bed.counters()
+    send_outbound(bed, 4, mode, big, df=False)
+    lengths, outer = bed.catch_esp_fragments(spi, outer_fam)
+    expect(len(lengths) == 2 and max(lengths) <= 1500 and outer is not None,
+           "the ESP packet in IPv%d fragments of %s bytes, reassembled: %s" %
+           (outer_fam, lengths, outer is not None))
+    if outer is not None:
+        if outer_fam == 4:
+            expect(not outer.flags.DF, "ESP header without DF, as the packet")
+        ocls = IP if outer_fam == 4 else IPv6
+        tunnel = ocls(src=O["r_wan"], dst=O["peer"]) if mode == "tunnel" else None
+        inner = GCM.scapy_sa(spi, keys, tunnel=tunnel).decrypt(outer)
+        expect(check_inner(inner, 4, mode, big) is None,
+               "the peer decrypts the 1500-byte packet: %s" % check_inner(inner, 4, mode, big))
+    expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
+    expect(delta(bed, before, "esp-encrypt", "too big for the tunnel (espd SA)") == 0,
+           "nothing dropped")
 
 
 def case_local_out(bed, fam, name):
@@ -1117,6 +1175,10 @@ def behaviour(bed, selected):
          case_lifetime),
         ("IPv4 too big for the tunnel: ICMP from espd, or fragmented without DF", case_mtu, 4),
         ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
+        ("IPv4 without DF too big for an IPv6 tunnel: ESP in IPv6 fragments", case_fragment,
+         "tunnel", 6),
+        ("IPv4 without DF too big for a transport SA: ESP in IPv4 fragments", case_fragment,
+         "transport", 4),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),

@@ -1,0 +1,125 @@
+/*
+ * ip-fragment: an ESP packet esp-encrypt built that is too big for the
+ * link it leaves by, from a plaintext IPv4 packet without DF. The kernel
+ * lets such a packet into the SA (xfrm4_tunnel_check_size refuses only DF
+ * packets) and fragments the ESP packet on output: IPv4 without DF, as the
+ * inner header; IPv6 because xfrm6_prepare_output sets ignore_df. So does
+ * this node, with librte_ip_frag, into fresh mbufs of the packet's own
+ * pool. The fragments go on to ip-rewrite; the packet is freed.
+ */
+#include "graph/graph.h"
+
+#include <sys/socket.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_random.h>
+#include "tables/fib.h"
+
+/* A 9000-byte packet over a 576-byte link. */
+#define IP_FRAGMENT_MAX 32
+
+enum ip_fragment_next {
+	IP_FRAGMENT_NEXT_REWRITE,
+	IP_FRAGMENT_NEXT_DROP,
+	IP_FRAGMENT_N_NEXT,
+};
+
+/*
+ * IPv6: librte_ip_frag chains each fragment's data as an indirect mbuf;
+ * copied into one segment, the ports need no multi-segment support. The
+ * identification is espd's: random per packet (RFC 7739).
+ */
+static int32_t fragment_ip6(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_t mtu)
+{
+	int32_t n = rte_ipv6_fragment_packet(m, fragments, IP_FRAGMENT_MAX, mtu, m->pool, m->pool);
+	rte_be32_t id = rte_cpu_to_be_32((uint32_t)rte_rand());
+
+	for (int32_t i = 0; i < n; i++) {
+		struct rte_ipv6_fragment_ext *ext = rte_pktmbuf_mtod_offset(
+			fragments[i], struct rte_ipv6_fragment_ext *, sizeof(struct rte_ipv6_hdr));
+		if (rte_pktmbuf_linearize(fragments[i]) != 0) {
+			rte_pktmbuf_free_bulk(fragments, (unsigned)n);
+			return -EMSGSIZE;
+		}
+		ext->id = id;
+	}
+	return n;
+}
+
+/* What the fragmenter leaves to its caller: the link header in front, the
+ * packet's metadata, and the IPv4 header checksum. */
+static void fragment_finish(struct rte_mbuf *fragment, struct rte_mbuf *m,
+			    const struct rte_ether_hdr *eth)
+{
+	if (pkt_meta(m)->family == AF_INET) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(fragment, struct rte_ipv4_hdr *);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	rte_memcpy(rte_pktmbuf_prepend(fragment, sizeof(*eth)), eth, sizeof(*eth));
+	fragment->l2_len = sizeof(*eth);
+	fragment->port = m->port;
+	*pkt_meta(fragment) = *pkt_meta(m);
+}
+
+static void drop(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
+		 struct rte_mbuf *m, enum espd_counter why)
+{
+	rte_node_enqueue_x1(graph, node, steer(worker, why, IP_FRAGMENT_NEXT_DROP), m);
+}
+
+/* Fragments of m to ip-rewrite, m freed; or m to drop, counted. */
+static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
+			 struct rte_mbuf *m)
+{
+	const struct nexthop *nexthop = fib_nexthop(pkt_meta(m)->nexthop);
+	uint16_t mtu = (uint16_t)iface_table.ifaces[nexthop->iface].mtu;
+	struct rte_mbuf *fragments[IP_FRAGMENT_MAX];
+	struct rte_ether_hdr eth;
+	int32_t n;
+
+	if (unlikely(m->l2_len != sizeof(eth) || !rte_pktmbuf_is_contiguous(m))) {
+		drop(graph, node, worker, m, ESPD_COUNTER_IP_FRAGMENT_FAILED);
+		return;
+	}
+	rte_memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
+	rte_pktmbuf_adj(m, sizeof(eth));
+	if (pkt_meta(m)->family == AF_INET)
+		n = rte_ipv4_fragment_copy_nonseg_packet(m, fragments, IP_FRAGMENT_MAX, mtu,
+							 m->pool);
+	else
+		n = fragment_ip6(m, fragments, mtu);
+	if (unlikely(n <= 0)) {
+		rte_pktmbuf_prepend(m, sizeof(eth));
+		drop(graph, node, worker, m, n == -ENOMEM ? ESPD_COUNTER_IP_FRAGMENT_NO_BUFFER
+							  : ESPD_COUNTER_IP_FRAGMENT_FAILED);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		fragment_finish(fragments[i], m, &eth);
+	rte_node_enqueue(graph, node, IP_FRAGMENT_NEXT_REWRITE, (void **)fragments, (uint16_t)n);
+	rte_pktmbuf_free(m);
+}
+
+static uint16_t ip_fragment_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		fragment_one(graph, node, worker, objs[i]);
+	return nb_objs;
+}
+
+static struct rte_node_register ip_fragment_node = {
+	.name = NODE_IP_FRAGMENT,
+	.process = ip_fragment_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = IP_FRAGMENT_N_NEXT,
+	.next_nodes = {
+		[IP_FRAGMENT_NEXT_REWRITE] = NODE_IP_REWRITE,
+		[IP_FRAGMENT_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(ip_fragment_node);
