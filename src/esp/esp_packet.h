@@ -25,6 +25,7 @@
 #define ESP_NH_IPV6 41
 /* RFC 3948 s.2.2: a NAT-keepalive is one byte 0xff; s.2.1: non-ESP marker. */
 #define ESP_NATT_KEEPALIVE 0xff
+#define ESP_NATT_PORT 4500 /* RFC 3948 */
 #define ESP_NON_ESP_MARKER_LEN 4
 /* TTL and hop limit of a tunnel header: the kernel's default. */
 #define ESP_OUTER_TTL 64

@@ -26,6 +26,9 @@
 	_(IP4_MULTICAST, "ip4-input", "punt", "multicast or broadcast destination")         \
 	_(IP_FRAGMENT_NO_BUFFER, "ip-fragment", "drop", "no buffer for a fragment")        \
 	_(IP_FRAGMENT_FAILED, "ip-fragment", "drop", "cannot be fragmented")               \
+	_(IP_REASSEMBLE_DROPPED, "ip-reassemble", "drop", "fragment timed out, overlapping or no room") \
+	_(IP_REASSEMBLE_NOT_IPSEC, "ip-reassemble", "punt", "not ESP: the kernel's")       \
+	_(IP_REASSEMBLE_TOO_BIG, "ip-reassemble", "punt", "ESP larger than a buffer")   \
 	_(IP6_MALFORMED, "ip6-input", "drop", "malformed IPv6 header")                      \
 	_(IP6_MARTIAN, "ip6-input", "drop", "martian source address")                       \
 	_(IP6_HOP_BY_HOP, "ip6-input", "punt", "hop-by-hop options")                        \
@@ -99,6 +102,11 @@ extern struct counter_row counter_rows[ESPD_WORKERS_MAX];
 static inline void counter_inc(unsigned worker, enum espd_counter counter)
 {
 	counter_rows[worker].count[counter]++;
+}
+
+static inline void counter_add(unsigned worker, enum espd_counter counter, uint64_t n)
+{
+	counter_rows[worker].count[counter] += n;
 }
 
 uint64_t counter_total(enum espd_counter counter);

@@ -27,6 +27,7 @@
 #define NODE_IP_LOOKUP "ip-lookup"
 #define NODE_IP_REWRITE "ip-rewrite"
 #define NODE_IP_FRAGMENT "ip-fragment"
+#define NODE_IP_REASSEMBLE "ip-reassemble"
 #define NODE_PUNT "punt"
 #define NODE_PORT_OUTPUT "port-output"
 #define NODE_DROP "drop"
@@ -52,6 +53,7 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
  * second trip through ip-lookup takes the right way. */
 #define PKT_IPSEC_ENCRYPTED 1 /* outer header built: route it, no policy lookup */
 #define PKT_IPSEC_DECRYPTED 2 /* inner packet of sa_index: inbound policy check */
+#define PKT_PUNT_FRAGMENT 4   /* too big for the TAP: ip-fragment cuts it to punt */
 
 extern int pkt_meta_offset;
 
@@ -190,5 +192,9 @@ static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint1
  * reason to count (ip_lookup.c).
  */
 bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why);
+
+/* Each worker's reassembly table (ip_reassemble.c), made before it runs. */
+int ip_reassemble_init(unsigned worker_id);
+void ip_reassemble_destroy(unsigned worker_id);
 
 #endif

@@ -6,6 +6,9 @@
  * inner header; IPv6 because xfrm6_prepare_output sets ignore_df. So does
  * this node, with librte_ip_frag, into fresh mbufs of the packet's own
  * pool. The fragments go on to ip-rewrite; the packet is freed.
+ *
+ * A packet ip-reassemble made that is the kernel's after all is cut
+ * again to the MTU of the TAP it is punted to (PKT_PUNT_FRAGMENT).
  */
 #include "graph/graph.h"
 
@@ -22,17 +25,23 @@
 enum ip_fragment_next {
 	IP_FRAGMENT_NEXT_REWRITE,
 	IP_FRAGMENT_NEXT_DROP,
+	IP_FRAGMENT_NEXT_PUNT,
 	IP_FRAGMENT_N_NEXT,
 };
 
 /*
- * IPv6: librte_ip_frag chains each fragment's data as an indirect mbuf;
- * copied into one segment, the ports need no multi-segment support. The
+ * librte_ip_frag chains each fragment's data as an indirect mbuf (of a
+ * packet that may itself be a chain, as ip-reassemble leaves it); copied
+ * into one segment, the ports need no multi-segment support. An IPv6
  * identification is espd's: random per packet (RFC 7739).
  */
-static int32_t fragment_ip6(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_t mtu)
+static int32_t fragment(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_t mtu)
 {
-	int32_t n = rte_ipv6_fragment_packet(m, fragments, IP_FRAGMENT_MAX, mtu, m->pool, m->pool);
+	bool v4 = pkt_meta(m)->family == AF_INET;
+	int32_t n = v4 ? rte_ipv4_fragment_packet(m, fragments, IP_FRAGMENT_MAX, mtu, m->pool,
+						  m->pool)
+		       : rte_ipv6_fragment_packet(m, fragments, IP_FRAGMENT_MAX, mtu, m->pool,
+						  m->pool);
 	rte_be32_t id = rte_cpu_to_be_32((uint32_t)rte_rand());
 
 	for (int32_t i = 0; i < n; i++) {
@@ -42,7 +51,8 @@ static int32_t fragment_ip6(struct rte_mbuf *m, struct rte_mbuf **fragments, uin
 			rte_pktmbuf_free_bulk(fragments, (unsigned)n);
 			return -EMSGSIZE;
 		}
-		ext->id = id;
+		if (!v4)
+			ext->id = id;
 	}
 	return n;
 }
@@ -68,27 +78,39 @@ static void drop(struct rte_graph *graph, struct rte_node *node, struct worker *
 	rte_node_enqueue_x1(graph, node, steer(worker, why, IP_FRAGMENT_NEXT_DROP), m);
 }
 
-/* Fragments of m to ip-rewrite, m freed; or m to drop, counted. */
+static uint32_t ip_len_of(struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+
+	if (pkt_meta(m)->family == AF_INET)
+		return rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
+	return sizeof(struct rte_ipv6_hdr) +
+	       rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
+}
+
+/* Fragments of m to ip-rewrite (or punt), m freed; or m to drop, counted. */
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
 {
-	const struct nexthop *nexthop = fib_nexthop(pkt_meta(m)->nexthop);
-	uint16_t mtu = (uint16_t)iface_table.ifaces[nexthop->iface].mtu;
+	bool punt = pkt_meta(m)->ipsec & PKT_PUNT_FRAGMENT;
+	uint16_t iface = punt ? pkt_meta(m)->rx_iface : fib_nexthop(pkt_meta(m)->nexthop)->iface;
+	uint16_t mtu = (uint16_t)iface_table.ifaces[iface].mtu;
+	rte_edge_t next = punt ? IP_FRAGMENT_NEXT_PUNT : IP_FRAGMENT_NEXT_REWRITE;
 	struct rte_mbuf *fragments[IP_FRAGMENT_MAX];
 	struct rte_ether_hdr eth;
 	int32_t n;
 
-	if (unlikely(m->l2_len != sizeof(eth) || !rte_pktmbuf_is_contiguous(m))) {
+	if (ip_len_of(m) <= mtu) {
+		rte_node_enqueue_x1(graph, node, next, m);
+		return;
+	}
+	if (unlikely(m->l2_len != sizeof(eth))) {
 		drop(graph, node, worker, m, ESPD_COUNTER_IP_FRAGMENT_FAILED);
 		return;
 	}
 	rte_memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
 	rte_pktmbuf_adj(m, sizeof(eth));
-	if (pkt_meta(m)->family == AF_INET)
-		n = rte_ipv4_fragment_copy_nonseg_packet(m, fragments, IP_FRAGMENT_MAX, mtu,
-							 m->pool);
-	else
-		n = fragment_ip6(m, fragments, mtu);
+	n = fragment(m, fragments, mtu);
 	if (unlikely(n <= 0)) {
 		rte_pktmbuf_prepend(m, sizeof(eth));
 		drop(graph, node, worker, m, n == -ENOMEM ? ESPD_COUNTER_IP_FRAGMENT_NO_BUFFER
@@ -97,7 +119,7 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 	}
 	for (int32_t i = 0; i < n; i++)
 		fragment_finish(fragments[i], m, &eth);
-	rte_node_enqueue(graph, node, IP_FRAGMENT_NEXT_REWRITE, (void **)fragments, (uint16_t)n);
+	rte_node_enqueue(graph, node, next, (void **)fragments, (uint16_t)n);
 	rte_pktmbuf_free(m);
 }
 
@@ -119,6 +141,7 @@ static struct rte_node_register ip_fragment_node = {
 	.next_nodes = {
 		[IP_FRAGMENT_NEXT_REWRITE] = NODE_IP_REWRITE,
 		[IP_FRAGMENT_NEXT_DROP] = NODE_DROP,
+		[IP_FRAGMENT_NEXT_PUNT] = NODE_PUNT,
 	},
 };
 

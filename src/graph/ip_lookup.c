@@ -3,7 +3,8 @@
  * decision it implies: forward via ip-rewrite, or punt to the kernel for
  * local delivery, routes espd does not own, blackholes and misses.
  *
- * IPsec: ESP and ESP-in-UDP addressed to the router go to ipsec-input.
+ * IPsec: ESP and ESP-in-UDP addressed to the router go to ipsec-input,
+ * fragments of ESP or UDP for the router to ip-reassemble first.
  * While outbound policies exist, packets that may leave (forward, kernel
  * route, miss) pass spd-output first; while an in/fwd policy requires
  * IPsec, and for every decrypted packet, spd-input checks first. Packets
@@ -14,12 +15,11 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_udp.h>
 #include "esp/esp_packet.h"
 #include "tables/fib.h"
 #include "tables/spd.h"
-
-#define NATT_PORT 4500
 
 enum ip_lookup_next {
 	IP_LOOKUP_NEXT_REWRITE,
@@ -27,6 +27,7 @@ enum ip_lookup_next {
 	IP_LOOKUP_NEXT_SPD_OUTPUT,
 	IP_LOOKUP_NEXT_SPD_INPUT,
 	IP_LOOKUP_NEXT_IPSEC_INPUT,
+	IP_LOOKUP_NEXT_REASSEMBLE,
 	IP_LOOKUP_N_NEXT,
 };
 
@@ -74,32 +75,47 @@ static __rte_always_inline uint16_t route(struct worker *worker, uint32_t nextho
 	return steer(worker, why, IP_LOOKUP_NEXT_PUNT);
 }
 
+/* ESP or UDP in fragments: which of them carry ESP only the whole packet
+ * tells (a UDP port is in the first fragment alone). */
+static bool ipsec_carrier(uint8_t proto)
+{
+	return proto == IPPROTO_ESP || proto == IPPROTO_UDP;
+}
+
 /*
- * ESP (RFC 4303) or UDP to port 4500 (RFC 3948) for the router, not a
- * fragment: ipsec-input's. Fragments are the kernel's to reassemble, and
- * IPv6 ESP behind extension headers is left to the kernel as well.
+ * ESP (RFC 4303) or UDP to port 4500 (RFC 3948) for the router: ipsec-input's;
+ * fragments of ESP or UDP go to ip-reassemble first, as the kernel
+ * reassembles before xfrm_input. IPv6 ESP behind other extension headers
+ * is left to the kernel. Anything else: IP_LOOKUP_N_NEXT.
  */
-static bool is_local_ipsec(const struct rte_mbuf *m)
+static uint16_t local_ipsec(const struct rte_mbuf *m)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	uint8_t proto;
 
 	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		if (ip->fragment_offset &
-		    RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
-			return false;
 		proto = ip->next_proto_id;
+		if (unlikely(rte_ipv4_frag_pkt_is_fragmented(ip)))
+			return ipsec_carrier(proto) ? IP_LOOKUP_NEXT_REASSEMBLE : IP_LOOKUP_N_NEXT;
 	} else {
 		proto = ((const struct rte_ipv6_hdr *)l3)->proto;
+		if (unlikely(proto == IPPROTO_FRAGMENT)) {
+			const uint8_t *fragment = l3 + sizeof(struct rte_ipv6_hdr);
+			bool room = rte_pktmbuf_data_len(m) >= m->l2_len + sizeof(struct rte_ipv6_hdr) +
+								  sizeof(struct rte_ipv6_fragment_ext);
+			return room && ipsec_carrier(fragment[0]) ? IP_LOOKUP_NEXT_REASSEMBLE
+								  : IP_LOOKUP_N_NEXT;
+		}
 	}
 	if (proto == IPPROTO_ESP)
-		return true;
+		return IP_LOOKUP_NEXT_IPSEC_INPUT;
 	if (proto != IPPROTO_UDP ||
 	    rte_pktmbuf_data_len(m) < m->l2_len + m->l3_len + ESP_UDP_HDR_LEN)
-		return false;
+		return IP_LOOKUP_N_NEXT;
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(l3 + m->l3_len);
-	return udp->dst_port == RTE_BE16(NATT_PORT);
+	return udp->dst_port == RTE_BE16(ESP_NATT_PORT) ? IP_LOOKUP_NEXT_IPSEC_INPUT
+							: IP_LOOKUP_N_NEXT;
 }
 
 static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbuf *m,
@@ -114,8 +130,11 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 			return route(worker, nexthop_index);
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	}
-	if (type == NEXTHOP_LOCAL && is_local_ipsec(m))
-		return IP_LOOKUP_NEXT_IPSEC_INPUT;
+	if (type == NEXTHOP_LOCAL) {
+		uint16_t next = local_ipsec(m);
+		if (next != IP_LOOKUP_N_NEXT)
+			return next;
+	}
 	if (type == NEXTHOP_BLACKHOLE)
 		return route(worker, nexthop_index);
 	if (unlikely(spd_flags & SPD_FLAG_PLAINTEXT))
@@ -174,6 +193,7 @@ static struct rte_node_register ip_lookup_node = {
 		[IP_LOOKUP_NEXT_SPD_OUTPUT] = NODE_SPD_OUTPUT,
 		[IP_LOOKUP_NEXT_SPD_INPUT] = NODE_SPD_INPUT,
 		[IP_LOOKUP_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
+		[IP_LOOKUP_NEXT_REASSEMBLE] = NODE_IP_REASSEMBLE,
 	},
 };
 

@@ -2,8 +2,10 @@
  * ip-rewrite: the last step of forwarding. Checks that the packet may leave
  * (TTL or hop limit, MTU, interface up, neighbor known), decrements the TTL
  * with an incremental checksum update (RFC 1624) and writes the Ethernet
- * header. What it cannot finish goes to the kernel, which sends the ICMP
- * error or resolves the neighbor; espd learns the neighbor from the kernel.
+ * header. An IPv4 packet without DF too big for the link goes to
+ * ip-fragment and comes back in fragments, as ip_forward fragments it.
+ * What it cannot finish goes to the kernel, which sends the ICMP error or
+ * resolves the neighbor; espd learns the neighbor from the kernel.
  */
 #include "graph/graph.h"
 
@@ -17,6 +19,7 @@ enum ip_rewrite_next {
 	IP_REWRITE_NEXT_OUTPUT,
 	IP_REWRITE_NEXT_PUNT,
 	IP_REWRITE_NEXT_DROP,
+	IP_REWRITE_NEXT_FRAGMENT,
 	IP_REWRITE_N_NEXT,
 };
 
@@ -28,6 +31,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 	const void *dst;
 	uint8_t family;
 	uint32_t l3_len;
+	bool may_fragment = false;
 
 	/* A tunnel header espd just built is the router's own packet: no hop
 	 * is taken from it, as the kernel's output path takes none. */
@@ -42,6 +46,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		l3_len = rte_be_to_cpu_16(ip->total_length);
 		dst = &ip->dst_addr;
 		family = AF_INET;
+		may_fragment = !(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
 	} else {
 		struct rte_ipv6_hdr *ip = l3;
 		if (unlikely(ip->hop_limits <= 1 && !own))
@@ -51,7 +56,8 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		family = AF_INET6;
 	}
 	if (unlikely(l3_len > iface->mtu))
-		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+		return may_fragment ? IP_REWRITE_NEXT_FRAGMENT
+				    : steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
 	if (nexthop->gw.family)
 		neigh_key_set(neighbor, iface->index, nexthop->gw.family, nexthop->gw.bytes);
 	else
@@ -133,6 +139,7 @@ static struct rte_node_register ip_rewrite_node = {
 		[IP_REWRITE_NEXT_OUTPUT] = NODE_ACL_OUTPUT,
 		[IP_REWRITE_NEXT_PUNT] = NODE_PUNT,
 		[IP_REWRITE_NEXT_DROP] = NODE_DROP,
+		[IP_REWRITE_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 	},
 };
 

@@ -31,6 +31,7 @@ static void mark_received(struct worker *worker, const struct rx_queue_ref *rx,
 		meta->rx_iface = iface->index;
 		meta->tx_port = tx_port;
 		meta->ipsec = 0;
+		meta->family = 0;
 		stats->rx_bytes += pkts[i]->pkt_len;
 	}
 	stats->rx_packets += n;

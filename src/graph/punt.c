@@ -4,6 +4,11 @@
  * An ESP packet espd built is the router's own: it is addressed to the TAP's
  * MAC, whatever Ethernet header its plaintext came with, so that the kernel
  * takes it in and sends it on.
+ *
+ * The TAP refuses frames above its MTU, which the kernel would not have
+ * sent: an IPv4 packet af_packet ports hand in reassembled (their socket
+ * defragments), or one ip-reassemble made. ip-fragment cuts such a packet
+ * to the MTU first, as the fragments the kernel expects.
  */
 #include "graph/graph.h"
 
@@ -11,21 +16,35 @@
 
 enum punt_next {
 	PUNT_NEXT_OUTPUT,
+	PUNT_NEXT_FRAGMENT,
 	PUNT_N_NEXT,
 };
+
+static uint16_t punt_one(struct rte_mbuf *m)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+	const struct iface *iface = &iface_table.ifaces[meta->rx_iface];
+
+	if (unlikely(rte_pktmbuf_pkt_len(m) > (uint32_t)m->l2_len + iface->mtu && meta->family &&
+		     !(meta->ipsec & PKT_PUNT_FRAGMENT))) {
+		meta->ipsec |= PKT_PUNT_FRAGMENT;
+		return PUNT_NEXT_FRAGMENT;
+	}
+	meta->tx_port = iface->tap_port_id;
+	if (unlikely(meta->ipsec & PKT_IPSEC_ENCRYPTED))
+		rte_ether_addr_copy(&iface->mac,
+				    &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr);
+	return PUNT_NEXT_OUTPUT;
+}
 
 static uint16_t punt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			     uint16_t nb_objs)
 {
-	for (uint16_t i = 0; i < nb_objs; i++) {
-		struct pkt_meta *meta = pkt_meta(objs[i]);
-		const struct iface *iface = &iface_table.ifaces[meta->rx_iface];
-		meta->tx_port = iface->tap_port_id;
-		if (unlikely(meta->ipsec & PKT_IPSEC_ENCRYPTED))
-			rte_ether_addr_copy(&iface->mac, &rte_pktmbuf_mtod(
-				(struct rte_mbuf *)objs[i], struct rte_ether_hdr *)->dst_addr);
-	}
-	rte_node_next_stream_move(graph, node, PUNT_NEXT_OUTPUT);
+	rte_edge_t nexts[nb_objs];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = punt_one(objs[i]);
+	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
 	return nb_objs;
 }
 
@@ -35,6 +54,7 @@ static struct rte_node_register punt_node = {
 	.nb_edges = PUNT_N_NEXT,
 	.next_nodes = {
 		[PUNT_NEXT_OUTPUT] = NODE_PORT_OUTPUT,
+		[PUNT_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 	},
 };
 

@@ -31,7 +31,7 @@ static struct {
 
 static const char *const node_patterns[] = {
 	NODE_PORT_INPUT, NODE_ACL_INPUT, NODE_ACL_OUTPUT, NODE_ETHERNET_INPUT, NODE_IP4_INPUT, NODE_IP6_INPUT, NODE_IP_LOOKUP,
-	NODE_IP_REWRITE, NODE_IP_FRAGMENT, NODE_PUNT, NODE_PORT_OUTPUT, NODE_DROP,
+	NODE_IP_REWRITE, NODE_IP_FRAGMENT, NODE_IP_REASSEMBLE, NODE_PUNT, NODE_PORT_OUTPUT, NODE_DROP,
 	NODE_SPD_OUTPUT, NODE_SPD_LOCAL, NODE_ESP_ENCRYPT, NODE_IPSEC_INPUT, NODE_ESP_DECRYPT,
 	NODE_SPD_INPUT,
 };
@@ -74,6 +74,8 @@ int workers_create(unsigned n, struct rte_rcu_qsbr *rcu)
 		/* ESP crypto managers and the IV source, made before the worker
 		 * runs: the fast path never allocates. */
 		int rc = esp_crypto_worker_create(&workers[i].crypto);
+		if (rc == 0)
+			rc = ip_reassemble_init(i);
 		if (rc < 0)
 			return rc;
 		workers[i].ip_id = (uint16_t)(i << 12);
@@ -136,6 +138,7 @@ void workers_stop(void)
 		/* Workers run once per process: their crypto state goes with them. */
 		esp_crypto_worker_destroy(workers[i].crypto);
 		workers[i].crypto = NULL;
+		ip_reassemble_destroy(i);
 	}
 }
 

@@ -38,7 +38,8 @@ import time
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import IP, UDP, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, raw
+from scapy.all import (IP, UDP, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, fragment,
+                       fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 
@@ -342,9 +343,10 @@ class Bed:
             return None
         return wait_for(self.b0, match, timeout)
 
-    def catch_esp_fragments(self, spi, fam=4, timeout=WAIT):
-        """Fragments of one ESP packet of spi leaving espd on b0: their IP
-        lengths and the reassembled IP packet (None if incomplete)."""
+    def catch_esp_fragments(self, spi, fam=4, timeout=WAIT, proto=50):
+        """Fragments of one ESP packet of spi (or a packet of another
+        protocol, spi None) leaving espd on b0: their IP lengths and the
+        reassembled IP packet (None if incomplete)."""
         frags, end = [], time.monotonic() + timeout
 
         def match(frame):
@@ -352,17 +354,17 @@ class Bed:
             if eth.src != self.mac_rb:
                 return None
             if fam == 4:
-                ip = eth[IP] if IP in eth and eth[IP].proto == 50 else None
+                ip = eth[IP] if IP in eth and eth[IP].proto == proto else None
                 return ip if ip and (ip.flags.MF or ip.frag) else None
             frag = eth[IPv6ExtHdrFragment] if IPv6ExtHdrFragment in eth else None
-            return eth[IPv6] if frag and frag.nh == 50 else None
+            return eth[IPv6] if frag and frag.nh == proto else None
         while time.monotonic() < end:
             frag = wait_for(self.b0, match, end - time.monotonic())
             if frag is None:
                 break
             frags.append(frag)
             whole = reassemble(frags, fam)
-            if whole is not None and ESP in whole and whole[ESP].spi == spi:
+            if whole is not None and (spi is None or ESP in whole and whole[ESP].spi == spi):
                 return [ip_length(f, fam) for f in frags], whole
         return [ip_length(f, fam) for f in frags], None
 
@@ -990,6 +992,78 @@ def case_fragment(bed, mode, outer_fam, name):
            "nothing dropped")
 
 
+def fragments_of(pkt, fam, size):
+    """pkt (IP layer) as a sender cuts it for a link of size bytes."""
+    if fam == 4:
+        return fragment(IP(raw(pkt)), fragsize=size - 20)
+    whole = IPv6(raw(pkt))
+    cut = IPv6(src=whole.src, dst=whole.dst, hlim=whole.hlim) / \
+        IPv6ExtHdrFragment(nh=whole.nh, id=int.from_bytes(os.urandom(4), "big")) / \
+        Raw(raw(whole.payload))
+    return fragment6(cut, size)
+
+
+def case_reassemble(bed, fam, natt, name):
+    """The peer's ESP packet in fragments (what the kernel sends for a
+    packet without DF bigger than its path): espd reassembles it, though
+    the last fragment comes first, decrypts it and delivers the inner
+    packet, as the kernel would for its own SA. (af_packet ports hand IPv4
+    in already reassembled by their socket: there ip-reassemble sees IPv6.)"""
+    spi, keys = bed.next_spi(), GCM.keys()
+    data = payload_of(name) + b"r" * 1200
+    inbound_setup(bed, GCM, "tunnel", fam, natt, keys, spi)
+    sa = scapy_peer_sa(GCM, keys, spi, "tunnel", fam, natt, sending=True)
+    frags = fragments_of(peer_encrypt(sa, inner_for_inbound(fam, "tunnel", data), fam, natt),
+                         fam, 600)
+    expect(len(frags) == 3, "the ESP packet in %d fragments" % len(frags))
+    reassembled = bed.node_packets("ip-reassemble")
+    for frag in reversed(frags):
+        bed.send_b0(frag)
+    expect(received(bed, data, fam=fam), "hostA received the inner packet")
+    went = bed.node_packets("ip-reassemble") - reassembled
+    expect(went == (len(frags) if fam == 6 else 0),
+           "%d fragments went through ip-reassemble" % went)
+    expect(bed.sa_show(spi)["packets"] == 1, "the SA counted one packet")
+
+
+def case_reassemble_punt(bed, fam, name):
+    """Fragments of a UDP datagram for the router that is not ESP: espd
+    reassembles them to look, then hands the datagram to the kernel in
+    fragments that fit the TAP, and the router's socket receives it. (IPv4
+    comes in reassembled by the af_packet port's socket: espd cuts it.)"""
+    P = FAMILIES[fam]
+    ipcls = IP if fam == 4 else IPv6
+    data = payload_of(name) + b"k" * 1700
+    pkt = ipcls(src=P["peer"], dst=P["r_wan"]) / UDP(sport=PORT_REMOTE, dport=PORT_R) / Raw(data)
+    reassembled, fragmented = bed.node_packets("ip-reassemble"), bed.node_packets("ip-fragment")
+    for frag in fragments_of(pkt, fam, 1000):
+        bed.send_b0(frag)
+    got = wait_for(bed.r[fam], lambda d: d if d == data else None) is not None
+    expect(got, "the router's socket received the %d-byte datagram" % len(data))
+    went = bed.node_packets("ip-reassemble") - reassembled
+    expect(went == (2 if fam == 6 else 0), "%d fragments reassembled by espd" % went)
+    went = bed.node_packets("ip-fragment") - fragmented
+    expect(went == 1, "%d packets punted in fragments (ip-fragment)" % went)
+
+
+def case_forward_fragment(bed, name):
+    """An IPv4 datagram without DF bigger than the next link, forwarded
+    without IPsec: it leaves in fragments, as ip_forward sends it, and
+    they make the datagram again. (hostA fragments it for its own link;
+    the af_packet port hands it in whole.)"""
+    P = FAMILIES[4]
+    data = payload_of(name) + b"w" * 1700
+    fragmented = bed.node_packets("ip-fragment")
+    send_outbound(bed, 4, "tunnel", data, df=False)
+    lengths, whole = bed.catch_esp_fragments(None, 4, proto=17)
+    expect(whole is not None and len(lengths) == 2 and max(lengths) <= 1500,
+           "forwarded in fragments of %s bytes, reassembled: %s" % (lengths, whole is not None))
+    if whole is not None:
+        expect((whole.src, whole.dst) == (P["host_a"], P["remote"]) and
+               bytes(whole[UDP].payload) == data, "the datagram intact")
+    expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
+
+
 def case_local_out(bed, fam, name):
     """The router's own packet from its LAN address into the tunnel: the
     kernel holds no policy, espd's must encrypt it; under a block policy
@@ -1179,6 +1253,18 @@ def behaviour(bed, selected):
          "tunnel", 6),
         ("IPv4 without DF too big for a transport SA: ESP in IPv4 fragments", case_fragment,
          "transport", 4),
+        ("fragmented ESP from the peer reassembled and decrypted (IPv4)", case_reassemble, 4,
+         False),
+        ("fragmented ESP from the peer reassembled and decrypted (IPv6)", case_reassemble, 6,
+         False),
+        ("fragmented ESP in UDP from the peer reassembled and decrypted (IPv4)",
+         case_reassemble, 4, True),
+        ("fragmented UDP for the router, not ESP: to the kernel in fragments (IPv4)",
+         case_reassemble_punt, 4),
+        ("fragmented UDP for the router, not ESP: to the kernel in fragments (IPv6)",
+         case_reassemble_punt, 6),
+        ("IPv4 without DF too big for the next link: forwarded in fragments",
+         case_forward_fragment),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),

@@ -1,0 +1,135 @@
+/*
+ * ip-reassemble: fragments of ESP, and of UDP, addressed to the router.
+ * A peer fragments its ESP packets as espd does (ip-fragment) and the
+ * kernel reassembles them before xfrm_input; for an SA only espd holds,
+ * espd must do the same. Each worker keeps its own librte_ip_frag table,
+ * so the fast path takes no lock. A whole ESP packet, or ESP in UDP to the
+ * NAT-T port, goes to ipsec-input; anything else was the kernel's all
+ * along and is punted (which cuts it again to fit the TAP).
+ */
+#include "graph/graph.h"
+
+#include <sys/socket.h>
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_udp.h>
+#include "esp/esp_packet.h"
+
+/* As the kernel's ipfrag_time: an incomplete packet waits 30 s at most. */
+#define REASSEMBLE_TIMEOUT_S 30
+/* Packets reassembled at once per worker: bounds the mbufs held. */
+#define REASSEMBLE_BUCKETS 64
+#define REASSEMBLE_BUCKET_ENTRIES 4
+
+enum ip_reassemble_next {
+	IP_REASSEMBLE_NEXT_IPSEC_INPUT,
+	IP_REASSEMBLE_NEXT_PUNT,
+	IP_REASSEMBLE_N_NEXT,
+};
+
+struct reassembly {
+	struct rte_ip_frag_tbl *table;
+	struct rte_ip_frag_death_row death_row;
+};
+
+static struct reassembly reassemblies[ESPD_WORKERS_MAX];
+
+int ip_reassemble_init(unsigned worker_id)
+{
+	uint64_t timeout = rte_get_tsc_hz() * REASSEMBLE_TIMEOUT_S;
+
+	reassemblies[worker_id].table = rte_ip_frag_table_create(
+		REASSEMBLE_BUCKETS, REASSEMBLE_BUCKET_ENTRIES,
+		REASSEMBLE_BUCKETS * REASSEMBLE_BUCKET_ENTRIES, timeout, SOCKET_ID_ANY);
+	return reassemblies[worker_id].table ? 0 : -ENOMEM;
+}
+
+void ip_reassemble_destroy(unsigned worker_id)
+{
+	rte_ip_frag_table_destroy(reassemblies[worker_id].table);
+	reassemblies[worker_id].table = NULL;
+}
+
+/* The fragment into the table; the whole packet once all are in. */
+static struct rte_mbuf *reassemble(struct reassembly *r, struct rte_mbuf *m, uint64_t now)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+
+	if (pkt_meta(m)->family == AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len -
+					       rte_be_to_cpu_16(ip->total_length)));
+		return rte_ipv4_frag_reassemble_packet(r->table, &r->death_row, m, now, ip);
+	}
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - ESP_IP6_HDR_LEN -
+				       rte_be_to_cpu_16(ip6->payload_len)));
+	m->l3_len = sizeof(*ip6) + sizeof(struct rte_ipv6_fragment_ext);
+	return rte_ipv6_frag_reassemble_packet(r->table, &r->death_row, m, now, ip6,
+					       rte_ipv6_frag_get_ipv6_fragment_header(ip6));
+}
+
+/* ESP, or UDP to the NAT-T port: ipsec-input's, as ip-lookup decides for
+ * packets that came whole. */
+static bool for_ipsec_input(struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t proto = l3[pkt_meta(m)->family == AF_INET ? 9 : 6];
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(l3 + m->l3_len);
+
+	return proto == IPPROTO_ESP ||
+	       (proto == IPPROTO_UDP &&
+		rte_pktmbuf_data_len(m) >= m->l2_len + m->l3_len + sizeof(*udp) &&
+		udp->dst_port == RTE_BE16(ESP_NATT_PORT));
+}
+
+/* The whole packet, its header as if it had come whole: in one segment
+ * for ipsec-input, a chain of the fragments' buffers for the kernel. */
+static uint16_t whole(struct worker *worker, struct rte_mbuf *m)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	if (pkt_meta(m)->family == AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		m->l3_len = sizeof(struct rte_ipv6_hdr);
+	}
+	if (!for_ipsec_input(m))
+		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC, IP_REASSEMBLE_NEXT_PUNT);
+	if (unlikely(rte_pktmbuf_linearize(m) != 0))
+		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_TOO_BIG, IP_REASSEMBLE_NEXT_PUNT);
+	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
+}
+
+static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				      uint16_t nb_objs)
+{
+	struct worker *worker = node_worker(node);
+	struct reassembly *r = &reassemblies[worker->id];
+	uint64_t now = rte_rdtsc();
+
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = reassemble(r, objs[i], now);
+		if (m)
+			rte_node_enqueue_x1(graph, node, whole(worker, m), m);
+	}
+	/* Fragments the table gave up: timed out, overlapping, or no room. */
+	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
+	rte_ip_frag_free_death_row(&r->death_row, 0);
+	return nb_objs;
+}
+
+static struct rte_node_register ip_reassemble_node = {
+	.name = NODE_IP_REASSEMBLE,
+	.process = ip_reassemble_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = IP_REASSEMBLE_N_NEXT,
+	.next_nodes = {
+		[IP_REASSEMBLE_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
+		[IP_REASSEMBLE_NEXT_PUNT] = NODE_PUNT,
+	},
+};
+
+RTE_NODE_REGISTER(ip_reassemble_node);
