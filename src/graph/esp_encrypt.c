@@ -15,7 +15,7 @@
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a
  * packet in clear: espd sends that ICMP itself; an IPv4 packet without DF
- * it encrypts and ip-fragment fragments (may_fragment).
+ * it encrypts, and ip-rewrite has the ESP packet fragmented (may_fragment).
  */
 #include "graph/graph.h"
 
@@ -31,7 +31,6 @@
 enum esp_encrypt_next {
 	ESP_ENCRYPT_NEXT_LOOKUP,
 	ESP_ENCRYPT_NEXT_REWRITE,
-	ESP_ENCRYPT_NEXT_FRAGMENT,
 	ESP_ENCRYPT_NEXT_PUNT,
 	ESP_ENCRYPT_NEXT_DROP,
 	ESP_ENCRYPT_N_NEXT,
@@ -43,7 +42,6 @@ struct enc_pkt {
 	struct sa *sa;
 	uint32_t ip_len;  /* the packet to protect (IP header included) */
 	uint32_t outer_nexthop; /* FIB next hop of the SA's peer */
-	bool fragment;          /* too big for the link, may be fragmented */
 };
 
 static inline uint8_t *l3_of(struct rte_mbuf *m)
@@ -58,13 +56,6 @@ static void eth_move(uint8_t *to, const uint8_t *from, uint8_t family)
 	memmove(to, from, 2 * RTE_ETHER_ADDR_LEN);
 	eth->ether_type = family == AF_INET ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
 					    : RTE_BE16(RTE_ETHER_TYPE_IPV6);
-}
-
-static inline uint32_t ip_len_of(const uint8_t *l3, uint8_t family)
-{
-	if (family == AF_INET)
-		return rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
-	return ESP_IP6_HDR_LEN + rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
 }
 
 /* The FIB next hop of the SA's peer, where the outer header is sent. */
@@ -133,7 +124,7 @@ static bool icmp_answer(struct rte_mbuf *m, const struct sa *sa, uint32_t ip_len
  * An IPv4 packet without DF may be fragmented: the kernel lets it into the
  * SA (xfrm4_tunnel_check_size) and fragments the ESP packet on output,
  * over IPv4 (whose tunnel header has no DF either, nor has the packet's
- * own header in transport mode) and over IPv6 alike.
+ * own header in transport mode) and over IPv6 alike; ip-rewrite does.
  */
 static bool may_fragment(struct rte_mbuf *m)
 {
@@ -143,22 +134,19 @@ static bool may_fragment(struct rte_mbuf *m)
 	       !(ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
 }
 
-static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
+static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
 			uint32_t mtu)
 {
 	const struct sa *sa = p->sa;
-	uint32_t ip_len = p->ip_len;
 
 	if (sa->rt.origin != IPSEC_ORIGIN_CLI) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
 		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
 	}
-	if (may_fragment(m)) {
-		p->fragment = true;
+	if (may_fragment(m))
 		return ESP_ENCRYPT_READY;
-	}
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
-	if (icmp_answer(m, sa, ip_len, mtu))
+	if (icmp_answer(m, sa, p->ip_len, mtu))
 		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_LOOKUP);
 	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_DROP, ESP_ENCRYPT_NEXT_DROP);
 }
@@ -194,8 +182,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 	if (unlikely(!sa || !sa->rt.crypto))
 		return steer(worker, ESPD_COUNTER_ESP_ENC_SA_GONE, ESP_ENCRYPT_NEXT_DROP);
 	p->sa = sa;
-	p->ip_len = ip_len_of(l3, family);
-	p->fragment = false;
+	p->ip_len = ip_packet_len(l3, family);
 	if (unlikely(!rte_pktmbuf_is_contiguous(m) ||
 		     m->l2_len + p->ip_len > rte_pktmbuf_data_len(m))) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
@@ -420,42 +407,17 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 	return n_ops;
 }
 
-/* The route of a transport-mode packet, to its own destination. */
-static uint32_t transport_route(struct rte_mbuf *m)
-{
-	const uint8_t *l3 = l3_of(m);
-	uint32_t nexthop;
-
-	if (pkt_meta(m)->family == AF_INET) {
-		uint32_t dst_be;
-		memcpy(&dst_be, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(dst_be));
-		fib_lookup4_bulk(&dst_be, &nexthop, 1);
-	} else {
-		fib_lookup6_bulk((const uint8_t (*)[16])(l3 + offsetof(struct rte_ipv6_hdr,
-									dst_addr)),
-				 &nexthop, 1);
-	}
-	return nexthop;
-}
-
 /* A tunnel header goes to the SA's peer, whose route was looked up in this
- * burst: a forwarding one goes straight to ip-rewrite (or ip-fragment),
- * anything else through ip-lookup, which counts why it leaves the fast
- * path. Transport mode keeps the packet's own destination, for ip-lookup
- * to route; one to fragment is routed here. */
-static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, const struct enc_pkt *p)
+ * burst: a forwarding one goes straight to ip-rewrite, anything else
+ * through ip-lookup, which counts why it leaves the fast path. Transport
+ * mode keeps the packet's own destination, for ip-lookup to route. */
+static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, uint32_t nexthop)
 {
-	uint32_t nexthop = p->outer_nexthop;
-
-	if (sa->rt.mode != SA_MODE_TUNNEL) {
-		if (likely(!p->fragment))
-			return ESP_ENCRYPT_NEXT_LOOKUP;
-		nexthop = transport_route(m);
-	}
-	if (nexthop == FIB_MISS || fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
+	if (sa->rt.mode != SA_MODE_TUNNEL || nexthop == FIB_MISS ||
+	    fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
 		return ESP_ENCRYPT_NEXT_LOOKUP;
 	pkt_meta(m)->nexthop = nexthop;
-	return unlikely(p->fragment) ? ESP_ENCRYPT_NEXT_FRAGMENT : ESP_ENCRYPT_NEXT_REWRITE;
+	return ESP_ENCRYPT_NEXT_REWRITE;
 }
 
 static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t n,
@@ -484,7 +446,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_
 		}
 		finish(pkts[i], sa, b.refs[k]);
 		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
-		nexts[i] = routed(pkts[i], sa, &b.pkts[i]);
+		nexts[i] = routed(pkts[i], sa, b.pkts[i].outer_nexthop);
 	}
 	sa_count_run_flush(worker->id, &counted);
 }
@@ -503,7 +465,6 @@ static struct rte_node_register esp_encrypt_node = {
 	.next_nodes = {
 		[ESP_ENCRYPT_NEXT_LOOKUP] = NODE_IP_LOOKUP,
 		[ESP_ENCRYPT_NEXT_REWRITE] = NODE_IP_REWRITE,
-		[ESP_ENCRYPT_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
 		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
 	},

@@ -15,6 +15,9 @@
 #include <rte_mbuf.h>
 #include <sys/socket.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_udp.h>
+#include <netinet/in.h>
+#include "esp/esp_packet.h"
 #include "graph/counters.h"
 #include "tables/iface.h"
 
@@ -159,6 +162,29 @@ static inline uint16_t node_process_chunks(struct rte_graph *graph, struct rte_n
 	}
 	node_enqueue_burst(graph, node, nexts, objs, n);
 	return n;
+}
+
+/* Bytes of the IP packet at l3, its header included. */
+static inline uint32_t ip_packet_len(const void *l3, uint8_t family)
+{
+	if (family == AF_INET)
+		return rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
+	return sizeof(struct rte_ipv6_hdr) +
+	       rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
+}
+
+/* ESP, or UDP to the NAT-T port (RFC 3948), with its UDP header in the
+ * first segment: what ipsec-input takes, of a whole packet for the router
+ * whose IP header says proto. */
+static inline bool ip_carries_ipsec(const struct rte_mbuf *m, uint8_t proto)
+{
+	const struct rte_udp_hdr *udp =
+		rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, m->l2_len + m->l3_len);
+
+	return proto == IPPROTO_ESP ||
+	       (proto == IPPROTO_UDP &&
+		rte_pktmbuf_data_len(m) >= m->l2_len + m->l3_len + sizeof(*udp) &&
+		udp->dst_port == RTE_BE16(ESP_NATT_PORT));
 }
 
 /* Forwarding's TTL or hop limit decrement; for IPv4 the checksum is updated

@@ -1,14 +1,13 @@
 /*
- * ip-fragment: an ESP packet esp-encrypt built that is too big for the
- * link it leaves by, from a plaintext IPv4 packet without DF. The kernel
- * lets such a packet into the SA (xfrm4_tunnel_check_size refuses only DF
- * packets) and fragments the ESP packet on output: IPv4 without DF, as the
- * inner header; IPv6 because xfrm6_prepare_output sets ignore_df. So does
- * this node, with librte_ip_frag, into fresh mbufs of the packet's own
- * pool. The fragments go on to ip-rewrite; the packet is freed.
+ * ip-fragment: a packet ip-rewrite found too big for its link and free to
+ * be fragmented (IPv4 without DF; an ESP packet espd built, which
+ * esp-encrypt lets grow past the link from a plaintext IPv4 packet without
+ * DF, as the kernel's xfrm4_tunnel_check_size does). librte_ip_frag cuts
+ * it into fresh mbufs of the packet's own pool; the fragments go back to
+ * ip-rewrite and the packet is freed.
  *
- * A packet ip-reassemble made that is the kernel's after all is cut
- * again to the MTU of the TAP it is punted to (PKT_PUNT_FRAGMENT).
+ * A packet for the kernel that its TAP would refuse as too big (punt) is
+ * cut to the TAP's MTU instead and punted (PKT_PUNT_FRAGMENT).
  */
 #include "graph/graph.h"
 
@@ -45,14 +44,13 @@ static int32_t fragment(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_
 	rte_be32_t id = rte_cpu_to_be_32((uint32_t)rte_rand());
 
 	for (int32_t i = 0; i < n; i++) {
-		struct rte_ipv6_fragment_ext *ext = rte_pktmbuf_mtod_offset(
-			fragments[i], struct rte_ipv6_fragment_ext *, sizeof(struct rte_ipv6_hdr));
 		if (rte_pktmbuf_linearize(fragments[i]) != 0) {
 			rte_pktmbuf_free_bulk(fragments, (unsigned)n);
 			return -EMSGSIZE;
 		}
 		if (!v4)
-			ext->id = id;
+			rte_pktmbuf_mtod_offset(fragments[i], struct rte_ipv6_fragment_ext *,
+						sizeof(struct rte_ipv6_hdr))->id = id;
 	}
 	return n;
 }
@@ -78,16 +76,6 @@ static void drop(struct rte_graph *graph, struct rte_node *node, struct worker *
 	rte_node_enqueue_x1(graph, node, steer(worker, why, IP_FRAGMENT_NEXT_DROP), m);
 }
 
-static uint32_t ip_len_of(struct rte_mbuf *m)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-
-	if (pkt_meta(m)->family == AF_INET)
-		return rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
-	return sizeof(struct rte_ipv6_hdr) +
-	       rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
-}
-
 /* Fragments of m to ip-rewrite (or punt), m freed; or m to drop, counted. */
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
@@ -100,7 +88,8 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 	struct rte_ether_hdr eth;
 	int32_t n;
 
-	if (ip_len_of(m) <= mtu) {
+	if (ip_packet_len(rte_pktmbuf_mtod_offset(m, void *, m->l2_len), pkt_meta(m)->family) <=
+	    mtu) {
 		rte_node_enqueue_x1(graph, node, next, m);
 		return;
 	}

@@ -16,8 +16,6 @@
 #include <netinet/in.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
-#include <rte_udp.h>
-#include "esp/esp_packet.h"
 #include "tables/fib.h"
 #include "tables/spd.h"
 
@@ -108,14 +106,7 @@ static uint16_t local_ipsec(const struct rte_mbuf *m)
 								  : IP_LOOKUP_N_NEXT;
 		}
 	}
-	if (proto == IPPROTO_ESP)
-		return IP_LOOKUP_NEXT_IPSEC_INPUT;
-	if (proto != IPPROTO_UDP ||
-	    rte_pktmbuf_data_len(m) < m->l2_len + m->l3_len + ESP_UDP_HDR_LEN)
-		return IP_LOOKUP_N_NEXT;
-	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(l3 + m->l3_len);
-	return udp->dst_port == RTE_BE16(ESP_NATT_PORT) ? IP_LOOKUP_NEXT_IPSEC_INPUT
-							: IP_LOOKUP_N_NEXT;
+	return ip_carries_ipsec(m, proto) ? IP_LOOKUP_NEXT_IPSEC_INPUT : IP_LOOKUP_N_NEXT;
 }
 
 static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbuf *m,

@@ -13,8 +13,6 @@
 #include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
-#include <rte_udp.h>
-#include "esp/esp_packet.h"
 
 /* As the kernel's ipfrag_time: an incomplete packet waits 30 s at most. */
 #define REASSEMBLE_TIMEOUT_S 30
@@ -55,33 +53,18 @@ void ip_reassemble_destroy(unsigned worker_id)
 static struct rte_mbuf *reassemble(struct reassembly *r, struct rte_mbuf *m, uint64_t now)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint8_t family = pkt_meta(m)->family;
 
-	if (pkt_meta(m)->family == AF_INET) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len -
-					       rte_be_to_cpu_16(ip->total_length)));
-		return rte_ipv4_frag_reassemble_packet(r->table, &r->death_row, m, now, ip);
-	}
+	/* Link-layer padding is no part of the fragment. */
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len -
+				       ip_packet_len(l3, family)));
+	if (family == AF_INET)
+		return rte_ipv4_frag_reassemble_packet(r->table, &r->death_row, m, now,
+						       (struct rte_ipv4_hdr *)l3);
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - ESP_IP6_HDR_LEN -
-				       rte_be_to_cpu_16(ip6->payload_len)));
 	m->l3_len = sizeof(*ip6) + sizeof(struct rte_ipv6_fragment_ext);
 	return rte_ipv6_frag_reassemble_packet(r->table, &r->death_row, m, now, ip6,
 					       rte_ipv6_frag_get_ipv6_fragment_header(ip6));
-}
-
-/* ESP, or UDP to the NAT-T port: ipsec-input's, as ip-lookup decides for
- * packets that came whole. */
-static bool for_ipsec_input(struct rte_mbuf *m)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	uint8_t proto = l3[pkt_meta(m)->family == AF_INET ? 9 : 6];
-	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(l3 + m->l3_len);
-
-	return proto == IPPROTO_ESP ||
-	       (proto == IPPROTO_UDP &&
-		rte_pktmbuf_data_len(m) >= m->l2_len + m->l3_len + sizeof(*udp) &&
-		udp->dst_port == RTE_BE16(ESP_NATT_PORT));
 }
 
 /* The whole packet, its header as if it had come whole: in one segment
@@ -89,14 +72,19 @@ static bool for_ipsec_input(struct rte_mbuf *m)
 static uint16_t whole(struct worker *worker, struct rte_mbuf *m)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint8_t proto;
+
 	if (pkt_meta(m)->family == AF_INET) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		proto = ip->next_proto_id;
 	} else {
 		m->l3_len = sizeof(struct rte_ipv6_hdr);
+		proto = ((const struct rte_ipv6_hdr *)l3)->proto;
 	}
-	if (!for_ipsec_input(m))
+	/* As ip-lookup decides for packets that came whole. */
+	if (!ip_carries_ipsec(m, proto))
 		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC, IP_REASSEMBLE_NEXT_PUNT);
 	if (unlikely(rte_pktmbuf_linearize(m) != 0))
 		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_TOO_BIG, IP_REASSEMBLE_NEXT_PUNT);

@@ -2,8 +2,10 @@
  * ip-rewrite: the last step of forwarding. Checks that the packet may leave
  * (TTL or hop limit, MTU, interface up, neighbor known), decrements the TTL
  * with an incremental checksum update (RFC 1624) and writes the Ethernet
- * header. An IPv4 packet without DF too big for the link goes to
- * ip-fragment and comes back in fragments, as ip_forward fragments it.
+ * header. A packet too big for the link that may be fragmented goes to
+ * ip-fragment and comes back in fragments: IPv4 without DF, as ip_forward
+ * fragments it, and an IPv6 ESP packet espd built, as the kernel's own
+ * output does (xfrm6_prepare_output sets ignore_df).
  * What it cannot finish goes to the kernel, which sends the ICMP error or
  * resolves the neighbor; espd learns the neighbor from the kernel.
  */
@@ -54,6 +56,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		l3_len = rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
 		dst = ip->dst_addr;
 		family = AF_INET6;
+		may_fragment = own;
 	}
 	if (unlikely(l3_len > iface->mtu))
 		return may_fragment ? IP_REWRITE_NEXT_FRAGMENT

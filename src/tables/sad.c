@@ -578,7 +578,7 @@ static const char *limit_reached(const struct sa_config *cfg, const struct sa_co
 		return "packet";
 	if (reached(added, hard ? l->hard_add_s : l->soft_add_s))
 		return "time";
-	if (cfg->use_time_s && reached(used, hard ? l->hard_use_s : l->soft_use_s))
+	if (reached(used, hard ? l->hard_use_s : l->soft_use_s))
 		return "time-use";
 	return NULL;
 }
