@@ -20,6 +20,7 @@
 	_(ETH_VLAN, "ethernet-input", "punt", "VLAN-tagged frame")                          \
 	_(ETH_OTHER, "ethernet-input", "punt", "other ethertype")                           \
 	_(IP4_MALFORMED, "ip4-input", "drop", "malformed IPv4 header")                      \
+	_(IP4_TRUNCATED, "ip4-input", "drop", "shorter than its total length")             \
 	_(IP4_BAD_CHECKSUM, "ip4-input", "drop", "bad IPv4 header checksum")                \
 	_(IP4_MARTIAN, "ip4-input", "drop", "martian source address")                       \
 	_(IP4_OPTIONS, "ip4-input", "punt", "IPv4 options")                                 \

@@ -54,9 +54,11 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, ESPD_COUNTER_IP4_MALFORMED, IP4_INPUT_NEXT_DROP);
 	uint32_t header_len = rte_ipv4_hdr_len(ip);
 	uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
-	if (unlikely(header_len < sizeof(*ip) || total_len < header_len || total_len > l3_len ||
-		     header_len > l3_len))
+	if (unlikely(header_len < sizeof(*ip) || total_len < header_len || header_len > l3_len))
 		return steer(worker, ESPD_COUNTER_IP4_MALFORMED, IP4_INPUT_NEXT_DROP);
+	/* Also what an af_packet port's frame could not hold (port.c). */
+	if (unlikely(total_len > l3_len))
+		return steer(worker, ESPD_COUNTER_IP4_TRUNCATED, IP4_INPUT_NEXT_DROP);
 	if (unlikely(header_sum(ip, header_len) != 0xffff))
 		return steer(worker, ESPD_COUNTER_IP4_BAD_CHECKSUM, IP4_INPUT_NEXT_DROP);
 	if (unlikely(is_martian_source(ip->src_addr)))

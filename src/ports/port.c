@@ -13,19 +13,48 @@
 #include <string.h>
 #include <rte_bus_vdev.h>
 #include <rte_dev.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
 
 #define DESC_DEFAULT 1024
 
+/*
+ * An af_packet port's socket hands each packet in one frame of its ring,
+ * which the PMD copies into one mbuf, and the kernel truncates what does not
+ * fit a frame. Packets can be much larger than the MTU: DPDK joins the
+ * socket to a fanout group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel
+ * reassembles IPv4 fragments first. Frames of at least AF_PACKET_FRAME_MIN
+ * bytes, and mbufs as large from the port's own pool, carry such datagrams
+ * (fragmented DNS, IKE with certificates, ESP from a jumbo LAN) whole.
+ */
+#define AF_PACKET_FRAME_MIN 16384
+#define AF_PACKET_RING_BYTES (16u << 20) /* per queue and direction */
+#define AF_PACKET_MBUFS 1024             /* per queue */
+#define AF_PACKET_MBUF_CACHE 64
+
 static unsigned vdev_serial;
 
-static uint16_t frame_size_for(uint16_t mtu)
+/* A power of two with room for the MTU-sized frame and the ring's header. */
+static unsigned af_packet_frame_size(uint16_t mtu)
 {
 	uint32_t need = (uint32_t)mtu + RTE_ETHER_HDR_LEN + 128;
-	uint32_t size = 2048;
+	uint32_t size = AF_PACKET_FRAME_MIN;
+
 	while (size < need)
 		size <<= 1;
-	return (uint16_t)RTE_MIN(size, 32768u);
+	return RTE_MIN(size, 32768u);
+}
+
+/* The af_packet port's receive mbufs: the PMD wants room for a whole frame. */
+static struct rte_mempool *af_packet_pool(const struct port_params *params)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned room = RTE_PKTMBUF_HEADROOM + af_packet_frame_size(params->mtu);
+
+	snprintf(name, sizeof(name), "rx_%s", params->device);
+	return rte_pktmbuf_pool_create(name, AF_PACKET_MBUFS * params->n_queues,
+				       AF_PACKET_MBUF_CACHE, 0, (uint16_t)room, SOCKET_ID_ANY);
 }
 
 static int vdev_create(const char *driver, const char *args, uint16_t *port_id)
@@ -70,11 +99,10 @@ static int device_create(const struct port_params *params, uint16_t *port_id)
 
 	switch (config->driver) {
 	case PORT_DRIVER_AF_PACKET: {
-		unsigned frame = frame_size_for(params->mtu);
+		unsigned frame = af_packet_frame_size(params->mtu);
 		snprintf(args, sizeof(args),
 			 "iface=%s,qpairs=%u,blocksz=%u,framesz=%u,framecnt=%u,qdisc_bypass=1",
-			 params->device, params->n_queues, RTE_MAX(frame, 4096u), frame,
-			 2048u * 4096u / RTE_MAX(frame, 4096u));
+			 params->device, params->n_queues, frame, frame, AF_PACKET_RING_BYTES / frame);
 		return vdev_create("net_af_packet", args, port_id);
 	}
 	case PORT_DRIVER_XDP:
@@ -101,7 +129,8 @@ static int device_create(const struct port_params *params, uint16_t *port_id)
 	return -EINVAL;
 }
 
-static int port_start(uint16_t port_id, const struct port_params *params, bool rss)
+static int port_start(uint16_t port_id, const struct port_params *params,
+		      struct rte_mempool *rx_pool, bool rss)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
@@ -125,7 +154,7 @@ static int port_start(uint16_t port_id, const struct port_params *params, bool r
 		return rc;
 	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &n_rx_desc, &n_tx_desc);
 	for (uint16_t q = 0; q < params->n_queues; q++) {
-		rc = rte_eth_rx_queue_setup(port_id, q, n_rx_desc, SOCKET_ID_ANY, NULL, params->pool);
+		rc = rte_eth_rx_queue_setup(port_id, q, n_rx_desc, SOCKET_ID_ANY, NULL, rx_pool);
 		if (rc < 0)
 			return rc;
 		rc = rte_eth_tx_queue_setup(port_id, q, n_tx_desc, SOCKET_ID_ANY, NULL);
@@ -137,10 +166,16 @@ static int port_start(uint16_t port_id, const struct port_params *params, bool r
 
 int port_open_device(const struct port_params *params, uint16_t *port_id)
 {
+	struct rte_mempool *rx_pool = params->pool;
 	int rc = device_create(params, port_id);
 	if (rc < 0)
 		return rc;
-	rc = port_start(*port_id, params, true);
+	if (params->config->driver == PORT_DRIVER_AF_PACKET) {
+		rx_pool = af_packet_pool(params);
+		if (!rx_pool)
+			return -rte_errno;
+	}
+	rc = port_start(*port_id, params, rx_pool, true);
 	if (rc < 0)
 		return rc;
 	/* Frames for the router's own MAC and for multicast both matter; the
@@ -161,7 +196,7 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 	if (rc < 0)
 		return rc;
 	tap_params.config = NULL;
-	rc = port_start(*port_id, &tap_params, false);
+	rc = port_start(*port_id, &tap_params, params->pool, false);
 	if (rc < 0)
 		return rc;
 	*ifindex = (int)if_nametoindex(name);

@@ -3,3 +3,4 @@
 T=fwp$$
 source "$(dirname "$0")/lib_forward.sh"
 run_forward_suite af-packet
+case_jumbo af-packet

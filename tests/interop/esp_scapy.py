@@ -1003,18 +1003,24 @@ def fragments_of(pkt, fam, size):
     return fragment6(cut, size)
 
 
+def peer_fragments(bed, mode, fam, natt, data, size):
+    """A new inbound GCM SA, and the peer's ESP packet of data in fragments
+    for a link of size bytes."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    inbound_setup(bed, GCM, mode, fam, natt, keys, spi)
+    sa = scapy_peer_sa(GCM, keys, spi, mode, fam, natt, sending=True)
+    pkt = peer_encrypt(sa, inner_for_inbound(fam, mode, data), fam, natt)
+    return spi, fragments_of(pkt, fam, size)
+
+
 def case_reassemble(bed, fam, natt, name):
     """The peer's ESP packet in fragments (what the kernel sends for a
     packet without DF bigger than its path): espd reassembles it, though
     the last fragment comes first, decrypts it and delivers the inner
     packet, as the kernel would for its own SA. (af_packet ports hand IPv4
     in already reassembled by their socket: there ip-reassemble sees IPv6.)"""
-    spi, keys = bed.next_spi(), GCM.keys()
     data = payload_of(name) + b"r" * 1200
-    inbound_setup(bed, GCM, "tunnel", fam, natt, keys, spi)
-    sa = scapy_peer_sa(GCM, keys, spi, "tunnel", fam, natt, sending=True)
-    frags = fragments_of(peer_encrypt(sa, inner_for_inbound(fam, "tunnel", data), fam, natt),
-                         fam, 600)
+    spi, frags = peer_fragments(bed, "tunnel", fam, natt, data, 600)
     expect(len(frags) == 3, "the ESP packet in %d fragments" % len(frags))
     reassembled = bed.node_packets("ip-reassemble")
     for frag in reversed(frags):
@@ -1026,37 +1032,76 @@ def case_reassemble(bed, fam, natt, name):
     expect(bed.sa_show(spi)["packets"] == 1, "the SA counted one packet")
 
 
-def case_reassemble_punt(bed, fam, name):
-    """Fragments of a UDP datagram for the router that is not ESP: espd
-    reassembles them to look, then hands the datagram to the kernel in
-    fragments that fit the TAP, and the router's socket receives it. (IPv4
-    comes in reassembled by the af_packet port's socket: espd cuts it.)"""
-    P = FAMILIES[fam]
-    ipcls = IP if fam == 4 else IPv6
-    data = payload_of(name) + b"k" * 1700
-    pkt = ipcls(src=P["peer"], dst=P["r_wan"]) / UDP(sport=PORT_REMOTE, dport=PORT_R) / Raw(data)
+def case_reassemble_large(bed, fam, name):
+    """A 6000-byte transport-mode ESP packet from the peer in fragments:
+    reassembled (IPv4 by the af_packet port's socket, IPv6 by espd) into one
+    buffer, decrypted, and the datagram handed to the router's socket in
+    fragments that fit the TAP."""
+    data = payload_of(name) + b"L" * 6000
+    spi, frags = peer_fragments(bed, "transport", fam, False, data, 1500)
     reassembled, fragmented = bed.node_packets("ip-reassemble"), bed.node_packets("ip-fragment")
-    for frag in fragments_of(pkt, fam, 1000):
+    for frag in frags:
         bed.send_b0(frag)
-    got = wait_for(bed.r[fam], lambda d: d if d == data else None) is not None
-    expect(got, "the router's socket received the %d-byte datagram" % len(data))
+    expect(received(bed, data, fam=fam, mode="transport"),
+           "the router's socket received the %d-byte datagram" % len(data))
+    expect(bed.sa_show(spi)["packets"] == 1, "the SA counted one packet")
     went = bed.node_packets("ip-reassemble") - reassembled
-    expect(went == (2 if fam == 6 else 0), "%d fragments reassembled by espd" % went)
+    expect(went == (len(frags) if fam == 6 else 0),
+           "%d of %d fragments went through ip-reassemble" % (went, len(frags)))
     went = bed.node_packets("ip-fragment") - fragmented
     expect(went == 1, "%d packets punted in fragments (ip-fragment)" % went)
 
 
-def case_forward_fragment(bed, name):
-    """An IPv4 datagram without DF bigger than the next link, forwarded
-    without IPsec: it leaves in fragments, as ip_forward sends it, and
-    they make the datagram again. (hostA fragments it for its own link;
-    the af_packet port hands it in whole.)"""
+def case_reassemble_punt(bed, fam, name):
+    """Fragments of a 3700-byte UDP datagram for the router that is not
+    ESP: espd reassembles them to look, then hands the datagram to the
+    kernel in fragments that fit the TAP, and the router's socket receives
+    it. (IPv4 comes in reassembled by the af_packet port's socket, larger
+    than a 2 KB buffer: espd cuts it.)"""
+    P = FAMILIES[fam]
+    ipcls = IP if fam == 4 else IPv6
+    data = payload_of(name) + b"k" * 3700
+    pkt = ipcls(src=P["peer"], dst=P["r_wan"]) / UDP(sport=PORT_REMOTE, dport=PORT_R) / Raw(data)
+    frags = fragments_of(pkt, fam, 1000)
+    reassembled, fragmented = bed.node_packets("ip-reassemble"), bed.node_packets("ip-fragment")
+    for frag in frags:
+        bed.send_b0(frag)
+    got = wait_for(bed.r[fam], lambda d: d if d == data else None) is not None
+    expect(got, "the router's socket received the %d-byte datagram" % len(data))
+    went = bed.node_packets("ip-reassemble") - reassembled
+    expect(went == (len(frags) if fam == 6 else 0),
+           "%d of %d fragments reassembled by espd" % (went, len(frags)))
+    went = bed.node_packets("ip-fragment") - fragmented
+    expect(went == 1, "%d packets punted in fragments (ip-fragment)" % went)
+
+
+def case_reassembled_too_big(bed, name):
+    """An IPv4 datagram whose reassembly is larger than an af_packet frame
+    (16 KB): the socket truncates it, and espd drops what is left, counted,
+    instead of passing a torn packet on."""
     P = FAMILIES[4]
-    data = payload_of(name) + b"w" * 1700
+    data = payload_of(name) + b"T" * 20000
+    pkt = IP(src=P["peer"], dst=P["r_wan"]) / UDP(sport=PORT_REMOTE, dport=PORT_R) / Raw(data)
+    before = bed.counters()
+    for frag in fragments_of(pkt, 4, 1500):
+        bed.send_b0(frag)
+    expect(wait_for(bed.r[4], lambda d: d if d == data else None, 1) is None,
+           "the truncated datagram did not reach the router's socket")
+    went = delta(bed, before, "ip4-input", "shorter than its total length")
+    expect(went == 1, "ip4-input counted %d packets shorter than their total length" % went)
+
+
+def case_forward_fragment(bed, name):
+    """A 3900-byte IPv4 datagram without DF, forwarded without IPsec: it
+    leaves in fragments for the next link, as ip_forward sends it, and they
+    make the datagram again. (hostA fragments it for its own link; the
+    af_packet port hands it in whole, larger than a 2 KB buffer.)"""
+    P = FAMILIES[4]
+    data = payload_of(name) + b"w" * 3900
     fragmented = bed.node_packets("ip-fragment")
     send_outbound(bed, 4, "tunnel", data, df=False)
     lengths, whole = bed.catch_esp_fragments(None, 4, proto=17)
-    expect(whole is not None and len(lengths) == 2 and max(lengths) <= 1500,
+    expect(whole is not None and len(lengths) == 3 and max(lengths) <= 1500,
            "forwarded in fragments of %s bytes, reassembled: %s" % (lengths, whole is not None))
     if whole is not None:
         expect((whole.src, whole.dst) == (P["host_a"], P["remote"]) and
@@ -1259,12 +1304,18 @@ def behaviour(bed, selected):
          False),
         ("fragmented ESP in UDP from the peer reassembled and decrypted (IPv4)",
          case_reassemble, 4, True),
+        ("6000-byte ESP from the peer in fragments: decrypted in one buffer (IPv4)",
+         case_reassemble_large, 4),
+        ("6000-byte ESP from the peer in fragments: decrypted in one buffer (IPv6)",
+         case_reassemble_large, 6),
         ("fragmented UDP for the router, not ESP: to the kernel in fragments (IPv4)",
          case_reassemble_punt, 4),
         ("fragmented UDP for the router, not ESP: to the kernel in fragments (IPv6)",
          case_reassemble_punt, 6),
         ("IPv4 without DF too big for the next link: forwarded in fragments",
          case_forward_fragment),
+        ("IPv4 datagram reassembled beyond an af_packet frame: dropped, counted",
+         case_reassembled_too_big),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),
