@@ -167,6 +167,7 @@ static int take_over_one(const struct config_interface *config, const struct lcp
 		return rc;
 	}
 	iface_bind_port(iface, tap_port_id, true);
+	iface->tap_mtu = port_mtu(tap_port_id);
 	return lcp_tap_configure(saved, iface->tap_ifindex);
 }
 

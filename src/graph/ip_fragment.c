@@ -7,7 +7,8 @@
  * ip-rewrite and the packet is freed.
  *
  * A packet for the kernel that its TAP would refuse as too big (punt) is
- * cut to the TAP's MTU instead and punted (PKT_PUNT_FRAGMENT).
+ * cut to what the TAP takes instead, DF or not, and punted
+ * (PKT_PUNT_FRAGMENT).
  */
 #include "graph/graph.h"
 
@@ -55,6 +56,17 @@ static int32_t fragment(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_
 	return n;
 }
 
+/* A punt is cut only for the TAP, a link inside the router (DPDK's TAP PMD
+ * sends no more than 1500 bytes): a DF packet is cut too, or a jumbo TCP
+ * segment for the router would never arrive. The fragments get their
+ * checksums afresh. */
+static void df_clear(struct rte_mbuf *m)
+{
+	if (pkt_meta(m)->family == AF_INET)
+		rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->fragment_offset &=
+			~RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+}
+
 /* What the fragmenter leaves to its caller: the link header in front, the
  * packet's metadata, and the IPv4 header checksum. */
 static void fragment_finish(struct rte_mbuf *fragment, struct rte_mbuf *m,
@@ -81,8 +93,9 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 			 struct rte_mbuf *m)
 {
 	bool punt = pkt_meta(m)->ipsec & PKT_PUNT_FRAGMENT;
-	uint16_t iface = punt ? pkt_meta(m)->rx_iface : fib_nexthop(pkt_meta(m)->nexthop)->iface;
-	uint16_t mtu = (uint16_t)iface_table.ifaces[iface].mtu;
+	const struct iface *iface = punt ? &iface_table.ifaces[pkt_meta(m)->rx_iface]
+		: &iface_table.ifaces[fib_nexthop(pkt_meta(m)->nexthop)->iface];
+	uint16_t mtu = punt ? iface_punt_mtu(iface) : iface->mtu;
 	rte_edge_t next = punt ? IP_FRAGMENT_NEXT_PUNT : IP_FRAGMENT_NEXT_REWRITE;
 	struct rte_mbuf *fragments[IP_FRAGMENT_MAX];
 	struct rte_ether_hdr eth;
@@ -99,6 +112,8 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 	}
 	rte_memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
 	rte_pktmbuf_adj(m, sizeof(eth));
+	if (punt)
+		df_clear(m);
 	n = fragment(m, fragments, mtu);
 	if (unlikely(n <= 0)) {
 		rte_pktmbuf_prepend(m, sizeof(eth));

@@ -5,10 +5,11 @@
  * MAC, whatever Ethernet header its plaintext came with, so that the kernel
  * takes it in and sends it on.
  *
- * The TAP refuses frames above its MTU, which the kernel would not have
- * sent: an IPv4 packet af_packet ports hand in reassembled (their socket
- * defragments), or one ip-reassemble made. ip-fragment cuts such a packet
- * to the MTU first, as the fragments the kernel expects.
+ * The TAP refuses frames above its MTU (and DPDK's TAP PMD above 1500, even
+ * on a jumbo link): an IPv4 packet af_packet ports hand in reassembled
+ * (their socket defragments), one ip-reassemble made, or a jumbo frame.
+ * ip-fragment cuts such a packet to that size first, as fragments the
+ * kernel takes.
  */
 #include "graph/graph.h"
 
@@ -25,7 +26,8 @@ static uint16_t punt_one(struct rte_mbuf *m)
 	struct pkt_meta *meta = pkt_meta(m);
 	const struct iface *iface = &iface_table.ifaces[meta->rx_iface];
 
-	if (unlikely(rte_pktmbuf_pkt_len(m) > (uint32_t)m->l2_len + iface->mtu && meta->family &&
+	if (unlikely(rte_pktmbuf_pkt_len(m) > (uint32_t)m->l2_len + iface_punt_mtu(iface) &&
+		     meta->family &&
 		     !(meta->ipsec & PKT_PUNT_FRAGMENT))) {
 		meta->ipsec |= PKT_PUNT_FRAGMENT;
 		return PUNT_NEXT_FRAGMENT;

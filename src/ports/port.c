@@ -30,31 +30,35 @@
  */
 #define AF_PACKET_FRAME_MIN 16384
 #define AF_PACKET_RING_BYTES (16u << 20) /* per queue and direction */
-#define AF_PACKET_MBUFS 1024             /* per queue */
-#define AF_PACKET_MBUF_CACHE 64
+
+/* Mbufs a port's own receive pool has per queue beyond what its PMD holds. */
+#define RX_POOL_MBUFS 1024
+#define RX_POOL_CACHE 64
 
 static unsigned vdev_serial;
 
-/* A power of two with room for the MTU-sized frame and the ring's header. */
-static unsigned af_packet_frame_size(uint16_t mtu)
+/* A power of two from min up with room for a frame of mtu and the ring's
+ * header. */
+static unsigned frame_size(uint16_t mtu, unsigned min)
 {
 	uint32_t need = (uint32_t)mtu + RTE_ETHER_HDR_LEN + 128;
-	uint32_t size = AF_PACKET_FRAME_MIN;
+	uint32_t size = min;
 
 	while (size < need)
 		size <<= 1;
 	return RTE_MIN(size, 32768u);
 }
 
-/* The af_packet port's receive mbufs: the PMD wants room for a whole frame. */
-static struct rte_mempool *af_packet_pool(const struct port_params *params)
+/* Receive mbufs of a port whose frames outgrow the shared 2 KB ones: the
+ * af_packet and TAP PMDs put a frame in one mbuf, or drop it. */
+static struct rte_mempool *rx_pool_create(const char *kind, const char *name, unsigned frame,
+					  unsigned n_mbufs)
 {
-	char name[RTE_MEMPOOL_NAMESIZE];
-	unsigned room = RTE_PKTMBUF_HEADROOM + af_packet_frame_size(params->mtu);
+	char pool_name[RTE_MEMPOOL_NAMESIZE];
 
-	snprintf(name, sizeof(name), "rx_%s", params->device);
-	return rte_pktmbuf_pool_create(name, AF_PACKET_MBUFS * params->n_queues,
-				       AF_PACKET_MBUF_CACHE, 0, (uint16_t)room, SOCKET_ID_ANY);
+	snprintf(pool_name, sizeof(pool_name), "%s_%s", kind, name);
+	return rte_pktmbuf_pool_create(pool_name, n_mbufs, RX_POOL_CACHE, 0,
+				       (uint16_t)(RTE_PKTMBUF_HEADROOM + frame), SOCKET_ID_ANY);
 }
 
 static int vdev_create(const char *driver, const char *args, uint16_t *port_id)
@@ -99,7 +103,7 @@ static int device_create(const struct port_params *params, uint16_t *port_id)
 
 	switch (config->driver) {
 	case PORT_DRIVER_AF_PACKET: {
-		unsigned frame = af_packet_frame_size(params->mtu);
+		unsigned frame = frame_size(params->mtu, AF_PACKET_FRAME_MIN);
 		snprintf(args, sizeof(args),
 			 "iface=%s,qpairs=%u,blocksz=%u,framesz=%u,framecnt=%u,qdisc_bypass=1",
 			 params->device, params->n_queues, frame, frame, AF_PACKET_RING_BYTES / frame);
@@ -171,7 +175,9 @@ int port_open_device(const struct port_params *params, uint16_t *port_id)
 	if (rc < 0)
 		return rc;
 	if (params->config->driver == PORT_DRIVER_AF_PACKET) {
-		rx_pool = af_packet_pool(params);
+		rx_pool = rx_pool_create("rx", params->device,
+					 frame_size(params->mtu, AF_PACKET_FRAME_MIN),
+					 RX_POOL_MBUFS * params->n_queues);
 		if (!rx_pool)
 			return -rte_errno;
 	}
@@ -189,6 +195,7 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 {
 	char args[128], mac_text[RTE_ETHER_ADDR_FMT_SIZE];
 	struct port_params tap_params = *params;
+	struct rte_mempool *rx_pool = params->pool;
 
 	rte_ether_format_addr(mac_text, sizeof(mac_text), mac);
 	snprintf(args, sizeof(args), "iface=%s,mac=%s", name, mac_text);
@@ -196,11 +203,26 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 	if (rc < 0)
 		return rc;
 	tap_params.config = NULL;
-	rc = port_start(*port_id, &tap_params, params->pool, false);
+	/* The kernel sends frames up to the interface's MTU into the TAP. */
+	if (params->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN > RTE_MBUF_DEFAULT_DATAROOM) {
+		rx_pool = rx_pool_create("tap", name, frame_size(params->mtu, 2048),
+					 (DESC_DEFAULT + RX_POOL_MBUFS) * params->n_queues);
+		if (!rx_pool)
+			return -rte_errno;
+	}
+	rc = port_start(*port_id, &tap_params, rx_pool, false);
 	if (rc < 0)
 		return rc;
 	*ifindex = (int)if_nametoindex(name);
 	return *ifindex > 0 ? 0 : -ENODEV;
+}
+
+uint16_t port_mtu(uint16_t port_id)
+{
+	uint16_t mtu = RTE_ETHER_MTU;
+
+	rte_eth_dev_get_mtu(port_id, &mtu);
+	return mtu;
 }
 
 void port_close(uint16_t port_id)

@@ -24,6 +24,9 @@ int port_open_device(const struct port_params *params, uint16_t *port_id);
 /* Create and start a TAP named name with mac; *ifindex gets its kernel index. */
 int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 		  const struct port_params *params, uint16_t *port_id, int *ifindex);
+/* The largest IP packet the port's PMD transmits: DPDK 22.11's TAP PMD drops
+ * frames above its own MTU, which stays 1500 whatever the kernel TAP's is. */
+uint16_t port_mtu(uint16_t port_id);
 void port_close(uint16_t port_id);
 
 #endif

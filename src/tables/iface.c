@@ -23,6 +23,7 @@ struct iface *iface_add(const char *name)
 	iface->index = iface_table.n_ifaces++;
 	iface->port_id = UINT16_MAX;
 	iface->tap_port_id = UINT16_MAX;
+	iface->tap_mtu = UINT16_MAX; /* no limit of its own until a TAP says */
 	return iface;
 }
 

@@ -25,6 +25,7 @@ struct iface {
 	int tap_ifindex;               /* kernel ifindex of the TAP */
 	struct rte_ether_addr mac;
 	volatile uint16_t mtu;         /* mirrored from the TAP */
+	uint16_t tap_mtu;              /* largest packet the TAP port passes to the kernel */
 	volatile bool up;              /* TAP admin and oper up */
 	const char *driver;            /* "af-packet", "xdp", "dpdk" */
 };
@@ -44,6 +45,11 @@ static inline struct iface *iface_by_port(uint16_t port_id)
 {
 	uint16_t index = iface_table.by_port[port_id];
 	return index == IFACE_NONE ? NULL : &iface_table.ifaces[index];
+}
+/* Largest packet punted to the kernel whole; ip-fragment cuts bigger ones. */
+static inline uint16_t iface_punt_mtu(const struct iface *iface)
+{
+	return iface->mtu < iface->tap_mtu ? iface->mtu : iface->tap_mtu;
 }
 void iface_table_init(void);
 void iface_bind_port(struct iface *iface, uint16_t port_id, bool is_tap);

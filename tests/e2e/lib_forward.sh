@@ -24,26 +24,26 @@ import json, sys
 print(sum(n["packets"] for n in json.load(sys.stdin)["nodes"] if n["node"] == sys.argv[1]))' "$1"
 }
 
-tcp_transfer() { # 4 MB from hostA to hostB, compare SHA-256
-	local port=5201 sent received
-	in_b "$PY" -c '
-import hashlib, socket
+tcp_transfer() { # tcp_transfer [SERVER_NS ADDR]: 4 MB from hostA (to hostB), compare SHA-256
+	local in_server=${1:-in_b} addr=${2:-10.2.0.2} sent received
+	$in_server "$PY" -c '
+import hashlib, socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.2.0.2", 5201)); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); h = hashlib.sha256()
+s.bind((sys.argv[1], 5201)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); c.settimeout(20); h = hashlib.sha256()
 while True:
     d = c.recv(65536)
     if not d: break
     h.update(d)
-print(h.hexdigest())' >/tmp/$T.received &
+print(h.hexdigest())' "$addr" >/tmp/$T.received &
 	local server=$!
 	sleep 0.5
 	sent=$(in_a "$PY" -c '
-import hashlib, os, socket
+import hashlib, os, socket, sys
 data = os.urandom(4 << 20)
-s = socket.create_connection(("10.2.0.2", 5201), timeout=20)
+s = socket.create_connection((sys.argv[1], 5201), timeout=20)
 s.sendall(data); s.close()
-print(hashlib.sha256(data).hexdigest())')
+print(hashlib.sha256(data).hexdigest())' "$addr")
 	wait $server
 	received=$(cat /tmp/$T.received)
 	[ -n "$sent" ] && [ "$sent" = "$received" ]
@@ -212,6 +212,14 @@ case_jumbo() {
 	after=$(node_packets ip-rewrite)
 	check "$driver: espd forwarded the jumbo frames itself" [ $((after - before)) -ge 6 ]
 	check "$driver: a jumbo TCP transfer of 4 MB arrives intact" tcp_transfer
+	check "$driver: the router's own 8028-byte ping through its TAP at MTU 9000" \
+		in_r ping -M do -s 8000 -c 2 -i 0.2 -W 2 10.2.0.2
+	before=$(node_packets ip-fragment)
+	check "$driver: 4 MB over TCP to the router itself at MTU 9000 (DF segments)" \
+		tcp_transfer in_r 10.1.0.1
+	after=$(node_packets ip-fragment)
+	check "$driver: the segments reached the kernel cut for its TAP (ip-fragment)" \
+		[ $((after - before)) -ge 100 ]
 	espd_stop
 	links_mtu 1500
 }
