@@ -7,8 +7,8 @@
  * ip-rewrite and the packet is freed.
  *
  * A packet for the kernel that its TAP would refuse as too big (punt) is
- * cut to what the TAP takes instead, DF or not, and punted
- * (PKT_PUNT_FRAGMENT).
+ * cut to what the TAP takes instead (DF or not, if it is for the router)
+ * and punted (PKT_PUNT_FRAGMENT).
  */
 #include "graph/graph.h"
 
@@ -56,13 +56,24 @@ static int32_t fragment(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_
 	return n;
 }
 
-/* A punt is cut only for the TAP, a link inside the router (DPDK's TAP PMD
- * sends no more than 1500 bytes): a DF packet is cut too, or a jumbo TCP
- * segment for the router would never arrive. The fragments get their
- * checksums afresh. */
-static void df_clear(struct rte_mbuf *m)
+/* Whether an IPv4 packet is addressed to the router (a local route). */
+static bool for_router(struct rte_mbuf *m)
 {
-	if (pkt_meta(m)->family == AF_INET)
+	uint32_t dst = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr;
+	uint32_t nexthop;
+
+	fib_lookup4_bulk(&dst, &nexthop, 1);
+	return nexthop != FIB_MISS && fib_nexthop(nexthop)->type == NEXTHOP_LOCAL;
+}
+
+/* A punt for the router itself is cut for the TAP, a link inside the
+ * router (DPDK's TAP PMD sends no more than 1500 bytes), DF or not: the
+ * kernel reassembles it, and a jumbo TCP segment for the router would
+ * otherwise never arrive. A packet to forward keeps its DF. The fragments
+ * get their checksums afresh. */
+static void df_clear_for_router(struct rte_mbuf *m)
+{
+	if (pkt_meta(m)->family == AF_INET && for_router(m))
 		rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->fragment_offset &=
 			~RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
 }
@@ -113,7 +124,7 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 	rte_memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
 	rte_pktmbuf_adj(m, sizeof(eth));
 	if (punt)
-		df_clear(m);
+		df_clear_for_router(m);
 	n = fragment(m, fragments, mtu);
 	if (unlikely(n <= 0)) {
 		rte_pktmbuf_prepend(m, sizeof(eth));
