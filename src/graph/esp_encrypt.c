@@ -74,7 +74,7 @@ static uint32_t outer_route(const struct sa *sa)
  * routes them (no limit here: the kernel fragments or answers). */
 static uint32_t outer_link_mtu(uint32_t nexthop)
 {
-	if (nexthop == FIB_MISS || fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
+	if (fib_nexthop_type(nexthop) != NEXTHOP_FORWARD)
 		return 0;
 	return iface_table.ifaces[fib_nexthop(nexthop)->iface].mtu;
 }
@@ -413,8 +413,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
  * mode keeps the packet's own destination, for ip-lookup to route. */
 static uint16_t routed(struct rte_mbuf *m, const struct sa *sa, uint32_t nexthop)
 {
-	if (sa->rt.mode != SA_MODE_TUNNEL || nexthop == FIB_MISS ||
-	    fib_nexthop(nexthop)->type != NEXTHOP_FORWARD)
+	if (sa->rt.mode != SA_MODE_TUNNEL || fib_nexthop_type(nexthop) != NEXTHOP_FORWARD)
 		return ESP_ENCRYPT_NEXT_LOOKUP;
 	pkt_meta(m)->nexthop = nexthop;
 	return ESP_ENCRYPT_NEXT_REWRITE;

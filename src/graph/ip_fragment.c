@@ -63,7 +63,7 @@ static bool for_router(struct rte_mbuf *m)
 	uint32_t nexthop;
 
 	fib_lookup4_bulk(&dst, &nexthop, 1);
-	return nexthop != FIB_MISS && fib_nexthop(nexthop)->type == NEXTHOP_LOCAL;
+	return fib_nexthop_type(nexthop) == NEXTHOP_LOCAL;
 }
 
 /* A punt for the router itself is cut for the TAP, a link inside the

@@ -29,19 +29,11 @@ enum ip_lookup_next {
 	IP_LOOKUP_N_NEXT,
 };
 
-/* The FIB result's type, MISS standing in for "no route". */
-#define NEXTHOP_MISS 0xff
-
-static inline uint8_t nexthop_type(uint32_t nexthop_index)
-{
-	return nexthop_index == FIB_MISS ? NEXTHOP_MISS : fib_nexthop(nexthop_index)->type;
-}
-
 /* Inlined into this node's loop; spd-input and spd-output call it through
  * ip_lookup_forwards(). */
 static __rte_always_inline bool forwards(uint32_t nexthop_index, enum espd_counter *why)
 {
-	switch (nexthop_type(nexthop_index)) {
+	switch (fib_nexthop_type(nexthop_index)) {
 	case NEXTHOP_FORWARD:
 		return true;
 	case NEXTHOP_MISS:
@@ -113,7 +105,7 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 					  uint32_t nexthop_index, uint8_t spd_flags)
 {
 	struct pkt_meta *meta = pkt_meta(m);
-	uint8_t type = nexthop_type(nexthop_index);
+	uint8_t type = fib_nexthop_type(nexthop_index);
 
 	meta->nexthop = nexthop_index;
 	if (unlikely(meta->ipsec)) {

@@ -38,8 +38,7 @@ static const enum espd_counter inbound_counters[SA_ERROR_MAX] = {
 
 static inline bool is_local(struct rte_mbuf *m)
 {
-	uint32_t nexthop = pkt_meta(m)->nexthop;
-	return nexthop != FIB_MISS && fib_nexthop(nexthop)->type == NEXTHOP_LOCAL;
+	return fib_nexthop_type(pkt_meta(m)->nexthop) == NEXTHOP_LOCAL;
 }
 
 static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool local,

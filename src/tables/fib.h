@@ -63,6 +63,13 @@ static inline const struct nexthop *fib_nexthop(uint32_t index)
 	return &fib_nexthops[index];
 }
 
+/* A lookup result's type, NEXTHOP_MISS standing in for "no route". */
+#define NEXTHOP_MISS 0xff
+static inline uint8_t fib_nexthop_type(uint32_t index)
+{
+	return index == FIB_MISS ? NEXTHOP_MISS : fib_nexthop(index)->type;
+}
+
 const char *format_nexthop_type(uint8_t type);
 
 #endif
