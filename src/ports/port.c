@@ -96,7 +96,9 @@ static int pci_probe(const char *device, uint16_t *port_id)
 	return 0;
 }
 
-static int device_create(const struct port_params *params, uint16_t *port_id)
+/* The device's port, and the pool it receives into when not params->pool. */
+static int device_create(const struct port_params *params, uint16_t *port_id,
+			 struct rte_mempool **rx_pool)
 {
 	const struct config_interface *config = params->config;
 	char args[256];
@@ -104,6 +106,10 @@ static int device_create(const struct port_params *params, uint16_t *port_id)
 	switch (config->driver) {
 	case PORT_DRIVER_AF_PACKET: {
 		unsigned frame = frame_size(params->mtu, AF_PACKET_FRAME_MIN);
+		*rx_pool = rx_pool_create("rx", params->device, frame,
+					  RX_POOL_MBUFS * params->n_queues);
+		if (!*rx_pool)
+			return -rte_errno;
 		snprintf(args, sizeof(args),
 			 "iface=%s,qpairs=%u,blocksz=%u,framesz=%u,framecnt=%u,qdisc_bypass=1",
 			 params->device, params->n_queues, frame, frame, AF_PACKET_RING_BYTES / frame);
@@ -171,16 +177,9 @@ static int port_start(uint16_t port_id, const struct port_params *params,
 int port_open_device(const struct port_params *params, uint16_t *port_id)
 {
 	struct rte_mempool *rx_pool = params->pool;
-	int rc = device_create(params, port_id);
+	int rc = device_create(params, port_id, &rx_pool);
 	if (rc < 0)
 		return rc;
-	if (params->config->driver == PORT_DRIVER_AF_PACKET) {
-		rx_pool = rx_pool_create("rx", params->device,
-					 frame_size(params->mtu, AF_PACKET_FRAME_MIN),
-					 RX_POOL_MBUFS * params->n_queues);
-		if (!rx_pool)
-			return -rte_errno;
-	}
 	rc = port_start(*port_id, params, rx_pool, true);
 	if (rc < 0)
 		return rc;
@@ -204,8 +203,9 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 		return rc;
 	tap_params.config = NULL;
 	/* The kernel sends frames up to the interface's MTU into the TAP. */
-	if (params->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN > RTE_MBUF_DEFAULT_DATAROOM) {
-		rx_pool = rx_pool_create("tap", name, frame_size(params->mtu, 2048),
+	unsigned frame = frame_size(params->mtu, RTE_MBUF_DEFAULT_DATAROOM);
+	if (frame > RTE_MBUF_DEFAULT_DATAROOM) {
+		rx_pool = rx_pool_create("tap", name, frame,
 					 (DESC_DEFAULT + RX_POOL_MBUFS) * params->n_queues);
 		if (!rx_pool)
 			return -rte_errno;
