@@ -364,12 +364,26 @@ static void addr_locals(const struct addr_rec *rec,
 	}
 }
 
+/* Workers pick the source of espd's own ICMP errors from the interface's
+ * copy of its addresses (iface_source_select). */
+static void addrs_publish(int ifindex)
+{
+	struct iface *iface = iface_by_ifindex(ifindex);
+	struct ip_prefix addrs[IFACE_ADDR_MAX];
+
+	if (iface)
+		iface_addrs_set(iface, addrs, rtnl_iface_addresses(iface->index, addrs, IFACE_ADDR_MAX));
+}
+
 static void addr_remove(struct addr_rec *rec)
 {
+	int ifindex = rec->ifindex;
+
 	addr_locals(rec, local_del);
 	size_t index = (size_t)(rec - shadow.addrs);
 	memmove(rec, rec + 1, (shadow.n_addrs - index - 1) * sizeof(*rec));
 	shadow.n_addrs--;
+	addrs_publish(ifindex);
 }
 
 static void apply_addr(const struct rtnl_addr *a)
@@ -392,6 +406,7 @@ static void apply_addr(const struct rtnl_addr *a)
 	rec->broadcast = ip_addr_is_zero(&a->broadcast) ? (struct ip_addr){ 0 } : a->broadcast;
 	rec->generation = rtnl_shared.generation;
 	addr_locals(rec, local_set);
+	addrs_publish(a->ifindex);
 }
 
 static void apply_neigh(const struct rtnl_neigh *n)

@@ -176,8 +176,9 @@ int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32
 void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto);
 
 /*
- * ICMP for a packet too big for its tunnel (RFC 1191, RFC 8201), for SAs
- * the kernel does not hold: at l3, an IPv4 header and ICMP "fragmentation
+ * ICMP for a packet too big for its way on (RFC 1191, RFC 8201), which
+ * icmp-error sends for SAs the kernel does not hold and for packets the
+ * kernel cannot be handed: at l3, an IPv4 header and ICMP "fragmentation
  * needed" (type 3 code 4) or an IPv6 header and ICMPv6 "packet too big"
  * (type 2), from src to the source of the packet quoted right behind
  * (quote_len bytes at l3 + esp_icmp_hdr_len, at most esp_icmp_quote_max,

@@ -42,6 +42,10 @@
 	_(IP_NEIGHBOR_MISS, "ip-rewrite", "punt", "neighbor unresolved")                    \
 	_(IP_MTU_EXCEEDED, "ip-rewrite", "punt", "larger than the output MTU")              \
 	_(IP_IFACE_DOWN, "ip-rewrite", "drop", "output interface down")                     \
+	_(IP_MTU_ICMP, "ip-rewrite", "drop", "larger than the output MTU and the TAP: espd answers") \
+	_(ICMP_ERROR_NOT_ANSWERED, "icmp-error", "drop", "ICMP error or later fragment: no answer") \
+	_(ICMP_ERROR_NO_SOURCE, "icmp-error", "drop", "no address of the router to answer from") \
+	_(ICMP_ERROR_NO_ROOM, "icmp-error", "drop", "no head room to answer in")          \
 	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
 	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
 	_(TX_NO_PORT, "port-output", "drop", "no output port")                              \
@@ -55,7 +59,6 @@
 	_(ESP_ENC_TTL, "esp-encrypt", "punt", "TTL or hop limit expired")                  \
 	_(ESP_ENC_MTU, "esp-encrypt", "punt", "too big for the tunnel (kernel SA)")        \
 	_(ESP_ENC_MTU_ICMP, "esp-encrypt", "drop", "too big for the tunnel, ICMP sent")   \
-	_(ESP_ENC_MTU_DROP, "esp-encrypt", "drop", "too big for the tunnel (espd SA)")     \
 	_(ESP_ENC_SEQ_OVERFLOW, "esp-encrypt", "drop", "sequence numbers exhausted")       \
 	_(ESP_ENC_NO_ROOM, "esp-encrypt", "drop", "no head or tail room for ESP")          \
 	_(ESP_ENC_MALFORMED, "esp-encrypt", "drop", "cannot place ESP in the packet")      \

@@ -14,8 +14,9 @@
  * protected is the kernel's, to answer with ICMP "fragmentation needed" /
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a
- * packet in clear: espd sends that ICMP itself; an IPv4 packet without DF
- * it encrypts, and ip-rewrite has the ESP packet fragmented (may_fragment).
+ * packet in clear: espd sends that ICMP itself (icmp-error); an IPv4
+ * packet without DF it encrypts, and ip-rewrite has the ESP packet
+ * fragmented (may_fragment).
  */
 #include "graph/graph.h"
 
@@ -33,6 +34,7 @@ enum esp_encrypt_next {
 	ESP_ENCRYPT_NEXT_REWRITE,
 	ESP_ENCRYPT_NEXT_PUNT,
 	ESP_ENCRYPT_NEXT_DROP,
+	ESP_ENCRYPT_NEXT_ICMP_ERROR,
 	ESP_ENCRYPT_N_NEXT,
 	ESP_ENCRYPT_READY = ESP_ENCRYPT_N_NEXT, /* checks passed: build it */
 };
@@ -97,30 +99,6 @@ static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu
 }
 
 /*
- * The kernel's answer to a packet that may not be fragmented, for an SA only
- * espd holds: the packet becomes the ICMP error to its source, from the
- * SA's local address (one of the router's), and is routed like any other.
- */
-static bool icmp_answer(struct rte_mbuf *m, const struct sa *sa, uint32_t ip_len, uint32_t mtu)
-{
-	uint8_t family = pkt_meta(m)->family;
-	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)l3_of(m);
-	uint32_t hdr = esp_icmp_hdr_len(family);
-	uint32_t quote = RTE_MIN(ip_len, esp_icmp_quote_max(family));
-	uint8_t *data;
-
-	if (sa->rt.family != family || rte_pktmbuf_headroom(m) < hdr ||
-	    (family == AF_INET && !(ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) ||
-	    !esp_icmp_may_answer(ip4, ip_len))
-		return false;
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - quote));
-	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
-	eth_move(data, data + hdr, family);
-	esp_icmp_too_big_write(data + m->l2_len, &sa->rt.src, mtu, quote);
-	return true;
-}
-
-/*
  * An IPv4 packet without DF may be fragmented: the kernel lets it into the
  * SA (xfrm4_tunnel_check_size) and fragments the ESP packet on output,
  * over IPv4 (whose tunnel header has no DF either, nor has the packet's
@@ -146,9 +124,8 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	if (may_fragment(m))
 		return ESP_ENCRYPT_READY;
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
-	if (icmp_answer(m, sa, p->ip_len, mtu))
-		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_LOOKUP);
-	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_DROP, ESP_ENCRYPT_NEXT_DROP);
+	pkt_meta(m)->mtu = (uint16_t)mtu;
+	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
 }
 
 /* The outer route and largest inner packets of the last SA seen, worked
@@ -466,6 +443,7 @@ static struct rte_node_register esp_encrypt_node = {
 		[ESP_ENCRYPT_NEXT_REWRITE] = NODE_IP_REWRITE,
 		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
 		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
+		[ESP_ENCRYPT_NEXT_ICMP_ERROR] = NODE_ICMP_ERROR,
 	},
 };
 

@@ -31,6 +31,7 @@
 #define NODE_IP_REWRITE "ip-rewrite"
 #define NODE_IP_FRAGMENT "ip-fragment"
 #define NODE_IP_REASSEMBLE "ip-reassemble"
+#define NODE_ICMP_ERROR "icmp-error"
 #define NODE_PUNT "punt"
 #define NODE_PORT_OUTPUT "port-output"
 #define NODE_DROP "drop"
@@ -48,6 +49,7 @@ struct pkt_meta {
 	uint16_t tx_port;   /* DPDK port to send on, set before port-output */
 	uint8_t family;     /* AF_INET or AF_INET6 once classified */
 	uint8_t ipsec;      /* PKT_IPSEC_* */
+	uint16_t mtu;       /* the MTU icmp-error reports */
 	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
 };
 _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");

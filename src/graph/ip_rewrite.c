@@ -7,7 +7,9 @@
  * fragments it, and an IPv6 ESP packet espd built, as the kernel's own
  * output does (xfrm6_prepare_output sets ignore_df).
  * What it cannot finish goes to the kernel, which sends the ICMP error or
- * resolves the neighbor; espd learns the neighbor from the kernel.
+ * resolves the neighbor; espd learns the neighbor from the kernel. A packet
+ * too big for its link and for the TAP that would take it to the kernel
+ * (jumbo frames) gets its ICMP error from icmp-error instead.
  */
 #include "graph/graph.h"
 
@@ -22,8 +24,20 @@ enum ip_rewrite_next {
 	IP_REWRITE_NEXT_PUNT,
 	IP_REWRITE_NEXT_DROP,
 	IP_REWRITE_NEXT_FRAGMENT,
+	IP_REWRITE_NEXT_ICMP_ERROR,
 	IP_REWRITE_N_NEXT,
 };
+
+static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct iface *iface,
+			uint32_t l3_len, bool may_fragment)
+{
+	if (may_fragment)
+		return IP_REWRITE_NEXT_FRAGMENT;
+	if (l3_len <= iface_punt_mtu(&iface_table.ifaces[pkt_meta(m)->rx_iface]))
+		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+	pkt_meta(m)->mtu = iface->mtu;
+	return steer(worker, ESPD_COUNTER_IP_MTU_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
+}
 
 /* Returns the next edge; on forward, *neighbor is the key of the MAC to use. */
 static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct nexthop *nexthop,
@@ -59,8 +73,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		may_fragment = own;
 	}
 	if (unlikely(l3_len > iface->mtu))
-		return may_fragment ? IP_REWRITE_NEXT_FRAGMENT
-				    : steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+		return too_big(worker, m, iface, l3_len, may_fragment);
 	if (nexthop->gw.family)
 		neigh_key_set(neighbor, iface->index, nexthop->gw.family, nexthop->gw.bytes);
 	else
@@ -143,6 +156,7 @@ static struct rte_node_register ip_rewrite_node = {
 		[IP_REWRITE_NEXT_PUNT] = NODE_PUNT,
 		[IP_REWRITE_NEXT_DROP] = NODE_DROP,
 		[IP_REWRITE_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
+		[IP_REWRITE_NEXT_ICMP_ERROR] = NODE_ICMP_ERROR,
 	},
 };
 

@@ -24,6 +24,7 @@ struct iface *iface_add(const char *name)
 	iface->port_id = UINT16_MAX;
 	iface->tap_port_id = UINT16_MAX;
 	iface->tap_mtu = UINT16_MAX; /* no limit of its own until a TAP says */
+	rte_seqlock_init(&iface->addrs.lock);
 	return iface;
 }
 
@@ -50,4 +51,51 @@ void iface_bind_port(struct iface *iface, uint16_t port_id, bool is_tap)
 	else
 		iface->port_id = port_id;
 	iface_table.by_port[port_id] = iface->index;
+}
+
+void iface_addrs_set(struct iface *iface, const struct ip_prefix *addrs, size_t n)
+{
+	n = n < IFACE_ADDR_MAX ? n : IFACE_ADDR_MAX;
+	rte_seqlock_write_lock(&iface->addrs.lock);
+	memcpy(iface->addrs.addr, addrs, n * sizeof(*addrs));
+	iface->addrs.n = (uint16_t)n;
+	rte_seqlock_write_unlock(&iface->addrs.lock);
+}
+
+static bool is_link_local(const struct ip_addr *addr)
+{
+	return addr->family == AF_INET6 && addr->bytes[0] == 0xfe && (addr->bytes[1] & 0xc0) == 0x80;
+}
+
+/* Of addrs[0..n): the index of the best source toward, or -1. */
+static int source_pick(const struct ip_prefix *addrs, uint16_t n, const struct ip_addr *toward)
+{
+	int first = -1;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (addrs[i].addr.family != toward->family ||
+		    is_link_local(&addrs[i].addr) != is_link_local(toward))
+			continue;
+		if (ip_prefix_contains(&addrs[i], toward))
+			return i;
+		if (first < 0)
+			first = i;
+	}
+	return first;
+}
+
+bool iface_source_select(const struct iface *iface, const struct ip_addr *toward,
+			 struct ip_addr *source)
+{
+	const struct iface_addrs *addrs = &iface->addrs;
+	uint32_t sequence;
+	int picked;
+
+	do {
+		sequence = rte_seqlock_read_begin(&addrs->lock);
+		picked = source_pick(addrs->addr, RTE_MIN(addrs->n, (uint16_t)IFACE_ADDR_MAX), toward);
+		if (picked >= 0)
+			*source = addrs->addr[picked].addr;
+	} while (rte_seqlock_read_retry(&addrs->lock, sequence));
+	return picked >= 0;
 }

@@ -11,9 +11,21 @@
 #include <stdint.h>
 #include <rte_ether.h>
 #include <rte_ethdev.h>
+#include <rte_seqlock.h>
+#include "common/addr.h"
 
 #define IFACE_MAX 32
 #define IFACE_NONE UINT16_MAX
+#define IFACE_ADDR_MAX 16
+
+/* The router's addresses on an interface, in the kernel's order, for the
+ * source of the ICMP errors espd sends itself. Written by the control
+ * thread, read by workers under the seqlock (no worker ever waits). */
+struct iface_addrs {
+	rte_seqlock_t lock;
+	uint16_t n;
+	struct ip_prefix addr[IFACE_ADDR_MAX];
+};
 
 struct iface {
 	char name[16];                 /* kernel name, carried by the TAP */
@@ -28,6 +40,7 @@ struct iface {
 	uint16_t tap_mtu;              /* largest packet the TAP port passes to the kernel */
 	volatile bool up;              /* TAP admin and oper up */
 	const char *driver;            /* "af-packet", "xdp", "dpdk" */
+	struct iface_addrs addrs;
 };
 
 struct iface_table {
@@ -52,6 +65,18 @@ static inline uint16_t iface_punt_mtu(const struct iface *iface)
 	return iface->mtu < iface->tap_mtu ? iface->mtu : iface->tap_mtu;
 }
 void iface_table_init(void);
+/* Control thread: the interface's addresses are now addrs[0..n) (beyond
+ * IFACE_ADDR_MAX are not kept). */
+void iface_addrs_set(struct iface *iface, const struct ip_prefix *addrs, size_t n);
+/*
+ * Worker: the source of an ICMP error leaving iface toward the address
+ * toward (the next hop or the destination), picked as the kernel's
+ * inet_select_addr does: an address whose subnet holds toward, else the
+ * first of the family, an IPv6 link-local one only toward a link-local
+ * address. False when the interface has none.
+ */
+bool iface_source_select(const struct iface *iface, const struct ip_addr *toward,
+			 struct ip_addr *source);
 void iface_bind_port(struct iface *iface, uint16_t port_id, bool is_tap);
 
 #endif

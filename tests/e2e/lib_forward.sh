@@ -220,8 +220,37 @@ case_jumbo() {
 	after=$(node_packets ip-fragment)
 	check "$driver: the segments reached the kernel cut for its TAP (ip-fragment)" \
 		[ $((after - before)) -ge 100 ]
+	case_jumbo_pmtu "$driver"
 	espd_stop
 	links_mtu 1500
+}
+
+# From a jumbo link to a smaller one: a packet with DF too big for the next
+# link, which the TAP cannot take to the kernel either, gets its ICMP from
+# espd, from the router's address toward the sender; the sender learns the
+# path MTU and what fits crosses.
+case_jumbo_pmtu() {
+	local driver=$1 before after
+	in_r ip link set r-b mtu 4000
+	ip -n "$NS_B" link set b0 mtu 4000
+	wait_until 2 bash -c "$ESPCTL --socket $SOCK show interfaces --json | grep -q '\"mtu\": *4000'"
+	before=$(counter "larger than the output MTU and the TAP: espd answers")
+	in_a ping -M do -s 8000 -c 1 -W 2 10.2.0.2 >/tmp/$T.pmtu 2>&1
+	in_a ping -6 -M do -s 8000 -c 1 -W 2 fd00:2::2 >>/tmp/$T.pmtu 2>&1
+	after=$(counter "larger than the output MTU and the TAP: espd answers")
+	check "$driver: 8028 bytes with DF to a 4000-byte link: ICMP from 10.1.0.1 says mtu 4000" \
+		grep -q "From 10.1.0.1 .*mtu = 4000" /tmp/$T.pmtu
+	check "$driver: the IPv6 counterpart: packet too big, mtu 4000, from fd00:1::1" \
+		grep -q "From fd00:1::1 .*[Pp]acket too big: mtu=4000" /tmp/$T.pmtu
+	check "$driver: counted, both answered by espd" [ $((after - before)) -eq 2 ]
+	check "$driver: hostA learnt the path MTU (IPv4, IPv6)" bash -c "
+		ip -n $NS_A route get 10.2.0.2 | grep -q 'mtu 4000' &&
+		ip -n $NS_A -6 route get fd00:2::2 | grep -q 'mtu 4000'"
+	check "$driver: 4000 bytes with DF then cross" in_a ping -M do -s 3972 -c 2 -i 0.2 -W 2 10.2.0.2
+	ip -n "$NS_A" route flush cache
+	ip -n "$NS_A" -6 route flush cache
+	in_r ip link set r-b mtu 9000
+	ip -n "$NS_B" link set b0 mtu 9000
 }
 
 run_forward_suite() {

@@ -38,8 +38,8 @@ import time
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import (IP, UDP, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, fragment,
-                       fragment6, raw)
+from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, IPv6ExtHdrFragment, Raw,
+                       defragment, fragment, fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 
@@ -53,9 +53,9 @@ PORT_R = 7101        # the router's socket (transport mode)
 WAIT = 2.0           # seconds to wait for a packet that should come
 
 FAMILIES = {
-    4: dict(r_wan="10.2.0.1", peer="10.2.0.2", host_a="10.1.0.2", remote="192.168.200.1",
+    4: dict(r_wan="10.2.0.1", r_lan="10.1.0.1", peer="10.2.0.2", host_a="10.1.0.2", remote="192.168.200.1",
             remote_net="192.168.200.0/24", a_net="10.1.0.0/24", host_len=32, any="0.0.0.0"),
-    6: dict(r_wan="fd00:2::1", peer="fd00:2::2", host_a="fd00:1::2", remote="fd00:200::1",
+    6: dict(r_wan="fd00:2::1", r_lan="fd00:1::1", peer="fd00:2::2", host_a="fd00:1::2", remote="fd00:200::1",
             remote_net="fd00:200::/64", a_net="fd00:1::/64", host_len=128, any="::"),
 }
 
@@ -906,13 +906,29 @@ def route_mtu(bed, fam, dst):
     return int(out[out.index("mtu") + 1]) if "mtu" in out else None
 
 
+def catch_too_big(bed, fam):
+    """The next ICMP "fragmentation needed" / ICMPv6 "packet too big" espd
+    sends hostA on a0: (source, reported MTU), or None."""
+    def match(frame):
+        eth = Ether(frame)
+        if eth.src != bed.mac_ra:
+            return None
+        if fam == 4 and ICMP in eth and eth[ICMP].type == 3 and eth[ICMP].code == 4:
+            return eth[IP].src, eth[ICMP].nexthopmtu
+        if fam == 6 and ICMPv6PacketTooBig in eth:
+            return eth[IPv6].src, eth[ICMPv6PacketTooBig].mtu
+        return None
+    return wait_for(bed.a0, match)
+
+
 def case_mtu(bed, fam, name):
     """xfrm_state_mtu on a 1500-byte link, AES-CBC + HMAC-SHA1-96 tunnel:
     IPv4 (1500 - 20 - 8 - 16 - 12) & ~15 - 2 = 1438, IPv6 1422. One byte
     more with DF (always, for IPv6) is answered with ICMP "fragmentation
-    needed" / "packet too big" from espd, as the kernel would; without DF
-    it is encrypted and the ESP packet leaves in two fragments, which the
-    peer reassembles and decrypts."""
+    needed" / "packet too big" from espd, as the kernel would: from the
+    router's address on the way back to the sender (hostA's LAN), not the
+    tunnel's; without DF it is encrypted and the ESP packet leaves in two
+    fragments, which the peer reassembles and decrypts."""
     alg = ALG_BY_NAME["aes-cbc-128/hmac-sha1-96"]
     P, hdr = FAMILIES[fam], 28 if fam == 4 else 48
     limit = 1438 if fam == 4 else 1422
@@ -926,9 +942,13 @@ def case_mtu(bed, fam, name):
     expect(pkt is not None and len(pkt) <= 1500, "%d-byte inner packet sent, %s bytes" %
            (limit, len(pkt) if pkt else "no"))
     big = fits + b"x"
+    drain(bed.a0)
     send_outbound(bed, fam, "tunnel", big, df=True)
     expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=big) is None,
            "%d bytes neither sent nor leaked" % (limit + 1))
+    answer = catch_too_big(bed, fam)
+    expect(answer == (P["r_lan"], limit), "ICMP from %s reporting MTU %d, got %s" %
+           (P["r_lan"], limit, answer))
     expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 1,
            "esp-encrypt ICMP counter")
     learnt = None
@@ -955,8 +975,8 @@ def case_mtu(bed, fam, name):
                    "the peer decrypts the %d-byte inner packet" % (limit + 1))
         expect(bed.node_packets("ip-fragment") - fragmented == 1,
                "espd fragmented it (ip-fragment)")
-        expect(delta(bed, before, "esp-encrypt", "too big for the tunnel (espd SA)") == 0,
-               "nothing dropped")
+        expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 1,
+               "not answered with ICMP")
     expect(sa_errors(bed, spi)["mtu"] == 1, "SA mtu error counter (the ICMP answer)")
 
 
@@ -988,8 +1008,8 @@ def case_fragment(bed, mode, outer_fam, name):
         expect(check_inner(inner, 4, mode, big) is None,
                "the peer decrypts the 1500-byte packet: %s" % check_inner(inner, 4, mode, big))
     expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
-    expect(delta(bed, before, "esp-encrypt", "too big for the tunnel (espd SA)") == 0,
-           "nothing dropped")
+    expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 0,
+           "not answered with ICMP")
 
 
 def fragments_of(pkt, fam, size):

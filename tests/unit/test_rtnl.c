@@ -107,16 +107,6 @@ size_t neigh_count(void)
 	return n_neighs;
 }
 
-struct iface_table iface_table;
-
-struct iface *iface_by_ifindex(int kernel_ifindex)
-{
-	for (uint16_t i = 0; i < iface_table.n_ifaces; i++)
-		if (iface_table.ifaces[i].tap_ifindex == kernel_ifindex)
-			return &iface_table.ifaces[i];
-	return NULL;
-}
-
 /* ---- test doubles: sockets (a scripted kernel) and CLI ---- */
 
 #define KERNEL_SIZE 64
@@ -907,6 +897,46 @@ static void test_broadcast(void **state)
 	assert_null(fib_get("198.18.0.1/32"));
 }
 
+static const char *source_toward(const char *toward)
+{
+	static char text[IP_ADDR_STRLEN];
+	struct ip_addr to = addr_of(toward), source;
+
+	if (!iface_source_select(&iface_table.ifaces[0], &to, &source))
+		return "none";
+	return format_ip_addr(text, sizeof(text), &source);
+}
+
+/* The addresses workers answer ICMP from follow the kernel's. */
+static void test_icmp_source(void **state)
+{
+	(void)state;
+	assert_string_equal(source_toward("192.0.2.77"), "192.0.2.1");
+	assert_string_equal(source_toward("203.0.113.9"), "192.0.2.1");
+	assert_string_equal(source_toward("2001:db8:5::1"), "2001:db8:1::1");
+	assert_string_equal(source_toward("fe80::1"), "none");
+	size_t added = kernel_add(msg_addr(TAP, "198.18.0.1", 16, NULL, false));
+	struct nlmsghdr *link_local = msg_addr(TAP, "fe80::1:2", 64, NULL, false);
+
+	kernel_add(link_local);
+	event(kernel[added]);
+	event(link_local);
+	rtnl_mirror_process(1000);
+	assert_string_equal(source_toward("198.18.7.7"), "198.18.0.1");
+	assert_string_equal(source_toward("203.0.113.9"), "192.0.2.1");
+	assert_string_equal(source_toward("fe80::99"), "fe80::1:2");
+	assert_string_equal(source_toward("2001:db8:5::1"), "2001:db8:1::1");
+	/* Removing an IPv4 address makes the mirror re-read the kernel's. */
+	kernel[k_addr] = NULL;
+	event(msg_addr(TAP, "192.0.2.1", 24, "192.0.2.255", true));
+	rtnl_mirror_process(1000);
+	assert_string_equal(source_toward("192.0.2.77"), "198.18.0.1");
+	kernel[added] = NULL;
+	event(msg_addr(TAP, "198.18.0.1", 16, NULL, true));
+	rtnl_mirror_process(1000);
+	assert_string_equal(source_toward("192.0.2.77"), "none");
+}
+
 static void test_link_events(void **state)
 {
 	(void)state;
@@ -1106,6 +1136,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate_setup_teardown(test_local_beats_main, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_broadcast, setup_mirror,
+							 teardown_mirror, &delay_0),
+		cmocka_unit_test_prestate_setup_teardown(test_icmp_source, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_link_events, setup_mirror,
 							 teardown_mirror, &delay_0),

@@ -1,0 +1,105 @@
+/*
+ * icmp-error: the ICMP errors espd sends itself, where the kernel cannot:
+ * "fragmentation needed" / "packet too big" (RFC 1191, RFC 8201) for a
+ * packet too big for its way on, reporting pkt_meta.mtu, when the packet
+ * is too big for the TAP that would take it to the kernel too (a jumbo
+ * link), or is bound for an SA only espd holds. The packet becomes the
+ * error in place and goes to ip-lookup like any packet of the router's.
+ *
+ * As the kernel's icmp_send for a packet it forwards: the source is the
+ * router's address on the interface the error leaves by (the route back
+ * to the sender), the one whose subnet holds the next hop if any; these
+ * errors are not rate-limited (icmpv4_mask_allow, icmpv6 ratemask); an
+ * ICMP error or a later fragment is never answered.
+ */
+#include "graph/graph.h"
+
+#include <sys/socket.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include "esp/esp_packet.h"
+#include "tables/fib.h"
+
+enum icmp_error_next {
+	ICMP_ERROR_NEXT_LOOKUP,
+	ICMP_ERROR_NEXT_DROP,
+	ICMP_ERROR_N_NEXT,
+};
+
+/* The route back to sender: the interface it leaves by and the address it
+ * is sent to there, or the interface the packet came in on. */
+static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *sender,
+				    struct ip_addr *toward)
+{
+	uint32_t index;
+
+	if (sender->family == AF_INET)
+		fib_lookup4_bulk(&sender->v4, &index, 1);
+	else
+		fib_lookup6_bulk((const uint8_t (*)[16])sender->bytes, &index, 1);
+	*toward = *sender;
+	if (fib_nexthop_type(index) != NEXTHOP_FORWARD)
+		return &iface_table.ifaces[pkt_meta(m)->rx_iface];
+	const struct nexthop *nexthop = fib_nexthop(index);
+	if (nexthop->gw.family == sender->family)
+		*toward = nexthop->gw;
+	return &iface_table.ifaces[nexthop->iface];
+}
+
+static bool source_select(struct rte_mbuf *m, const void *l3, struct ip_addr *source)
+{
+	uint8_t family = pkt_meta(m)->family;
+	struct ip_addr sender, toward;
+
+	ip_addr_from_bytes(&sender, family,
+			   family == AF_INET ? (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr
+					     : (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
+	if (iface_source_select(way_back(m, &sender, &toward), &toward, source))
+		return true;
+	return iface_source_select(&iface_table.ifaces[pkt_meta(m)->rx_iface], &sender, source);
+}
+
+static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
+{
+	uint8_t family = pkt_meta(m)->family;
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint32_t ip_len = ip_packet_len(l3, family);
+	uint32_t hdr = esp_icmp_hdr_len(family);
+	uint32_t quote = RTE_MIN(ip_len, esp_icmp_quote_max(family));
+	struct ip_addr source;
+	uint8_t *data;
+
+	if (!esp_icmp_may_answer(l3, ip_len))
+		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
+	if (!source_select(m, l3, &source))
+		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
+	if (rte_pktmbuf_headroom(m) < hdr || !rte_pktmbuf_is_contiguous(m) ||
+	    rte_pktmbuf_data_len(m) < m->l2_len + quote)
+		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NO_ROOM, ICMP_ERROR_NEXT_DROP);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - quote));
+	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
+	memmove(data, data + hdr, m->l2_len);
+	esp_icmp_too_big_write(data + m->l2_len, &source, pkt_meta(m)->mtu, quote);
+	m->l3_len = (uint16_t)(hdr - 8);
+	pkt_meta(m)->ipsec = 0;
+	return ICMP_ERROR_NEXT_LOOKUP;
+}
+
+static uint16_t icmp_error_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				   uint16_t nb_objs)
+{
+	return node_process_each(graph, node, objs, nb_objs, icmp_error_decide);
+}
+
+static struct rte_node_register icmp_error_node = {
+	.name = NODE_ICMP_ERROR,
+	.process = icmp_error_process,
+	.init = node_ctx_init_worker,
+	.nb_edges = ICMP_ERROR_N_NEXT,
+	.next_nodes = {
+		[ICMP_ERROR_NEXT_LOOKUP] = NODE_IP_LOOKUP,
+		[ICMP_ERROR_NEXT_DROP] = NODE_DROP,
+	},
+};
+
+RTE_NODE_REGISTER(icmp_error_node);
