@@ -28,6 +28,8 @@ enum ip_rewrite_next {
 	IP_REWRITE_N_NEXT,
 };
 
+/* A packet larger than its link: fragmented if it may be, else punted for
+ * the kernel's ICMP error, unless its TAP cannot carry it there. */
 static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct iface *iface,
 			uint32_t l3_len, bool may_fragment)
 {

@@ -2,7 +2,8 @@
  * espd interfaces: one per taken-over kernel interface, pairing its DPDK
  * port with the TAP that carries the kernel's view (same name, MAC, MTU).
  * The table is sized at start-up; workers read it without locks: fields that
- * change at run time (MTU, up) are single aligned words.
+ * change at run time (MTU, up) are single aligned words, the addresses are
+ * read under a seqlock.
  */
 #ifndef ESPD_TABLES_IFACE_H
 #define ESPD_TABLES_IFACE_H
