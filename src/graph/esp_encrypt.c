@@ -63,13 +63,7 @@ static void eth_move(uint8_t *to, const uint8_t *from, uint8_t family)
 /* The FIB next hop of the SA's peer, where the outer header is sent. */
 static uint32_t outer_route(const struct sa *sa)
 {
-	uint32_t nexthop;
-
-	if (sa->rt.dst.family == AF_INET)
-		fib_lookup4_bulk(&sa->rt.dst.v4, &nexthop, 1);
-	else
-		fib_lookup6_bulk((const uint8_t (*)[16])sa->rt.dst.bytes, &nexthop, 1);
-	return nexthop;
+	return fib_lookup_addr(&sa->rt.dst);
 }
 
 /* MTU of the interface the SA's packets leave by; 0 when the kernel

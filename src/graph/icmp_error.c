@@ -31,12 +31,8 @@ enum icmp_error_next {
 static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *sender,
 				    struct ip_addr *toward)
 {
-	uint32_t index;
+	uint32_t index = fib_lookup_addr(sender);
 
-	if (sender->family == AF_INET)
-		fib_lookup4_bulk(&sender->v4, &index, 1);
-	else
-		fib_lookup6_bulk((const uint8_t (*)[16])sender->bytes, &index, 1);
 	*toward = *sender;
 	if (fib_nexthop_type(index) != NEXTHOP_FORWARD)
 		return &iface_table.ifaces[pkt_meta(m)->rx_iface];

@@ -57,6 +57,17 @@ const struct fib_route *fib_route_find(const struct ip_prefix *prefix);
 /* Fast path: next hop index per address, FIB_MISS when no route. */
 void fib_lookup4_bulk(const uint32_t *dst_be, uint32_t *nh_index, unsigned n);
 void fib_lookup6_bulk(const uint8_t (*dst)[16], uint32_t *nh_index, unsigned n);
+/* The next hop index of one address of either family, FIB_MISS when no route. */
+static inline uint32_t fib_lookup_addr(const struct ip_addr *addr)
+{
+	uint32_t nh_index;
+
+	if (addr->family == AF_INET)
+		fib_lookup4_bulk(&addr->v4, &nh_index, 1);
+	else
+		fib_lookup6_bulk((const uint8_t (*)[16])addr->bytes, &nh_index, 1);
+	return nh_index;
+}
 extern struct nexthop *fib_nexthops;
 static inline const struct nexthop *fib_nexthop(uint32_t index)
 {
