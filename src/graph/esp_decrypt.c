@@ -200,7 +200,7 @@ static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct de
 
 	if (unlikely(rc != 0))
 		return reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
-	pkt_meta(m)->ipsec = PKT_IPSEC_DECRYPTED;
+	pkt_meta(m)->flags = PKT_IPSEC_DECRYPTED;
 	if (p->sa->rt.mode == SA_MODE_TUNNEL)
 		next = decap_tunnel(worker, m, p, payload, data_len, next_header, counted);
 	else

@@ -10,7 +10,7 @@
  *
  * As the kernel's xfrm output: a tunnel-mode packet is forwarded first
  * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
- * with ICMP), and a packet that would not fit the outer link's MTU once
+ * with ICMP; the router's own packets keep theirs, PKT_OWN), and a packet that would not fit the outer link's MTU once
  * protected is the kernel's, to answer with ICMP "fragmentation needed" /
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a
@@ -159,7 +159,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
 		return steer(worker, ESPD_COUNTER_ESP_ENC_MALFORMED, ESP_ENCRYPT_NEXT_DROP);
 	}
-	if (sa->rt.mode == SA_MODE_TUNNEL) {
+	if (sa->rt.mode == SA_MODE_TUNNEL && !pkt_is_own(m)) {
 		uint8_t ttl = family == AF_INET ? ((struct rte_ipv4_hdr *)l3)->time_to_live
 						: ((struct rte_ipv6_hdr *)l3)->hop_limits;
 		if (unlikely(ttl <= 1))
@@ -237,7 +237,8 @@ static uint8_t *build_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 
 	if (rte_pktmbuf_headroom(m) < l->head || rte_pktmbuf_tailroom(m) < tail)
 		return NULL;
-	ip_hop_decrement(l3_of(m), family);
+	if (!pkt_is_own(m))
+		ip_hop_decrement(l3_of(m), family);
 	outer_fill(worker, sa, l3_of(m), family, &l->outer);
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)l->head);
 	eth_move(data, data + l->head, sa->rt.family);
@@ -315,7 +316,7 @@ static void finish(struct rte_mbuf *m, const struct sa *sa, const struct esp_cry
 		uint8_t *l3 = l3_of(m);
 		esp_udp6_checksum_set(l3, (uint32_t)(op->esp - ESP_UDP_HDR_LEN - l3));
 	}
-	meta->ipsec = PKT_IPSEC_ENCRYPTED;
+	meta->flags = PKT_IPSEC_ENCRYPTED;
 }
 
 struct enc_burst {

@@ -48,23 +48,34 @@ struct pkt_meta {
 	uint16_t rx_iface;  /* espd interface it arrived on */
 	uint16_t tx_port;   /* DPDK port to send on, set before port-output */
 	uint8_t family;     /* AF_INET or AF_INET6 once classified */
-	uint8_t ipsec;      /* PKT_IPSEC_* */
+	uint8_t flags;      /* PKT_* */
 	uint16_t mtu;       /* the MTU icmp-error reports */
 	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
 };
 _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
 
-/* pkt_meta.ipsec: what the IPsec nodes did to the packet, so that its
- * second trip through ip-lookup takes the right way. */
+/* pkt_meta.flags: what the IPsec nodes did to the packet, so that its
+ * second trip through ip-lookup takes the right way, and where it came from. */
 #define PKT_IPSEC_ENCRYPTED 1 /* outer header built: route it, no policy lookup */
 #define PKT_IPSEC_DECRYPTED 2 /* inner packet of sa_index: inbound policy check */
+#define PKT_IPSEC (PKT_IPSEC_ENCRYPTED | PKT_IPSEC_DECRYPTED)
 #define PKT_PUNT_FRAGMENT 4   /* too big for the TAP: ip-fragment cuts it to punt */
+/* The router's own packet (the kernel's through spd-local, espd's ICMP
+ * error): not forwarded, so no hop is taken from it (TTL or hop limit kept,
+ * 1 included), as the kernel's output path takes none. An outer header
+ * espd built (PKT_IPSEC_ENCRYPTED) is the router's own too. */
+#define PKT_OWN 8
 
 extern int pkt_meta_offset;
 
 static inline struct pkt_meta *pkt_meta(struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, pkt_meta_offset, struct pkt_meta *);
+}
+
+static inline bool pkt_is_own(struct rte_mbuf *m)
+{
+	return pkt_meta(m)->flags & (PKT_OWN | PKT_IPSEC_ENCRYPTED);
 }
 
 int pkt_meta_register(void);

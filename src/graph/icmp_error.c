@@ -77,7 +77,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	memmove(data, data + hdr, m->l2_len);
 	esp_icmp_too_big_write(data + m->l2_len, &source, pkt_meta(m)->mtu, quote);
 	m->l3_len = (uint16_t)(hdr - 8);
-	pkt_meta(m)->ipsec = 0;
+	pkt_meta(m)->flags = PKT_OWN;
 	return ICMP_ERROR_NEXT_LOOKUP;
 }
 

@@ -103,7 +103,7 @@ static void drop(struct rte_graph *graph, struct rte_node *node, struct worker *
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
 {
-	bool punt = pkt_meta(m)->ipsec & PKT_PUNT_FRAGMENT;
+	bool punt = pkt_meta(m)->flags & PKT_PUNT_FRAGMENT;
 	const struct iface *iface = punt ? &iface_table.ifaces[pkt_meta(m)->rx_iface]
 		: &iface_table.ifaces[fib_nexthop(pkt_meta(m)->nexthop)->iface];
 	uint16_t mtu = punt ? iface_punt_mtu(iface) : iface->mtu;

@@ -108,8 +108,8 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 	uint8_t type = fib_nexthop_type(nexthop_index);
 
 	meta->nexthop = nexthop_index;
-	if (unlikely(meta->ipsec)) {
-		if (meta->ipsec & PKT_IPSEC_ENCRYPTED)
+	if (unlikely(meta->flags & PKT_IPSEC)) {
+		if (meta->flags & PKT_IPSEC_ENCRYPTED)
 			return route(worker, nexthop_index);
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	}

@@ -51,9 +51,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 	uint32_t l3_len;
 	bool may_fragment = false;
 
-	/* A tunnel header espd just built is the router's own packet: no hop
-	 * is taken from it, as the kernel's output path takes none. */
-	bool own = pkt_meta(m)->ipsec & PKT_IPSEC_ENCRYPTED;
+	bool own = pkt_is_own(m);
 
 	if (unlikely(!iface->up))
 		return steer(worker, ESPD_COUNTER_IP_IFACE_DOWN, IP_REWRITE_NEXT_DROP);
@@ -89,7 +87,7 @@ static void rewrite(struct rte_mbuf *m, const struct iface *iface,
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
-	if (!(pkt_meta(m)->ipsec & PKT_IPSEC_ENCRYPTED))
+	if (!pkt_is_own(m))
 		ip_hop_decrement(l3, pkt_meta(m)->family);
 	rte_ether_addr_copy(neighbor_mac, &eth->dst_addr);
 	rte_ether_addr_copy(&iface->mac, &eth->src_addr);

@@ -25,12 +25,13 @@ static void mark_received(struct worker *worker, const struct rx_queue_ref *rx,
 {
 	struct port_stats *stats = &worker->ports[rx->port];
 	uint16_t tx_port = rx->is_tap ? iface->port_id : UINT16_MAX;
+	uint8_t flags = rx->is_tap ? PKT_OWN : 0; /* the kernel's output */
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
 		meta->rx_iface = iface->index;
 		meta->tx_port = tx_port;
-		meta->ipsec = 0;
+		meta->flags = flags;
 		meta->family = 0;
 		stats->rx_bytes += pkts[i]->pkt_len;
 	}

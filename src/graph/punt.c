@@ -28,12 +28,12 @@ static uint16_t punt_one(struct rte_mbuf *m)
 
 	if (unlikely(rte_pktmbuf_pkt_len(m) > (uint32_t)m->l2_len + iface_punt_mtu(iface) &&
 		     meta->family &&
-		     !(meta->ipsec & PKT_PUNT_FRAGMENT))) {
-		meta->ipsec |= PKT_PUNT_FRAGMENT;
+		     !(meta->flags & PKT_PUNT_FRAGMENT))) {
+		meta->flags |= PKT_PUNT_FRAGMENT;
 		return PUNT_NEXT_FRAGMENT;
 	}
 	meta->tx_port = iface->tap_port_id;
-	if (unlikely(meta->ipsec & PKT_IPSEC_ENCRYPTED))
+	if (unlikely(meta->flags & PKT_IPSEC_ENCRYPTED))
 		rte_ether_addr_copy(&iface->mac,
 				    &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr);
 	return PUNT_NEXT_OUTPUT;

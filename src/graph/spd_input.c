@@ -66,7 +66,7 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
 	}
 	/* Decrypted once: onward it is an ordinary packet (a second SA, if
 	 * the route leads into another tunnel, comes from its out verdict). */
-	pkt_meta(m)->ipsec = 0;
+	pkt_meta(m)->flags = 0;
 	return onward(worker, m, local, out_active);
 }
 
@@ -126,7 +126,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 		for (unsigned k = 0; k < count[d]; k++) {
 			uint16_t i = at[d][k];
 			struct rte_mbuf *m = pkts[i];
-			if (pkt_meta(m)->ipsec & PKT_IPSEC_DECRYPTED)
+			if (pkt_meta(m)->flags & PKT_IPSEC_DECRYPTED)
 				nexts[i] = decrypted(worker, m, &keys[i], pols[d][k], !d, out_active);
 			else
 				nexts[i] = plaintext(worker, m, pols[d][k], !d, out_active);

@@ -908,15 +908,15 @@ def route_mtu(bed, fam, dst):
 
 def catch_too_big(bed, fam):
     """The next ICMP "fragmentation needed" / ICMPv6 "packet too big" espd
-    sends hostA on a0: (source, reported MTU), or None."""
+    sends hostA on a0: (source, reported MTU, TTL), or None."""
     def match(frame):
         eth = Ether(frame)
         if eth.src != bed.mac_ra:
             return None
         if fam == 4 and ICMP in eth and eth[ICMP].type == 3 and eth[ICMP].code == 4:
-            return eth[IP].src, eth[ICMP].nexthopmtu
+            return eth[IP].src, eth[ICMP].nexthopmtu, eth[IP].ttl
         if fam == 6 and ICMPv6PacketTooBig in eth:
-            return eth[IPv6].src, eth[ICMPv6PacketTooBig].mtu
+            return eth[IPv6].src, eth[ICMPv6PacketTooBig].mtu, eth[IPv6].hlim
         return None
     return wait_for(bed.a0, match)
 
@@ -927,7 +927,7 @@ def case_mtu(bed, fam, name):
     more with DF (always, for IPv6) is answered with ICMP "fragmentation
     needed" / "packet too big" from espd, as the kernel would: from the
     router's address on the way back to the sender (hostA's LAN), not the
-    tunnel's; without DF it is encrypted and the ESP packet leaves in two
+    tunnel's, with the TTL of the router's own packets; without DF it is encrypted and the ESP packet leaves in two
     fragments, which the peer reassembles and decrypts."""
     alg = ALG_BY_NAME["aes-cbc-128/hmac-sha1-96"]
     P, hdr = FAMILIES[fam], 28 if fam == 4 else 48
@@ -947,8 +947,8 @@ def case_mtu(bed, fam, name):
     expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=big) is None,
            "%d bytes neither sent nor leaked" % (limit + 1))
     answer = catch_too_big(bed, fam)
-    expect(answer == (P["r_lan"], limit), "ICMP from %s reporting MTU %d, got %s" %
-           (P["r_lan"], limit, answer))
+    expect(answer == (P["r_lan"], limit, 64), "ICMP from %s reporting MTU %d, TTL 64 as the "
+           "kernel's own packets, got %s" % (P["r_lan"], limit, answer))
     expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 1,
            "esp-encrypt ICMP counter")
     learnt = None
@@ -1129,10 +1129,18 @@ def case_forward_fragment(bed, name):
     expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
 
 
+def set_hops(sock, fam, hops):
+    if fam == 4:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, hops)
+    else:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, hops)
+
+
 def case_local_out(bed, fam, name):
     """The router's own packet from its LAN address into the tunnel: the
-    kernel holds no policy, espd's must encrypt it; under a block policy
-    instead it is dropped, counted."""
+    kernel holds no policy, espd's must encrypt it, keeping its TTL or hop
+    limit as the kernel's output does (64, and 1 too: a traceroute's first
+    probe); under a block policy instead it is dropped, counted."""
     P = FAMILIES[fam]
     r_lan = "10.1.0.1" if fam == 4 else "fd00:1::1"
     spi = bed.next_spi()
@@ -1141,15 +1149,21 @@ def case_local_out(bed, fam, name):
     with netns(bed.args.ns_r):
         sock = udp_socket(fam, r_lan, 0)
     try:
-        data = payload_of(name)
-        sock.sendto(data, (P["remote"], PORT_REMOTE))
-        pkt = bed.catch_esp(fam, spi, clear_payload=data)
-        expect(pkt is not None, "an ESP packet on b0")
-        inner = scapy_peer_sa(GCM, keys, spi, "tunnel", fam, False, sending=False).decrypt(pkt)
-        ip = inner[IP if fam == 4 else IPv6]
-        expect((ip.src, ip.dst) == (r_lan, P["remote"]),
-               "inner %s -> %s is the router's packet" % (ip.src, ip.dst))
-        expect(UDP in inner and bytes(inner[UDP].payload) == data, "inner payload intact")
+        for hops in (64, 1):
+            set_hops(sock, fam, hops)
+            data = payload_of(name) + b" hops %d" % hops
+            sock.sendto(data, (P["remote"], PORT_REMOTE))
+            pkt = bed.catch_esp(fam, spi, clear_payload=data)
+            expect(pkt is not None, "an ESP packet on b0 (TTL %d)" % hops)
+            inner = scapy_peer_sa(GCM, keys, spi, "tunnel", fam, False,
+                                  sending=False).decrypt(pkt)
+            ip = inner[IP if fam == 4 else IPv6]
+            expect((ip.src, ip.dst) == (r_lan, P["remote"]),
+                   "inner %s -> %s is the router's packet" % (ip.src, ip.dst))
+            expect(UDP in inner and bytes(inner[UDP].payload) == data, "inner payload intact")
+            got = ip.ttl if fam == 4 else ip.hlim
+            expect(got == hops, "inner TTL %d kept, got %d" % (hops, got))
+        set_hops(sock, fam, 64)
         bed.ctl("ipsec", "policy", "flush")
         bed.ctl("ipsec", "policy", "add", "src", prefix(r_lan, fam), "dst", P["remote_net"],
                 "dir", "out", "action", "block")
