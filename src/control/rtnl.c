@@ -248,6 +248,7 @@ int rtnl_mirror_open(const struct rtnl_mirror_config *cfg)
 	memset(&rtnl_shared, 0, sizeof(rtnl_shared));
 	m.cfg = *cfg;
 	rtnl_shared.ignore_kernel_routes = cfg->ignore_kernel_routes;
+	rtnl_shared.mtu_changed = cfg->mtu_changed;
 	/* Subscribe before the dump so no change falls between the two. */
 	rc = nl_sock_open(&m.events, NETLINK_ROUTE, groups, sizeof(groups) / sizeof(groups[0]),
 			  cfg->rx_buffer_size);

@@ -18,6 +18,8 @@
 #include <linux/rtnetlink.h>
 #include "common/addr.h"
 
+struct iface;
+
 struct cli_out;
 
 struct rtnl_mirror_config {
@@ -26,6 +28,9 @@ struct rtnl_mirror_config {
 	uint32_t batch_delay_ms;   /* ... or once the oldest is this old; 0 applies at once */
 	bool ignore_kernel_routes; /* mirror only connected routes */
 	void (*fib_changed)(void);  /* after each commit of a batch that changed the FIB; may be NULL */
+	/* A TAP's MTU is not the one espd carries: apply it to the device (and
+	 * set iface->mtu) or refuse it. NULL: iface->mtu follows the TAP. */
+	void (*mtu_changed)(struct iface *iface, uint32_t mtu);
 };
 
 /* A link (RTM_NEWLINK/RTM_DELLINK, family AF_UNSPEC). */

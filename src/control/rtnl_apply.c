@@ -448,6 +448,18 @@ static void find_oif(const void *node, VISIT which, void *arg)
 		search->found |= !c->is_addr && c->ifindex == search->ifindex;
 }
 
+static void apply_mtu(struct iface *iface, uint32_t mtu)
+{
+	if (mtu > UINT16_MAX)
+		mtu = UINT16_MAX;
+	if (mtu == iface->mtu)
+		return;
+	if (rtnl_shared.mtu_changed)
+		rtnl_shared.mtu_changed(iface, mtu);
+	else
+		iface->mtu = (uint16_t)mtu;
+}
+
 static void apply_link(const struct rtnl_link *l)
 {
 	struct iface *iface = iface_by_ifindex(l->ifindex);
@@ -455,7 +467,7 @@ static void apply_link(const struct rtnl_link *l)
 
 	if (iface) {
 		if (!l->del && l->mtu)
-			iface->mtu = l->mtu > UINT16_MAX ? UINT16_MAX : (uint16_t)l->mtu;
+			apply_mtu(iface, l->mtu);
 		iface->up = rtnl_link_is_up(l);
 		shadow.tap_seen[iface->index] = rtnl_shared.generation;
 	}

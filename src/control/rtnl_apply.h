@@ -29,6 +29,7 @@ struct rtnl_shared {
 	bool in_dump;              /* applying a dump rather than events */
 	bool ignore_kernel_routes;
 	bool fib_dirty;            /* routes changed since the last fib_commit */
+	void (*mtu_changed)(struct iface *iface, uint32_t mtu); /* rtnl_mirror_config's */
 	struct rtnl_stats stats;
 };
 extern struct rtnl_shared rtnl_shared;

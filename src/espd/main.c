@@ -213,6 +213,31 @@ static void fib_changed(void)
 		spd_commit();
 }
 
+/* The TAP's MTU changed (ip link, the router's configuration): the device
+ * takes the same, or the kernel drops larger frames on it unseen. What the
+ * port cannot take is refused: logged, and the TAP's MTU put back. */
+static void mtu_changed(struct iface *iface, uint32_t mtu)
+{
+	uint32_t max;
+	int rc = port_device_mtu_set(iface->port_id, iface->tap_port_id, iface->phys_name,
+				     iface->phys_ifindex, mtu, &max);
+
+	if (rc == 0) {
+		fprintf(stderr, "espd: %s: MTU %u -> %u, on %s too\n", iface->name, iface->mtu, mtu,
+			iface->phys_name);
+		iface->mtu = (uint16_t)mtu;
+		return;
+	}
+	if (rc == -ERANGE)
+		fprintf(stderr, "espd: %s: MTU %u refused: espd's buffers for its %s port, sized "
+				"when espd started, carry up to MTU %u; MTU stays %u\n",
+			iface->name, mtu, iface->driver, max, iface->mtu);
+	else
+		fprintf(stderr, "espd: %s: MTU %u refused: %s does not take it: %s; MTU stays %u\n",
+			iface->name, mtu, iface->phys_name, strerror(-rc), iface->mtu);
+	lcp_link_mtu_set(iface->name, iface->tap_ifindex, iface->mtu);
+}
+
 static int start_mirror(void)
 {
 	struct rtnl_mirror_config mirror = {
@@ -221,6 +246,7 @@ static int start_mirror(void)
 		.batch_delay_ms = espd.config.netlink.batch_delay_ms,
 		.ignore_kernel_routes = espd.config.ignore_kernel_routes,
 		.fib_changed = fib_changed,
+		.mtu_changed = mtu_changed,
 	};
 	return rtnl_mirror_open(&mirror);
 }

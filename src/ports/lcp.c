@@ -179,6 +179,20 @@ static int link_set_flags(struct lcp_ctx *c, int ifindex, uint32_t flags, uint32
 	return 0;
 }
 
+int lcp_link_mtu_set(const char *name, int ifindex, uint32_t mtu)
+{
+	struct link_change ch = { .mtu = mtu };
+	struct lcp_ctx c;
+	int rc;
+
+	if ((rc = ctx_open(&c, name)) < 0)
+		return rc;
+	if ((rc = link_modify(&c, ifindex, &ch)) < 0)
+		fail(&c, "setting MTU", rc);
+	nl_sock_close(&c.nl);
+	return rc;
+}
+
 /* Renaming needs the device down on most drivers. */
 static int link_rename(struct lcp_ctx *c, const struct link *cur, const char *name)
 {

@@ -156,6 +156,9 @@ int lcp_takeover(const struct lcp_saved *saved, char *phys_name_out);
 /* Give the TAP that now carries the original name the saved MTU, MAC (if it
  * differs), disable_ipv6, addresses, admin state and routes (oif = TAP). */
 int lcp_tap_configure(const struct lcp_saved *saved, int tap_ifindex);
+/* While running: the MTU of a kernel link (a taken-over device, a TAP);
+ * name is for the error message. */
+int lcp_link_mtu_set(const char *name, int ifindex, uint32_t mtu);
 /* Put one device back as captured, whatever step a takeover reached: fence
  * removed, whatever else holds the name deleted, name, offloads, MAC, MTU,
  * IPv6, addresses, flags and routes restored. -ENODEV/-ESTALE when the device is

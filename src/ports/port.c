@@ -4,6 +4,7 @@
  * net_tap ports created with the original interface's name and MAC.
  */
 #include "ports/port.h"
+#include "ports/lcp.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -30,18 +31,23 @@
  */
 #define AF_PACKET_FRAME_MIN 16384
 #define AF_PACKET_RING_BYTES (16u << 20) /* per queue and direction */
+#define AF_PACKET_FRAME_HDR 128 /* the ring's header before the frame's bytes */
 
 /* Mbufs a port's own receive pool has per queue beyond what its PMD holds. */
 #define RX_POOL_MBUFS 1024
 #define RX_POOL_CACHE 64
 
 static unsigned vdev_serial;
+/* Fixed when a port opens: the frame size of an af_packet port, and the
+ * largest frame a TAP receives in one mbuf. */
+static unsigned af_packet_frame[RTE_MAX_ETHPORTS];
+static unsigned tap_frame[RTE_MAX_ETHPORTS];
 
 /* A power of two from min up with room for a frame of mtu and the ring's
  * header. */
 static unsigned frame_size(uint16_t mtu, unsigned min)
 {
-	uint32_t need = (uint32_t)mtu + RTE_ETHER_HDR_LEN + 128;
+	uint32_t need = (uint32_t)mtu + RTE_ETHER_HDR_LEN + AF_PACKET_FRAME_HDR;
 	uint32_t size = min;
 
 	while (size < need)
@@ -113,7 +119,10 @@ static int device_create(const struct port_params *params, uint16_t *port_id,
 		snprintf(args, sizeof(args),
 			 "iface=%s,qpairs=%u,blocksz=%u,framesz=%u,framecnt=%u,qdisc_bypass=1",
 			 params->device, params->n_queues, frame, frame, AF_PACKET_RING_BYTES / frame);
-		return vdev_create("net_af_packet", args, port_id);
+		int rc = vdev_create("net_af_packet", args, port_id);
+		if (rc == 0)
+			af_packet_frame[*port_id] = frame;
+		return rc;
 	}
 	case PORT_DRIVER_XDP:
 		snprintf(args, sizeof(args), "iface=%s,queue_count=%u%s", params->device,
@@ -139,8 +148,11 @@ static int device_create(const struct port_params *params, uint16_t *port_id,
 	return -EINVAL;
 }
 
+/* A TAP takes no RSS, and receives what outgrows an mbuf in a chain of
+ * them: the kernel sends frames as large as the TAP's MTU, which may be
+ * raised while espd runs. */
 static int port_start(uint16_t port_id, const struct port_params *params,
-		      struct rte_mempool *rx_pool, bool rss)
+		      struct rte_mempool *rx_pool, bool tap)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
@@ -150,11 +162,13 @@ static int port_start(uint16_t port_id, const struct port_params *params,
 	rc = rte_eth_dev_info_get(port_id, &info);
 	if (rc < 0)
 		return rc;
-	if (rss && params->n_queues > 1 && info.flow_type_rss_offloads) {
+	if (!tap && params->n_queues > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	if (tap)
+		conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (params->config && params->config->num_rx_desc)
 		n_rx_desc = params->config->num_rx_desc;
 	if (params->config && params->config->num_tx_desc)
@@ -180,7 +194,7 @@ int port_open_device(const struct port_params *params, uint16_t *port_id)
 	int rc = device_create(params, port_id, &rx_pool);
 	if (rc < 0)
 		return rc;
-	rc = port_start(*port_id, params, rx_pool, true);
+	rc = port_start(*port_id, params, rx_pool, false);
 	if (rc < 0)
 		return rc;
 	/* Frames for the router's own MAC and for multicast both matter; the
@@ -202,7 +216,9 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 	if (rc < 0)
 		return rc;
 	tap_params.config = NULL;
-	/* The kernel sends frames up to the interface's MTU into the TAP. */
+	/* The kernel sends frames up to the interface's MTU into the TAP: in
+	 * one mbuf each for the MTU at start (espd's nodes, ESP above all, want
+	 * a packet whole), chained past a later raise. */
 	unsigned frame = frame_size(params->mtu, RTE_MBUF_DEFAULT_DATAROOM);
 	if (frame > RTE_MBUF_DEFAULT_DATAROOM) {
 		rx_pool = rx_pool_create("tap", name, frame,
@@ -210,9 +226,10 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 		if (!rx_pool)
 			return -rte_errno;
 	}
-	rc = port_start(*port_id, &tap_params, rx_pool, false);
+	rc = port_start(*port_id, &tap_params, rx_pool, true);
 	if (rc < 0)
 		return rc;
+	tap_frame[*port_id] = rte_pktmbuf_data_room_size(rx_pool) - RTE_PKTMBUF_HEADROOM;
 	*ifindex = (int)if_nametoindex(name);
 	return *ifindex > 0 ? 0 : -ENODEV;
 }
@@ -225,6 +242,27 @@ uint16_t port_mtu(uint16_t port_id)
 	return mtu;
 }
 
+/*
+ * The af_packet PMD sends a chain of mbufs whole, so the TAP's frames may
+ * outgrow an mbuf there; the af_xdp PMD copies only the first mbuf's worth
+ * (DPDK 22.11), so other ports take no MTU whose frames the TAP would chain.
+ */
+int port_device_mtu_set(uint16_t port_id, uint16_t tap_port_id, const char *device, int ifindex,
+			uint32_t mtu, uint32_t *max)
+{
+	unsigned frame = af_packet_frame[port_id];
+
+	*max = frame ? frame - AF_PACKET_FRAME_HDR - RTE_ETHER_HDR_LEN
+		     : tap_frame[tap_port_id] - RTE_ETHER_HDR_LEN;
+	if (mtu > *max)
+		return -ERANGE;
+	if (!frame)
+		return rte_eth_dev_set_mtu(port_id, (uint16_t)mtu);
+	/* DPDK 22.11's af_packet PMD refuses any MTU above 1500 (its
+	 * max_rx_pktlen): the device is the kernel's, set over netlink. */
+	return lcp_link_mtu_set(device, ifindex, mtu);
+}
+
 void port_close(uint16_t port_id)
 {
 	struct rte_eth_dev_info info;
@@ -232,6 +270,8 @@ void port_close(uint16_t port_id)
 
 	if (rte_eth_dev_info_get(port_id, &info) == 0 && info.device)
 		snprintf(name, sizeof(name), "%s", rte_dev_name(info.device));
+	af_packet_frame[port_id] = 0;
+	tap_frame[port_id] = 0;
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
 	/* Closing a TAP port deletes the kernel TAP; uninit frees the vdev so

@@ -27,6 +27,12 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 /* The largest IP packet the port's PMD transmits: DPDK 22.11's TAP PMD drops
  * frames above its own MTU, which stays 1500 whatever the kernel TAP's is. */
 uint16_t port_mtu(uint16_t port_id);
+/* While running: the MTU of the device behind port_id, whose TAP is
+ * tap_port_id (device and ifindex: its kernel name and index). -ERANGE
+ * when the buffers sized when the ports opened cannot carry its frames
+ * (*max: the largest MTU they carry). */
+int port_device_mtu_set(uint16_t port_id, uint16_t tap_port_id, const char *device, int ifindex,
+			uint32_t mtu, uint32_t *max);
 void port_close(uint16_t port_id);
 
 #endif

@@ -253,6 +253,60 @@ case_jumbo_pmtu() {
 	ip -n "$NS_B" link set b0 mtu 9000
 }
 
+devices_mtu() { # devices_mtu MTU [N]: N (2) taken-over devices have it
+	[ "$(in_r ip -o link show | grep -c ': espd-p[0-9]*[@:].* mtu '"$1"' ')" -eq "${2:-2}" ]
+}
+
+tap_mtu_is() { # tap_mtu_is TAP MTU
+	ip -n "$NS_R" link show "$1" | grep -q "mtu $2 "
+}
+
+# An MTU changed while espd runs (ip link, the router's configuration) is
+# the device's too; one its port cannot carry is refused and put back.
+case_mtu_change() {
+	local driver=$1
+	write_config "$CONF" "$driver"
+	if ! espd_start "$CONF"; then fail "$driver: espd starts for the MTU change"; return 1; fi
+	in_a ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null
+	links_mtu 4000
+	check "$driver: the TAPs' MTU raised to 4000 is applied to their devices" \
+		wait_until 3 devices_mtu 4000
+	check "$driver: 4000-byte pings with DF cross espd after the raise" \
+		in_a ping -M do -s 3972 -c 3 -i 0.2 -W 2 10.2.0.2
+	check "$driver: the router's own 4000-byte ping after the raise (its TAP receives it in a chain)" \
+		in_r ping -M do -s 3972 -c 2 -i 0.2 -W 2 10.2.0.2
+	in_r ip link set r-b mtu 20000
+	check "$driver: an MTU beyond the port's frames is refused, logged" \
+		wait_until 3 grep -q "r-b: MTU 20000 refused: espd's buffers for its af-packet port" "$ESPD_LOG"
+	check "$driver: ... and the TAP's MTU put back to 4000" wait_until 3 tap_mtu_is r-b 4000
+	links_mtu 1500
+	check "$driver: lowered to 1500 again, on the devices too" wait_until 3 devices_mtu 1500
+	check "$driver: 1472-byte pings with DF cross at 1500" \
+		in_a ping -M do -s 1472 -c 2 -i 0.2 -W 2 10.2.0.2
+	espd_stop
+	ip -n "$NS_A" route flush cache
+}
+
+# DPDK 22.11's af_xdp PMD sends only a frame's first mbuf: no MTU whose
+# frames the TAP would receive in a chain; lowering works as anywhere.
+case_mtu_change_xdp() {
+	write_config "$CONF" xdp
+	if ! espd_start "$CONF"; then fail "xdp: espd starts for the MTU change"; return 1; fi
+	in_r ip link set r-b mtu 4000
+	check "xdp: an MTU whose frames the TAP would chain is refused, logged" \
+		wait_until 3 grep -q "r-b: MTU 4000 refused: espd's buffers for its xdp port" "$ESPD_LOG"
+	check "xdp: ... and the TAP's MTU put back to 1500" wait_until 3 tap_mtu_is r-b 1500
+	in_r ip link set r-b mtu 1400
+	check "xdp: the TAP's MTU lowered to 1400 is its device's too" wait_until 3 devices_mtu 1400 1
+	check "xdp: 1400-byte pings with DF cross espd, 1401 do not" bash -c "
+		ip netns exec $NS_A ping -M do -s 1372 -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null &&
+		! ip netns exec $NS_A ping -M do -s 1373 -c 1 -W 1 10.2.0.2 >/dev/null 2>&1"
+	in_r ip link set r-b mtu 1500
+	check "xdp: back to 1500 on the device" wait_until 3 devices_mtu 1500
+	espd_stop
+	ip -n "$NS_A" route flush cache
+}
+
 run_forward_suite() {
 	local driver=$1
 	trap cleanup EXIT

@@ -4,3 +4,4 @@ T=fwp$$
 source "$(dirname "$0")/lib_forward.sh"
 run_forward_suite af-packet
 case_jumbo af-packet
+case_mtu_change af-packet
