@@ -19,7 +19,6 @@
 #include "common/addr.h"
 
 struct iface;
-
 struct cli_out;
 
 struct rtnl_mirror_config {

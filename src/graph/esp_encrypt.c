@@ -10,7 +10,8 @@
  *
  * As the kernel's xfrm output: a tunnel-mode packet is forwarded first
  * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
- * with ICMP; the router's own packets keep theirs, PKT_OWN), and a packet that would not fit the outer link's MTU once
+ * with ICMP; the router's own packets keep theirs, PKT_OWN), and a packet
+ * that would not fit the outer link's MTU once
  * protected is the kernel's, to answer with ICMP "fragmentation needed" /
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a

@@ -60,8 +60,8 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
 #define PKT_IPSEC_DECRYPTED 2 /* inner packet of sa_index: inbound policy check */
 #define PKT_IPSEC (PKT_IPSEC_ENCRYPTED | PKT_IPSEC_DECRYPTED)
 #define PKT_PUNT_FRAGMENT 4   /* too big for the TAP: ip-fragment cuts it to punt */
-/* The router's own packet (the kernel's through spd-local, espd's ICMP
- * error): not forwarded, so no hop is taken from it (TTL or hop limit kept,
+/* The router's own packet (what the kernel sends into a TAP, espd's ICMP
+ * errors): not forwarded, so no hop is taken from it (TTL or hop limit kept,
  * 1 included), as the kernel's output path takes none. An outer header
  * espd built (PKT_IPSEC_ENCRYPTED) is the router's own too. */
 #define PKT_OWN 8
