@@ -4,8 +4,9 @@
  * with an incremental checksum update (RFC 1624) and writes the Ethernet
  * header. A packet too big for the link that may be fragmented goes to
  * ip-fragment and comes back in fragments: IPv4 without DF, as ip_forward
- * fragments it, and an IPv6 ESP packet espd built, as the kernel's own
- * output does (xfrm6_prepare_output sets ignore_df).
+ * fragments it, and an IPv6 packet of the router's own (pkt_is_own: an ESP
+ * packet espd built, an ICMP error of espd's), as the kernel's own output
+ * does (xfrm6_prepare_output sets ignore_df for ESP).
  * What it cannot finish goes to the kernel, which sends the ICMP error or
  * resolves the neighbor; espd learns the neighbor from the kernel. A packet
  * too big for its link and for the TAP that would take it to the kernel
