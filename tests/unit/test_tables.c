@@ -15,6 +15,7 @@
 
 #include "control/cli.h"
 #include "graph/counters.h"
+#include "graph/graph.h"
 #include "tables/fib.h"
 #include "tables/neigh.h"
 
@@ -191,6 +192,33 @@ static void test_neigh_lookup_bulk(void **state)
 	assert_int_equal(neigh_lookup_bulk(key_ptrs, 0, macs), 0);
 }
 
+/* The incremental TTL update gives the checksum a full recomputation
+ * gives, for every TTL and across the whole range of checksum values
+ * (the identification field moves the sum through every carry case). */
+static void test_ip_hop_decrement_checksum(void **state)
+{
+	(void)state;
+	for (uint32_t id = 0; id <= 0xffff; id++) {
+		struct rte_ipv4_hdr ip = {
+			.version_ihl = RTE_IPV4_VHL_DEF,
+			.total_length = RTE_BE16(84),
+			.packet_id = rte_cpu_to_be_16((uint16_t)id),
+			.time_to_live = (uint8_t)(2 + id % 254),
+			.next_proto_id = (uint8_t)(id >> 8),
+			.src_addr = RTE_BE32(0xc0a80001),
+			.dst_addr = rte_cpu_to_be_32(0x0a000000 | id),
+		};
+		uint8_t ttl = ip.time_to_live;
+
+		ip.hdr_checksum = rte_ipv4_cksum(&ip);
+		ip_hop_decrement(&ip, AF_INET);
+		assert_int_equal(ip.time_to_live, ttl - 1);
+		uint16_t got = ip.hdr_checksum;
+		ip.hdr_checksum = 0;
+		assert_int_equal(got, rte_ipv4_cksum(&ip));
+	}
+}
+
 static void test_counters_sum_and_clear(void **state)
 {
 	(void)state;
@@ -270,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fib_rejects_unknown_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_add_update_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_lookup_bulk, setup, teardown),
+		cmocka_unit_test(test_ip_hop_decrement_checksum),
 		cmocka_unit_test(test_counters_sum_and_clear),
 		cmocka_unit_test(test_cli_longest_match_and_errors),
 		cmocka_unit_test(test_cli_json_error),
