@@ -30,6 +30,7 @@
 	_(IP_REASSEMBLE_DROPPED, "ip-reassemble", "drop", "fragment timed out, overlapping or no room") \
 	_(IP_REASSEMBLE_NOT_IPSEC, "ip-reassemble", "punt", "not ESP: the kernel's")       \
 	_(IP_REASSEMBLE_TOO_BIG, "ip-reassemble", "punt", "ESP larger than a buffer")   \
+	_(IP_REASSEMBLE_NO_BUFFER, "ip-reassemble", "punt", "no large buffer free for ESP") \
 	_(IP6_MALFORMED, "ip6-input", "drop", "malformed IPv6 header")                      \
 	_(IP6_MARTIAN, "ip6-input", "drop", "martian source address")                       \
 	_(IP6_HOP_BY_HOP, "ip6-input", "punt", "hop-by-hop options")                        \

@@ -4,8 +4,12 @@
  * kernel reassembles them before xfrm_input; for an SA only espd holds,
  * espd must do the same. Each worker keeps its own librte_ip_frag table,
  * so the fast path takes no lock. A whole ESP packet, or ESP in UDP to the
- * NAT-T port, goes to ipsec-input; anything else was the kernel's all
- * along and is punted (which cuts it again to fit the TAP).
+ * NAT-T port, goes to ipsec-input in one buffer; anything else was the
+ * kernel's all along and is punted (which cuts it again to fit the TAP).
+ * ESP is decrypted in one buffer: a whole packet larger than its first
+ * fragment's (the shared 2 KB receive buffers of xdp and dpdk ports) is
+ * copied into one of the worker's own large buffers, as large as an
+ * af_packet port's default frame, so every driver takes the same sizes.
  */
 #include "graph/graph.h"
 
@@ -19,6 +23,10 @@
 /* Packets reassembled at once per worker: bounds the mbufs held. */
 #define REASSEMBLE_BUCKETS 64
 #define REASSEMBLE_BUCKET_ENTRIES 4
+/* Largest whole ESP packet (Ethernet header included) and how many a
+ * worker holds at once: a walk's worth, freed by the time it ends. */
+#define REASSEMBLE_WHOLE_ROOM 16384
+#define REASSEMBLE_WHOLE_BUFFERS 63
 
 enum ip_reassemble_next {
 	IP_REASSEMBLE_NEXT_IPSEC_INPUT,
@@ -29,24 +37,40 @@ enum ip_reassemble_next {
 struct reassembly {
 	struct rte_ip_frag_tbl *table;
 	struct rte_ip_frag_death_row death_row;
+	struct rte_mempool *whole; /* one-buffer copies of larger packets */
 };
 
 static struct reassembly reassemblies[ESPD_WORKERS_MAX];
 
 int ip_reassemble_init(unsigned worker_id)
 {
+	struct reassembly *r = &reassemblies[worker_id];
 	uint64_t timeout = rte_get_tsc_hz() * REASSEMBLE_TIMEOUT_S;
+	char name[RTE_MEMPOOL_NAMESIZE];
 
-	reassemblies[worker_id].table = rte_ip_frag_table_create(
-		REASSEMBLE_BUCKETS, REASSEMBLE_BUCKET_ENTRIES,
-		REASSEMBLE_BUCKETS * REASSEMBLE_BUCKET_ENTRIES, timeout, SOCKET_ID_ANY);
-	return reassemblies[worker_id].table ? 0 : -ENOMEM;
+	r->table = rte_ip_frag_table_create(REASSEMBLE_BUCKETS, REASSEMBLE_BUCKET_ENTRIES,
+					    REASSEMBLE_BUCKETS * REASSEMBLE_BUCKET_ENTRIES,
+					    timeout, SOCKET_ID_ANY);
+	snprintf(name, sizeof(name), "reassembled_%u", worker_id);
+	r->whole = rte_pktmbuf_pool_create(name, REASSEMBLE_WHOLE_BUFFERS, 0, 0,
+					   RTE_PKTMBUF_HEADROOM + REASSEMBLE_WHOLE_ROOM,
+					   SOCKET_ID_ANY);
+	if (!r->table || !r->whole) {
+		ip_reassemble_destroy(worker_id);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void ip_reassemble_destroy(unsigned worker_id)
 {
-	rte_ip_frag_table_destroy(reassemblies[worker_id].table);
-	reassemblies[worker_id].table = NULL;
+	struct reassembly *r = &reassemblies[worker_id];
+
+	if (r->table)
+		rte_ip_frag_table_destroy(r->table);
+	rte_mempool_free(r->whole);
+	r->table = NULL;
+	r->whole = NULL;
 }
 
 /* The fragment into the table; the whole packet once all are in. */
@@ -67,27 +91,49 @@ static struct rte_mbuf *reassemble(struct reassembly *r, struct rte_mbuf *m, uin
 					       rte_ipv6_frag_get_ipv6_fragment_header(ip6));
 }
 
-/* The whole packet, its header as if it had come whole: in one segment
- * for ipsec-input, a chain of the fragments' buffers for the kernel. */
-static uint16_t whole(struct worker *worker, struct rte_mbuf *m)
+/* The chain *m in one buffer: its first, or a copy in one of the worker's
+ * large ones (the chain freed). */
+static int one_buffer(struct reassembly *r, struct rte_mbuf **m)
 {
-	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
-	uint8_t proto;
+	struct rte_mbuf *copy;
 
-	if (pkt_meta(m)->family == AF_INET) {
+	if (rte_pktmbuf_linearize(*m) == 0)
+		return 0;
+	if (rte_pktmbuf_pkt_len(*m) > REASSEMBLE_WHOLE_ROOM)
+		return -EMSGSIZE;
+	copy = rte_pktmbuf_copy(*m, r->whole, 0, UINT32_MAX);
+	if (!copy)
+		return -ENOBUFS;
+	rte_pktmbuf_free(*m);
+	*m = copy;
+	return 0;
+}
+
+/* The whole packet, its header as if it had come whole: in one buffer for
+ * ipsec-input, a chain of the fragments' buffers for the kernel. */
+static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mbuf **m)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(*m, uint8_t *, (*m)->l2_len);
+	uint8_t proto;
+	int rc;
+
+	if (pkt_meta(*m)->family == AF_INET) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		proto = ip->next_proto_id;
 	} else {
-		m->l3_len = sizeof(struct rte_ipv6_hdr);
+		(*m)->l3_len = sizeof(struct rte_ipv6_hdr);
 		proto = ((const struct rte_ipv6_hdr *)l3)->proto;
 	}
 	/* As ip-lookup decides for packets that came whole. */
-	if (!ip_carries_ipsec(m, proto))
+	if (!ip_carries_ipsec(*m, proto))
 		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC, IP_REASSEMBLE_NEXT_PUNT);
-	if (unlikely(rte_pktmbuf_linearize(m) != 0))
+	rc = one_buffer(r, m);
+	if (unlikely(rc == -EMSGSIZE))
 		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_TOO_BIG, IP_REASSEMBLE_NEXT_PUNT);
+	if (unlikely(rc != 0))
+		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_NO_BUFFER, IP_REASSEMBLE_NEXT_PUNT);
 	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
 }
 
@@ -100,8 +146,10 @@ static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = reassemble(r, objs[i], now);
-		if (m)
-			rte_node_enqueue_x1(graph, node, whole(worker, m), m);
+		if (m) {
+			uint16_t next = whole(worker, r, &m);
+			rte_node_enqueue_x1(graph, node, next, m);
+		}
 	}
 	/* Fragments the table gave up: timed out, overlapping, or no room. */
 	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
