@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
@@ -271,47 +274,65 @@ void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto)
 	*sum = rte_ipv6_udptcp_cksum(l3, l4);
 }
 
-void esp_icmp_too_big_write(void *l3, const struct ip_addr *src, uint32_t mtu,
-			    uint32_t quote_len)
+/* As icmp_send's header: precedence "internetwork control" over the
+ * quoted packet's TOS bits, no DF (the kernel's ICMP socket does not
+ * discover path MTUs). */
+static void icmp4_header_write(struct rte_ipv4_hdr *ip, const struct ip_addr *src,
+			       const struct rte_ipv4_hdr *quoted, uint16_t id_be,
+			       uint32_t icmp_len)
 {
-	uint8_t *icmp = (uint8_t *)l3 + esp_icmp_hdr_len(src->family) - 8;
-	const uint8_t *quoted = icmp + 8;
-	uint32_t icmp_len = 8 + quote_len;
+	ip->dst_addr = quoted->src_addr;
+	ip->src_addr = src->v4;
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = (uint8_t)(IPTOS_PREC_INTERNETCONTROL |
+					(quoted->type_of_service & IPTOS_TOS_MASK));
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(ESP_IP4_HDR_LEN + icmp_len));
+	ip->packet_id = id_be;
+	ip->fragment_offset = 0;
+	ip->time_to_live = ESP_OUTER_TTL;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
 
-	memset(icmp, 0, 8);
+void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_icmp *icmp,
+			  uint32_t quote_len)
+{
+	uint8_t *msg = (uint8_t *)l3 + esp_icmp_hdr_len(src->family) - 8;
+	const uint8_t *quoted = msg + 8;
+	uint32_t icmp_len = 8 + quote_len;
+	bool too_big = icmp->what == ESP_ICMP_TOO_BIG;
+	uint16_t sum;
+
+	memset(msg, 0, 8);
 	if (src->family == AF_INET) {
-		struct rte_ipv4_hdr *ip = l3;
-		uint16_t mtu_be = rte_cpu_to_be_16((uint16_t)mtu);
-		memcpy(&ip->dst_addr, quoted + 12, 4);
-		ip->src_addr = src->v4;
-		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->type_of_service = 0;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(ESP_IP4_HDR_LEN + icmp_len));
-		ip->packet_id = 0;
-		ip->fragment_offset = RTE_BE16(IP4_DF);
-		ip->time_to_live = ESP_OUTER_TTL;
-		ip->next_proto_id = IPPROTO_ICMP;
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		icmp[0] = 3; /* destination unreachable */
-		icmp[1] = 4; /* fragmentation needed and DF set */
-		memcpy(icmp + 6, &mtu_be, 2);
-		uint16_t sum = (uint16_t)~rte_raw_cksum(icmp, icmp_len);
-		memcpy(icmp + 2, &sum, 2);
+		uint16_t mtu_be = rte_cpu_to_be_16((uint16_t)icmp->mtu);
+		/* The quoted header's source may sit at any alignment. */
+		struct rte_ipv4_hdr quoted_hdr;
+
+		memcpy(&quoted_hdr, quoted, sizeof(quoted_hdr));
+		icmp4_header_write(l3, src, &quoted_hdr, icmp->id_be, icmp_len);
+		msg[0] = too_big ? ICMP_DEST_UNREACH : ICMP_TIME_EXCEEDED;
+		msg[1] = too_big ? ICMP_FRAG_NEEDED : ICMP_EXC_TTL;
+		if (too_big)
+			memcpy(msg + 6, &mtu_be, 2);
+		sum = (uint16_t)~rte_raw_cksum(msg, icmp_len);
+		memcpy(msg + 2, &sum, 2);
 		return;
 	}
 	struct rte_ipv6_hdr *ip = l3;
-	uint32_t mtu_be = rte_cpu_to_be_32(mtu);
+	uint32_t mtu_be = rte_cpu_to_be_32(icmp->mtu);
 	memcpy(ip->dst_addr, quoted + 8, 16);
 	memcpy(ip->src_addr, src->bytes, 16);
 	ip->vtc_flow = RTE_BE32(6u << 28);
 	ip->payload_len = rte_cpu_to_be_16((uint16_t)icmp_len);
 	ip->proto = IPPROTO_ICMPV6;
 	ip->hop_limits = ESP_OUTER_TTL;
-	icmp[0] = 2; /* packet too big */
-	memcpy(icmp + 4, &mtu_be, 4);
-	uint16_t sum = l4_checksum6(ip, icmp, icmp_len, IPPROTO_ICMPV6);
-	memcpy(icmp + 2, &sum, 2);
+	msg[0] = too_big ? ICMP6_PACKET_TOO_BIG : ICMP6_TIME_EXCEEDED;
+	if (too_big)
+		memcpy(msg + 4, &mtu_be, 4);
+	sum = l4_checksum6(ip, msg, icmp_len, IPPROTO_ICMPV6);
+	memcpy(msg + 2, &sum, 2);
 }
 
 bool esp_icmp_may_answer(const void *l3, uint32_t len)

@@ -176,14 +176,26 @@ int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32
 void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto);
 
 /*
- * ICMP for a packet too big for its way on (RFC 1191, RFC 8201), which
- * icmp-error sends for SAs the kernel does not hold and for packets the
- * kernel cannot be handed: at l3, an IPv4 header and ICMP "fragmentation
- * needed" (type 3 code 4) or an IPv6 header and ICMPv6 "packet too big"
- * (type 2), from src to the source of the packet quoted right behind
- * (quote_len bytes at l3 + esp_icmp_hdr_len, at most esp_icmp_quote_max,
- * as the kernel's icmp_send quotes up to 576 / 1280 bytes in all).
+ * The ICMP errors icmp-error sends, for SAs the kernel does not hold and
+ * for packets the kernel cannot be handed: at l3, an IPv4 header and ICMP
+ * "fragmentation needed" (type 3 code 4, RFC 1191) or "time exceeded in
+ * transit" (type 11), or an IPv6 header and ICMPv6 "packet too big" (type
+ * 2, RFC 8201) or "hop limit exceeded" (type 3), from src to the source of
+ * the packet quoted right behind (quote_len bytes at l3 + esp_icmp_hdr_len,
+ * at most esp_icmp_quote_max, as the kernel's icmp_send quotes up to 576 /
+ * 1280 bytes in all).
  */
+enum esp_icmp_error {
+	ESP_ICMP_TOO_BIG,       /* reports mtu */
+	ESP_ICMP_TIME_EXCEEDED,
+};
+
+struct esp_icmp {
+	enum esp_icmp_error what;
+	uint32_t mtu;
+	uint16_t id_be; /* IPv4 identification */
+};
+
 static inline uint32_t esp_icmp_hdr_len(uint8_t family)
 {
 	return family == AF_INET6 ? ESP_IP6_HDR_LEN + 8 : ESP_IP4_HDR_LEN + 8;
@@ -194,8 +206,8 @@ static inline uint32_t esp_icmp_quote_max(uint8_t family)
 	return (family == AF_INET6 ? 1280 : 576) - esp_icmp_hdr_len(family);
 }
 
-void esp_icmp_too_big_write(void *l3, const struct ip_addr *src, uint32_t mtu,
-			    uint32_t quote_len);
+void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_icmp *icmp,
+			  uint32_t quote_len);
 /* Whether a packet may be answered with an ICMP error at all (RFC 1122
  * s.3.2.2, RFC 4443 s.2.4): not an ICMP error itself, nor a non-first
  * fragment. */

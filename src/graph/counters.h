@@ -40,6 +40,7 @@
 	_(IP_KERNEL_ROUTE, "ip-lookup", "punt", "route via an interface espd does not own") \
 	_(IP_BLACKHOLE, "ip-lookup", "punt", "blackhole, unreachable or prohibit route")   \
 	_(IP_TTL_EXPIRED, "ip-rewrite", "punt", "TTL or hop limit expired")                 \
+	_(IP_TTL_ICMP, "ip-rewrite", "drop", "TTL or hop limit expired, larger than the TAP: espd answers") \
 	_(IP_NEIGHBOR_MISS, "ip-rewrite", "punt", "neighbor unresolved")                    \
 	_(IP_MTU_EXCEEDED, "ip-rewrite", "punt", "larger than the output MTU")              \
 	_(IP_IFACE_DOWN, "ip-rewrite", "drop", "output interface down")                     \
@@ -47,6 +48,7 @@
 	_(ICMP_ERROR_NOT_ANSWERED, "icmp-error", "drop", "ICMP error or later fragment: no answer") \
 	_(ICMP_ERROR_NO_SOURCE, "icmp-error", "drop", "no address of the router to answer from") \
 	_(ICMP_ERROR_NO_ROOM, "icmp-error", "drop", "no head room to answer in")          \
+	_(ICMP_ERROR_RATE_LIMITED, "icmp-error", "drop", "time exceeded: rate limited")    \
 	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
 	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
 	_(TX_NO_PORT, "port-output", "drop", "no output port")                              \
@@ -58,6 +60,7 @@
 	_(SPD_LOCAL_NO_SA, "spd-local", "drop", "router's packet needs IPsec, no usable SA") \
 	_(SPD_LOCAL_SEQ_OVERFLOW, "spd-local", "drop", "SA sequence numbers exhausted")    \
 	_(ESP_ENC_TTL, "esp-encrypt", "punt", "TTL or hop limit expired")                  \
+	_(ESP_ENC_TTL_ICMP, "esp-encrypt", "drop", "TTL or hop limit expired, larger than the TAP: espd answers") \
 	_(ESP_ENC_MTU, "esp-encrypt", "punt", "too big for the tunnel (kernel SA)")        \
 	_(ESP_ENC_MTU_ICMP, "esp-encrypt", "drop", "too big for the tunnel, ICMP sent")   \
 	_(ESP_ENC_SEQ_OVERFLOW, "esp-encrypt", "drop", "sequence numbers exhausted")       \

@@ -10,7 +10,8 @@
  *
  * As the kernel's xfrm output: a tunnel-mode packet is forwarded first
  * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
- * with ICMP; the router's own packets keep theirs, PKT_OWN), and a packet
+ * with ICMP, or to icmp-error if its TAP cannot take it; the router's own
+ * packets keep theirs, PKT_OWN), and a packet
  * that would not fit the outer link's MTU once
  * protected is the kernel's, to answer with ICMP "fragmentation needed" /
  * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
@@ -119,8 +120,19 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	if (may_fragment(m))
 		return ESP_ENCRYPT_READY;
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
+	pkt_meta(m)->icmp = ESP_ICMP_TOO_BIG;
 	pkt_meta(m)->mtu = (uint16_t)mtu;
 	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
+}
+
+/* Forwarded into the tunnel with TTL or hop limit 1: "time exceeded", from
+ * the kernel, or from espd when the TAP cannot take the packet there. */
+static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t ip_len)
+{
+	if (pkt_fits_tap(m, ip_len))
+		return steer(worker, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
+	pkt_meta(m)->icmp = ESP_ICMP_TIME_EXCEEDED;
+	return steer(worker, ESPD_COUNTER_ESP_ENC_TTL_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
 }
 
 /* The outer route and largest inner packets of the last SA seen, worked
@@ -164,7 +176,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 		uint8_t ttl = family == AF_INET ? ((struct rte_ipv4_hdr *)l3)->time_to_live
 						: ((struct rte_ipv6_hdr *)l3)->hop_limits;
 		if (unlikely(ttl <= 1))
-			return steer(worker, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
+			return ttl_expired(worker, m, p->ip_len);
 	}
 	if (mtu->sa_index != sa->rt.index)
 		mtu_learn(mtu, sa);

@@ -49,8 +49,9 @@ struct pkt_meta {
 	uint16_t tx_port;   /* DPDK port to send on, set before port-output */
 	uint8_t family;     /* AF_INET or AF_INET6 once classified */
 	uint8_t flags;      /* PKT_* */
-	uint16_t mtu;       /* the MTU icmp-error reports */
+	uint16_t mtu;       /* the MTU icmp-error reports (ESP_ICMP_TOO_BIG) */
 	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
+	uint8_t icmp;       /* the error icmp-error sends: enum esp_icmp_error */
 };
 _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
 
@@ -217,6 +218,13 @@ static inline void ip_hop_decrement(void *l3, uint8_t family)
 
 	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
 	ip->time_to_live--;
+}
+
+/* Whether the TAP of the interface m came in on takes its l3_len bytes to
+ * the kernel whole (a jumbo frame does not fit). */
+static inline bool pkt_fits_tap(struct rte_mbuf *m, uint32_t l3_len)
+{
+	return l3_len <= iface_punt_mtu(&iface_table.ifaces[pkt_meta(m)->rx_iface]);
 }
 
 /* Count why, and pick the edge (punt or drop) that says what happens. */

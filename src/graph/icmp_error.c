@@ -1,30 +1,87 @@
 /*
- * icmp-error: the ICMP errors espd sends itself, where the kernel cannot:
- * "fragmentation needed" / "packet too big" (RFC 1191, RFC 8201) for a
- * packet too big for its way on, reporting pkt_meta.mtu, when the packet
- * is too big for the TAP that would take it to the kernel too (a jumbo
- * link), or is bound for an SA only espd holds. The packet becomes the
- * error in place and goes to ip-lookup like any packet of the router's.
+ * icmp-error: the ICMP errors espd sends itself, where the kernel cannot,
+ * for a packet too big for the TAP that would take it to the kernel (a
+ * jumbo link) or bound for an SA only espd holds: "fragmentation needed" /
+ * "packet too big" (RFC 1191, RFC 8201) for a packet too big for its way
+ * on, reporting pkt_meta.mtu, and "time exceeded" for a forwarded one whose
+ * TTL or hop limit ran out, as pkt_meta.icmp says. The packet becomes the error
+ * in place and goes to ip-lookup like any packet of the router's.
  *
  * As the kernel's icmp_send for a packet it forwards: the source is the
  * router's address on the interface the error leaves by (the route back
- * to the sender), the one whose subnet holds the next hop if any; these
- * errors are not rate-limited (icmpv4_mask_allow, icmpv6 ratemask); an
- * ICMP error or a later fragment is never answered.
+ * to the sender), the one whose subnet holds the next hop if any; "too
+ * big" is never rate-limited (icmpv4_mask_allow, icmpv6 ratemask), "time
+ * exceeded" is, as icmp_ratemask has it: 1000 a second in bursts of 50
+ * (icmp_msgs_per_sec, icmp_msgs_burst; per worker here) and one a second
+ * in bursts of 6 per destination (icmp_ratelimit, XRLIM_BURST_FACTOR; the
+ * last destinations in a small table here). An ICMP error or a later
+ * fragment is never answered.
  */
 #include "graph/graph.h"
 
 #include <sys/socket.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
 #include "esp/esp_packet.h"
 #include "tables/fib.h"
+
+#define ICMP_MSGS_PER_SEC 1000
+#define ICMP_MSGS_BURST 50
+#define ICMP_PEER_BURST 6 /* one a second */
+#define ICMP_PEERS 256
 
 enum icmp_error_next {
 	ICMP_ERROR_NEXT_LOOKUP,
 	ICMP_ERROR_NEXT_DROP,
 	ICMP_ERROR_N_NEXT,
 };
+
+/* Token buckets in TSC cycles: one error costs `cost`, at most `cap` saved. */
+struct bucket {
+	uint64_t tokens, last;
+};
+
+struct icmp_peer {
+	struct ip_addr dst;
+	struct bucket bucket;
+};
+
+struct icmp_limit {
+	struct bucket global;
+	struct icmp_peer peers[ICMP_PEERS];
+};
+
+static struct icmp_limit limits[ESPD_WORKERS_MAX];
+
+static bool bucket_take(struct bucket *b, uint64_t now, uint64_t cost, uint64_t cap)
+{
+	uint64_t tokens = RTE_MIN(b->tokens + (now - b->last), cap);
+
+	b->last = now;
+	b->tokens = tokens >= cost ? tokens - cost : tokens;
+	return tokens >= cost;
+}
+
+/* Whether a "time exceeded" to dst may go now; a destination new to its
+ * slot starts with a full burst, as a new inet_peer does. */
+static bool rate_allows(unsigned worker_id, const struct ip_addr *dst)
+{
+	struct icmp_limit *limit = &limits[worker_id];
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	uint64_t cost = hz / ICMP_MSGS_PER_SEC;
+	struct icmp_peer *peer =
+		&limit->peers[rte_hash_crc(dst->bytes, ip_addr_size(dst->family), 0) % ICMP_PEERS];
+
+	if (!ip_addr_equal(&peer->dst, dst)) {
+		peer->dst = *dst;
+		peer->bucket = (struct bucket){ .tokens = ICMP_PEER_BURST * hz, .last = now };
+	}
+	if (!bucket_take(&limit->global, now, cost, ICMP_MSGS_BURST * cost))
+		return false;
+	return bucket_take(&peer->bucket, now, hz, ICMP_PEER_BURST * hz);
+}
 
 /* The route back to sender: the interface it leaves by and the address it
  * is sent to there, or the interface the packet came in on. */
@@ -42,17 +99,14 @@ static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *se
 	return &iface_table.ifaces[nexthop->iface];
 }
 
-static bool source_select(struct rte_mbuf *m, const void *l3, struct ip_addr *source)
+static bool source_select(struct rte_mbuf *m, const struct ip_addr *sender,
+			  struct ip_addr *source)
 {
-	uint8_t family = pkt_meta(m)->family;
-	struct ip_addr sender, toward;
+	struct ip_addr toward;
 
-	ip_addr_from_bytes(&sender, family,
-			   family == AF_INET ? (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr
-					     : (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
-	if (iface_source_select(way_back(m, &sender, &toward), &toward, source))
+	if (iface_source_select(way_back(m, sender, &toward), &toward, source))
 		return true;
-	return iface_source_select(&iface_table.ifaces[pkt_meta(m)->rx_iface], &sender, source);
+	return iface_source_select(&iface_table.ifaces[pkt_meta(m)->rx_iface], sender, source);
 }
 
 static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
@@ -62,12 +116,21 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	uint32_t ip_len = ip_packet_len(l3, family);
 	uint32_t hdr = esp_icmp_hdr_len(family);
 	uint32_t quote = RTE_MIN(ip_len, esp_icmp_quote_max(family));
-	struct ip_addr source;
+	struct esp_icmp icmp = {
+		.what = pkt_meta(m)->icmp,
+		.mtu = pkt_meta(m)->mtu,
+	};
+	struct ip_addr sender, source;
 	uint8_t *data;
 
+	ip_addr_from_bytes(&sender, family,
+			   family == AF_INET ? (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr
+					     : (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
 	if (!esp_icmp_may_answer(l3, ip_len))
 		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
-	if (!source_select(m, l3, &source))
+	if (icmp.what == ESP_ICMP_TIME_EXCEEDED && !rate_allows(worker->id, &sender))
+		return steer(worker, ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED, ICMP_ERROR_NEXT_DROP);
+	if (!source_select(m, &sender, &source))
 		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
 	if (rte_pktmbuf_headroom(m) < hdr || !rte_pktmbuf_is_contiguous(m) ||
 	    rte_pktmbuf_data_len(m) < m->l2_len + quote)
@@ -75,7 +138,8 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - quote));
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
 	memmove(data, data + hdr, m->l2_len);
-	esp_icmp_too_big_write(data + m->l2_len, &source, pkt_meta(m)->mtu, quote);
+	icmp.id_be = rte_cpu_to_be_16(worker->ip_id++);
+	esp_icmp_error_write(data + m->l2_len, &source, &icmp, quote);
 	m->l3_len = (uint16_t)(hdr - 8);
 	pkt_meta(m)->flags = PKT_OWN;
 	return ICMP_ERROR_NEXT_LOOKUP;

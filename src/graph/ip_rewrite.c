@@ -36,10 +36,21 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 {
 	if (may_fragment)
 		return IP_REWRITE_NEXT_FRAGMENT;
-	if (l3_len <= iface_punt_mtu(&iface_table.ifaces[pkt_meta(m)->rx_iface]))
+	if (pkt_fits_tap(m, l3_len))
 		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+	pkt_meta(m)->icmp = ESP_ICMP_TOO_BIG;
 	pkt_meta(m)->mtu = iface->mtu;
 	return steer(worker, ESPD_COUNTER_IP_MTU_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
+}
+
+/* TTL or hop limit 1: the kernel answers "time exceeded", unless the TAP
+ * cannot take the packet there (a jumbo frame): then espd does. */
+static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t l3_len)
+{
+	if (pkt_fits_tap(m, l3_len))
+		return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
+	pkt_meta(m)->icmp = ESP_ICMP_TIME_EXCEEDED;
+	return steer(worker, ESPD_COUNTER_IP_TTL_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
 }
 
 /* Returns the next edge; on forward, *neighbor is the key of the MAC to use. */
@@ -58,17 +69,17 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		return steer(worker, ESPD_COUNTER_IP_IFACE_DOWN, IP_REWRITE_NEXT_DROP);
 	if (pkt_meta(m)->family == AF_INET) {
 		struct rte_ipv4_hdr *ip = l3;
-		if (unlikely(ip->time_to_live <= 1 && !own))
-			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->total_length);
+		if (unlikely(ip->time_to_live <= 1 && !own))
+			return ttl_expired(worker, m, l3_len);
 		dst = &ip->dst_addr;
 		family = AF_INET;
 		may_fragment = !(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
 	} else {
 		struct rte_ipv6_hdr *ip = l3;
-		if (unlikely(ip->hop_limits <= 1 && !own))
-			return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 		l3_len = rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip);
+		if (unlikely(ip->hop_limits <= 1 && !own))
+			return ttl_expired(worker, m, l3_len);
 		dst = ip->dst_addr;
 		family = AF_INET6;
 		may_fragment = own;

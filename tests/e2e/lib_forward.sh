@@ -221,6 +221,7 @@ case_jumbo() {
 	check "$driver: the segments reached the kernel cut for its TAP (ip-fragment)" \
 		[ $((after - before)) -ge 100 ]
 	case_jumbo_pmtu "$driver"
+	case_jumbo_ttl "$driver"
 	espd_stop
 	links_mtu 1500
 }
@@ -251,6 +252,32 @@ case_jumbo_pmtu() {
 	ip -n "$NS_A" -6 route flush cache
 	in_r ip link set r-b mtu 9000
 	ip -n "$NS_B" link set b0 mtu 9000
+}
+
+# A jumbo packet whose TTL or hop limit runs out at the router, which the
+# TAP cannot take to the kernel: "time exceeded" from espd, from the
+# router's address toward the sender, rate-limited as the kernel does (a
+# burst of 6 a destination, then one a second).
+case_jumbo_ttl() {
+	local driver=$1 before after limited answered
+	before=$(counter "TTL or hop limit expired, larger than the TAP: espd answers")
+	in_a ping -M do -s 8000 -t 1 -c 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
+	in_a ping -6 -M do -s 8000 -t 1 -c 1 -W 2 fd00:2::2 >>/tmp/$T.ttl 2>&1
+	after=$(counter "TTL or hop limit expired, larger than the TAP: espd answers")
+	check "$driver: 8028 bytes with DF and TTL 1: time exceeded from 10.1.0.1" \
+		grep -q "From 10.1.0.1 .*Time to live exceeded" /tmp/$T.ttl
+	check "$driver: the IPv6 counterpart: hop limit exceeded from fd00:1::1" \
+		grep -q "From fd00:1::1 .*Time exceeded: Hop limit" /tmp/$T.ttl
+	check "$driver: counted, both answered by espd" [ $((after - before)) -eq 2 ]
+	sleep 2 # the destination's burst whole again (one a second)
+	before=$(counter "time exceeded: rate limited")
+	in_a ping -M do -s 8000 -t 1 -c 20 -i 0.01 -W 1 10.2.0.2 >/tmp/$T.ttl 2>&1
+	limited=$(( $(counter "time exceeded: rate limited") - before ))
+	answered=$(grep -c "Time to live exceeded" /tmp/$T.ttl)
+	echo "20 TTL-1 jumbo pings in 0.2 s: $answered answered, $limited rate-limited"
+	# A 7th once a second has passed, should the pings take that long.
+	check "$driver: 20 of them in 0.2 s: a burst of 6 answered, the rest rate-limited" \
+		bash -c "[ $((answered + limited)) -eq 20 ] && [ $answered -ge 6 ] && [ $answered -le 7 ]"
 }
 
 devices_mtu() { # devices_mtu MTU [N]: N (2) taken-over devices have it

@@ -1105,15 +1105,20 @@ def case_reassemble_punt(bed, fam, name):
     expect(went == 1, "%d packets punted in fragments (ip-fragment)" % went)
 
 
-def wan_mtu(bed, mtu):
-    """The MTU of the peer's link, both ends; espd applies the TAP's to its
-    device, and says so in its log."""
-    was = log_count(bed, "espd: r-b: MTU ")
-    for ns, dev in ((bed.args.ns_b, "b0"), (bed.args.ns_r, "r-b")):
+def link_mtu(bed, host, tap, mtu):
+    """The MTU of a host's link (host: (namespace, device)) and of the
+    router's TAP on it; espd applies the TAP's to its device, and logs it."""
+    line = "espd: %s: MTU " % tap
+    was = log_count(bed, line)
+    for ns, dev in (host, (bed.args.ns_r, tap)):
         subprocess.run(["ip", "-n", ns, "link", "set", dev, "mtu", str(mtu)], check=True)
     end = time.monotonic() + WAIT
-    while log_count(bed, "espd: r-b: MTU ") == was and time.monotonic() < end:
+    while log_count(bed, line) == was and time.monotonic() < end:
         time.sleep(0.05)
+
+
+def wan_mtu(bed, mtu):
+    link_mtu(bed, (bed.args.ns_b, "b0"), "r-b", mtu)
 
 
 def case_reassemble_beyond(bed, name):
@@ -1140,6 +1145,44 @@ def case_reassemble_beyond(bed, name):
     expect(went == len(frags), "%d of %d fragments went through ip-reassemble" %
            (went, len(frags)))
     expect(bed.sa_show(spi)["packets"] == 0, "espd decrypted nothing of it")
+
+
+def catch_time_exceeded(bed):
+    """The source of the next ICMP "time exceeded" hostA gets on a0, or None."""
+    def match(frame):
+        eth = Ether(frame)
+        if eth.src == bed.mac_ra and ICMP in eth and eth[ICMP].type == 11:
+            return eth[IP].src
+        return None
+    return wait_for(bed.a0, match)
+
+
+def case_ttl_into_tunnel(bed, name):
+    """A forwarded packet with TTL 1 that an espd-only policy would protect
+    gets "time exceeded", as ip_forward answers before xfrm sees it, and is
+    never encrypted: from the kernel, to which esp-encrypt punts it, or,
+    for a 3000-byte packet from a LAN of MTU 4000 that its TAP cannot take
+    to the kernel, from espd."""
+    P = FAMILIES[4]
+    spi, keys = bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 4000)
+    try:
+        for size, why in ((100, "TTL or hop limit expired"),
+                          (3000, "TTL or hop limit expired, larger than the TAP: espd answers")):
+            data = payload_of(name) + b"t" * size
+            before = bed.counters()
+            drain(bed.a0)
+            bed.send_a0(IP(src=P["host_a"], dst=P["remote"], ttl=1, flags="DF") /
+                        UDP(sport=PORT_A, dport=PORT_REMOTE) / Raw(data))
+            source = catch_time_exceeded(bed)
+            expect(source == P["r_lan"], "%d bytes: time exceeded from %s, got %s" %
+                   (size, P["r_lan"], source))
+            expect(delta(bed, before, "esp-encrypt", why) == 1,
+                   "%d bytes: esp-encrypt counted %s" % (size, why))
+            expect(bed.catch_esp(4, spi, timeout=0.3) is None, "%d bytes: not encrypted" % size)
+    finally:
+        link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 1500)
 
 
 def case_reassembled_too_big(bed, name):
@@ -1401,6 +1444,8 @@ def behaviour(bed, selected):
          case_reassemble_beyond),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
+        ("forwarded into the tunnel with TTL 1: time exceeded, from the kernel or, from a "
+         "jumbo LAN, espd", case_ttl_into_tunnel),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),
         ("NAT-T keepalive and IKE on port 4500 punted", case_natt_punts),
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),

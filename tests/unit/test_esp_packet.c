@@ -289,9 +289,15 @@ static void test_icmp_too_big(void **state)
 	assert_int_equal(esp_icmp_quote_max(AF_INET6), 1280 - 48);
 	assert_int_equal(ip_addr_parse("10.2.0.1", &src), 0);
 	quoted->version_ihl = RTE_IPV4_VHL_DEF;
+	quoted->type_of_service = 0xb9; /* DSCP EF, ECN CE */
 	quoted->src_addr = RTE_BE32(0x0a010002);
-	esp_icmp_too_big_write(buf, &src, 1438, 60);
+	esp_icmp_error_write(buf, &src, &(struct esp_icmp){ ESP_ICMP_TOO_BIG, 1438, RTE_BE16(7) },
+			     60);
 	assert_true(ip4_checksum_ok(ip));
+	/* icmp_send's header: precedence 6 over the quoted TOS bits, no DF. */
+	assert_int_equal(ip->type_of_service, 0xc0 | (0xb9 & 0x1e));
+	assert_int_equal(ip->fragment_offset, 0);
+	assert_int_equal(ip->packet_id, RTE_BE16(7));
 	assert_int_equal(ip->next_proto_id, IPPROTO_ICMP);
 	assert_int_equal(ip->dst_addr, RTE_BE32(0x0a010002));
 	assert_int_equal(ip->src_addr, src.v4);
@@ -305,7 +311,7 @@ static void test_icmp_too_big(void **state)
 	v6[48] = 0x60;
 	v6[48 + 8] = 0xfd;
 	v6[48 + 23] = 2;
-	esp_icmp_too_big_write(v6, &src6, 1422, 80);
+	esp_icmp_error_write(v6, &src6, &(struct esp_icmp){ ESP_ICMP_TOO_BIG, 1422, 0 }, 80);
 	assert_int_equal(ip6->proto, IPPROTO_ICMPV6);
 	assert_int_equal(rte_be_to_cpu_16(ip6->payload_len), 88);
 	assert_int_equal(ip6->dst_addr[0], 0xfd);
@@ -313,6 +319,42 @@ static void test_icmp_too_big(void **state)
 	assert_int_equal(v6[40], 2);
 	assert_int_equal(v6[44] << 24 | v6[45] << 16 | v6[46] << 8 | v6[47], 1422);
 	/* The checksum verifies like any ICMPv6 one (same as UDP's sum). */
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip6, v6 + 40), 0);
+}
+
+static void test_icmp_time_exceeded(void **state)
+{
+	uint8_t buf[28 + 60] = { 0 }, v6[48 + 80] = { 0 };
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	struct rte_ipv4_hdr *quoted = (struct rte_ipv4_hdr *)(buf + 28);
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)v6;
+	const struct esp_icmp ttl = { ESP_ICMP_TIME_EXCEEDED, 1500, RTE_BE16(9) };
+	struct ip_addr src, src6;
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("10.2.0.1", &src), 0);
+	quoted->version_ihl = RTE_IPV4_VHL_DEF;
+	quoted->src_addr = RTE_BE32(0x0a010002);
+	memset(buf + 28 + 20, 0x77, 40);
+	esp_icmp_error_write(buf, &src, &ttl, 60);
+	assert_true(ip4_checksum_ok(ip));
+	assert_int_equal(ip->dst_addr, RTE_BE32(0x0a010002));
+	assert_int_equal(buf[20], 11); /* time exceeded */
+	assert_int_equal(buf[21], 0);  /* in transit */
+	/* The rest of the header is unused (zero): no MTU in it. */
+	assert_int_equal(buf[24] | buf[25] | buf[26] | buf[27], 0);
+	assert_int_equal(rte_raw_cksum(buf + 20, 68), 0xffff);
+	assert_int_equal(buf[28 + 20], 0x77);
+
+	assert_int_equal(ip_addr_parse("fd00:2::1", &src6), 0);
+	v6[48] = 0x60;
+	v6[48 + 8] = 0xfd;
+	v6[48 + 23] = 2;
+	esp_icmp_error_write(v6, &src6, &ttl, 80);
+	assert_int_equal(v6[40], 3); /* time exceeded */
+	assert_int_equal(v6[41], 0); /* hop limit exceeded in transit */
+	assert_int_equal(v6[44] | v6[45] | v6[46] | v6[47], 0);
+	assert_int_equal(ip6->dst_addr[15], 2);
 	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip6, v6 + 40), 0);
 }
 
@@ -351,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_inner_parse),
 		cmocka_unit_test(test_l4_checksum),
 		cmocka_unit_test(test_icmp_too_big),
+		cmocka_unit_test(test_icmp_time_exceeded),
 		cmocka_unit_test(test_icmp_may_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
