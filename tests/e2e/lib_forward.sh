@@ -226,24 +226,33 @@ case_jumbo() {
 	links_mtu 1500
 }
 
+# jumbo_pings REASON FILE [PING-ARGS]: an 8028-byte IPv4 and IPv6 ping with
+# DF from hostA to hostB, their output in FILE; prints how many more
+# packets show errors counts for REASON.
+jumbo_pings() {
+	local reason=$1 file=$2 before
+	shift 2
+	before=$(counter "$reason")
+	in_a ping -M do -s 8000 -c 1 -W 2 "$@" 10.2.0.2 >"$file" 2>&1
+	in_a ping -6 -M do -s 8000 -c 1 -W 2 "$@" fd00:2::2 >>"$file" 2>&1
+	echo $(( $(counter "$reason") - before ))
+}
+
 # From a jumbo link to a smaller one: a packet with DF too big for the next
 # link, which the TAP cannot take to the kernel either, gets its ICMP from
 # espd, from the router's address toward the sender; the sender learns the
 # path MTU and what fits crosses.
 case_jumbo_pmtu() {
-	local driver=$1 before after
+	local driver=$1 counted
 	in_r ip link set r-b mtu 4000
 	ip -n "$NS_B" link set b0 mtu 4000
 	wait_until 2 bash -c "$ESPCTL --socket $SOCK show interfaces --json | grep -q '\"mtu\": *4000'"
-	before=$(counter "larger than the output MTU and the TAP: espd answers")
-	in_a ping -M do -s 8000 -c 1 -W 2 10.2.0.2 >/tmp/$T.pmtu 2>&1
-	in_a ping -6 -M do -s 8000 -c 1 -W 2 fd00:2::2 >>/tmp/$T.pmtu 2>&1
-	after=$(counter "larger than the output MTU and the TAP: espd answers")
+	counted=$(jumbo_pings "larger than the output MTU and the TAP: espd answers" /tmp/$T.pmtu)
 	check "$driver: 8028 bytes with DF to a 4000-byte link: ICMP from 10.1.0.1 says mtu 4000" \
 		grep -q "From 10.1.0.1 .*mtu = 4000" /tmp/$T.pmtu
 	check "$driver: the IPv6 counterpart: packet too big, mtu 4000, from fd00:1::1" \
 		grep -q "From fd00:1::1 .*[Pp]acket too big: mtu=4000" /tmp/$T.pmtu
-	check "$driver: counted, both answered by espd" [ $((after - before)) -eq 2 ]
+	check "$driver: counted, both answered by espd" [ "$counted" -eq 2 ]
 	check "$driver: hostA learnt the path MTU (IPv4, IPv6)" bash -c "
 		ip -n $NS_A route get 10.2.0.2 | grep -q 'mtu 4000' &&
 		ip -n $NS_A -6 route get fd00:2::2 | grep -q 'mtu 4000'"
@@ -259,16 +268,14 @@ case_jumbo_pmtu() {
 # router's address toward the sender, rate-limited as the kernel does (a
 # burst of 6 a destination, then one a second).
 case_jumbo_ttl() {
-	local driver=$1 before after limited answered
-	before=$(counter "TTL or hop limit expired, larger than the TAP: espd answers")
-	in_a ping -M do -s 8000 -t 1 -c 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
-	in_a ping -6 -M do -s 8000 -t 1 -c 1 -W 2 fd00:2::2 >>/tmp/$T.ttl 2>&1
-	after=$(counter "TTL or hop limit expired, larger than the TAP: espd answers")
+	local driver=$1 counted before limited answered
+	counted=$(jumbo_pings "TTL or hop limit expired, larger than the TAP: espd answers" \
+		/tmp/$T.ttl -t 1)
 	check "$driver: 8028 bytes with DF and TTL 1: time exceeded from 10.1.0.1" \
 		grep -q "From 10.1.0.1 .*Time to live exceeded" /tmp/$T.ttl
 	check "$driver: the IPv6 counterpart: hop limit exceeded from fd00:1::1" \
 		grep -q "From fd00:1::1 .*Time exceeded: Hop limit" /tmp/$T.ttl
-	check "$driver: counted, both answered by espd" [ $((after - before)) -eq 2 ]
+	check "$driver: counted, both time exceeded answered by espd" [ "$counted" -eq 2 ]
 	sleep 2 # the destination's burst whole again (one a second)
 	before=$(counter "time exceeded: rate limited")
 	in_a ping -M do -s 8000 -t 1 -c 20 -i 0.01 -W 1 10.2.0.2 >/tmp/$T.ttl 2>&1
