@@ -11,10 +11,10 @@
  * As the kernel's xfrm output: a tunnel-mode packet is forwarded first
  * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
  * with ICMP, or to icmp-error if its TAP cannot take it; the router's own
- * packets keep theirs, PKT_OWN), and a packet
- * that would not fit the outer link's MTU once
- * protected is the kernel's, to answer with ICMP "fragmentation needed" /
- * "packet too big" (xfrm4/6_tunnel_check_size) or to fragment. An
+ * packets keep theirs, PKT_OWN), and a packet that would not fit the outer
+ * link's MTU once protected is the kernel's, to answer with ICMP
+ * "fragmentation needed" / "packet too big" (xfrm4/6_tunnel_check_size)
+ * or to fragment. An
  * espd-only (CLI) SA is unknown to the kernel, which would forward such a
  * packet in clear: espd sends that ICMP itself (icmp-error); an IPv4
  * packet without DF it encrypts, and ip-rewrite has the ESP packet

@@ -9,8 +9,9 @@
  * does (xfrm6_prepare_output sets ignore_df for ESP).
  * What it cannot finish goes to the kernel, which sends the ICMP error or
  * resolves the neighbor; espd learns the neighbor from the kernel. A packet
- * too big for its link and for the TAP that would take it to the kernel
- * (jumbo frames) gets its ICMP error from icmp-error instead.
+ * too big for its link, or whose TTL or hop limit ran out, that is too big
+ * for the TAP that would take it to the kernel too (jumbo frames) gets its
+ * ICMP error from icmp-error instead.
  */
 #include "graph/graph.h"
 
