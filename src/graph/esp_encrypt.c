@@ -14,11 +14,10 @@
  * packets keep theirs, PKT_OWN), and a packet that would not fit the outer
  * link's MTU once protected is the kernel's, to answer with ICMP
  * "fragmentation needed" / "packet too big" (xfrm4/6_tunnel_check_size)
- * or to fragment. An
- * espd-only (CLI) SA is unknown to the kernel, which would forward such a
- * packet in clear: espd sends that ICMP itself (icmp-error); an IPv4
- * packet without DF it encrypts, and ip-rewrite has the ESP packet
- * fragmented (may_fragment).
+ * or to fragment. An espd-only (CLI) SA is unknown to the kernel, which
+ * would forward such a packet in clear: espd sends that ICMP itself
+ * (icmp-error); an IPv4 packet without DF it encrypts, and ip-rewrite has
+ * the ESP packet fragmented (may_fragment).
  */
 #include "graph/graph.h"
 
@@ -120,8 +119,7 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	if (may_fragment(m))
 		return ESP_ENCRYPT_READY;
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
-	pkt_meta(m)->icmp = ESP_ICMP_TOO_BIG;
-	pkt_meta(m)->mtu = (uint16_t)mtu;
+	pkt_icmp_request(m, ESP_ICMP_TOO_BIG, (uint16_t)mtu);
 	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
 }
 
@@ -131,7 +129,7 @@ static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t 
 {
 	if (pkt_fits_tap(m, ip_len))
 		return steer(worker, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
-	pkt_meta(m)->icmp = ESP_ICMP_TIME_EXCEEDED;
+	pkt_icmp_request(m, ESP_ICMP_TIME_EXCEEDED, 0);
 	return steer(worker, ESPD_COUNTER_ESP_ENC_TTL_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
 }
 

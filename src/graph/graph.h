@@ -227,6 +227,13 @@ static inline bool pkt_fits_tap(struct rte_mbuf *m, uint32_t l3_len)
 	return l3_len <= iface_punt_mtu(&iface_table.ifaces[pkt_meta(m)->rx_iface]);
 }
 
+/* What icmp-error is to send in answer to m (mtu: for ESP_ICMP_TOO_BIG). */
+static inline void pkt_icmp_request(struct rte_mbuf *m, enum esp_icmp_error what, uint16_t mtu)
+{
+	pkt_meta(m)->icmp = (uint8_t)what;
+	pkt_meta(m)->mtu = mtu;
+}
+
 /* Count why, and pick the edge (punt or drop) that says what happens. */
 static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint16_t next)
 {

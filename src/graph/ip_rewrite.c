@@ -39,8 +39,7 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 		return IP_REWRITE_NEXT_FRAGMENT;
 	if (pkt_fits_tap(m, l3_len))
 		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
-	pkt_meta(m)->icmp = ESP_ICMP_TOO_BIG;
-	pkt_meta(m)->mtu = iface->mtu;
+	pkt_icmp_request(m, ESP_ICMP_TOO_BIG, iface->mtu);
 	return steer(worker, ESPD_COUNTER_IP_MTU_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
 }
 
@@ -50,7 +49,7 @@ static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t 
 {
 	if (pkt_fits_tap(m, l3_len))
 		return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
-	pkt_meta(m)->icmp = ESP_ICMP_TIME_EXCEEDED;
+	pkt_icmp_request(m, ESP_ICMP_TIME_EXCEEDED, 0);
 	return steer(worker, ESPD_COUNTER_IP_TTL_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
 }
 

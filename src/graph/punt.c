@@ -26,9 +26,8 @@ static uint16_t punt_one(struct rte_mbuf *m)
 	struct pkt_meta *meta = pkt_meta(m);
 	const struct iface *iface = &iface_table.ifaces[meta->rx_iface];
 
-	if (unlikely(rte_pktmbuf_pkt_len(m) > (uint32_t)m->l2_len + iface_punt_mtu(iface) &&
-		     meta->family &&
-		     !(meta->flags & PKT_PUNT_FRAGMENT))) {
+	if (unlikely(meta->family && !(meta->flags & PKT_PUNT_FRAGMENT) &&
+		     !pkt_fits_tap(m, rte_pktmbuf_pkt_len(m) - m->l2_len))) {
 		meta->flags |= PKT_PUNT_FRAGMENT;
 		return PUNT_NEXT_FRAGMENT;
 	}
