@@ -368,11 +368,9 @@ static void classify_bench(void)
 		rte_pktmbuf_free_bulk(frames[b], BURST);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	char *argv[] = { "acl_bench", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--file-prefix", "acl-bench", "--log-level", "*:error" };
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+	if (rte_eal_init(argc, argv) < 0)
 		return 1;
 	pool = rte_pktmbuf_pool_create("acl_bench", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
@@ -381,8 +379,8 @@ int main(void)
 	if (!pool || !rcu || rte_rcu_qsbr_init(rcu, 1) != 0 || acl_init(rcu) != 0)
 		return 1;
 	iface_table_init();
-	printf("one core, TSC %.2f GHz, medians of %d runs\n\n", (double)rte_get_tsc_hz() / 1e9,
-	       RUNS);
+	printf("one core, TSC %.2f GHz, memory on %s, medians of %d runs\n\n",
+	       (double)rte_get_tsc_hz() / 1e9, bench_memory_name(), RUNS);
 	forwarding_bench();
 	classify_bench();
 	acl_fini();

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 
@@ -58,4 +59,9 @@ void bench_cpu_model(char *model, size_t size)
 			break;
 	if (cpuinfo)
 		fclose(cpuinfo);
+}
+
+const char *bench_memory_name(void)
+{
+	return rte_eal_has_hugepages() ? "hugepages" : "4 KB pages (no hugepages: slower)";
 }

@@ -1240,8 +1240,8 @@ static void header_print(void)
 	char model[128];
 
 	bench_cpu_model(model, sizeof(model));
-	printf("machine: %s, TSC %.2f GHz, %s, intel-ipsec-mb %s, one core\n", model,
-	       b.tsc_hz / 1e9, rte_version(), imb_get_version_str());
+	printf("machine: %s, TSC %.2f GHz, %s, intel-ipsec-mb %s, one core, memory on %s\n",
+	       model, b.tsc_hz / 1e9, rte_version(), imb_get_version_str(), bench_memory_name());
 	printf("espd: rte_graph_walk alone (ring port rx/tx and every node), %u packets per "
 	       "walk, %u in flight; inbound SA replay window 0: no replay check, as in the "
 	       "kernel\n", b.walk, IN_FLIGHT);

@@ -156,8 +156,8 @@ static void print_machine(void)
 	char model[128];
 
 	bench_cpu_model(model, sizeof(model));
-	printf("machine: %s, TSC %.2f GHz, %s, one worker core\n", model,
-	       (double)rte_get_tsc_hz() / 1e9, rte_version());
+	printf("machine: %s, TSC %.2f GHz, %s, one worker core, memory on %s\n", model,
+	       (double)rte_get_tsc_hz() / 1e9, rte_version(), bench_memory_name());
 }
 
 int main(int argc, char **argv)

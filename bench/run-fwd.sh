@@ -3,5 +3,6 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${ESPD_BUILD:-$top/build}
-exec taskset -c "${CORE:-1}" "$build/bench/bench_fwd" --no-huge -m 512 --no-pci --no-shconf \
+. "$top/bench/hugepages.sh"
+taskset -c "${CORE:-1}" "$build/bench/bench_fwd" "${bench_eal_memory[@]}" --no-pci \
 	--file-prefix bench-fwd-$$ --log-level '*:warning' -l "${CORE:-1}"
