@@ -38,11 +38,14 @@
  *
  * Usage: bench_esp [EAL args] -- [--suite NAME] [--size 64|512|1400|imix]
  *   [--dir enc|dec] [--rounds N] [--window-ms N] [--burst N] [--nodes]
- *   [--espd-only] [--no-rte-ipsec]
+ *   [--espd-only] [--no-rte-ipsec] [--policies N]
  *   --burst      packets per burst of the ceiling and rte_ipsec (default: as
  *                many as a walk of espd's graph receives)
  *   --nodes      also each graph node's share of espd's cycles per packet
  *   --espd-only  measure espd alone (for profiling)
+ *   --policies   policies per direction (default 1): the others, of other
+ *                site pairs (other tunnels), match none of the packets;
+ *                above SPD_SCAN_MAX the SPD is searched with rte_acl
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,6 +97,7 @@
 #define SPI_IN 0x2000
 #define REQID_OUT 1
 #define REQID_IN 2
+#define POLICIES_MAX 1000 /* per direction */
 
 static const struct rte_ether_addr mac_lan = { { 0x02, 0, 0, 0, 0, 0x0a } };
 static const struct rte_ether_addr mac_wan = { { 0x02, 0, 0, 0, 0, 0x0b } };
@@ -150,6 +154,7 @@ struct options {
 	int size;  /* -1: all */
 	int dir;   /* -1: both; 1 encrypt, 0 decrypt */
 	unsigned rounds, window_ms, burst; /* burst 0: a walk's */
+	unsigned policies; /* per direction */
 	bool nodes, espd_only, no_rte;
 };
 
@@ -249,7 +254,7 @@ static void espd_setup(void)
 		exit(1);
 	iface_table_init();
 	if (fib_init(rcu, 1024) < 0 || neigh_init(rcu, 1024) < 0 || sad_init(rcu, 64, 1) < 0 ||
-	    spd_init(rcu, 64) < 0 || pkt_meta_register() < 0) {
+	    spd_init(rcu, 3 * POLICIES_MAX) < 0 || pkt_meta_register() < 0) {
 		fprintf(stderr, "bench: tables not created\n");
 		exit(1);
 	}
@@ -294,21 +299,29 @@ static void sa_params_fill(struct sa_params *p, const struct suite *s, bool out)
 	}
 }
 
-static void policy_fill(struct spd_policy_params *p, uint8_t dir, bool to_remote)
+/* The policy of the benchmark's tunnel (other 0), or of another site pair's:
+ * 172.16.x.0/24 <-> 172.20.x.0/24 and on, which no packet here comes from or
+ * goes to. */
+static void policy_fill(struct spd_policy_params *p, uint8_t dir, bool to_remote, unsigned other)
 {
 	struct spd_tmpl *t = &p->tmpl[0];
+	char near[32], far[32];
 
 	memset(p, 0, sizeof(*p));
 	p->dir = dir;
 	p->action = SPD_ACTION_ALLOW;
 	p->origin = IPSEC_ORIGIN_CLI;
 	p->n_tmpl = 1;
-	ip_prefix_parse(to_remote ? "10.1.0.0/24" : "10.2.0.0/24", &p->sel.src);
-	ip_prefix_parse(to_remote ? "10.2.0.0/24" : "10.1.0.0/24", &p->sel.dst);
+	snprintf(near, sizeof(near), other ? "172.%u.%u.0/24" : "10.1.0.0/24", 16 + other / 256,
+		 other % 256);
+	snprintf(far, sizeof(far), other ? "172.%u.%u.0/24" : "10.2.0.0/24", 20 + other / 256,
+		 other % 256);
+	ip_prefix_parse(to_remote ? near : far, &p->sel.src);
+	ip_prefix_parse(to_remote ? far : near, &p->sel.dst);
 	p->sel.family = AF_INET;
 	t->proto = IPPROTO_ESP;
 	t->mode = SA_MODE_TUNNEL;
-	t->reqid = to_remote ? REQID_OUT : REQID_IN;
+	t->reqid = (to_remote ? REQID_OUT : REQID_IN) + 2 * other;
 	ip_addr_parse(to_remote ? "192.0.2.1" : "192.0.2.2", &t->src);
 	ip_addr_parse(to_remote ? "192.0.2.2" : "192.0.2.1", &t->dst);
 }
@@ -326,8 +339,8 @@ static void ipsec_setup(const struct suite *s)
 		sa_params_fill(&p, s, out);
 		rc = sad_sa_add(&p, &index[out]);
 	}
-	for (int i = 0; i < 3 && rc == 0; i++) {
-		policy_fill(&pol, policy_dirs[i], policy_dirs[i] == SPD_DIR_OUT);
+	for (unsigned k = 0; k < 3 * b.opt.policies && rc == 0; k++) {
+		policy_fill(&pol, policy_dirs[k % 3], policy_dirs[k % 3] == SPD_DIR_OUT, k / 3);
 		rc = spd_policy_add(&pol);
 	}
 	if (rc == 0)
@@ -352,8 +365,8 @@ static void ipsec_teardown(const struct suite *s)
 	struct spd_policy_params pol;
 	struct sa_params p;
 
-	for (int i = 0; i < 3; i++) {
-		policy_fill(&pol, policy_dirs[i], policy_dirs[i] == SPD_DIR_OUT);
+	for (unsigned k = 0; k < 3 * b.opt.policies; k++) {
+		policy_fill(&pol, policy_dirs[k % 3], policy_dirs[k % 3] == SPD_DIR_OUT, k / 3);
 		spd_policy_del(&pol);
 	}
 	for (int out = 0; out < 2; out++) {
@@ -1189,7 +1202,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [EAL args] -- [--suite NAME] [--size 64|512|1400|imix] "
 		"[--dir enc|dec] [--rounds N] [--window-ms N] [--burst N] [--nodes] "
-		"[--espd-only] [--no-rte-ipsec]\n", prog);
+		"[--espd-only] [--no-rte-ipsec] [--policies N]\n", prog);
 	exit(2);
 }
 
@@ -1197,7 +1210,7 @@ static void options_parse(int argc, char **argv)
 {
 	struct options *o = &b.opt;
 
-	*o = (struct options){ .size = -1, .dir = -1, .rounds = 5, .window_ms = 20 };
+	*o = (struct options){ .size = -1, .dir = -1, .rounds = 5, .window_ms = 20, .policies = 1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (strcmp(a, "--nodes") == 0) {
@@ -1227,11 +1240,14 @@ static void options_parse(int argc, char **argv)
 			o->window_ms = (unsigned)atoi(v);
 		else if (strcmp(a, "--burst") == 0)
 			o->burst = (unsigned)atoi(v);
+		else if (strcmp(a, "--policies") == 0)
+			o->policies = (unsigned)atoi(v);
 		else
 			usage(argv[0]);
 	}
 	if (o->rounds < 1 || o->rounds > ROUNDS_MAX || o->window_ms < 1 ||
-	    o->burst > BURST_MAX || (o->burst && IN_FLIGHT % o->burst))
+	    o->burst > BURST_MAX || (o->burst && IN_FLIGHT % o->burst) || o->policies < 1 ||
+	    o->policies > POLICIES_MAX)
 		usage(argv[0]);
 }
 
@@ -1245,6 +1261,8 @@ static void header_print(void)
 	printf("espd: rte_graph_walk alone (ring port rx/tx and every node), %u packets per "
 	       "walk, %u in flight; inbound SA replay window 0: no replay check, as in the "
 	       "kernel\n", b.walk, IN_FLIGHT);
+	printf("  policies: %u per direction (out, in, fwd), %s\n", b.opt.policies,
+	       b.opt.policies > SPD_SCAN_MAX ? "searched with rte_acl" : "scanned in rank order");
 	printf("  not timed: putting packets back (copying the original frame into each mbuf "
 	       "that came out)\n");
 	printf("ceiling: raw intel-ipsec-mb, best of SSE/AVX2/AVX-512 jobs, %u per flush, and for "
