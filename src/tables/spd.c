@@ -637,20 +637,15 @@ static const struct spd_policy *scan(const struct snapshot *snap, const struct s
 
 #define BULK_MAX 256
 
-void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[],
-		     const struct spd_policy *out[], unsigned n)
+/* Best policies of the distinct keys, from the snapshot of their direction. */
+static void lookup_distinct(const struct snapshot *snap, const struct spd_packet_key *const keys[],
+			    const struct spd_policy *out[], unsigned n)
 {
-	const struct snapshot *snap = __atomic_load_n(&spd.published[dir], __ATOMIC_ACQUIRE);
 	const uint8_t *data[2][BULK_MAX];
 	uint32_t results[2][BULK_MAX];
 	uint16_t where[2][BULK_MAX];
 	unsigned count[2] = { 0, 0 };
 
-	if (!snap) {
-		memset(out, 0, n * sizeof(out[0]));
-		return;
-	}
-	n = RTE_MIN(n, (unsigned)BULK_MAX);
 	if (snap->n <= SPD_SCAN_MAX) {
 		for (unsigned i = 0; i < n; i++)
 			out[i] = scan(snap, keys[i]);
@@ -671,6 +666,45 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
 			if (results[f][j])
 				out[where[f][j]] = &snap->policies[results[f][j] - 1];
 	}
+}
+
+static bool key_equal(const struct spd_packet_key *a, const struct spd_packet_key *b)
+{
+	uint64_t x[6], y[6];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4]) | (x[5] ^ y[5])) == 0;
+}
+
+/* Packets of one flow come in runs: a key equal to the one before it shares
+ * its lookup, which with many policies (rte_acl) costs far more than the
+ * comparison. */
+void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[],
+		     const struct spd_policy *out[], unsigned n)
+{
+	const struct snapshot *snap = __atomic_load_n(&spd.published[dir], __ATOMIC_ACQUIRE);
+	const struct spd_packet_key *distinct[BULK_MAX];
+	const struct spd_policy *found[BULK_MAX];
+	uint16_t key_of[BULK_MAX];
+	unsigned n_keys = 0;
+
+	_Static_assert(sizeof(struct spd_packet_key) == 6 * sizeof(uint64_t),
+		       "key_equal compares 48 bytes");
+	if (!snap) {
+		memset(out, 0, n * sizeof(out[0]));
+		return;
+	}
+	n = RTE_MIN(n, (unsigned)BULK_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		if (n_keys == 0 || !key_equal(keys[i], distinct[n_keys - 1]))
+			distinct[n_keys++] = keys[i];
+		key_of[i] = (uint16_t)(n_keys - 1);
+	}
+	lookup_distinct(snap, distinct, found, n_keys);
+	for (unsigned i = 0; i < n; i++)
+		out[i] = found[key_of[i]];
 }
 
 const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_key *key)

@@ -179,7 +179,8 @@ static inline bool spd_local_active(void)
 
 /* Best policy of dir for the packet, or NULL. */
 const struct spd_policy *spd_lookup(enum spd_dir dir, const struct spd_packet_key *key);
-/* The same over a burst (any mix of families, n <= 256). */
+/* The same over a burst (any mix of families, n <= 256); equal keys in a
+ * row, as a flow's packets come, share one lookup. */
 void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[],
 		     const struct spd_policy *out[], unsigned n);
 

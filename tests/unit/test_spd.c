@@ -246,6 +246,37 @@ static void lookup_all(const struct spd_packet_key *keys, const uint32_t *want, 
 		assert_int_equal(found_priority(SPD_DIR_OUT, &keys[i]), want[i]);
 }
 
+/*
+ * A burst answers as each key alone, whether equal keys (a flow's packets)
+ * come in runs, which share one lookup, or alternate with keys[0], from
+ * which keys differ in a single field each (port, mark, if_id, address).
+ */
+static void lookup_all_bulk(const struct spd_packet_key *keys, const uint32_t *want, unsigned n)
+{
+	struct spd_packet_key copies[64];
+	const struct spd_packet_key *burst[64];
+	const struct spd_policy *out[64];
+	uint32_t expect[64];
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned r = 0; r <= i % 3; r++) {
+			copies[count] = keys[i];
+			expect[count++] = want[i];
+		}
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned r = 0; r < 2; r++) {
+			copies[count] = keys[r ? i : 0];
+			expect[count++] = want[r ? i : 0];
+		}
+	assert_true(count <= RTE_DIM(copies));
+	for (unsigned k = 0; k < count; k++)
+		burst[k] = &copies[k];
+	spd_lookup_bulk(SPD_DIR_OUT, burst, out, count);
+	for (unsigned k = 0; k < count; k++)
+		assert_int_equal(out[k] ? out[k]->p.priority : UINT32_MAX, expect[k]);
+}
+
 /* Small directions are scanned, larger ones classified: same answers. */
 static void test_scan_and_classifier_agree(void **state)
 {
@@ -284,6 +315,7 @@ static void test_scan_and_classifier_agree(void **state)
 	assert_int_equal(spd_policy_add(&any), 0);
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, want, RTE_DIM(keys));
+	lookup_all_bulk(keys, want, RTE_DIM(keys));
 	/* Policies no key matches push the direction past SPD_SCAN_MAX. */
 	for (unsigned i = 0; i < SPD_SCAN_MAX; i++) {
 		char text[32];
@@ -293,6 +325,7 @@ static void test_scan_and_classifier_agree(void **state)
 	}
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, want, RTE_DIM(keys));
+	lookup_all_bulk(keys, want, RTE_DIM(keys));
 	/* With no mark or if_id in any policy the classifier leaves both
 	 * out: a marked packet matches as any other, one with an if_id
 	 * matches nothing. */
@@ -301,6 +334,7 @@ static void test_scan_and_classifier_agree(void **state)
 	assert_int_equal(spd_policy_del(&marked), 0);
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, unmarked, RTE_DIM(keys));
+	lookup_all_bulk(keys, unmarked, RTE_DIM(keys));
 }
 
 static void test_template_resolution(void **state)
