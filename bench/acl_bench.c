@@ -8,7 +8,7 @@
  * 2. The same classify path alone: acl_filter_burst, the function acl-input
  *    calls per burst, on bursts of 32 frames (plus IPv6 and permit-reflect).
  *
- * Prints medians of several runs. Pin it: taskset -c 1 build/bench/acl_bench
+ * Prints medians of several runs. Run it pinned: bench/run-acl.sh
  */
 #include <inttypes.h>
 #include <stdio.h>

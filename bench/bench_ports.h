@@ -31,7 +31,7 @@ uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
 void bench_cpu_model(char *model, size_t size);
 
 /* The pages the EAL's memory is on, for the machine line: the numbers of
- * 4 KB pages include a TLB miss or more per packet (bench/hugepages.sh). */
+ * 4 KB pages include a TLB miss or more per packet (bench/eal.sh). */
 const char *bench_memory_name(void);
 
 #endif

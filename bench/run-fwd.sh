@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Forwarding benchmark on one pinned core (medians of 5 runs per size).
+# (ESPD_BUILD: build directory; CORE: the CPU, default 1; BENCH_HUGEPAGES=0:
+# 4 KB pages, see bench/eal.sh)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${ESPD_BUILD:-$top/build}
-. "$top/bench/hugepages.sh"
-taskset -c "${CORE:-1}" "$build/bench/bench_fwd" "${bench_eal_memory[@]}" --no-pci \
-	--file-prefix bench-fwd-$$ --log-level '*:warning' -l "${CORE:-1}"
+. "$top/bench/eal.sh"
+bench_run bench_fwd

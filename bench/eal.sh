@@ -1,4 +1,5 @@
-# Sourced by the bench wrappers: the EAL memory arguments, in bench_eal_memory.
+# Sourced by the graph bench wrappers: bench_run starts a benchmark's binary
+# pinned to one core (CORE, default 1) with its EAL arguments.
 #
 # espd runs on 2 MB hugepages when the router has them (src/espd/eal.c), so
 # the benches do too: on 4 KB pages every packet's mbuf and data cost TLB
@@ -40,3 +41,15 @@ else
 		"no memory): 4 KB pages, slower than a router with hugepages" >&2
 	bench_eal_memory=(--no-huge -m 512 --no-shconf)
 fi
+
+# bench_run NAME [ARGS]: the build's bench/NAME, ARGS after the EAL's.
+bench_run() {
+	local name=$1 bin=${ESPD_BUILD:-$top/build}/bench/$1
+	shift
+	if [ ! -x "$bin" ]; then
+		echo "missing $bin: build it with ninja -C ${bin%/bench/*} bench/$name" >&2
+		exit 1
+	fi
+	taskset -c "${CORE:-1}" "$bin" "${bench_eal_memory[@]}" --no-pci \
+		--file-prefix "$name-$$" --log-level '*:warning' -l "${CORE:-1}" "$@"
+}
