@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
+#include "common/key.h"
 #include "esp/esp_packet.h"
 #include "tables/sad.h"
 
@@ -109,15 +110,6 @@ static uint16_t sa_verdict(struct worker *worker, struct rte_mbuf *m, uint32_t i
 	return IPSEC_INPUT_NEXT_DECRYPT;
 }
 
-static bool same_key(const struct sad_key *a, const struct sad_key *b)
-{
-	uint64_t x[3], y[3];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
-}
-
 /* Packets of one SA come in runs: a key equal to the one before shares its
  * lookup, so the hash is computed once per run. */
 static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte_edge_t *nexts)
@@ -128,12 +120,12 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	uint16_t at[IPSEC_INPUT_BULK], key_of[IPSEC_INPUT_BULK];
 	unsigned n_keys = 0, n_found = 0;
 
-	_Static_assert(sizeof(struct sad_key) == 3 * sizeof(uint64_t), "same_key compares 24 bytes");
+	_Static_assert(sizeof(struct sad_key) % sizeof(uint64_t) == 0, "key_equal compares whole words");
 	for (uint16_t i = 0; i < n; i++) {
 		nexts[i] = parse(worker, pkts[i], &keys[n_keys]);
 		if (nexts[i] != IPSEC_INPUT_LOOKUP)
 			continue;
-		if (n_keys == 0 || !same_key(&keys[n_keys], &keys[n_keys - 1])) {
+		if (n_keys == 0 || !key_equal(&keys[n_keys], &keys[n_keys - 1], sizeof(keys[0]))) {
 			refs[n_keys] = &keys[n_keys];
 			n_keys++;
 		}

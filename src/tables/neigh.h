@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <rte_ether.h>
 #include "common/addr.h"
+#include "common/key.h"
 
 /* The hash key, public so that a burst builds its keys in place. 32 bytes,
  * a size the hash library compares with vector instructions instead of
@@ -80,8 +81,7 @@ static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t 
 
 static inline bool neigh_key_equal(const struct neigh_key *a, const struct neigh_key *b)
 {
-	return ((a->words[0] ^ b->words[0]) | (a->words[1] ^ b->words[1]) |
-		(a->words[2] ^ b->words[2]) | (a->words[3] ^ b->words[3])) == 0;
+	return key_equal(a, b, sizeof(*a));
 }
 
 /* Fast path: MAC of the neighbor, false when unknown. */

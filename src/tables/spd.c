@@ -21,6 +21,7 @@
 #include <rte_byteorder.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include "common/key.h"
 #include "tables/sad.h"
 
 #define CLI_INDEX_BASE 0x80000000u /* kernel indexes count up from 0 */
@@ -668,16 +669,6 @@ static void lookup_distinct(const struct snapshot *snap, const struct spd_packet
 	}
 }
 
-static bool key_equal(const struct spd_packet_key *a, const struct spd_packet_key *b)
-{
-	uint64_t x[6], y[6];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		(x[4] ^ y[4]) | (x[5] ^ y[5])) == 0;
-}
-
 /* Packets of one flow come in runs: a key equal to the one before it shares
  * its lookup, which with many policies (rte_acl) costs far more than the
  * comparison. */
@@ -690,15 +681,15 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
 	uint16_t key_of[BULK_MAX];
 	unsigned n_keys = 0;
 
-	_Static_assert(sizeof(struct spd_packet_key) == 6 * sizeof(uint64_t),
-		       "key_equal compares 48 bytes");
+	_Static_assert(sizeof(struct spd_packet_key) % sizeof(uint64_t) == 0,
+		       "key_equal compares whole words");
 	if (!snap) {
 		memset(out, 0, n * sizeof(out[0]));
 		return;
 	}
 	n = RTE_MIN(n, (unsigned)BULK_MAX);
 	for (unsigned i = 0; i < n; i++) {
-		if (n_keys == 0 || !key_equal(keys[i], distinct[n_keys - 1]))
+		if (n_keys == 0 || !key_equal(keys[i], distinct[n_keys - 1], sizeof(*keys[i])))
 			distinct[n_keys++] = keys[i];
 		key_of[i] = (uint16_t)(n_keys - 1);
 	}

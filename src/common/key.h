@@ -1,0 +1,30 @@
+/*
+ * Lookup keys compared whole: the fast path asks whether a packet's key
+ * equals the one before it (a flow's packets come in runs) to share one
+ * table lookup among them.
+ */
+#ifndef ESPD_COMMON_KEY_H
+#define ESPD_COMMON_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Whether the size bytes at a and b are equal, size a multiple of 8 (the
+ * keys' padding zeroed); without branches or a memcmp call, which would
+ * cost more than the comparison. */
+static inline bool key_equal(const void *a, const void *b, size_t size)
+{
+	uint64_t diff = 0;
+
+	for (size_t at = 0; at < size; at += sizeof(uint64_t)) {
+		uint64_t x, y;
+		memcpy(&x, (const uint8_t *)a + at, sizeof(x));
+		memcpy(&y, (const uint8_t *)b + at, sizeof(y));
+		diff |= x ^ y;
+	}
+	return diff == 0;
+}
+
+#endif
