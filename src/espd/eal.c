@@ -1,6 +1,7 @@
 /*
  * DPDK EAL start-up: lcore layout from `set vpp settings cpu`, memory
- * without hugepages when the machine has none, and no shared runtime files
+ * on 4 KB pages when fewer hugepages are free than espd's memory budget
+ * (ESPD_MEMORY_MB, 512 by default), and no shared runtime files
  * (--in-memory, or --no-shconf without hugepages, where EAL refuses
  * --in-memory) under a per-instance prefix, so two espd never collide.
  */
@@ -17,19 +18,57 @@
 
 #define EAL_ARGS_MAX 48
 
-static bool have_hugepages(void)
+/* The MB DPDK may take: ESPD_MEMORY_MB, else 512; -1 when not a number. */
+static long memory_budget_mb(void)
+{
+	const char *text = getenv("ESPD_MEMORY_MB");
+	char *end;
+	long budget_mb;
+
+	if (!text)
+		return 512;
+	budget_mb = strtol(text, &end, 10);
+	if (*text && !*end && budget_mb > 0)
+		return budget_mb;
+	fprintf(stderr, "espd: ESPD_MEMORY_MB=%s: not a number of MB\n", text);
+	return -1;
+}
+
+/* MB of free hugepages of the default size (/proc/meminfo). */
+static long hugepages_free_mb(void)
 {
 	FILE *meminfo = fopen("/proc/meminfo", "r");
 	char line[128];
-	long free_pages = 0;
+	long free_pages = 0, page_kb = 0;
 
 	if (!meminfo)
-		return false;
-	while (fgets(line, sizeof(line), meminfo))
-		if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
-			break;
+		return 0;
+	while (fgets(line, sizeof(line), meminfo)) {
+		sscanf(line, "HugePages_Free: %ld", &free_pages);
+		sscanf(line, "Hugepagesize: %ld kB", &page_kb);
+	}
 	fclose(meminfo);
-	return free_pages > 0;
+	return free_pages * page_kb / 1024;
+}
+
+/*
+ * espd takes hugepages only when its whole memory budget is free there:
+ * DPDK grows onto them as it allocates, and a machine with a few to spare
+ * (another DPDK application's, a small reservation) would fail espd's
+ * start-up half way (tables, packet buffers) instead of running it on 4 KB
+ * pages, slower but whole.
+ */
+static bool use_hugepages(long budget_mb)
+{
+	long free_mb = hugepages_free_mb();
+
+	if (free_mb >= budget_mb)
+		return true;
+	fprintf(stderr, "espd: %ld MB of hugepages free, %ld MB needed (ESPD_MEMORY_MB): "
+		"DPDK runs on 4 KB pages, which costs TLB misses on every packet "
+		"(sysctl vm.nr_hugepages=%ld reserves them as 2 MB pages)\n",
+		free_mb, budget_mb, (budget_mb + 1) / 2);
+	return false;
 }
 
 /* The n-th CPU this process may run on, wrapping when there are fewer. */
@@ -75,10 +114,14 @@ static void add_extra_args(char **argv, int *argc, char *extra)
 int eal_start(const struct config *cfg, const char *name, unsigned *n_workers_out,
 	      unsigned *worker_lcores)
 {
-	static char lcores[512], prefix[64], extra[512];
+	static char lcores[512], prefix[64], extra[512], memory_mb[24];
 	char *argv[EAL_ARGS_MAX];
 	int argc = 0, main_core, worker_cores[ESPD_WORKERS_MAX];
 	unsigned n = plan_cores(&cfg->cpu, &main_core, worker_cores);
+	long budget_mb = memory_budget_mb();
+
+	if (budget_mb < 0)
+		return -EINVAL;
 	int len = snprintf(lcores, sizeof(lcores), "0@%d", main_core);
 
 	for (unsigned i = 0; i < n; i++) {
@@ -94,13 +137,11 @@ int eal_start(const struct config *cfg, const char *name, unsigned *n_workers_ou
 	argv[argc++] = lcores;
 	argv[argc++] = "--log-level";
 	argv[argc++] = "*:warning";
-	if (!have_hugepages()) {
-		fprintf(stderr, "espd: no hugepages on this machine: DPDK runs on 4 KB pages, "
-			"which costs TLB misses on every packet (sysctl vm.nr_hugepages=256 "
-			"reserves 512 MB of 2 MB pages)\n");
+	snprintf(memory_mb, sizeof(memory_mb), "%ld", budget_mb);
+	if (!use_hugepages(budget_mb)) {
 		argv[argc++] = "--no-huge";
 		argv[argc++] = "-m";
-		argv[argc++] = getenv("ESPD_MEMORY_MB") ? getenv("ESPD_MEMORY_MB") : "512";
+		argv[argc++] = memory_mb;
 		argv[argc++] = "--iova-mode=va";
 		argv[argc++] = "--no-shconf";
 	} else {

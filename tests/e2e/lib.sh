@@ -70,7 +70,8 @@ write_config() {
 
 # espd_start CONFIG: start espd in the router namespace and wait for its CLI.
 espd_start() {
-	local config=$1
+	local config=$1 log_from
+	log_from=$(stat -c %s "$ESPD_LOG" 2>/dev/null || echo 0)
 	# ip netns exec execs espd, so $! is espd itself.
 	ip netns exec "$NS_R" "$ESPD" -c "$config" --name "$T" --socket "$SOCK" >>"$ESPD_LOG" 2>&1 &
 	ESPD_PID=$!
@@ -84,7 +85,7 @@ espd_start() {
 		kill -0 "$ESPD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "espd did not start; log:"; cat "$ESPD_LOG"
+	echo "espd did not start; log:"; tail -c +$((log_from + 1)) "$ESPD_LOG"
 	return 1
 }
 
