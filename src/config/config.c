@@ -243,6 +243,21 @@ static int core_range(struct parser *p, char *item, cpu_set_t *set)
 	return 0;
 }
 
+static int workers_check(struct parser *p, const char *word, int n_workers)
+{
+	if (n_workers <= CONFIG_WORKERS_MAX)
+		return 0;
+	return parser_error(p, word, "%d workers: espd runs at most %d (DPDK 22.11's TAP "
+			    "driver fails with more queues)", n_workers, CONFIG_WORKERS_MAX);
+}
+
+static int parse_workers(struct parser *p, const struct keyword *kw)
+{
+	int rc = parser_leaf_int(p, kw);
+
+	return rc ? rc : workers_check(p, parser_prev(p), p->cfg.cpu.workers);
+}
+
 /* "1,3-5"; several corelist-workers lines add up, as a VyOS multi leaf. */
 static int parse_corelist(struct parser *p, const struct keyword *kw)
 {
@@ -261,7 +276,7 @@ static int parse_corelist(struct parser *p, const struct keyword *kw)
 		if (core_range(p, item, &set))
 			return -EINVAL;
 	CPU_OR(&p->cfg.cpu.worker_cores, &p->cfg.cpu.worker_cores, &set);
-	return 0;
+	return workers_check(p, w, CPU_COUNT(&p->cfg.cpu.worker_cores));
 }
 
 static int parse_obj_cpu(struct parser *p, const struct keyword *kw)
@@ -283,7 +298,7 @@ static int parse_obj_netlink(struct parser *p, const struct keyword *kw)
 static const struct keyword cpu_kw[] = {
 	{.name = "main-core", .parse = parser_leaf_int, .offset = CPU(main_core), .lo = 0, .hi = CONFIG_MAX_CORE},
 	{.name = "corelist-workers", .parse = parse_corelist},
-	{.name = "workers", .parse = parser_leaf_int, .offset = CPU(workers), .lo = 0, .hi = CONFIG_MAX_CORE},
+	{.name = "workers", .parse = parse_workers, .offset = CPU(workers), .lo = 0, .hi = CONFIG_MAX_CORE},
 	{.name = "skip-cores", .parse = parser_leaf_int, .offset = CPU(skip_cores), .lo = 0, .hi = CONFIG_MAX_CORE},
 	{0},
 };

@@ -24,6 +24,10 @@
 #define CONFIG_TAG_LEN 64         /* ACL tag name, with NUL */
 #define CONFIG_DESCRIPTION_LEN 256 /* description text, with NUL */
 #define CONFIG_MAX_CORE 512       /* highest CPU core number accepted */
+/* Each worker has a queue pair on every TAP; DPDK 22.11's TAP PMD passes
+ * the queues' descriptors in a fixed array of 8 at start and overruns it
+ * (stack smashing, espd aborts) past 4 pairs. */
+#define CONFIG_WORKERS_MAX 4
 
 enum port_driver {
 	PORT_DRIVER_DPDK,      /* the NIC is handed to a DPDK PMD (default) */

@@ -1,7 +1,7 @@
 /*
  * DPDK EAL start-up: lcore layout from `set vpp settings cpu`, memory
- * on 4 KB pages when fewer hugepages are free than espd's memory budget
- * (ESPD_MEMORY_MB, 512 by default), and no shared runtime files
+ * on 4 KB pages when fewer hugepages are free than espd needs (for its
+ * configuration, or ESPD_MEMORY_MB), and no shared runtime files
  * (--in-memory, or --no-shconf without hugepages, where EAL refuses
  * --in-memory) under a per-instance prefix, so two espd never collide.
  */
@@ -18,18 +18,18 @@
 
 #define EAL_ARGS_MAX 48
 
-/* The MB DPDK may take: ESPD_MEMORY_MB, else 512; -1 when not a number. */
-static long memory_budget_mb(void)
+/* ESPD_MEMORY_MB: 0 when unset, -1 when not a number of MB. */
+static long memory_override_mb(void)
 {
 	const char *text = getenv("ESPD_MEMORY_MB");
 	char *end;
-	long budget_mb;
+	long mb;
 
 	if (!text)
-		return 512;
-	budget_mb = strtol(text, &end, 10);
-	if (*text && !*end && budget_mb > 0)
-		return budget_mb;
+		return 0;
+	mb = strtol(text, &end, 10);
+	if (*text && !*end && mb > 0)
+		return mb;
 	fprintf(stderr, "espd: ESPD_MEMORY_MB=%s: not a number of MB\n", text);
 	return -1;
 }
@@ -52,22 +52,22 @@ static long hugepages_free_mb(void)
 }
 
 /*
- * espd takes hugepages only when its whole memory budget is free there:
+ * espd takes hugepages only when all the memory it needs is free there:
  * DPDK grows onto them as it allocates, and a machine with a few to spare
  * (another DPDK application's, a small reservation) would fail espd's
  * start-up half way (tables, packet buffers) instead of running it on 4 KB
  * pages, slower but whole.
  */
-static bool use_hugepages(long budget_mb)
+static bool use_hugepages(long hugepages_mb, long small_pages_mb)
 {
 	long free_mb = hugepages_free_mb();
 
-	if (free_mb >= budget_mb)
+	if (free_mb >= hugepages_mb)
 		return true;
-	fprintf(stderr, "espd: %ld MB of hugepages free, %ld MB needed (ESPD_MEMORY_MB): "
-		"DPDK runs on 4 KB pages, which costs TLB misses on every packet "
+	fprintf(stderr, "espd: %ld MB of hugepages free, %ld MB needed: DPDK runs in %ld MB "
+		"of 4 KB pages, which costs TLB misses on every packet "
 		"(sysctl vm.nr_hugepages=%ld reserves them as 2 MB pages)\n",
-		free_mb, budget_mb, (budget_mb + 1) / 2);
+		free_mb, hugepages_mb, small_pages_mb, (hugepages_mb + 1) / 2);
 	return false;
 }
 
@@ -111,16 +111,25 @@ static void add_extra_args(char **argv, int *argc, char *extra)
 		argv[(*argc)++] = word;
 }
 
-int eal_start(const struct config *cfg, const char *name, unsigned *n_workers_out,
+unsigned eal_worker_count(const struct config *cfg)
+{
+	int main_core, worker_cores[ESPD_WORKERS_MAX];
+
+	return plan_cores(&cfg->cpu, &main_core, worker_cores);
+}
+
+int eal_start(const struct config *cfg, const char *name, const struct eal_memory *memory,
 	      unsigned *worker_lcores)
 {
 	static char lcores[512], prefix[64], extra[512], memory_mb[24];
 	char *argv[EAL_ARGS_MAX];
 	int argc = 0, main_core, worker_cores[ESPD_WORKERS_MAX];
 	unsigned n = plan_cores(&cfg->cpu, &main_core, worker_cores);
-	long budget_mb = memory_budget_mb();
+	long override_mb = memory_override_mb();
+	long hugepages_mb = override_mb ? override_mb : memory->hugepages_mb;
+	long small_pages_mb = override_mb ? override_mb : memory->small_pages_mb;
 
-	if (budget_mb < 0)
+	if (override_mb < 0)
 		return -EINVAL;
 	int len = snprintf(lcores, sizeof(lcores), "0@%d", main_core);
 
@@ -137,8 +146,8 @@ int eal_start(const struct config *cfg, const char *name, unsigned *n_workers_ou
 	argv[argc++] = lcores;
 	argv[argc++] = "--log-level";
 	argv[argc++] = "*:warning";
-	snprintf(memory_mb, sizeof(memory_mb), "%ld", budget_mb);
-	if (!use_hugepages(budget_mb)) {
+	snprintf(memory_mb, sizeof(memory_mb), "%ld", small_pages_mb);
+	if (!use_hugepages(hugepages_mb, small_pages_mb)) {
 		argv[argc++] = "--no-huge";
 		argv[argc++] = "-m";
 		argv[argc++] = memory_mb;
@@ -162,6 +171,5 @@ int eal_start(const struct config *cfg, const char *name, unsigned *n_workers_ou
 		fprintf(stderr, "espd: DPDK start-up failed: %s\n", rte_strerror(rte_errno));
 		return -rte_errno ? -rte_errno : -EINVAL;
 	}
-	*n_workers_out = n;
 	return 0;
 }

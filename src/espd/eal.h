@@ -4,8 +4,19 @@
 
 #include "config/config.h"
 
-/* Start EAL; fills the number of workers and their lcore ids. */
-int eal_start(const struct config *cfg, const char *name, unsigned *n_workers,
+/* The number of workers the configuration asks for. */
+unsigned eal_worker_count(const struct config *cfg);
+/* The MB of DPDK memory espd needs on hugepages and on the system's pages
+ * (mempools waste more of small pages). */
+struct eal_memory {
+	long hugepages_mb;
+	long small_pages_mb;
+};
+
+/* Start EAL on hugepages if as much as it needs is free there, else on the
+ * system's pages (ESPD_MEMORY_MB overrides both figures); fills the
+ * workers' lcore ids. */
+int eal_start(const struct config *cfg, const char *name, const struct eal_memory *memory,
 	      unsigned *worker_lcores);
 
 #endif

@@ -43,6 +43,15 @@
 #define SAS_MAX 16384
 #define POLICIES_MAX 16384
 #define MBUFS_PER_QUEUE 2048
+/*
+ * DPDK memory besides the packet pools: the tables at their fixed sizes
+ * (FIB, neighbors, SAD, SPD, ACLs), and per worker its reassembly buffers
+ * and graph. Measured with 1, 2 and 4 workers on hugepages.
+ */
+#define TABLES_MB 200
+#define WORKER_TABLES_MB 4
+/* Every test of espd runs in this much: the least it is given. */
+#define MEMORY_MIN_MB 512
 
 static struct {
 	struct options options;
@@ -108,6 +117,28 @@ static int block_signals(void)
 	return espd.signal_fd < 0 ? -errno : 0;
 }
 
+/* The shared pool: for each worker, queues toward and from every device and
+ * its TAP, and packets in flight between them. */
+static unsigned pool_mbufs(unsigned n_workers)
+{
+	return MBUFS_PER_QUEUE * 4 * n_workers * (unsigned)(espd.n_saved + 1);
+}
+
+/* The DPDK memory, in MB, this configuration takes at start on pages of
+ * page_size bytes (0: hugepages), a quarter on top for what grows (rebuilt
+ * tables, DPDK's own). */
+static long memory_needed_mb(unsigned n_workers, size_t page_size)
+{
+	size_t bytes = ((size_t)TABLES_MB + (size_t)WORKER_TABLES_MB * n_workers) << 20;
+
+	bytes += port_pktmbuf_pool_bytes(pool_mbufs(n_workers), RTE_MBUF_DEFAULT_BUF_SIZE,
+					 page_size);
+	for (size_t i = 0; i < espd.n_saved; i++)
+		bytes += port_pools_bytes(&espd.config.interfaces[i], (uint16_t)espd.saved[i].mtu,
+					  n_workers, page_size);
+	return RTE_MAX((long)((bytes + bytes / 4) >> 20), (long)MEMORY_MIN_MB);
+}
+
 static int tables_init(unsigned n_workers)
 {
 	size_t size = rte_rcu_qsbr_get_memsize(n_workers);
@@ -126,8 +157,7 @@ static int tables_init(unsigned n_workers)
 		rc = spd_init(espd.rcu, POLICIES_MAX);
 	if (rc == 0)
 		rc = pkt_meta_register();
-	unsigned n_mbufs = MBUFS_PER_QUEUE * 4 * n_workers * (unsigned)(espd.n_saved + 1);
-	espd.pool = rte_pktmbuf_pool_create("espd_mbufs", n_mbufs, 256, 0,
+	espd.pool = rte_pktmbuf_pool_create("espd_mbufs", pool_mbufs(n_workers), 256, 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	return rc < 0 ? rc : espd.pool ? 0 : -ENOMEM;
 }
@@ -390,7 +420,12 @@ static int run(void)
 		return rc;
 	if ((rc = capture_interfaces()) < 0 || (rc = block_signals()) < 0)
 		return rc;
-	if ((rc = eal_start(&espd.config, espd.options.name, &n, worker_lcores)) < 0) {
+	n = eal_worker_count(&espd.config);
+	struct eal_memory memory = {
+		.hugepages_mb = memory_needed_mb(n, 0),
+		.small_pages_mb = memory_needed_mb(n, (size_t)sysconf(_SC_PAGESIZE)),
+	};
+	if ((rc = eal_start(&espd.config, espd.options.name, &memory, worker_lcores)) < 0) {
 		lcp_restore(espd.options.state_dir);
 		return rc;
 	}

@@ -67,6 +67,32 @@ static struct rte_mempool *rx_pool_create(const char *kind, const char *name, un
 				       (uint16_t)(RTE_PKTMBUF_HEADROOM + frame), SOCKET_ID_ANY);
 }
 
+/* On 4 KB pages a mempool puts no object across a page boundary, so an
+ * mbuf of 2 KB of data takes a whole page. */
+size_t port_pktmbuf_pool_bytes(unsigned n_mbufs, unsigned data_room, size_t page_size)
+{
+	size_t object = rte_mempool_calc_obj_size((uint32_t)(sizeof(struct rte_mbuf) + data_room),
+						  0, NULL);
+
+	return (size_t)n_mbufs * (page_size ? RTE_ALIGN_CEIL(object, page_size) : object);
+}
+
+size_t port_pools_bytes(const struct config_interface *config, uint16_t mtu, unsigned n_queues,
+			size_t page_size)
+{
+	unsigned tap_frame_size = frame_size(mtu, RTE_MBUF_DEFAULT_DATAROOM);
+	size_t bytes = 0;
+
+	if (config->driver == PORT_DRIVER_AF_PACKET)
+		bytes += port_pktmbuf_pool_bytes(RX_POOL_MBUFS * n_queues,
+						 RTE_PKTMBUF_HEADROOM +
+						 frame_size(mtu, AF_PACKET_FRAME_MIN), page_size);
+	if (tap_frame_size > RTE_MBUF_DEFAULT_DATAROOM)
+		bytes += port_pktmbuf_pool_bytes((DESC_DEFAULT + RX_POOL_MBUFS) * n_queues,
+						 RTE_PKTMBUF_HEADROOM + tap_frame_size, page_size);
+	return bytes;
+}
+
 static int vdev_create(const char *driver, const char *args, uint16_t *port_id)
 {
 	char name[64];

@@ -35,4 +35,12 @@ int port_device_mtu_set(uint16_t port_id, uint16_t tap_port_id, const char *devi
 			uint32_t mtu, uint32_t *max);
 void port_close(uint16_t port_id);
 
+/* Bytes of DPDK memory a pool of n_mbufs mbufs of data_room bytes takes on
+ * pages of page_size bytes (0: hugepages, where the rounding is negligible). */
+size_t port_pktmbuf_pool_bytes(unsigned n_mbufs, unsigned data_room, size_t page_size);
+/* Bytes of the receive pools the ports of one interface (device and TAP)
+ * create for n_queues queues at mtu; the rest comes from the shared pool. */
+size_t port_pools_bytes(const struct config_interface *config, uint16_t mtu, unsigned n_queues,
+			size_t page_size);
+
 #endif
