@@ -126,11 +126,11 @@ int eal_start(const struct config *cfg, const char *name, const struct eal_memor
 	int argc = 0, main_core, worker_cores[ESPD_WORKERS_MAX];
 	unsigned n = plan_cores(&cfg->cpu, &main_core, worker_cores);
 	long override_mb = memory_override_mb();
-	long hugepages_mb = override_mb ? override_mb : memory->hugepages_mb;
-	long small_pages_mb = override_mb ? override_mb : memory->small_pages_mb;
 
 	if (override_mb < 0)
 		return -EINVAL;
+	long hugepages_mb = override_mb ? override_mb : memory->hugepages_mb;
+	long small_pages_mb = override_mb ? override_mb : memory->small_pages_mb;
 	int len = snprintf(lcores, sizeof(lcores), "0@%d", main_core);
 
 	for (unsigned i = 0; i < n; i++) {
