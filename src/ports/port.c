@@ -56,15 +56,40 @@ static unsigned frame_size(uint16_t mtu, unsigned min)
 }
 
 /* Receive mbufs of a port whose frames outgrow the shared 2 KB ones: the
- * af_packet and TAP PMDs put a frame in one mbuf, or drop it. */
-static struct rte_mempool *rx_pool_create(const char *kind, const char *name, unsigned frame,
-					  unsigned n_mbufs)
+ * af_packet and TAP PMDs put a frame in one mbuf, or drop it. A pool of
+ * n_mbufs of frame bytes; none (0) where the shared pool serves. */
+struct rx_pool_size {
+	unsigned frame;
+	unsigned n_mbufs;
+};
+
+static struct rx_pool_size af_packet_rx_pool(uint16_t mtu, unsigned n_queues)
+{
+	return (struct rx_pool_size){ frame_size(mtu, AF_PACKET_FRAME_MIN),
+				      RX_POOL_MBUFS * n_queues };
+}
+
+/* The kernel sends frames up to the interface's MTU into the TAP: in one
+ * mbuf each for the MTU at start (espd's nodes, ESP above all, want a
+ * packet whole), chained past a later raise. */
+static struct rx_pool_size tap_rx_pool(uint16_t mtu, unsigned n_queues)
+{
+	unsigned frame = frame_size(mtu, RTE_MBUF_DEFAULT_DATAROOM);
+
+	if (frame <= RTE_MBUF_DEFAULT_DATAROOM)
+		return (struct rx_pool_size){ 0, 0 };
+	return (struct rx_pool_size){ frame, (DESC_DEFAULT + RX_POOL_MBUFS) * n_queues };
+}
+
+static struct rte_mempool *rx_pool_create(const char *kind, const char *name,
+					  struct rx_pool_size size)
 {
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 
 	snprintf(pool_name, sizeof(pool_name), "%s_%s", kind, name);
-	return rte_pktmbuf_pool_create(pool_name, n_mbufs, RX_POOL_CACHE, 0,
-				       (uint16_t)(RTE_PKTMBUF_HEADROOM + frame), SOCKET_ID_ANY);
+	return rte_pktmbuf_pool_create(pool_name, size.n_mbufs, RX_POOL_CACHE, 0,
+				       (uint16_t)(RTE_PKTMBUF_HEADROOM + size.frame),
+				       SOCKET_ID_ANY);
 }
 
 /* On 4 KB pages a mempool puts no object across a page boundary, so an
@@ -77,19 +102,18 @@ size_t port_pktmbuf_pool_bytes(unsigned n_mbufs, unsigned data_room, size_t page
 	return (size_t)n_mbufs * (page_size ? RTE_ALIGN_CEIL(object, page_size) : object);
 }
 
+static size_t rx_pool_bytes(struct rx_pool_size size, size_t page_size)
+{
+	return port_pktmbuf_pool_bytes(size.n_mbufs, RTE_PKTMBUF_HEADROOM + size.frame, page_size);
+}
+
 size_t port_pools_bytes(const struct config_interface *config, uint16_t mtu, unsigned n_queues,
 			size_t page_size)
 {
-	unsigned tap_frame_size = frame_size(mtu, RTE_MBUF_DEFAULT_DATAROOM);
-	size_t bytes = 0;
+	size_t bytes = rx_pool_bytes(tap_rx_pool(mtu, n_queues), page_size);
 
 	if (config->driver == PORT_DRIVER_AF_PACKET)
-		bytes += port_pktmbuf_pool_bytes(RX_POOL_MBUFS * n_queues,
-						 RTE_PKTMBUF_HEADROOM +
-						 frame_size(mtu, AF_PACKET_FRAME_MIN), page_size);
-	if (tap_frame_size > RTE_MBUF_DEFAULT_DATAROOM)
-		bytes += port_pktmbuf_pool_bytes((DESC_DEFAULT + RX_POOL_MBUFS) * n_queues,
-						 RTE_PKTMBUF_HEADROOM + tap_frame_size, page_size);
+		bytes += rx_pool_bytes(af_packet_rx_pool(mtu, n_queues), page_size);
 	return bytes;
 }
 
@@ -137,9 +161,9 @@ static int device_create(const struct port_params *params, uint16_t *port_id,
 
 	switch (config->driver) {
 	case PORT_DRIVER_AF_PACKET: {
-		unsigned frame = frame_size(params->mtu, AF_PACKET_FRAME_MIN);
-		*rx_pool = rx_pool_create("rx", params->device, frame,
-					  RX_POOL_MBUFS * params->n_queues);
+		struct rx_pool_size size = af_packet_rx_pool(params->mtu, params->n_queues);
+		unsigned frame = size.frame;
+		*rx_pool = rx_pool_create("rx", params->device, size);
 		if (!*rx_pool)
 			return -rte_errno;
 		snprintf(args, sizeof(args),
@@ -242,13 +266,9 @@ int port_open_tap(const char *name, const struct rte_ether_addr *mac,
 	if (rc < 0)
 		return rc;
 	tap_params.config = NULL;
-	/* The kernel sends frames up to the interface's MTU into the TAP: in
-	 * one mbuf each for the MTU at start (espd's nodes, ESP above all, want
-	 * a packet whole), chained past a later raise. */
-	unsigned frame = frame_size(params->mtu, RTE_MBUF_DEFAULT_DATAROOM);
-	if (frame > RTE_MBUF_DEFAULT_DATAROOM) {
-		rx_pool = rx_pool_create("tap", name, frame,
-					 (DESC_DEFAULT + RX_POOL_MBUFS) * params->n_queues);
+	struct rx_pool_size size = tap_rx_pool(params->mtu, params->n_queues);
+	if (size.n_mbufs) {
+		rx_pool = rx_pool_create("tap", name, size);
 		if (!rx_pool)
 			return -rte_errno;
 	}
