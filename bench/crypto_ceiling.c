@@ -70,6 +70,7 @@ struct bench {
 	double tsc_hz;
 	unsigned runs;
 	unsigned burst; /* packets per burst (per flush), raw and ours */
+	unsigned rows_failed; /* rows with job errors: the exit status says so */
 };
 
 static double now(void)
@@ -204,6 +205,25 @@ static void row(struct bench *b, const struct suite *s, struct esp_crypto *sa[],
 	       b->tsc_hz / med[0], median(v, b->runs),
 	       bad || (enc && ours_bad) ? "  JOB ERRORS" : "");
 	fflush(stdout);
+	b->rows_failed += bad || (enc && ours_bad);
+}
+
+/* A misspelt suite would measure nothing and still succeed. */
+static const struct suite *suite_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (strcmp(name, suites[i].name) == 0)
+			return &suites[i];
+	return NULL;
+}
+
+static int usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [--all] [--runs N] [--suite NAME] [--burst N]\n  suites:", prog);
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		fprintf(stderr, " %s", suites[i].name);
+	fprintf(stderr, "\n");
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -221,13 +241,12 @@ int main(int argc, char **argv)
 			all = true;
 		else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
 			b.runs = (unsigned)atoi(argv[++i]);
-		else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc && suite_find(argv[i + 1]))
 			only = argv[++i];
 		else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
 			b.burst = (unsigned)atoi(argv[++i]);
 		else
-			return fprintf(stderr, "usage: %s [--all] [--runs N] [--suite NAME]"
-				       " [--burst N]\n", argv[0]), 2;
+			return usage(argv[0]);
 	}
 	if (b.runs < 1 || b.runs > 16)
 		b.runs = 5;
@@ -291,5 +310,7 @@ int main(int argc, char **argv)
 			free_mb_mgr(mgr[a]);
 	esp_crypto_worker_destroy(w);
 	free(b.buf);
-	return 0;
+	if (b.rows_failed)
+		fprintf(stderr, "%u rows with job errors\n", b.rows_failed);
+	return b.rows_failed != 0;
 }

@@ -1202,8 +1202,30 @@ static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [EAL args] -- [--suite NAME] [--size 64|512|1400|imix] "
 		"[--dir enc|dec] [--rounds N] [--window-ms N] [--burst N] [--nodes] "
-		"[--espd-only] [--no-rte-ipsec] [--policies N]\n", prog);
+		"[--espd-only] [--no-rte-ipsec] [--policies N]\n  suites:", prog);
+	for (size_t i = 0; i < RTE_DIM(suites); i++)
+		fprintf(stderr, " %s", suites[i].name);
+	fprintf(stderr, "\n");
 	exit(2);
+}
+
+/* A misspelt suite or size would measure nothing and still succeed. */
+static bool suite_known(const char *name)
+{
+	for (size_t i = 0; i < RTE_DIM(suites); i++)
+		if (strcmp(name, suites[i].name) == 0)
+			return true;
+	return false;
+}
+
+static int size_parse(const char *v)
+{
+	if (strcmp(v, "imix") == 0)
+		return 0;
+	for (size_t z = 0; z < RTE_DIM(sizes); z++)
+		if (sizes[z] && atoi(v) == sizes[z])
+			return sizes[z];
+	return -2;
 }
 
 static void options_parse(int argc, char **argv)
@@ -1228,11 +1250,11 @@ static void options_parse(int argc, char **argv)
 		if (i + 1 >= argc)
 			usage(argv[0]);
 		v = argv[++i];
-		if (strcmp(a, "--suite") == 0)
+		if (strcmp(a, "--suite") == 0 && suite_known(v))
 			o->suite = v;
-		else if (strcmp(a, "--size") == 0)
-			o->size = strcmp(v, "imix") == 0 ? 0 : atoi(v);
-		else if (strcmp(a, "--dir") == 0)
+		else if (strcmp(a, "--size") == 0 && size_parse(v) >= 0)
+			o->size = size_parse(v);
+		else if (strcmp(a, "--dir") == 0 && (strcmp(v, "enc") == 0 || strcmp(v, "dec") == 0))
 			o->dir = strcmp(v, "enc") == 0;
 		else if (strcmp(a, "--rounds") == 0)
 			o->rounds = (unsigned)atoi(v);
