@@ -219,6 +219,29 @@ static void test_ip_hop_decrement_checksum(void **state)
 	}
 }
 
+/* A burst moves whole only when every edge is the first: a difference is
+ * found wherever it is, in the eight-edge comparisons and in the tail, and
+ * whatever bits of the edge differ. */
+static void test_edges_all_same(void **state)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	(void)state;
+	for (uint16_t n = 1; n <= RTE_GRAPH_BURST_SIZE; n++) {
+		for (uint16_t i = 0; i < n; i++)
+			nexts[i] = 3;
+		assert_true(edges_all_same(nexts, n));
+		for (uint16_t at = 0; at < n; at++) {
+			for (rte_edge_t bit = 1; bit; bit <<= 1) {
+				nexts[at] = 3 ^ bit;
+				/* One edge is always the same as itself. */
+				assert_int_equal(edges_all_same(nexts, n), n == 1);
+			}
+			nexts[at] = 3;
+		}
+	}
+}
+
 static void test_counters_sum_and_clear(void **state)
 {
 	(void)state;
@@ -299,6 +322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_neigh_add_update_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_lookup_bulk, setup, teardown),
 		cmocka_unit_test(test_ip_hop_decrement_checksum),
+		cmocka_unit_test(test_edges_all_same),
 		cmocka_unit_test(test_counters_sum_and_clear),
 		cmocka_unit_test(test_cli_longest_match_and_errors),
 		cmocka_unit_test(test_cli_json_error),
