@@ -1218,14 +1218,18 @@ static bool suite_known(const char *name)
 	return false;
 }
 
+/* The frame size v names, 0 for IMIX, -1 when the bench has no such frames. */
 static int size_parse(const char *v)
 {
 	if (strcmp(v, "imix") == 0)
 		return 0;
-	for (size_t z = 0; z < RTE_DIM(sizes); z++)
-		if (sizes[z] && atoi(v) == sizes[z])
+	for (size_t z = 0; z < RTE_DIM(sizes); z++) {
+		char name[8];
+		snprintf(name, sizeof(name), "%u", sizes[z]);
+		if (sizes[z] && strcmp(v, name) == 0)
 			return sizes[z];
-	return -2;
+	}
+	return -1;
 }
 
 static void options_parse(int argc, char **argv)
