@@ -1198,7 +1198,7 @@ static void row(const struct suite *s, uint16_t size, const struct direction *d)
 
 /* ---- Main ---- */
 
-static void usage(const char *prog)
+static __rte_noreturn void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [EAL args] -- [--suite NAME] [--size 64|512|1400|imix] "
 		"[--dir enc|dec] [--rounds N] [--window-ms N] [--burst N] [--nodes] "
@@ -1209,17 +1209,18 @@ static void usage(const char *prog)
 	exit(2);
 }
 
-/* A misspelt suite or size would measure nothing and still succeed. */
-static bool suite_known(const char *name)
+/* A misspelt suite, size or direction would measure nothing, or the
+ * wrong thing, and still succeed: each is refused with the usage. */
+static const char *suite_parse(const char *prog, const char *v)
 {
 	for (size_t i = 0; i < RTE_DIM(suites); i++)
-		if (strcmp(name, suites[i].name) == 0)
-			return true;
-	return false;
+		if (strcmp(v, suites[i].name) == 0)
+			return v;
+	usage(prog);
 }
 
-/* The frame size v names, 0 for IMIX, -1 when the bench has no such frames. */
-static int size_parse(const char *v)
+/* The frame size v names, 0 for IMIX. */
+static int size_parse(const char *prog, const char *v)
 {
 	if (strcmp(v, "imix") == 0)
 		return 0;
@@ -1229,7 +1230,15 @@ static int size_parse(const char *v)
 		if (sizes[z] && strcmp(v, name) == 0)
 			return sizes[z];
 	}
-	return -1;
+	usage(prog);
+}
+
+/* 1 to encrypt, 0 to decrypt. */
+static int dir_parse(const char *prog, const char *v)
+{
+	if (strcmp(v, "enc") != 0 && strcmp(v, "dec") != 0)
+		usage(prog);
+	return strcmp(v, "enc") == 0;
 }
 
 static void options_parse(int argc, char **argv)
@@ -1254,12 +1263,12 @@ static void options_parse(int argc, char **argv)
 		if (i + 1 >= argc)
 			usage(argv[0]);
 		v = argv[++i];
-		if (strcmp(a, "--suite") == 0 && suite_known(v))
-			o->suite = v;
-		else if (strcmp(a, "--size") == 0 && size_parse(v) >= 0)
-			o->size = size_parse(v);
-		else if (strcmp(a, "--dir") == 0 && (strcmp(v, "enc") == 0 || strcmp(v, "dec") == 0))
-			o->dir = strcmp(v, "enc") == 0;
+		if (strcmp(a, "--suite") == 0)
+			o->suite = suite_parse(argv[0], v);
+		else if (strcmp(a, "--size") == 0)
+			o->size = size_parse(argv[0], v);
+		else if (strcmp(a, "--dir") == 0)
+			o->dir = dir_parse(argv[0], v);
 		else if (strcmp(a, "--rounds") == 0)
 			o->rounds = (unsigned)atoi(v);
 		else if (strcmp(a, "--window-ms") == 0)

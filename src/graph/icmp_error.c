@@ -4,8 +4,8 @@
  * jumbo link) or bound for an SA only espd holds: "fragmentation needed" /
  * "packet too big" (RFC 1191, RFC 8201) for a packet too big for its way
  * on, reporting pkt_meta.mtu, and "time exceeded" for a forwarded one whose
- * TTL or hop limit ran out, as pkt_meta.icmp says. The packet becomes the error
- * in place and goes to ip-lookup like any packet of the router's.
+ * TTL or hop limit ran out, as pkt_meta.icmp says. The packet becomes the
+ * error in place and goes to ip-lookup like any packet of the router's.
  *
  * As the kernel's icmp_send for a packet it forwards: the source is the
  * router's address on the interface the error leaves by (the route back

@@ -61,9 +61,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 	const void *dst;
 	uint8_t family;
 	uint32_t l3_len;
-	bool may_fragment = false;
-
-	bool own = pkt_is_own(m);
+	bool may_fragment = false, own = pkt_is_own(m);
 
 	if (unlikely(!iface->up))
 		return steer(worker, ESPD_COUNTER_IP_IFACE_DOWN, IP_REWRITE_NEXT_DROP);
