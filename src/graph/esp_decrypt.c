@@ -16,7 +16,6 @@
 #include "graph/graph.h"
 
 #include <sys/socket.h>
-#include <rte_ether.h>
 #include <rte_ip.h>
 #include "esp/esp_packet.h"
 #include "tables/sad.h"
@@ -117,16 +116,6 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 	return ESP_DECRYPT_READY;
 }
 
-static void eth_place(struct rte_mbuf *m, uint8_t *at, uint8_t family)
-{
-	const uint8_t *old = rte_pktmbuf_mtod(m, const uint8_t *);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)at;
-
-	memmove(at, old, 2 * RTE_ETHER_ADDR_LEN);
-	eth->ether_type = family == AF_INET ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
-					    : RTE_BE16(RTE_ETHER_TYPE_IPV6);
-}
-
 /* Tunnel mode: the inner packet becomes the frame (behind the same Ethernet
  * addresses, so a punt reaches the kernel as if the packet had arrived). */
 static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
@@ -142,9 +131,8 @@ static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 			      ESPD_COUNTER_ESP_DEC_NEXT_HEADER);
 	esp_ip_dsfield_set(inner, esp_decap_dsfield(esp_ip_dsfield(outer), esp_ip_dsfield(inner),
 						    p->sa->rt.flags));
-	eth_place(m, inner - m->l2_len, (uint8_t)family);
-	rte_pktmbuf_adj(m, (uint16_t)(inner - m->l2_len - rte_pktmbuf_mtod(m, uint8_t *)));
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - ip_len));
+	eth_header_move(inner - m->l2_len, rte_pktmbuf_mtod(m, uint8_t *), (uint8_t)family);
+	frame_set(m, inner - m->l2_len, m->l2_len + ip_len);
 	pkt_meta(m)->family = (uint8_t)family;
 	sa_count_run_add(worker->id, counted, p->sa->rt.index, ip_len);
 	return family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
@@ -162,8 +150,7 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 	uint32_t nh_off = pkt_meta(m)->family == AF_INET ? 9 : 6;
 
 	memmove(data + gap, data, m->l2_len + hdr_len);
-	rte_pktmbuf_adj(m, (uint16_t)gap);
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - hdr_len - data_len));
+	frame_set(m, data + gap, m->l2_len + hdr_len + data_len);
 	l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
 	esp_ip_header_fix(l3, hdr_len, nh_off, next_header, data_len);
 	if (m->l4_len)

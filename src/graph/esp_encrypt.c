@@ -22,7 +22,6 @@
 #include "graph/graph.h"
 
 #include <sys/socket.h>
-#include <rte_ether.h>
 #include <rte_ip.h>
 #include "esp/esp_packet.h"
 #include "tables/fib.h"
@@ -50,15 +49,6 @@ struct enc_pkt {
 static inline uint8_t *l3_of(struct rte_mbuf *m)
 {
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
-}
-
-static void eth_move(uint8_t *to, const uint8_t *from, uint8_t family)
-{
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)to;
-
-	memmove(to, from, 2 * RTE_ETHER_ADDR_LEN);
-	eth->ether_type = family == AF_INET ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
-					    : RTE_BE16(RTE_ETHER_TYPE_IPV6);
 }
 
 /* The FIB next hop of the SA's peer, where the outer header is sent. */
@@ -236,6 +226,22 @@ static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t
 }
 
 /*
+ * Makes the frame its L2 header, head new bytes, its IP packet (ip_len,
+ * dropping whatever followed it) and tail new bytes; the packet is one
+ * segment (check). Returns the frame's new start, or NULL without room.
+ */
+static uint8_t *frame_grow(struct rte_mbuf *m, uint32_t head, uint32_t ip_len, uint32_t tail)
+{
+	uint32_t len = m->l2_len + head + ip_len + tail;
+	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *) - head;
+
+	if (m->data_off < head || m->data_off - head + len > m->buf_len)
+		return NULL;
+	frame_set(m, start, len);
+	return start;
+}
+
+/*
  * Tunnel mode: | eth | outer IP | UDP? | ESP | IV | inner packet | pad | ICV |.
  * Returns the ESP header, or NULL without room.
  */
@@ -244,19 +250,17 @@ static uint8_t *build_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 {
 	const struct sa *sa = l->sa;
 	uint8_t family = pkt_meta(m)->family;
-	uint8_t *data;
+	uint8_t *data = frame_grow(m, l->head, p->ip_len, tail), *inner;
 
-	if (rte_pktmbuf_headroom(m) < l->head || rte_pktmbuf_tailroom(m) < tail)
+	if (!data)
 		return NULL;
+	inner = data + m->l2_len + l->head;
 	if (!pkt_is_own(m))
-		ip_hop_decrement(l3_of(m), family);
-	outer_fill(worker, sa, l3_of(m), family, &l->outer);
-	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)l->head);
-	eth_move(data, data + l->head, sa->rt.family);
-	rte_pktmbuf_append(m, (uint16_t)tail);
+		ip_hop_decrement(inner, family);
+	outer_fill(worker, sa, inner, family, &l->outer);
+	eth_header_move(data, data + l->head, sa->rt.family);
 	esp_outer_write(data + m->l2_len, &l->outer, l->head - l->front + p->ip_len + tail);
-	esp_trailer_write(data + m->l2_len + l->head + p->ip_len, pad,
-			  family == AF_INET ? ESP_NH_IPIP : ESP_NH_IPV6);
+	esp_trailer_write(inner + p->ip_len, pad, family == AF_INET ? ESP_NH_IPIP : ESP_NH_IPV6);
 	pkt_meta(m)->family = sa->rt.family;
 	return data + m->l2_len + l->front;
 }
@@ -273,11 +277,10 @@ static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p,
 	uint8_t next_header = l3_of(m)[nh_off];
 	uint8_t *data, *l3;
 
-	if (rte_pktmbuf_headroom(m) < head || rte_pktmbuf_tailroom(m) < tail)
+	data = frame_grow(m, head, p->ip_len, tail);
+	if (!data)
 		return NULL;
-	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
 	memmove(data, data + head, m->l2_len + hdr_len);
-	rte_pktmbuf_append(m, (uint16_t)tail);
 	l3 = data + m->l2_len;
 	esp_ip_header_fix(l3, hdr_len, nh_off, udp ? IPPROTO_UDP : IPPROTO_ESP,
 			  head + payload + tail);
@@ -296,7 +299,6 @@ static bool build(struct worker *worker, struct rte_mbuf *m, const struct enc_pk
 	uint32_t seq_low = rte_cpu_to_be_32((uint32_t)seq);
 	uint8_t *esp;
 
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - p->ip_len));
 	if (!l->tunnel && esp_transport_split(l3_of(m), p->ip_len, &hdr_len, &nh_off) != 0)
 		return false;
 	payload = p->ip_len - hdr_len;
