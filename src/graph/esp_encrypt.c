@@ -233,10 +233,11 @@ static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t
 static uint8_t *frame_grow(struct rte_mbuf *m, uint32_t head, uint32_t ip_len, uint32_t tail)
 {
 	uint32_t len = m->l2_len + head + ip_len + tail;
-	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *) - head;
+	uint8_t *start;
 
 	if (m->data_off < head || m->data_off - head + len > m->buf_len)
 		return NULL;
+	start = rte_pktmbuf_mtod(m, uint8_t *) - head;
 	frame_set(m, start, len);
 	return start;
 }
