@@ -81,10 +81,11 @@
 	_(ESP_DEC_LENGTH, "esp-decrypt", "drop", "bad ESP length")                         \
 	_(ESP_DEC_PAD, "esp-decrypt", "drop", "bad padding")                               \
 	_(ESP_DEC_NEXT_HEADER, "esp-decrypt", "drop", "unexpected next header")            \
-	_(ESP_DEC_SELECTOR, "esp-decrypt", "drop", "inner packet outside the SA selector") \
 	_(ESP_DEC_SEGMENTED, "esp-decrypt", "drop", "multi-segment packet")                \
 	_(ESP_DEC_SA_GONE, "esp-decrypt", "drop", "SA removed")                            \
 	_(ESP_DEC_CRYPTO, "esp-decrypt", "drop", "crypto engine error")                    \
+	_(PUNT_SELECTOR, "punt", "drop", "decrypted packet outside the SA selector")        \
+	_(PUNT_SA_GONE, "punt", "drop", "SA removed")                                       \
 	_(SPD_IN_PLAINTEXT, "spd-input", "drop", "plaintext where a policy requires IPsec") \
 	_(SPD_IN_SELECTOR, "spd-input", "drop", "decrypted packet outside the SA selector") \
 	_(SPD_IN_POLICY, "spd-input", "drop", "decrypted packet without an inbound policy") \

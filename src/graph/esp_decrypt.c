@@ -8,10 +8,11 @@
  *   tunnel:    the inner packet, DSCP/ECN from the outer header per the SA
  *              flags (RFC 6040, the kernel's xfrm4/6_remove_tunnel_encap);
  *   transport: the IP header moved up to the payload and fixed.
- * The inner packet must match the SA's selector; it then re-enters
- * ip4-input/ip6-input as a new packet of its family, marked
- * PKT_IPSEC_DECRYPTED, so its header is checked like any other and
- * spd-input checks it against the inbound policy.
+ * The inner packet then re-enters ip4-input/ip6-input as a new packet of
+ * its family, marked PKT_IPSEC_DECRYPTED, so its header is checked like any
+ * other; spd-input, which parses it for the inbound policy once its route
+ * is known, checks it against the SA's selector too (punt does, for one
+ * that ip4/ip6-input leaves to the kernel before that).
  */
 #include "graph/graph.h"
 
@@ -19,7 +20,6 @@
 #include <rte_ip.h>
 #include "esp/esp_packet.h"
 #include "tables/sad.h"
-#include "tables/spd.h"
 
 enum esp_decrypt_next {
 	ESP_DECRYPT_NEXT_IP4,
@@ -159,22 +159,6 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 	return pkt_meta(m)->family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }
 
-/*
- * The inner packet must match the SA's selector (xfrm_selector_match in
- * __xfrm_policy_check). Checked here already, so that a decrypted packet
- * ip4/ip6-input hands to the kernel (options, multicast) cannot leave its
- * selector either; spd-input checks the policy once the route is known.
- */
-static bool in_selector(struct rte_mbuf *m, const struct sa *sa)
-{
-	struct spd_packet_key key;
-
-	if (spd_packet_key_parse(&key, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
-				 rte_pktmbuf_data_len(m) - m->l2_len) != 0)
-		return false;
-	return spd_selector_match(&sa->rt.sel, &key);
-}
-
 /* After the ICV verified: trailer, then decapsulation by mode. */
 static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
 		      const struct esp_crypto_op *op, struct sa_count_run *counted)
@@ -183,18 +167,13 @@ static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct de
 	uint32_t data_len;
 	uint8_t next_header;
 	int rc = esp_trailer_check(payload, op->len, &data_len, &next_header);
-	uint16_t next;
 
 	if (unlikely(rc != 0))
 		return reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
 	pkt_meta(m)->flags = PKT_IPSEC_DECRYPTED;
 	if (p->sa->rt.mode == SA_MODE_TUNNEL)
-		next = decap_tunnel(worker, m, p, payload, data_len, next_header, counted);
-	else
-		next = decap_transport(worker, m, p, data_len, next_header, counted);
-	if (next == ESP_DECRYPT_NEXT_DROP || likely(in_selector(m, p->sa)))
-		return next;
-	return reject(worker, p->sa, SA_ERROR_SELECTOR, ESPD_COUNTER_ESP_DEC_SELECTOR);
+		return decap_tunnel(worker, m, p, payload, data_len, next_header, counted);
+	return decap_transport(worker, m, p, data_len, next_header, counted);
 }
 
 static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int status)

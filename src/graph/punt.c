@@ -10,22 +10,51 @@
  * (their socket defragments), one ip-reassemble made, or a jumbo frame.
  * ip-fragment cuts such a packet to that size first, as fragments the
  * kernel takes.
+ *
+ * A decrypted packet that ip4/ip6-input leaves to the kernel (options,
+ * multicast, link-local) never met spd-input's check: it must still match
+ * its SA's selector (xfrm_selector_match), or one SA's keys would carry
+ * any packet into the router.
  */
 #include "graph/graph.h"
+#include "graph/protect.h"
 
 #include <rte_ether.h>
 
 enum punt_next {
 	PUNT_NEXT_OUTPUT,
 	PUNT_NEXT_FRAGMENT,
+	PUNT_NEXT_DROP,
 	PUNT_N_NEXT,
 };
 
-static uint16_t punt_one(struct rte_mbuf *m)
+/* PUNT_N_NEXT: on to the kernel; else the drop, counted. */
+static uint16_t decrypted_check(struct worker *worker, struct rte_mbuf *m)
+{
+	const struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
+	struct spd_packet_key key;
+
+	if (unlikely(!sa))
+		return steer(worker, ESPD_COUNTER_PUNT_SA_GONE, PUNT_NEXT_DROP);
+	spd_packet_key_of(&key, m);
+	if (likely(spd_selector_match(&sa->rt.sel, &key)))
+		return PUNT_N_NEXT;
+	sa_count_error(worker->id, sa->rt.index, SA_ERROR_SELECTOR);
+	return steer(worker, ESPD_COUNTER_PUNT_SELECTOR, PUNT_NEXT_DROP);
+}
+
+static uint16_t punt_one(struct worker *worker, struct rte_mbuf *m)
 {
 	struct pkt_meta *meta = pkt_meta(m);
 	const struct iface *iface = &iface_table.ifaces[meta->rx_iface];
 
+	if (unlikely(meta->flags & PKT_IPSEC_DECRYPTED)) {
+		uint16_t next = decrypted_check(worker, m);
+		if (next != PUNT_N_NEXT)
+			return next;
+		/* Checked: its fragments, if the TAP needs them, are not again. */
+		meta->flags &= (uint8_t)~PKT_IPSEC_DECRYPTED;
+	}
 	if (unlikely(meta->family && !(meta->flags & PKT_PUNT_FRAGMENT) &&
 		     !pkt_fits_tap(m, rte_pktmbuf_pkt_len(m) - m->l2_len))) {
 		meta->flags |= PKT_PUNT_FRAGMENT;
@@ -41,21 +70,18 @@ static uint16_t punt_one(struct rte_mbuf *m)
 static uint16_t punt_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			     uint16_t nb_objs)
 {
-	rte_edge_t nexts[nb_objs];
-
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = punt_one(objs[i]);
-	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
-	return nb_objs;
+	return node_process_each(graph, node, objs, nb_objs, punt_one);
 }
 
 static struct rte_node_register punt_node = {
 	.name = NODE_PUNT,
 	.process = punt_process,
+	.init = node_ctx_init_worker,
 	.nb_edges = PUNT_N_NEXT,
 	.next_nodes = {
 		[PUNT_NEXT_OUTPUT] = NODE_PORT_OUTPUT,
 		[PUNT_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
+		[PUNT_NEXT_DROP] = NODE_DROP,
 	},
 };
 

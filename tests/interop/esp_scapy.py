@@ -38,8 +38,8 @@ import time
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, IPv6ExtHdrFragment, Raw,
-                       defragment, fragment, fragment6, raw)
+from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPOption_Router_Alert, IPv6,
+                       IPv6ExtHdrFragment, Raw, defragment, fragment, fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 
@@ -630,14 +630,16 @@ def sa_errors(bed, spi):
 
 
 def inbound(bed, alg, keys, spi, seq, data, fam=4, mode="tunnel", esn_hi=None, src=None,
-            mangle=None, sa=None):
-    """scapy sends one packet of sequence number seq; mangle(frame bytes)."""
+            mangle=None, sa=None, inner=None):
+    """scapy sends one packet of sequence number seq; mangle(frame bytes);
+    inner: the packet to encrypt, if not the usual one carrying data."""
     sa = sa or scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=True, esn_hi=esn_hi)
     if esn_hi is not None:
         sa.esn = esn_hi
         if isinstance(sa.auth_algo, EsnHmac):
             sa.auth_algo.esn_hi = esn_hi
-    pkt = peer_encrypt(sa, inner_for_inbound(fam, mode, data, src), fam, False, seq=seq)
+    inner = inner or inner_for_inbound(fam, mode, data, src)
+    pkt = peer_encrypt(sa, inner, fam, False, seq=seq)
     frame = raw(Ether(src=bed.mac_b0, dst=bed.mac_rb) / pkt)
     bed.b0.send(mangle(frame) if mangle else frame)
 
@@ -759,8 +761,36 @@ def case_selector(bed, name):
     before = bed.counters()
     inbound(bed, CBC, keys, spi, 1, data, src="192.168.201.1")
     expect(not received(bed, data, timeout=0.5), "packet dropped")
-    expect(delta(bed, before, "esp-decrypt", "inner packet outside the SA selector") == 1,
-           "esp-decrypt selector counter")
+    expect(delta(bed, before, "spd-input", "decrypted packet outside the SA selector") == 1,
+           "spd-input selector counter")
+    expect(sa_errors(bed, spi)["selector"] == 1, "SA selector error counter")
+
+
+def case_selector_punt(bed, name):
+    """A decrypted packet ip4-input leaves to the kernel (IPv4 options) never
+    meets spd-input: on its way to the kernel it must still match its SA's
+    selector."""
+    P = FAMILIES[4]
+    spi, keys = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+
+    def with_options(src, data):
+        return IP(src=src, dst=P["host_a"], options=[IPOption_Router_Alert()]) / \
+            UDP(sport=PORT_REMOTE, dport=PORT_A) / Raw(data)
+
+    def at_tap(data):
+        return tap_sees(bed, lambda e: IP in e and Raw in e and bytes(e[Raw]) == data)
+
+    inside, outside = payload_of(name + " inside"), payload_of(name + " outside")
+    before = bed.counters()
+    inbound(bed, CBC, keys, spi, 1, inside, inner=with_options(P["remote"], inside))
+    expect(at_tap(inside), "inside the selector: handed to the kernel")
+    expect(delta(bed, before, "ip4-input", "IPv4 options") == 1, "ip4-input options counter")
+    inbound(bed, CBC, keys, spi, 2, outside, inner=with_options("192.168.201.1", outside))
+    expect(not at_tap(outside), "outside the selector: not handed to the kernel")
+    expect(delta(bed, before, "punt", "decrypted packet outside the SA selector") == 1,
+           "punt selector counter")
+    expect(delta(bed, before, "ip4-input", "IPv4 options") == 2, "both reached ip4-input")
     expect(sa_errors(bed, spi)["selector"] == 1, "SA selector error counter")
 
 
@@ -1406,6 +1436,8 @@ def behaviour(bed, selected):
         ("pad length beyond the payload dropped, counted pad", case_bad_pad, "length"),
         ("unknown SPI punted to the kernel, not dropped", case_unknown_spi),
         ("inner source outside the SA selector dropped, counted selector", case_selector),
+        ("decrypted packet left to the kernel (IPv4 options): only inside the SA selector",
+         case_selector_punt),
         ("plaintext for a protected selector dropped, counted", case_plaintext),
         ("sequence number exhaustion stops the SA, counted seq-overflow", case_seq_exhaustion),
         ("ESN wrap outbound (aes-gcm)", case_esn_out, GCM),
