@@ -281,11 +281,16 @@ extern void (*sad_free_hook)(const struct sa *sa);
 
 /* Fast path (workers). */
 struct sad_key {
-	uint32_t spi;   /* network order */
-	uint8_t proto;
-	uint8_t family;
-	uint8_t pad[2];
-	uint8_t dst[16];
+	union {
+		struct {
+			uint32_t spi;   /* network order */
+			uint8_t proto;
+			uint8_t family;
+			uint8_t pad[2];
+			uint8_t dst[16];
+		};
+		uint64_t words[3];
+	};
 };
 _Static_assert(sizeof(struct sad_key) == 24, "sad_key has no hidden padding");
 
@@ -293,14 +298,32 @@ extern struct sa **sad_sas;
 extern uint32_t sad_max;
 extern struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
 
+/* Written in whole words, as neigh_key_set and for its reason: ipsec-input
+ * compares each key with the one before it right after building it. */
 static inline void sad_key_set(struct sad_key *key, uint8_t family, const void *dst,
 			       uint32_t spi_be, uint8_t proto)
 {
-	memset(key, 0, sizeof(*key));
-	key->spi = spi_be;
-	key->proto = proto;
-	key->family = family;
-	memcpy(key->dst, dst, family == AF_INET6 ? 16 : 4);
+	union {
+		struct {
+			uint32_t spi;
+			uint8_t proto;
+			uint8_t family;
+		};
+		uint32_t v4[2];
+		uint64_t word;
+	} head = { .word = 0 }, v4 = { .word = 0 };
+
+	head.spi = spi_be;
+	head.proto = proto;
+	head.family = family;
+	key->words[0] = head.word;
+	if (family == AF_INET6) {
+		memcpy(&key->words[1], dst, 16);
+		return;
+	}
+	memcpy(&v4.v4[0], dst, sizeof(v4.v4[0]));
+	key->words[1] = v4.word;
+	key->words[2] = 0;
 }
 
 /* The SA at index, or NULL. Valid until the worker's next quiescent state. */
