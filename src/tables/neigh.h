@@ -50,9 +50,7 @@ int neigh_del(uint16_t iface, const struct ip_addr *addr);
 void neigh_walk(int (*cb)(const struct neigh_entry *entry, void *arg), void *arg);
 size_t neigh_count(void);
 
-/* Written and compared in whole words: a key compared with the one before it
- * right after it was built is then read back from the store buffer rather
- * than waiting for the stores to retire. */
+/* Written in whole words (key_word_addr4 says why). */
 static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t family,
 				 const void *addr)
 {
@@ -61,9 +59,8 @@ static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t 
 			uint16_t iface;
 			uint8_t family;
 		};
-		uint32_t v4[2];
 		uint64_t word;
-	} head = { .word = 0 }, v4 = { .word = 0 };
+	} head = { .word = 0 };
 
 	head.iface = iface;
 	head.family = family;
@@ -73,9 +70,7 @@ static inline void neigh_key_set(struct neigh_key *key, uint16_t iface, uint8_t 
 		memcpy(&key->words[2], addr, 16);
 		return;
 	}
-	if (family == AF_INET)
-		memcpy(&v4.v4[0], addr, sizeof(v4.v4[0]));
-	key->words[2] = v4.word;
+	key->words[2] = family == AF_INET ? key_word_addr4(addr) : 0;
 	key->words[3] = 0;
 }
 

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <rte_common.h>
+#include "common/key.h"
 #include <rte_spinlock.h>
 #include "common/addr.h"
 #include "esp/crypto.h"
@@ -298,8 +299,8 @@ extern struct sa **sad_sas;
 extern uint32_t sad_max;
 extern struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
 
-/* Written in whole words, as neigh_key_set and for its reason: ipsec-input
- * compares each key with the one before it right after building it. */
+/* Written in whole words (key_word_addr4 says why): ipsec-input compares
+ * each key with the one before it right after building it. */
 static inline void sad_key_set(struct sad_key *key, uint8_t family, const void *dst,
 			       uint32_t spi_be, uint8_t proto)
 {
@@ -309,9 +310,8 @@ static inline void sad_key_set(struct sad_key *key, uint8_t family, const void *
 			uint8_t proto;
 			uint8_t family;
 		};
-		uint32_t v4[2];
 		uint64_t word;
-	} head = { .word = 0 }, v4 = { .word = 0 };
+	} head = { .word = 0 };
 
 	head.spi = spi_be;
 	head.proto = proto;
@@ -321,8 +321,7 @@ static inline void sad_key_set(struct sad_key *key, uint8_t family, const void *
 		memcpy(&key->words[1], dst, 16);
 		return;
 	}
-	memcpy(&v4.v4[0], dst, sizeof(v4.v4[0]));
-	key->words[1] = v4.word;
+	key->words[1] = key_word_addr4(dst);
 	key->words[2] = 0;
 }
 
