@@ -28,9 +28,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <rte_common.h>
-#include "common/key.h"
 #include <rte_spinlock.h>
 #include "common/addr.h"
+#include "common/key.h"
 #include "esp/crypto.h"
 #include "esp/replay.h"
 #include "graph/counters.h"

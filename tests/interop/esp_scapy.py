@@ -638,7 +638,8 @@ def inbound(bed, alg, keys, spi, seq, data, fam=4, mode="tunnel", esn_hi=None, s
         sa.esn = esn_hi
         if isinstance(sa.auth_algo, EsnHmac):
             sa.auth_algo.esn_hi = esn_hi
-    inner = inner or inner_for_inbound(fam, mode, data, src)
+    if inner is None:
+        inner = inner_for_inbound(fam, mode, data, src)
     pkt = peer_encrypt(sa, inner, fam, False, seq=seq)
     frame = raw(Ether(src=bed.mac_b0, dst=bed.mac_rb) / pkt)
     bed.b0.send(mangle(frame) if mangle else frame)
