@@ -3,8 +3,9 @@
  * to an SA espd runs. Per burst: lengths, then the anti-replay check
  * before any crypto (cheap refusal; it also infers the ESN high bits the
  * ICV covers), one crypto burst (ICV compared in constant time by the
- * engine), the replay window updated only for authentic packets, then the
- * trailer (padding 1, 2, 3, ...; next header) and decapsulation:
+ * engine), the trailer (padding 1, 2, 3, ...; next header), the replay
+ * window updated only for packets that passed both, as the kernel's
+ * xfrm_input advances it only after esp_input, then decapsulation:
  *   tunnel:    the inner packet, DSCP/ECN from the outer header per the SA
  *              flags (RFC 6040, the kernel's xfrm4/6_remove_tunnel_encap);
  *   transport: the IP header moved up to the payload and fixed.
@@ -34,6 +35,8 @@ struct dec_pkt {
 	uint8_t *esp;
 	uint32_t esp_len;  /* ESP header to the end of the ICV */
 	uint64_t seq;      /* full sequence number (ESN high bits inferred) */
+	uint32_t data_len; /* payload before the trailer, once it is checked */
+	uint8_t next_header;
 };
 
 struct dec_burst {
@@ -159,21 +162,16 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 	return pkt_meta(m)->family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }
 
-/* After the ICV verified: trailer, then decapsulation by mode. */
+/* Decapsulation by mode, once the packet is authentic and in the window. */
 static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
-		      const struct esp_crypto_op *op, struct sa_count_run *counted)
+		      struct sa_count_run *counted)
 {
 	uint8_t *payload = p->esp + p->sa->rt.crypto->hdr_len;
-	uint32_t data_len;
-	uint8_t next_header;
-	int rc = esp_trailer_check(payload, op->len, &data_len, &next_header);
 
-	if (unlikely(rc != 0))
-		return reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
 	pkt_meta(m)->flags = PKT_IPSEC_DECRYPTED;
 	if (p->sa->rt.mode == SA_MODE_TUNNEL)
-		return decap_tunnel(worker, m, p, payload, data_len, next_header, counted);
-	return decap_transport(worker, m, p, data_len, next_header, counted);
+		return decap_tunnel(worker, m, p, payload, p->data_len, p->next_header, counted);
+	return decap_transport(worker, m, p, p->data_len, p->next_header, counted);
 }
 
 static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int status)
@@ -185,8 +183,18 @@ static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int st
 	return reject(worker, sa, SA_ERROR_CRYPTO, ESPD_COUNTER_ESP_DEC_CRYPTO);
 }
 
-/* Record authentic packets in order; a copy earlier in the burst or a
- * window that moved past refuses them here (replay_update checks again). */
+/* Padding and next header of a decrypted payload (esp_trailer_check). */
+static bool trailer_read(struct dec_pkt *p, const struct esp_crypto_op *op)
+{
+	const uint8_t *payload = p->esp + p->sa->rt.crypto->hdr_len;
+
+	return esp_trailer_check(payload, op->len, &p->data_len, &p->next_header) == 0;
+}
+
+/* Record authentic packets with a sound trailer in order; a copy earlier in
+ * the burst or a window that moved past refuses them here (replay_update
+ * checks again). A bad trailer leaves the window as it was, as
+ * esp_remove_trailer's failure does in the kernel. */
 static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_burst *b,
 		     uint16_t n_ops, uint16_t ok, rte_edge_t *nexts)
 {
@@ -203,6 +211,10 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 			nexts[i] = crypto_reject(worker, p->sa, b->refs[k]->status);
 			continue;
 		}
+		if (unlikely(!trailer_read(p, b->refs[k]))) {
+			nexts[i] = reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
+			continue;
+		}
 		replay_lock_switch(&held, p->sa);
 		rc = replay_update(&p->sa->in.w, p->seq);
 		if (unlikely(rc != 0)) {
@@ -216,7 +228,7 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 		uint16_t op_index = (uint16_t)(b->refs[k] - b->ops);
 		uint16_t i = b->at[op_index];
 		if (nexts[i] == ESP_DECRYPT_READY)
-			nexts[i] = decap(worker, pkts[i], &b->pkts[i], b->refs[k], &counted);
+			nexts[i] = decap(worker, pkts[i], &b->pkts[i], &counted);
 	}
 	sa_count_run_flush(worker->id, &counted);
 }

@@ -28,6 +28,7 @@ import copy
 import ctypes
 import json
 import os
+import random
 import select
 import socket
 import struct
@@ -738,6 +739,120 @@ def case_bad_pad(bed, how, name):
     expect(not received(bed, data, timeout=0.5), "packet dropped")
     expect(delta(bed, before, "esp-decrypt", "bad padding") == 1, "esp-decrypt pad counter")
     expect(sa_errors(bed, spi)["pad"] == 1, "SA pad error counter")
+    # As esp_remove_trailer's failure in the kernel: the window did not move.
+    inbound(bed, CBC, keys, spi, 1, data)
+    expect(received(bed, data), "genuine packet of the same number delivered")
+
+
+def outer_with(fam, payload, proto=50):
+    """The peer's IP packet to the router carrying payload as protocol proto."""
+    P = FAMILIES[fam]
+    if fam == 4:
+        return IP(src=P["peer"], dst=P["r_wan"], proto=proto) / Raw(payload)
+    return IPv6(src=P["peer"], dst=P["r_wan"], nh=proto) / Raw(payload)
+
+
+def esp_bytes(pkt):
+    return raw(pkt[ESP])
+
+
+def ipsec_counts(bed):
+    """Every drop and punt of ipsec-input and esp-decrypt, summed."""
+    return sum(count for (node, _), count in bed.counters().items()
+               if node in ("ipsec-input", "esp-decrypt"))
+
+
+def case_malformed(bed, alg, fam, name):
+    """Malformed ESP each dropped with its own counter, before the window
+    moves: the genuine packet of the same sequence number passes after."""
+    spi, keys, data = bed.next_spi(), alg.keys(), payload_of(name)
+    inbound_setup(bed, alg, "tunnel", fam, False, keys, spi)
+    sa = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False, sending=True)
+    good = esp_bytes(peer_encrypt(sa, inner_for_inbound(fam, "tunnel", data), fam, False, seq=1))
+    spi_seq = good[:8]
+    cases = [
+        ("ESP header cut short", 50, good[:7], "ipsec-input", "truncated ESP or UDP header",
+         None),
+        ("ESP in UDP longer than its packet", 17,
+         raw(UDP(sport=4500, dport=4500, len=200) / Raw(good[:40])),
+         "ipsec-input", "truncated ESP or UDP header", None),
+        ("no room for IV and ICV", 50, spi_seq + good[8:24], "esp-decrypt", "bad ESP length",
+         "length"),
+        # CBC wants whole blocks; GCM has no block, so its ICV fails.
+        ("one byte less", 50, good[:-1], "esp-decrypt",
+         "bad ESP length" if alg.enc else "integrity check failed",
+         "length" if alg.enc else "icv"),
+    ]
+    for what, proto, payload, node, reason, sa_error in cases:
+        before, errors = bed.counters(), sa_errors(bed, spi)
+        bed.send_b0(outer_with(fam, payload, proto))
+        expect(not received(bed, data, fam, timeout=0.3), "%s: dropped" % what)
+        expect(delta(bed, before, node, reason) == 1, "%s: %s counts %r" % (what, node, reason))
+        if sa_error:
+            expect(sa_errors(bed, spi)[sa_error] == errors[sa_error] + 1,
+                   "%s: SA %s error" % (what, sa_error))
+    bed.send_b0(outer_with(fam, good))
+    expect(received(bed, data, fam), "genuine packet after them delivered")
+
+
+def case_next_header(bed, name):
+    """An authentic packet of a tunnel SA that carries no IP packet: dropped,
+    counted next-header; as in the kernel (the mode's input fails after
+    xfrm_input advanced the window) its number is spent."""
+    P = FAMILIES[4]
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    inbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    transport = scapy_peer_sa(GCM, keys, spi, "transport", 4, False, sending=True)
+    udp = IP(src=P["peer"], dst=P["r_wan"]) / UDP(sport=PORT_REMOTE, dport=PORT_R) / Raw(data)
+    before = bed.counters()
+    bed.send_b0(transport.encrypt(udp, seq_num=7))
+    expect(not received(bed, data, timeout=0.5), "dropped")
+    expect(delta(bed, before, "esp-decrypt", "unexpected next header") == 1,
+           "esp-decrypt next header counter")
+    expect(sa_errors(bed, spi)["next-header"] == 1, "SA next-header error counter")
+    inbound(bed, GCM, keys, spi, 7, data)
+    expect(not received(bed, data, timeout=0.5), "its sequence number is spent")
+    expect(delta(bed, before, "esp-decrypt", "replayed packet") == 1, "counted as replay")
+    inbound(bed, GCM, keys, spi, 8, data)
+    expect(received(bed, data), "the next number delivered")
+
+
+def mutants(good, count, rng):
+    """Copies of an ESP packet cut at a random length or with a random byte
+    changed; none of them is the original."""
+    out = []
+    while len(out) < count:
+        b = bytearray(good)
+        if rng.random() < 0.5:
+            b = b[:rng.randrange(len(good))]
+        else:
+            b[rng.randrange(len(b))] ^= rng.randrange(1, 256)
+        out.append(bytes(b))
+    return out
+
+
+def case_mutants(bed, alg, name):
+    """Random damage to a genuine packet: every copy is dropped or punted and
+    counted exactly once, none is delivered, and the window stays put."""
+    spi, keys, data = bed.next_spi(), alg.keys(), payload_of(name)
+    inbound_setup(bed, alg, "tunnel", 4, False, keys, spi)
+    sa = scapy_peer_sa(alg, keys, spi, "tunnel", 4, False, sending=True)
+    good = esp_bytes(peer_encrypt(sa, inner_for_inbound(4, "tunnel", data), 4, False, seq=1))
+    rng = random.Random(spi)
+    copies = mutants(good, 200, rng)
+    before = ipsec_counts(bed)
+    for payload in copies:
+        bed.send_b0(outer_with(4, payload))
+    expect(not received(bed, data, timeout=1.0), "no damaged copy delivered")
+    counted = 0
+    for _ in range(20):
+        counted = ipsec_counts(bed) - before
+        if counted >= len(copies):
+            break
+        time.sleep(0.1)
+    expect(counted == len(copies), "%d of %d copies counted" % (counted, len(copies)))
+    bed.send_b0(outer_with(4, good))
+    expect(received(bed, data), "genuine packet after them delivered")
 
 
 def tap_sees(bed, match, timeout=WAIT):
@@ -1436,6 +1551,16 @@ def behaviour(bed, selected):
         ("bad padding bytes dropped, counted pad", case_bad_pad, "bytes"),
         ("pad length beyond the payload dropped, counted pad", case_bad_pad, "length"),
         ("unknown SPI punted to the kernel, not dropped", case_unknown_spi),
+        ("malformed ESP dropped, each counted, window unchanged (aes-cbc, IPv4)", case_malformed,
+         CBC, 4),
+        ("malformed ESP dropped, each counted, window unchanged (aes-gcm, IPv6)", case_malformed,
+         GCM, 6),
+        ("authentic packet without an inner IP packet: counted next-header, number spent",
+         case_next_header),
+        ("200 randomly damaged copies: all counted once, none delivered (aes-cbc)", case_mutants,
+         CBC),
+        ("200 randomly damaged copies: all counted once, none delivered (aes-gcm)", case_mutants,
+         GCM),
         ("inner source outside the SA selector dropped, counted selector", case_selector),
         ("decrypted packet left to the kernel (IPv4 options): only inside the SA selector",
          case_selector_punt),
