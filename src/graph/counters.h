@@ -81,6 +81,7 @@
 	_(ESP_DEC_LENGTH, "esp-decrypt", "drop", "bad ESP length")                         \
 	_(ESP_DEC_PAD, "esp-decrypt", "drop", "bad padding")                               \
 	_(ESP_DEC_NEXT_HEADER, "esp-decrypt", "drop", "unexpected next header")            \
+	_(ESP_DEC_DUMMY, "esp-decrypt", "drop", "dummy packet (next header 59)")           \
 	_(ESP_DEC_SEGMENTED, "esp-decrypt", "drop", "multi-segment packet")                \
 	_(ESP_DEC_SA_GONE, "esp-decrypt", "drop", "SA removed")                            \
 	_(ESP_DEC_CRYPTO, "esp-decrypt", "drop", "crypto engine error")                    \

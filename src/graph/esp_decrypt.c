@@ -5,7 +5,9 @@
  * ICV covers), one crypto burst (ICV compared in constant time by the
  * engine), the trailer (padding 1, 2, 3, ...; next header), the replay
  * window updated only for packets that passed both, as the kernel's
- * xfrm_input advances it only after esp_input, then decapsulation:
+ * xfrm_input advances it only after esp_input, then decapsulation. A dummy
+ * packet (RFC 4303 s.2.6: next header 59, traffic flow confidentiality) is
+ * discarded before the window moves, as esp_input_done2 does:
  *   tunnel:    the inner packet, DSCP/ECN from the outer header per the SA
  *              flags (RFC 6040, the kernel's xfrm4/6_remove_tunnel_encap);
  *   transport: the IP header moved up to the payload and fixed.
@@ -213,6 +215,10 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 		}
 		if (unlikely(!trailer_read(p, b->refs[k]))) {
 			nexts[i] = reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
+			continue;
+		}
+		if (unlikely(p->next_header == IPPROTO_NONE)) {
+			nexts[i] = steer(worker, ESPD_COUNTER_ESP_DEC_DUMMY, ESP_DECRYPT_NEXT_DROP);
 			continue;
 		}
 		replay_lock_switch(&held, p->sa);

@@ -817,6 +817,23 @@ def case_next_header(bed, name):
     expect(received(bed, data), "the next number delivered")
 
 
+def case_dummy(bed, mode, name):
+    """RFC 4303 s.2.6: a dummy packet (next header 59) is discarded, counted,
+    no SA error, and leaves the window alone (the kernel's esp_input_done2)."""
+    P = FAMILIES[4]
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    inbound_setup(bed, GCM, mode, 4, False, keys, spi)
+    transport = scapy_peer_sa(GCM, keys, spi, "transport", 4, False, sending=True)
+    dummy = IP(src=P["peer"], dst=P["r_wan"], proto=59) / Raw(os.urandom(24))
+    before, errors = bed.counters(), sa_errors(bed, spi)
+    bed.send_b0(transport.encrypt(dummy, seq_num=3))
+    inbound(bed, GCM, keys, spi, 3, data, mode=mode)
+    expect(received(bed, data, mode=mode), "genuine packet of the same number delivered")
+    expect(delta(bed, before, "esp-decrypt", "dummy packet (next header 59)") == 1,
+           "esp-decrypt dummy counter")
+    expect(sa_errors(bed, spi) == errors, "no SA error")
+
+
 def mutants(good, count, rng):
     """Copies of an ESP packet cut at a random length or with a random byte
     changed; none of them is the original."""
@@ -1557,6 +1574,10 @@ def behaviour(bed, selected):
          GCM, 6),
         ("authentic packet without an inner IP packet: counted next-header, number spent",
          case_next_header),
+        ("dummy packet (next header 59) discarded, window unchanged (tunnel)", case_dummy,
+         "tunnel"),
+        ("dummy packet (next header 59) discarded, window unchanged (transport)", case_dummy,
+         "transport"),
         ("200 randomly damaged copies: all counted once, none delivered (aes-cbc)", case_mutants,
          CBC),
         ("200 randomly damaged copies: all counted once, none delivered (aes-gcm)", case_mutants,

@@ -2,9 +2,9 @@
 # ESP interoperability of espd's data path against scapy (esp_scapy.py):
 # every supported algorithm in tunnel and transport mode, IPv4 and IPv6
 # outer headers, plain ESP and NAT-T, both directions; then replay, ICV,
-# padding, malformed and randomly damaged ESP, selector, plaintext, sequence
-# exhaustion, ESN wrap, unsupported algorithms, MTU and DSCP/ECN, each
-# asserting its named counter.
+# padding, malformed, dummy and randomly damaged ESP, selector, plaintext,
+# sequence exhaustion, ESN wrap, unsupported algorithms, MTU and DSCP/ECN,
+# each asserting its named counter.
 # Topology and espd start from tests/e2e/lib.sh; scapy plays the IPsec peer
 # 10.2.0.2 in hostB's namespace. Run as root.
 # shellcheck shell=bash
