@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <rte_byteorder.h>
+#include "tables/path_mtu.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
 
@@ -938,6 +939,17 @@ static void format_lifetime_text(struct cli_out *out, const struct sa_config *cf
 		   sad_now_s() - cfg->add_time_s, cfg->soft_expired ? ", soft limit reached" : "");
 }
 
+/* The path MTU toward the SA's peer, when ICMP reported one. */
+static void format_path_mtu_text(struct cli_out *out, const struct sa *sa)
+{
+	uint64_t expires_s;
+	uint32_t mtu = path_mtu_get(&sa->rt.dst, &expires_s);
+
+	if (mtu)
+		cli_printf(out, "    path-mtu %u (ICMP; expires in %" PRIu64 " s)\n", mtu,
+			   expires_s - sad_now_s());
+}
+
 static void format_sa_text(struct cli_out *out, const struct sa *sa, const struct sa_counters *c)
 {
 	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN], oa[IP_ADDR_STRLEN];
@@ -967,6 +979,7 @@ static void format_sa_text(struct cli_out *out, const struct sa *sa, const struc
 		cli_printf(out, "    encap espinudp %u %u oa %s\n", sa->cfg.encap.sport,
 			   sa->cfg.encap.dport, format_ip_addr(oa, sizeof(oa), &sa->cfg.encap.oa));
 	format_lifetime_text(out, &sa->cfg);
+	format_path_mtu_text(out, sa);
 	cli_printf(out, "    sel ");
 	format_selector(out, &sa->rt.sel);
 	cli_printf(out, "\n    seq");
@@ -1028,7 +1041,10 @@ static void format_sa_json(struct cli_out *out, const struct sa *sa, const struc
 		   sa->cfg.soft_expired ? "true" : "false", c->packets, c->bytes);
 	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
 		cli_printf(out, "%s\"%s\": %" PRIu64, e ? ", " : "", sa_error_name(e), c->errors[e]);
-	cli_printf(out, "}}");
+	uint64_t expires_s = 0;
+	uint32_t mtu = path_mtu_get(&sa->rt.dst, &expires_s);
+	cli_printf(out, "}, \"path_mtu\": %u, \"path_mtu_expires_in_s\": %" PRIu64 "}", mtu,
+		   mtu ? expires_s - sad_now_s() : 0);
 }
 
 static int format_one_sa(const struct sa *sa, void *arg)
@@ -1286,6 +1302,33 @@ static int show_policy(struct cli_out *out, int argc, char **argv)
 	return 0;
 }
 
+static int path_mtu_flush_cmd(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "ipsec path-mtu flush takes no arguments");
+	path_mtu_flush();
+	return 0;
+}
+
+static void format_path_mtu_peer(const struct ip_addr *dst, uint32_t mtu, uint64_t expires_s,
+				 void *arg)
+{
+	char peer[IP_ADDR_STRLEN];
+
+	cli_printf(arg, "peer %s mtu %u expires in %" PRIu64 " s\n",
+		   format_ip_addr(peer, sizeof(peer), dst), mtu, expires_s - sad_now_s());
+}
+
+static int show_path_mtu(struct cli_out *out, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error(out, -EINVAL, "show ipsec path-mtu takes no arguments");
+	path_mtu_walk(format_path_mtu_peer, out);
+	return 0;
+}
+
 static int show_tunnel(struct cli_out *out, int argc, char **argv)
 {
 	(void)argv;
@@ -1305,6 +1348,8 @@ static const struct cli_command ipsec_commands[] = {
 	{ "show ipsec sa", show_sa, "SAs with counters (optionally one SPI); never keys" },
 	{ "show ipsec policy", show_policy, "policies in priority order with their SA" },
 	{ "show ipsec tunnel", show_tunnel, "per reqid: SAs, policies and packet counts" },
+	{ "show ipsec path-mtu", show_path_mtu, "path MTU toward SA peers, learnt from ICMP" },
+	{ "ipsec path-mtu flush", path_mtu_flush_cmd, "forget the path MTU learnt from ICMP" },
 };
 
 void ipsec_cli_register(void)

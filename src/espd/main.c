@@ -37,10 +37,13 @@
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
+#include "tables/path_mtu.h"
 
 #define FIB_ROUTES_MAX 131072
 #define NEIGHBORS_MAX 65536
 #define SAS_MAX 16384
+/* The control loop's longest sleep: how late a path MTU report applies. */
+#define CONTROL_TICK_MS 250
 #define POLICIES_MAX 16384
 #define MBUFS_PER_QUEUE 2048
 /*
@@ -375,8 +378,8 @@ static void control_loop(void)
 			{ .fd = rtnl_mirror_fd(), .events = POLLIN },
 		};
 		int timeout = rtnl_mirror_next_timeout_ms(now_ms());
-		if (timeout < 0 || timeout > 1000)
-			timeout = 1000;
+		if (timeout < 0 || timeout > CONTROL_TICK_MS)
+			timeout = CONTROL_TICK_MS;
 		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
 			fprintf(stderr, "espd: poll: %s\n", strerror(errno));
 		if (fds[0].revents & POLLIN) {
@@ -393,6 +396,7 @@ static void control_loop(void)
 		if (fds[1].revents & POLLIN)
 			cli_server_accept(espd.cli_fd);
 		rtnl_mirror_process(now_ms());
+		path_mtu_poll(sad_now_s());
 		expire_sas(&expired_s);
 	}
 }

@@ -49,6 +49,11 @@
 	_(ICMP_ERROR_NO_SOURCE, "icmp-error", "drop", "no address of the router to answer from") \
 	_(ICMP_ERROR_NO_ROOM, "icmp-error", "drop", "no head room to answer in")          \
 	_(ICMP_ERROR_RATE_LIMITED, "icmp-error", "drop", "time exceeded: rate limited")    \
+	_(ICMP_TOO_BIG_REPORTED, "icmp-too-big", "punt", "path MTU toward an SA's peer reported") \
+	_(ICMP_TOO_BIG_NOT_LOWER, "icmp-too-big", "punt", "path MTU not below the link's") \
+	_(ICMP_TOO_BIG_OTHER, "icmp-too-big", "punt", "not about an ESP packet of espd's SAs") \
+	_(ICMP_TOO_BIG_CHECKSUM, "icmp-too-big", "punt", "bad ICMP checksum")               \
+	_(ICMP_TOO_BIG_QUEUE_FULL, "icmp-too-big", "punt", "path MTU report queue full")   \
 	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
 	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
 	_(TX_NO_PORT, "port-output", "drop", "no output port")                              \

@@ -12,7 +12,8 @@
  * (inner TTL or hop limit decremented; 1 goes to the kernel, which answers
  * with ICMP, or to icmp-error if its TAP cannot take it; the router's own
  * packets keep theirs, PKT_OWN), and a packet that would not fit the outer
- * link's MTU once protected is the kernel's, to answer with ICMP
+ * link's MTU once protected (or the path MTU toward the peer, path_mtu.h,
+ * when ICMP reported a lower one) is the kernel's, to answer with ICMP
  * "fragmentation needed" / "packet too big" (xfrm4/6_tunnel_check_size)
  * or to fragment. An espd-only (CLI) SA is unknown to the kernel, which
  * would forward such a packet in clear: espd sends that ICMP itself
@@ -55,15 +56,6 @@ static inline uint8_t *l3_of(struct rte_mbuf *m)
 static uint32_t outer_route(const struct sa *sa)
 {
 	return fib_lookup_addr(&sa->rt.dst);
-}
-
-/* MTU of the interface the SA's packets leave by; 0 when the kernel
- * routes them (no limit here: the kernel fragments or answers). */
-static uint32_t outer_link_mtu(uint32_t nexthop)
-{
-	if (fib_nexthop_type(nexthop) != NEXTHOP_FORWARD)
-		return 0;
-	return iface_table.ifaces[fib_nexthop(nexthop)->iface].mtu;
 }
 
 /* Largest inner packet the SA carries over a link of link_mtu: the
@@ -128,7 +120,7 @@ static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t 
 struct enc_mtu {
 	uint32_t sa_index;  /* SAD_INDEX_NONE before the first packet */
 	uint32_t nexthop;   /* outer_route */
-	uint32_t link;      /* 0: the kernel routes them, no limit here */
+	uint32_t link;      /* or the path MTU if lower; 0: the kernel routes them */
 	uint32_t fits[2];   /* IPv4, IPv6 inner packets */
 };
 
@@ -136,9 +128,12 @@ static void mtu_learn(struct enc_mtu *mtu, const struct sa *sa)
 {
 	mtu->sa_index = sa->rt.index;
 	mtu->nexthop = outer_route(sa);
-	mtu->link = outer_link_mtu(mtu->nexthop);
+	mtu->link = nexthop_link_mtu(mtu->nexthop);
 	if (!mtu->link)
 		return;
+	uint32_t path = __atomic_load_n(&sa->rt.path_mtu, __ATOMIC_RELAXED);
+	if (path && path < mtu->link)
+		mtu->link = path;
 	mtu->fits[0] = inner_mtu(sa, AF_INET, mtu->link);
 	mtu->fits[1] = inner_mtu(sa, AF_INET6, mtu->link);
 }

@@ -13,14 +13,18 @@
 #include <rte_graph_worker.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 #include <sys/socket.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_udp.h>
 #include <rte_vect.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
 #include "esp/esp_packet.h"
 #include "graph/counters.h"
+#include "tables/fib.h"
 #include "tables/iface.h"
 
 #define NODE_PORT_INPUT "port-input"
@@ -34,6 +38,7 @@
 #define NODE_IP_FRAGMENT "ip-fragment"
 #define NODE_IP_REASSEMBLE "ip-reassemble"
 #define NODE_ICMP_ERROR "icmp-error"
+#define NODE_ICMP_TOO_BIG "icmp-too-big"
 #define NODE_PUNT "punt"
 #define NODE_PORT_OUTPUT "port-output"
 #define NODE_DROP "drop"
@@ -263,6 +268,33 @@ static inline void ip_hop_decrement(void *l3, uint8_t family)
 
 	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
 	ip->time_to_live--;
+}
+
+/* An ICMP "fragmentation needed" (RFC 1191) or ICMPv6 "packet too big"
+ * (RFC 8201) for the router, unfragmented, its type and code in the first
+ * segment: what icmp-too-big takes on its way to the kernel. */
+static inline bool pkt_icmp_too_big(const struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	const uint8_t *icmp = l3 + m->l3_len;
+
+	if (rte_pktmbuf_data_len(m) < m->l2_len + m->l3_len + 2)
+		return false;
+	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET)
+		return ((const struct rte_ipv4_hdr *)l3)->next_proto_id == IPPROTO_ICMP &&
+		       !rte_ipv4_frag_pkt_is_fragmented((const struct rte_ipv4_hdr *)l3) &&
+		       icmp[0] == ICMP_DEST_UNREACH && icmp[1] == ICMP_FRAG_NEEDED;
+	return ((const struct rte_ipv6_hdr *)l3)->proto == IPPROTO_ICMPV6 &&
+	       icmp[0] == ICMP6_PACKET_TOO_BIG;
+}
+
+/* MTU of the interface a FIB next hop leaves by; 0 when the kernel routes
+ * (no limit here: the kernel fragments or answers). */
+static inline uint32_t nexthop_link_mtu(uint32_t nexthop)
+{
+	if (fib_nexthop_type(nexthop) != NEXTHOP_FORWARD)
+		return 0;
+	return iface_table.ifaces[fib_nexthop(nexthop)->iface].mtu;
 }
 
 /* Whether the TAP of the interface m came in on takes its l3_len bytes to

@@ -4,7 +4,9 @@
  * local delivery, routes espd does not own, blackholes and misses.
  *
  * IPsec: ESP and ESP-in-UDP addressed to the router go to ipsec-input,
- * fragments of ESP or UDP for the router to ip-reassemble first.
+ * fragments of ESP or UDP for the router to ip-reassemble first, and ICMP
+ * errors saying a packet was too big to icmp-too-big on their way to the
+ * kernel (after spd-input, when it checks plaintext).
  * While outbound policies exist, packets that may leave (forward, kernel
  * route, miss) pass spd-output first; while an in/fwd policy requires
  * IPsec, and for every decrypted packet, spd-input checks first. Packets
@@ -26,6 +28,7 @@ enum ip_lookup_next {
 	IP_LOOKUP_NEXT_SPD_INPUT,
 	IP_LOOKUP_NEXT_IPSEC_INPUT,
 	IP_LOOKUP_NEXT_REASSEMBLE,
+	IP_LOOKUP_NEXT_ICMP_TOO_BIG,
 	IP_LOOKUP_N_NEXT,
 };
 
@@ -124,6 +127,8 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	if (type != NEXTHOP_LOCAL && (spd_flags & SPD_FLAG_DIR(SPD_DIR_OUT)))
 		return IP_LOOKUP_NEXT_SPD_OUTPUT;
+	if (type == NEXTHOP_LOCAL && unlikely(pkt_icmp_too_big(m)))
+		return IP_LOOKUP_NEXT_ICMP_TOO_BIG;
 	return route(worker, nexthop_index);
 }
 
@@ -177,6 +182,7 @@ static struct rte_node_register ip_lookup_node = {
 		[IP_LOOKUP_NEXT_SPD_INPUT] = NODE_SPD_INPUT,
 		[IP_LOOKUP_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
 		[IP_LOOKUP_NEXT_REASSEMBLE] = NODE_IP_REASSEMBLE,
+		[IP_LOOKUP_NEXT_ICMP_TOO_BIG] = NODE_ICMP_TOO_BIG,
 	},
 };
 

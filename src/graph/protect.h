@@ -42,6 +42,7 @@ enum spd_out_next {
 	SPD_OUT_NEXT_REWRITE,
 	SPD_OUT_NEXT_PUNT,
 	SPD_OUT_NEXT_DROP,
+	SPD_OUT_NEXT_ICMP_TOO_BIG, /* a plaintext error for the router, checked */
 	SPD_OUT_N_NEXT,
 };
 
@@ -51,6 +52,7 @@ enum spd_out_next {
 		[SPD_OUT_NEXT_REWRITE] = NODE_IP_REWRITE,  \
 		[SPD_OUT_NEXT_PUNT] = NODE_PUNT,           \
 		[SPD_OUT_NEXT_DROP] = NODE_DROP,           \
+		[SPD_OUT_NEXT_ICMP_TOO_BIG] = NODE_ICMP_TOO_BIG, \
 	}
 
 /* The policy key of the IP packet at m->l2_len. A header the parser
@@ -70,6 +72,8 @@ static inline uint16_t spd_out_routed(struct worker *worker, const struct rte_mb
 
 	if (ip_lookup_forwards(m, &why))
 		return SPD_OUT_NEXT_REWRITE;
+	if (why == ESPD_COUNTER_IP_LOCAL && unlikely(pkt_icmp_too_big(m)))
+		return SPD_OUT_NEXT_ICMP_TOO_BIG;
 	return steer(worker, why, SPD_OUT_NEXT_PUNT);
 }
 

@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include "tables/fib.h"
+#include "tables/path_mtu.h"
 
 struct sa **sad_sas;
 uint32_t sad_max;
@@ -131,7 +132,7 @@ int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
 	sad.ids = hash_create("sad_ids", max_sas, sizeof(struct id_key), false);
 	sad.dq = rte_rcu_qsbr_dq_create(&dq_params);
 	if (!sad_sas || !sad.free_slots || !sad.fast || !sad.ids || !sad.dq ||
-	    (n_workers && !sad_counters[n_workers - 1])) {
+	    (n_workers && !sad_counters[n_workers - 1]) || path_mtu_init(max_sas) != 0) {
 		sad_destroy();
 		return -ENOMEM;
 	}
@@ -154,6 +155,7 @@ void sad_destroy(void)
 		rte_rcu_qsbr_dq_delete(sad.dq);
 	rte_hash_free(sad.fast);
 	rte_hash_free(sad.ids);
+	path_mtu_destroy();
 	rte_free(sad.free_slots);
 	rte_free(sad_sas);
 	for (unsigned w = 0; w < ESPD_WORKERS_MAX; w++) {
@@ -344,6 +346,7 @@ static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logge
 	sa->rt.encap_dport_be = rte_cpu_to_be_16(p->encap.dport);
 	sa->rt.src = p->src;
 	sa->rt.dst = p->id.dst;
+	sa->rt.path_mtu = path_mtu_get(&p->id.dst, NULL);
 	sa->rt.sel = p->sel;
 	sa->cfg.id = p->id;
 	sa->cfg.id.mark_v &= p->id.mark_m;

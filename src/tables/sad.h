@@ -164,7 +164,7 @@ struct sa_params {
 
 /*
  * Read by workers on every packet; written by the control thread (dir on
- * refresh) and once by a worker (state on sequence exhaustion).
+ * refresh, path_mtu) and once by a worker (state on sequence exhaustion).
  */
 struct sa_runtime {
 	struct esp_crypto *crypto; /* NULL when not offloaded */
@@ -182,6 +182,7 @@ struct sa_runtime {
 	uint8_t origin;            /* enum ipsec_origin */
 	uint32_t extra_flags;
 	uint16_t encap_sport_be, encap_dport_be;
+	uint32_t path_mtu;         /* toward dst, from ICMP (path_mtu.h); 0: none */
 	struct ip_addr src, dst;
 	struct spd_selector sel;   /* inner packets must match (inbound) */
 } __rte_cache_aligned;

@@ -307,6 +307,7 @@ class Bed:
     def flush(self):
         self.ctl("ipsec", "policy", "flush")
         self.ctl("ipsec", "sa", "flush")
+        self.ctl("ipsec", "path-mtu", "flush")
 
     # results
     def result(self, name, ok, detail=""):
@@ -1150,6 +1151,121 @@ def case_mtu(bed, fam, name):
     expect(sa_errors(bed, spi)["mtu"] == 1, "SA mtu error counter (the ICMP answer)")
 
 
+def sa_path_mtu(bed, spi, want, timeout=WAIT):
+    """The SA's path MTU once it is want (the control thread applies
+    reports within a quarter second), or what it is after timeout."""
+    end = time.monotonic() + timeout
+    while True:
+        got = bed.sa_show(spi)["path_mtu"]
+        if got == want or time.monotonic() > end:
+            return got
+        time.sleep(0.05)
+
+
+def too_big_from_path(bed, fam, mtu, quoted, checksum=None):
+    """An ICMP "fragmentation needed" / ICMPv6 "packet too big" from a
+    router on the way to the peer, quoting one of espd's packets."""
+    P = FAMILIES[fam]
+    if fam == 4:
+        msg = IP(src=P["peer"], dst=P["r_wan"]) / ICMP(type=3, code=4, nexthopmtu=mtu,
+                                                       chksum=checksum) / Raw(quoted)
+    else:
+        msg = IPv6(src=P["peer"], dst=P["r_wan"]) / ICMPv6PacketTooBig(mtu=mtu, cksum=checksum) \
+            / Raw(quoted)
+    bed.send_b0(msg)
+
+
+def ipv4_min_pmtu(bed):
+    with netns(bed.args.ns_r):
+        with open("/proc/sys/net/ipv4/route/min_pmtu") as f:
+            return int(f.read())
+
+
+def case_path_mtu(bed, fam, natt, name):
+    """Path MTU discovery through the tunnel, as the kernel's esp4_err /
+    esp6_err: an ICMP error from the path quoting one of espd's ESP packets
+    lowers the tunnel's MTU, so a DF packet that fitted the link but not the
+    path is answered with ICMP carrying the lower inner MTU; a bad checksum,
+    an unknown SPI, a higher MTU or one not below the link's teach nothing;
+    the MTU never goes below the floor (IPv4 min_pmtu, IPv6 1280); a new SA
+    to the same peer starts with it; `ipsec path-mtu flush` forgets it. The
+    ICMP itself still reaches the kernel. With NAT-T, an inbound policy
+    requiring IPsec makes plaintext for the router pass spd-input first."""
+    alg = ALG_BY_NAME["aes-cbc-128/hmac-sha1-96"]
+    P, hdr = FAMILIES[fam], 28 if fam == 4 else 48
+    overhead = (20 if fam == 4 else 40) + (8 if natt else 0) + 8 + 16 + 12
+
+    def limit(mtu):  # xfrm_state_mtu for AES-CBC + HMAC-SHA1-96, tunnel
+        return ((mtu - overhead) & ~15) - 2
+
+    def send(size, df=True):
+        tag = payload_of(name)
+        data = tag + b"p" * (size - hdr - len(tag))
+        send_outbound(bed, fam, "tunnel", data, df=df)
+        return data
+
+    spi, keys = bed.next_spi(), alg.keys()
+    outbound_setup(bed, alg, "tunnel", fam, natt, keys, spi)
+    if natt:
+        add_policy(bed, "fwd", P["remote_net"], P["a_net"], P["peer"], P["r_wan"], "tunnel", spi)
+    checked = bed.node_packets("spd-input")
+    send(1200)
+    esp = bed.catch_esp(fam, spi)
+    expect(esp is not None, "ESP packet to quote")
+    quoted = raw(esp)[:548 if fam == 4 else 1232]
+    before = bed.counters()
+    too_big_from_path(bed, fam, 1400, quoted, checksum=0x1234)
+    expect(tap_sees(bed, lambda e: (ICMP in e and e[ICMP].type == 3) or
+                    ICMPv6PacketTooBig in e), "the ICMP error handed to the kernel")
+    unknown = bytearray(quoted)
+    spi_at = (20 if fam == 4 else 40) + (8 if natt else 0)
+    unknown[spi_at:spi_at + 4] = struct.pack("!I", 0xdead0002)
+    too_big_from_path(bed, fam, 1400, bytes(unknown))
+    too_big_from_path(bed, fam, 1500, quoted)
+    expect(sa_path_mtu(bed, spi, 1400, timeout=0.5) == 0, "nothing learnt from those three")
+    expect(delta(bed, before, "icmp-too-big", "bad ICMP checksum") == 1, "checksum counter")
+    expect(delta(bed, before, "icmp-too-big", "not about an ESP packet of espd's SAs") == 1,
+           "unknown SPI counter")
+    expect(delta(bed, before, "icmp-too-big", "path MTU not below the link's") == 1,
+           "not-lower counter")
+    too_big_from_path(bed, fam, 1400, quoted)
+    got = sa_path_mtu(bed, spi, 1400)
+    expect(got == 1400, "path MTU 1400 after the report, got %s" % got)
+    expect(delta(bed, before, "icmp-too-big", "path MTU toward an SA's peer reported") == 1,
+           "reported counter")
+    if natt:
+        expect(bed.node_packets("spd-input") - checked >= 4, "the errors passed spd-input")
+    expect(P["peer"] in bed.ctl("show", "ipsec", "path-mtu"), "show ipsec path-mtu lists the peer")
+    drain(bed.a0)
+    send(limit(1400) + 1)
+    expect(bed.catch_esp(fam, spi, timeout=0.5) is None, "%d bytes not sent" % (limit(1400) + 1))
+    answer = catch_too_big(bed, fam)
+    expect(answer == (P["r_lan"], limit(1400), 64), "ICMP reporting the tunnel's MTU %d over "
+           "the path, got %s" % (limit(1400), answer))
+    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
+                   check=False)
+    send(limit(1400))
+    pkt = bed.catch_esp(fam, spi)
+    expect(pkt is not None and len(pkt) <= 1400, "%d bytes sent, %s bytes on the wire" %
+           (limit(1400), len(pkt) if pkt else "nothing"))
+    too_big_from_path(bed, fam, 1450, quoted)
+    expect(sa_path_mtu(bed, spi, 1450, timeout=0.5) == 1400, "a higher MTU does not raise it")
+    floor = ipv4_min_pmtu(bed) if fam == 4 else 1280
+    too_big_from_path(bed, fam, 500, quoted)
+    got = sa_path_mtu(bed, spi, floor)
+    expect(got == floor, "500 reported: the floor %d, got %s" % (floor, got))
+    spi2 = bed.next_spi()
+    add_sa(bed, alg, keys, spi2, P["r_wan"], P["peer"], "tunnel", fam, natt)
+    expect(bed.sa_show(spi2)["path_mtu"] == floor, "a new SA to the peer starts with it")
+    bed.ctl("ipsec", "path-mtu", "flush")
+    expect(bed.sa_show(spi)["path_mtu"] == 0, "forgotten after flush")
+    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
+                   check=False)
+    data = send(limit(1500))
+    pkt = bed.catch_esp(fam, spi)
+    expect(pkt is not None, "after the flush %d bytes fit again" % limit(1500))
+
+
 def case_fragment(bed, mode, outer_fam, name):
     """An IPv4 packet without DF too big for its SA, over an IPv6 tunnel or
     in transport mode: as the kernel, espd encrypts it and fragments the
@@ -1597,6 +1713,12 @@ def behaviour(bed, selected):
          case_lifetime),
         ("IPv4 too big for the tunnel: ICMP from espd, or fragmented without DF", case_mtu, 4),
         ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
+        ("path MTU from ICMP quoting espd's ESP lowers the tunnel MTU (IPv4)", case_path_mtu, 4,
+         False),
+        ("path MTU from ICMPv6 quoting espd's ESP lowers the tunnel MTU (IPv6)", case_path_mtu,
+         6, False),
+        ("path MTU from ICMP quoting espd's ESP in UDP lowers the tunnel MTU (IPv4 NAT-T)",
+         case_path_mtu, 4, True),
         ("IPv4 without DF too big for an IPv6 tunnel: ESP in IPv6 fragments", case_fragment,
          "tunnel", 6),
         ("IPv4 without DF too big for a transport SA: ESP in IPv4 fragments", case_fragment,

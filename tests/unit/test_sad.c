@@ -1,4 +1,5 @@
-/* SAD: add/del/lookup, identity, directions, keys wiped, sequence numbers. */
+/* SAD: add/del/lookup, identity, directions, keys wiped, sequence numbers,
+ * the path MTU toward SAs' peers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 
 #include "ipsec_env.h"
 #include "tables/fib.h"
+#include "tables/path_mtu.h"
 #include "tables/sad.h"
 
 static struct rte_rcu_qsbr *rcu;
@@ -424,6 +426,69 @@ static void test_bad_params(void **state)
 	assert_int_equal(sad_count(), 0);
 }
 
+static uint32_t sa_path_mtu(uint32_t index)
+{
+	return sad_sa(index)->rt.path_mtu;
+}
+
+/* Reports lower the MTU toward a peer for every SA to it, never raise it,
+ * outlive the SAs, and are forgotten mtu_expires after the last one. */
+static void test_path_mtu(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x70);
+	struct ip_addr peer = addr("10.0.0.2"), other = addr("10.0.0.3");
+	uint64_t life = path_mtu_rules.expires_s[0], expires;
+	uint32_t a, b, c;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &a), 0);
+	assert_int_equal(sa_path_mtu(a), 0);
+	assert_true(path_mtu_report(&peer, 1400));
+	assert_int_equal(sa_path_mtu(a), 0); /* the control thread has not polled */
+	assert_int_equal(path_mtu_poll(100), 1);
+	assert_int_equal(sa_path_mtu(a), 1400);
+	assert_int_equal(path_mtu_get(&peer, &expires), 1400);
+	assert_int_equal(expires, 100 + life);
+	assert_int_equal(path_mtu_get(&other, NULL), 0);
+	assert_true(path_mtu_report(&peer, 1450));
+	assert_int_equal(path_mtu_poll(110), 0);
+	assert_int_equal(sa_path_mtu(a), 1400);
+	assert_true(path_mtu_report(&peer, 1300));
+	assert_int_equal(path_mtu_poll(120), 1);
+	assert_int_equal(sa_path_mtu(a), 1300);
+	p.id.spi = 0x71;
+	assert_int_equal(sad_sa_add(&p, &b), 0);
+	assert_int_equal(sa_path_mtu(b), 1300);
+	assert_int_equal(sad_sa_del(&(struct sa_id){ .dst = peer, .spi = 0x70, .proto = IPPROTO_ESP }), 0);
+	assert_int_equal(sad_sa_del(&(struct sa_id){ .dst = peer, .spi = 0x71, .proto = IPPROTO_ESP }), 0);
+	p.id.spi = 0x72;
+	assert_int_equal(sad_sa_add(&p, &c), 0);
+	assert_int_equal(sa_path_mtu(c), 1300);
+	assert_true(path_mtu_report(&peer, 1300)); /* the same again: kept longer */
+	assert_int_equal(path_mtu_poll(130), 0);
+	assert_int_equal(path_mtu_poll(130 + life - 1), 0);
+	assert_int_equal(sa_path_mtu(c), 1300);
+	assert_int_equal(path_mtu_poll(130 + life), 1);
+	assert_int_equal(sa_path_mtu(c), 0);
+	assert_int_equal(path_mtu_get(&peer, NULL), 0);
+	assert_true(path_mtu_report(&peer, 1200));
+	assert_int_equal(path_mtu_poll(1000), 1);
+	assert_int_equal(sa_path_mtu(c), 1200);
+	path_mtu_flush();
+	assert_int_equal(sa_path_mtu(c), 0);
+	assert_int_equal(path_mtu_get(&peer, NULL), 0);
+}
+
+/* The floors of ipv4_update_pmtu (min_pmtu) and ip6_update_pmtu (1280). */
+static void test_path_mtu_floor(void **state)
+{
+	(void)state;
+	assert_int_equal(path_mtu_floor(AF_INET, 0), path_mtu_rules.ip4_min);
+	assert_int_equal(path_mtu_floor(AF_INET, 1400), 1400);
+	assert_int_equal(path_mtu_floor(AF_INET6, 1000), 1280);
+	assert_int_equal(path_mtu_floor(AF_INET6, 1400), 1400);
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_sad", 2)))
@@ -442,6 +507,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marks_share_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_mtu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_mtu_floor, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	ipsec_env_stop(rcu);
