@@ -52,7 +52,7 @@
 	_(ICMP_TOO_BIG_REPORTED, "icmp-too-big", "punt", "path MTU toward an SA's peer reported") \
 	_(ICMP_TOO_BIG_NOT_LOWER, "icmp-too-big", "punt", "path MTU not below the link's") \
 	_(ICMP_TOO_BIG_OTHER, "icmp-too-big", "punt", "not about an ESP packet of espd's SAs") \
-	_(ICMP_TOO_BIG_CHECKSUM, "icmp-too-big", "punt", "bad ICMP checksum")               \
+	_(ICMP_TOO_BIG_CHECKSUM, "icmp-too-big", "punt", "bad ICMP checksum or length")     \
 	_(ICMP_TOO_BIG_QUEUE_FULL, "icmp-too-big", "punt", "path MTU report queue full")   \
 	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
 	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
