@@ -85,9 +85,9 @@ void path_mtu_destroy(void)
 /* The hash key: the address with nothing past its family's bytes. */
 static struct ip_addr key_of(const struct ip_addr *dst)
 {
-	struct ip_addr key = { .family = dst->family };
+	struct ip_addr key;
 
-	memcpy(key.bytes, dst->bytes, ip_addr_size(dst->family));
+	ip_addr_from_bytes(&key, dst->family, dst->bytes);
 	return key;
 }
 
