@@ -617,38 +617,92 @@ static int commit(struct cli_out *out, const char *cmd)
 	return rc ? cli_error(out, rc, "%s: policy tables not rebuilt: %s", cmd, strerror(-rc)) : 0;
 }
 
-static int sa_add(struct cli_out *out, int argc, char **argv)
+/* Parses a whole SA line (keys included) into a copy wiped after apply. */
+static int sa_with_keys(struct cli_out *out, int argc, char **argv, const char *cmd,
+			int (*apply)(struct cli_out *out, const struct sa_params *p))
 {
-	struct parse ps = { .out = out, .cmd = "ipsec sa add", .argv = argv, .argc = argc };
+	struct parse ps = { .out = out, .cmd = cmd, .argv = argv, .argc = argc };
 	struct sa_cmd *c = calloc(1, sizeof(*c));
-	char dst[IP_ADDR_STRLEN];
-	uint32_t index;
 	int rc;
 
 	if (!c)
-		return cli_error(out, -ENOMEM, "ipsec sa add: out of memory");
+		return cli_error(out, -ENOMEM, "%s: out of memory", cmd);
 	rc = sa_parse(&ps, c, true);
 	wipe_key_words(argc, argv);
-	if (rc == 0) {
-		rc = sad_sa_add(&c->p, &index);
-		if (rc == -EEXIST)
-			cli_error(out, rc, "ipsec sa add: SA spi 0x%08x dst %s proto esp exists",
-				  c->p.id.spi, format_ip_addr(dst, sizeof(dst), &c->p.id.dst));
-		else if (rc)
-			cli_error(out, rc, "ipsec sa add: %s", strerror(-rc));
-	}
-	if (rc == 0 && (rc = commit(out, ps.cmd)) == 0) {
-		const struct sa *sa = sad_sa(index);
-		if (out->json)
-			cli_printf(out, "{\"index\": %u, \"direction\": \"%s\", \"state\": \"%s\"}\n",
-				   index, format_sa_dir(sa->rt.dir), format_sa_state(sa->rt.state));
-		else
-			cli_printf(out, "sa 0x%08x added: %s, %s\n", c->p.id.spi,
-				   format_sa_dir(sa->rt.dir), format_sa_state(sa->rt.state));
-	}
+	if (rc == 0)
+		rc = apply(out, &c->p);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 	return rc;
+}
+
+static int sa_add_apply(struct cli_out *out, const struct sa_params *p)
+{
+	char dst[IP_ADDR_STRLEN];
+	uint32_t index;
+	int rc = sad_sa_add(p, &index);
+
+	if (rc == -EEXIST)
+		return cli_error(out, rc, "ipsec sa add: SA spi 0x%08x dst %s proto esp exists",
+				 p->id.spi, format_ip_addr(dst, sizeof(dst), &p->id.dst));
+	if (rc)
+		return cli_error(out, rc, "ipsec sa add: %s", strerror(-rc));
+	if ((rc = commit(out, "ipsec sa add")) != 0)
+		return rc;
+	const struct sa *sa = sad_sa(index);
+	if (out->json)
+		cli_printf(out, "{\"index\": %u, \"direction\": \"%s\", \"state\": \"%s\"}\n",
+			   index, format_sa_dir(sa->rt.dir), format_sa_state(sa->rt.state));
+	else
+		cli_printf(out, "sa 0x%08x added: %s, %s\n", p->id.spi, format_sa_dir(sa->rt.dir),
+			   format_sa_state(sa->rt.state));
+	return 0;
+}
+
+static int sa_add(struct cli_out *out, int argc, char **argv)
+{
+	return sa_with_keys(out, argc, argv, "ipsec sa add", sa_add_apply);
+}
+
+/* The index of an SA entered on the CLI; the kernel's are changed with
+ * ip xfrm (ip_cmd). */
+static int cli_sa_find(struct cli_out *out, const char *cmd, const char *ip_cmd,
+		       const struct sa_id *id, uint32_t *index)
+{
+	*index = sad_find(id);
+	if (*index == SAD_INDEX_NONE)
+		return cli_error(out, -ESRCH, "%s: no SA spi 0x%08x", cmd, id->spi);
+	if (sad_sa(*index)->rt.origin != IPSEC_ORIGIN_CLI)
+		return cli_error(out, -EPERM, "%s: SA 0x%08x belongs to the kernel; use %s", cmd,
+				 id->spi, ip_cmd);
+	return 0;
+}
+
+/* As ip xfrm state update: the same line as the add, of which the kernel
+ * takes only the encapsulation and the lifetime limits. */
+static int sa_update_apply(struct cli_out *out, const struct sa_params *p)
+{
+	static const char cmd[] = "ipsec sa update";
+	uint32_t index;
+	int rc = cli_sa_find(out, cmd, "ip xfrm state update", &p->id, &index);
+
+	if (rc)
+		return rc;
+	if (sad_sa_update_in_place(p) != 0)
+		return cli_error(out, -EINVAL, "%s: 'encap': SA 0x%08x is%s ESP in UDP; an update "
+				 "cannot change that (delete and add the SA)", cmd, p->id.spi,
+				 p->encap.type ? " not" : "");
+	if (out->json)
+		cli_printf(out, "{\"index\": %u, \"updated\": [\"encap\", \"lifetime\"]}\n", index);
+	else
+		cli_printf(out, "sa 0x%08x updated: encapsulation and lifetime limits (keys, "
+			   "algorithms, mode and flags stay as added)\n", p->id.spi);
+	return 0;
+}
+
+static int sa_update(struct cli_out *out, int argc, char **argv)
+{
+	return sa_with_keys(out, argc, argv, "ipsec sa update", sa_update_apply);
 }
 
 static int sa_del(struct cli_out *out, int argc, char **argv)
@@ -661,12 +715,8 @@ static int sa_del(struct cli_out *out, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if ((rc = sa_parse(&ps, &c, false)) != 0)
 		return rc;
-	index = sad_find(&c.p.id);
-	if (index == SAD_INDEX_NONE)
-		return cli_error(out, -ENOENT, "ipsec sa del: no SA spi 0x%08x", c.p.id.spi);
-	if (sad_sa(index)->rt.origin != IPSEC_ORIGIN_CLI)
-		return cli_error(out, -EPERM, "ipsec sa del: SA 0x%08x belongs to the kernel; "
-			"use ip xfrm state del", c.p.id.spi);
+	if ((rc = cli_sa_find(out, ps.cmd, "ip xfrm state del", &c.p.id, &index)) != 0)
+		return rc;
 	rc = sad_sa_del(&c.p.id);
 	return rc ? cli_error(out, rc, "ipsec sa del: %s", strerror(-rc)) : commit(out, ps.cmd);
 }
@@ -813,6 +863,45 @@ static int policy_add(struct cli_out *out, int argc, char **argv)
 	return rc;
 }
 
+/* The kernel's policies are changed with ip xfrm (ip_cmd), not here. */
+static int cli_policy_check(struct cli_out *out, const char *cmd, const char *ip_cmd,
+			    const struct spd_policy *found)
+{
+	if (found && found->p.origin != IPSEC_ORIGIN_CLI)
+		return cli_error(out, -EPERM, "%s: the policy belongs to the kernel; use %s", cmd,
+				 ip_cmd);
+	return 0;
+}
+
+/* As ip xfrm policy update: add, or replace the policy of the same
+ * selector and dir in one step, so no packet meets neither. */
+static int policy_update(struct cli_out *out, int argc, char **argv)
+{
+	struct parse ps = { .out = out, .cmd = "ipsec policy update", .argv = argv, .argc = argc };
+	struct spd_policy_params before;
+	const struct spd_policy *found;
+	struct policy_cmd c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = policy_parse(&ps, &c, true)) != 0)
+		return rc;
+	found = spd_policy_find(&c.p);
+	if ((rc = cli_policy_check(out, ps.cmd, "ip xfrm policy update", found)) != 0)
+		return rc;
+	if (found)
+		before = found->p;
+	if ((rc = spd_policy_update(&c.p)) != 0)
+		return cli_error(out, rc, "ipsec policy update: %s", strerror(-rc));
+	if ((rc = commit(out, ps.cmd)) != 0) {
+		if (found)
+			spd_policy_update(&before);
+		else
+			spd_policy_del(&c.p);
+	}
+	return rc;
+}
+
 static int policy_del(struct cli_out *out, int argc, char **argv)
 {
 	struct parse ps = { .out = out, .cmd = "ipsec policy del", .argv = argv, .argc = argc };
@@ -826,9 +915,8 @@ static int policy_del(struct cli_out *out, int argc, char **argv)
 	found = spd_policy_find(&c.p);
 	if (!found)
 		return cli_error(out, -ENOENT, "ipsec policy del: no such policy");
-	if (found->p.origin != IPSEC_ORIGIN_CLI)
-		return cli_error(out, -EPERM, "ipsec policy del: the policy belongs to the kernel; "
-				 "use ip xfrm policy del");
+	if ((rc = cli_policy_check(out, ps.cmd, "ip xfrm policy del", found)) != 0)
+		return rc;
 	spd_policy_del(&c.p);
 	return commit(out, ps.cmd);
 }
@@ -1340,9 +1428,13 @@ static int show_tunnel(struct cli_out *out, int argc, char **argv)
 
 static const struct cli_command ipsec_commands[] = {
 	{ "ipsec sa add", sa_add, "add an SA: ip xfrm state add syntax" },
+	{ "ipsec sa update", sa_update, "change an SA's encap ports and lifetime limits: ip xfrm "
+					"state update syntax" },
 	{ "ipsec sa del", sa_del, "delete an SA: src A dst B proto esp spi N" },
 	{ "ipsec sa flush", sa_flush, "delete every SA added on the CLI" },
 	{ "ipsec policy add", policy_add, "add a policy: ip xfrm policy add syntax" },
+	{ "ipsec policy update", policy_update, "add or replace a policy at once: ip xfrm policy "
+						"update syntax" },
 	{ "ipsec policy del", policy_del, "delete a policy: selector and dir" },
 	{ "ipsec policy flush", policy_flush, "delete every policy added on the CLI" },
 	{ "show ipsec sa", show_sa, "SAs with counters (optionally one SPI); never keys" },

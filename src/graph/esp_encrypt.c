@@ -192,6 +192,9 @@ static void layout_init(struct enc_layout *l, const struct sa *sa)
 {
 	const struct esp_crypto *c = sa->rt.crypto;
 	uint32_t udp = sa->rt.encap ? ESP_UDP_HDR_LEN : 0;
+	union sa_udp_ports ports = {
+		.both = udp ? __atomic_load_n(&sa->rt.encap_ports.both, __ATOMIC_RELAXED) : 0
+	};
 
 	l->sa = sa;
 	l->tunnel = sa->rt.mode == SA_MODE_TUNNEL;
@@ -201,8 +204,8 @@ static void layout_init(struct enc_layout *l, const struct sa *sa)
 	l->icv_len = c->icv_len;
 	l->outer.src = sa->rt.src;
 	l->outer.dst = sa->rt.dst;
-	l->outer.sport_be = udp ? sa->rt.encap_sport_be : 0;
-	l->outer.dport_be = udp ? sa->rt.encap_dport_be : 0;
+	l->outer.sport_be = ports.sport_be;
+	l->outer.dport_be = ports.dport_be;
 }
 
 static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t *inner,
@@ -267,7 +270,6 @@ static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p,
 				const struct enc_layout *l, uint32_t hdr_len, uint32_t nh_off,
 				uint32_t pad, uint32_t tail)
 {
-	const struct sa *sa = l->sa;
 	uint32_t udp = l->front, head = l->head;
 	uint32_t payload = p->ip_len - hdr_len;
 	uint8_t next_header = l3_of(m)[nh_off];
@@ -281,7 +283,7 @@ static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p,
 	esp_ip_header_fix(l3, hdr_len, nh_off, udp ? IPPROTO_UDP : IPPROTO_ESP,
 			  head + payload + tail);
 	if (udp)
-		esp_udp_write(l3 + hdr_len, sa->rt.encap_sport_be, sa->rt.encap_dport_be,
+		esp_udp_write(l3 + hdr_len, l->outer.sport_be, l->outer.dport_be,
 			      head - udp + payload + tail);
 	esp_trailer_write(l3 + hdr_len + head + payload, pad, next_header);
 	return l3 + hdr_len + udp;

@@ -99,7 +99,7 @@ static const struct sa *quoted_sa(const struct too_big *t)
 	if (!sa || (proto == IPPROTO_UDP) != sa->rt.encap)
 		return NULL;
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + spi_at) - 1;
-	if (proto == IPPROTO_UDP && udp->dst_port != sa->rt.encap_dport_be)
+	if (proto == IPPROTO_UDP && udp->dst_port != sa->rt.encap_ports.dport_be)
 		return NULL;
 	return sa;
 }

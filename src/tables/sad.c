@@ -325,6 +325,12 @@ static int params_check(const struct sa_params *p)
 	return 0;
 }
 
+static union sa_udp_ports udp_ports_of(const struct sa_encap *encap)
+{
+	return (union sa_udp_ports){ .sport_be = rte_cpu_to_be_16(encap->sport),
+				     .dport_be = rte_cpu_to_be_16(encap->dport) };
+}
+
 /* logged: the unsupported-algorithm line was written for this SA already. */
 static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logged)
 {
@@ -342,8 +348,7 @@ static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logge
 	sa->rt.encap = p->encap.type != 0;
 	sa->rt.origin = p->origin;
 	sa->rt.extra_flags = p->extra_flags;
-	sa->rt.encap_sport_be = rte_cpu_to_be_16(p->encap.sport);
-	sa->rt.encap_dport_be = rte_cpu_to_be_16(p->encap.dport);
+	sa->rt.encap_ports = udp_ports_of(&p->encap);
 	sa->rt.src = p->src;
 	sa->rt.dst = p->id.dst;
 	sa->rt.path_mtu = path_mtu_get(&p->id.dst, NULL);
@@ -510,6 +515,26 @@ int sad_sa_update(const struct sa_params *p, uint32_t *index)
 	sa_replace(sad_sas[slot], sa);
 	sad.generation++;
 	*index = slot;
+	return 0;
+}
+
+int sad_sa_update_in_place(const struct sa_params *p)
+{
+	uint32_t index = sad_find(&p->id);
+	struct sa *sa;
+
+	if (index == SAD_INDEX_NONE)
+		return -ESRCH;
+	sa = sad_sas[index];
+	if (p->encap.type != sa->cfg.encap.type)
+		return -EINVAL;
+	if (p->encap.type) {
+		sa->cfg.encap = p->encap;
+		__atomic_store_n(&sa->rt.encap_ports.both, udp_ports_of(&p->encap).both,
+				 __ATOMIC_RELAXED);
+	}
+	sa->cfg.lifetime = p->lifetime;
+	sa->cfg.soft_expired = false;
 	return 0;
 }
 

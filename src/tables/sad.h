@@ -162,9 +162,19 @@ struct sa_params {
 	uint64_t iseq;       /* inbound: highest sequence number the kernel saw */
 };
 
+/* ESP in UDP's ports, network order, in one word: `ipsec sa update`
+ * changes both at once while workers read them. */
+union sa_udp_ports {
+	struct {
+		uint16_t sport_be, dport_be;
+	};
+	uint32_t both;
+};
+
 /*
  * Read by workers on every packet; written by the control thread (dir on
- * refresh, path_mtu) and once by a worker (state on sequence exhaustion).
+ * refresh, path_mtu, encap_ports on update) and once by a worker (state on
+ * sequence exhaustion).
  */
 struct sa_runtime {
 	struct esp_crypto *crypto; /* NULL when not offloaded */
@@ -181,7 +191,7 @@ struct sa_runtime {
 	uint8_t encap;             /* ESP in UDP */
 	uint8_t origin;            /* enum ipsec_origin */
 	uint32_t extra_flags;
-	uint16_t encap_sport_be, encap_dport_be;
+	union sa_udp_ports encap_ports;
 	uint32_t path_mtu;         /* toward dst, from ICMP (path_mtu.h); 0: none */
 	struct ip_addr src, dst;
 	struct spd_selector sel;   /* inner packets must match (inbound) */
@@ -253,6 +263,16 @@ int sad_sa_add(const struct sa_params *p, uint32_t *index);
 /* Add, or replace an SA of the same id keeping its index, counters,
  * sequence number and replay window. */
 int sad_sa_update(const struct sa_params *p, uint32_t *index);
+/*
+ * What `ip xfrm state update` changes in an SA that exists (the kernel's
+ * xfrm_state_update on a valid state): the UDP encapsulation's ports and
+ * original address, never whether there is one, and the lifetime limits,
+ * the lifetime used so far kept and a soft expiry forgotten. The rest of p
+ * (keys, algorithms, mode, flags, window) is ignored, as the kernel
+ * ignores it; the SA keeps its index, sequence number and window.
+ * 0, -ESRCH (no such SA) or -EINVAL (encapsulation added or removed).
+ */
+int sad_sa_update_in_place(const struct sa_params *p);
 int sad_sa_del(const struct sa_id *id);   /* 0 or -ENOENT */
 void sad_flush(uint8_t origin);
 uint32_t sad_find(const struct sa_id *id); /* index or SAD_INDEX_NONE */

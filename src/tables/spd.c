@@ -281,18 +281,20 @@ int spd_policy_add(const struct spd_policy_params *p)
 	return 0;
 }
 
-/* A replaced policy goes behind others of its priority, as the kernel
- * re-inserts it after them (xfrm_policy_insert_list). */
+/* A replaced policy goes behind others of its priority and keeps its
+ * index, as the kernel re-inserts it (xfrm_policy_insert_list). */
 int spd_policy_update(const struct spd_policy_params *p)
 {
 	struct spd_policy *e = entry_find(p);
+	struct spd_policy_params replacing = *p;
 	int rc = params_check(p);
 
 	if (rc != 0)
 		return rc;
 	if (!e)
 		return spd_policy_add(p);
-	entry_set(e, p);
+	replacing.index = e->p.index;
+	entry_set(e, &replacing);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 from cryptography.exceptions import InvalidTag
@@ -1070,6 +1071,129 @@ def case_lifetime(bed, name):
     expect(wait_sa_gone(bed, spi_time, 3), "SA removed 2 s after its add")
 
 
+def catch_udp(bed, dport, clear_payload, timeout=WAIT):
+    """The next IPv4 UDP datagram to dport leaving espd on b0; raises if
+    clear_payload shows up unprotected."""
+    def match(frame):
+        eth = Ether(frame)
+        if eth.src != bed.mac_rb or IP not in eth:
+            return None
+        if clear_payload in frame:
+            raise AssertionError("payload left espd in clear")
+        return eth[IP] if UDP in eth and eth[UDP].dport == dport else None
+    return wait_for(bed.b0, match, timeout)
+
+
+def sa_words(verb, alg, keys, spi, src, dst, extra=()):
+    return ["ipsec", "sa", verb, "src", src, "dst", dst, "proto", "esp", "spi", hex(spi),
+            "reqid", str(spi), "mode", "tunnel", *alg.words(keys), *extra]
+
+
+def case_sa_update(bed, name):
+    """ip xfrm state update on an espd SA: its NAT-T ports and lifetime
+    limits change in place; its keys (another key on the line is ignored, as
+    the kernel ignores it) and its sequence numbers go on."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, True, keys, spi)
+    peer = scapy_peer_sa(GCM, keys, spi, "tunnel", 4, False, sending=False)
+
+    def send_and_catch(dport):
+        data = payload_of(name)
+        send_outbound(bed, 4, "tunnel", data)
+        ip = catch_udp(bed, dport, data)
+        expect(ip is not None, "no ESP in UDP to port %d" % dport)
+        esp = IP(raw(IP(src=ip.src, dst=ip.dst, proto=50) / Raw(bytes(ip[UDP].payload))))
+        seq = esp[ESP].seq
+        try:
+            err = check_inner(peer.decrypt(esp), 4, "tunnel", data)
+        except IPSecIntegrityError:
+            err = "scapy: ICV check failed (keys changed?)"
+        expect(err is None, "port %d: %s" % (dport, err))
+        return ip[UDP].sport, seq
+
+    expect(send_and_catch(4500) == (4500, 1), "first packet: 4500 -> 4500, sequence 1")
+    bed.ctl(*sa_words("update", GCM, GCM.keys(), spi, P4["r_wan"], P4["peer"],
+                      ("encap", "espinudp", "4501", "4600", "0.0.0.0",
+                       "limit", "packet-hard", "3")))
+    expect(bed.sa_show(spi)["lifetime"]["hard_packets"] == 3, "new limit shown")
+    expect(send_and_catch(4600) == (4501, 2), "after the update: 4501 -> 4600, sequence 2")
+    expect(send_and_catch(4600) == (4501, 3), "sequence 3")
+    expect(wait_sa_gone(bed, spi, 3), "SA removed after its 3rd packet (the updated limit)")
+    r = subprocess.run([bed.args.espctl, "--socket", bed.args.socket,
+                        *sa_words("update", GCM, GCM.keys(), spi, P4["r_wan"], P4["peer"])],
+                       capture_output=True, text=True)
+    expect(r.returncode != 0 and "no SA spi 0x%08x" % spi in r.stdout + r.stderr,
+           "update of a removed SA refused: %r" % (r.stdout + r.stderr))
+
+
+def policy_out_words(verb, tail):
+    return ["ipsec", "policy", verb, "src", P4["a_net"], "dst", P4["remote_net"], "dir", "out",
+            *tail]
+
+
+def tmpl_words(reqid):
+    return ["tmpl", "src", P4["r_wan"], "dst", P4["peer"], "proto", "esp", "mode", "tunnel",
+            "reqid", str(reqid)]
+
+
+def case_policy_update(bed, name):
+    """ip xfrm policy update replaces a policy in one step: block becomes
+    protect in place, and while its template switches between two SAs ten
+    times under traffic, every packet leaves encrypted by one of them: none
+    in clear, none lost (a delete and an add would leave a gap)."""
+    spis = bed.next_spi(), bed.next_spi()
+    for spi in spis:
+        add_sa(bed, GCM, GCM.keys(), spi, P4["r_wan"], P4["peer"], "tunnel", 4, False)
+    bed.ctl(*policy_out_words("add", ["action", "block"]))
+    before = bed.counters()
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spis[0], timeout=0.5, clear_payload=data) is None, "blocked")
+    expect(delta(bed, before, "spd-output", "discarded by an outbound policy") == 1,
+           "counted discarded")
+    bed.ctl(*policy_out_words("update", tmpl_words(spis[0])))
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spis[0], clear_payload=data) is not None, "protected after update")
+
+    marker, count, frames = b"espd-interop policy-update ", 300, []
+    stop = threading.Event()
+
+    def send():
+        for i in range(count):
+            bed.a[4].sendto(marker + b"%04d" % i, (P4["remote"], PORT_REMOTE))
+            time.sleep(0.001)
+
+    def read():
+        while not stop.is_set():
+            if select.select([bed.b0], [], [], 0.05)[0]:
+                frames.append(bed.b0.recv(65535))
+
+    threads = [threading.Thread(target=send), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for i in range(10):
+        bed.ctl(*policy_out_words("update", tmpl_words(spis[(i + 1) % 2])))
+    threads[0].join()
+    time.sleep(0.5)
+    stop.set()
+    threads[1].join()
+    by_spi, clear = {spi: 0 for spi in spis}, 0
+    for frame in frames:
+        eth = Ether(frame)
+        if eth.src != bed.mac_rb:
+            continue
+        if marker in frame:
+            clear += 1
+        elif ESP in eth and eth[ESP].spi in by_spi:
+            by_spi[eth[ESP].spi] += 1
+    expect(clear == 0, "%d packets left in clear" % clear)
+    expect(sum(by_spi.values()) == count, "%d of %d encrypted (by SA: %r)" % (
+        sum(by_spi.values()), count, by_spi))
+    expect(all(by_spi.values()), "both SAs used: %r" % by_spi)
+    expect(len(json.loads(bed.ctl("show", "ipsec", "policy", "--json"))) == 1, "one policy")
+
+
+
 def route_mtu(bed, fam, dst):
     """The path MTU hostA's kernel learnt for dst, or None."""
     out = subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "get", dst],
@@ -1711,6 +1835,10 @@ def behaviour(bed, selected):
          case_unsupported),
         ("SA lifetimes: soft limit logged, hard packet and time limits remove the SA",
          case_lifetime),
+        ("ipsec sa update: NAT-T ports and lifetime change in place, keys and sequence go on",
+         case_sa_update),
+        ("ipsec policy update: block to protect, SA switched under traffic: none in clear or "
+         "lost", case_policy_update),
         ("IPv4 too big for the tunnel: ICMP from espd, or fragmented without DF", case_mtu, 4),
         ("IPv6 too big for the tunnel: ICMPv6 packet too big from espd", case_mtu, 6),
         ("path MTU from ICMP quoting espd's ESP lowers the tunnel MTU (IPv4)", case_path_mtu, 4,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <rte_byteorder.h>
 #include <rte_rcu_qsbr.h>
 
 #include "control/cli.h"
@@ -335,6 +336,157 @@ static void test_policies_and_tunnel(void **state)
 	assert_false(spd_active(SPD_DIR_OUT));
 }
 
+#define SA_NATT "ipsec sa %s src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x101 reqid 5 mode " \
+		"tunnel aead rfc4106(gcm(aes)) %s 128%s"
+
+static int run_sa_natt(const char *verb, const char *key, const char *rest)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_NATT, verb, key, rest);
+	return run(line);
+}
+
+/* ip xfrm state update: the encapsulation's ports and the lifetime limits
+ * change in the SA as it is (same slot, sequence number, keys); the rest of
+ * the line is ignored, as the kernel ignores it. */
+static void test_sa_update(void **state)
+{
+	struct sa_id id = { .spi = 0x101, .proto = IPPROTO_ESP };
+	struct sa *sa;
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("198.51.100.1", &id.dst), 0);
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run_sa_natt("add", GCM_KEY, " encap espinudp 4500 4500 0.0.0.0"), 0);
+	sa = sad_sa(sad_find(&id));
+	sa->out.last = 41;
+	sa->cfg.soft_expired = true;
+	const struct esp_crypto *crypto = sa->rt.crypto;
+
+	assert_int_equal(run_sa_natt("update", "0xb1b2b3b4b5b6b7b8b9babbbcbdbebfc0d1d2d3d4",
+				     " encap espinudp 4501 4600 10.9.9.9 limit packet-hard 9"), 0);
+	assert_string_equal(text(), "sa 0x00000101 updated: encapsulation and lifetime limits "
+				    "(keys, algorithms, mode and flags stay as added)\n");
+	for (int i = 0; i < last_n; i++)
+		assert_null(strstr(last_words[i], "b1b2b3b4"));
+	assert_ptr_equal(sad_sa(sad_find(&id)), sa);
+	assert_ptr_equal(sa->rt.crypto, crypto);
+	assert_int_equal(sa->out.last, 41);
+	assert_int_equal(sa->rt.encap_ports.sport_be, rte_cpu_to_be_16(4501));
+	assert_int_equal(sa->rt.encap_ports.dport_be, rte_cpu_to_be_16(4600));
+	assert_int_equal(sa->cfg.lifetime.hard_packets, 9);
+	assert_false(sa->cfg.soft_expired);
+	assert_int_equal(run("show ipsec sa 0x101"), 0);
+	assert_non_null(strstr(text(), "encap espinudp 4501 4600 oa 10.9.9.9"));
+	assert_non_null(strstr(text(), "packets 0/9"));
+	assert_int_equal(run_sa_natt("update", GCM_KEY, " encap espinudp 4502 4502 0.0.0.0 --json"),
+			 0);
+	assert_string_equal(text(), "{\"index\": 1, \"updated\": [\"encap\", \"lifetime\"]}\n");
+	assert_int_equal(sa->cfg.lifetime.hard_packets, 0);
+
+	/* Refused, nothing changed. */
+	assert_int_not_equal(run_sa_natt("update", GCM_KEY, ""), 0);
+	assert_string_equal(text(), "error: ipsec sa update: 'encap': SA 0x00000101 is ESP in UDP; "
+				    "an update cannot change that (delete and add the SA)\n");
+	assert_int_not_equal(run("ipsec sa update src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100 "
+				 "mode tunnel enc cbc(aes) " ENC_KEY " encap espinudp 1 2 0.0.0.0"), 0);
+	assert_string_equal(text(), "error: ipsec sa update: 'encap': SA 0x00000100 is not ESP in "
+				    "UDP; an update cannot change that (delete and add the SA)\n");
+	assert_int_not_equal(run("ipsec sa update src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x777 "
+				 "mode tunnel enc cbc(aes) " ENC_KEY), 0);
+	assert_string_equal(text(), "error: ipsec sa update: no SA spi 0x00000777\n");
+	assert_int_not_equal(run_sa_natt("update", GCM_KEY, " encap espinudp 4503 4503 0.0.0.0 "
+				     "limit packet-hard"), 0);
+	assert_string_equal(text(), "error: ipsec sa update: 'packet-hard': missing value\n");
+	assert_int_equal(sa->rt.encap_ports.sport_be, rte_cpu_to_be_16(4502));
+	assert_int_equal(sad_count(), 2);
+}
+
+static void test_sa_update_kernels(void **state)
+{
+	struct sa_params kernel = {
+		.id = { .spi = 0x500, .proto = IPPROTO_ESP },
+		.mode = SA_MODE_TUNNEL,
+		.origin = IPSEC_ORIGIN_KERNEL,
+		.aead = { .name = "rfc4106(gcm(aes))", .key = (const uint8_t *)"0123456789abcdefghij",
+			  .key_bits = 160 },
+	};
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("198.51.100.1", &kernel.src), 0);
+	assert_int_equal(ip_addr_parse("192.0.2.1", &kernel.id.dst), 0);
+	assert_int_equal(sad_sa_add(&kernel, &index), 0);
+	assert_int_not_equal(run("ipsec sa update src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x500 "
+				 "mode tunnel aead rfc4106(gcm(aes)) " GCM_KEY " 128 limit "
+				 "packet-hard 1"), 0);
+	assert_string_equal(text(), "error: ipsec sa update: SA 0x00000500 belongs to the kernel; "
+				    "use ip xfrm state update\n");
+	assert_int_equal(sad_sa(index)->cfg.lifetime.hard_packets, 0);
+}
+
+#define POLICY_OUT "src 10.0.0.0/24 dst 10.0.1.0/24 dir out"
+
+static uint32_t policy_index(const char *sel_dst)
+{
+	char want[128];
+	const char *at;
+
+	snprintf(want, sizeof(want), "dst %s", sel_dst);
+	assert_int_equal(run("show ipsec policy"), 0);
+	at = strstr(text(), want);
+	assert_non_null(at);
+	while (at > text() && strncmp(at, " index 0x", 9) != 0)
+		at--;
+	return (uint32_t)strtoul(at + 9, NULL, 16);
+}
+
+/* ip xfrm policy update: add, or replace in place keeping the index. */
+static void test_policy_update(void **state)
+{
+	struct spd_policy_params kernel = { .dir = SPD_DIR_OUT, .origin = IPSEC_ORIGIN_KERNEL,
+					    .index = 0x1000 };
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run("ipsec policy add " POLICY_OUT " action block"), 0);
+	index = policy_index("10.0.1.0/24");
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "-> discard\n"));
+	assert_int_equal(run("ipsec policy update " POLICY_OUT " priority 7 tmpl src 192.0.2.1 "
+			     "dst 198.51.100.1 proto esp mode tunnel reqid 5"), 0);
+	assert_string_equal(text(), "");
+	assert_int_equal(spd_count(), 1);
+	assert_int_equal(policy_index("10.0.1.0/24"), index);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "policy out priority 7 action allow"));
+	assert_non_null(strstr(text(), "-> sa 0x00000100\n"));
+	/* A selector without a policy: added. */
+	assert_int_equal(run("ipsec policy update src 10.0.0.0/24 dst 10.0.2.0/24 dir out "
+			     "action block"), 0);
+	assert_int_equal(spd_count(), 2);
+
+	/* Refused, nothing changed. */
+	assert_int_not_equal(run("ipsec policy update " POLICY_OUT " action deny"), 0);
+	assert_string_equal(text(), "error: ipsec policy update: 'deny': action must be allow or "
+				    "block\n");
+	assert_int_equal(ip_prefix_parse("10.0.5.0/24", &kernel.sel.src), 0);
+	assert_int_equal(ip_prefix_parse("10.0.6.0/24", &kernel.sel.dst), 0);
+	kernel.sel.family = AF_INET;
+	kernel.action = SPD_ACTION_BLOCK;
+	assert_int_equal(spd_policy_add(&kernel), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_not_equal(run("ipsec policy update src 10.0.5.0/24 dst 10.0.6.0/24 dir out"), 0);
+	assert_string_equal(text(), "error: ipsec policy update: the policy belongs to the kernel; "
+				    "use ip xfrm policy update\n");
+	assert_int_equal(spd_count(), 3);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "policy out priority 7 action allow"));
+	assert_int_equal(spd_policy_find(&kernel)->p.action, SPD_ACTION_BLOCK);
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -348,6 +500,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsupported_algorithm_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_and_tunnel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_update_kernels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_update, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
