@@ -35,6 +35,7 @@ enum esp_decrypt_next {
 struct dec_pkt {
 	struct sa *sa;
 	uint8_t *esp;
+	uint8_t *payload;  /* after the ESP header and IV */
 	uint32_t esp_len;  /* ESP header to the end of the ICV */
 	uint64_t seq;      /* full sequence number (ESN high bits inferred) */
 	uint32_t data_len; /* payload before the trailer, once it is checked */
@@ -100,6 +101,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 		ip_len = ESP_IP6_HDR_LEN +
 			 rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
 	p->esp = l3 + m->l3_len + m->l4_len;
+	p->payload = p->esp + c->hdr_len;
 	p->esp_len = ip_len - m->l3_len - m->l4_len;
 	/* The kernel wants a byte of data besides the trailer (esp_remove_trailer). */
 	if (unlikely(p->esp_len < (uint32_t)c->hdr_len + c->icv_len +
@@ -124,12 +126,12 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 /* Tunnel mode: the inner packet becomes the frame (behind the same Ethernet
  * addresses, so a punt reaches the kernel as if the packet had arrived). */
 static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
-			     uint8_t *inner, uint32_t data_len, uint8_t next_header,
 			     struct sa_count_run *counted)
 {
 	const uint8_t *outer = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t *inner = p->payload;
 	uint32_t ip_len;
-	int family = esp_inner_parse(inner, data_len, next_header, &ip_len);
+	int family = esp_inner_parse(inner, p->data_len, p->next_header, &ip_len);
 
 	if (unlikely(family < 0))
 		return reject(worker, p->sa, SA_ERROR_NEXT_HEADER,
@@ -146,9 +148,10 @@ static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 /* Transport mode: | eth | IP header | payload |; ipsec-input found ESP (or
  * its UDP header) right after the base header, m->l3_len bytes. */
 static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
-				const struct dec_pkt *p, uint32_t data_len, uint8_t next_header,
-				struct sa_count_run *counted)
+				const struct dec_pkt *p, struct sa_count_run *counted)
 {
+	uint32_t data_len = p->data_len;
+	uint8_t next_header = p->next_header;
 	uint32_t gap = m->l4_len + p->sa->rt.crypto->hdr_len;
 	uint32_t hdr_len = m->l3_len;
 	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *), *l3;
@@ -168,12 +171,10 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct dec_pkt *p,
 		      struct sa_count_run *counted)
 {
-	uint8_t *payload = p->esp + p->sa->rt.crypto->hdr_len;
-
 	pkt_meta(m)->flags = PKT_IPSEC_DECRYPTED;
 	if (p->sa->rt.mode == SA_MODE_TUNNEL)
-		return decap_tunnel(worker, m, p, payload, p->data_len, p->next_header, counted);
-	return decap_transport(worker, m, p, p->data_len, p->next_header, counted);
+		return decap_tunnel(worker, m, p, counted);
+	return decap_transport(worker, m, p, counted);
 }
 
 static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int status)
@@ -188,9 +189,7 @@ static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int st
 /* Padding and next header of a decrypted payload (esp_trailer_check). */
 static bool trailer_read(struct dec_pkt *p, const struct esp_crypto_op *op)
 {
-	const uint8_t *payload = p->esp + p->sa->rt.crypto->hdr_len;
-
-	return esp_trailer_check(payload, op->len, &p->data_len, &p->next_header) == 0;
+	return esp_trailer_check(p->payload, op->len, &p->data_len, &p->next_header) == 0;
 }
 
 /* Record authentic packets with a sound trailer in order; a copy earlier in
