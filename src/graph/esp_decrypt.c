@@ -152,14 +152,13 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 {
 	uint32_t data_len = p->data_len;
 	uint8_t next_header = p->next_header;
-	uint32_t gap = m->l4_len + p->sa->rt.crypto->hdr_len;
 	uint32_t hdr_len = m->l3_len;
-	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *), *l3;
+	/* The frame's headers move up to end where the payload starts. */
+	uint8_t *start = p->payload - hdr_len - m->l2_len, *l3 = start + m->l2_len;
 	uint32_t nh_off = pkt_meta(m)->family == AF_INET ? 9 : 6;
 
-	memmove(data + gap, data, m->l2_len + hdr_len);
-	frame_set(m, data + gap, m->l2_len + hdr_len + data_len);
-	l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	memmove(start, rte_pktmbuf_mtod(m, uint8_t *), m->l2_len + hdr_len);
+	frame_set(m, start, m->l2_len + hdr_len + data_len);
 	esp_ip_header_fix(l3, hdr_len, nh_off, next_header, data_len);
 	if (m->l4_len)
 		esp_l4_checksum_refresh(l3, hdr_len, next_header);
