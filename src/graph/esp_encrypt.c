@@ -18,7 +18,10 @@
  * or to fragment. An espd-only (CLI) SA is unknown to the kernel, which
  * would forward such a packet in clear: espd sends that ICMP itself
  * (icmp-error); an IPv4 packet without DF it encrypts, and ip-rewrite has
- * the ESP packet fragmented (may_fragment).
+ * the ESP packet fragmented (may_fragment). An ESP packet that fits the
+ * link but not the path and may be fragmented (an IPv6 packet of the
+ * 1280 bytes never refused, an IPv4 one without DF) is cut to the path
+ * MTU (PKT_PATH_MTU), as the kernel's output fragments to the route's.
  */
 #include "graph/graph.h"
 
@@ -45,6 +48,7 @@ struct enc_pkt {
 	struct sa *sa;
 	uint32_t ip_len;  /* the packet to protect (IP header included) */
 	uint32_t outer_nexthop; /* FIB next hop of the SA's peer */
+	uint32_t path_mtu; /* toward the peer, when below the link's; else 0 */
 };
 
 static inline uint8_t *l3_of(struct rte_mbuf *m)
@@ -121,6 +125,7 @@ struct enc_mtu {
 	uint32_t sa_index;  /* SAD_INDEX_NONE before the first packet */
 	uint32_t nexthop;   /* outer_route */
 	uint32_t link;      /* or the path MTU if lower; 0: the kernel routes them */
+	uint32_t path;      /* the path MTU if lower than the link's, else 0 */
 	uint32_t fits[2];   /* IPv4, IPv6 inner packets */
 };
 
@@ -129,11 +134,12 @@ static void mtu_learn(struct enc_mtu *mtu, const struct sa *sa)
 	mtu->sa_index = sa->rt.index;
 	mtu->nexthop = outer_route(sa);
 	mtu->link = nexthop_link_mtu(mtu->nexthop);
+	mtu->path = 0;
 	if (!mtu->link)
 		return;
 	uint32_t path = __atomic_load_n(&sa->rt.path_mtu, __ATOMIC_RELAXED);
 	if (path && path < mtu->link)
-		mtu->link = path;
+		mtu->link = mtu->path = path;
 	mtu->fits[0] = inner_mtu(sa, AF_INET, mtu->link);
 	mtu->fits[1] = inner_mtu(sa, AF_INET6, mtu->link);
 }
@@ -164,6 +170,7 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 	if (mtu->sa_index != sa->rt.index)
 		mtu_learn(mtu, sa);
 	p->outer_nexthop = mtu->nexthop;
+	p->path_mtu = mtu->path;
 	if (mtu->link) {
 		uint32_t fits = mtu->fits[family == AF_INET6];
 		if (unlikely(p->ip_len > fits))
@@ -318,16 +325,36 @@ static bool build(struct worker *worker, struct rte_mbuf *m, const struct enc_pk
 	return true;
 }
 
+/*
+ * Whether the ESP packet is above the path MTU and may be fragmented to it:
+ * an IPv6 one, held at 1280 bytes inside (xfrm6_prepare_output lets the
+ * kernel fragment it), or an IPv4 one without DF.
+ */
+static bool above_path_mtu(struct rte_mbuf *m, uint32_t path_mtu)
+{
+	const uint8_t *l3 = l3_of(m);
+	uint8_t family = pkt_meta(m)->family;
+
+	if (ip_packet_len(l3, family) <= path_mtu)
+		return false;
+	return family == AF_INET6 || !(((const struct rte_ipv4_hdr *)l3)->fragment_offset &
+				       RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
+}
+
 /* ESP in UDP over IPv6: the checksum covers the finished ESP packet. */
-static void finish(struct rte_mbuf *m, const struct sa *sa, const struct esp_crypto_op *op)
+static void finish(struct rte_mbuf *m, const struct enc_pkt *p, const struct esp_crypto_op *op)
 {
 	struct pkt_meta *meta = pkt_meta(m);
 
-	if (sa->rt.encap && sa->rt.family == AF_INET6) {
+	if (p->sa->rt.encap && p->sa->rt.family == AF_INET6) {
 		uint8_t *l3 = l3_of(m);
 		esp_udp6_checksum_set(l3, (uint32_t)(op->esp - ESP_UDP_HDR_LEN - l3));
 	}
 	meta->flags = PKT_IPSEC_ENCRYPTED;
+	if (unlikely(p->path_mtu) && above_path_mtu(m, p->path_mtu)) {
+		meta->flags |= PKT_PATH_MTU;
+		meta->mtu = (uint16_t)p->path_mtu;
+	}
 }
 
 struct enc_burst {
@@ -426,7 +453,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_
 					 ESP_ENCRYPT_NEXT_DROP);
 			continue;
 		}
-		finish(pkts[i], sa, b.refs[k]);
+		finish(pkts[i], &b.pkts[i], b.refs[k]);
 		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
 		nexts[i] = routed(pkts[i], sa, b.pkts[i].outer_nexthop);
 	}

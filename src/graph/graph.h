@@ -56,7 +56,8 @@ struct pkt_meta {
 	uint16_t tx_port;   /* DPDK port to send on, set before port-output */
 	uint8_t family;     /* AF_INET or AF_INET6 once classified */
 	uint8_t flags;      /* PKT_* */
-	uint16_t mtu;       /* the MTU icmp-error reports (ESP_ICMP_TOO_BIG) */
+	uint16_t mtu;       /* the MTU icmp-error reports (ESP_ICMP_TOO_BIG), or
+			     * the path MTU ip-fragment cuts to (PKT_PATH_MTU) */
 	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
 	uint8_t icmp;       /* the error icmp-error sends: enum esp_icmp_error */
 };
@@ -73,6 +74,10 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
  * 1 included), as the kernel's output path takes none. An outer header
  * espd built (PKT_IPSEC_ENCRYPTED) is the router's own too. */
 #define PKT_OWN 8
+/* An ESP packet espd built that fits its link but not the path MTU toward
+ * the SA's peer, and may be fragmented: ip-fragment cuts it to
+ * pkt_meta.mtu, as the kernel's output fragments to the route's PMTU. */
+#define PKT_PATH_MTU 16
 
 extern int pkt_meta_offset;
 

@@ -2,9 +2,10 @@
  * ip-fragment: a packet ip-rewrite found too big for its link and free to
  * be fragmented (IPv4 without DF; an ESP packet espd built, which
  * esp-encrypt lets grow past the link from a plaintext IPv4 packet without
- * DF, as the kernel's xfrm4_tunnel_check_size does). librte_ip_frag cuts
- * it into fresh mbufs of the packet's own pool; the fragments go back to
- * ip-rewrite and the packet is freed.
+ * DF, as the kernel's xfrm4_tunnel_check_size does; or one above the path
+ * MTU toward its SA's peer, PKT_PATH_MTU, cut to that). librte_ip_frag
+ * cuts it into fresh mbufs of the packet's own pool; the fragments go back
+ * to ip-rewrite and the packet is freed.
  *
  * A packet for the kernel that its TAP would refuse as too big (punt) is
  * cut to what the TAP takes instead (DF or not, if it is for the router)
@@ -99,6 +100,18 @@ static void drop(struct rte_graph *graph, struct rte_node *node, struct worker *
 	rte_node_enqueue_x1(graph, node, steer(worker, why, IP_FRAGMENT_NEXT_DROP), m);
 }
 
+/* The link's MTU, or the path MTU of an ESP packet when lower; the flag
+ * goes, so the fragments pass ip-rewrite. */
+static uint16_t fragment_mtu(struct rte_mbuf *m, const struct iface *iface)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+
+	if (!(meta->flags & PKT_PATH_MTU))
+		return iface->mtu;
+	meta->flags &= (uint8_t)~PKT_PATH_MTU;
+	return RTE_MIN(iface->mtu, meta->mtu);
+}
+
 /* Fragments of m to ip-rewrite (or punt), m freed; or m to drop, counted. */
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
@@ -106,7 +119,7 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 	bool punt = pkt_meta(m)->flags & PKT_PUNT_FRAGMENT;
 	const struct iface *iface = punt ? &iface_table.ifaces[pkt_meta(m)->rx_iface]
 		: &iface_table.ifaces[fib_nexthop(pkt_meta(m)->nexthop)->iface];
-	uint16_t mtu = punt ? iface_punt_mtu(iface) : iface->mtu;
+	uint16_t mtu = punt ? iface_punt_mtu(iface) : fragment_mtu(m, iface);
 	rte_edge_t next = punt ? IP_FRAGMENT_NEXT_PUNT : IP_FRAGMENT_NEXT_REWRITE;
 	struct rte_mbuf *fragments[IP_FRAGMENT_MAX];
 	struct rte_ether_hdr eth;

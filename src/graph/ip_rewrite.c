@@ -6,7 +6,8 @@
  * ip-fragment and comes back in fragments: IPv4 without DF, as ip_forward
  * fragments it, and an IPv6 packet of the router's own (pkt_is_own: an ESP
  * packet espd built, an ICMP error of espd's), as the kernel's own output
- * does (xfrm6_prepare_output sets ignore_df for ESP).
+ * does (xfrm6_prepare_output sets ignore_df for ESP); so does an ESP packet
+ * above the path MTU toward its SA's peer (PKT_PATH_MTU).
  * What it cannot finish goes to the kernel, which sends the ICMP error or
  * resolves the neighbor; espd learns the neighbor from the kernel. A packet
  * too big for its link, or whose TTL or hop limit ran out, that is too big
@@ -82,7 +83,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 		family = AF_INET6;
 		may_fragment = own;
 	}
-	if (unlikely(l3_len > iface->mtu))
+	if (unlikely(l3_len > iface->mtu || (pkt_meta(m)->flags & PKT_PATH_MTU)))
 		return too_big(worker, m, iface, l3_len, may_fragment);
 	if (nexthop->gw.family)
 		neigh_key_set(neighbor, iface->index, nexthop->gw.family, nexthop->gw.bytes);

@@ -1299,6 +1299,27 @@ def too_big_from_path(bed, fam, mtu, quoted, checksum=None):
     bed.send_b0(msg)
 
 
+def path_fragments(bed, fam, natt, alg, keys, spi, path_mtu, send):
+    """A packet the tunnel takes whose ESP packet is above the path MTU: an
+    IPv6 one of 1280 bytes (never refused below that), an IPv4 one without
+    DF. As the kernel's output, espd cuts the ESP packet to the path MTU,
+    not the link's; the peer reassembles and decrypts it."""
+    fragmented = bed.node_packets("ip-fragment")
+    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
+                   check=False)
+    data = send(1280 if fam == 6 else path_mtu + 200, df=False)
+    lengths, outer = bed.catch_esp_fragments(spi, fam, proto=17 if natt else 50)
+    expect(len(lengths) >= 2 and max(lengths) <= path_mtu and outer is not None,
+           "the ESP packet in fragments within the path MTU %d: %s, reassembled: %s" %
+           (path_mtu, lengths, outer is not None))
+    expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
+    if outer is not None:
+        sa = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False, sending=False)
+        inner = sa.decrypt(without_udp(outer, fam) if natt else outer)
+        err = check_inner(inner, fam, "tunnel", data)
+        expect(err is None, "the peer decrypts the packet: %s" % err)
+
+
 def ipv4_min_pmtu(bed):
     with netns(bed.args.ns_r):
         with open("/proc/sys/net/ipv4/route/min_pmtu") as f:
@@ -1311,8 +1332,10 @@ def case_path_mtu(bed, fam, natt, name):
     lowers the tunnel's MTU, so a DF packet that fitted the link but not the
     path is answered with ICMP carrying the lower inner MTU; a bad checksum,
     an unknown SPI, a higher MTU or one not below the link's teach nothing;
-    the MTU never goes below the floor (IPv4 min_pmtu, IPv6 1280); a new SA
-    to the same peer starts with it; `ipsec path-mtu flush` forgets it. The
+    the MTU never goes below the floor (IPv4 min_pmtu, IPv6 1280); at the
+    floor, an ESP packet above it leaves in fragments of it (path_fragments);
+    a new SA to the same peer starts with it; `ipsec path-mtu flush` forgets
+    it. The
     ICMP itself still reaches the kernel. With NAT-T, an inbound policy
     requiring IPsec makes plaintext for the router pass spd-input first."""
     alg = ALG_BY_NAME["aes-cbc-128/hmac-sha1-96"]
@@ -1378,6 +1401,7 @@ def case_path_mtu(bed, fam, natt, name):
     too_big_from_path(bed, fam, 500, quoted)
     got = sa_path_mtu(bed, spi, floor)
     expect(got == floor, "500 reported: the floor %d, got %s" % (floor, got))
+    path_fragments(bed, fam, natt, alg, keys, spi, floor, send)
     spi2 = bed.next_spi()
     add_sa(bed, alg, keys, spi2, P["r_wan"], P["peer"], "tunnel", fam, natt)
     expect(bed.sa_show(spi2)["path_mtu"] == floor, "a new SA to the peer starts with it")
