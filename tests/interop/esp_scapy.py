@@ -1194,6 +1194,28 @@ def case_policy_update(bed, name):
 
 
 
+def expect_esp_fragments(bed, fragmented, spi, fam, most, peer, data, inner_fam, mode,
+                         pieces=None, natt=False):
+    """The ESP packet of spi that carries data leaves in IPv<fam> fragments
+    of at most most bytes (pieces of them, or at least two), cut by
+    ip-fragment (its count was fragmented before the packet was sent); an
+    IPv4 header without DF, as the inner packet allowed fragments; the
+    peer's SA decrypts data from the reassembled packet."""
+    lengths, outer = bed.catch_esp_fragments(spi, fam, proto=17 if natt else 50)
+    expect((len(lengths) == pieces if pieces else len(lengths) >= 2) and
+           max(lengths, default=0) <= most and outer is not None,
+           "the ESP packet in IPv%d fragments within %d bytes: %s, reassembled: %s" %
+           (fam, most, lengths, outer is not None))
+    expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
+    if outer is None:
+        return
+    if fam == 4:
+        expect(not outer.flags.DF, "outer header without DF, as the inner packet")
+    inner = peer.decrypt(without_udp(outer, fam) if natt else outer)
+    err = check_inner(inner, inner_fam, mode, data)
+    expect(err is None, "the peer decrypts the packet: %s" % err)
+
+
 def route_mtu(bed, fam, dst):
     """The path MTU hostA's kernel learnt for dst, or None."""
     out = subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "get", dst],
@@ -1258,18 +1280,8 @@ def case_mtu(bed, fam, name):
     if fam == 4:
         fragmented = bed.node_packets("ip-fragment")
         send_outbound(bed, fam, "tunnel", big, df=False)
-        lengths, outer = bed.catch_esp_fragments(spi)
-        expect(len(lengths) == 2 and max(lengths) <= 1500 and outer is not None,
-               "without DF: the ESP packet in fragments of %s bytes, reassembled: %s" %
-               (lengths, outer is not None))
-        if outer is not None:
-            expect(not outer.flags.DF, "outer header without DF, as the inner")
-            inner = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False,
-                                  sending=False).decrypt(outer)
-            expect(check_inner(inner, fam, "tunnel", big) is None,
-                   "the peer decrypts the %d-byte inner packet" % (limit + 1))
-        expect(bed.node_packets("ip-fragment") - fragmented == 1,
-               "espd fragmented it (ip-fragment)")
+        peer = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False, sending=False)
+        expect_esp_fragments(bed, fragmented, spi, fam, 1500, peer, big, fam, "tunnel", pieces=2)
         expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 1,
                "not answered with ICMP")
     expect(sa_errors(bed, spi)["mtu"] == 1, "SA mtu error counter (the ICMP answer)")
@@ -1308,16 +1320,8 @@ def path_fragments(bed, fam, natt, alg, keys, spi, path_mtu, send):
     subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
                    check=False)
     data = send(1280 if fam == 6 else path_mtu + 200, df=False)
-    lengths, outer = bed.catch_esp_fragments(spi, fam, proto=17 if natt else 50)
-    expect(len(lengths) >= 2 and max(lengths) <= path_mtu and outer is not None,
-           "the ESP packet in fragments within the path MTU %d: %s, reassembled: %s" %
-           (path_mtu, lengths, outer is not None))
-    expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
-    if outer is not None:
-        sa = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False, sending=False)
-        inner = sa.decrypt(without_udp(outer, fam) if natt else outer)
-        err = check_inner(inner, fam, "tunnel", data)
-        expect(err is None, "the peer decrypts the packet: %s" % err)
+    peer = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False, sending=False)
+    expect_esp_fragments(bed, fragmented, spi, fam, path_mtu, peer, data, fam, "tunnel", natt=natt)
 
 
 def ipv4_min_pmtu(bed):
@@ -1429,19 +1433,10 @@ def case_fragment(bed, mode, outer_fam, name):
         outbound_setup(bed, GCM, mode, 4, False, keys, spi)
     fragmented, before = bed.node_packets("ip-fragment"), bed.counters()
     send_outbound(bed, 4, mode, big, df=False)
-    lengths, outer = bed.catch_esp_fragments(spi, outer_fam)
-    expect(len(lengths) == 2 and max(lengths) <= 1500 and outer is not None,
-           "the ESP packet in IPv%d fragments of %s bytes, reassembled: %s" %
-           (outer_fam, lengths, outer is not None))
-    if outer is not None:
-        if outer_fam == 4:
-            expect(not outer.flags.DF, "ESP header without DF, as the packet")
-        ocls = IP if outer_fam == 4 else IPv6
-        tunnel = ocls(src=O["r_wan"], dst=O["peer"]) if mode == "tunnel" else None
-        inner = GCM.scapy_sa(spi, keys, tunnel=tunnel).decrypt(outer)
-        expect(check_inner(inner, 4, mode, big) is None,
-               "the peer decrypts the 1500-byte packet: %s" % check_inner(inner, 4, mode, big))
-    expect(bed.node_packets("ip-fragment") - fragmented == 1, "espd fragmented it (ip-fragment)")
+    ocls = IP if outer_fam == 4 else IPv6
+    tunnel = ocls(src=O["r_wan"], dst=O["peer"]) if mode == "tunnel" else None
+    peer = GCM.scapy_sa(spi, keys, tunnel=tunnel)
+    expect_esp_fragments(bed, fragmented, spi, outer_fam, 1500, peer, big, 4, mode, pieces=2)
     expect(delta(bed, before, "esp-encrypt", "too big for the tunnel, ICMP sent") == 0,
            "not answered with ICMP")
 
