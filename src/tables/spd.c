@@ -136,16 +136,19 @@ static void acl_rule(struct spd_rule *r, const struct spd_policy *pol, uint32_t 
 	acl_prefix(&r->field[F_ADDR + words], &p->sel.dst, words);
 	if (!meta)
 		return;
-	r->field[f_mark].value.u32 = p->mark_v & p->mark_m;
+	r->field[f_mark].value.u32 = p->mark_v;
 	r->field[f_mark].mask_range.u32 = p->mark_m;
 	r->field[f_mark + 1].value.u32 = p->if_id;
 	r->field[f_mark + 1].mask_range.u32 = UINT32_MAX;
 }
 
-/* A selector of family AF_UNSPEC (both prefixes empty) matches either. */
+/* A packet of family may match pol: a selector of family AF_UNSPEC (both
+ * prefixes empty) matches either; a mark value with bits outside its mask
+ * matches none, as xfrm_policy_match compares (mark & m) with v. */
 static bool policy_in_family(const struct spd_policy *pol, uint8_t family)
 {
-	return pol->p.sel.family == AF_UNSPEC || pol->p.sel.family == family;
+	return (pol->p.sel.family == AF_UNSPEC || pol->p.sel.family == family) &&
+	       (pol->p.mark_v & ~pol->p.mark_m) == 0;
 }
 
 static struct rte_acl_ctx *acl_build(const struct snapshot *snap, uint8_t dir, bool v6)
@@ -227,12 +230,12 @@ static bool selector_equal(const struct spd_selector *a, const struct spd_select
 	       a->proto == b->proto && a->family == b->family;
 }
 
-/* xfrm_policy_insert's notion of "the same policy". */
+/* xfrm_policy_insert's notion of "the same policy" (xfrm_policy_mark_match
+ * compares value and mask as given). */
 static bool same_identity(const struct spd_policy_params *a, const struct spd_policy_params *b)
 {
 	return a->dir == b->dir && selector_equal(&a->sel, &b->sel) &&
-	       (a->mark_v & a->mark_m) == (b->mark_v & b->mark_m) && a->mark_m == b->mark_m &&
-	       a->if_id == b->if_id;
+	       a->mark_v == b->mark_v && a->mark_m == b->mark_m && a->if_id == b->if_id;
 }
 
 static struct spd_policy *entry_find(const struct spd_policy_params *p)
@@ -253,16 +256,17 @@ static int params_check(const struct spd_policy_params *p)
 	return 0;
 }
 
-static void entry_set(struct spd_policy *e, const struct spd_policy_params *p)
+/* The policy p at e, ranked after every policy inserted before it unless
+ * seq (its rank among equal priorities) is given. */
+static void entry_set(struct spd_policy *e, const struct spd_policy_params *p, uint64_t seq)
 {
 	memset(e, 0, sizeof(*e));
 	e->p = *p;
-	e->p.mark_v &= p->mark_m;
 	if (e->p.index == 0) {
 		e->p.index = CLI_INDEX_BASE + spd.next_index * 8 + p->dir;
 		spd.next_index++;
 	}
-	e->seq = ++spd.next_seq;
+	e->seq = seq ? seq : ++spd.next_seq;
 	e->sa_index = SAD_INDEX_NONE;
 	spd.dirty = true;
 }
@@ -277,12 +281,13 @@ int spd_policy_add(const struct spd_policy_params *p)
 		return -EEXIST;
 	if (spd.n == spd.max)
 		return -ENOSPC;
-	entry_set(&spd.entries[spd.n++], p);
+	entry_set(&spd.entries[spd.n++], p, 0);
 	return 0;
 }
 
-/* A replaced policy goes behind others of its priority and keeps its
- * index, as the kernel re-inserts it (xfrm_policy_insert_list). */
+/* A replaced policy keeps its index and, at the same priority, its place
+ * among its equals; at another priority it goes behind those of its new
+ * one, as xfrm_policy_insert_list re-inserts it. */
 int spd_policy_update(const struct spd_policy_params *p)
 {
 	struct spd_policy *e = entry_find(p);
@@ -294,7 +299,7 @@ int spd_policy_update(const struct spd_policy_params *p)
 	if (!e)
 		return spd_policy_add(p);
 	replacing.index = e->p.index;
-	entry_set(e, &replacing);
+	entry_set(e, &replacing, e->p.priority == p->priority ? e->seq : 0);
 	return 0;
 }
 
@@ -622,7 +627,7 @@ static bool scan_match(const struct spd_policy *pol, const struct spd_packet_key
 	       (!p->sel.proto || p->sel.proto == key->proto) &&
 	       ((rte_be_to_cpu_16(key->sport) ^ p->sel.sport) & p->sel.sport_mask) == 0 &&
 	       ((rte_be_to_cpu_16(key->dport) ^ p->sel.dport) & p->sel.dport_mask) == 0 &&
-	       ((rte_be_to_cpu_32(key->mark) ^ p->mark_v) & p->mark_m) == 0 &&
+	       (rte_be_to_cpu_32(key->mark) & p->mark_m) == p->mark_v &&
 	       rte_be_to_cpu_32(key->if_id) == p->if_id &&
 	       prefix_bits_match(&p->sel.src, key->src, words) &&
 	       prefix_bits_match(&p->sel.dst, key->dst, words);

@@ -152,7 +152,16 @@ static void test_equal_priority_first_wins(void **state)
 	assert_non_null(pol);
 	assert_int_equal(pol->p.action, SPD_ACTION_BLOCK);
 	assert_int_equal(pol->verdict, SPD_DISCARD);
-	/* Replacing a re-inserts it behind b. */
+	/* Replaced at the same priority, a keeps its place before b
+	 * (xfrm_policy_insert_list puts it where the old one was). */
+	assert_int_equal(spd_policy_update(&a), 0);
+	assert_int_equal(spd_commit(), 0);
+	pol = spd_lookup(SPD_DIR_OUT, &k);
+	assert_int_equal(pol->p.action, SPD_ACTION_BLOCK);
+	/* Moved to another priority and back, it is behind b. */
+	a.priority = 60;
+	assert_int_equal(spd_policy_update(&a), 0);
+	a.priority = 50;
 	assert_int_equal(spd_policy_update(&a), 0);
 	assert_int_equal(spd_commit(), 0);
 	pol = spd_lookup(SPD_DIR_OUT, &k);
@@ -238,6 +247,39 @@ static void test_mark_and_if_id(void **state)
 	k.mark = 0;
 	k.if_id = rte_cpu_to_be_32(7);
 	assert_int_equal(found_priority(SPD_DIR_OUT, &k), 2);
+	/* The same policy is the same value and mask, not the same masked
+	 * value (xfrm_policy_mark_match). */
+	marked.mark_v = 0x142;
+	assert_int_equal(spd_policy_del(&marked), -ENOENT);
+}
+
+/* xfrm_policy_match compares (mark & m) with v as given: a value with bits
+ * outside its mask matches no packet, scanned or classified. */
+static void test_mark_outside_mask(void **state)
+{
+	struct spd_policy_params never = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 1);
+	struct spd_policy_params any = policy("0.0.0.0/0", "10.0.0.0/8", SPD_DIR_OUT, 9);
+	struct spd_packet_key k = key("1.1.1.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
+
+	(void)state;
+	never.mark_v = 2;
+	never.mark_m = 1;
+	assert_int_equal(spd_policy_add(&never), 0);
+	assert_int_equal(spd_policy_add(&any), 0);
+	for (unsigned round = 0; round < 2; round++) {
+		assert_int_equal(spd_commit(), 0);
+		for (uint32_t mark = 0; mark < 4; mark++) {
+			k.mark = rte_cpu_to_be_32(mark);
+			assert_int_equal(found_priority(SPD_DIR_OUT, &k), 9);
+		}
+		/* Past SPD_SCAN_MAX the classifier answers. */
+		for (unsigned i = 0; round == 0 && i < SPD_SCAN_MAX; i++) {
+			char text[32];
+			snprintf(text, sizeof(text), "192.0.2.%u/32", i);
+			struct spd_policy_params filler = policy(text, text, SPD_DIR_OUT, 100 + i);
+			assert_int_equal(spd_policy_add(&filler), 0);
+		}
+	}
 }
 
 static void lookup_all(const struct spd_packet_key *keys, const uint32_t *want, unsigned n)
@@ -641,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_equal_priority_first_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_and_if_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_outside_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_and_classifier_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
