@@ -373,15 +373,23 @@ static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logge
 	return sa;
 }
 
-/* The fast hash holds a key only while exactly one SA has it (SAs that
- * differ only by mark or if_id are left to the kernel, which sees marks). */
+/* Packets reach espd without a mark, and __xfrm_state_lookup compares
+ * (mark & m) with v: an SA whose mark value is not 0 takes none of them. */
+static bool takes_unmarked(const struct sa *sa)
+{
+	return (sa->cfg.id.mark_v & sa->cfg.id.mark_m) == 0;
+}
+
+/* The fast hash holds a key only while exactly one SA that takes unmarked
+ * packets has it (two that differ only by mark mask or if_id are left to
+ * the kernel, which sees marks). */
 static uint32_t fast_sharers(const struct sad_key *key, uint32_t *last)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < sad_max; i++) {
 		struct sad_key other;
-		if (!sad_sas[i])
+		if (!sad_sas[i] || !takes_unmarked(sad_sas[i]))
 			continue;
 		fast_key_of(sad_sas[i], &other);
 		if (memcmp(&other, key, sizeof(other)) == 0) {
@@ -397,6 +405,8 @@ static void fast_insert(struct sa *sa)
 	struct sad_key key;
 	void *data;
 
+	if (!takes_unmarked(sa))
+		return;
 	fast_key_of(sa, &key);
 	if (rte_hash_lookup_data(sad.fast, &key, &data) >= 0) {
 		struct sa *other = sad_sas[(uintptr_t)data];
