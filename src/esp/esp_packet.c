@@ -46,17 +46,24 @@ uint32_t esp_inner_mtu(uint32_t link_mtu, uint32_t header_len, uint32_t icv_len,
 	return ((link_mtu - fixed) & ~(align - 1)) + net_adj - ESP_TRAILER_LEN;
 }
 
+/* IPv4: the checksum updated for the new byte alone (RFC 1624 eqn. 3), as
+ * ipv4_change_dsfield does, so a header that arrived with a bad checksum
+ * keeps it and fails ip4-input's check, as ip_rcv's in the kernel. */
 void esp_ip_dsfield_set(void *l3, uint8_t dsfield)
 {
 	uint8_t *ip = l3;
 
 	if ((ip[0] >> 4) == 4) {
 		struct rte_ipv4_hdr *h = l3;
+		uint32_t sum = (uint16_t)~rte_be_to_cpu_16(h->hdr_checksum);
+
 		if (h->type_of_service == dsfield)
 			return;
+		sum += (uint16_t)~h->type_of_service + (uint32_t)dsfield;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		h->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 		h->type_of_service = dsfield;
-		h->hdr_checksum = 0;
-		h->hdr_checksum = rte_ipv4_cksum(h);
 		return;
 	}
 	ip[0] = (uint8_t)((ip[0] & 0xf0) | (dsfield >> 4));

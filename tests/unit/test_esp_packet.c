@@ -104,6 +104,15 @@ static void test_ip_dsfield(void **state)
 	esp_ip_dsfield_set(&ip4, 0xb9);
 	assert_int_equal(esp_ip_dsfield(&ip4), 0xb9);
 	assert_true(ip4_checksum_ok(&ip4));
+	for (unsigned tos = 0; tos < 256; tos++) {
+		esp_ip_dsfield_set(&ip4, (uint8_t)tos);
+		assert_true(ip4_checksum_ok(&ip4));
+	}
+	/* A bad checksum stays bad (the kernel updates it incrementally). */
+	ip4.hdr_checksum ^= RTE_BE16(0x0101);
+	esp_ip_dsfield_set(&ip4, 0x03);
+	assert_int_equal(esp_ip_dsfield(&ip4), 0x03);
+	assert_false(ip4_checksum_ok(&ip4));
 	esp_ip_dsfield_set(&ip6, 0xb9);
 	assert_int_equal(esp_ip_dsfield(&ip6), 0xb9);
 	assert_int_equal(rte_be_to_cpu_32(ip6.vtc_flow), 6u << 28 | 0xb9u << 20 | 0x12345);
