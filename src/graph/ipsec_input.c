@@ -3,10 +3,12 @@
  * router, as ip-lookup found them. On port 4500 it tells ESP from what the
  * kernel's UDP encapsulation socket takes (xfrm4_udp_encap_rcv): a NAT
  * keepalive (one byte 0xff) and IKE (non-ESP marker, or too short for ESP)
- * are punted. Then the SA by (SPI, destination, ESP), in bulk: unknown or
- * not offloaded goes to the kernel, which may hold it (an unknown SPI is
- * never dropped here), and so does ESP of the kernel's transport-mode SAs,
- * which ends at the router; an SA espd runs takes the packet to esp-decrypt.
+ * are punted; ESP in UDP ends where the UDP length says and must pass the
+ * UDP checksum (udp_queue_rcv_one_skb). Then the SA by (SPI, destination,
+ * ESP), in bulk: unknown or not offloaded goes to the kernel, which may
+ * hold it (an unknown SPI is never dropped here), and so does ESP of the
+ * kernel's transport-mode SAs, which ends at the router; an SA espd runs
+ * takes the packet to esp-decrypt.
  */
 #include "graph/graph.h"
 
@@ -38,24 +40,69 @@ static uint32_t ip_payload_len(const struct rte_mbuf *m, const uint8_t *l3)
 	return ESP_IP6_HDR_LEN + rte_be_to_cpu_16(ip6->payload_len) - m->l3_len;
 }
 
+/* As udp_lib_checksum_complete before the kernel hands a datagram to the
+ * encapsulation socket: an IPv4 checksum of 0 means none; over IPv6 one is
+ * required (udp6 drops 0 unless the socket set UDP_NO_CHECK6_RX, which
+ * IKE daemons do not). */
+static bool udp_checksum_ok(const struct rte_mbuf *m, const uint8_t *l3, const uint8_t *udp,
+			    uint32_t udp_len)
+{
+	uint64_t verdict = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	bool v4 = pkt_meta((struct rte_mbuf *)m)->family == AF_INET;
+	uint16_t stored, sum;
+
+	memcpy(&stored, udp + 6, sizeof(stored));
+	if (stored == 0)
+		return v4;
+	if (verdict != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN)
+		return verdict != RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	if (rte_raw_cksum_mbuf(m, m->l2_len + m->l3_len, udp_len, &sum) != 0)
+		return false;
+	uint32_t total = __rte_raw_cksum(l3 + (v4 ? 12 : 8), v4 ? 8 : 32, sum) +
+			 rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)udp_len);
+	return __rte_raw_cksum_reduce(total) == 0xffff;
+}
+
+/* __udp4/6_lib_rcv trim the packet to the UDP length: ESP ends there. The
+ * IP length follows, as esp-decrypt reads it. */
+static void udp_trim(struct rte_mbuf *m, uint8_t *l3, uint32_t extra)
+{
+	rte_pktmbuf_trim(m, (uint16_t)extra);
+	if (pkt_meta(m)->family == AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->total_length) - extra));
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		return;
+	}
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;
+	ip6->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip6->payload_len) - extra));
+}
+
 /* RFC 3948 s.2: ESP, keepalive or IKE on the NAT-T port. */
-static uint16_t udp_classify(struct worker *worker, struct rte_mbuf *m, const uint8_t *udp,
-			     uint32_t len)
+static uint16_t udp_classify(struct worker *worker, struct rte_mbuf *m, uint8_t *l3,
+			     const uint8_t *udp, uint32_t len)
 {
 	uint32_t udp_len = rte_be_to_cpu_16(((const struct rte_udp_hdr *)udp)->dgram_len);
 	const uint8_t *data = udp + ESP_UDP_HDR_LEN;
 	uint32_t marker;
 
+	/* IPv6 jumbograms carry 0: the datagram is the rest of the packet. */
+	if (udp_len == 0 && pkt_meta(m)->family == AF_INET6)
+		udp_len = len;
 	if (unlikely(udp_len < ESP_UDP_HDR_LEN || udp_len > len))
 		return steer(worker, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
-	udp_len -= ESP_UDP_HDR_LEN;
-	if (udp_len == 1 && data[0] == ESP_NATT_KEEPALIVE)
+	if (unlikely(udp_len < len))
+		udp_trim(m, l3, len - udp_len);
+	if (udp_len - ESP_UDP_HDR_LEN == 1 && data[0] == ESP_NATT_KEEPALIVE)
 		return steer(worker, ESPD_COUNTER_IPSEC_KEEPALIVE, IPSEC_INPUT_NEXT_PUNT);
-	if (udp_len <= ESP_CRYPTO_HDR_LEN)
+	if (udp_len - ESP_UDP_HDR_LEN <= ESP_CRYPTO_HDR_LEN)
 		return steer(worker, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
 	memcpy(&marker, data, ESP_NON_ESP_MARKER_LEN);
 	if (marker == 0)
 		return steer(worker, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
+	if (unlikely(!udp_checksum_ok(m, l3, udp, udp_len)))
+		return steer(worker, ESPD_COUNTER_IPSEC_UDP_CHECKSUM, IPSEC_INPUT_NEXT_DROP);
 	m->l4_len = ESP_UDP_HDR_LEN;
 	return IPSEC_INPUT_LOOKUP;
 }
@@ -63,7 +110,7 @@ static uint16_t udp_classify(struct worker *worker, struct rte_mbuf *m, const ui
 /* Find the ESP header; on success fill the SAD key. */
 static uint16_t parse(struct worker *worker, struct rte_mbuf *m, struct sad_key *key)
 {
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
 	uint32_t len = ip_payload_len(m, l3);
 	uint8_t family = pkt_meta(m)->family;
 	const uint8_t *esp = l3 + m->l3_len;
@@ -71,7 +118,7 @@ static uint16_t parse(struct worker *worker, struct rte_mbuf *m, struct sad_key 
 
 	m->l4_len = 0;
 	if (l3[family == AF_INET ? 9 : 6] == IPPROTO_UDP) {
-		uint16_t next = udp_classify(worker, m, esp, len);
+		uint16_t next = udp_classify(worker, m, l3, esp, len);
 		if (next != IPSEC_INPUT_LOOKUP)
 			return next;
 		esp += ESP_UDP_HDR_LEN;

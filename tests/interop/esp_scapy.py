@@ -44,6 +44,7 @@ from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPOption_Router
                        IPv6ExtHdrFragment, Raw, defragment, fragment, fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
+from scapy.layers.inet6 import in6_chksum
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
@@ -795,6 +796,53 @@ def case_malformed(bed, alg, fam, name):
                    "%s: SA %s error" % (what, sa_error))
     bed.send_b0(outer_with(fam, good))
     expect(received(bed, data, fam), "genuine packet after them delivered")
+
+
+def case_udp_encap(bed, fam, name):
+    """ESP in UDP as the kernel's UDP receive path hands it to the
+    encapsulation socket: a bad UDP checksum is dropped, counted, before the
+    window moves; a checksum of 0 is none over IPv4 and dropped over IPv6;
+    bytes after the UDP length are not ESP (udp_rcv trims them); an IPv6 UDP
+    length of 0 is the rest of the packet."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    inbound_setup(bed, GCM, "tunnel", fam, True, keys, spi)
+    sa = scapy_peer_sa(GCM, keys, spi, "tunnel", fam, True, sending=True)
+    P, at = FAMILIES[fam], 20 if fam == 4 else 40
+    reason = "ESP in UDP with a bad UDP checksum"
+
+    def datagram(seq, data):  # the UDP header and ESP, checksum computed
+        pkt = peer_encrypt(sa, inner_for_inbound(fam, "tunnel", data), fam, True, seq=seq)
+        pkt[UDP].chksum = None
+        return bytearray(raw(pkt)[at:])
+
+    def checksum_set(udp, value):
+        udp[6:8] = struct.pack("!H", value)
+        return udp
+
+    tag, before = payload_of(name), bed.counters()
+    good = datagram(1, tag + b"-1")
+    bad = bytearray(good)
+    bad[7] ^= 0xff
+    bed.send_b0(outer_with(fam, bytes(bad), 17))
+    expect(not received(bed, tag + b"-1", fam, timeout=0.3), "bad UDP checksum: dropped")
+    expect(delta(bed, before, "ipsec-input", reason) == 1, "bad UDP checksum counted")
+    bed.send_b0(outer_with(fam, bytes(checksum_set(good, 0)), 17))
+    if fam == 4:
+        expect(received(bed, tag + b"-1", fam), "UDP checksum 0 (none) over IPv4: delivered")
+    else:
+        expect(not received(bed, tag + b"-1", fam, timeout=0.3),
+               "UDP checksum 0 over IPv6: dropped")
+        expect(delta(bed, before, "ipsec-input", reason) == 2, "zero checksum counted")
+    bed.send_b0(outer_with(fam, bytes(datagram(2, tag + b"-2")), 17))
+    expect(received(bed, tag + b"-2", fam), "UDP checksum verified: delivered")
+    bed.send_b0(outer_with(fam, bytes(datagram(3, tag + b"-3")) + b"\xde\xad\xbe\xef", 17))
+    expect(received(bed, tag + b"-3", fam), "4 bytes after the UDP datagram: trimmed, delivered")
+    if fam == 6:
+        udp = datagram(4, tag + b"-4")
+        udp[4:8] = b"\0\0\0\0"
+        checksum_set(udp, in6_chksum(17, IPv6(src=P["peer"], dst=P["r_wan"]), bytes(udp)))
+        bed.send_b0(outer_with(fam, bytes(udp), 17))
+        expect(received(bed, tag + b"-4", fam), "IPv6 UDP length 0: the rest, delivered")
 
 
 def case_next_header(bed, name):
@@ -1831,6 +1879,10 @@ def behaviour(bed, selected):
          CBC, 4),
         ("malformed ESP dropped, each counted, window unchanged (aes-gcm, IPv6)", case_malformed,
          GCM, 6),
+        ("ESP in UDP: UDP checksum checked, trimmed to the UDP length (IPv4)", case_udp_encap,
+         4),
+        ("ESP in UDP: UDP checksum required, UDP length 0 is the rest (IPv6)", case_udp_encap,
+         6),
         ("authentic packet without an inner IP packet: counted next-header, number spent",
          case_next_header),
         ("dummy packet (next header 59) discarded, window unchanged (tunnel)", case_dummy,
