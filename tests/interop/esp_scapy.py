@@ -1783,7 +1783,10 @@ def case_natt_punts(bed, name):
 
 def case_dscp_ecn_out(bed, name):
     """RFC 4301 s.5.1.2 / RFC 6040 as the kernel: DSCP and ECN copied, CE
-    sent as ECT(0); dont-encap-dscp and noecn clear them; DF copied."""
+    sent as ECT(0); dont-encap-dscp and noecn clear them; DF copied. The
+    outer IPv4 ID is 0 with DF, as ip_select_ident gives a packet without a
+    socket; without DF each packet has its own."""
+    ids = set()
     for tos, extra, want, df in ((0xb9, (), 0xb9, True), (0xbb, (), 0xba, False),
                                  (0xb9, ("extra-flag", "dont-encap-dscp"), 0x01, True),
                                  (0xb9, ("flag", "noecn"), 0xb8, False)):
@@ -1801,7 +1804,12 @@ def case_dscp_ecn_out(bed, name):
         expect(inner[IP].ttl == 63, "inner TTL decremented once, is %d" % inner[IP].ttl)
         expect(bool(pkt[IP].flags.DF) == df == bool(inner[IP].flags.DF),
                "DF %s copied from the inner header" % df)
+        if df:
+            expect(pkt[IP].id == 0, "outer ID 0 with DF, is %d" % pkt[IP].id)
+        else:
+            ids.add(pkt[IP].id)
         bed.flush()
+    expect(len(ids) == 2, "the two packets without DF have their own IDs: %s" % sorted(ids))
 
 
 def recv_tos(sock, data, timeout=WAIT):
