@@ -141,7 +141,7 @@ static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 	eth_header_move(inner - m->l2_len, rte_pktmbuf_mtod(m, uint8_t *), (uint8_t)family);
 	frame_set(m, inner - m->l2_len, m->l2_len + ip_len);
 	pkt_meta(m)->family = (uint8_t)family;
-	sa_count_run_add(worker->id, counted, p->sa->rt.index, ip_len);
+	sa_count_run_add(worker->id, counted, p->sa->rt.index, p->data_len);
 	return family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }
 
@@ -162,7 +162,7 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 	esp_ip_header_fix(l3, hdr_len, nh_off, next_header, data_len);
 	if (m->l4_len)
 		esp_l4_checksum_refresh(l3, hdr_len, next_header);
-	sa_count_run_add(worker->id, counted, p->sa->rt.index, hdr_len + data_len);
+	sa_count_run_add(worker->id, counted, p->sa->rt.index, data_len);
 	return pkt_meta(m)->family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }
 

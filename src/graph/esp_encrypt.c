@@ -47,6 +47,7 @@ enum esp_encrypt_next {
 struct enc_pkt {
 	struct sa *sa;
 	uint32_t ip_len;  /* the packet to protect (IP header included) */
+	uint32_t payload; /* what ESP carries: lifetimes count it (xfrm_output_one) */
 	uint32_t outer_nexthop; /* FIB next hop of the SA's peer */
 	uint32_t path_mtu; /* toward the peer, when below the link's; else 0 */
 };
@@ -298,7 +299,7 @@ static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p,
 }
 
 /* Build one packet and its crypto op; false when ESP does not fit. */
-static bool build(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
+static bool build(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
 		  struct enc_layout *l, uint64_t seq, struct esp_crypto_op *op)
 {
 	uint32_t hdr_len = 0, nh_off = 0, payload, pad, tail;
@@ -308,6 +309,7 @@ static bool build(struct worker *worker, struct rte_mbuf *m, const struct enc_pk
 	if (!l->tunnel && esp_transport_split(l3_of(m), p->ip_len, &hdr_len, &nh_off) != 0)
 		return false;
 	payload = p->ip_len - hdr_len;
+	p->payload = payload;
 	pad = esp_pad_len(payload, l->align);
 	tail = pad + ESP_TRAILER_LEN + l->icv_len;
 	if (l->tunnel)
@@ -455,7 +457,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_
 			continue;
 		}
 		finish(pkts[i], &b.pkts[i], b.refs[k]);
-		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].ip_len);
+		sa_count_run_add(worker->id, &counted, sa->rt.index, b.pkts[i].payload);
 		nexts[i] = routed(pkts[i], sa, b.pkts[i].outer_nexthop);
 	}
 	sa_count_run_flush(worker->id, &counted);

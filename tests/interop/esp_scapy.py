@@ -572,7 +572,17 @@ def case_out(bed, alg, mode, fam, natt, name):
         inner = sa.decrypt(without_udp(pkt, fam) if natt else pkt)
     except IPSecIntegrityError as e:
         return "scapy: ICV check failed: %s" % e
-    return check_inner(inner, fam, mode, data)
+    return check_inner(inner, fam, mode, data) or lifetime_bytes(bed, spi, fam, mode, data)
+
+
+def lifetime_bytes(bed, spi, fam, mode, data):
+    """The SA's byte count after one UDP packet of data, as the kernel's
+    curlft.bytes: what ESP carries, the IP header only in tunnel mode
+    (xfrm4/6_transport_output pull it before xfrm_output_one counts; on
+    input the payload ESP held)."""
+    want = 8 + len(data) + (0 if mode == "transport" else 20 if fam == 4 else 40)
+    got = bed.sa_show(spi)["bytes"]
+    return None if got == want else "SA counted %d bytes, the kernel %d" % (got, want)
 
 
 def case_in(bed, alg, mode, fam, natt, name):
@@ -583,7 +593,7 @@ def case_in(bed, alg, mode, fam, natt, name):
     sa = scapy_peer_sa(alg, keys, spi, mode, fam, natt, sending=True)
     bed.send_b0(peer_encrypt(sa, inner_for_inbound(fam, mode, data), fam, natt))
     got = wait_for(receiver(bed, fam, mode), lambda d: d if d == data else None)
-    return None if got else "payload not received"
+    return lifetime_bytes(bed, spi, fam, mode, data) if got else "payload not received"
 
 
 def run_case(bed, name, fn, *args):
