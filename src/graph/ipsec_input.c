@@ -51,14 +51,17 @@ static bool udp_checksum_ok(const struct rte_mbuf *m, const uint8_t *l3, const u
 	bool v4 = pkt_meta((struct rte_mbuf *)m)->family == AF_INET;
 	uint16_t stored, sum;
 
-	memcpy(&stored, udp + 6, sizeof(stored));
+	memcpy(&stored, udp + offsetof(struct rte_udp_hdr, dgram_cksum), sizeof(stored));
 	if (stored == 0)
 		return v4;
 	if (verdict != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN)
 		return verdict != RTE_MBUF_F_RX_L4_CKSUM_BAD;
 	if (rte_raw_cksum_mbuf(m, m->l2_len + m->l3_len, udp_len, &sum) != 0)
 		return false;
-	uint32_t total = __rte_raw_cksum(l3 + (v4 ? 12 : 8), v4 ? 8 : 32, sum) +
+	/* The pseudo-header: both addresses, protocol and UDP length. */
+	const uint8_t *addrs = v4 ? l3 + offsetof(struct rte_ipv4_hdr, src_addr)
+				  : l3 + offsetof(struct rte_ipv6_hdr, src_addr);
+	uint32_t total = __rte_raw_cksum(addrs, v4 ? 8 : 32, sum) +
 			 rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)udp_len);
 	return __rte_raw_cksum_reduce(total) == 0xffff;
 }

@@ -253,6 +253,19 @@ static void test_mark_and_if_id(void **state)
 	assert_int_equal(spd_policy_del(&marked), -ENOENT);
 }
 
+/* SPD_SCAN_MAX out policies no test key matches (192.0.2.x host to host),
+ * of priorities from first: past them a direction is classified, not
+ * scanned. */
+static void add_fillers(uint32_t first)
+{
+	for (unsigned i = 0; i < SPD_SCAN_MAX; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "192.0.2.%u/32", i);
+		struct spd_policy_params filler = policy(text, text, SPD_DIR_OUT, first + i);
+		assert_int_equal(spd_policy_add(&filler), 0);
+	}
+}
+
 /* xfrm_policy_match compares (mark & m) with v as given: a value with bits
  * outside its mask matches no packet, scanned or classified. */
 static void test_mark_outside_mask(void **state)
@@ -272,13 +285,8 @@ static void test_mark_outside_mask(void **state)
 			k.mark = rte_cpu_to_be_32(mark);
 			assert_int_equal(found_priority(SPD_DIR_OUT, &k), 9);
 		}
-		/* Past SPD_SCAN_MAX the classifier answers. */
-		for (unsigned i = 0; round == 0 && i < SPD_SCAN_MAX; i++) {
-			char text[32];
-			snprintf(text, sizeof(text), "192.0.2.%u/32", i);
-			struct spd_policy_params filler = policy(text, text, SPD_DIR_OUT, 100 + i);
-			assert_int_equal(spd_policy_add(&filler), 0);
-		}
+		if (round == 0)
+			add_fillers(100); /* past SPD_SCAN_MAX the classifier answers */
 	}
 }
 
@@ -358,13 +366,7 @@ static void test_scan_and_classifier_agree(void **state)
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, want, RTE_DIM(keys));
 	lookup_all_bulk(keys, want, RTE_DIM(keys));
-	/* Policies no key matches push the direction past SPD_SCAN_MAX. */
-	for (unsigned i = 0; i < SPD_SCAN_MAX; i++) {
-		char text[32];
-		snprintf(text, sizeof(text), "192.0.2.%u/32", i);
-		struct spd_policy_params filler = policy(text, text, SPD_DIR_OUT, i);
-		assert_int_equal(spd_policy_add(&filler), 0);
-	}
+	add_fillers(0);
 	assert_int_equal(spd_commit(), 0);
 	lookup_all(keys, want, RTE_DIM(keys));
 	lookup_all_bulk(keys, want, RTE_DIM(keys));
