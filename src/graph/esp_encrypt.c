@@ -19,9 +19,12 @@
  * would forward such a packet in clear: espd sends that ICMP itself
  * (icmp-error); an IPv4 packet without DF it encrypts, and ip-rewrite has
  * the ESP packet fragmented (may_fragment). An ESP packet that fits the
- * link but not the path and may be fragmented (an IPv6 packet of the
- * 1280 bytes never refused, an IPv4 one without DF) is cut to the path
- * MTU (PKT_PATH_MTU), as the kernel's output fragments to the route's.
+ * link but not the path and may be fragmented is cut to the path MTU
+ * (PKT_PATH_MTU): an IPv4 one without DF, as the kernel's output fragments
+ * to the route's; an IPv6 packet of up to 1280 bytes, which the tunnel
+ * carries whatever the path (RFC 2473 s.7.1, and the kernel's xfrm
+ * interfaces), where the kernel's policy tunnels answer a forwarded one
+ * with "packet too big" below 1280 (__xfrm6_output), which hosts ignore.
  */
 #include "graph/graph.h"
 
@@ -64,7 +67,8 @@ static uint32_t outer_route(const struct sa *sa)
 }
 
 /* Largest inner packet the SA carries over a link of link_mtu: the
- * kernel's xfrm_state_mtu; IPv6 never below 1280 (xfrm6_tunnel_check_size). */
+ * kernel's xfrm_state_mtu; IPv6 never below 1280 (xfrm6_tunnel_check_size;
+ * see PKT_PATH_MTU above for how such a packet leaves). */
 static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu)
 {
 	const struct esp_crypto *c = sa->rt.crypto;
@@ -330,8 +334,8 @@ static bool build(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
 
 /*
  * Whether the ESP packet is above the path MTU and may be fragmented to it:
- * an IPv6 one, held at 1280 bytes inside (xfrm6_prepare_output lets the
- * kernel fragment it), or an IPv4 one without DF.
+ * an IPv6 one, held at 1280 bytes inside (RFC 2473 s.7.1), or an IPv4 one
+ * without DF.
  */
 static bool above_path_mtu(struct rte_mbuf *m, uint32_t path_mtu)
 {

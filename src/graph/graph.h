@@ -76,7 +76,7 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
 #define PKT_OWN 8
 /* An ESP packet espd built that fits its link but not the path MTU toward
  * the SA's peer, and may be fragmented: ip-fragment cuts it to
- * pkt_meta.mtu, as the kernel's output fragments to the route's PMTU. */
+ * pkt_meta.mtu (esp_encrypt.c says where this follows the kernel). */
 #define PKT_PATH_MTU 16
 
 extern int pkt_meta_offset;
