@@ -1281,6 +1281,13 @@ def route_mtu(bed, fam, dst):
     return int(out[out.index("mtu") + 1]) if "mtu" in out else None
 
 
+def forget_path_mtu(bed, fam):
+    """hostA forgets the path MTUs espd's ICMP taught it (ip route flush
+    cache), so its next packet is sent at the size asked."""
+    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
+                   check=False)
+
+
 def catch_too_big(bed, fam):
     """The next ICMP "fragmentation needed" / ICMPv6 "packet too big" espd
     sends hostA on a0: (source, reported MTU, TTL), or None."""
@@ -1333,8 +1340,7 @@ def case_mtu(bed, fam, name):
             break
         time.sleep(0.05)
     expect(learnt == limit, "hostA learnt path MTU %s, expected %d" % (learnt, limit))
-    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
-                   check=False)
+    forget_path_mtu(bed, fam)
     if fam == 4:
         fragmented = bed.node_packets("ip-fragment")
         send_outbound(bed, fam, "tunnel", big, df=False)
@@ -1375,8 +1381,7 @@ def path_fragments(bed, fam, natt, alg, keys, spi, path_mtu, send):
     DF. As the kernel's output, espd cuts the ESP packet to the path MTU,
     not the link's; the peer reassembles and decrypts it."""
     fragmented = bed.node_packets("ip-fragment")
-    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
-                   check=False)
+    forget_path_mtu(bed, fam)
     data = send(1280 if fam == 6 else path_mtu + 200, df=False)
     peer = scapy_peer_sa(alg, keys, spi, "tunnel", fam, False, sending=False)
     expect_esp_fragments(bed, fragmented, spi, fam, path_mtu, peer, data, fam, "tunnel", natt=natt)
@@ -1451,8 +1456,7 @@ def case_path_mtu(bed, fam, natt, name):
     answer = catch_too_big(bed, fam)
     expect(answer == (P["r_lan"], limit(1400), 64), "ICMP reporting the tunnel's MTU %d over "
            "the path, got %s" % (limit(1400), answer))
-    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
-                   check=False)
+    forget_path_mtu(bed, fam)
     send(limit(1400))
     pkt = bed.catch_esp(fam, spi)
     expect(pkt is not None and len(pkt) <= 1400, "%d bytes sent, %s bytes on the wire" %
@@ -1469,8 +1473,7 @@ def case_path_mtu(bed, fam, natt, name):
     expect(bed.sa_show(spi2)["path_mtu"] == floor, "a new SA to the peer starts with it")
     bed.ctl("ipsec", "path-mtu", "flush")
     expect(bed.sa_show(spi)["path_mtu"] == 0, "forgotten after flush")
-    subprocess.run(["ip", "-n", bed.args.ns_a, "-%d" % fam, "route", "flush", "cache"],
-                   check=False)
+    forget_path_mtu(bed, fam)
     data = send(limit(1500))
     pkt = bed.catch_esp(fam, spi)
     expect(pkt is not None, "after the flush %d bytes fit again" % limit(1500))
