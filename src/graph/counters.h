@@ -73,6 +73,7 @@
 	_(ESP_ENC_MALFORMED, "esp-encrypt", "drop", "cannot place ESP in the packet")      \
 	_(ESP_ENC_SA_GONE, "esp-encrypt", "drop", "SA removed or stopped")                 \
 	_(ESP_ENC_CRYPTO, "esp-encrypt", "drop", "crypto engine error")                    \
+	_(ESP_ENC_EXPIRED, "esp-encrypt", "drop", "SA reached a hard packet or byte limit") \
 	_(IPSEC_IKE, "ipsec-input", "punt", "IKE on the NAT-T port")                       \
 	_(IPSEC_KEEPALIVE, "ipsec-input", "punt", "NAT-T keepalive")                       \
 	_(IPSEC_UNKNOWN_SPI, "ipsec-input", "punt", "unknown SPI")                         \
@@ -91,6 +92,7 @@
 	_(ESP_DEC_SEGMENTED, "esp-decrypt", "drop", "multi-segment packet")                \
 	_(ESP_DEC_SA_GONE, "esp-decrypt", "drop", "SA removed")                            \
 	_(ESP_DEC_CRYPTO, "esp-decrypt", "drop", "crypto engine error")                    \
+	_(ESP_DEC_EXPIRED, "esp-decrypt", "drop", "SA reached a hard packet or byte limit") \
 	_(PUNT_SELECTOR, "punt", "drop", "decrypted packet outside the SA selector")        \
 	_(PUNT_SA_GONE, "punt", "drop", "SA removed")                                       \
 	_(SPD_IN_PLAINTEXT, "spd-input", "drop", "plaintext where a policy requires IPsec") \

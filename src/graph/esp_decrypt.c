@@ -225,6 +225,11 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 			nexts[i] = replay_reject(worker, p->sa, rc);
 			continue;
 		}
+		if (unlikely(sa_limited(p->sa)) && !sa_used_take(p->sa, p->data_len)) {
+			nexts[i] = reject(worker, p->sa, SA_ERROR_EXPIRED,
+					  ESPD_COUNTER_ESP_DEC_EXPIRED);
+			continue;
+		}
 		nexts[i] = ESP_DECRYPT_READY;
 	}
 	replay_lock_switch(&held, NULL);

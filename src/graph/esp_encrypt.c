@@ -198,6 +198,7 @@ struct enc_layout {
 	uint32_t align;
 	uint32_t icv_len;
 	bool tunnel;
+	bool limited; /* sa_limited */
 };
 
 static void layout_init(struct enc_layout *l, const struct sa *sa)
@@ -214,6 +215,7 @@ static void layout_init(struct enc_layout *l, const struct sa *sa)
 	l->head = l->front + c->hdr_len;
 	l->align = esp_align(c->block_size);
 	l->icv_len = c->icv_len;
+	l->limited = sa_limited(sa);
 	l->outer.src = sa->rt.src;
 	l->outer.dst = sa->rt.dst;
 	l->outer.sport_be = ports.sport_be;
@@ -383,6 +385,28 @@ static uint16_t run_of(const struct enc_burst *b, const rte_edge_t *nexts, uint1
 	return i;
 }
 
+/* Build the packet of the sequence number seq (0: none left) and its crypto
+ * op; an SA with hard limits counts it first (xfrm_output_one). */
+static uint16_t prepare_one(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
+			    struct enc_layout *layout, uint64_t seq, struct esp_crypto_op *op)
+{
+	struct sa *sa = p->sa;
+
+	if (seq == 0) {
+		sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
+		return steer(worker, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW, ESP_ENCRYPT_NEXT_DROP);
+	}
+	if (!build(worker, m, p, layout, seq, op)) {
+		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
+		return steer(worker, ESPD_COUNTER_ESP_ENC_NO_ROOM, ESP_ENCRYPT_NEXT_DROP);
+	}
+	if (unlikely(layout->limited) && !sa_used_take(sa, p->payload)) {
+		sa_count_error(worker->id, sa->rt.index, SA_ERROR_EXPIRED);
+		return steer(worker, ESPD_COUNTER_ESP_ENC_EXPIRED, ESP_ENCRYPT_NEXT_DROP);
+	}
+	return ESP_ENCRYPT_READY;
+}
+
 /* Sequence numbers once per run of one SA (RFC 4303 s.3.3.3): past
  * exhaustion the rest of the run is dropped and the SA stops. */
 static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct enc_burst *b,
@@ -395,28 +419,19 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 			i++;
 			continue;
 		}
-		struct sa *sa = b->pkts[i].sa;
 		struct enc_layout layout;
 		uint64_t seq = 0;
 		uint32_t want;
 		uint16_t end = run_of(b, nexts, i, n, &want);
-		int granted = sad_seq_reserve(sa, want, &seq);
-		layout_init(&layout, sa);
+		int granted = sad_seq_reserve(b->pkts[i].sa, want, &seq);
+		layout_init(&layout, b->pkts[i].sa);
 		for (; i < end; i++) {
 			if (nexts[i] != ESP_ENCRYPT_READY)
 				continue;
-			if (granted-- <= 0) {
-				sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
-				nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW,
-						 ESP_ENCRYPT_NEXT_DROP);
+			nexts[i] = prepare_one(worker, pkts[i], &b->pkts[i], &layout,
+					       granted-- > 0 ? seq++ : 0, &b->ops[n_ops]);
+			if (nexts[i] != ESP_ENCRYPT_READY)
 				continue;
-			}
-			if (!build(worker, pkts[i], &b->pkts[i], &layout, seq++, &b->ops[n_ops])) {
-				sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
-				nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_NO_ROOM,
-						 ESP_ENCRYPT_NEXT_DROP);
-				continue;
-			}
 			b->refs[n_ops] = &b->ops[n_ops];
 			b->at[n_ops++] = i;
 		}

@@ -331,6 +331,27 @@ static union sa_udp_ports udp_ports_of(const struct sa_encap *encap)
 				     .dport_be = rte_cpu_to_be_16(encap->dport) };
 }
 
+/*
+ * Workers count the packets of an espd SA with hard packet or byte limits
+ * against them from now on; one that had none starts from its counters,
+ * as the kernel's lifetime counts all along.
+ */
+static void used_limits_set(struct sa *sa, const struct sa_lifetime *l)
+{
+	if (sa->rt.origin != IPSEC_ORIGIN_CLI)
+		return;
+	if (!sa_limited(sa)) {
+		struct sa_counters c;
+		sad_sa_counters(sa->rt.index, &c);
+		__atomic_store_n(&sa->used.packets, c.packets, __ATOMIC_RELAXED);
+		__atomic_store_n(&sa->used.bytes, c.bytes, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&sa->used.hard_packets, l->hard_packets, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->used.hard_bytes, l->hard_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->rt.limited, (l->hard_packets | l->hard_bytes) != 0,
+			 __ATOMIC_RELEASE);
+}
+
 /* logged: the unsupported-algorithm line was written for this SA already. */
 static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logged)
 {
@@ -357,6 +378,7 @@ static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logge
 	sa->cfg.id.mark_v &= p->id.mark_m;
 	sa->cfg.encap = p->encap;
 	sa->cfg.lifetime = p->lifetime;
+	used_limits_set(sa, &p->lifetime);
 	sa->cfg.replay_window = p->replay_window;
 	sa->cfg.engine = p->engine;
 	sa->cfg.logged = logged;
@@ -544,6 +566,7 @@ int sad_sa_update_in_place(const struct sa_params *p)
 				 __ATOMIC_RELAXED);
 	}
 	sa->cfg.lifetime = p->lifetime;
+	used_limits_set(sa, &p->lifetime);
 	sa->cfg.soft_expired = false;
 	return 0;
 }
@@ -601,18 +624,30 @@ static bool reached(uint64_t value, uint64_t limit)
 	return limit && value >= limit;
 }
 
+/* Which hard packet or byte limit a worker stopped the SA at, or NULL. */
+static const char *used_up(const struct sa *sa)
+{
+	if (__atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) != SA_STATE_EXPIRED_LIFETIME)
+		return NULL;
+	return reached(sa->used.packets, sa->used.hard_packets) ? "packet" : "byte";
+}
+
 /* Which of the SA's hard (or soft) limits its counters c and its age at
- * now_s reached, or NULL. */
-static const char *limit_reached(const struct sa_config *cfg, const struct sa_counters *c,
+ * now_s reached, or NULL; a hard packet or byte limit is the workers'. */
+static const char *limit_reached(const struct sa *sa, const struct sa_counters *c,
 				 uint64_t now_s, bool hard)
 {
+	const struct sa_config *cfg = &sa->cfg;
 	const struct sa_lifetime *l = &cfg->lifetime;
 	uint64_t added = now_s - cfg->add_time_s;
 	uint64_t used = cfg->use_time_s ? now_s - cfg->use_time_s : 0;
+	const char *why = hard ? used_up(sa) : NULL;
 
-	if (reached(c->bytes, hard ? l->hard_bytes : l->soft_bytes))
+	if (why)
+		return why;
+	if (!hard && reached(c->bytes, l->soft_bytes))
 		return "byte";
-	if (reached(c->packets, hard ? l->hard_packets : l->soft_packets))
+	if (!hard && reached(c->packets, l->soft_packets))
 		return "packet";
 	if (reached(added, hard ? l->hard_add_s : l->soft_add_s))
 		return "time";
@@ -630,12 +665,12 @@ static bool lifetime_check(struct sa *sa, uint64_t now_s)
 	sad_sa_counters(sa->rt.index, &c);
 	if (!sa->cfg.use_time_s && c.packets)
 		sa->cfg.use_time_s = now_s;
-	if ((why = limit_reached(&sa->cfg, &c, now_s, true)) != NULL) {
+	if ((why = limit_reached(sa, &c, now_s, true)) != NULL) {
 		fprintf(stderr, "espd: ipsec: SA spi 0x%08x expired (%s-hard limit): removed\n",
 			sa->cfg.id.spi, why);
 		return true;
 	}
-	if (!sa->cfg.soft_expired && (why = limit_reached(&sa->cfg, &c, now_s, false)) != NULL) {
+	if (!sa->cfg.soft_expired && (why = limit_reached(sa, &c, now_s, false)) != NULL) {
 		sa->cfg.soft_expired = true;
 		fprintf(stderr, "espd: ipsec: SA spi 0x%08x reached its %s-soft limit\n",
 			sa->cfg.id.spi, why);
@@ -743,7 +778,8 @@ const char *format_sa_dir(uint8_t dir)
 
 const char *format_sa_state(uint8_t state)
 {
-	static const char *const names[] = { "valid", "expired(seq)", "unsupported" };
+	static const char *const names[] = { "valid", "expired(seq)", "unsupported",
+					       "expired(lifetime)" };
 	return state < RTE_DIM(names) ? names[state] : "?";
 }
 

@@ -55,6 +55,7 @@ enum sa_state {
 	SA_STATE_VALID = 0,
 	SA_STATE_EXPIRED_SEQ, /* outbound sequence numbers exhausted */
 	SA_STATE_UNSUPPORTED, /* espd cannot process it: the kernel does */
+	SA_STATE_EXPIRED_LIFETIME, /* a hard packet or byte limit was reached */
 };
 
 /* SA flags: the kernel's XFRM_STATE_* bits, named as `ip xfrm` names them. */
@@ -94,7 +95,8 @@ enum sa_flag {
 	_(ENCAP, "encap", "bad UDP encapsulation")                          \
 	_(NO_ROOM, "no-room", "no head or tail room for ESP")               \
 	_(MTU, "mtu", "too big after encapsulation")                        \
-	_(CRYPTO, "crypto", "crypto engine error")
+	_(CRYPTO, "crypto", "crypto engine error")                          \
+	_(EXPIRED, "expired", "hard packet or byte limit reached")
 
 enum sa_error {
 #define _(id, name, text) SA_ERROR_##id,
@@ -190,6 +192,7 @@ struct sa_runtime {
 	uint8_t family;            /* outer: of src/dst */
 	uint8_t encap;             /* ESP in UDP */
 	uint8_t origin;            /* enum ipsec_origin */
+	uint8_t limited;           /* hard packet or byte limits: count in sa_used */
 	uint32_t extra_flags;
 	union sa_udp_ports encap_ports;
 	uint32_t path_mtu;         /* toward dst, from ICMP (path_mtu.h); 0: none */
@@ -217,6 +220,18 @@ struct sa_replay {
 	struct replay_window w;
 } __rte_cache_aligned;
 
+/*
+ * The hard packet and byte limits of an SA espd expires itself, which
+ * workers apply before every packet as xfrm_state_check_expire does (a
+ * limit of 10 passes exactly 10), and what was counted against them, by
+ * all workers at once. A limit of 0 is none; without limits nothing is
+ * counted here.
+ */
+struct sa_used {
+	uint64_t packets, bytes;
+	uint64_t hard_packets, hard_bytes;
+} __rte_cache_aligned;
+
 /* Control thread only. */
 struct sa_config {
 	struct sa_id id;
@@ -237,6 +252,7 @@ struct sa {
 	struct sa_runtime rt;
 	struct sa_seq out;
 	struct sa_replay in;
+	struct sa_used used;
 	struct sa_config cfg;
 	struct esp_crypto crypto; /* must not move: the job template points into it */
 } __rte_cache_aligned;
@@ -289,10 +305,11 @@ size_t sad_count(void);
 void sad_sa_counters(uint32_t index, struct sa_counters *sum);
 /*
  * The kernel's lifetimes (xfrm_state_check_expire, xfrm_timer_handler) for
- * espd's own SAs, at now_s (CLOCK_MONOTONIC seconds): one past a hard limit
- * of bytes, packets, or seconds since its add or first use is removed, its
- * keys wiped; a soft limit is logged once and shown. Call about once a
- * second: a limit takes effect up to a call late. Kernel SAs are the
+ * espd's own SAs, at now_s (CLOCK_MONOTONIC seconds): one that a worker
+ * stopped at a hard packet or byte limit (sa_used_take), or past its hard
+ * limit of seconds since its add or first use, is removed, its keys wiped;
+ * a soft limit is logged once and shown. Call about once a second: a soft
+ * or time limit takes effect up to a call late. Kernel SAs are the
  * kernel's to expire. Returns how many SAs were removed.
  */
 unsigned sad_expire(uint64_t now_s);
@@ -389,6 +406,33 @@ sad_seq_reserve(struct sa *sa, uint32_t n, uint64_t *first)
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	*first = cur + 1;
 	return (int)grant;
+}
+
+/* Whether workers count the SA's packets against hard limits. */
+static inline bool sa_limited(const struct sa *sa)
+{
+	return __atomic_load_n(&sa->rt.limited, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Count one packet of bytes against the SA's hard limits: false when a
+ * limit was reached before it (xfrm_state_check_expire), and the packet is
+ * to be dropped; the SA then stops (state expired(lifetime)) and the
+ * control thread removes it. Only for an SA that sa_limited.
+ */
+static inline bool __attribute__((warn_unused_result))
+sa_used_take(struct sa *sa, uint64_t bytes)
+{
+	uint64_t packets = __atomic_fetch_add(&sa->used.packets, 1, __ATOMIC_RELAXED);
+	uint64_t sum = __atomic_fetch_add(&sa->used.bytes, bytes, __ATOMIC_RELAXED);
+	uint64_t hard_packets = __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED);
+	uint64_t hard_bytes = __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED);
+
+	if ((hard_packets && packets >= hard_packets) || (hard_bytes && sum >= hard_bytes)) {
+		__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
+		return false;
+	}
+	return true;
 }
 
 static inline void sa_count_packets(unsigned worker, uint32_t index, uint32_t packets,

@@ -1089,9 +1089,11 @@ def wait_sa_gone(bed, spi, seconds):
 
 def case_lifetime(bed, name):
     """The kernel's lifetimes on espd's SAs: the soft packet limit is logged
-    once and shown, the hard one removes the SA (checked once a second),
-    after which its policy's traffic is dropped, never sent in clear; a
-    hard time limit removes an SA that carried nothing."""
+    once and shown; the hard one is checked before every packet, as
+    xfrm_state_check_expire: the SA that carried its 4 packets stays while
+    idle, the 5th packet finds the limit reached and is dropped, the SA
+    goes, and its policy's traffic is dropped, never sent in clear; a hard
+    time limit removes an SA that carried nothing."""
     spi, keys = bed.next_spi(), GCM.keys()
     soft = "espd: ipsec: SA spi 0x%08x reached its packet-soft limit" % spi
     hard = "espd: ipsec: SA spi 0x%08x expired (packet-hard limit): removed" % spi
@@ -1111,14 +1113,22 @@ def case_lifetime(bed, name):
         while not bed.sa_show(spi)["lifetime"]["soft_reached"] and time.monotonic() < end:
             time.sleep(0.1)
         expect(bed.sa_show(spi)["lifetime"]["soft_reached"], "soft limit reached after 2")
-    expect(wait_sa_gone(bed, spi, 3), "SA removed after its 4th packet")
+    expect(not wait_sa_gone(bed, spi, 1.5), "SA at its limit kept while idle")
+    before = bed.counters()
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data) is None,
+           "5th packet neither encrypted nor in clear")
+    expect(delta(bed, before, "esp-encrypt", "SA reached a hard packet or byte limit") == 1,
+           "5th packet dropped at the limit")
+    expect(wait_sa_gone(bed, spi, 3), "SA removed after its 5th packet")
     expect((log_count(bed, soft), log_count(bed, hard)) == (1, 1),
            "soft and hard expiry logged once each")
     before = bed.counters()
     data = payload_of(name)
     send_outbound(bed, 4, "tunnel", data)
     expect(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data) is None,
-           "5th packet neither encrypted nor in clear")
+           "6th packet neither encrypted nor in clear")
     expect(delta(bed, before, "spd-output", "needs IPsec, no usable SA (espd policy)") == 1,
            "dropped for want of an SA")
     spi_time = bed.next_spi()
@@ -1127,6 +1137,59 @@ def case_lifetime(bed, name):
     expect(bed.sa_show(spi_time)["lifetime"]["hard_add_s"] == 2, "time limit shown")
     expect(not wait_sa_gone(bed, spi_time, 1), "SA still there after 1 s")
     expect(wait_sa_gone(bed, spi_time, 3), "SA removed 2 s after its add")
+
+
+def collect(sock, timeout):
+    """Every datagram or frame sock receives until timeout passes quietly."""
+    got = []
+    while select.select([sock], [], [], timeout)[0]:
+        got.append(sock.recv(65536))
+    return got
+
+
+def case_hard_limit(bed, direction, kind, name):
+    """Six packets back to back for an SA whose hard limit lets three pass:
+    exactly the first three pass, however the packets fall into bursts, as
+    the kernel checks the limit before every packet; the rest are dropped
+    (counted at the limit, or for want of an SA once it stopped), none in
+    clear, and the SA goes. The byte limit counts what ESP carries, the
+    whole inner packet in tunnel mode: 2 packets + 1 byte lets the 3rd pass
+    (xfrm_state_check_expire compares before adding)."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    datas = [payload_of("%s %d" % (name, i)) for i in range(6)]
+    inner_len = 20 + 8 + len(datas[0])
+    limit = ("packet-hard", "3") if kind == "packet" else ("byte-hard", str(2 * inner_len + 1))
+    log = "espd: ipsec: SA spi 0x%08x expired (%s-hard limit): removed" % (spi, kind)
+    before = bed.counters()
+    if direction == "out":
+        outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi, sa_extra=("limit", *limit))
+        for data in datas:
+            send_outbound(bed, 4, "tunnel", data)
+        frames = collect(bed.b0, 0.5)
+        peer = scapy_peer_sa(GCM, keys, spi, "tunnel", 4, False, sending=False)
+        seen = []
+        for frame in frames:
+            eth = Ether(frame)
+            expect(not any(d in frame for d in datas) or ESP in eth, "a packet left in clear")
+            if eth.src == bed.mac_rb and ESP in eth and eth[ESP].spi == spi:
+                seen.append(bytes(peer.decrypt(eth[IP])[UDP].payload))
+        node, dropped = "esp-encrypt", delta(bed, before, "spd-output",
+                                             "needs IPsec, no usable SA (espd policy)")
+    else:
+        inbound_setup(bed, GCM, "tunnel", 4, False, keys, spi, sa_extra=("limit", *limit))
+        peer = scapy_peer_sa(GCM, keys, spi, "tunnel", 4, False, sending=True)
+        for seq, data in enumerate(datas, 1):
+            inbound(bed, GCM, keys, spi, seq, data, sa=peer)
+        seen = collect(bed.a[4], 0.5)
+        node, dropped = "esp-decrypt", delta(bed, before, "ipsec-input", "SA not offloaded") + \
+            delta(bed, before, "ipsec-input", "unknown SPI")
+    expect(seen == datas[:3], "the first three pass: %d of %d, in order %s" %
+           (len(seen), len(datas), [datas.index(d) if d in datas else d for d in seen]))
+    at_limit = delta(bed, before, node, "SA reached a hard packet or byte limit")
+    expect(at_limit >= 1 and at_limit + dropped == 3,
+           "the 4th dropped at the limit, the others too: %d + %d" % (at_limit, dropped))
+    expect(wait_sa_gone(bed, spi, 3), "SA removed")
+    expect(log_count(bed, log) == 1, "expiry logged once")
 
 
 def catch_udp(bed, dport, clear_payload, timeout=WAIT):
@@ -1176,7 +1239,10 @@ def case_sa_update(bed, name):
     expect(bed.sa_show(spi)["lifetime"]["hard_packets"] == 3, "new limit shown")
     expect(send_and_catch(4600) == (4501, 2), "after the update: 4501 -> 4600, sequence 2")
     expect(send_and_catch(4600) == (4501, 3), "sequence 3")
-    expect(wait_sa_gone(bed, spi, 3), "SA removed after its 3rd packet (the updated limit)")
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(catch_udp(bed, 4600, data, timeout=0.5) is None, "no 4th packet: the updated limit")
+    expect(wait_sa_gone(bed, spi, 3), "SA removed at its 4th packet")
     r = subprocess.run([bed.args.espctl, "--socket", bed.args.socket,
                         *sa_words("update", GCM, GCM.keys(), spi, P4["r_wan"], P4["peer"])],
                        capture_output=True, text=True)
@@ -1925,8 +1991,16 @@ def behaviour(bed, selected):
         ("ESN wrap inbound (aes-cbc/hmac-sha256)", case_esn_in, CBC),
         ("unsupported algorithm: logged once per SA, inbound punted, outbound never in clear",
          case_unsupported),
-        ("SA lifetimes: soft limit logged, hard packet and time limits remove the SA",
+        ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
          case_lifetime),
+        ("hard packet limit 3, six packets out back to back: exactly three encrypted",
+         case_hard_limit, "out", "packet"),
+        ("hard byte limit, six packets out back to back: exactly three encrypted",
+         case_hard_limit, "out", "byte"),
+        ("hard packet limit 3, six packets in back to back: exactly three delivered",
+         case_hard_limit, "in", "packet"),
+        ("hard byte limit, six packets in back to back: exactly three delivered",
+         case_hard_limit, "in", "byte"),
         ("ipsec sa update: NAT-T ports and lifetime change in place, keys and sequence go on",
          case_sa_update),
         ("ipsec policy update: block to protect, SA switched under traffic: none in clear or "

@@ -335,7 +335,8 @@ static void test_counters_and_reuse(void **state)
 	assert_int_not_equal(sad_sa(index2)->rt.uid, 0);
 }
 
-/* xfrm_state_check_expire's limits, at times given to sad_expire. */
+/* xfrm_state_check_expire's soft limits and time limits, at times given to
+ * sad_expire. */
 static void test_lifetimes(void **state)
 {
 	struct sa_params bytes = params("10.0.0.1", "10.0.0.2", 0x70);
@@ -345,18 +346,17 @@ static void test_lifetimes(void **state)
 
 	(void)state;
 	bytes.lifetime.soft_bytes = 1000;
-	bytes.lifetime.hard_bytes = 2000;
+	bytes.lifetime.hard_add_s = 60;
 	use.lifetime.hard_use_s = 10;
 	use.lifetime.hard_add_s = 100;
 	kernel.origin = IPSEC_ORIGIN_KERNEL;
-	kernel.lifetime.hard_packets = 1;
+	kernel.lifetime.hard_add_s = 1;
 	assert_int_equal(sad_sa_add(&bytes, &i_bytes), 0);
 	assert_int_equal(sad_sa_add(&use, &i_use), 0);
 	assert_int_equal(sad_sa_add(&kernel, &i_kernel), 0);
 	uint64_t t0 = sad_sa(i_bytes)->cfg.add_time_s;
 
 	sa_count_packets(0, i_bytes, 1, 999);
-	sa_count_packets(0, i_kernel, 5, 500);
 	assert_int_equal(sad_expire(t0), 0);
 	assert_false(sad_sa(i_bytes)->cfg.soft_expired);
 	sa_count_packets(1, i_bytes, 1, 1);
@@ -367,13 +367,73 @@ static void test_lifetimes(void **state)
 	assert_int_equal(sad_expire(t0 + 50), 0);
 	assert_int_equal(sad_sa(i_use)->cfg.use_time_s, t0 + 50);
 	assert_int_equal(sad_expire(t0 + 59), 0);
-	sa_count_packets(1, i_bytes, 1, 1000);
 	assert_int_equal(sad_expire(t0 + 60), 2);
 	assert_null(sad_sa(i_bytes));
 	assert_null(sad_sa(i_use));
 	/* The kernel expires its own SAs. */
 	assert_non_null(sad_sa(i_kernel));
 	assert_int_equal(sad_count(), 1);
+}
+
+/* Hard packet and byte limits, before every packet (xfrm_state_check_expire):
+ * a limit of N passes exactly N, the packet that finds it reached stops the
+ * SA, and only then does sad_expire remove it; an SA that reached its limit
+ * and idles stays, as in the kernel. */
+static void test_hard_limits(void **state)
+{
+	struct sa_params packets = params("10.0.0.1", "10.0.0.2", 0x80);
+	struct sa_params bytes = params("10.0.0.1", "10.0.0.2", 0x81);
+	struct sa_params kernel = params("10.0.0.1", "10.0.0.2", 0x82);
+	uint32_t i_packets, i_bytes, i_kernel;
+
+	(void)state;
+	packets.lifetime.hard_packets = 3;
+	bytes.lifetime.hard_bytes = 2000;
+	kernel.origin = IPSEC_ORIGIN_KERNEL;
+	kernel.lifetime.hard_packets = 1;
+	assert_int_equal(sad_sa_add(&packets, &i_packets), 0);
+	assert_int_equal(sad_sa_add(&bytes, &i_bytes), 0);
+	assert_int_equal(sad_sa_add(&kernel, &i_kernel), 0);
+	struct sa *sa_packets = sad_sa(i_packets), *sa_bytes = sad_sa(i_bytes);
+	uint64_t t0 = sa_packets->cfg.add_time_s;
+
+	for (int i = 0; i < 3; i++)
+		assert_true(sa_used_take(sa_packets, 100));
+	assert_true(sa_used_take(sa_bytes, 1999));
+	assert_true(sa_used_take(sa_bytes, 1)); /* 1999 counted: below the limit */
+	assert_int_equal(sad_expire(t0 + 100), 0);
+	assert_string_equal(format_sa_state(sa_packets->rt.state), "valid");
+	assert_false(sa_used_take(sa_packets, 100));
+	assert_false(sa_used_take(sa_bytes, 1));
+	assert_string_equal(format_sa_state(sa_packets->rt.state), "expired(lifetime)");
+	assert_false(sa_ready(sa_bytes, SA_DIR_OUT));
+	assert_int_equal(sad_expire(t0 + 100), 2);
+	assert_null(sad_sa(i_packets));
+	assert_null(sad_sa(i_bytes));
+	/* The kernel counts its own SAs' packets. */
+	assert_false(sa_limited(sad_sa(i_kernel)));
+}
+
+/* A limit given by `ipsec sa update` counts what the SA carried before it,
+ * as the kernel's lifetime so far is kept. */
+static void test_hard_limit_update(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x90);
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	assert_false(sa_limited(sad_sa(index)));
+	sa_count_packets(0, index, 4, 400);
+	sa_count_packets(1, index, 1, 100);
+	p.lifetime.hard_packets = 6;
+	assert_int_equal(sad_sa_update_in_place(&p), 0);
+	assert_true(sa_limited(sad_sa(index)));
+	assert_true(sa_used_take(sad_sa(index), 100));
+	assert_false(sa_used_take(sad_sa(index), 100));
+	p.lifetime.hard_packets = 0;
+	assert_int_equal(sad_sa_update_in_place(&p), 0);
+	assert_false(sa_limited(sad_sa(index)));
 }
 
 static void test_full(void **state)
@@ -514,6 +574,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_keeps_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_limit_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marks_share_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
