@@ -290,7 +290,6 @@ static void sa_params_fill(struct sa_params *p, const struct suite *s, bool out)
 	p->mode = SA_MODE_TUNNEL;
 	p->origin = IPSEC_ORIGIN_CLI;
 	p->engine = ESP_CRYPTO_ENGINE_IPSECMB;
-	p->replay_window = out ? REPLAY_WINDOW_DEFAULT : 0;
 	if (s->aead) {
 		p->aead = (struct sa_alg_params){ s->aead, raw_key, (uint16_t)s->key_bits, 128 };
 	} else {

@@ -337,7 +337,7 @@ struct sa_cmd {
 	uint8_t key[ALG_N][KEY_MAX];
 	char name[ALG_N][SA_ALG_NAME_MAX];
 	const struct kernel_alg *alg[ALG_N];
-	bool has_src, has_dst, has_proto, has_spi, has_window, has_sel;
+	bool has_src, has_dst, has_proto, has_spi, has_sel;
 };
 
 static int key_parse(const char *text, uint8_t *key, size_t *len)
@@ -529,8 +529,8 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 		return u32_value(ps, w, &c->p.reqid);
 	if (strcmp(w, "mode") == 0)
 		return mode_value(ps, &c->p.mode);
+	/* Without it the window is 0, no replay check: what iproute2 sends. */
 	if (strcmp(w, "replay-window") == 0) {
-		c->has_window = true;
 		if (number(ps, w, UINT32_MAX, &n))
 			return -EINVAL;
 		if (n > REPLAY_WINDOW_MAX)
@@ -571,7 +571,6 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 	const char *w;
 	int rc;
 
-	c->p.replay_window = REPLAY_WINDOW_DEFAULT;
 	c->p.origin = IPSEC_ORIGIN_CLI;
 	while ((w = take(ps))) {
 		rc = id_word(ps, w, c);

@@ -35,8 +35,6 @@
 #define REPLAY_WINDOW_MAX 4096u
 /* Ring words: a power of two with one word beyond the largest window. */
 #define REPLAY_WORDS 128u
-/* The kernel's default window for SAs negotiated without one. */
-#define REPLAY_WINDOW_DEFAULT 32u
 
 struct replay_window {
 	uint64_t top;     /* highest authenticated sequence number (64 bits with ESN) */
