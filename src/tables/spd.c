@@ -351,8 +351,10 @@ size_t spd_count(void)
 
 /*
  * The SA the kernel would pick for an out template (xfrm_tmpl_resolve_one,
- * xfrm_state_find): protocol, mode, reqid and SPI when set, destination,
- * and source when set. Transport mode takes the endpoints from the packet,
+ * xfrm_state_find): protocol, mode, reqid exactly (a template without one
+ * takes only an SA without one), SPI when set, destination, source when
+ * set, the policy's mark under the SA's mask, the same if_id, and no SA
+ * flagged wildrecv. Transport mode takes the endpoints from the packet,
  * which a policy only fixes when its selector is one host pair. Among
  * candidates the newest wins, as xfrm_state_look_at prefers the latest.
  */
@@ -380,16 +382,21 @@ static bool tmpl_endpoints(const struct spd_policy_params *p, const struct spd_t
 	return true;
 }
 
-static bool sa_fits_tmpl(const struct sa *sa, const struct spd_tmpl *t, const struct endpoints *ep)
+static bool sa_fits_tmpl(const struct sa *sa, const struct spd_policy_params *p,
+			 const struct spd_tmpl *t, const struct endpoints *ep)
 {
-	return sa->rt.proto == t->proto && sa->rt.mode == t->mode &&
-	       (!t->reqid || sa->rt.reqid == t->reqid) &&
+	uint32_t mark = p->mark_v & p->mark_m;
+
+	return sa->rt.proto == t->proto && sa->rt.mode == t->mode && sa->rt.reqid == t->reqid &&
+	       (mark & sa->cfg.id.mark_m) == sa->cfg.id.mark_v && sa->cfg.id.if_id == p->if_id &&
+	       !(sa->rt.flags & SA_FLAG_WILDRECV) &&
 	       (!t->spi || sa->rt.spi_be == rte_cpu_to_be_32(t->spi)) &&
 	       ip_addr_equal(&sa->rt.dst, &ep->dst) &&
 	       (ip_addr_is_zero(&ep->src) || !ep->src.family || ip_addr_equal(&sa->rt.src, &ep->src));
 }
 
 struct resolve {
+	const struct spd_policy_params *p;
 	const struct spd_tmpl *t;
 	struct endpoints ep;
 	const struct sa *best;
@@ -399,7 +406,7 @@ static int resolve_one(const struct sa *sa, void *arg)
 {
 	struct resolve *r = arg;
 
-	if (!sa_fits_tmpl(sa, r->t, &r->ep))
+	if (!sa_fits_tmpl(sa, r->p, r->t, &r->ep))
 		return 0;
 	/* Prefer an SA espd can use, then the newest. */
 	if (!r->best || (sa_ready(sa, SA_DIR_OUT) && !sa_ready(r->best, SA_DIR_OUT)) ||
@@ -411,7 +418,7 @@ static int resolve_one(const struct sa *sa, void *arg)
 
 static const struct sa *tmpl_resolve(const struct spd_policy_params *p, const struct spd_tmpl *t)
 {
-	struct resolve r = { .t = t };
+	struct resolve r = { .p = p, .t = t };
 
 	if (!tmpl_endpoints(p, t, &r.ep))
 		return NULL;

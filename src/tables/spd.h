@@ -87,7 +87,7 @@ struct spd_selector {
 struct spd_tmpl {
 	struct ip_addr src, dst; /* tunnel endpoints; family 0 in transport mode */
 	uint32_t spi;            /* host order; 0: any */
-	uint32_t reqid;          /* 0: any */
+	uint32_t reqid;          /* 0: any SA inbound, an SA without one outbound */
 	uint8_t proto;           /* IPPROTO_ESP (AH/COMP only mirrored) */
 	uint8_t mode;            /* enum sa_mode (XFRM_MODE_*) */
 	uint8_t optional;        /* level use (1) or required (0) */

@@ -468,7 +468,7 @@ static void test_optional_and_transport(void **state)
 	(void)state;
 	add_tmpl(&opt, "192.0.2.1", "198.51.100.1", 5, SA_MODE_TUNNEL);
 	opt.tmpl[0].optional = 1;
-	add_tmpl(&host, NULL, NULL, 0, SA_MODE_TRANSPORT);
+	add_tmpl(&host, NULL, NULL, 3, SA_MODE_TRANSPORT);
 	assert_int_equal(spd_policy_add(&opt), 0);
 	assert_int_equal(spd_policy_add(&host), 0);
 	uint32_t transport = add_sa("192.0.2.1", "198.51.100.7", 0x500, 3, SA_MODE_TRANSPORT);
@@ -480,6 +480,49 @@ static void test_optional_and_transport(void **state)
 	const struct spd_policy *pol = spd_lookup(SPD_DIR_OUT, &k);
 	assert_int_equal(pol->verdict, SPD_PROTECT);
 	assert_int_equal(pol->sa_index, transport);
+}
+
+/* xfrm_state_find compares an out template's reqid exactly (0 takes only an
+ * SA without one), the policy's mark under the SA's mask and the if_id, and
+ * passes over SAs flagged wildrecv. */
+static void test_out_template_identity(void **state)
+{
+	struct spd_policy_params plain = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_policy_params marked = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct sa_params p = {
+		.id = { .dst = addr("198.51.100.1"), .spi = 0x600, .proto = IPPROTO_ESP },
+		.src = addr("192.0.2.1"), .reqid = 0, .mode = SA_MODE_TUNNEL,
+		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160,
+			  .icv_bits = 128 },
+	};
+	uint32_t index, wanted;
+
+	(void)state;
+	add_tmpl(&plain, "192.0.2.1", "198.51.100.1", 0, SA_MODE_TUNNEL);
+	marked.mark_v = 0x10;
+	marked.mark_m = 0xff;
+	marked.if_id = 7;
+	add_tmpl(&marked, "192.0.2.1", "198.51.100.1", 0, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&plain), 0);
+	assert_int_equal(spd_policy_add(&marked), 0);
+	add_sa("192.0.2.1", "198.51.100.1", 0x601, 4, SA_MODE_TUNNEL); /* a reqid */
+	p.flags = SA_FLAG_WILDRECV;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	p.flags = 0;
+	p.id.spi = 0x602;
+	p.id.mark_v = 0x10;
+	p.id.mark_m = 0xf0;
+	assert_int_equal(sad_sa_add(&p, &index), 0); /* the mark, not the if_id */
+	p.id.spi = 0x603;
+	p.id.if_id = 7;
+	assert_int_equal(sad_sa_add(&p, &wanted), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(spd_policy_find(&plain)->verdict, SPD_KERNEL);
+	assert_int_equal(spd_policy_find(&marked)->sa_index, wanted);
+	index = add_sa("192.0.2.1", "198.51.100.1", 0x604, 0, SA_MODE_TUNNEL);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(spd_policy_find(&plain)->sa_index, index);
+	assert_int_equal(spd_policy_find(&marked)->sa_index, wanted);
 }
 
 /* The inbound check as spd-input makes it: lookup, then the policy check. */
@@ -690,6 +733,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_and_transport, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_template_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_selector_and_transport, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plaintext_check, setup, teardown),
