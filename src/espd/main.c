@@ -353,8 +353,8 @@ static int open_cli(void)
 	return espd.cli_fd < 0 ? espd.cli_fd : 0;
 }
 
-/* Once a second: SAs past their hard lifetime go, and policies that
- * used them are resolved again. */
+/* Once a second: SAs past their hard lifetime go, and policies that used
+ * them, or one that reached a soft limit, are resolved again. */
 static void expire_sas(uint64_t *last_s)
 {
 	uint64_t now_s = sad_now_s();

@@ -567,6 +567,8 @@ int sad_sa_update_in_place(const struct sa_params *p)
 	}
 	sa->cfg.lifetime = p->lifetime;
 	used_limits_set(sa, &p->lifetime);
+	if (sa->cfg.soft_expired)
+		sad.generation++; /* preferred again by out templates */
 	sa->cfg.soft_expired = false;
 	return 0;
 }
@@ -656,8 +658,13 @@ static const char *limit_reached(const struct sa *sa, const struct sa_counters *
 	return NULL;
 }
 
-/* True when the SA's hard lifetime ended: it is to be removed. */
-static bool lifetime_check(struct sa *sa, uint64_t now_s)
+enum lifetime_event {
+	LIFETIME_NONE,
+	LIFETIME_SOFT, /* a soft limit was reached just now */
+	LIFETIME_HARD, /* the SA is to be removed */
+};
+
+static enum lifetime_event lifetime_check(struct sa *sa, uint64_t now_s)
 {
 	struct sa_counters c;
 	const char *why;
@@ -668,30 +675,42 @@ static bool lifetime_check(struct sa *sa, uint64_t now_s)
 	if ((why = limit_reached(sa, &c, now_s, true)) != NULL) {
 		fprintf(stderr, "espd: ipsec: SA spi 0x%08x expired (%s-hard limit): removed\n",
 			sa->cfg.id.spi, why);
-		return true;
+		return LIFETIME_HARD;
 	}
 	if (!sa->cfg.soft_expired && (why = limit_reached(sa, &c, now_s, false)) != NULL) {
 		sa->cfg.soft_expired = true;
 		fprintf(stderr, "espd: ipsec: SA spi 0x%08x reached its %s-soft limit\n",
 			sa->cfg.id.spi, why);
+		return LIFETIME_SOFT;
 	}
-	return false;
+	return LIFETIME_NONE;
 }
 
 unsigned sad_expire(uint64_t now_s)
 {
-	unsigned removed = 0;
+	unsigned changed = 0, removed = 0;
 
 	for (uint32_t i = 0; i < sad_max; i++) {
 		struct sa *sa = sad_sas[i];
-		if (sa && sa->rt.origin == IPSEC_ORIGIN_CLI && lifetime_check(sa, now_s)) {
+		if (!sa || sa->rt.origin != IPSEC_ORIGIN_CLI)
+			continue;
+		switch (lifetime_check(sa, now_s)) {
+		case LIFETIME_HARD:
 			sa_remove(sa);
 			removed++;
+			changed++;
+			break;
+		case LIFETIME_SOFT:
+			sad.generation++; /* resolved against by the SPD */
+			changed++;
+			break;
+		case LIFETIME_NONE:
+			break;
 		}
 	}
 	if (removed)
 		sad_reclaim();
-	return removed;
+	return changed;
 }
 
 uint32_t sad_find(const struct sa_id *id)

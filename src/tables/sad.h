@@ -310,7 +310,8 @@ void sad_sa_counters(uint32_t index, struct sa_counters *sum);
  * limit of seconds since its add or first use, is removed, its keys wiped;
  * a soft limit is logged once and shown. Call about once a second: a soft
  * or time limit takes effect up to a call late. Kernel SAs are the
- * kernel's to expire. Returns how many SAs were removed.
+ * kernel's to expire. Returns how many SAs were removed or reached a soft
+ * limit: out templates are to be resolved again (spd_commit).
  */
 unsigned sad_expire(uint64_t now_s);
 uint64_t sad_now_s(void);

@@ -356,7 +356,7 @@ size_t spd_count(void)
  * set, the policy's mark under the SA's mask, the same if_id, and no SA
  * flagged wildrecv. Transport mode takes the endpoints from the packet,
  * which a policy only fixes when its selector is one host pair. Among
- * candidates the newest wins, as xfrm_state_look_at prefers the latest.
+ * candidates, better_sa.
  */
 struct endpoints {
 	struct ip_addr src, dst;
@@ -402,16 +402,24 @@ struct resolve {
 	const struct sa *best;
 };
 
+/* An SA espd can use first; then, as xfrm_state_look_at, one that has not
+ * reached a soft limit (km.dying), then the newest. */
+static bool better_sa(const struct sa *sa, const struct sa *best)
+{
+	if (sa_ready(sa, SA_DIR_OUT) != sa_ready(best, SA_DIR_OUT))
+		return sa_ready(sa, SA_DIR_OUT);
+	if (sa->cfg.soft_expired != best->cfg.soft_expired)
+		return !sa->cfg.soft_expired;
+	return sa->rt.uid > best->rt.uid;
+}
+
 static int resolve_one(const struct sa *sa, void *arg)
 {
 	struct resolve *r = arg;
 
 	if (!sa_fits_tmpl(sa, r->p, r->t, &r->ep))
 		return 0;
-	/* Prefer an SA espd can use, then the newest. */
-	if (!r->best || (sa_ready(sa, SA_DIR_OUT) && !sa_ready(r->best, SA_DIR_OUT)) ||
-	    (sa_ready(sa, SA_DIR_OUT) == sa_ready(r->best, SA_DIR_OUT) &&
-	     sa->rt.uid > r->best->rt.uid))
+	if (!r->best || better_sa(sa, r->best))
 		r->best = sa;
 	return 0;
 }

@@ -421,6 +421,24 @@ static void test_template_resolution(void **state)
 	assert_int_equal(spd_commit(), 0);
 	pol = spd_lookup(SPD_DIR_OUT, &k);
 	assert_int_equal(pol->sa_index, old);
+
+	/* One that reached a soft limit gives way to an older one, as the
+	 * kernel's km.dying; the rekey that follows is newer again. */
+	struct sa_params soft = { .id = { .dst = addr("198.51.100.1"), .spi = 0x201,
+					  .proto = IPPROTO_ESP },
+				  .src = addr("192.0.2.1"), .reqid = 5, .mode = SA_MODE_TUNNEL,
+				  .origin = IPSEC_ORIGIN_CLI,
+				  .aead = { .name = "rfc4106(gcm(aes))", .key = aead_key,
+					    .key_bits = 160, .icv_bits = 128 },
+				  .lifetime = { .soft_packets = 1 } };
+	uint32_t dying;
+	assert_int_equal(sad_sa_add(&soft, &dying), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, dying);
+	sa_count_packets(0, dying, 1, 100);
+	assert_int_equal(sad_expire(sad_now_s()), 1);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, old);
 }
 
 static void test_cli_policy_never_in_clear(void **state)
