@@ -386,7 +386,8 @@ static uint16_t run_of(const struct enc_burst *b, const rte_edge_t *nexts, uint1
 }
 
 /* Build the packet of the sequence number seq (0: none left) and its crypto
- * op; an SA with hard limits counts it first (xfrm_output_one). */
+ * op; an SA with hard limits counts it then (xfrm_output_one counts before
+ * ESP output; the packet that finds a limit reached stops the SA anyway). */
 static uint16_t prepare_one(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
 			    struct enc_layout *layout, uint64_t seq, struct esp_crypto_op *op)
 {
