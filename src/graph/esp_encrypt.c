@@ -387,9 +387,11 @@ static uint16_t run_of(const struct enc_burst *b, const rte_edge_t *nexts, uint1
 
 /* Build the packet of the sequence number seq (0: none left) and its crypto
  * op; an SA with hard limits counts it then (xfrm_output_one counts before
- * ESP output; the packet that finds a limit reached stops the SA anyway). */
-static uint16_t prepare_one(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
-			    struct enc_layout *layout, uint64_t seq, struct esp_crypto_op *op)
+ * ESP output; the packet that finds a limit reached stops the SA anyway).
+ * Inlined: as a call it cost 5 cycles a packet at 64 B. */
+static __rte_always_inline uint16_t
+prepare_one(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p, struct enc_layout *layout,
+	    uint64_t seq, struct esp_crypto_op *op)
 {
 	struct sa *sa = p->sa;
 
