@@ -1105,6 +1105,17 @@ def wait_sa_gone(bed, spi, seconds):
     return bed.sa_show(spi) is None
 
 
+def refused_out(bed, spi, what, node, reason):
+    """One packet into the IPv4 tunnel of spi leaves neither encrypted nor in
+    clear, counted once as node's reason."""
+    before = bed.counters()
+    data = payload_of(what)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data) is None,
+           "%s neither encrypted nor in clear" % what)
+    expect(delta(bed, before, node, reason) == 1, "%s counted as %r" % (what, reason))
+
+
 def case_lifetime(bed, name):
     """The kernel's lifetimes on espd's SAs: the soft packet limit is logged
     once and shown; the hard one is checked before every packet, as
@@ -1132,23 +1143,11 @@ def case_lifetime(bed, name):
             time.sleep(0.1)
         expect(bed.sa_show(spi)["lifetime"]["soft_reached"], "soft limit reached after 2")
     expect(not wait_sa_gone(bed, spi, 1.5), "SA at its limit kept while idle")
-    before = bed.counters()
-    data = payload_of(name)
-    send_outbound(bed, 4, "tunnel", data)
-    expect(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data) is None,
-           "5th packet neither encrypted nor in clear")
-    expect(delta(bed, before, "esp-encrypt", "SA reached a hard packet or byte limit") == 1,
-           "5th packet dropped at the limit")
+    refused_out(bed, spi, "5th packet", "esp-encrypt", "SA reached a hard packet or byte limit")
     expect(wait_sa_gone(bed, spi, 3), "SA removed after its 5th packet")
     expect((log_count(bed, soft), log_count(bed, hard)) == (1, 1),
            "soft and hard expiry logged once each")
-    before = bed.counters()
-    data = payload_of(name)
-    send_outbound(bed, 4, "tunnel", data)
-    expect(bed.catch_esp(4, spi, timeout=0.5, clear_payload=data) is None,
-           "6th packet neither encrypted nor in clear")
-    expect(delta(bed, before, "spd-output", "needs IPsec, no usable SA (espd policy)") == 1,
-           "dropped for want of an SA")
+    refused_out(bed, spi, "6th packet", "spd-output", "needs IPsec, no usable SA (espd policy)")
     spi_time = bed.next_spi()
     add_sa(bed, GCM, GCM.keys(), spi_time, P4["peer"], P4["r_wan"], "tunnel", 4, False,
            ("limit", "time-hard", "2"))
