@@ -19,6 +19,7 @@
 
 #define ESP_IP4_HDR_LEN 20
 #define ESP_IP6_HDR_LEN 40
+#define ESP_IP6_MIN_MTU 1280 /* RFC 8200 s.5 */
 #define ESP_UDP_HDR_LEN 8
 #define ESP_TRAILER_LEN 2 /* pad length, next header */
 #define ESP_NH_IPIP 4
@@ -203,7 +204,7 @@ static inline uint32_t esp_icmp_hdr_len(uint8_t family)
 
 static inline uint32_t esp_icmp_quote_max(uint8_t family)
 {
-	return (family == AF_INET6 ? 1280 : 576) - esp_icmp_hdr_len(family);
+	return (family == AF_INET6 ? ESP_IP6_MIN_MTU : 576) - esp_icmp_hdr_len(family);
 }
 
 void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_icmp *icmp,

@@ -34,8 +34,6 @@
 #include "tables/fib.h"
 #include "tables/sad.h"
 
-#define IP6_MIN_MTU 1280
-
 enum esp_encrypt_next {
 	ESP_ENCRYPT_NEXT_LOOKUP,
 	ESP_ENCRYPT_NEXT_REWRITE,
@@ -81,7 +79,7 @@ static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu
 	uint32_t mtu = esp_inner_mtu(link_mtu, front, c->icv_len, esp_align(c->block_size),
 				     net_adj);
 
-	return family == AF_INET6 ? RTE_MAX(mtu, (uint32_t)IP6_MIN_MTU) : mtu;
+	return family == AF_INET6 ? RTE_MAX(mtu, (uint32_t)ESP_IP6_MIN_MTU) : mtu;
 }
 
 /*
@@ -344,10 +342,7 @@ static bool above_path_mtu(struct rte_mbuf *m, uint32_t path_mtu)
 	const uint8_t *l3 = l3_of(m);
 	uint8_t family = pkt_meta(m)->family;
 
-	if (ip_packet_len(l3, family) <= path_mtu)
-		return false;
-	return family == AF_INET6 || !(((const struct rte_ipv4_hdr *)l3)->fragment_offset &
-				       RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
+	return ip_packet_len(l3, family) > path_mtu && (family == AF_INET6 || may_fragment(m));
 }
 
 /* ESP in UDP over IPv6: the checksum covers the finished ESP packet. */

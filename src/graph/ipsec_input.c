@@ -58,7 +58,9 @@ static bool udp_checksum_ok(const struct rte_mbuf *m, const uint8_t *l3, const u
 		return verdict != RTE_MBUF_F_RX_L4_CKSUM_BAD;
 	if (rte_raw_cksum_mbuf(m, m->l2_len + m->l3_len, udp_len, &sum) != 0)
 		return false;
-	/* The pseudo-header: both addresses, protocol and UDP length. */
+	/* The pseudo-header: both addresses, protocol and UDP length (DPDK's
+	 * rte_ipv6_udptcp_cksum_mbuf_verify takes the IPv6 payload length,
+	 * which extension headers make longer). */
 	const uint8_t *addrs = v4 ? l3 + offsetof(struct rte_ipv4_hdr, src_addr)
 				  : l3 + offsetof(struct rte_ipv6_hdr, src_addr);
 	uint32_t total = __rte_raw_cksum(addrs, v4 ? 8 : 32, sum) +

@@ -18,8 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "common/addr.h"
-
-#define PATH_MTU_IP6_MIN 1280
+#include "esp/esp_packet.h"
 
 /* The router's rules, read once by path_mtu_init. */
 struct path_mtu_rules {
@@ -35,7 +34,7 @@ void path_mtu_destroy(void);
 /* The MTU an ICMP error reported, raised to the family's floor. */
 static inline uint32_t path_mtu_floor(uint8_t family, uint32_t mtu)
 {
-	uint32_t floor = family == AF_INET ? path_mtu_rules.ip4_min : PATH_MTU_IP6_MIN;
+	uint32_t floor = family == AF_INET ? path_mtu_rules.ip4_min : ESP_IP6_MIN_MTU;
 	return mtu < floor ? floor : mtu;
 }
 

@@ -415,9 +415,13 @@ def prefix(addr, fam):
     return "%s/%d" % (addr, FAMILIES[fam]["host_len"])
 
 
+def sa_words(verb, alg, keys, spi, src, dst, extra=(), mode="tunnel"):
+    return ["ipsec", "sa", verb, "src", src, "dst", dst, "proto", "esp", "spi", hex(spi),
+            "reqid", str(spi), "mode", mode, *alg.words(keys), *extra]
+
+
 def add_sa(bed, alg, keys, spi, src, dst, mode, fam, natt, extra=()):
-    words = ["ipsec", "sa", "add", "src", src, "dst", dst, "proto", "esp", "spi", hex(spi),
-             "reqid", str(spi), "mode", mode, *alg.words(keys), *extra]
+    words = sa_words("add", alg, keys, spi, src, dst, extra, mode)
     if "replay-window" not in extra:
         words += ["replay-window", "32"]  # strongSwan's default; without it, none
     if natt:
@@ -702,8 +706,7 @@ def case_no_replay_window(bed, name):
     it, and the kernel then checks nothing (xfrm_replay_check_legacy): a
     copy is delivered again, sequence number 0 too."""
     spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
-    bed.ctl("ipsec", "sa", "add", "src", P4["peer"], "dst", P4["r_wan"], "proto", "esp", "spi",
-            hex(spi), "reqid", str(spi), "mode", "tunnel", *CBC.words(keys))
+    bed.ctl(*sa_words("add", CBC, keys, spi, P4["peer"], P4["r_wan"]))
     add_policy(bed, "fwd", P4["remote_net"], P4["a_net"], P4["peer"], P4["r_wan"], "tunnel", spi)
     expect(bed.sa_show(spi)["replay_window"] == 0, "window 0 shown")
     for seq in (5, 5, 0):
@@ -1220,11 +1223,6 @@ def catch_udp(bed, dport, clear_payload, timeout=WAIT):
             raise AssertionError("payload left espd in clear")
         return eth[IP] if UDP in eth and eth[UDP].dport == dport else None
     return wait_for(bed.b0, match, timeout)
-
-
-def sa_words(verb, alg, keys, spi, src, dst, extra=()):
-    return ["ipsec", "sa", verb, "src", src, "dst", dst, "proto", "esp", "spi", hex(spi),
-            "reqid", str(spi), "mode", "tunnel", *alg.words(keys), *extra]
 
 
 def case_sa_update(bed, name):
