@@ -23,6 +23,7 @@
 	_(IP4_TRUNCATED, "ip4-input", "drop", "shorter than its total length")             \
 	_(IP4_BAD_CHECKSUM, "ip4-input", "drop", "bad IPv4 header checksum")                \
 	_(IP4_MARTIAN, "ip4-input", "drop", "martian source address")                       \
+	_(IP4_MARTIAN_DESTINATION, "ip4-input", "drop", "martian destination address")      \
 	_(IP4_OPTIONS, "ip4-input", "punt", "IPv4 options")                                 \
 	_(IP4_MULTICAST, "ip4-input", "punt", "multicast or broadcast destination")         \
 	_(IP_FRAGMENT_NO_BUFFER, "ip-fragment", "drop", "no buffer for a fragment")        \
@@ -33,6 +34,8 @@
 	_(IP_REASSEMBLE_NO_BUFFER, "ip-reassemble", "punt", "no large buffer free for ESP") \
 	_(IP6_MALFORMED, "ip6-input", "drop", "malformed IPv6 header")                      \
 	_(IP6_MARTIAN, "ip6-input", "drop", "martian source address")                       \
+	_(IP6_MARTIAN_DESTINATION, "ip6-input", "drop", "loopback destination address")     \
+	_(IP6_SOURCE_SCOPE, "ip6-input", "punt", "link-local or unspecified source")        \
 	_(IP6_HOP_BY_HOP, "ip6-input", "punt", "hop-by-hop options")                        \
 	_(IP6_LINK_LOCAL, "ip6-input", "punt", "link-local or multicast destination")      \
 	_(IP_LOCAL, "ip-lookup", "punt", "addressed to the router")                         \

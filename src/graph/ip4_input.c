@@ -1,7 +1,7 @@
 /*
  * ip4-input: checks the IPv4 header (RFC 1812 section 5.2.2: version,
- * length, checksum) and sends good packets to ip-lookup. Options and
- * multicast are left to the kernel.
+ * length, checksum; addresses as the kernel does) and sends good packets to
+ * ip-lookup. Options, multicast and broadcast are left to the kernel.
  */
 #include "graph/graph.h"
 
@@ -15,16 +15,24 @@ enum ip4_input_next {
 	IP4_INPUT_N_NEXT,
 };
 
-static inline bool is_multicast_or_broadcast(uint32_t addr_be)
+/* ip_route_input's tests of the addresses, in its order: multicast or
+ * limited broadcast sources are martian; multicast and broadcast (also
+ * 0.0.0.0 to 0.0.0.0) go to the kernel, which judges their source itself;
+ * then 0.0.0.0/8 and 127.0.0.0/8 are martian, as source or destination.
+ * Class E (240.0.0.0/4) is routed. */
+static inline uint16_t check_addresses(struct worker *worker, uint32_t src_be, uint32_t dst_be)
 {
-	uint32_t addr = rte_be_to_cpu_32(addr_be);
-	return (addr >> 28) == 0xe || addr == UINT32_MAX;
-}
+	uint32_t src = rte_be_to_cpu_32(src_be), dst = rte_be_to_cpu_32(dst_be);
 
-static inline bool is_martian_source(uint32_t addr_be)
-{
-	uint32_t addr = rte_be_to_cpu_32(addr_be);
-	return (addr >> 28) >= 0xe || (addr >> 24) == 127 || (addr >> 24) == 0;
+	if (unlikely((src >> 28) == 0xe || src == UINT32_MAX))
+		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
+	if (unlikely((dst >> 28) == 0xe || dst == UINT32_MAX || (src | dst) == 0))
+		return steer(worker, ESPD_COUNTER_IP4_MULTICAST, IP4_INPUT_NEXT_PUNT);
+	if (unlikely((src >> 24) == 0 || (src >> 24) == 127))
+		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
+	if (unlikely((dst >> 24) == 0 || (dst >> 24) == 127))
+		return steer(worker, ESPD_COUNTER_IP4_MARTIAN_DESTINATION, IP4_INPUT_NEXT_DROP);
+	return IP4_INPUT_NEXT_LOOKUP;
 }
 
 /* The one's complement sum of the header as rte_raw_cksum() gives it, in
@@ -61,12 +69,11 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, ESPD_COUNTER_IP4_TRUNCATED, IP4_INPUT_NEXT_DROP);
 	if (unlikely(header_sum(ip, header_len) != 0xffff))
 		return steer(worker, ESPD_COUNTER_IP4_BAD_CHECKSUM, IP4_INPUT_NEXT_DROP);
-	if (unlikely(is_martian_source(ip->src_addr)))
-		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
+	uint16_t next = check_addresses(worker, ip->src_addr, ip->dst_addr);
+	if (unlikely(next != IP4_INPUT_NEXT_LOOKUP))
+		return next;
 	if (unlikely(header_len != sizeof(*ip)))
 		return steer(worker, ESPD_COUNTER_IP4_OPTIONS, IP4_INPUT_NEXT_PUNT);
-	if (unlikely(is_multicast_or_broadcast(ip->dst_addr)))
-		return steer(worker, ESPD_COUNTER_IP4_MULTICAST, IP4_INPUT_NEXT_PUNT);
 	m->l3_len = header_len;
 	return IP4_INPUT_NEXT_LOOKUP;
 }

@@ -1,11 +1,13 @@
 /*
  * ip6-input: checks the IPv6 header (version, payload length against the
- * frame) and sends good packets to ip-lookup. Hop-by-hop options, and
- * link-local or multicast destinations, are the kernel's.
+ * frame, addresses) and sends good packets to ip-lookup. Hop-by-hop
+ * options, link-local or multicast destinations and link-local or
+ * unspecified sources are the kernel's.
  */
 #include "graph/graph.h"
 
 #include <netinet/in.h>
+#include <string.h>
 #include <rte_ip.h>
 
 enum ip6_input_next {
@@ -20,10 +22,46 @@ static inline bool is_link_local_or_multicast(const uint8_t *addr)
 	return addr[0] == 0xff || (addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80);
 }
 
-static inline bool is_martian_source(const uint8_t *addr)
+/* The address as two words, high and low, in host order. */
+static inline void address_words(const uint8_t *addr, uint64_t word[2])
 {
-	static const uint8_t loopback[16] = { [15] = 1 };
-	return addr[0] == 0xff || memcmp(addr, loopback, sizeof(loopback)) == 0;
+	memcpy(word, addr, 16);
+	word[0] = rte_be_to_cpu_64(word[0]);
+	word[1] = rte_be_to_cpu_64(word[1]);
+}
+
+static inline bool is_loopback(const uint8_t *addr)
+{
+	uint64_t word[2];
+
+	address_words(addr, word);
+	return word[0] == 0 && word[1] == 1;
+}
+
+static inline bool is_link_local_or_unspecified(const uint8_t *addr)
+{
+	uint64_t word[2];
+
+	address_words(addr, word);
+	return (word[0] >> 54) == 0x3fa || (word[0] | word[1]) == 0;
+}
+
+/* ip6_rcv_core drops multicast and loopback sources and loopback
+ * destinations; ip6_forward refuses link-local and unspecified sources,
+ * the first with an ICMPv6 error: the kernel's, as for local delivery. */
+static inline uint16_t check_addresses(struct worker *worker, const struct rte_ipv6_hdr *ip)
+{
+	if (unlikely(ip->src_addr[0] == 0xff || is_loopback(ip->src_addr)))
+		return steer(worker, ESPD_COUNTER_IP6_MARTIAN, IP6_INPUT_NEXT_DROP);
+	if (unlikely(is_loopback(ip->dst_addr)))
+		return steer(worker, ESPD_COUNTER_IP6_MARTIAN_DESTINATION, IP6_INPUT_NEXT_DROP);
+	if (unlikely(ip->proto == IPPROTO_HOPOPTS))
+		return steer(worker, ESPD_COUNTER_IP6_HOP_BY_HOP, IP6_INPUT_NEXT_PUNT);
+	if (unlikely(is_link_local_or_multicast(ip->dst_addr)))
+		return steer(worker, ESPD_COUNTER_IP6_LINK_LOCAL, IP6_INPUT_NEXT_PUNT);
+	if (unlikely(is_link_local_or_unspecified(ip->src_addr)))
+		return steer(worker, ESPD_COUNTER_IP6_SOURCE_SCOPE, IP6_INPUT_NEXT_PUNT);
+	return IP6_INPUT_NEXT_LOOKUP;
 }
 
 static uint16_t check(struct worker *worker, struct rte_mbuf *m)
@@ -35,12 +73,9 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 	if (unlikely(l3_len < sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 ||
 		     rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip) > l3_len))
 		return steer(worker, ESPD_COUNTER_IP6_MALFORMED, IP6_INPUT_NEXT_DROP);
-	if (unlikely(is_martian_source(ip->src_addr)))
-		return steer(worker, ESPD_COUNTER_IP6_MARTIAN, IP6_INPUT_NEXT_DROP);
-	if (unlikely(ip->proto == IPPROTO_HOPOPTS))
-		return steer(worker, ESPD_COUNTER_IP6_HOP_BY_HOP, IP6_INPUT_NEXT_PUNT);
-	if (unlikely(is_link_local_or_multicast(ip->dst_addr)))
-		return steer(worker, ESPD_COUNTER_IP6_LINK_LOCAL, IP6_INPUT_NEXT_PUNT);
+	uint16_t next = check_addresses(worker, ip);
+	if (unlikely(next != IP6_INPUT_NEXT_LOOKUP))
+		return next;
 	m->l3_len = sizeof(*ip);
 	return IP6_INPUT_NEXT_LOOKUP;
 }

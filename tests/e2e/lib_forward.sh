@@ -67,6 +67,7 @@ case_forwarding() {
 	# Each echo crosses espd twice (request and reply), in the dataplane.
 	check "$driver: espd itself forwards once the neighbor is known" [ $((after - before)) -ge 10 ]
 	check "$driver: TCP transfer of 4 MB arrives intact" tcp_transfer
+	case_addresses "$driver"
 	before=$(counter "TTL or hop limit expired")
 	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
 	after=$(counter "TTL or hop limit expired")
@@ -93,6 +94,72 @@ case_forwarding() {
 	# A stray ND or ARP frame may be counted between the two commands.
 	check "$driver: clear counters zeroes show errors ($before -> $after)" [ "$before" -gt 5 -a "$after" -le 2 ]
 	check "$driver: espd exits 0 on SIGTERM" espd_stop
+}
+
+# udp_sinks FILE: hostB and the router record the sources of the UDP
+# datagrams to port 9999 (hostB) and 67 (the router), both families, until
+# none came for 3 s; their pids in SINKS.
+udp_sinks() {
+	local sink='
+import select, socket, sys
+socks = []
+for family, addr, port in ((socket.AF_INET, "0.0.0.0", int(sys.argv[1])),
+                           (socket.AF_INET6, "::", int(sys.argv[1]))):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, port)); socks.append(s)
+print("ready", flush=True)
+while True:
+    ready, _, _ = select.select(socks, [], [], 3)
+    if not ready: break
+    for s in ready: print(sys.argv[2], s.recvfrom(100)[1][0], flush=True)'
+	in_b "$PY" -c "$sink" 9999 hostB >"$1.b" &
+	SINKS="$!"
+	in_r "$PY" -c "$sink" 67 router >"$1.r" &
+	SINKS="$SINKS $!"
+	wait_until 3 bash -c "grep -q ready $1.b && grep -q ready $1.r"
+}
+
+# The kernel's tests of addresses (ip_route_input, ip6_rcv_core,
+# ip6_forward): frames to the router's MAC from hostA, each counted or
+# delivered as the kernel would.
+case_addresses() {
+	local driver=$1 mac before4 before4d before6 before6d scope
+	mac=$(ip -n "$NS_A" neigh show 10.1.0.1 | awk '{ print $5 }')
+	before4=$(counter "martian source address")
+	before4d=$(counter "martian destination address")
+	before6d=$(counter "loopback destination address")
+	scope=$(counter "link-local or unspecified source")
+	udp_sinks /tmp/$T.sinks
+	in_a "$PY" -c '
+import sys
+from scapy.all import Ether, IP, IPv6, UDP, Raw, conf, sendp
+conf.verb = 0
+mac = sys.argv[1]
+for src, dst, port in (("240.0.0.1", "10.2.0.2", 9999), ("127.0.0.1", "10.2.0.2", 9999),
+                       ("0.0.0.1", "10.2.0.2", 9999), ("224.0.0.5", "10.2.0.2", 9999),
+                       ("10.1.0.2", "127.0.0.1", 9999), ("10.1.0.2", "0.1.2.3", 9999),
+                       ("0.0.0.0", "255.255.255.255", 67)):
+    sendp(Ether(dst=mac) / IP(src=src, dst=dst) / UDP(sport=68, dport=port) / Raw(b"x"), iface="a0")
+for src, dst in (("fe80::99", "fd00:2::2"), ("::", "fd00:2::2"), ("fd00:1::2", "::1"),
+                 ("fd00:1::2", "fd00:2::2")):
+    sendp(Ether(dst=mac) / IPv6(src=src, dst=dst) / UDP(sport=68, dport=9999) / Raw(b"x"),
+          iface="a0")' "$mac"
+	wait $SINKS
+	check "$driver: a class E source (240.0.0.1) is routed, as the kernel does; IPv6 from fd00:1::2 too" \
+		bash -c "grep -qx 'hostB 240.0.0.1' /tmp/$T.sinks.b && grep -qx 'hostB fd00:1::2' /tmp/$T.sinks.b"
+	check "$driver: nothing else reached hostB (martians, link-local and unspecified sources)" \
+		[ "$(grep -c '^hostB' /tmp/$T.sinks.b)" -eq 2 ]
+	check "$driver: 127.0.0.1, 0.0.0.1 and 224.0.0.5 as sources: martian, counted" \
+		[ $(( $(counter "martian source address") - before4 )) -eq 3 ]
+	check "$driver: 127.0.0.1 and 0.1.2.3 as destinations: martian, counted" \
+		[ $(( $(counter "martian destination address") - before4d )) -eq 2 ]
+	check "$driver: 0.0.0.0 to 255.255.255.255 reaches the router's kernel" \
+		grep -qx 'router 0.0.0.0' /tmp/$T.sinks.r
+	check "$driver: IPv6 to ::1: dropped, counted" \
+		[ $(( $(counter "loopback destination address") - before6d )) -eq 1 ]
+	check "$driver: IPv6 from fe80::99 and :: to be forwarded: the kernel's, counted" \
+		[ $(( $(counter "link-local or unspecified source") - scope )) -eq 2 ]
 }
 
 case_restore() {
