@@ -29,15 +29,6 @@ static inline uint64_t bit_of(uint64_t seq)
 	return 1ull << (seq & 63);
 }
 
-/* Everything at or below top counts as seen: espd does not know which of
- * those the previous holder of the SA received. */
-static void mark_seen_up_to(struct replay_window *r, uint64_t top)
-{
-	for (uint32_t i = 0; i <= r->mask; i++)
-		r->bitmap[i] = ~0ull;
-	r->bitmap[word_of(r, top)] = (top & 63) == 63 ? ~0ull : (bit_of(top) << 1) - 1;
-}
-
 int replay_init(struct replay_window *r, uint32_t size, bool esn, uint64_t top)
 {
 	/* The kernel refuses ESN with no window (xfrm_init_replay). */
@@ -48,8 +39,6 @@ int replay_init(struct replay_window *r, uint32_t size, bool esn, uint64_t top)
 	r->esn = esn;
 	r->top = esn ? top : (uint32_t)top;
 	r->mask = words_for(size) - 1;
-	if (r->top)
-		mark_seen_up_to(r, r->top);
 	return 0;
 }
 

@@ -50,9 +50,10 @@ struct replay_window {
 #define REPLAY_TOO_OLD (-ERANGE)     /* left of the window, or seq 0 */
 
 /*
- * Set up an empty window. top is the highest sequence number already seen
- * (0 for a new SA; the kernel's replay seq when espd takes over an SA).
- * Returns 0 or -EINVAL (size above REPLAY_WINDOW_MAX).
+ * Set up an empty window below top, the highest sequence number already
+ * seen (0 for a new SA): every number in the window is accepted once, as
+ * the kernel takes `ip xfrm state add ... replay-seq N` (a replay state
+ * with an empty bitmap). Returns 0 or -EINVAL (size above REPLAY_WINDOW_MAX).
  */
 int replay_init(struct replay_window *r, uint32_t size, bool esn, uint64_t top) REPLAY_WUR;
 
