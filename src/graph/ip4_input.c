@@ -20,7 +20,7 @@ enum ip4_input_next {
  * 0.0.0.0 to 0.0.0.0) go to the kernel, which judges their source itself;
  * then 0.0.0.0/8 and 127.0.0.0/8 are martian, as source or destination.
  * Class E (240.0.0.0/4) is routed. */
-static inline uint16_t check_addresses(struct worker *worker, uint32_t src_be, uint32_t dst_be)
+static uint16_t check_addresses(struct worker *worker, uint32_t src_be, uint32_t dst_be)
 {
 	uint32_t src = rte_be_to_cpu_32(src_be), dst = rte_be_to_cpu_32(dst_be);
 
@@ -33,6 +33,16 @@ static inline uint16_t check_addresses(struct worker *worker, uint32_t src_be, u
 	if (unlikely((dst >> 24) == 0 || (dst >> 24) == 127))
 		return steer(worker, ESPD_COUNTER_IP4_MARTIAN_DESTINATION, IP4_INPUT_NEXT_DROP);
 	return IP4_INPUT_NEXT_LOOKUP;
+}
+
+/* First octets check_addresses has a rule for: a packet without one, the
+ * usual, costs two loads there. */
+static const bool special_octet[256] = { [0] = true, [127] = true, [224 ... 255] = true };
+
+static inline bool addresses_special(uint32_t src_be, uint32_t dst_be)
+{
+	return special_octet[rte_be_to_cpu_32(src_be) >> 24] |
+	       special_octet[rte_be_to_cpu_32(dst_be) >> 24];
 }
 
 /* The one's complement sum of the header as rte_raw_cksum() gives it, in
@@ -69,9 +79,11 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, ESPD_COUNTER_IP4_TRUNCATED, IP4_INPUT_NEXT_DROP);
 	if (unlikely(header_sum(ip, header_len) != 0xffff))
 		return steer(worker, ESPD_COUNTER_IP4_BAD_CHECKSUM, IP4_INPUT_NEXT_DROP);
-	uint16_t next = check_addresses(worker, ip->src_addr, ip->dst_addr);
-	if (unlikely(next != IP4_INPUT_NEXT_LOOKUP))
-		return next;
+	if (unlikely(addresses_special(ip->src_addr, ip->dst_addr))) {
+		uint16_t next = check_addresses(worker, ip->src_addr, ip->dst_addr);
+		if (next != IP4_INPUT_NEXT_LOOKUP)
+			return next;
+	}
 	if (unlikely(header_len != sizeof(*ip)))
 		return steer(worker, ESPD_COUNTER_IP4_OPTIONS, IP4_INPUT_NEXT_PUNT);
 	m->l3_len = header_len;
