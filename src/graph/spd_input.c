@@ -49,16 +49,42 @@ static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool loc
 	return spd_out_routed(worker, m);
 }
 
-static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m,
+/* The last inbound check of a burst: packets of one flow come in runs
+ * through one SA, and its answer depends on the SA, key and policy alone. */
+struct inbound_memo {
+	const struct sa *sa;
+	const struct spd_policy *pol;
+	const struct spd_packet_key *key;
+	int rc;
+	unsigned why;
+};
+
+static int inbound_check(struct inbound_memo *memo, const struct sa *sa,
+			 const struct spd_packet_key *key, const struct spd_policy *pol,
+			 unsigned *why)
+{
+	if (sa != memo->sa || pol != memo->pol || !memo->key ||
+	    !key_equal(key, memo->key, sizeof(*key))) {
+		memo->why = SA_ERROR_POLICY;
+		memo->rc = spd_inbound_check_policy(sa, key, pol, &memo->why);
+		memo->sa = sa;
+		memo->pol = pol;
+		memo->key = key;
+	}
+	*why = memo->why;
+	return memo->rc;
+}
+
+static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbound_memo *memo,
 			  const struct spd_packet_key *key, const struct spd_policy *pol,
 			  bool local, bool out_active)
 {
 	const struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
-	unsigned why = SA_ERROR_POLICY;
+	unsigned why;
 
 	if (unlikely(!sa))
 		return steer(worker, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_OUT_NEXT_DROP);
-	if (spd_inbound_check_policy(sa, key, pol, &why) != 0) {
+	if (inbound_check(memo, sa, key, pol, &why) != 0) {
 		if (why >= SA_ERROR_MAX || !inbound_counters[why])
 			why = SA_ERROR_POLICY;
 		sa_count_error(worker->id, sa->rt.index, why);
@@ -111,6 +137,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 	const struct spd_policy *pols[2][SPD_INPUT_BULK];
 	uint16_t at[2][SPD_INPUT_BULK];
 	unsigned count[2] = { 0, 0 };
+	struct inbound_memo memo = { .key = NULL };
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -127,7 +154,8 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 			uint16_t i = at[d][k];
 			struct rte_mbuf *m = pkts[i];
 			if (pkt_meta(m)->flags & PKT_IPSEC_DECRYPTED)
-				nexts[i] = decrypted(worker, m, &keys[i], pols[d][k], !d, out_active);
+				nexts[i] = decrypted(worker, m, &memo, &keys[i], pols[d][k], !d,
+						     out_active);
 			else
 				nexts[i] = plaintext(worker, m, pols[d][k], !d, out_active);
 		}
