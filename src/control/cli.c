@@ -164,7 +164,12 @@ void cli_execute(int argc, char **argv, struct cli_out *out)
 		cli_error(out, -ENOENT, "unknown command '%s'; try 'help'", words[0]);
 		return;
 	}
-	best->handler(out, n - best_len, words + best_len);
+	if (!best->run)
+		best->handler(out, n - best_len, words + best_len);
+	else if (n > best_len)
+		cli_error(out, -EINVAL, "%s takes no arguments", best->path);
+	else
+		best->run(out);
 }
 
 int cli_server_open(const char *path)

@@ -19,11 +19,15 @@ struct cli_out {
 
 /* Handlers return 0, or -errno after cli_error(). */
 typedef int (*cli_handler_t)(struct cli_out *out, int argc, char **argv);
+typedef int (*cli_run_t)(struct cli_out *out);
 
+/* A command has a handler for the words after its path, or runs without
+ * any: then words after it are refused for it ("<path> takes no arguments"). */
 struct cli_command {
 	const char *path;   /* words, e.g. "show routes" */
 	cli_handler_t handler;
 	const char *help;   /* one line, shown by "help" */
+	cli_run_t run;
 };
 
 void cli_register(const struct cli_command *commands, size_t n);

@@ -720,11 +720,8 @@ static int sa_del(struct cli_out *out, int argc, char **argv)
 	return rc ? cli_error(out, rc, "ipsec sa del: %s", strerror(-rc)) : commit(out, ps.cmd);
 }
 
-static int sa_flush(struct cli_out *out, int argc, char **argv)
+static int sa_flush(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "ipsec sa flush takes no arguments");
 	sad_flush(IPSEC_ORIGIN_CLI);
 	return commit(out, "ipsec sa flush");
 }
@@ -920,11 +917,8 @@ static int policy_del(struct cli_out *out, int argc, char **argv)
 	return commit(out, ps.cmd);
 }
 
-static int policy_flush(struct cli_out *out, int argc, char **argv)
+static int policy_flush(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "ipsec policy flush takes no arguments");
 	spd_flush(IPSEC_ORIGIN_CLI);
 	return commit(out, "ipsec policy flush");
 }
@@ -1380,20 +1374,15 @@ static int show_sa(struct cli_out *out, int argc, char **argv)
 	return 0;
 }
 
-static int show_policy(struct cli_out *out, int argc, char **argv)
+static int show_policy(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show ipsec policy takes no arguments");
 	format_ipsec_policies(out);
 	return 0;
 }
 
-static int path_mtu_flush_cmd(struct cli_out *out, int argc, char **argv)
+static int path_mtu_flush_cmd(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "ipsec path-mtu flush takes no arguments");
+	(void)out;
 	path_mtu_flush();
 	return 0;
 }
@@ -1407,20 +1396,14 @@ static void format_path_mtu_peer(const struct ip_addr *dst, uint32_t mtu, uint64
 		   format_ip_addr(peer, sizeof(peer), dst), mtu, expires_s - sad_now_s());
 }
 
-static int show_path_mtu(struct cli_out *out, int argc, char **argv)
+static int show_path_mtu(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show ipsec path-mtu takes no arguments");
 	path_mtu_walk(format_path_mtu_peer, out);
 	return 0;
 }
 
-static int show_tunnel(struct cli_out *out, int argc, char **argv)
+static int show_tunnel(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show ipsec tunnel takes no arguments");
 	format_ipsec_tunnels(out);
 	return 0;
 }
@@ -1430,17 +1413,22 @@ static const struct cli_command ipsec_commands[] = {
 	{ "ipsec sa update", sa_update, "change an SA's encap ports and lifetime limits: ip xfrm "
 					"state update syntax" },
 	{ "ipsec sa del", sa_del, "delete an SA: src A dst B proto esp spi N" },
-	{ "ipsec sa flush", sa_flush, "delete every SA added on the CLI" },
+	{ .path = "ipsec sa flush", .run = sa_flush, .help = "delete every SA added on the CLI" },
 	{ "ipsec policy add", policy_add, "add a policy: ip xfrm policy add syntax" },
 	{ "ipsec policy update", policy_update, "add or replace a policy at once: ip xfrm policy "
 						"update syntax" },
 	{ "ipsec policy del", policy_del, "delete a policy: selector and dir" },
-	{ "ipsec policy flush", policy_flush, "delete every policy added on the CLI" },
+	{ .path = "ipsec policy flush", .run = policy_flush,
+	  .help = "delete every policy added on the CLI" },
 	{ "show ipsec sa", show_sa, "SAs with counters (optionally one SPI); never keys" },
-	{ "show ipsec policy", show_policy, "policies in priority order with their SA" },
-	{ "show ipsec tunnel", show_tunnel, "per reqid: SAs, policies and packet counts" },
-	{ "show ipsec path-mtu", show_path_mtu, "path MTU toward SA peers, learnt from ICMP" },
-	{ "ipsec path-mtu flush", path_mtu_flush_cmd, "forget the path MTU learnt from ICMP" },
+	{ .path = "show ipsec policy", .run = show_policy,
+	  .help = "policies in priority order with their SA" },
+	{ .path = "show ipsec tunnel", .run = show_tunnel,
+	  .help = "per reqid: SAs, policies and packet counts" },
+	{ .path = "show ipsec path-mtu", .run = show_path_mtu,
+	  .help = "path MTU toward SA peers, learnt from ICMP" },
+	{ .path = "ipsec path-mtu flush", .run = path_mtu_flush_cmd,
+	  .help = "forget the path MTU learnt from ICMP" },
 };
 
 void ipsec_cli_register(void)

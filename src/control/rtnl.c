@@ -401,11 +401,8 @@ void format_rtnl_stats(struct cli_out *out)
 	cli_printf(out, "}\n");
 }
 
-static int show_netlink(struct cli_out *out, int argc, char **argv)
+static int show_netlink(struct cli_out *out)
 {
-	(void)argv;
-	if (argc > 0)
-		return cli_error(out, -EINVAL, "usage: show netlink");
 	format_rtnl_stats(out);
 	return 0;
 }
@@ -413,7 +410,8 @@ static int show_netlink(struct cli_out *out, int argc, char **argv)
 void rtnl_cli_register(void)
 {
 	static const struct cli_command commands[] = {
-		{ "show netlink", show_netlink, "rtnetlink mirror counters and state" },
+		{ .path = "show netlink", .run = show_netlink,
+		  .help = "rtnetlink mirror counters and state" },
 	};
 
 	cli_register(commands, sizeof(commands) / sizeof(commands[0]));

@@ -198,56 +198,38 @@ void format_runtime(struct cli_out *out)
 		cli_printf(out, "]}\n");
 }
 
-static int show_interfaces(struct cli_out *out, int argc, char **argv)
+static int show_interfaces(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show interfaces takes no arguments");
 	format_interfaces(out);
 	return 0;
 }
 
-static int show_routes(struct cli_out *out, int argc, char **argv)
+static int show_routes(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show routes takes no arguments");
 	format_routes(out);
 	return 0;
 }
 
-static int show_neighbors(struct cli_out *out, int argc, char **argv)
+static int show_neighbors(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show neighbors takes no arguments");
 	format_neighbors(out);
 	return 0;
 }
 
-static int show_errors(struct cli_out *out, int argc, char **argv)
+static int show_errors(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show errors takes no arguments");
 	format_errors(out);
 	return 0;
 }
 
-static int show_runtime(struct cli_out *out, int argc, char **argv)
+static int show_runtime(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show runtime takes no arguments");
 	format_runtime(out);
 	return 0;
 }
 
-static int show_version(struct cli_out *out, int argc, char **argv)
+static int show_version(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show version takes no arguments");
 	if (out->json)
 		cli_printf(out, "{\"espd\": \"%s\", \"dpdk\": \"%s\"}\n", ESPD_VERSION, rte_version());
 	else
@@ -255,11 +237,8 @@ static int show_version(struct cli_out *out, int argc, char **argv)
 	return 0;
 }
 
-static int clear_counters(struct cli_out *out, int argc, char **argv)
+static int clear_counters(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "clear counters takes no arguments");
 	counters_clear();
 	workers_runtime_clear();
 	acl_counters_clear();
@@ -269,13 +248,17 @@ static int clear_counters(struct cli_out *out, int argc, char **argv)
 }
 
 static const struct cli_command show_commands[] = {
-	{ "show interfaces", show_interfaces, "interfaces, addresses and packet counts" },
-	{ "show routes", show_routes, "the forwarding table" },
-	{ "show neighbors", show_neighbors, "ARP and ND entries" },
-	{ "show errors", show_errors, "packets dropped or punted, by reason" },
-	{ "show runtime", show_runtime, "per node packets, calls and cycles per packet" },
-	{ "show version", show_version, "espd and DPDK versions" },
-	{ "clear counters", clear_counters, "reset error, runtime and ACL counters" },
+	{ .path = "show interfaces", .run = show_interfaces,
+	  .help = "interfaces, addresses and packet counts" },
+	{ .path = "show routes", .run = show_routes, .help = "the forwarding table" },
+	{ .path = "show neighbors", .run = show_neighbors, .help = "ARP and ND entries" },
+	{ .path = "show errors", .run = show_errors,
+	  .help = "packets dropped or punted, by reason" },
+	{ .path = "show runtime", .run = show_runtime,
+	  .help = "per node packets, calls and cycles per packet" },
+	{ .path = "show version", .run = show_version, .help = "espd and DPDK versions" },
+	{ .path = "clear counters", .run = clear_counters,
+	  .help = "reset error, runtime and ACL counters" },
 };
 
 void show_cli_register(void)

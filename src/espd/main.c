@@ -320,16 +320,9 @@ static int reload(struct cli_out *out)
 	return 0;
 }
 
-static int reload_command(struct cli_out *out, int argc, char **argv)
-{
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "reload takes no arguments");
-	return reload(out);
-}
-
 static const struct cli_command main_commands[] = {
-	{ "reload", reload_command, "re-read the configuration file (ACLs change at once)" },
+	{ .path = "reload", .run = reload,
+	  .help = "re-read the configuration file (ACLs change at once)" },
 };
 
 static int open_cli(void)

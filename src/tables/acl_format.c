@@ -336,17 +336,15 @@ void format_acl(struct cli_out *out)
 		cli_printf(out, "]}}\n");
 }
 
-static int show_acl(struct cli_out *out, int argc, char **argv)
+static int show_acl(struct cli_out *out)
 {
-	(void)argv;
-	if (argc)
-		return cli_error(out, -EINVAL, "show acl takes no arguments");
 	format_acl(out);
 	return 0;
 }
 
 static const struct cli_command acl_commands[] = {
-	{ "show acl", show_acl, "ACL lists and rules with packet counts, bindings, sessions" },
+	{ .path = "show acl", .run = show_acl,
+	  .help = "ACL lists and rules with packet counts, bindings, sessions" },
 };
 
 void acl_cli_register(void)

@@ -289,6 +289,9 @@ static void test_del_and_flush(void **state)
 	assert_string_equal(text(), "error: ipsec sa del: SA 0x00000500 belongs to the kernel; use "
 				    "ip xfrm state del\n");
 	assert_int_equal(run(SA_OUT), 0);
+	assert_int_not_equal(run("ipsec sa flush now"), 0);
+	assert_string_equal(text(), "error: ipsec sa flush takes no arguments\n");
+	assert_int_equal(sad_count(), 2);
 	assert_int_equal(run("ipsec sa flush"), 0);
 	assert_int_equal(sad_count(), 1);
 	assert_int_equal(sad_find(&kernel), index);

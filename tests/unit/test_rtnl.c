@@ -1095,7 +1095,7 @@ static void test_show_netlink(void **state)
 	(void)state;
 	rtnl_cli_register();
 	assert_string_equal(registered[0].path, "show netlink");
-	assert_int_equal(registered[0].handler(&out, 0, NULL), 0);
+	assert_int_equal(registered[0].run(&out), 0);
 	assert_non_null(strstr(buf, "RTM_NEWROUTE"));
 	assert_non_null(strstr(buf, "routes"));
 	out.len = 0;
