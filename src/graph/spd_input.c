@@ -49,8 +49,9 @@ static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool loc
 	return spd_out_routed(worker, m);
 }
 
-/* The last inbound check of a burst: packets of one flow come in runs
- * through one SA, and its answer depends on the SA, key and policy alone. */
+/* The last inbound check of a chunk: packets of one flow come in runs
+ * through one SA, and its answer depends on the SA, key and policy alone
+ * (no SA: no check made yet). */
 struct inbound_memo {
 	const struct sa *sa;
 	const struct spd_policy *pol;
@@ -63,8 +64,7 @@ static int inbound_check(struct inbound_memo *memo, const struct sa *sa,
 			 const struct spd_packet_key *key, const struct spd_policy *pol,
 			 unsigned *why)
 {
-	if (sa != memo->sa || pol != memo->pol || !memo->key ||
-	    !key_equal(key, memo->key, sizeof(*key))) {
+	if (sa != memo->sa || pol != memo->pol || !key_equal(key, memo->key, sizeof(*key))) {
 		memo->why = SA_ERROR_POLICY;
 		memo->rc = spd_inbound_check_policy(sa, key, pol, &memo->why);
 		memo->sa = sa;
@@ -137,7 +137,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 	const struct spd_policy *pols[2][SPD_INPUT_BULK];
 	uint16_t at[2][SPD_INPUT_BULK];
 	unsigned count[2] = { 0, 0 };
-	struct inbound_memo memo = { .key = NULL };
+	struct inbound_memo memo = { .sa = NULL };
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
