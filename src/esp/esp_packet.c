@@ -60,9 +60,7 @@ void esp_ip_dsfield_set(void *l3, uint8_t dsfield)
 		if (h->type_of_service == dsfield)
 			return;
 		sum += (uint16_t)~h->type_of_service + (uint32_t)dsfield;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		h->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+		h->hdr_checksum = rte_cpu_to_be_16((uint16_t)~__rte_raw_cksum_reduce(sum));
 		h->type_of_service = dsfield;
 		return;
 	}
@@ -116,9 +114,7 @@ static uint16_t outer4_checksum_be(const struct esp_outer *o, uint16_t total_len
 	sum += total_len + rte_be_to_cpu_16(o->id_be) + (o->df ? IP4_DF : 0u);
 	sum += (uint32_t)ESP_OUTER_TTL << 8 | proto;
 	sum += (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return rte_cpu_to_be_16((uint16_t)~sum);
+	return rte_cpu_to_be_16((uint16_t)~__rte_raw_cksum_reduce(sum));
 }
 
 void esp_outer_write(void *l3, const struct esp_outer *o, uint32_t esp_len)

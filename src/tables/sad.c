@@ -620,18 +620,12 @@ uint64_t sad_now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-/* 0 is no limit, as the kernel's XFRM_INF. */
-static bool reached(uint64_t value, uint64_t limit)
-{
-	return limit && value >= limit;
-}
-
 /* Which hard packet or byte limit a worker stopped the SA at, or NULL. */
 static const char *used_up(const struct sa *sa)
 {
 	if (__atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) != SA_STATE_EXPIRED_LIFETIME)
 		return NULL;
-	return reached(sa->used.packets, sa->used.hard_packets) ? "packet" : "byte";
+	return sa_limit_reached(sa->used.packets, sa->used.hard_packets) ? "packet" : "byte";
 }
 
 /* Which of the SA's hard (or soft) limits its counters c and its age at
@@ -647,13 +641,13 @@ static const char *limit_reached(const struct sa *sa, const struct sa_counters *
 
 	if (why)
 		return why;
-	if (!hard && reached(c->bytes, l->soft_bytes))
+	if (!hard && sa_limit_reached(c->bytes, l->soft_bytes))
 		return "byte";
-	if (!hard && reached(c->packets, l->soft_packets))
+	if (!hard && sa_limit_reached(c->packets, l->soft_packets))
 		return "packet";
-	if (reached(added, hard ? l->hard_add_s : l->soft_add_s))
+	if (sa_limit_reached(added, hard ? l->hard_add_s : l->soft_add_s))
 		return "time";
-	if (reached(used, hard ? l->hard_use_s : l->soft_use_s))
+	if (sa_limit_reached(used, hard ? l->hard_use_s : l->soft_use_s))
 		return "time-use";
 	return NULL;
 }

@@ -409,6 +409,12 @@ sad_seq_reserve(struct sa *sa, uint32_t n, uint64_t *first)
 	return (int)grant;
 }
 
+/* 0 is no limit, as the kernel's XFRM_INF. */
+static inline bool sa_limit_reached(uint64_t value, uint64_t limit)
+{
+	return limit && value >= limit;
+}
+
 /* Whether workers count the SA's packets against hard limits. */
 static inline bool sa_limited(const struct sa *sa)
 {
@@ -429,7 +435,7 @@ sa_used_take(struct sa *sa, uint64_t bytes)
 	uint64_t hard_packets = __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED);
 	uint64_t hard_bytes = __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED);
 
-	if ((hard_packets && packets >= hard_packets) || (hard_bytes && sum >= hard_bytes)) {
+	if (sa_limit_reached(packets, hard_packets) || sa_limit_reached(sum, hard_bytes)) {
 		__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
 		return false;
 	}
