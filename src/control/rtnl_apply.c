@@ -21,6 +21,7 @@
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
+#include "tables/own_addr.h"
 
 /* One way to reach a prefix. */
 struct route_cand {
@@ -364,6 +365,19 @@ static void addr_locals(const struct addr_rec *rec,
 	}
 }
 
+/* ip4-input's martian-source test takes every link's IPv4 addresses. */
+static void own_addrs_publish(void)
+{
+	uint32_t addrs[OWN_ADDR_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < shadow.n_addrs && n < OWN_ADDR_MAX; i++)
+		if (shadow.addrs[i].prefix.addr.family == AF_INET)
+			addrs[n++] = shadow.addrs[i].prefix.addr.v4;
+	if (own_addr_sync(addrs, n) < 0)
+		rtnl_mirror_error(-ENOSPC, "own address set");
+}
+
 /* Workers pick the source of espd's own ICMP errors from the interface's
  * copy of its addresses (iface_source_select). */
 static void addrs_publish(int ifindex)
@@ -384,6 +398,7 @@ static void addr_remove(struct addr_rec *rec)
 	memmove(rec, rec + 1, (shadow.n_addrs - index - 1) * sizeof(*rec));
 	shadow.n_addrs--;
 	addrs_publish(ifindex);
+	own_addrs_publish();
 }
 
 static void apply_addr(const struct rtnl_addr *a)
@@ -407,6 +422,7 @@ static void apply_addr(const struct rtnl_addr *a)
 	rec->generation = rtnl_shared.generation;
 	addr_locals(rec, local_set);
 	addrs_publish(a->ifindex);
+	own_addrs_publish();
 }
 
 static void apply_neigh(const struct rtnl_neigh *n)

@@ -36,6 +36,7 @@
 #include "tables/spd.h"
 #include "tables/fib.h"
 #include "tables/iface.h"
+#include "tables/own_addr.h"
 #include "tables/neigh.h"
 #include "tables/path_mtu.h"
 
@@ -152,6 +153,8 @@ static int tables_init(unsigned n_workers)
 	int rc = fib_init(espd.rcu, FIB_ROUTES_MAX);
 	if (rc == 0)
 		rc = neigh_init(espd.rcu, NEIGHBORS_MAX);
+	if (rc == 0)
+		rc = own_addr_init(espd.rcu);
 	if (rc == 0)
 		rc = acl_init(espd.rcu);
 	if (rc == 0)

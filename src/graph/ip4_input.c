@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <rte_ip.h>
+#include "tables/own_addr.h"
 
 enum ip4_input_next {
 	IP4_INPUT_NEXT_LOOKUP,
@@ -19,7 +20,8 @@ enum ip4_input_next {
  * limited broadcast sources are martian; multicast and broadcast (also
  * 0.0.0.0 to 0.0.0.0) go to the kernel, which judges their source itself;
  * then 0.0.0.0/8 and 127.0.0.0/8 are martian, as source or destination.
- * Class E (240.0.0.0/4) is routed. */
+ * Class E (240.0.0.0/4) is routed. One of the router's own addresses as
+ * the source is martian too (fib_validate_source; own_addr.h). */
 static uint16_t check_addresses(struct worker *worker, uint32_t src_be, uint32_t dst_be)
 {
 	uint32_t src = rte_be_to_cpu_32(src_be), dst = rte_be_to_cpu_32(dst_be);
@@ -84,6 +86,8 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 		if (next != IP4_INPUT_NEXT_LOOKUP)
 			return next;
 	}
+	if (unlikely(own_addr_is(ip->src_addr)))
+		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
 	if (unlikely(header_len != sizeof(*ip)))
 		return steer(worker, ESPD_COUNTER_IP4_OPTIONS, IP4_INPUT_NEXT_PUNT);
 	m->l3_len = header_len;

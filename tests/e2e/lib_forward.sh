@@ -139,7 +139,8 @@ mac = sys.argv[1]
 for src, dst, port in (("240.0.0.1", "10.2.0.2", 9999), ("127.0.0.1", "10.2.0.2", 9999),
                        ("0.0.0.1", "10.2.0.2", 9999), ("224.0.0.5", "10.2.0.2", 9999),
                        ("10.1.0.2", "127.0.0.1", 9999), ("10.1.0.2", "0.1.2.3", 9999),
-                       ("0.0.0.0", "255.255.255.255", 67)):
+                       ("0.0.0.0", "255.255.255.255", 67), ("10.2.0.1", "10.2.0.2", 9999),
+                       ("10.1.0.1", "10.1.0.1", 67)):
     sendp(Ether(dst=mac) / IP(src=src, dst=dst) / UDP(sport=68, dport=port) / Raw(b"x"), iface="a0")
 for src, dst in (("fe80::99", "fd00:2::2"), ("::", "fd00:2::2"), ("fd00:1::2", "::1"),
                  ("fd00:1::2", "fd00:2::2")):
@@ -150,8 +151,10 @@ for src, dst in (("fe80::99", "fd00:2::2"), ("::", "fd00:2::2"), ("fd00:1::2", "
 		bash -c "grep -qx 'hostB 240.0.0.1' /tmp/$T.sinks.b && grep -qx 'hostB fd00:1::2' /tmp/$T.sinks.b"
 	check "$driver: nothing else reached hostB (martians, link-local and unspecified sources)" \
 		[ "$(grep -c '^hostB' /tmp/$T.sinks.b)" -eq 2 ]
-	check "$driver: 127.0.0.1, 0.0.0.1 and 224.0.0.5 as sources: martian, counted" \
-		[ $(( $(counter "martian source address") - before4 )) -eq 3 ]
+	check "$driver: 127.0.0.1, 0.0.0.1, 224.0.0.5, own 10.2.0.1 and 10.1.0.1 as sources: martian" \
+		[ $(( $(counter "martian source address") - before4 )) -eq 5 ]
+	check "$driver: the router's kernel got nothing from its own address (its TAP would take it)" \
+		bash -c "! grep -q 'router 10.1.0.1' /tmp/$T.sinks.r"
 	check "$driver: 127.0.0.1 and 0.1.2.3 as destinations: martian, counted" \
 		[ $(( $(counter "martian destination address") - before4d )) -eq 2 ]
 	check "$driver: 0.0.0.0 to 255.255.255.255 reaches the router's kernel" \

@@ -24,6 +24,7 @@
 #include "tables/fib.h"
 #include "tables/iface.h"
 #include "tables/neigh.h"
+#include "tables/own_addr.h"
 
 static const char *msgs_dir = "tests/unit/rtnl_msgs";
 
@@ -105,6 +106,17 @@ void neigh_walk(int (*cb)(const struct neigh_entry *entry, void *arg), void *arg
 size_t neigh_count(void)
 {
 	return n_neighs;
+}
+
+#define OWN_SIZE 16
+static uint32_t own[OWN_SIZE];
+static size_t n_own;
+
+int own_addr_sync(const uint32_t *addrs_be, size_t n)
+{
+	n_own = n < OWN_SIZE ? n : OWN_SIZE;
+	memcpy(own, addrs_be, n_own * sizeof(own[0]));
+	return n > OWN_SIZE ? -ENOSPC : 0;
 }
 
 /* ---- test doubles: sockets (a scripted kernel) and CLI ---- */
@@ -695,7 +707,7 @@ static int setup_mirror(void **state)
 	if (*state)
 		cfg = *(struct rtnl_mirror_config *)*state;
 	memset(kernel, 0, sizeof(kernel));
-	n_fib = n_neighs = n_events = 0;
+	n_fib = n_neighs = n_events = n_own = 0;
 	fib_commits = n_dumps = 0;
 	events_error = 0;
 	memset(dump_errors, 0, sizeof(dump_errors));
@@ -937,6 +949,41 @@ static void test_icmp_source(void **state)
 	assert_string_equal(source_toward("192.0.2.77"), "none");
 }
 
+static bool own_has(const char *text)
+{
+	struct ip_addr addr = addr_of(text);
+
+	for (size_t i = 0; i < n_own; i++)
+		if (own[i] == addr.v4)
+			return true;
+	return false;
+}
+
+/* ip4-input's own addresses: every link's IPv4 addresses (no broadcasts,
+ * no IPv6), one carried by two links until both lost it. */
+static void test_own_addresses(void **state)
+{
+	(void)state;
+	assert_int_equal(n_own, 2);
+	assert_true(own_has("192.0.2.1"));
+	assert_true(own_has("10.0.0.2"));
+	size_t added = kernel_add(msg_addr(OTHER, "192.0.2.1", 32, NULL, false));
+	event(kernel[added]);
+	event(msg_addr(TAP, "198.18.0.1", 16, NULL, false));
+	rtnl_mirror_process(1000);
+	assert_true(own_has("198.18.0.1"));
+	assert_false(own_has("198.18.255.255"));
+	kernel[k_addr] = NULL;
+	event(msg_addr(TAP, "192.0.2.1", 24, "192.0.2.255", true));
+	rtnl_mirror_process(1000);
+	assert_true(own_has("192.0.2.1"));
+	kernel[added] = NULL;
+	event(msg_addr(OTHER, "192.0.2.1", 32, NULL, true));
+	rtnl_mirror_process(1000);
+	assert_false(own_has("192.0.2.1"));
+	assert_true(own_has("10.0.0.2"));
+}
+
 static void test_link_events(void **state)
 {
 	(void)state;
@@ -1014,6 +1061,8 @@ static void test_enobufs_resync(void **state)
 	assert_true(neigh_has("192.0.2.50"));
 	struct ip_prefix addrs[4];
 	assert_int_equal(rtnl_iface_addresses(0, addrs, 4), 1);
+	assert_false(own_has("192.0.2.1"));
+	assert_true(own_has("10.0.0.2"));
 	assert_int_equal(n_fib, 7);
 	assert_false(iface_table.ifaces[0].up);
 	assert_int_equal(rtnl_mirror_next_timeout_ms(1001), -1);
@@ -1138,6 +1187,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate_setup_teardown(test_broadcast, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_icmp_source, setup_mirror,
+							 teardown_mirror, &delay_0),
+		cmocka_unit_test_prestate_setup_teardown(test_own_addresses, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_link_events, setup_mirror,
 							 teardown_mirror, &delay_0),
