@@ -112,7 +112,7 @@ static uint16_t outer4_checksum_be(const struct esp_outer *o, uint16_t total_len
 	uint32_t sum = (uint32_t)RTE_IPV4_VHL_DEF << 8 | o->dsfield;
 
 	sum += total_len + rte_be_to_cpu_16(o->id_be) + (o->df ? IP4_DF : 0u);
-	sum += (uint32_t)ESP_OUTER_TTL << 8 | proto;
+	sum += (uint32_t)o->ttl << 8 | proto;
 	sum += (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
 	return rte_cpu_to_be_16((uint16_t)~__rte_raw_cksum_reduce(sum));
 }
@@ -131,7 +131,7 @@ void esp_outer_write(void *l3, const struct esp_outer *o, uint32_t esp_len)
 		ip->total_length = rte_cpu_to_be_16(total_len);
 		ip->packet_id = o->id_be;
 		ip->fragment_offset = o->df ? RTE_BE16(IP4_DF) : 0;
-		ip->time_to_live = ESP_OUTER_TTL;
+		ip->time_to_live = o->ttl;
 		ip->next_proto_id = proto;
 		ip->src_addr = o->src.v4;
 		ip->dst_addr = o->dst.v4;
@@ -145,7 +145,7 @@ void esp_outer_write(void *l3, const struct esp_outer *o, uint32_t esp_len)
 					(o->flow_label & 0xfffff));
 	ip->payload_len = rte_cpu_to_be_16((uint16_t)payload);
 	ip->proto = proto;
-	ip->hop_limits = ESP_OUTER_TTL;
+	ip->hop_limits = o->ttl;
 	memcpy(ip->src_addr, o->src.bytes, 16);
 	memcpy(ip->dst_addr, o->dst.bytes, 16);
 	if (udp)
@@ -281,7 +281,7 @@ void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto)
  * quoted packet's TOS bits, no DF (the kernel's ICMP socket does not
  * discover path MTUs). */
 static void icmp4_header_write(struct rte_ipv4_hdr *ip, const struct ip_addr *src,
-			       const struct rte_ipv4_hdr *quoted, uint16_t id_be,
+			       const struct rte_ipv4_hdr *quoted, const struct esp_icmp *icmp,
 			       uint32_t icmp_len)
 {
 	ip->dst_addr = quoted->src_addr;
@@ -290,9 +290,9 @@ static void icmp4_header_write(struct rte_ipv4_hdr *ip, const struct ip_addr *sr
 	ip->type_of_service = (uint8_t)(IPTOS_PREC_INTERNETCONTROL |
 					(quoted->type_of_service & IPTOS_TOS_MASK));
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(ESP_IP4_HDR_LEN + icmp_len));
-	ip->packet_id = id_be;
+	ip->packet_id = icmp->id_be;
 	ip->fragment_offset = 0;
-	ip->time_to_live = ESP_OUTER_TTL;
+	ip->time_to_live = icmp->ttl;
 	ip->next_proto_id = IPPROTO_ICMP;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -314,7 +314,7 @@ void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_
 		struct rte_ipv4_hdr quoted_hdr;
 
 		memcpy(&quoted_hdr, quoted, sizeof(quoted_hdr));
-		icmp4_header_write(l3, src, &quoted_hdr, icmp->id_be, icmp_len);
+		icmp4_header_write(l3, src, &quoted_hdr, icmp, icmp_len);
 		msg[0] = too_big ? ICMP_DEST_UNREACH : ICMP_TIME_EXCEEDED;
 		msg[1] = too_big ? ICMP_FRAG_NEEDED : ICMP_EXC_TTL;
 		if (too_big)
@@ -330,7 +330,7 @@ void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_
 	ip->vtc_flow = RTE_BE32(6u << 28);
 	ip->payload_len = rte_cpu_to_be_16((uint16_t)icmp_len);
 	ip->proto = IPPROTO_ICMPV6;
-	ip->hop_limits = ESP_OUTER_TTL;
+	ip->hop_limits = icmp->ttl;
 	msg[0] = too_big ? ICMP6_PACKET_TOO_BIG : ICMP6_TIME_EXCEEDED;
 	if (too_big)
 		memcpy(msg + 4, &mtu_be, 4);

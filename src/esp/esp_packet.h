@@ -28,8 +28,6 @@
 #define ESP_NATT_KEEPALIVE 0xff
 #define ESP_NATT_PORT 4500 /* RFC 3948 */
 #define ESP_NON_ESP_MARKER_LEN 4
-/* TTL and hop limit of a tunnel header: the kernel's default. */
-#define ESP_OUTER_TTL 64
 
 /* RFC 4303 s.2.4: payload + padding + trailer is a multiple of the cipher
  * block and of 4 bytes. align is the larger of both (a power of two). */
@@ -120,6 +118,7 @@ struct esp_outer {
 	uint8_t df;                  /* IPv4: set the DF bit */
 	uint16_t id_be;              /* IPv4 identification */
 	uint32_t flow_label;         /* IPv6 (host order, 20 bits) */
+	uint8_t ttl;                 /* or IPv6 hop limit (iface_hop_limit) */
 };
 
 /* Bytes of tunnel header (+ UDP) for the family. */
@@ -195,6 +194,7 @@ struct esp_icmp {
 	enum esp_icmp_error what;
 	uint32_t mtu;
 	uint16_t id_be; /* IPv4 identification */
+	uint8_t ttl;    /* or IPv6 hop limit (iface_hop_limit) */
 };
 
 static inline uint32_t esp_icmp_hdr_len(uint8_t family)

@@ -30,6 +30,7 @@
 #include "graph/worker.h"
 #include "ports/lcp.h"
 #include "ports/port.h"
+#include "control/hop_limit.h"
 #include "control/ipsec_cli.h"
 #include "tables/acl.h"
 #include "tables/sad.h"
@@ -350,8 +351,9 @@ static int open_cli(void)
 }
 
 /* Once a second: SAs past their hard lifetime go, and policies that used
- * them, or one that reached a soft limit, are resolved again. */
-static void expire_sas(uint64_t *last_s)
+ * them, or one that reached a soft limit, are resolved again; the kernel's
+ * TTL and hop limits are read again. */
+static void every_second(uint64_t *last_s)
 {
 	uint64_t now_s = sad_now_s();
 
@@ -360,12 +362,13 @@ static void expire_sas(uint64_t *last_s)
 	*last_s = now_s;
 	if (sad_expire(now_s) > 0)
 		spd_commit();
+	hop_limits_refresh();
 }
 
 /* Returns when SIGINT or SIGTERM arrives; SIGHUP reloads. */
 static void control_loop(void)
 {
-	uint64_t expired_s = 0;
+	uint64_t second = 0;
 
 	for (;;) {
 		struct pollfd fds[3] = {
@@ -393,7 +396,7 @@ static void control_loop(void)
 			cli_server_accept(espd.cli_fd);
 		rtnl_mirror_process(now_ms());
 		path_mtu_poll(sad_now_s());
-		expire_sas(&expired_s);
+		every_second(&second);
 	}
 }
 
@@ -446,6 +449,7 @@ static int run(void)
 		goto out;
 	}
 	assign_queues();
+	hop_limits_refresh();
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
 	fprintf(stderr, "espd: running with %u worker(s), %u interface(s), CLI at %s\n", n,

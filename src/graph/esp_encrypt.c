@@ -199,7 +199,16 @@ struct enc_layout {
 	bool limited; /* sa_limited */
 };
 
-static void layout_init(struct enc_layout *l, const struct sa *sa)
+/* The tunnel header's TTL or hop limit: the kernel's for its interface. */
+static uint8_t outer_ttl(uint8_t family, uint32_t nexthop)
+{
+	const struct iface *out = fib_nexthop_type(nexthop) == NEXTHOP_FORWARD
+		? &iface_table.ifaces[fib_nexthop(nexthop)->iface] : NULL;
+
+	return iface_hop_limit(out, family);
+}
+
+static void layout_init(struct enc_layout *l, const struct sa *sa, uint32_t nexthop)
 {
 	const struct esp_crypto *c = sa->rt.crypto;
 	uint32_t udp = sa->rt.encap ? ESP_UDP_HDR_LEN : 0;
@@ -218,6 +227,7 @@ static void layout_init(struct enc_layout *l, const struct sa *sa)
 	l->outer.dst = sa->rt.dst;
 	l->outer.sport_be = ports.sport_be;
 	l->outer.dport_be = ports.dport_be;
+	l->outer.ttl = outer_ttl(sa->rt.family, nexthop);
 }
 
 static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t *inner,
@@ -422,7 +432,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 		uint32_t want;
 		uint16_t end = run_of(b, nexts, i, n, &want);
 		int granted = sad_seq_reserve(b->pkts[i].sa, want, &seq);
-		layout_init(&layout, b->pkts[i].sa);
+		layout_init(&layout, b->pkts[i].sa, b->pkts[i].outer_nexthop);
 		for (; i < end; i++) {
 			if (nexts[i] != ESP_ENCRYPT_READY)
 				continue;

@@ -99,12 +99,15 @@ static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *se
 	return &iface_table.ifaces[nexthop->iface];
 }
 
+/* The source address, and the interface whose TTL or hop limit the
+ * message takes (the kernel's icmp_send and icmp6_send take the route's). */
 static bool source_select(struct rte_mbuf *m, const struct ip_addr *sender,
-			  struct ip_addr *source)
+			  struct ip_addr *source, const struct iface **out)
 {
 	struct ip_addr toward;
 
-	if (iface_source_select(way_back(m, sender, &toward), &toward, source))
+	*out = way_back(m, sender, &toward);
+	if (iface_source_select(*out, &toward, source))
 		return true;
 	return iface_source_select(&iface_table.ifaces[pkt_meta(m)->rx_iface], sender, source);
 }
@@ -121,6 +124,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 		.mtu = pkt_meta(m)->mtu,
 	};
 	struct ip_addr sender, source;
+	const struct iface *out;
 	uint8_t *data;
 
 	ip_addr_from_bytes(&sender, family,
@@ -130,7 +134,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
 	if (icmp.what == ESP_ICMP_TIME_EXCEEDED && !rate_allows(worker->id, &sender))
 		return steer(worker, ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED, ICMP_ERROR_NEXT_DROP);
-	if (!source_select(m, &sender, &source))
+	if (!source_select(m, &sender, &source, &out))
 		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
 	if (rte_pktmbuf_headroom(m) < hdr || !rte_pktmbuf_is_contiguous(m) ||
 	    rte_pktmbuf_data_len(m) < m->l2_len + quote)
@@ -139,6 +143,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
 	memmove(data, data + hdr, m->l2_len);
 	icmp.id_be = rte_cpu_to_be_16(worker->ip_id++);
+	icmp.ttl = iface_hop_limit(out, family);
 	esp_icmp_error_write(data + m->l2_len, &source, &icmp, quote);
 	m->l3_len = (uint16_t)(hdr - 8);
 	pkt_meta(m)->flags = PKT_OWN;

@@ -11,6 +11,7 @@ void iface_table_init(void)
 	memset(&iface_table, 0, sizeof(iface_table));
 	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
 		iface_table.by_port[i] = IFACE_NONE;
+	iface_table.ttl4 = iface_table.hop_limit6 = IFACE_HOP_LIMIT_DEFAULT;
 }
 
 struct iface *iface_add(const char *name)
@@ -24,6 +25,7 @@ struct iface *iface_add(const char *name)
 	iface->port_id = UINT16_MAX;
 	iface->tap_port_id = UINT16_MAX;
 	iface->tap_mtu = UINT16_MAX; /* no limit of its own until a TAP says */
+	iface->hop_limit = IFACE_HOP_LIMIT_DEFAULT;
 	rte_seqlock_init(&iface->addrs.lock);
 	return iface;
 }

@@ -2,7 +2,7 @@
  * espd interfaces: one per taken-over kernel interface, pairing its DPDK
  * port with the TAP that carries the kernel's view (same name, MAC, MTU).
  * The table is sized at start-up; workers read it without locks: fields that
- * change at run time (MTU, up) are single aligned words, the addresses are
+ * change at run time (MTU, up, hop limits) are single aligned words, the addresses are
  * read under a seqlock.
  */
 #ifndef ESPD_TABLES_IFACE_H
@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_seqlock.h>
@@ -18,6 +19,7 @@
 #define IFACE_MAX 32
 #define IFACE_NONE UINT16_MAX
 #define IFACE_ADDR_MAX 16
+#define IFACE_HOP_LIMIT_DEFAULT 64 /* the kernel's, until its sysctls are read */
 
 /* The router's addresses on an interface, in the kernel's order, for the
  * source of the ICMP errors espd sends itself. Written by the control
@@ -40,6 +42,7 @@ struct iface {
 	volatile uint16_t mtu;         /* mirrored from the TAP */
 	uint16_t tap_mtu;              /* largest packet the TAP port passes to the kernel */
 	volatile bool up;              /* TAP admin and oper up */
+	volatile uint8_t hop_limit;    /* the TAP's net.ipv6.conf.<name>.hop_limit */
 	const char *driver;            /* "af-packet", "xdp", "dpdk" */
 	struct iface_addrs addrs;
 };
@@ -48,6 +51,8 @@ struct iface_table {
 	struct iface ifaces[IFACE_MAX];
 	uint16_t n_ifaces;
 	uint16_t by_port[RTE_MAX_ETHPORTS]; /* DPDK port -> iface index */
+	volatile uint8_t ttl4;       /* net.ipv4.ip_default_ttl */
+	volatile uint8_t hop_limit6; /* net.ipv6.conf.all.hop_limit */
 };
 
 extern struct iface_table iface_table;
@@ -66,6 +71,16 @@ static inline uint16_t iface_punt_mtu(const struct iface *iface)
 	return iface->mtu < iface->tap_mtu ? iface->mtu : iface->tap_mtu;
 }
 void iface_table_init(void);
+/* The TTL or hop limit the kernel gives the packets it sends out of out
+ * (ip4_dst_hoplimit, ip6_dst_hoplimit, routes without a hop limit metric):
+ * IPv4's ip_default_ttl, the interface's IPv6 hop_limit; IPv6 without an
+ * interface of espd's, conf/all's. */
+static inline uint8_t iface_hop_limit(const struct iface *out, uint8_t family)
+{
+	if (family == AF_INET)
+		return iface_table.ttl4;
+	return out ? out->hop_limit : iface_table.hop_limit6;
+}
 /* Control thread: the interface's addresses are now addrs[0..n) (beyond
  * IFACE_ADDR_MAX are not kept). */
 void iface_addrs_set(struct iface *iface, const struct ip_prefix *addrs, size_t n);

@@ -1908,6 +1908,61 @@ def case_dscp_ecn_out(bed, name):
     expect(len(ids) == 2, "the two packets without DF have their own IDs: %s" % sorted(ids))
 
 
+def router_sysctl(bed, key, value=None):
+    """Reads, or sets, a sysctl of the router's namespace."""
+    words = ["-w", "%s=%s" % (key, value)] if value is not None else ["-n", key]
+    return subprocess.run(["ip", "netns", "exec", bed.args.ns_r, "sysctl", "-q", *words],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def catch_time_exceeded_ttl(bed):
+    """The TTL of the next ICMP "time exceeded" hostA gets on a0, or None."""
+    def match(frame):
+        eth = Ether(frame)
+        if eth.src == bed.mac_ra and ICMP in eth and eth[ICMP].type == 11:
+            return eth[IP].ttl
+        return None
+    return wait_for(bed.a0, match)
+
+
+def case_hop_limits(bed, name):
+    """The headers espd builds take the TTL or hop limit the kernel would
+    give them (ip4_dst_hoplimit, ip6_dst_hoplimit): net.ipv4.ip_default_ttl,
+    and the IPv6 hop_limit of the interface they leave by, read again once
+    a second: the tunnel header of either family, and the "time exceeded"
+    espd sends itself for a packet its TAP cannot take."""
+    wanted = {"net.ipv4.ip_default_ttl": "100", "net.ipv6.conf.r-b.hop_limit": "77"}
+    saved = {key: router_sysctl(bed, key) for key in wanted}
+    jumbo_lan = False
+    try:
+        for key, value in wanted.items():
+            router_sysctl(bed, key, value)
+        time.sleep(1.5)
+        for fam, field, want in ((4, "ttl", 100), (6, "hlim", 77)):
+            spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+            outbound_setup(bed, GCM, "tunnel", fam, False, keys, spi)
+            send_outbound(bed, fam, "tunnel", data)
+            pkt = bed.catch_esp(fam, spi)
+            expect(pkt is not None, "IPv%d: ESP packet sent" % fam)
+            got = getattr(pkt, field)
+            expect(got == want, "IPv%d: outer %s %d, expected %d" % (fam, field, got, want))
+            bed.flush()
+        P = FAMILIES[4]
+        outbound_setup(bed, GCM, "tunnel", 4, False, GCM.keys(), bed.next_spi())
+        link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 4000)
+        jumbo_lan = True
+        drain(bed.a0)
+        bed.send_a0(IP(src=P["host_a"], dst=P["remote"], ttl=1, flags="DF") /
+                    UDP(sport=PORT_A, dport=PORT_REMOTE) / Raw(payload_of(name) + b"t" * 3000))
+        ttl = catch_time_exceeded_ttl(bed)
+        expect(ttl == 100, "espd's time exceeded: TTL 100, got %s" % ttl)
+    finally:
+        if jumbo_lan:
+            link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 1500)
+        for key, value in saved.items():
+            router_sysctl(bed, key, value)
+
+
 def recv_tos(sock, data, timeout=WAIT):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -2065,6 +2120,7 @@ def behaviour(bed, selected):
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
         ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),
+        ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
         ("ECN and DSCP after decapsulation", case_ecn_in),
     ]
     for name, fn, *extra in cases:

@@ -124,7 +124,8 @@ static void test_outer4(void **state)
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 	struct esp_outer o = { .dsfield = 0xb8, .df = 1, .id_be = RTE_BE16(7),
-			       .sport_be = RTE_BE16(4500), .dport_be = RTE_BE16(4501) };
+			       .sport_be = RTE_BE16(4500), .dport_be = RTE_BE16(4501),
+			       .ttl = 100 };
 
 	(void)state;
 	assert_int_equal(ip_addr_parse("10.2.0.1", &o.src), 0);
@@ -134,7 +135,7 @@ static void test_outer4(void **state)
 	assert_int_equal(ip->next_proto_id, IPPROTO_UDP);
 	assert_int_equal(ip->type_of_service, 0xb8);
 	assert_int_equal(ip->fragment_offset, RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
-	assert_int_equal(ip->time_to_live, ESP_OUTER_TTL);
+	assert_int_equal(ip->time_to_live, 100);
 	assert_int_equal(ip->src_addr, o.src.v4);
 	assert_true(ip4_checksum_ok(ip));
 	assert_int_equal(rte_be_to_cpu_16(udp->dgram_len), 108);
@@ -154,6 +155,7 @@ static void test_outer4(void **state)
 		o.dsfield = (uint8_t)(i * 37);
 		o.id_be = (uint16_t)(i * 7919);
 		o.df = (uint8_t)(i & 1);
+		o.ttl = (uint8_t)(i * 13 + 1);
 		o.src.v4 = (uint32_t)i * 2654435761u;
 		o.dst.v4 = ~o.src.v4 ^ i;
 		esp_outer_write(buf, &o, i % 1500);
@@ -171,7 +173,8 @@ static void test_outer6_udp_checksum(void **state)
 	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)buf;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 	struct esp_outer o = { .dsfield = 0x02, .flow_label = 0xabcde,
-			       .sport_be = RTE_BE16(4500), .dport_be = RTE_BE16(4500) };
+			       .sport_be = RTE_BE16(4500), .dport_be = RTE_BE16(4500),
+			       .ttl = 77 };
 
 	(void)state;
 	assert_int_equal(ip_addr_parse("fd00:2::1", &o.src), 0);
@@ -182,7 +185,7 @@ static void test_outer6_udp_checksum(void **state)
 	assert_int_equal(rte_be_to_cpu_32(ip->vtc_flow), 6u << 28 | 0x02u << 20 | 0xabcde);
 	assert_int_equal(rte_be_to_cpu_16(ip->payload_len), 45);
 	assert_int_equal(ip->proto, IPPROTO_UDP);
-	assert_int_equal(ip->hop_limits, ESP_OUTER_TTL);
+	assert_int_equal(ip->hop_limits, 77);
 	esp_udp6_checksum_set(buf, 40);
 	assert_int_not_equal(udp->dgram_cksum, 0);
 	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, udp), 0);
@@ -300,8 +303,9 @@ static void test_icmp_too_big(void **state)
 	quoted->version_ihl = RTE_IPV4_VHL_DEF;
 	quoted->type_of_service = 0xb9; /* DSCP EF, ECN CE */
 	quoted->src_addr = RTE_BE32(0x0a010002);
-	esp_icmp_error_write(buf, &src, &(struct esp_icmp){ ESP_ICMP_TOO_BIG, 1438, RTE_BE16(7) },
+	esp_icmp_error_write(buf, &src, &(struct esp_icmp){ ESP_ICMP_TOO_BIG, 1438, RTE_BE16(7), 90 },
 			     60);
+	assert_int_equal(ip->time_to_live, 90);
 	assert_true(ip4_checksum_ok(ip));
 	/* icmp_send's header: precedence 6 over the quoted TOS bits, no DF. */
 	assert_int_equal(ip->type_of_service, 0xc0 | (0xb9 & 0x1e));
@@ -320,8 +324,9 @@ static void test_icmp_too_big(void **state)
 	v6[48] = 0x60;
 	v6[48 + 8] = 0xfd;
 	v6[48 + 23] = 2;
-	esp_icmp_error_write(v6, &src6, &(struct esp_icmp){ ESP_ICMP_TOO_BIG, 1422, 0 }, 80);
+	esp_icmp_error_write(v6, &src6, &(struct esp_icmp){ ESP_ICMP_TOO_BIG, 1422, 0, 33 }, 80);
 	assert_int_equal(ip6->proto, IPPROTO_ICMPV6);
+	assert_int_equal(ip6->hop_limits, 33);
 	assert_int_equal(rte_be_to_cpu_16(ip6->payload_len), 88);
 	assert_int_equal(ip6->dst_addr[0], 0xfd);
 	assert_int_equal(ip6->dst_addr[15], 2);
@@ -337,7 +342,7 @@ static void test_icmp_time_exceeded(void **state)
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
 	struct rte_ipv4_hdr *quoted = (struct rte_ipv4_hdr *)(buf + 28);
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)v6;
-	const struct esp_icmp ttl = { ESP_ICMP_TIME_EXCEEDED, 1500, RTE_BE16(9) };
+	const struct esp_icmp ttl = { ESP_ICMP_TIME_EXCEEDED, 1500, RTE_BE16(9), 64 };
 	struct ip_addr src, src6;
 
 	(void)state;
