@@ -143,6 +143,7 @@ static int on_dump(const struct nlmsghdr *nlh, void *data)
 
 static void commit_if_dirty(void)
 {
+	rtnl_apply_publish();
 	if (!rtnl_shared.fib_dirty)
 		return;
 	rtnl_shared.fib_dirty = false;

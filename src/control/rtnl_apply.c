@@ -54,6 +54,7 @@ static struct {
 	struct addr_rec *addrs;   /* every link's addresses, in kernel order */
 	size_t n_addrs, addrs_size;
 	uint32_t tap_seen[IFACE_MAX]; /* generation of each TAP's last RTM_NEWLINK */
+	bool addrs_changed;           /* since the last rtnl_apply_publish */
 } shadow;
 
 static int slot_cmp(const void *a, const void *b)
@@ -365,12 +366,16 @@ static void addr_locals(const struct addr_rec *rec,
 	}
 }
 
-/* ip4-input's martian-source test takes every link's IPv4 addresses. */
-static void own_addrs_publish(void)
+/* ip4-input's martian-source test takes every link's IPv4 addresses, once
+ * per batch that changed any. */
+void rtnl_apply_publish(void)
 {
 	uint32_t addrs[OWN_ADDR_MAX];
 	size_t n = 0;
 
+	if (!shadow.addrs_changed)
+		return;
+	shadow.addrs_changed = false;
 	for (size_t i = 0; i < shadow.n_addrs && n < OWN_ADDR_MAX; i++)
 		if (shadow.addrs[i].prefix.addr.family == AF_INET)
 			addrs[n++] = shadow.addrs[i].prefix.addr.v4;
@@ -398,7 +403,7 @@ static void addr_remove(struct addr_rec *rec)
 	memmove(rec, rec + 1, (shadow.n_addrs - index - 1) * sizeof(*rec));
 	shadow.n_addrs--;
 	addrs_publish(ifindex);
-	own_addrs_publish();
+	shadow.addrs_changed = true;
 }
 
 static void apply_addr(const struct rtnl_addr *a)
@@ -422,7 +427,7 @@ static void apply_addr(const struct rtnl_addr *a)
 	rec->generation = rtnl_shared.generation;
 	addr_locals(rec, local_set);
 	addrs_publish(a->ifindex);
-	own_addrs_publish();
+	shadow.addrs_changed = true;
 }
 
 static void apply_neigh(const struct rtnl_neigh *n)

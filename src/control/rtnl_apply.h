@@ -36,6 +36,7 @@ extern struct rtnl_shared rtnl_shared;
 
 void rtnl_apply_event(const struct rtnl_event *ev);  /* into the tables */
 void rtnl_apply_sweep(void);                         /* delete what the dump did not mark */
+void rtnl_apply_publish(void);                       /* after a batch: the own addresses */
 void rtnl_apply_free(void);                          /* forget the shadow state */
 size_t rtnl_apply_route_count(void);                 /* prefixes the mirror put in the FIB */
 size_t rtnl_apply_addr_count(void);
