@@ -1,9 +1,11 @@
 /*
  * linux-cp takeover and restore of kernel devices (sequence in lcp.h): the
- * steps, the link itself over rtnetlink through control/nl.h, and
- * disable_ipv6 through /proc/sys. Addresses, routes, the ingress fence and
- * the offloads have files of their own (lcp_internal.h); lcp_state.c keeps
- * the state file these functions are driven from.
+ * steps, the link itself over rtnetlink through control/nl.h, and through
+ * /proc/sys disable_ipv6, accept_local on the TAP and the sysctls the TAP
+ * carries over from the device (forwarding, rp_filter, IPv6 hop_limit).
+ * Addresses, routes, the ingress fence and the offloads have files of their
+ * own (lcp_internal.h); lcp_state.c keeps the state file these functions are
+ * driven from.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -209,12 +211,27 @@ static int link_rename(struct lcp_ctx *c, const struct link *cur, const char *na
 
 /* ---- per-device sysctls ---- */
 
-/* Reads (value < 0: returns 0 or 1) or writes the boolean sysctl
- * /proc/sys/net/<family>/conf/<ifname>/<name>. */
+/* A sysctl's text as a small non-negative integer; -ERANGE for anything
+ * else (the kernel takes negative values for some, which espd never writes). */
+static int conf_parse(const char *text)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || end == text || (*end != '\n' && *end != '\0') || value < 0 ||
+	    value > INT_MAX)
+		return -ERANGE;
+	return (int)value;
+}
+
+/* Reads (value < 0: returns the sysctl's value) or writes the small
+ * non-negative integer sysctl /proc/sys/net/<family>/conf/<ifname>/<name>. */
 static int conf_rw(const char *family, const char *ifname, const char *name, int value)
 {
-	char path[PATH_MAX], text[8] = "";
-	int fd, rc = 0;
+	char path[PATH_MAX], text[16] = "";
+	int fd, rc, len;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, name);
@@ -223,10 +240,10 @@ static int conf_rw(const char *family, const char *ifname, const char *name, int
 		return -errno;
 	if (value < 0) {
 		n = read(fd, text, sizeof(text) - 1);
-		rc = n < 0 ? -errno : atoi(text) ? 1 : 0;
+		rc = n < 0 ? -errno : conf_parse(text);
 	} else {
-		text[0] = value ? '1' : '0';
-		n = write(fd, text, 1);
+		len = snprintf(text, sizeof(text), "%d", value);
+		n = write(fd, text, (size_t)len);
 		rc = n < 0 ? -errno : 0;
 	}
 	close(fd);
@@ -243,7 +260,8 @@ static int ipv6_disabled_rw(const char *ifname, int value)
 static int ipv6_disabled_get(const char *ifname)
 {
 	int rc = ipv6_disabled_rw(ifname, -1);
-	return rc == -ENOENT ? -1 : rc;
+	/* The kernel keeps any integer written; all but 0 disable. */
+	return rc == -ENOENT ? -1 : rc > 1 ? 1 : rc;
 }
 
 static int ipv6_disabled_set(struct lcp_ctx *c, const char *ifname, int value)
@@ -254,6 +272,49 @@ static int ipv6_disabled_set(struct lcp_ctx *c, const char *ifname, int value)
 		return 0;
 	rc = ipv6_disabled_rw(ifname, value);
 	return rc < 0 ? fail(c, value ? "disabling IPv6" : "restoring disable_ipv6", rc) : 0;
+}
+
+/* The per-device sysctls the TAP takes from the device, which keeps its own
+ * under the phys name while espd runs: a new device starts from
+ * conf/default, and it is the TAP's that the kernel (forwarding, the
+ * reverse-path filter) and espd (the IPv6 hop limit of what it sends) go by.
+ * accept_local is not among them: espd sets it. */
+static const struct carried_conf {
+	const char *family;
+	const char *name;
+} carried_confs[] = {
+	{ "ipv4", "forwarding" },
+	{ "ipv4", "rp_filter" },
+	{ "ipv6", "forwarding" },
+	{ "ipv6", "hop_limit" },
+};
+
+/* Copy sysctl conf/<from>/<k->name> of k->family to conf/<to>. An IPv6
+ * sysctl is skipped where either side has no IPv6 settings (see
+ * ipv6_disabled_get). An equal value is not written, as a write marks an
+ * IPv4 setting as the device's own, which conf/default no longer changes. */
+static int carried_conf_copy(struct lcp_ctx *c, const struct carried_conf *k, const char *from,
+			     const char *to)
+{
+	int value = conf_rw(k->family, from, k->name, -1);
+	int cur = value < 0 ? value : conf_rw(k->family, to, k->name, -1);
+	int rc = cur < 0 ? cur : cur != value ? conf_rw(k->family, to, k->name, value) : 0;
+	char what[64];
+
+	if (rc == -ENOENT && strcmp(k->family, "ipv6") == 0)
+		return 0;
+	snprintf(what, sizeof(what), "copying net.%s.conf.%s.%s", k->family, from, k->name);
+	return rc < 0 ? fail(c, what, rc) : 0;
+}
+
+static int carried_confs_copy(struct lcp_ctx *c, const char *from, const char *to)
+{
+	int rc;
+
+	for (size_t i = 0; i < sizeof(carried_confs) / sizeof(carried_confs[0]); i++)
+		if ((rc = carried_conf_copy(c, &carried_confs[i], from, to)) < 0)
+			return rc;
+	return 0;
 }
 
 /* ---- the steps ---- */
@@ -386,7 +447,11 @@ int lcp_tap_configure(const struct lcp_saved *s, int tap_ifindex)
 
 	if ((rc = ctx_open(&c, s->name)) < 0)
 		return rc;
+	/* After apply: the MTU it gives the TAP decides whether the TAP has
+	 * IPv6 settings at all. */
 	rc = apply(&c, s, tap_ifindex, IFF_UP);
+	if (rc == 0)
+		rc = carried_confs_copy(&c, s->phys_name, s->name);
 	/* espd hands the kernel ESP packets it built, with the router's own
 	 * source address, when their next hop is unresolved: the kernel must
 	 * take them (not drop them as martians) to resolve it and send them. */

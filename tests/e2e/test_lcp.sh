@@ -43,7 +43,8 @@ cases=("takeover moves addresses and routes to tap"
 	"restore is idempotent: a second restore from the same state changes nothing"
 	"nftables without netdev family: tc fence, or an error naming both causes"
 	"takeover without a fence leaves the device's frames to the kernel"
-	"unknown interface is refused and nothing touched")
+	"unknown interface is refused and nothing touched"
+	"the TAP carries the device's forwarding, rp_filter and IPv6 hop_limit, which restore keeps")
 if [ ! -x "$tool" ]; then
 	for c in "${cases[@]}"; do fail "$c" "lcp_tool not built at $tool"; done
 	exit 1
@@ -233,12 +234,21 @@ fence_gone() {
 		[ -z "$(nsx tc qdisc show dev eth1 ingress)" ]
 }
 
-restored_as_before() { # label
+restored_as_before() { # label [snapshot directory to compare with, default before]
 	wait_dad eth1 || { echo "$1: addresses still tentative" >&2; return 1; }
 	snapshot eth1 "$work/$1"
-	$py "$work/compare.py" "$work/before" "$work/$1" >&2 || return 1
+	$py "$work/compare.py" "$work/${2:-before}" "$work/$1" >&2 || return 1
 	[ ! -e "$state/lcp.state" ] || { echo "$1: state file left behind" >&2; return 1; }
 	fence_gone || { echo "$1: fence left" >&2; return 1; }
+}
+
+# The per-device sysctls a TAP carries over, of dev: "ipv4.forwarding=0 ...".
+dev_confs() { # dev
+	local key out=()
+	for key in ipv4/forwarding ipv4/rp_filter ipv6/forwarding ipv6/hop_limit; do
+		out+=("${key/\//.}=$(nsx cat "/proc/sys/net/${key%/*}/conf/$1/${key#*/}" 2>&1)")
+	done
+	echo "${out[*]}"
 }
 
 # ---- topology: eth1 (taken over) <-> peer1, both inside the namespace ----
@@ -475,3 +485,39 @@ else
 		fail "$c" "the namespace changed"
 	fi
 fi
+
+# ---- per-device sysctls: conf/default differs from each of eth1's, so a
+# TAP, which starts from conf/default, shows eth1's only if they were copied ----
+c=${cases[10]}
+want="ipv4.forwarding=0 ipv4.rp_filter=2 ipv6.forwarding=1 ipv6.hop_limit=77"
+# Defaults first: a new conf/default rp_filter reaches the devices that never set theirs.
+nsx sysctl -qw net.ipv4.conf.default.forwarding=1 net.ipv4.conf.default.rp_filter=0 \
+	net.ipv6.conf.default.forwarding=0 net.ipv6.conf.default.hop_limit=64
+nsx sysctl -qw net.ipv4.conf.eth1.forwarding=0 net.ipv4.conf.eth1.rp_filter=2 \
+	net.ipv6.conf.eth1.forwarding=1 net.ipv6.conf.eth1.hop_limit=77
+# IPv6 forwarding gives eth1 subnet-router anycast routes: the reference.
+wait_dad eth1
+snapshot eth1 "$work/confs-before"
+problems=()
+if [ "$(dev_confs eth1)" != "$want" ]; then
+	problems+=("could not set eth1's sysctls: $(dev_confs eth1)")
+elif ! start_takeover --nft "$table"; then
+	stop_tool 9
+	problems+=("lcp_tool takeover failed")
+else
+	got=$(dev_confs eth1)
+	[ "$got" = "$want" ] || problems+=("TAP has $got")
+	got=$(dev_confs "$phys")
+	[ "$got" = "$want" ] || problems+=("$phys has $got")
+	[ "$(nsx cat /proc/sys/net/ipv4/conf/eth1/accept_local)" = 1 ] ||
+		problems+=("accept_local not set on the TAP")
+	wait_dad eth1
+	snapshot eth1 "$work/confs-tap"
+	$py "$work/compare.py" "$work/confs-before" "$work/confs-tap" link.json offload.json >&2 ||
+		problems+=("TAP addresses/routes differ from the original's")
+	stop_tool TERM || problems+=("lcp_tool exited with an error: $(tail -1 "$work/tool.err")")
+	restored_as_before confs confs-before || problems+=("state differs after restore")
+	got=$(dev_confs eth1)
+	[ "$got" = "$want" ] || problems+=("restored eth1 has $got")
+fi
+if [ ${#problems[@]} -eq 0 ]; then pass "$c"; else fail "$c" "$(IFS=';'; echo "${problems[*]}")"; fi
