@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netconf.h>
 
 #include "control/cli.h"
 #include "control/nl.h"
@@ -78,6 +79,8 @@ static int parse_msg(const struct nlmsghdr *nlh, struct rtnl_event *ev)
 		rc = rtnl_msg_to_neigh(nlh, &ev->neigh);
 	else if (type == RTM_NEWROUTE || type == RTM_DELROUTE)
 		rc = rtnl_msg_to_route(nlh, &ev->route);
+	else if (type == RTM_NEWNETCONF)
+		rc = rtnl_msg_to_netconf(nlh, &ev->netconf);
 	if (rc == -EINVAL) {
 		stats->malformed++;
 		snprintf(stats->last_error, sizeof(stats->last_error), "malformed %s (%u bytes)",
@@ -182,6 +185,8 @@ static int dump_all(void)
 		{ RTM_GETNEIGH, AF_INET6, sizeof(struct ndmsg) },
 		{ RTM_GETROUTE, AF_INET, sizeof(struct rtmsg) },
 		{ RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg) },
+		{ RTM_GETNETCONF, AF_INET, sizeof(struct netconfmsg) },
+		{ RTM_GETNETCONF, AF_INET6, sizeof(struct netconfmsg) },
 	};
 
 	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
@@ -239,7 +244,8 @@ static int resync(uint64_t now_ms, const char *reason)
 int rtnl_mirror_open(const struct rtnl_mirror_config *cfg)
 {
 	static const unsigned groups[] = { RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-					   RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE };
+					   RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+					   RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF };
 	socklen_t len = sizeof(rtnl_shared.stats.rcvbuf);
 	int rc;
 

@@ -1,6 +1,7 @@
 /*
  * The rtnetlink mirror: links, addresses, neighbors and main-table routes of
- * the kernel, copied into espd's interface, neighbor and forwarding tables.
+ * the kernel, copied into espd's interface, neighbor and forwarding tables,
+ * and the interfaces' forwarding and rp_filter settings (netconf).
  * One event socket feeds a queue that the control thread applies in batches;
  * a separate socket dumps everything at start and again whenever events were
  * lost (ENOBUFS), followed by mark and sweep so nothing stale survives.
@@ -83,6 +84,16 @@ struct rtnl_route {
 	bool del;
 };
 
+/* A device's IP settings (RTM_NEWNETCONF, AF_INET or AF_INET6): the
+ * kernel notifies only the one that changed, a dump or a new device all. */
+#define RTNL_NETCONF_ABSENT (-1)
+struct rtnl_netconf {
+	int ifindex;        /* a link, NETCONFA_IFINDEX_ALL or NETCONFA_IFINDEX_DEFAULT */
+	uint8_t family;
+	int32_t forwarding; /* RTNL_NETCONF_ABSENT when not in the message */
+	int32_t rp_filter;  /* IPv4 only; RTNL_NETCONF_ABSENT when not in the message */
+};
+
 /* Message to struct: 0, -EAFNOSUPPORT for a family the mirror does not
  * want (bridge ports, MPLS), -EINVAL for a malformed message. nlh must have
  * passed mnl_nlmsg_ok(); everything inside it is checked here. */
@@ -90,6 +101,7 @@ int rtnl_msg_to_link(const struct nlmsghdr *nlh, struct rtnl_link *link);
 int rtnl_msg_to_addr(const struct nlmsghdr *nlh, struct rtnl_addr *addr);
 int rtnl_msg_to_neigh(const struct nlmsghdr *nlh, struct rtnl_neigh *neigh);
 int rtnl_msg_to_route(const struct nlmsghdr *nlh, struct rtnl_route *route);
+int rtnl_msg_to_netconf(const struct nlmsghdr *nlh, struct rtnl_netconf *conf);
 
 /* Struct to message, as the kernel would notify it (NEW or DEL per ->del;
  * a route gets its first hop only). buf holds RTNL_MSG_SIZE bytes; the
@@ -99,6 +111,7 @@ struct nlmsghdr *rtnl_link_to_msg(const struct rtnl_link *link, void *buf);
 struct nlmsghdr *rtnl_addr_to_msg(const struct rtnl_addr *addr, void *buf);
 struct nlmsghdr *rtnl_neigh_to_msg(const struct rtnl_neigh *neigh, void *buf);
 struct nlmsghdr *rtnl_route_to_msg(const struct rtnl_route *route, void *buf);
+struct nlmsghdr *rtnl_netconf_to_msg(const struct rtnl_netconf *conf, void *buf);
 
 /* What the mirror does with a route. */
 enum rtnl_route_action {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/if.h>
+#include <linux/netconf.h>
 
 #include "tables/fib.h"
 #include "tables/iface.h"
@@ -54,7 +55,10 @@ static struct {
 	struct addr_rec *addrs;   /* every link's addresses, in kernel order */
 	size_t n_addrs, addrs_size;
 	uint32_t tap_seen[IFACE_MAX]; /* generation of each TAP's last RTM_NEWLINK */
+	int32_t rp_filter[IFACE_MAX]; /* each TAP's net.ipv4.conf.<name>.rp_filter */
+	int32_t rp_filter_all;        /* net.ipv4.conf.all.rp_filter */
 	bool addrs_changed;           /* since the last rtnl_apply_publish */
+	bool netconf_changed;         /* likewise */
 } shadow;
 
 static int slot_cmp(const void *a, const void *b)
@@ -366,21 +370,62 @@ static void addr_locals(const struct addr_rec *rec,
 	}
 }
 
-/* ip4-input's martian-source test takes every link's IPv4 addresses, once
- * per batch that changed any. */
-void rtnl_apply_publish(void)
+/* ip4-input's martian-source test takes every link's IPv4 addresses. */
+static void own_addrs_publish(void)
 {
 	uint32_t addrs[OWN_ADDR_MAX];
 	size_t n = 0;
 
-	if (!shadow.addrs_changed)
-		return;
-	shadow.addrs_changed = false;
 	for (size_t i = 0; i < shadow.n_addrs && n < OWN_ADDR_MAX; i++)
 		if (shadow.addrs[i].prefix.addr.family == AF_INET)
 			addrs[n++] = shadow.addrs[i].prefix.addr.v4;
 	if (own_addr_sync(addrs, n) < 0)
 		rtnl_mirror_error(-ENOSPC, "own address set");
+}
+
+static bool has_ipv4_address(const struct iface *iface)
+{
+	for (size_t i = 0; i < shadow.n_addrs; i++)
+		if (shadow.addrs[i].ifindex == iface->tap_ifindex &&
+		    shadow.addrs[i].prefix.addr.family == AF_INET)
+			return true;
+	return false;
+}
+
+/* IN_DEV_RPFILTER is the larger of all's and the device's; fib_validate_source
+ * takes 1 as strict, any other non-zero as loose, and a loose check on a
+ * device without an IPv4 address fails wherever a strict one would. */
+static uint8_t rp_filter_of(const struct iface *iface)
+{
+	int32_t value = RTE_MAX(shadow.rp_filter_all, shadow.rp_filter[iface->index]);
+
+	if (value == 0)
+		return IFACE_RP_FILTER_OFF;
+	if (value == 1 || !has_ipv4_address(iface))
+		return IFACE_RP_FILTER_STRICT;
+	return IFACE_RP_FILTER_LOOSE;
+}
+
+static void ingress_publish(void)
+{
+	bool checks = !iface_table.forwarding6;
+
+	for (uint16_t i = 0; i < iface_table.n_ifaces; i++) {
+		struct iface *iface = &iface_table.ifaces[i];
+		iface->rp_filter = rp_filter_of(iface);
+		checks |= iface->rp_filter != IFACE_RP_FILTER_OFF || !iface->forwarding4;
+	}
+	iface_table.ingress_checks = checks;
+}
+
+/* Once per batch that changed any address or setting. */
+void rtnl_apply_publish(void)
+{
+	if (shadow.addrs_changed)
+		own_addrs_publish();
+	if (shadow.addrs_changed || shadow.netconf_changed)
+		ingress_publish();
+	shadow.addrs_changed = shadow.netconf_changed = false;
 }
 
 /* Workers pick the source of espd's own ICMP errors from the interface's
@@ -501,6 +546,31 @@ static void apply_link(const struct rtnl_link *l)
 		rtnl_mirror_resync_request(l->del ? "link deleted" : "link down");
 }
 
+/* The TAPs' forwarding and rp_filter, all's rp_filter and IPv6 forwarding:
+ * what the kernel consults for a packet arriving on a TAP (IPv4 forwarding
+ * is the device's own; writing all's sets every device's, each notified). */
+static void apply_netconf(const struct rtnl_netconf *c)
+{
+	struct iface *iface = c->ifindex > 0 ? iface_by_ifindex(c->ifindex) : NULL;
+
+	if (c->family == AF_INET6 && c->ifindex == NETCONFA_IFINDEX_ALL) {
+		if (c->forwarding != RTNL_NETCONF_ABSENT)
+			iface_table.forwarding6 = c->forwarding != 0;
+	} else if (c->family == AF_INET && c->ifindex == NETCONFA_IFINDEX_ALL) {
+		if (c->rp_filter != RTNL_NETCONF_ABSENT)
+			shadow.rp_filter_all = c->rp_filter;
+	} else if (c->family == AF_INET && iface) {
+		if (c->forwarding != RTNL_NETCONF_ABSENT)
+			iface->forwarding4 = c->forwarding != 0;
+		if (c->rp_filter != RTNL_NETCONF_ABSENT)
+			shadow.rp_filter[iface->index] = c->rp_filter;
+	} else {
+		rtnl_shared.stats.ignored++;
+		return;
+	}
+	shadow.netconf_changed = true;
+}
+
 void rtnl_apply_event(const struct rtnl_event *ev)
 {
 	switch (ev->type) {
@@ -515,6 +585,9 @@ void rtnl_apply_event(const struct rtnl_event *ev)
 	case RTM_NEWNEIGH:
 	case RTM_DELNEIGH:
 		apply_neigh(&ev->neigh);
+		break;
+	case RTM_NEWNETCONF:
+		apply_netconf(&ev->netconf);
 		break;
 	default:
 		apply_route(&ev->route);

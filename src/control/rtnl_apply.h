@@ -20,6 +20,7 @@ struct rtnl_event {
 		struct rtnl_addr addr;
 		struct rtnl_neigh neigh;
 		struct rtnl_route route;
+		struct rtnl_netconf netconf;
 	};
 };
 

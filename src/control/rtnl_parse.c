@@ -15,6 +15,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
+#include <linux/netconf.h>
 
 struct attr_table {
 	const struct nlattr **tb;
@@ -248,6 +249,37 @@ int rtnl_msg_to_route(const struct nlmsghdr *nlh, struct rtnl_route *route)
 	return route_hops(tb, rtm->rtm_family, route);
 }
 
+static int attr_s32(const struct nlattr *attr, int32_t *value)
+{
+	uint32_t word;
+
+	if (attr_u32(attr, &word) < 0)
+		return -EINVAL;
+	*value = (int32_t)word;
+	return 0;
+}
+
+int rtnl_msg_to_netconf(const struct nlmsghdr *nlh, struct rtnl_netconf *conf)
+{
+	const struct nlattr *tb[NETCONFA_MAX + 1];
+	const struct netconfmsg *ncm = mnl_nlmsg_get_payload(nlh);
+	int32_t ifindex;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->forwarding = conf->rp_filter = RTNL_NETCONF_ABSENT;
+	if (parse_attrs(nlh, sizeof(*ncm), tb, NETCONFA_MAX) < 0)
+		return -EINVAL;
+	if (!is_family(ncm->ncm_family))
+		return -EAFNOSUPPORT;
+	conf->family = ncm->ncm_family;
+	if (!tb[NETCONFA_IFINDEX] || attr_s32(tb[NETCONFA_IFINDEX], &ifindex) < 0 ||
+	    (tb[NETCONFA_FORWARDING] && attr_s32(tb[NETCONFA_FORWARDING], &conf->forwarding) < 0) ||
+	    (tb[NETCONFA_RP_FILTER] && attr_s32(tb[NETCONFA_RP_FILTER], &conf->rp_filter) < 0))
+		return -EINVAL;
+	conf->ifindex = ifindex;
+	return 0;
+}
+
 static struct nlmsghdr *msg_start(void *buf, uint16_t type, const void *hdr, size_t hdr_len)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -341,6 +373,19 @@ struct nlmsghdr *rtnl_route_to_msg(const struct rtnl_route *route, void *buf)
 	if (route->oif)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)route->oif);
 	put_gateway(nlh, family, &route->gw);
+	return nlh;
+}
+
+struct nlmsghdr *rtnl_netconf_to_msg(const struct rtnl_netconf *conf, void *buf)
+{
+	struct netconfmsg ncm = { .ncm_family = conf->family };
+	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWNETCONF, &ncm, sizeof(ncm));
+
+	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)conf->ifindex);
+	if (conf->forwarding != RTNL_NETCONF_ABSENT)
+		mnl_attr_put_u32(nlh, NETCONFA_FORWARDING, (uint32_t)conf->forwarding);
+	if (conf->rp_filter != RTNL_NETCONF_ABSENT)
+		mnl_attr_put_u32(nlh, NETCONFA_RP_FILTER, (uint32_t)conf->rp_filter);
 	return nlh;
 }
 

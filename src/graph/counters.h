@@ -42,6 +42,8 @@
 	_(IP_NO_ROUTE, "ip-lookup", "punt", "no route")                                     \
 	_(IP_KERNEL_ROUTE, "ip-lookup", "punt", "route via an interface espd does not own") \
 	_(IP_BLACKHOLE, "ip-lookup", "punt", "blackhole, unreachable or prohibit route")   \
+	_(IP_FORWARDING_OFF, "ip-lookup", "drop", "forwarding disabled on the input interface") \
+	_(IP_RP_FILTER, "ip-lookup", "drop", "source fails the reverse path filter")       \
 	_(IP_TTL_EXPIRED, "ip-rewrite", "punt", "TTL or hop limit expired")                 \
 	_(IP_TTL_ICMP, "ip-rewrite", "drop", "TTL or hop limit expired, larger than the TAP: espd answers") \
 	_(IP_NEIGHBOR_MISS, "ip-rewrite", "punt", "neighbor unresolved")                    \

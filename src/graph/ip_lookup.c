@@ -11,6 +11,8 @@
  * route, miss) pass spd-output first; while an in/fwd policy requires
  * IPsec, and for every decrypted packet, spd-input checks first. Packets
  * esp-encrypt built come back here for their outer destination only.
+ * While some interface has forwarding off or rp_filter on, the input
+ * interface of each packet has its say first (decide_checked).
  */
 #include "graph/graph.h"
 
@@ -29,6 +31,7 @@ enum ip_lookup_next {
 	IP_LOOKUP_NEXT_IPSEC_INPUT,
 	IP_LOOKUP_NEXT_REASSEMBLE,
 	IP_LOOKUP_NEXT_ICMP_TOO_BIG,
+	IP_LOOKUP_NEXT_DROP,
 	IP_LOOKUP_N_NEXT,
 };
 
@@ -132,6 +135,86 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 	return route(worker, nexthop_index);
 }
 
+/* The router's own packets were not received: nothing to check. */
+static inline bool received(const struct pkt_meta *meta)
+{
+	return !(meta->flags & (PKT_OWN | PKT_IPSEC_ENCRYPTED));
+}
+
+/* With forwarding off on the input interface (IPv6: all's), the kernel
+ * drops without an answer an IPv4 packet not for the router (ip_error) and
+ * an IPv6 one with a route on (ip6_forward); IPv6's unreachable routes
+ * still answer. */
+static bool forwarding_refuses(const struct pkt_meta *meta, const struct iface *in, uint8_t type)
+{
+	if (type == NEXTHOP_LOCAL || !received(meta))
+		return false;
+	if (meta->family == AF_INET)
+		return !in->forwarding4;
+	return !iface_table.forwarding6 && (type == NEXTHOP_FORWARD || type == NEXTHOP_PUNT);
+}
+
+/* fib_validate_source runs with rp_filter for IPv4 routed on or to the
+ * router, but not for a decrypted packet (it has a secpath). */
+static bool rp_filter_asks(const struct pkt_meta *meta, const struct iface *in, uint8_t type)
+{
+	return meta->family == AF_INET && in->rp_filter != IFACE_RP_FILTER_OFF &&
+	       !(meta->flags & PKT_IPSEC) && received(meta) && type != NEXTHOP_MISS &&
+	       type != NEXTHOP_BLACKHOLE;
+}
+
+/* The route back to the source: strict wants it out of the input
+ * interface, loose any unicast route (a local, blackhole or missing one
+ * fails both). */
+static bool rp_filter_passes(const struct iface *in, uint32_t back_index)
+{
+	uint8_t type = fib_nexthop_type(back_index);
+
+	if (in->rp_filter == IFACE_RP_FILTER_STRICT)
+		return type == NEXTHOP_FORWARD && fib_nexthop(back_index)->iface == in->index;
+	return type == NEXTHOP_FORWARD || type == NEXTHOP_PUNT;
+}
+
+static uint32_t source4(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len)->src_addr;
+}
+
+/* decide() after the checks of the input interface, for the packets of
+ * one family, at[0..n) in objs, their lookup results in result. */
+static void decide_checked(struct worker *worker, void **objs, const uint16_t *at,
+			   const uint32_t *result, unsigned n, uint8_t spd_flags, rte_edge_t *nexts)
+{
+	uint32_t source[n], back[n];
+	uint16_t asked[n];
+	unsigned n_asked = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		struct rte_mbuf *m = objs[at[k]];
+		const struct pkt_meta *meta = pkt_meta(m);
+		const struct iface *in = &iface_table.ifaces[meta->rx_iface];
+		uint8_t type = fib_nexthop_type(result[k]);
+		if (forwarding_refuses(meta, in, type)) {
+			nexts[at[k]] = steer(worker, ESPD_COUNTER_IP_FORWARDING_OFF, IP_LOOKUP_NEXT_DROP);
+		} else if (rp_filter_asks(meta, in, type)) {
+			source[n_asked] = source4(m);
+			asked[n_asked++] = (uint16_t)k;
+		} else {
+			nexts[at[k]] = decide(worker, m, result[k], spd_flags);
+		}
+	}
+	if (n_asked)
+		fib_lookup4_bulk(source, back, n_asked);
+	for (unsigned j = 0; j < n_asked; j++) {
+		unsigned k = asked[j];
+		struct rte_mbuf *m = objs[at[k]];
+		if (rp_filter_passes(&iface_table.ifaces[pkt_meta(m)->rx_iface], back[j]))
+			nexts[at[k]] = decide(worker, m, result[k], spd_flags);
+		else
+			nexts[at[k]] = steer(worker, ESPD_COUNTER_IP_RP_FILTER, IP_LOOKUP_NEXT_DROP);
+	}
+}
+
 static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb_objs)
 {
@@ -143,6 +226,7 @@ static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node
 	unsigned n4 = 0, n6 = 0;
 	/* Read once per burst: a policy change applies from the next one. */
 	uint8_t spd_flags = __atomic_load_n(&spd_published_flags, __ATOMIC_ACQUIRE);
+	bool ingress_checks = iface_table.ingress_checks;
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = objs[i];
@@ -162,10 +246,17 @@ static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node
 		fib_lookup4_bulk(dst4, result4, n4);
 	if (n6)
 		fib_lookup6_bulk((const uint8_t (*)[16])dst6, result6, n6);
-	for (unsigned k = 0; k < n4; k++)
-		nexts[at4[k]] = decide(worker, objs[at4[k]], result4[k], spd_flags);
-	for (unsigned k = 0; k < n6; k++)
-		nexts[at6[k]] = decide(worker, objs[at6[k]], result6[k], spd_flags);
+	if (unlikely(ingress_checks)) {
+		if (n4)
+			decide_checked(worker, objs, at4, result4, n4, spd_flags, nexts);
+		if (n6)
+			decide_checked(worker, objs, at6, result6, n6, spd_flags, nexts);
+	} else {
+		for (unsigned k = 0; k < n4; k++)
+			nexts[at4[k]] = decide(worker, objs[at4[k]], result4[k], spd_flags);
+		for (unsigned k = 0; k < n6; k++)
+			nexts[at6[k]] = decide(worker, objs[at6[k]], result6[k], spd_flags);
+	}
 	node_enqueue_burst(graph, node, nexts, objs, nb_objs);
 	return nb_objs;
 }
@@ -183,6 +274,7 @@ static struct rte_node_register ip_lookup_node = {
 		[IP_LOOKUP_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
 		[IP_LOOKUP_NEXT_REASSEMBLE] = NODE_IP_REASSEMBLE,
 		[IP_LOOKUP_NEXT_ICMP_TOO_BIG] = NODE_ICMP_TOO_BIG,
+		[IP_LOOKUP_NEXT_DROP] = NODE_DROP,
 	},
 };
 

@@ -12,6 +12,13 @@ void iface_table_init(void)
 	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
 		iface_table.by_port[i] = IFACE_NONE;
 	iface_table.ttl4 = iface_table.hop_limit6 = IFACE_HOP_LIMIT_DEFAULT;
+	iface_table.forwarding6 = true;
+}
+
+const char *format_iface_rp_filter(uint8_t rp_filter)
+{
+	static const char *const names[] = { "off", "strict", "loose" };
+	return rp_filter < sizeof(names) / sizeof(names[0]) ? names[rp_filter] : "?";
 }
 
 struct iface *iface_add(const char *name)
@@ -26,6 +33,7 @@ struct iface *iface_add(const char *name)
 	iface->tap_port_id = UINT16_MAX;
 	iface->tap_mtu = UINT16_MAX; /* no limit of its own until a TAP says */
 	iface->hop_limit = IFACE_HOP_LIMIT_DEFAULT;
+	iface->forwarding4 = true; /* until the kernel's settings are read (none in benches) */
 	rte_seqlock_init(&iface->addrs.lock);
 	return iface;
 }

@@ -2,8 +2,8 @@
  * espd interfaces: one per taken-over kernel interface, pairing its DPDK
  * port with the TAP that carries the kernel's view (same name, MAC, MTU).
  * The table is sized at start-up; workers read it without locks: fields that
- * change at run time (MTU, up, hop limits) are single aligned words, the addresses are
- * read under a seqlock.
+ * change at run time (MTU, up, hop limits, forwarding, rp_filter) are single
+ * aligned words, the addresses are read under a seqlock.
  */
 #ifndef ESPD_TABLES_IFACE_H
 #define ESPD_TABLES_IFACE_H
@@ -43,8 +43,20 @@ struct iface {
 	uint16_t tap_mtu;              /* largest packet the TAP port passes to the kernel */
 	volatile bool up;              /* TAP admin and oper up */
 	volatile uint8_t hop_limit;    /* the TAP's net.ipv6.conf.<name>.hop_limit */
+	volatile bool forwarding4;     /* net.ipv4.conf.<name>.forwarding */
+	volatile uint8_t rp_filter;    /* enum iface_rp_filter, as the kernel applies it */
 	const char *driver;            /* "af-packet", "xdp", "dpdk" */
 	struct iface_addrs addrs;
+};
+
+/* How the kernel validates the source of an IPv4 packet arriving on an
+ * interface before routing it (fib_validate_source): the larger of
+ * net.ipv4.conf.all.rp_filter and the interface's; loose on an interface
+ * without an IPv4 address is strict. */
+enum iface_rp_filter {
+	IFACE_RP_FILTER_OFF,
+	IFACE_RP_FILTER_STRICT, /* the route back to the source leaves by this interface */
+	IFACE_RP_FILTER_LOOSE,  /* some unicast route leads back to the source */
 };
 
 struct iface_table {
@@ -53,6 +65,10 @@ struct iface_table {
 	uint16_t by_port[RTE_MAX_ETHPORTS]; /* DPDK port -> iface index */
 	volatile uint8_t ttl4;       /* net.ipv4.ip_default_ttl */
 	volatile uint8_t hop_limit6; /* net.ipv6.conf.all.hop_limit */
+	volatile bool forwarding6;   /* net.ipv6.conf.all.forwarding */
+	/* Some interface has forwarding off or rp_filter on: ip-lookup looks
+	 * at the input interface of each packet only while this is set. */
+	volatile bool ingress_checks;
 };
 
 extern struct iface_table iface_table;
@@ -71,6 +87,7 @@ static inline uint16_t iface_punt_mtu(const struct iface *iface)
 	return iface->mtu < iface->tap_mtu ? iface->mtu : iface->tap_mtu;
 }
 void iface_table_init(void);
+const char *format_iface_rp_filter(uint8_t rp_filter);
 /* The TTL or hop limit the kernel gives the packets it sends out of out
  * (ip4_dst_hoplimit, ip6_dst_hoplimit, routes without a hop limit metric):
  * IPv4's ip_default_ttl, the interface's IPv6 hop_limit; IPv6 without an

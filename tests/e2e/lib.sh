@@ -55,7 +55,8 @@ topology_up() {
 	ip -n "$NS_R" addr add fd00:2::1/64 dev r-b nodad
 	ip -n "$NS_R" link set r-a up
 	ip -n "$NS_R" link set r-b up
-	in_r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	in_r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 }
 
 # write_config FILE DRIVER [extra lines...]

@@ -68,6 +68,7 @@ case_forwarding() {
 	check "$driver: espd itself forwards once the neighbor is known" [ $((after - before)) -ge 10 ]
 	check "$driver: TCP transfer of 4 MB arrives intact" tcp_transfer
 	case_addresses "$driver"
+	case_ingress "$driver"
 	before=$(counter "TTL or hop limit expired")
 	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
 	after=$(counter "TTL or hop limit expired")
@@ -163,6 +164,83 @@ for src, dst in (("fe80::99", "fd00:2::2"), ("::", "fd00:2::2"), ("fd00:1::2", "
 		[ $(( $(counter "loopback destination address") - before6d )) -eq 1 ]
 	check "$driver: IPv6 from fe80::99 and :: to be forwarded: the kernel's, counted" \
 		[ $(( $(counter "link-local or unspecified source") - scope )) -eq 2 ]
+}
+
+# iface_is IFACE KEY VALUE: show interfaces --json has KEY of IFACE at VALUE
+# (JSON spelling: true, "strict").
+iface_is() {
+	espctl show interfaces --json | "$PY" -c '
+import json, sys
+iface = [i for i in json.load(sys.stdin) if i["name"] == sys.argv[1]][0]
+sys.exit(json.dumps(iface[sys.argv[2]]) != sys.argv[3])' "$@"
+}
+
+# spoof_round FILE: hostA sends UDP to hostB:9999 from its own address, from
+# one routed via r-b and from one without a route; hostB's sink records
+# which arrive.
+spoof_round() {
+	local mac
+	mac=$(ip -n "$NS_A" neigh show 10.1.0.1 | awk '{ print $5 }')
+	udp_sinks "$1"
+	in_a "$PY" -c '
+import sys
+from scapy.all import Ether, IP, UDP, Raw, conf, sendp
+conf.verb = 0
+for src in ("10.1.0.2", "10.2.0.77", "192.0.2.1"):
+    sendp(Ether(dst=sys.argv[1]) / IP(src=src, dst="10.2.0.2") / UDP(sport=68, dport=9999)
+          / Raw(b"x"), iface="a0")' "$mac"
+	wait $SINKS
+}
+
+# hostB's sink got datagrams from exactly these sources (sorted, one line).
+sink_got() {
+	[ "$(grep '^hostB' "$1.b" | sort | awk '{ print $2 }' | tr '\n' ' ')" = "$2" ]
+}
+
+# IPv4 with forwarding off on r-a: hostA's pings to hostB dropped and
+# counted (at least 2 over COUNT), to the router answered.
+ip4_not_forwarded() {
+	! in_a ping -c 2 -i 0.2 -W 1 10.2.0.2 >/dev/null && in_a ping -c 1 -W 2 10.1.0.1 >/dev/null &&
+		[ $(( $(counter "forwarding disabled on the input interface") - $1 )) -ge 2 ]
+}
+
+ip6_not_forwarded() {
+	in_a ping -c 1 -W 2 10.2.0.2 >/dev/null && ! in_a ping -6 -c 2 -i 0.2 -W 1 fd00:2::2 >/dev/null
+}
+
+# The kernel's say over packets by the interface they came in on
+# (ip_route_input_slow, fib_validate_source, ip6_forward), read from its
+# netconf notifications: forwarding off there drops what would be routed
+# on, rp_filter what does not route back as it asks.
+case_ingress() {
+	local driver=$1 before
+	before=$(counter "forwarding disabled on the input interface")
+	in_r sysctl -qw net.ipv4.conf.r-a.forwarding=0
+	check "$driver: IPv4 forwarding off on r-a: show interfaces says so" \
+		wait_until 2 iface_is r-a forwarding4 false
+	check "$driver: ... hostA's pings to hostB dropped, counted; to the router answered" \
+		ip4_not_forwarded "$before"
+	in_r sysctl -qw net.ipv4.conf.r-a.forwarding=1 net.ipv6.conf.all.forwarding=0
+	wait_until 2 iface_is r-a forwarding6 false
+	check "$driver: IPv6 forwarding off: IPv4 crosses again, IPv6 does not" ip6_not_forwarded
+	in_r sysctl -qw net.ipv6.conf.all.forwarding=1
+	wait_until 2 iface_is r-a forwarding6 true
+	check "$driver: IPv6 forwarding back on: IPv6 crosses" in_a ping -6 -c 1 -W 2 fd00:2::2
+	before=$(counter "source fails the reverse path filter")
+	in_r sysctl -qw net.ipv4.conf.all.rp_filter=1
+	wait_until 2 iface_is r-a rp_filter '"strict"'
+	spoof_round /tmp/$T.strict
+	check "$driver: all.rp_filter=1 is strict on r-a: only hostA's own source reaches hostB" \
+		sink_got /tmp/$T.strict "10.1.0.2 "
+	check "$driver: ... the sources routed via r-b and not routed counted" \
+		[ $(( $(counter "source fails the reverse path filter") - before )) -eq 2 ]
+	in_r sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.r-a.rp_filter=2
+	wait_until 2 iface_is r-a rp_filter '"loose"'
+	spoof_round /tmp/$T.loose
+	check "$driver: r-a's rp_filter=2 is loose: a source routed via r-b passes, one without a route not" \
+		sink_got /tmp/$T.loose "10.1.0.2 10.2.0.77 "
+	in_r sysctl -qw net.ipv4.conf.r-a.rp_filter=0
+	check "$driver: rp_filter 0 again: show interfaces says off" wait_until 2 iface_is r-a rp_filter '"off"'
 }
 
 case_restore() {

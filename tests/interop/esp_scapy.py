@@ -1955,6 +1955,52 @@ def case_hop_limits(bed, name):
             router_sysctl(bed, key, value)
 
 
+def until(cond, timeout=WAIT):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def espd_shows(bed, what, match):
+    """Whether an entry of `show <what> --json` satisfies match."""
+    return any(match(e) for e in json.loads(bed.ctl("show", what, "--json")))
+
+
+def case_rp_filter_decrypted(bed, name):
+    """The reverse path filter spares what IPsec decrypted, as
+    fib_validate_source does for a packet with a secpath: with strict
+    rp_filter and no route back to the remote LAN, a decrypted packet from
+    it is delivered; the same packet in clear is dropped by the filter,
+    before the inbound policy could judge it."""
+    P = FAMILIES[4]
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    route = ["ip", "-n", bed.args.ns_r, "route"]
+    saved = router_sysctl(bed, "net.ipv4.conf.all.rp_filter")
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    subprocess.run(route + ["del", P["remote_net"], "via", P["peer"]], check=True)
+    try:
+        router_sysctl(bed, "net.ipv4.conf.all.rp_filter", "1")
+        expect(until(lambda: espd_shows(bed, "interfaces", lambda i: i["name"] == "r-b" and
+                                        i["rp_filter"] == "strict") and
+                     not espd_shows(bed, "routes", lambda r: r["prefix"] == P["remote_net"])),
+               "espd has strict rp_filter on r-b and no route to %s" % P["remote_net"])
+        before = bed.counters()
+        inbound(bed, CBC, keys, spi, 1, data)
+        expect(received(bed, data), "decrypted packet delivered")
+        bed.send_b0(inner_for_inbound(4, "tunnel", data))
+        expect(not received(bed, data, timeout=0.5), "plaintext dropped")
+        expect(delta(bed, before, "ip-lookup", "source fails the reverse path filter") == 1,
+               "plaintext counted by the reverse path filter")
+        expect(delta(bed, before, "spd-input", "plaintext where a policy requires IPsec") == 0,
+               "the reverse path filter judged before the policy")
+    finally:
+        router_sysctl(bed, "net.ipv4.conf.all.rp_filter", saved)
+        subprocess.run(route + ["add", P["remote_net"], "via", P["peer"]], check=True)
+
+
 def recv_tos(sock, data, timeout=WAIT):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -2113,6 +2159,8 @@ def behaviour(bed, selected):
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
         ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),
         ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
+        ("strict rp_filter spares decrypted packets, drops the same in clear",
+         case_rp_filter_decrypted),
         ("ECN and DSCP after decapsulation", case_ecn_in),
     ]
     for name, fn, *extra in cases:

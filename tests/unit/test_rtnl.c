@@ -16,6 +16,7 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/neighbour.h>
+#include <linux/netconf.h>
 #include <cmocka.h>
 
 #include "control/cli.h"
@@ -155,7 +156,8 @@ int nl_sock_fd(const struct nl_sock *sock)
 static uint16_t new_type_of_get(uint16_t type)
 {
 	return type == RTM_GETLINK ? RTM_NEWLINK : type == RTM_GETADDR ? RTM_NEWADDR :
-	       type == RTM_GETNEIGH ? RTM_NEWNEIGH : RTM_NEWROUTE;
+	       type == RTM_GETNEIGH ? RTM_NEWNEIGH : type == RTM_GETNETCONF ? RTM_NEWNETCONF :
+	       RTM_NEWROUTE;
 }
 
 int nl_dump(struct nl_sock *sock, uint16_t type, const void *hdr, size_t hdr_len,
@@ -502,6 +504,7 @@ static int parse_any(const struct nlmsghdr *nlh)
 		struct rtnl_addr addr;
 		struct rtnl_neigh neigh;
 		struct rtnl_route route;
+		struct rtnl_netconf netconf;
 	} u;
 
 	switch (nlh->nlmsg_type) {
@@ -514,6 +517,8 @@ static int parse_any(const struct nlmsghdr *nlh)
 	case RTM_NEWNEIGH:
 	case RTM_DELNEIGH:
 		return rtnl_msg_to_neigh(nlh, &u.neigh);
+	case RTM_NEWNETCONF:
+		return rtnl_msg_to_netconf(nlh, &u.netconf);
 	default:
 		return rtnl_msg_to_route(nlh, &u.route);
 	}
@@ -525,6 +530,7 @@ static void test_malformed(void **state)
 	static const char *const names[] = {
 		"link_up_mtu", "addr4_brd", "addr6", "route4_gw", "route6_gw", "route4_via6",
 		"route4_multipath", "route6_multipath", "neigh4_reachable", "neigh6_stale",
+		"netconf4_rp_filter", "netconf6_all_forwarding",
 	};
 
 	(void)state;
@@ -554,6 +560,7 @@ static void test_round_trip(void **state)
 	struct rtnl_addr addr, back_addr;
 	struct rtnl_neigh neigh, back_neigh;
 	struct rtnl_link link, back_link;
+	struct rtnl_netconf conf, back_conf;
 
 	(void)state;
 	assert_int_equal(rtnl_msg_to_route(load("route4_gw"), &route), 0);
@@ -574,6 +581,30 @@ static void test_round_trip(void **state)
 	assert_int_equal(rtnl_msg_to_link(load("link_up_mtu"), &link), 0);
 	assert_int_equal(rtnl_msg_to_link(rtnl_link_to_msg(&link, buf), &back_link), 0);
 	assert_memory_equal(&link, &back_link, sizeof(link));
+	assert_int_equal(rtnl_msg_to_netconf(load("netconf4_rp_filter"), &conf), 0);
+	assert_int_equal(rtnl_msg_to_netconf(rtnl_netconf_to_msg(&conf, buf), &back_conf), 0);
+	assert_memory_equal(&conf, &back_conf, sizeof(conf));
+}
+
+/* The kernel notifies the one setting that changed; all's has ifindex -1. */
+static void test_netconf(void **state)
+{
+	struct rtnl_netconf conf;
+
+	(void)state;
+	assert_int_equal(rtnl_msg_to_netconf(load("netconf4_rp_filter"), &conf), 0);
+	assert_int_equal(conf.family, AF_INET);
+	assert_int_equal(conf.ifindex, 3);
+	assert_int_equal(conf.rp_filter, 2);
+	assert_int_equal(conf.forwarding, RTNL_NETCONF_ABSENT);
+	assert_int_equal(rtnl_msg_to_netconf(load("netconf4_forwarding"), &conf), 0);
+	assert_int_equal(conf.ifindex, 3);
+	assert_int_equal(conf.forwarding, 1);
+	assert_int_equal(conf.rp_filter, RTNL_NETCONF_ABSENT);
+	assert_int_equal(rtnl_msg_to_netconf(load("netconf6_all_forwarding"), &conf), 0);
+	assert_int_equal(conf.family, AF_INET6);
+	assert_int_equal(conf.ifindex, NETCONFA_IFINDEX_ALL);
+	assert_int_equal(conf.forwarding, 1);
 }
 
 static void test_route_actions(void **state)
@@ -657,6 +688,17 @@ static struct nlmsghdr *msg_route(const char *prefix, const char *gw, int oif, u
 	return keep(rtnl_route_to_msg(&route, buf));
 }
 
+#define ABSENT RTNL_NETCONF_ABSENT
+static struct nlmsghdr *msg_netconf(uint8_t family, int ifindex, int32_t forwarding,
+				    int32_t rp_filter)
+{
+	char buf[RTNL_MSG_SIZE];
+	struct rtnl_netconf conf = { .family = family, .ifindex = ifindex,
+				     .forwarding = forwarding, .rp_filter = rp_filter };
+
+	return keep(rtnl_netconf_to_msg(&conf, buf));
+}
+
 static size_t kernel_add(struct nlmsghdr *nlh)
 {
 	for (size_t i = 0; i < KERNEL_SIZE; i++) {
@@ -715,6 +757,7 @@ static int setup_mirror(void **state)
 	iface_table.n_ifaces = 1;
 	snprintf(iface_table.ifaces[0].name, sizeof(iface_table.ifaces[0].name), "eth1");
 	iface_table.ifaces[0].tap_ifindex = TAP;
+	iface_table.ifaces[0].forwarding4 = iface_table.forwarding6 = true;
 
 	k_link = kernel_add(msg_link(TAP, "eth1", 1400, true));
 	kernel_add(msg_link(OTHER, "wan0", 1500, true));
@@ -984,6 +1027,61 @@ static void test_own_addresses(void **state)
 	assert_true(own_has("10.0.0.2"));
 }
 
+static void settings_event(uint8_t family, int ifindex, int32_t forwarding, int32_t rp_filter)
+{
+	event(msg_netconf(family, ifindex, forwarding, rp_filter));
+	rtnl_mirror_process(1000);
+}
+
+/* What the kernel asks of packets arriving on a TAP: rp_filter the larger
+ * of all's and the TAP's, loose taken as strict without an IPv4 address;
+ * IPv4 forwarding the TAP's, IPv6's all's. ip-lookup looks only while
+ * some setting asks. */
+static void test_ingress_settings(void **state)
+{
+	const struct iface *iface = &iface_table.ifaces[0];
+
+	(void)state;
+	assert_false(iface_table.ingress_checks);
+	settings_event(AF_INET, TAP, 1, 2);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_LOOSE);
+	assert_true(iface_table.ingress_checks);
+	settings_event(AF_INET, NETCONFA_IFINDEX_ALL, ABSENT, 1);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_LOOSE);
+	kernel[k_addr] = NULL;
+	event(msg_addr(TAP, "192.0.2.1", 24, "192.0.2.255", true));
+	rtnl_mirror_process(1000);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_STRICT);
+	settings_event(AF_INET, TAP, ABSENT, 0);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_STRICT);
+	settings_event(AF_INET, NETCONFA_IFINDEX_ALL, ABSENT, 0);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_OFF);
+	assert_false(iface_table.ingress_checks);
+	settings_event(AF_INET, TAP, 0, ABSENT);
+	assert_false(iface->forwarding4);
+	assert_true(iface_table.ingress_checks);
+	event(msg_netconf(AF_INET, TAP, 1, ABSENT));
+	settings_event(AF_INET6, NETCONFA_IFINDEX_ALL, 0, ABSENT);
+	assert_true(iface->forwarding4);
+	assert_false(iface_table.forwarding6);
+	assert_true(iface_table.ingress_checks);
+	/* A TAP's own IPv6 forwarding, the defaults and other links: not asked. */
+	event(msg_netconf(AF_INET6, TAP, 1, ABSENT));
+	event(msg_netconf(AF_INET, NETCONFA_IFINDEX_DEFAULT, 0, 2));
+	settings_event(AF_INET, OTHER, 0, 2);
+	assert_false(iface_table.forwarding6);
+	assert_true(iface->forwarding4);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_OFF);
+	settings_event(AF_INET6, NETCONFA_IFINDEX_ALL, 1, ABSENT);
+	assert_false(iface_table.ingress_checks);
+	/* A resync takes the settings from the dump. */
+	kernel_add(msg_netconf(AF_INET, TAP, 0, 1));
+	rtnl_mirror_resync_request("test");
+	rtnl_mirror_process(2000);
+	assert_false(iface->forwarding4);
+	assert_int_equal(iface->rp_filter, IFACE_RP_FILTER_STRICT);
+}
+
 static void test_link_events(void **state)
 {
 	(void)state;
@@ -1175,6 +1273,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_neighbors),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_netconf),
 		cmocka_unit_test(test_route_actions),
 		cmocka_unit_test_setup_teardown(test_initial_dump, setup_mirror, teardown_mirror),
 		cmocka_unit_test_setup_teardown(test_batching, setup_mirror, teardown_mirror),
@@ -1189,6 +1288,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate_setup_teardown(test_icmp_source, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_own_addresses, setup_mirror,
+							 teardown_mirror, &delay_0),
+		cmocka_unit_test_prestate_setup_teardown(test_ingress_settings, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_link_events, setup_mirror,
 							 teardown_mirror, &delay_0),

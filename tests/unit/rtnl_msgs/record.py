@@ -2,9 +2,10 @@
 """Record the rtnetlink notifications that the unit test parses.
 
 Run as root: it creates its own network namespace, makes changes there with
-ip(8), and writes each wanted message as hex (after a comment line naming the
-command) to <name>.hex next to this script. Re-run it when the kernel's
-messages should be refreshed; nothing outside the namespace is touched.
+ip(8) and sysctl(8), and writes each wanted message as hex (after a comment
+line naming the command) to <name>.hex next to this script; with names as
+arguments, only those files. Re-run it when the kernel's messages should be
+refreshed; nothing outside the namespace is touched.
 """
 import os
 import socket
@@ -15,9 +16,11 @@ import time
 
 NS = "rtnlrec"
 HERE = os.path.dirname(os.path.abspath(__file__))
-GROUPS = [1, 3, 5, 7, 9, 11]  # RTNLGRP_ LINK NEIGH IPV4_IFADDR IPV4_ROUTE IPV6_IFADDR IPV6_ROUTE
+# RTNLGRP_ LINK NEIGH IPV4_IFADDR IPV4_ROUTE IPV6_IFADDR IPV6_ROUTE IPV4_NETCONF IPV6_NETCONF
+GROUPS = [1, 3, 5, 7, 9, 11, 24, 25]
 TYPES = {"NEWLINK": 16, "DELLINK": 17, "NEWADDR": 20, "DELADDR": 21, "NEWROUTE": 24,
-         "DELROUTE": 25, "NEWNEIGH": 28, "DELNEIGH": 29}
+         "DELROUTE": 25, "NEWNEIGH": 28, "DELNEIGH": 29, "NEWNETCONF": 80}
+NETCONFA = {"ifindex": 1, "forwarding": 2, "rp_filter": 3}
 SETUP = [
     "ip link add rr0 type veth peer name rr1",
     "ip link add rr2 type veth peer name rr3",
@@ -26,7 +29,8 @@ SETUP = [
     "ip addr add 2001:db8:2::1/64 dev rr2 nodad",
 ]
 # name, command (None: the previous command's messages), wanted type, the object it
-# must describe: link name, address, or route destination "prefix/len table"
+# must describe: link name, address, route destination "prefix/len table", or
+# netconf "family device-or-all attribute"
 CASES = [
     ("link_up_mtu", "ip link set rr0 mtu 1400 up", "NEWLINK", "rr0"),
     ("addr4_brd", "ip addr add 192.0.2.1/24 broadcast 192.0.2.255 dev rr0", "NEWADDR",
@@ -59,6 +63,12 @@ CASES = [
     ("neigh4_del", "ip neigh del 192.0.2.2 dev rr0", "DELNEIGH", "192.0.2.2"),
     ("addr4_del", "ip addr del 192.0.2.1/24 dev rr0", "DELADDR", "192.0.2.1"),
     ("link_down", "ip link set rr0 down", "NEWLINK", "rr0"),
+    ("netconf4_rp_filter", "sysctl -qw net.ipv4.conf.rr0.rp_filter=2", "NEWNETCONF",
+     "4 rr0 rp_filter"),
+    ("netconf4_forwarding", "sysctl -qw net.ipv4.ip_forward=1", "NEWNETCONF",
+     "4 rr0 forwarding"),
+    ("netconf6_all_forwarding", "sysctl -qw net.ipv6.conf.all.forwarding=1", "NEWNETCONF",
+     "6 all forwarding"),
 ]
 
 def attrs(msg, offset):
@@ -80,6 +90,13 @@ def describes(mtype, msg, want):
         return any(t == 3 and v.rstrip(b"\0").decode() == want for t, v in attrs(msg, 32))
     if mtype in ("NEWADDR", "DELADDR"):
         return any(t in (1, 2) and ntop(v) == want for t, v in attrs(msg, 24))
+    if mtype == "NEWNETCONF":
+        family, device, attr = want.split()
+        ifindex = -1 if device == "all" else socket.if_nametoindex(device)
+        found = dict(attrs(msg, 20))
+        return (msg[16] == (socket.AF_INET if family == "4" else socket.AF_INET6) and
+                found.get(NETCONFA["ifindex"]) == struct.pack("=i", ifindex) and
+                NETCONFA[attr] in found)
     if mtype in ("NEWNEIGH", "DELNEIGH"):
         addr, _, state = want.partition(" ")
         if state == "failed" and msg[16 + 8] != 0x20:
@@ -137,6 +154,8 @@ def main():
         matches = [m for t, m in pending if t == TYPES[mtype] and describes(mtype, m, want)]
         if not matches:
             sys.exit(f"no {mtype} for {name}")
+        if sys.argv[1:] and name not in sys.argv[1:]:
+            continue
         with open(os.path.join(HERE, name + ".hex"), "w") as f:
             f.write(f"# {cmd or 'same change as the previous file'} ({mtype})\n")
             hexed = matches[-1].hex()
@@ -151,8 +170,8 @@ if __name__ == "__main__":
         subprocess.run(["ip", "netns", "add", NS], check=True)
         try:
             env = dict(os.environ, RTNLREC_INSIDE="1")
-            rc = subprocess.run(["ip", "netns", "exec", NS, sys.executable, __file__],
-                                env=env).returncode
+            rc = subprocess.run(["ip", "netns", "exec", NS, sys.executable, __file__,
+                                 *sys.argv[1:]], env=env).returncode
         finally:
             subprocess.run(["ip", "netns", "del", NS])
         sys.exit(rc)
