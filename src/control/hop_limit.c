@@ -3,30 +3,19 @@
  */
 #include "control/hop_limit.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
+#include "common/sysctl.h"
 #include "tables/iface.h"
 
 /* The sysctl at path if it holds a TTL (1-255), else fallback. */
 static uint8_t ttl_read(const char *path, uint8_t fallback)
 {
-	char text[8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	long value;
+	int value;
 
-	if (fd < 0)
+	if (sysctl_read(path, &value) < 0)
 		return fallback;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return fallback;
-	text[n] = '\0';
-	value = strtol(text, NULL, 10);
 	return value >= 1 && value <= 255 ? (uint8_t)value : fallback;
 }
 

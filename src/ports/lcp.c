@@ -8,17 +8,16 @@
  * driven from.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "common/sysctl.h"
 #include "ports/lcp_internal.h"
 
 /* Link flags restored on the device; the TAP only mirrors IFF_UP. */
@@ -211,43 +210,18 @@ static int link_rename(struct lcp_ctx *c, const struct link *cur, const char *na
 
 /* ---- per-device sysctls ---- */
 
-/* A sysctl's text as a small non-negative integer; -ERANGE for anything
- * else (the kernel takes negative values for some, which espd never writes). */
-static int conf_parse(const char *text)
-{
-	char *end;
-	long value;
-
-	errno = 0;
-	value = strtol(text, &end, 10);
-	if (errno || end == text || (*end != '\n' && *end != '\0') || value < 0 ||
-	    value > INT_MAX)
-		return -ERANGE;
-	return (int)value;
-}
-
 /* Reads (value < 0: returns the sysctl's value) or writes the small
  * non-negative integer sysctl /proc/sys/net/<family>/conf/<ifname>/<name>. */
 static int conf_rw(const char *family, const char *ifname, const char *name, int value)
 {
-	char path[PATH_MAX], text[16] = "";
-	int fd, rc, len;
-	ssize_t n;
+	char path[PATH_MAX];
+	int got, rc;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, name);
-	fd = open(path, (value < 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (value < 0) {
-		n = read(fd, text, sizeof(text) - 1);
-		rc = n < 0 ? -errno : conf_parse(text);
-	} else {
-		len = snprintf(text, sizeof(text), "%d", value);
-		n = write(fd, text, (size_t)len);
-		rc = n < 0 ? -errno : 0;
-	}
-	close(fd);
-	return rc;
+	if (value >= 0)
+		return sysctl_write(path, value);
+	rc = sysctl_read(path, &got);
+	return rc < 0 ? rc : got;
 }
 
 static int ipv6_disabled_rw(const char *ifname, int value)

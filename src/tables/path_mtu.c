@@ -10,6 +10,7 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
+#include "common/sysctl.h"
 #include "tables/sad.h"
 
 #define REPORTS_MAX 256 /* reports waiting for the control thread */
@@ -36,17 +37,11 @@ static struct {
 	bool full_logged;
 } table;
 
-static uint32_t sysctl_read(const char *path, uint32_t fallback)
+static uint32_t sysctl_or(const char *path, uint32_t fallback)
 {
-	FILE *f = fopen(path, "r");
-	unsigned value;
-	bool ok;
+	int value;
 
-	if (!f)
-		return fallback;
-	ok = fscanf(f, "%u", &value) == 1;
-	fclose(f);
-	return ok ? value : fallback;
+	return sysctl_read(path, &value) < 0 ? fallback : (uint32_t)value;
 }
 
 int path_mtu_init(uint32_t max_peers)
@@ -59,9 +54,9 @@ int path_mtu_init(uint32_t max_peers)
 		.socket_id = SOCKET_ID_ANY,
 	};
 
-	path_mtu_rules.ip4_min = sysctl_read("/proc/sys/net/ipv4/route/min_pmtu", 552);
-	path_mtu_rules.expires_s[0] = sysctl_read("/proc/sys/net/ipv4/route/mtu_expires", 600);
-	path_mtu_rules.expires_s[1] = sysctl_read("/proc/sys/net/ipv6/route/mtu_expires", 600);
+	path_mtu_rules.ip4_min = sysctl_or("/proc/sys/net/ipv4/route/min_pmtu", 552);
+	path_mtu_rules.expires_s[0] = sysctl_or("/proc/sys/net/ipv4/route/mtu_expires", 600);
+	path_mtu_rules.expires_s[1] = sysctl_or("/proc/sys/net/ipv6/route/mtu_expires", 600);
 	table.reports = rte_ring_create_elem("path_mtu_reports", sizeof(struct report), REPORTS_MAX,
 					     SOCKET_ID_ANY, RING_F_SC_DEQ);
 	table.peers_by_dst = rte_hash_create(&params);

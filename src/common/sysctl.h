@@ -1,0 +1,16 @@
+/*
+ * The kernel's integer sysctls under /proc/sys, read and written whole:
+ * one parser for every reader (path MTU rules, TTL and hop limits, the
+ * per-device settings linux-cp carries to its TAPs).
+ */
+#ifndef ESPD_COMMON_SYSCTL_H
+#define ESPD_COMMON_SYSCTL_H
+
+/* 0 with *value set; -errno, or -ERANGE when the text is not one
+ * non-negative integer (the kernel takes negative values for some, which
+ * espd neither needs nor writes). */
+int sysctl_read(const char *path, int *value);
+/* 0 or -errno. */
+int sysctl_write(const char *path, int value);
+
+#endif
