@@ -5,7 +5,7 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk libmnl-dev libipsec-mb-dev libssl-dev libcmocka-dev libxdp-dev libbpf-dev
 	iproute2 iputils-ping ethtool nftables iperf3 procps kmod psmisc
-	user-mode-linux charon-systemd strongswan-swanctl
+	user-mode-linux charon-systemd strongswan-swanctl systemd
 	python3 python3-scapy python3-cryptography tshark tcpdump
 )
 missing=()

@@ -26,6 +26,7 @@
 #include "control/rtnl.h"
 #include "control/show.h"
 #include "espd/eal.h"
+#include "espd/notify.h"
 #include "espd/options.h"
 #include "graph/worker.h"
 #include "ports/lcp.h"
@@ -365,6 +366,27 @@ static void every_second(uint64_t *last_s)
 	hop_limits_refresh();
 }
 
+/* The service manager learns of espd's state (notify.h); a failure is
+ * logged, not fatal: espd forwards all the same. */
+static void tell_service(const char *state)
+{
+	int rc = service_notify(state);
+
+	if (rc < 0)
+		fprintf(stderr, "espd: cannot notify the service manager: %s\n", strerror(-rc));
+}
+
+static void reload_on_sighup(void)
+{
+	struct cli_out out = { 0 };
+
+	tell_service("RELOADING=1");
+	reload(&out);
+	fprintf(stderr, "espd: SIGHUP: %.*s", (int)out.len, out.buf ? out.buf : "");
+	cli_out_free(&out);
+	tell_service("READY=1");
+}
+
 /* Returns when SIGINT or SIGTERM arrives; SIGHUP reloads. */
 static void control_loop(void)
 {
@@ -387,10 +409,7 @@ static void control_loop(void)
 				continue;
 			if (info.ssi_signo != SIGHUP)
 				return;
-			struct cli_out out = { 0 };
-			reload(&out);
-			fprintf(stderr, "espd: SIGHUP: %.*s", (int)out.len, out.buf ? out.buf : "");
-			cli_out_free(&out);
+			reload_on_sighup();
 		}
 		if (fds[1].revents & POLLIN)
 			cli_server_accept(espd.cli_fd);
@@ -398,6 +417,18 @@ static void control_loop(void)
 		path_mtu_poll(sad_now_s());
 		every_second(&second);
 	}
+}
+
+/* On stderr, and to the service manager with READY=1. */
+static void announce_running(unsigned n_workers)
+{
+	char status[256], ready[sizeof(status) + 32];
+
+	snprintf(status, sizeof(status), "running with %u worker(s), %u interface(s), CLI at %s",
+		 n_workers, iface_table.n_ifaces, espd.options.socket_path);
+	fprintf(stderr, "espd: %s\n", status);
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=%s", status);
+	tell_service(ready);
 }
 
 static void give_back_interfaces(void)
@@ -452,9 +483,9 @@ static int run(void)
 	hop_limits_refresh();
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
-	fprintf(stderr, "espd: running with %u worker(s), %u interface(s), CLI at %s\n", n,
-		iface_table.n_ifaces, espd.options.socket_path);
+	announce_running(n);
 	control_loop();
+	tell_service("STOPPING=1");
 	fprintf(stderr, "espd: stopping\n");
 	workers_stop();
 	acl_fini();
