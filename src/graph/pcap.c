@@ -57,15 +57,17 @@ void pcap_copy_burst(unsigned worker, uint16_t port, uint16_t queue, struct rte_
 {
 	struct pcap_worker_stats *stats = &capture.stats[worker];
 	struct rte_mbuf *copies[n];
-	uint64_t now = rte_get_tsc_cycles();
 	uint16_t slots, made = 0;
 
 	if (!is_router_port(port) || __atomic_load_n(&capture.taken, __ATOMIC_RELAXED) >= capture.max)
 		return;
 	slots = take_slots(n);
+	/* The time is read just before each copy: the library's time base,
+	 * shared by all workers, moves on by whole seconds and must not pass
+	 * a timestamp not yet converted (start_pcapng_clock says why). */
 	for (uint16_t i = 0; i < slots; i++) {
 		copies[made] = rte_pcapng_copy(port, queue, pkts[i], capture.pool, capture.snaplen,
-					       now, direction);
+					       rte_get_tsc_cycles(), direction);
 		if (likely(copies[made] != NULL))
 			made++;
 	}
@@ -99,6 +101,28 @@ static int make_rings(void)
 	return 0;
 }
 
+/*
+ * DPDK 22.11's rte_pcapng_copy takes its TSC-to-time base at its first
+ * call, after reading the timestamp it was given: that older timestamp
+ * wraps around and moves the base 2^64 cycles ahead for good (frames dated
+ * in the 23rd century). Its first call, here, gets a timestamp half a
+ * second ahead, which leaves the base where it was taken.
+ */
+static void start_pcapng_clock(void)
+{
+	static bool started;
+	struct rte_mbuf *probe, *copy;
+
+	if (started || !(probe = rte_pktmbuf_alloc(capture.pool)))
+		return;
+	copy = rte_pcapng_copy(0, 0, probe, capture.pool, 0,
+			       rte_get_tsc_cycles() + rte_get_tsc_hz() / 2,
+			       RTE_PCAPNG_DIRECTION_UNKNOWN);
+	started = copy != NULL;
+	rte_pktmbuf_free(copy);
+	rte_pktmbuf_free(probe);
+}
+
 int pcap_arm(uint32_t max, uint32_t snaplen)
 {
 	uint32_t data_room = rte_pcapng_mbuf_size(snaplen);
@@ -116,6 +140,7 @@ int pcap_arm(uint32_t max, uint32_t snaplen)
 		pcap_release();
 		return rc;
 	}
+	start_pcapng_clock();
 	memset(capture.stats, 0, sizeof(capture.stats));
 	capture.snaplen = snaplen;
 	capture.max = max;
