@@ -55,7 +55,7 @@ static void write_copies(struct rte_mbuf **copies, uint16_t n)
 	}
 	if (session.write_failed == 0)
 		fprintf(stderr, "espd: pcap: writing %s failed: %s\n", session.path,
-			strerror(errno));
+			strerror(rte_errno));
 	session.write_failed += n;
 }
 
@@ -69,7 +69,7 @@ static void drain(void)
 }
 
 /* Disarm, write the last copies and close: the file is complete. */
-static void finish(enum session_state next)
+static void finish(void)
 {
 	pcap_disarm();
 	drain();
@@ -77,7 +77,7 @@ static void finish(enum session_state next)
 	pcap_release();
 	rte_pcapng_close(session.file);
 	session.file = NULL;
-	session.state = next;
+	session.state = SESSION_COMPLETE;
 }
 
 void pcap_cli_poll(void)
@@ -88,13 +88,13 @@ void pcap_cli_poll(void)
 	bool all_taken = pcap_all_taken();
 	drain();
 	if (all_taken)
-		finish(SESSION_COMPLETE);
+		finish();
 }
 
 void pcap_cli_stop(void)
 {
 	if (session.state == SESSION_RUNNING)
-		finish(SESSION_COMPLETE);
+		finish();
 }
 
 static struct pcap_worker_stats current_stats(void)
@@ -107,7 +107,7 @@ static uint64_t missed(const struct pcap_worker_stats *stats)
 	return stats->no_buffer + stats->ring_full + session.write_failed;
 }
 
-/* value of word key in [min, max], else an error naming it. */
+/* The number word gives for key, in [min, max]; else an error naming both. */
 static int parse_number(struct cli_out *out, const char *key, const char *word, uint32_t min,
 			uint32_t max, uint32_t *value)
 {
@@ -188,6 +188,9 @@ static int pcap_on(struct cli_out *out, int argc, char **argv)
 		return cli_error(out, -EINVAL, "pcap on FILE [max N] [snaplen N]: a file is needed");
 	if (strlen(argv[0]) >= sizeof(session.path))
 		return cli_error(out, -ENAMETOOLONG, "'%s': name too long", argv[0]);
+	/* espd's working directory is not the caller's. */
+	if (argv[0][0] != '/')
+		return cli_error(out, -EINVAL, "'%s': give an absolute path", argv[0]);
 	if ((rc = parse_options(out, argc, argv, &max, &snaplen)) < 0)
 		return rc;
 	rte_pcapng_t *file = open_file(out, argv[0]);
@@ -215,7 +218,7 @@ static int pcap_off(struct cli_out *out)
 	if (session.state == SESSION_NONE)
 		return cli_error(out, -ENOENT, "no capture to stop (pcap on FILE starts one)");
 	if (session.state == SESSION_RUNNING)
-		finish(SESSION_COMPLETE);
+		finish();
 	uint64_t lost = missed(&session.final);
 	if (out->json) {
 		cli_printf(out, "{\"file\": ");

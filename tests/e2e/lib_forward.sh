@@ -83,7 +83,8 @@ case_forwarding() {
 	check "$driver: deleted kernel route leaves show routes within a second" \
 		wait_until 1 bash -c "! $ESPCTL --socket $SOCK show routes --json | grep -q '10.99.0.0/24'"
 	check "$driver: traffic stops with the route" bash -c "! ip netns exec $NS_A ping -c 1 -W 1 10.99.0.1 >/dev/null"
-	local shows="interfaces routes neighbors errors runtime netlink version acl ipsec\ sa ipsec\ policy pcap"
+	local shows="interfaces routes neighbors errors runtime netlink version acl ipsec\ sa ipsec\ policy"
+	shows="$shows pcap"
 	check "$driver: every show --json is valid JSON" bash -c "
 		for what in $shows; do $ESPCTL --socket $SOCK show \$what --json | $PY -m json.tool >/dev/null || exit 1; done"
 	check "$driver: unknown command is an error with a non-zero exit" bash -c "
@@ -523,14 +524,17 @@ while at + 12 <= len(data):
 PYEOF
 }
 
-pcap_show() { # pcap_show KEY: that field of show pcap --json
-	espctl show pcap --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+json_field() { # json_field KEY: that field of the JSON object on stdin
+	"$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
+
+pcap_show() { espctl show pcap --json | json_field "$1"; }
 
 pcap_port_name() { # pcap_port_name IFACE: the name the capture file gives it
 	espctl show pcap --json | "$PY" -c '
 import json, sys
-print([i["in_file"] for i in json.load(sys.stdin)["interfaces"] if i["interface"] == sys.argv[1]][0])' "$1"
+names = {i["interface"]: i["in_file"] for i in json.load(sys.stdin)["interfaces"]}
+print(names[sys.argv[1]])' "$1"
 }
 
 # pcap_marker_seen FILE MARKER A B: the datagram carrying MARKER is in FILE
@@ -546,11 +550,13 @@ pcap_marker_seen() {
 # pcap_complete FILE N: the capture stopped by itself after N frames, as
 # show pcap counts them and the file holds them.
 pcap_complete() {
-	wait_until 2 bash -c "$ESPCTL --socket $SOCK show pcap --json | grep -q '\"state\": \"complete\"'" &&
+	wait_until 2 bash -c "$ESPCTL --socket $SOCK show pcap --json |
+		grep -q '\"state\": \"complete\"'" &&
 		[ "$(pcap_show captured)" = "$2" ] && [ "$(pcap_show written)" = "$2" ] &&
 		[ "$(pcap_show missed)" = 0 ] && [ "$(pcap_frames "$1" | wc -l)" = "$2" ]
 }
 
+pcap_on() { espctl pcap on "$@" >/dev/null; }
 pcap_written_at_least() { [ "$(pcap_show written)" -ge "$1" ]; }
 
 # pcap_refused: creating the file fails, with the reason, and nothing runs.
@@ -570,18 +576,19 @@ case_pcap() {
 	# Neighbors known both ways: the datagram is forwarded by espd itself.
 	in_a ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null
 	a_port=$(pcap_port_name r-a) b_port=$(pcap_port_name r-b)
-	check "$driver: pcap on FILE max 1000 starts a capture" espctl pcap on "$file" max 1000
+	check "$driver: pcap on FILE max 1000 starts a capture" pcap_on "$file" max 1000
 	in_a "$PY" -c 'import socket, sys
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("10.2.0.2", 9999))' \
 		"$marker"
 	wait_until 2 pcap_written_at_least 2
 	local written
-	written=$(espctl pcap off --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["written"])')
-	check "$driver: the datagram is in the file as received on r-a ($a_port) and sent out of r-b ($b_port), TTL one less" \
+	written=$(espctl pcap off --json | json_field written)
+	local seen="received on r-a ($a_port) and sent out of r-b ($b_port), TTL one less"
+	check "$driver: pcap: the datagram is in the file as $seen" \
 		pcap_marker_seen "$file" "$marker" "$a_port" "$b_port"
 	check "$driver: pcap off reports as many packets written ($written) as the file holds" \
 		[ "$written" = "$(pcap_frames "$file" | wc -l)" ]
-	espctl pcap on "$file" max 3 >/dev/null
+	pcap_on "$file" max 3
 	in_a ping -c 3 -i 0.1 -W 2 10.2.0.2 >/dev/null
 	check "$driver: pcap max 3 completes by itself, 3 packets in show pcap and in the file" \
 		pcap_complete "$file" 3
