@@ -47,9 +47,14 @@ bool pcap_cli_running(void)
 	return session.state == SESSION_RUNNING;
 }
 
+/* DPDK 22.11's rte_pcapng_write_packets leaves the copies to the caller,
+ * whatever its header says (dpdk-dumpcap frees them too). */
 static void write_copies(struct rte_mbuf **copies, uint16_t n)
 {
-	if (rte_pcapng_write_packets(session.file, copies, n) >= 0) {
+	ssize_t rc = rte_pcapng_write_packets(session.file, copies, n);
+
+	rte_pktmbuf_free_bulk(copies, n);
+	if (rc >= 0) {
 		session.written += n;
 		return;
 	}
