@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include "control/cli.h"
 
-#define PCAP_DRAIN_MS 20
+#define PCAP_DRAIN_MS 10
 
 void pcap_cli_register(void);
 /* Whether a capture runs: the control loop then wakes every PCAP_DRAIN_MS. */

@@ -17,7 +17,7 @@
 #include "tables/iface.h"
 
 /* Copies in flight between the workers and the file: with a drain every
- * PCAP_DRAIN_MS (20 ms), 100 000 frames a second; more are missed, counted.
+ * PCAP_DRAIN_MS (10 ms), 200 000 frames a second; more are missed, counted.
  * Each worker's ring can take them all. */
 #define PCAP_POOL_COPIES 2048
 #define PCAP_RING_SIZE PCAP_POOL_COPIES

@@ -594,6 +594,12 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("
 		pcap_complete "$file" 3
 	check "$driver: pcap off after it completed reports the 3" \
 		bash -c "$ESPCTL --socket $SOCK pcap off | grep -q 'wrote 3 packets'"
+	# Beyond the 2048 copies of the capture's pool: written copies go back to it.
+	pcap_on "$file" max 5000
+	in_a ping -i 0.0005 -c 1300 -W 1 10.2.0.2 >/dev/null
+	check "$driver: pcap max 5000 of 2000 pings a second: 5000 written, none missed" \
+		pcap_complete "$file" 5000
+	espctl pcap off >/dev/null
 	check "$driver: pcap on an uncreatable file fails with the reason, nothing runs" pcap_refused
 	check "$driver: pcap off without a capture is an error" \
 		bash -c "! $ESPCTL --socket $SOCK pcap off >/dev/null 2>&1"
