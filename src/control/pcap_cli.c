@@ -9,12 +9,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <rte_common.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_pcapng.h>
 #include "graph/pcap.h"
 #include "tables/iface.h"
@@ -247,21 +249,36 @@ static const char *state_name(void)
 	return names[session.state];
 }
 
-/* The file names each port by its kernel device: espd's interface r-a is
- * the device espd-p<ifindex> (its TAP is r-a, which frames never reach). */
+/* The name the file gives a port, as librte_pcapng picks it: the kernel
+ * device's (espd-p<ifindex> for af-packet and xdp ports), else dpdk:<port>. */
+static void name_in_file(uint16_t port, char name[IF_NAMESIZE])
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(port, &info) == 0 && info.if_index &&
+	    if_indextoname(info.if_index, name))
+		return;
+	snprintf(name, IF_NAMESIZE, "dpdk:%u", port);
+}
+
+/* Which port of the file is which interface: espd's eth1 is not eth1 (the
+ * TAP, whose frames are not captured) but the device it took over. */
 static void format_pcap_interfaces(struct cli_out *out)
 {
+	char name[IF_NAMESIZE];
+
 	for (uint16_t i = 0; i < iface_table.n_ifaces; i++) {
 		const struct iface *iface = &iface_table.ifaces[i];
+		name_in_file(iface->port_id, name);
 		if (out->json) {
 			cli_printf(out, "%s{\"interface\": ", i ? ", " : "");
 			cli_json_string(out, iface->name);
 			cli_printf(out, ", \"in_file\": ");
-			cli_json_string(out, iface->phys_name);
+			cli_json_string(out, name);
 			cli_printf(out, ", \"port\": %u}", iface->port_id);
 		} else {
-			cli_printf(out, "  %-12s is %s (port %u) in the file\n", iface->name,
-				   iface->phys_name, iface->port_id);
+			cli_printf(out, "  %-12s is %s (port %u) in the file\n", iface->name, name,
+				   iface->port_id);
 		}
 	}
 }
