@@ -33,6 +33,8 @@
 #include "ports/port.h"
 #include "control/hop_limit.h"
 #include "control/ipsec_cli.h"
+#include "control/pcap_cli.h"
+#include "graph/pcap.h"
 #include "tables/acl.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
@@ -343,6 +345,7 @@ static int open_cli(void)
 	rtnl_cli_register();
 	acl_cli_register();
 	ipsec_cli_register();
+	pcap_cli_register();
 	cli_register(main_commands, RTE_DIM(main_commands));
 	espd.cli_fd = cli_server_open(espd.options.socket_path);
 	if (espd.cli_fd < 0)
@@ -401,6 +404,8 @@ static void control_loop(void)
 		int timeout = rtnl_mirror_next_timeout_ms(now_ms());
 		if (timeout < 0 || timeout > CONTROL_TICK_MS)
 			timeout = CONTROL_TICK_MS;
+		if (pcap_cli_running() && timeout > PCAP_DRAIN_MS)
+			timeout = PCAP_DRAIN_MS;
 		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
 			fprintf(stderr, "espd: poll: %s\n", strerror(errno));
 		if (fds[0].revents & POLLIN) {
@@ -415,6 +420,7 @@ static void control_loop(void)
 			cli_server_accept(espd.cli_fd);
 		rtnl_mirror_process(now_ms());
 		path_mtu_poll(sad_now_s());
+		pcap_cli_poll();
 		every_second(&second);
 	}
 }
@@ -467,6 +473,7 @@ static int run(void)
 		goto out;
 	if ((rc = workers_create(n, espd.rcu)) < 0)
 		goto out;
+	pcap_init(espd.rcu, n);
 	for (unsigned i = 0; i < n; i++) {
 		workers[i].id = i;
 		workers[i].lcore = worker_lcores[i];
@@ -487,6 +494,7 @@ static int run(void)
 	control_loop();
 	tell_service("STOPPING=1");
 	fprintf(stderr, "espd: stopping\n");
+	pcap_cli_stop();
 	workers_stop();
 	acl_fini();
 	rtnl_mirror_close();

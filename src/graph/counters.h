@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <rte_common.h>
 
-/* _(ID, node, kind, description) where kind is "drop" or "punt". */
+/* _(ID, node, kind, description) where kind is "drop" or "punt", or "miss"
+ * for a capture copy not made (the packet itself goes on). */
 #define foreach_espd_counter(_)                                                             \
 	_(ACL_INPUT_DENY, "acl-input", "drop", "denied by an input ACL")                    \
 	_(ACL_OUTPUT_DENY, "acl-output", "drop", "denied by an output ACL")                 \
@@ -62,6 +63,8 @@
 	_(TAP_NO_PORT, "port-input", "drop", "frame from a TAP without a port")             \
 	_(TX_QUEUE_FULL, "port-output", "drop", "transmit queue full")                      \
 	_(TX_NO_PORT, "port-output", "drop", "no output port")                              \
+	_(PCAP_NO_BUFFER, "pcap", "miss", "no buffer for a copy")                          \
+	_(PCAP_RING_FULL, "pcap", "miss", "capture ring full")                             \
 	_(SPD_OUT_DISCARD, "spd-output", "drop", "discarded by an outbound policy")        \
 	_(SPD_OUT_NO_SA, "spd-output", "drop", "needs IPsec, no usable SA (espd policy)")  \
 	_(SPD_OUT_SEQ_OVERFLOW, "spd-output", "drop", "SA sequence numbers exhausted")     \

@@ -7,6 +7,7 @@
 #include "graph/graph.h"
 
 #include <rte_ethdev.h>
+#include "graph/pcap.h"
 #include "tables/spd.h"
 
 #define RX_BURST 32
@@ -84,6 +85,9 @@ static uint16_t port_input_process(struct rte_graph *graph, struct rte_node *nod
 			rte_node_enqueue(graph, node, PORT_INPUT_NEXT_DROP, (void **)pkts, n);
 			continue;
 		}
+		if (unlikely(pcap_is_armed()) && !rx->is_tap)
+			pcap_copy_burst(worker->id, rx->port, rx->queue, pkts, n,
+					RTE_PCAPNG_DIRECTION_IN);
 		mark_received(worker, rx, iface, pkts, n);
 		rte_node_enqueue(graph, node, next_of(rx), (void **)pkts, n);
 		total += n;

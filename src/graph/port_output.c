@@ -6,6 +6,7 @@
 #include "graph/graph.h"
 
 #include <rte_ethdev.h>
+#include "graph/pcap.h"
 
 static void transmit(struct worker *worker, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -20,6 +21,10 @@ static void transmit(struct worker *worker, uint16_t port, struct rte_mbuf **pkt
 	}
 	for (uint16_t i = 0; i < n; i++)
 		stats->tx_bytes += pkts[i]->pkt_len;
+	/* Before the burst: sent mbufs belong to the driver. */
+	if (unlikely(pcap_is_armed()))
+		pcap_copy_burst(worker->id, port, (uint16_t)worker->id, pkts, n,
+				RTE_PCAPNG_DIRECTION_OUT);
 	sent = rte_eth_tx_burst(port, (uint16_t)worker->id, pkts, n);
 	stats->tx_packets += sent;
 	for (uint16_t i = sent; i < n; i++) {

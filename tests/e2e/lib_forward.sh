@@ -84,6 +84,7 @@ case_forwarding() {
 		wait_until 1 bash -c "! $ESPCTL --socket $SOCK show routes --json | grep -q '10.99.0.0/24'"
 	check "$driver: traffic stops with the route" bash -c "! ip netns exec $NS_A ping -c 1 -W 1 10.99.0.1 >/dev/null"
 	local shows="interfaces routes neighbors errors runtime netlink version acl ipsec\ sa ipsec\ policy"
+	shows="$shows pcap"
 	check "$driver: every show --json is valid JSON" bash -c "
 		for what in $shows; do $ESPCTL --socket $SOCK show \$what --json | $PY -m json.tool >/dev/null || exit 1; done"
 	check "$driver: unknown command is an error with a non-zero exit" bash -c "
@@ -489,6 +490,123 @@ case_mtu_change_xdp() {
 	ip -n "$NS_A" route flush cache
 }
 
+# pcap_frames FILE: one JSON line per frame of a pcapng file: the name of
+# the interface it was captured on, its direction (EPB flags: 1 in, 2 out),
+# and for IPv4 UDP its TTL and payload. The blocks are read here, scapy
+# 2.5's reader keeping neither the interface nor the direction.
+pcap_frames() {
+	"$PY" - "$1" <<'PYEOF'
+import json, struct, sys
+from scapy.all import Ether, IP, UDP, Raw
+data = open(sys.argv[1], "rb").read()
+def options(body):
+    at = 0
+    while at + 4 <= len(body):
+        code, length = struct.unpack_from("<HH", body, at)
+        if code == 0: break
+        yield code, body[at + 4:at + 4 + length]
+        at += 4 + (length + 3) // 4 * 4
+names, at = [], 0
+while at + 12 <= len(data):
+    kind, length = struct.unpack_from("<II", data, at)
+    body = data[at + 8:at + length - 4]
+    if kind == 1:
+        names.append(dict(options(body[8:])).get(2, b"?").rstrip(b"\0").decode())
+    elif kind == 6:
+        iface, _, _, caplen, _ = struct.unpack_from("<IIIII", body)
+        flags = dict(options(body[20 + (caplen + 3) // 4 * 4:])).get(2, b"\0" * 4)
+        frame = Ether(body[20:20 + caplen])
+        out = {"iface": names[iface], "direction": struct.unpack("<I", flags)[0] & 3}
+        if frame.haslayer(UDP) and frame.haslayer(Raw):
+            out.update(ttl=frame[IP].ttl, payload=bytes(frame[Raw].load).decode(errors="replace"))
+        print(json.dumps(out))
+    at += length
+PYEOF
+}
+
+json_field() { # json_field KEY: that field of the JSON object on stdin
+	"$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+pcap_show() { espctl show pcap --json | json_field "$1"; }
+
+pcap_port_name() { # pcap_port_name IFACE: the name the capture file gives it
+	espctl show pcap --json | "$PY" -c '
+import json, sys
+names = {i["interface"]: i["in_file"] for i in json.load(sys.stdin)["interfaces"]}
+print(names[sys.argv[1]])' "$1"
+}
+
+# pcap_marker_seen FILE MARKER A B: the datagram carrying MARKER is in FILE
+# twice: received on port A with TTL 64, sent out of port B with TTL 63.
+pcap_marker_seen() {
+	local frames
+	frames=$(pcap_frames "$1" | grep -F "\"payload\": \"$2\"")
+	[ "$(echo "$frames" | wc -l)" = 2 ] &&
+		echo "$frames" | grep -qF "{\"iface\": \"$3\", \"direction\": 1, \"ttl\": 64," &&
+		echo "$frames" | grep -qF "{\"iface\": \"$4\", \"direction\": 2, \"ttl\": 63,"
+}
+
+# pcap_complete FILE N: the capture stopped by itself after N frames, as
+# show pcap counts them and the file holds them.
+pcap_complete() {
+	wait_until 2 bash -c "$ESPCTL --socket $SOCK show pcap --json |
+		grep -q '\"state\": \"complete\"'" &&
+		[ "$(pcap_show captured)" = "$2" ] && [ "$(pcap_show written)" = "$2" ] &&
+		[ "$(pcap_show missed)" = 0 ] && [ "$(pcap_frames "$1" | wc -l)" = "$2" ]
+}
+
+pcap_on() { espctl pcap on "$@" >/dev/null; }
+pcap_written_at_least() { [ "$(pcap_show written)" -ge "$1" ]; }
+
+# pcap_refused: creating the file fails, with the reason, and nothing runs.
+pcap_refused() {
+	! espctl pcap on /nonexistent/x.pcapng >/tmp/$T.pcaperr 2>&1 &&
+		grep -qF "cannot create '/nonexistent/x.pcapng': No such file or directory" \
+			/tmp/$T.pcaperr &&
+		[ "$(pcap_show running)" = False ] && [ "$(pcap_show state)" = off ]
+}
+
+# pcap on|off: the frames of the router's ports, in and out, in a pcapng
+# file; max N stops the capture by itself; errors change nothing.
+case_pcap() {
+	local driver=$1 file=/tmp/$T.pcapng marker=espd-pcap-$T a_port b_port
+	write_config "$CONF" "$driver"
+	if ! espd_start "$CONF"; then fail "$driver: espd starts for the capture"; return 1; fi
+	# Neighbors known both ways: the datagram is forwarded by espd itself.
+	in_a ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null
+	a_port=$(pcap_port_name r-a) b_port=$(pcap_port_name r-b)
+	check "$driver: pcap on FILE max 1000 starts a capture" pcap_on "$file" max 1000
+	in_a "$PY" -c 'import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("10.2.0.2", 9999))' \
+		"$marker"
+	wait_until 2 pcap_written_at_least 2
+	local written
+	written=$(espctl pcap off --json | json_field written)
+	local seen="received on r-a ($a_port) and sent out of r-b ($b_port), TTL one less"
+	check "$driver: pcap: the datagram is in the file as $seen" \
+		pcap_marker_seen "$file" "$marker" "$a_port" "$b_port"
+	check "$driver: pcap off reports as many packets written ($written) as the file holds" \
+		[ "$written" = "$(pcap_frames "$file" | wc -l)" ]
+	pcap_on "$file" max 3
+	in_a ping -c 3 -i 0.1 -W 2 10.2.0.2 >/dev/null
+	check "$driver: pcap max 3 completes by itself, 3 packets in show pcap and in the file" \
+		pcap_complete "$file" 3
+	check "$driver: pcap off after it completed reports the 3" \
+		bash -c "$ESPCTL --socket $SOCK pcap off | grep -q 'wrote 3 packets'"
+	# Beyond the 2048 copies of the capture's pool: written copies go back to it.
+	pcap_on "$file" max 5000
+	in_a ping -i 0.0005 -c 1300 -W 1 10.2.0.2 >/dev/null
+	check "$driver: pcap max 5000 of 2000 pings a second: 5000 written, none missed" \
+		pcap_complete "$file" 5000
+	espctl pcap off >/dev/null
+	check "$driver: pcap on an uncreatable file fails with the reason, nothing runs" pcap_refused
+	check "$driver: pcap off without a capture is an error" \
+		bash -c "! $ESPCTL --socket $SOCK pcap off >/dev/null 2>&1"
+	espd_stop
+	rm -f "$file"
+}
+
 run_forward_suite() {
 	local driver=$1
 	trap cleanup EXIT
@@ -499,4 +617,5 @@ run_forward_suite() {
 	case_forwarding "$driver"
 	case_ignore_kernel_routes "$driver"
 	case_enobufs "$driver"
+	case_pcap "$driver"
 }

@@ -2061,6 +2061,62 @@ def case_cross_family(bed, inner_fam, outer_fam, name):
     expect(received(bed, data, fam=inner_fam), "inbound: delivered to hostA")
 
 
+def pcapng_frames(path):
+    """(interface name, direction, frame) of each packet of a pcapng file;
+    direction is the EPB flags' (1 in, 2 out). Read here: scapy 2.5's
+    reader keeps neither the interface nor the flags."""
+    def options(body):
+        at = 0
+        while at + 4 <= len(body):
+            code, length = struct.unpack_from("<HH", body, at)
+            if code == 0:
+                return
+            yield code, body[at + 4:at + 4 + length]
+            at += 4 + (length + 3) // 4 * 4
+    with open(path, "rb") as f:
+        data = f.read()
+    names, frames, at = [], [], 0
+    while at + 12 <= len(data):
+        kind, length = struct.unpack_from("<II", data, at)
+        body = data[at + 8:at + length - 4]
+        if kind == 1:
+            names.append(dict(options(body[8:])).get(2, b"?").rstrip(b"\0").decode())
+        elif kind == 6:
+            iface, _, _, caplen, _ = struct.unpack_from("<IIIII", body)
+            flags = dict(options(body[20 + (caplen + 3) // 4 * 4:])).get(2, b"\0" * 4)
+            frames.append((names[iface], struct.unpack("<I", flags)[0] & 3,
+                           Ether(body[20:20 + caplen])))
+        at += length
+    return frames
+
+
+def case_pcap_esp(bed, name):
+    """pcap on: the packet is captured in clear coming in on r-a and as
+    ESP of the SA going out of r-b: the capture follows encryption."""
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    path = "/tmp/espd-pcap-esp-%d.pcapng" % os.getpid()
+    ports = {i["interface"]: i["in_file"]
+             for i in json.loads(bed.ctl("show", "pcap", "--json"))["interfaces"]}
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    bed.ctl("pcap", "on", path, "max", "100")
+    try:
+        send_outbound(bed, 4, "tunnel", data)
+        expect(bed.catch_esp(4, spi, clear_payload=data) is not None, "no ESP packet on b0")
+    finally:
+        bed.ctl("pcap", "off")
+    try:
+        frames = pcapng_frames(path)
+    finally:
+        os.unlink(path)
+    clear_in = [f for i, d, f in frames if (i, d) == (ports["r-a"], 1) and data in raw(f)]
+    esp_out = [f for i, d, f in frames
+               if (i, d) == (ports["r-b"], 2) and ESP in f and f[ESP].spi == spi]
+    expect(len(clear_in) == 1, "%d clear copies in on %s" % (len(clear_in), ports["r-a"]))
+    expect(len(esp_out) == 1, "%d ESP copies out on %s" % (len(esp_out), ports["r-b"]))
+    expect(not any(data in raw(f) for i, d, f in frames if i == ports["r-b"]),
+           "the payload in clear on %s" % ports["r-b"])
+
+
 def behaviour(bed, selected):
     cases = [
         ("two identical packets: different IV and ciphertext (aes-cbc)", case_distinct_iv,
@@ -2162,6 +2218,8 @@ def behaviour(bed, selected):
         ("strict rp_filter spares decrypted packets, drops the same in clear",
          case_rp_filter_decrypted),
         ("ECN and DSCP after decapsulation", case_ecn_in),
+        ("pcap: captured in clear in on the LAN port, as ESP of the SA out of the WAN port",
+         case_pcap_esp),
     ]
     for name, fn, *extra in cases:
         if selected and not any(s in name for s in selected):
