@@ -32,6 +32,7 @@
 #include "ports/port.h"
 #include "control/hop_limit.h"
 #include "control/ipsec_cli.h"
+#include "control/trace_cli.h"
 #include "tables/acl.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
@@ -342,6 +343,7 @@ static int open_cli(void)
 	rtnl_cli_register();
 	acl_cli_register();
 	ipsec_cli_register();
+	trace_cli_register();
 	cli_register(main_commands, RTE_DIM(main_commands));
 	espd.cli_fd = cli_server_open(espd.options.socket_path);
 	if (espd.cli_fd < 0)

@@ -27,7 +27,8 @@ static uint16_t classify(struct worker *worker, struct rte_mbuf *m)
 
 	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &iface->mac))) {
 		if (rte_is_multicast_ether_addr(&eth->dst_addr))
-			return steer(worker, m, ESPD_COUNTER_ETH_BROADCAST, ETHERNET_INPUT_NEXT_PUNT);
+			return steer(worker, m, ESPD_COUNTER_ETH_BROADCAST,
+				     ETHERNET_INPUT_NEXT_PUNT);
 		return steer(worker, m, ESPD_COUNTER_ETH_NOT_FOR_US, ETHERNET_INPUT_NEXT_DROP);
 	}
 	m->l2_len = sizeof(*eth);

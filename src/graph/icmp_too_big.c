@@ -121,7 +121,8 @@ static uint16_t icmp_too_big_one(struct worker *worker, struct rte_mbuf *m)
 	if (!link || mtu >= link)
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_NOT_LOWER, ICMP_TOO_BIG_NEXT_PUNT);
 	if (!path_mtu_report(&sa->rt.dst, mtu))
-		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_QUEUE_FULL, ICMP_TOO_BIG_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_QUEUE_FULL,
+			     ICMP_TOO_BIG_NEXT_PUNT);
 	return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_REPORTED, ICMP_TOO_BIG_NEXT_PUNT);
 }
 
