@@ -25,7 +25,8 @@ def forwarded_ping(p):
 
 def martian_dropped(p):
     v = p["visits"][-1]
-    return (nodes(p)[-2:] == ["ip4-input", "drop"] and "IP4 127.0.0.1 -> 10.2.0.2 UDP" in v["decode"]
+    return (nodes(p)[-2:] == ["ip4-input", "drop"]
+            and "IP4 127.0.0.1 -> 10.2.0.2 UDP" in v["decode"]
             and v.get("reason") == "ip4-input: martian source address")
 
 tests = {"forwarded-ping": lambda: any(forwarded_ping(p) for p in packets),
@@ -54,7 +55,7 @@ retry3() { "$@" || "$@" || "$@"; }
 case_trace() {
 	local driver=$1 mac
 	mac=$(ip -n "$NS_A" neigh show 10.1.0.1 | awk '{ print $5 }')
-	check "$driver: trace add 1 and a ping: port-input ... ip-lookup, ip-rewrite ... port-output, TTL 64 then 63" \
+	check "$driver: trace of a ping: port-input ... ip-rewrite ... port-output, TTL 64 then 63" \
 		retry3 trace_ping_once
 	check "$driver: show trace (text) names the nodes and the packet" bash -c "
 		$ESPCTL --socket $SOCK show trace | grep -q '^Packet 1 (worker [0-9]*)' &&
@@ -67,7 +68,8 @@ case_trace() {
 	in_a ping -c 5 -i 0.1 -W 2 10.2.0.2 >/dev/null
 	check "$driver: trace add 2, then 5 pings: exactly 2 packets traced" trace_shows count 2
 	check "$driver: trace add refuses 0 and 1001" bash -c "
-		! $ESPCTL --socket $SOCK trace add 0 2>/dev/null && ! $ESPCTL --socket $SOCK trace add 1001 2>/dev/null"
+		! $ESPCTL --socket $SOCK trace add 0 2>/dev/null &&
+		! $ESPCTL --socket $SOCK trace add 1001 2>/dev/null"
 	espctl clear trace
 	in_a ping -c 2 -i 0.1 -W 2 10.2.0.2 >/dev/null
 	check "$driver: clear trace empties it and stops tracing" trace_shows count 0
