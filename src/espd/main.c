@@ -35,6 +35,7 @@
 #include "control/ipsec_cli.h"
 #include "control/pcap_cli.h"
 #include "graph/pcap.h"
+#include "control/trace_cli.h"
 #include "tables/acl.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
@@ -346,6 +347,7 @@ static int open_cli(void)
 	acl_cli_register();
 	ipsec_cli_register();
 	pcap_cli_register();
+	trace_cli_register();
 	cli_register(main_commands, RTE_DIM(main_commands));
 	espd.cli_fd = cli_server_open(espd.options.socket_path);
 	if (espd.cli_fd < 0)

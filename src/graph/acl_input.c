@@ -42,7 +42,7 @@ static uint16_t acl_input_process(struct rte_graph *graph, struct rte_node *node
 		if (permitted)
 			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_ETHERNET, burst, permitted);
 		for (uint16_t i = permitted; i < n; i++)
-			counter_inc(worker->id, ESPD_COUNTER_ACL_INPUT_DENY);
+			count_reason(worker, pkts[i], ESPD_COUNTER_ACL_INPUT_DENY);
 		if (permitted < n)
 			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_DROP, burst + permitted,
 					 n - permitted);

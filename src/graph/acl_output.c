@@ -50,7 +50,7 @@ static uint16_t acl_output_process(struct rte_graph *graph, struct rte_node *nod
 			rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_PORT_OUTPUT, burst,
 					 permitted);
 		for (uint16_t i = permitted; i < n; i++)
-			counter_inc(worker->id, ESPD_COUNTER_ACL_OUTPUT_DENY);
+			count_reason(worker, pkts[i], ESPD_COUNTER_ACL_OUTPUT_DENY);
 		if (permitted < n)
 			rte_node_enqueue(graph, node, ACL_OUTPUT_NEXT_DROP, burst + permitted,
 					 n - permitted);

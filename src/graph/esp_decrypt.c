@@ -50,18 +50,19 @@ struct dec_burst {
 };
 
 /* Count a drop for the SA and globally. */
-static uint16_t reject(struct worker *worker, const struct sa *sa, enum sa_error sa_why,
-		       enum espd_counter why)
+static uint16_t reject(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
+		       enum sa_error sa_why, enum espd_counter why)
 {
 	sa_count_error(worker->id, sa->rt.index, sa_why);
-	return steer(worker, why, ESP_DECRYPT_NEXT_DROP);
+	return steer(worker, m, why, ESP_DECRYPT_NEXT_DROP);
 }
 
-static uint16_t replay_reject(struct worker *worker, const struct sa *sa, int rc)
+static uint16_t replay_reject(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
+			      int rc)
 {
 	if (rc == REPLAY_DUPLICATE)
-		return reject(worker, sa, SA_ERROR_REPLAY, ESPD_COUNTER_ESP_DEC_REPLAY);
-	return reject(worker, sa, SA_ERROR_WINDOW_LEFT, ESPD_COUNTER_ESP_DEC_WINDOW_LEFT);
+		return reject(worker, m, sa, SA_ERROR_REPLAY, ESPD_COUNTER_ESP_DEC_REPLAY);
+	return reject(worker, m, sa, SA_ERROR_WINDOW_LEFT, ESPD_COUNTER_ESP_DEC_WINDOW_LEFT);
 }
 
 /*
@@ -90,11 +91,11 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 	int rc;
 
 	if (unlikely(!sa || !sa->rt.crypto))
-		return steer(worker, ESPD_COUNTER_ESP_DEC_SA_GONE, ESP_DECRYPT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ESP_DEC_SA_GONE, ESP_DECRYPT_NEXT_DROP);
 	c = sa->rt.crypto;
 	p->sa = sa;
 	if (unlikely(!rte_pktmbuf_is_contiguous(m)))
-		return reject(worker, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_SEGMENTED);
+		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_SEGMENTED);
 	if (pkt_meta(m)->family == AF_INET)
 		ip_len = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
 	else
@@ -107,13 +108,13 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 	if (unlikely(p->esp_len < (uint32_t)c->hdr_len + c->icv_len +
 				  RTE_MAX(c->len_min, (uint32_t)ESP_TRAILER_LEN + 1) ||
 		     ((p->esp_len - c->hdr_len - c->icv_len) & c->len_mask)))
-		return reject(worker, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
+		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
 	memcpy(&seq_low, p->esp + 4, 4);
 	seq_low = rte_be_to_cpu_32(seq_low);
 	replay_lock_switch(held, sa);
 	rc = replay_check(&sa->in.w, seq_low, &seq_hi);
 	if (unlikely(rc != 0))
-		return replay_reject(worker, sa, rc);
+		return replay_reject(worker, m, sa, rc);
 	p->seq = (uint64_t)seq_hi << 32 | seq_low;
 	op->sa = sa->rt.crypto;
 	op->esp = p->esp;
@@ -134,7 +135,7 @@ static uint16_t decap_tunnel(struct worker *worker, struct rte_mbuf *m, const st
 	int family = esp_inner_parse(inner, p->data_len, p->next_header, &ip_len);
 
 	if (unlikely(family < 0))
-		return reject(worker, p->sa, SA_ERROR_NEXT_HEADER,
+		return reject(worker, m, p->sa, SA_ERROR_NEXT_HEADER,
 			      ESPD_COUNTER_ESP_DEC_NEXT_HEADER);
 	esp_ip_dsfield_set(inner, esp_decap_dsfield(esp_ip_dsfield(outer), esp_ip_dsfield(inner),
 						    p->sa->rt.flags));
@@ -176,13 +177,14 @@ static uint16_t decap(struct worker *worker, struct rte_mbuf *m, const struct de
 	return decap_transport(worker, m, p, counted);
 }
 
-static uint16_t crypto_reject(struct worker *worker, const struct sa *sa, int status)
+static uint16_t crypto_reject(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
+			      int status)
 {
 	if (status == -EBADMSG)
-		return reject(worker, sa, SA_ERROR_ICV, ESPD_COUNTER_ESP_DEC_ICV);
+		return reject(worker, m, sa, SA_ERROR_ICV, ESPD_COUNTER_ESP_DEC_ICV);
 	if (status == -EINVAL)
-		return reject(worker, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
-	return reject(worker, sa, SA_ERROR_CRYPTO, ESPD_COUNTER_ESP_DEC_CRYPTO);
+		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
+	return reject(worker, m, sa, SA_ERROR_CRYPTO, ESPD_COUNTER_ESP_DEC_CRYPTO);
 }
 
 /* Padding and next header of a decrypted payload (esp_trailer_check). */
@@ -208,25 +210,27 @@ static void complete(struct worker *worker, struct rte_mbuf **pkts, struct dec_b
 		int rc;
 
 		if (unlikely(k >= ok)) {
-			nexts[i] = crypto_reject(worker, p->sa, b->refs[k]->status);
+			nexts[i] = crypto_reject(worker, pkts[i], p->sa, b->refs[k]->status);
 			continue;
 		}
 		if (unlikely(!trailer_read(p, b->refs[k]))) {
-			nexts[i] = reject(worker, p->sa, SA_ERROR_PAD, ESPD_COUNTER_ESP_DEC_PAD);
+			nexts[i] = reject(worker, pkts[i], p->sa, SA_ERROR_PAD,
+					  ESPD_COUNTER_ESP_DEC_PAD);
 			continue;
 		}
 		if (unlikely(p->next_header == IPPROTO_NONE)) {
-			nexts[i] = steer(worker, ESPD_COUNTER_ESP_DEC_DUMMY, ESP_DECRYPT_NEXT_DROP);
+			nexts[i] = steer(worker, pkts[i], ESPD_COUNTER_ESP_DEC_DUMMY,
+					 ESP_DECRYPT_NEXT_DROP);
 			continue;
 		}
 		replay_lock_switch(&held, p->sa);
 		rc = replay_update(&p->sa->in.w, p->seq);
 		if (unlikely(rc != 0)) {
-			nexts[i] = replay_reject(worker, p->sa, rc);
+			nexts[i] = replay_reject(worker, pkts[i], p->sa, rc);
 			continue;
 		}
 		if (unlikely(sa_limited(p->sa)) && !sa_used_take(p->sa, p->data_len)) {
-			nexts[i] = reject(worker, p->sa, SA_ERROR_EXPIRED,
+			nexts[i] = reject(worker, pkts[i], p->sa, SA_ERROR_EXPIRED,
 					  ESPD_COUNTER_ESP_DEC_EXPIRED);
 			continue;
 		}

@@ -103,13 +103,13 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 
 	if (sa->rt.origin != IPSEC_ORIGIN_CLI) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
-		return steer(worker, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
 	}
 	if (may_fragment(m))
 		return ESP_ENCRYPT_READY;
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
 	pkt_icmp_request(m, ESP_ICMP_TOO_BIG, (uint16_t)mtu);
-	return steer(worker, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
+	return steer(worker, m, ESPD_COUNTER_ESP_ENC_MTU_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
 }
 
 /* Forwarded into the tunnel with TTL or hop limit 1: "time exceeded", from
@@ -117,9 +117,9 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t ip_len)
 {
 	if (pkt_fits_tap(m, ip_len))
-		return steer(worker, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_TTL, ESP_ENCRYPT_NEXT_PUNT);
 	pkt_icmp_request(m, ESP_ICMP_TIME_EXCEEDED, 0);
-	return steer(worker, ESPD_COUNTER_ESP_ENC_TTL_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
+	return steer(worker, m, ESPD_COUNTER_ESP_ENC_TTL_ICMP, ESP_ENCRYPT_NEXT_ICMP_ERROR);
 }
 
 /* The outer route and largest inner packets of the last SA seen, worked
@@ -156,13 +156,13 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt 
 	struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
 
 	if (unlikely(!sa || !sa->rt.crypto))
-		return steer(worker, ESPD_COUNTER_ESP_ENC_SA_GONE, ESP_ENCRYPT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_SA_GONE, ESP_ENCRYPT_NEXT_DROP);
 	p->sa = sa;
 	p->ip_len = ip_packet_len(l3, family);
 	if (unlikely(!rte_pktmbuf_is_contiguous(m) ||
 		     m->l2_len + p->ip_len > rte_pktmbuf_data_len(m))) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
-		return steer(worker, ESPD_COUNTER_ESP_ENC_MALFORMED, ESP_ENCRYPT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_MALFORMED, ESP_ENCRYPT_NEXT_DROP);
 	}
 	if (sa->rt.mode == SA_MODE_TUNNEL && !pkt_is_own(m)) {
 		uint8_t ttl = family == AF_INET ? ((struct rte_ipv4_hdr *)l3)->time_to_live
@@ -402,15 +402,15 @@ prepare_one(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p, struct
 
 	if (seq == 0) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
-		return steer(worker, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW, ESP_ENCRYPT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW, ESP_ENCRYPT_NEXT_DROP);
 	}
 	if (!build(worker, m, p, layout, seq, op)) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
-		return steer(worker, ESPD_COUNTER_ESP_ENC_NO_ROOM, ESP_ENCRYPT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_NO_ROOM, ESP_ENCRYPT_NEXT_DROP);
 	}
 	if (unlikely(layout->limited) && !sa_used_take(sa, p->payload)) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_EXPIRED);
-		return steer(worker, ESPD_COUNTER_ESP_ENC_EXPIRED, ESP_ENCRYPT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ESP_ENC_EXPIRED, ESP_ENCRYPT_NEXT_DROP);
 	}
 	return ESP_ENCRYPT_READY;
 }
@@ -479,7 +479,7 @@ static void encrypt_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_
 		const struct sa *sa = b.pkts[i].sa;
 		if (unlikely(k >= ok)) {
 			sa_count_error(worker->id, sa->rt.index, SA_ERROR_CRYPTO);
-			nexts[i] = steer(worker, ESPD_COUNTER_ESP_ENC_CRYPTO,
+			nexts[i] = steer(worker, pkts[i], ESPD_COUNTER_ESP_ENC_CRYPTO,
 					 ESP_ENCRYPT_NEXT_DROP);
 			continue;
 		}

@@ -19,7 +19,7 @@ enum ethernet_input_next {
 static uint16_t classify(struct worker *worker, struct rte_mbuf *m)
 {
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)))
-		return steer(worker, ESPD_COUNTER_ETH_RUNT, ETHERNET_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ETH_RUNT, ETHERNET_INPUT_NEXT_DROP);
 
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct iface *iface = &iface_table.ifaces[pkt_meta(m)->rx_iface];
@@ -27,8 +27,9 @@ static uint16_t classify(struct worker *worker, struct rte_mbuf *m)
 
 	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &iface->mac))) {
 		if (rte_is_multicast_ether_addr(&eth->dst_addr))
-			return steer(worker, ESPD_COUNTER_ETH_BROADCAST, ETHERNET_INPUT_NEXT_PUNT);
-		return steer(worker, ESPD_COUNTER_ETH_NOT_FOR_US, ETHERNET_INPUT_NEXT_DROP);
+			return steer(worker, m, ESPD_COUNTER_ETH_BROADCAST,
+				     ETHERNET_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ETH_NOT_FOR_US, ETHERNET_INPUT_NEXT_DROP);
 	}
 	m->l2_len = sizeof(*eth);
 	if (likely(type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
@@ -40,10 +41,10 @@ static uint16_t classify(struct worker *worker, struct rte_mbuf *m)
 		return ETHERNET_INPUT_NEXT_IP6;
 	}
 	if (type == RTE_BE16(RTE_ETHER_TYPE_ARP))
-		return steer(worker, ESPD_COUNTER_ETH_ARP, ETHERNET_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ETH_ARP, ETHERNET_INPUT_NEXT_PUNT);
 	if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN) || type == RTE_BE16(RTE_ETHER_TYPE_QINQ))
-		return steer(worker, ESPD_COUNTER_ETH_VLAN, ETHERNET_INPUT_NEXT_PUNT);
-	return steer(worker, ESPD_COUNTER_ETH_OTHER, ETHERNET_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ETH_VLAN, ETHERNET_INPUT_NEXT_PUNT);
+	return steer(worker, m, ESPD_COUNTER_ETH_OTHER, ETHERNET_INPUT_NEXT_PUNT);
 }
 
 static uint16_t ethernet_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,

@@ -60,6 +60,8 @@ struct pkt_meta {
 			     * the path MTU ip-fragment cuts to (PKT_PATH_MTU) */
 	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
 	uint8_t icmp;       /* the error icmp-error sends: enum esp_icmp_error */
+	uint16_t trace;     /* 0, or the packet's record in its worker's trace + 1 */
+	uint16_t why;       /* the counter of its last punt or drop (enum espd_counter) */
 };
 _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
 
@@ -316,10 +318,20 @@ static inline void pkt_icmp_request(struct rte_mbuf *m, enum esp_icmp_error what
 	pkt_meta(m)->mtu = mtu;
 }
 
-/* Count why, and pick the edge (punt or drop) that says what happens. */
-static inline uint16_t steer(struct worker *worker, enum espd_counter why, uint16_t next)
+/* Count why, and leave it on the packet for the drop and punt nodes' trace:
+ * a store on these paths only, which forwarding does not take. */
+static inline void count_reason(struct worker *worker, struct rte_mbuf *m,
+				enum espd_counter why)
 {
 	counter_inc(worker->id, why);
+	pkt_meta(m)->why = (uint16_t)why;
+}
+
+/* Count why, and pick the edge (punt or drop) that says what happens. */
+static inline uint16_t steer(struct worker *worker, struct rte_mbuf *m, enum espd_counter why,
+			     uint16_t next)
+{
+	count_reason(worker, m, why);
 	return next;
 }
 

@@ -131,14 +131,14 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 			   family == AF_INET ? (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr
 					     : (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
 	if (!esp_icmp_may_answer(l3, ip_len))
-		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
 	if (icmp.what == ESP_ICMP_TIME_EXCEEDED && !rate_allows(worker->id, &sender))
-		return steer(worker, ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED, ICMP_ERROR_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED, ICMP_ERROR_NEXT_DROP);
 	if (!source_select(m, &sender, &source, &out))
-		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
 	if (rte_pktmbuf_headroom(m) < hdr || !rte_pktmbuf_is_contiguous(m) ||
 	    rte_pktmbuf_data_len(m) < m->l2_len + quote)
-		return steer(worker, ESPD_COUNTER_ICMP_ERROR_NO_ROOM, ICMP_ERROR_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NO_ROOM, ICMP_ERROR_NEXT_DROP);
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - quote));
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
 	memmove(data, data + hdr, m->l2_len);

@@ -111,18 +111,19 @@ static uint16_t icmp_too_big_one(struct worker *worker, struct rte_mbuf *m)
 	const struct sa *sa;
 
 	if (!rte_pktmbuf_is_contiguous(m))
-		return steer(worker, ESPD_COUNTER_ICMP_TOO_BIG_OTHER, ICMP_TOO_BIG_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_OTHER, ICMP_TOO_BIG_NEXT_PUNT);
 	if (!(t.family == AF_INET ? parse4(l3, m->l3_len, &t) : parse6(l3, &t)))
-		return steer(worker, ESPD_COUNTER_ICMP_TOO_BIG_CHECKSUM, ICMP_TOO_BIG_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_CHECKSUM, ICMP_TOO_BIG_NEXT_PUNT);
 	if (!(sa = quoted_sa(&t)))
-		return steer(worker, ESPD_COUNTER_ICMP_TOO_BIG_OTHER, ICMP_TOO_BIG_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_OTHER, ICMP_TOO_BIG_NEXT_PUNT);
 	uint32_t mtu = path_mtu_floor(t.family, t.mtu);
 	uint32_t link = nexthop_link_mtu(fib_lookup_addr(&sa->rt.dst));
 	if (!link || mtu >= link)
-		return steer(worker, ESPD_COUNTER_ICMP_TOO_BIG_NOT_LOWER, ICMP_TOO_BIG_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_NOT_LOWER, ICMP_TOO_BIG_NEXT_PUNT);
 	if (!path_mtu_report(&sa->rt.dst, mtu))
-		return steer(worker, ESPD_COUNTER_ICMP_TOO_BIG_QUEUE_FULL, ICMP_TOO_BIG_NEXT_PUNT);
-	return steer(worker, ESPD_COUNTER_ICMP_TOO_BIG_REPORTED, ICMP_TOO_BIG_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_QUEUE_FULL,
+			     ICMP_TOO_BIG_NEXT_PUNT);
+	return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_REPORTED, ICMP_TOO_BIG_NEXT_PUNT);
 }
 
 static uint16_t icmp_too_big_process(struct rte_graph *graph, struct rte_node *node, void **objs,

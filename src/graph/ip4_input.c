@@ -22,18 +22,19 @@ enum ip4_input_next {
  * then 0.0.0.0/8 and 127.0.0.0/8 are martian, as source or destination.
  * Class E (240.0.0.0/4) is routed. One of the router's own addresses as
  * the source is martian too (fib_validate_source; own_addr.h). */
-static uint16_t check_addresses(struct worker *worker, uint32_t src_be, uint32_t dst_be)
+static uint16_t check_addresses(struct worker *worker, struct rte_mbuf *m, uint32_t src_be,
+				uint32_t dst_be)
 {
 	uint32_t src = rte_be_to_cpu_32(src_be), dst = rte_be_to_cpu_32(dst_be);
 
 	if (unlikely((src >> 28) == 0xe || src == UINT32_MAX))
-		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
 	if (unlikely((dst >> 28) == 0xe || dst == UINT32_MAX || (src | dst) == 0))
-		return steer(worker, ESPD_COUNTER_IP4_MULTICAST, IP4_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP4_MULTICAST, IP4_INPUT_NEXT_PUNT);
 	if (unlikely((src >> 24) == 0 || (src >> 24) == 127))
-		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
 	if (unlikely((dst >> 24) == 0 || (dst >> 24) == 127))
-		return steer(worker, ESPD_COUNTER_IP4_MARTIAN_DESTINATION, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_MARTIAN_DESTINATION, IP4_INPUT_NEXT_DROP);
 	return IP4_INPUT_NEXT_LOOKUP;
 }
 
@@ -71,25 +72,25 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
 
 	if (unlikely(l3_len < sizeof(*ip) || (ip->version_ihl >> 4) != 4))
-		return steer(worker, ESPD_COUNTER_IP4_MALFORMED, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_MALFORMED, IP4_INPUT_NEXT_DROP);
 	uint32_t header_len = rte_ipv4_hdr_len(ip);
 	uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
 	if (unlikely(header_len < sizeof(*ip) || total_len < header_len || header_len > l3_len))
-		return steer(worker, ESPD_COUNTER_IP4_MALFORMED, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_MALFORMED, IP4_INPUT_NEXT_DROP);
 	/* Also what an af_packet port's frame could not hold (port.c). */
 	if (unlikely(total_len > l3_len))
-		return steer(worker, ESPD_COUNTER_IP4_TRUNCATED, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_TRUNCATED, IP4_INPUT_NEXT_DROP);
 	if (unlikely(header_sum(ip, header_len) != 0xffff))
-		return steer(worker, ESPD_COUNTER_IP4_BAD_CHECKSUM, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_BAD_CHECKSUM, IP4_INPUT_NEXT_DROP);
 	if (unlikely(addresses_special(ip->src_addr, ip->dst_addr))) {
-		uint16_t next = check_addresses(worker, ip->src_addr, ip->dst_addr);
+		uint16_t next = check_addresses(worker, m, ip->src_addr, ip->dst_addr);
 		if (next != IP4_INPUT_NEXT_LOOKUP)
 			return next;
 	}
 	if (unlikely(own_addr_is(ip->src_addr)))
-		return steer(worker, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP4_MARTIAN, IP4_INPUT_NEXT_DROP);
 	if (unlikely(header_len != sizeof(*ip)))
-		return steer(worker, ESPD_COUNTER_IP4_OPTIONS, IP4_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP4_OPTIONS, IP4_INPUT_NEXT_PUNT);
 	m->l3_len = header_len;
 	return IP4_INPUT_NEXT_LOOKUP;
 }

@@ -54,20 +54,20 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m)
 
 	if (unlikely(l3_len < sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 ||
 		     rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip) > l3_len))
-		return steer(worker, ESPD_COUNTER_IP6_MALFORMED, IP6_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP6_MALFORMED, IP6_INPUT_NEXT_DROP);
 	/* As ip6_rcv_core. */
 	if (unlikely(ip->src_addr[0] == 0xff || is_loopback(ip->src_addr)))
-		return steer(worker, ESPD_COUNTER_IP6_MARTIAN, IP6_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP6_MARTIAN, IP6_INPUT_NEXT_DROP);
 	if (unlikely(is_loopback(ip->dst_addr)))
-		return steer(worker, ESPD_COUNTER_IP6_MARTIAN_DESTINATION, IP6_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP6_MARTIAN_DESTINATION, IP6_INPUT_NEXT_DROP);
 	if (unlikely(ip->proto == IPPROTO_HOPOPTS))
-		return steer(worker, ESPD_COUNTER_IP6_HOP_BY_HOP, IP6_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP6_HOP_BY_HOP, IP6_INPUT_NEXT_PUNT);
 	if (unlikely(is_link_local_or_multicast(ip->dst_addr)))
-		return steer(worker, ESPD_COUNTER_IP6_LINK_LOCAL, IP6_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP6_LINK_LOCAL, IP6_INPUT_NEXT_PUNT);
 	/* ip6_forward refuses these (a link-local one with ICMPv6 "beyond
 	 * scope"); local delivery takes them: the kernel decides. */
 	if (unlikely(is_link_local_or_unspecified(ip->src_addr)))
-		return steer(worker, ESPD_COUNTER_IP6_SOURCE_SCOPE, IP6_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP6_SOURCE_SCOPE, IP6_INPUT_NEXT_PUNT);
 	m->l3_len = sizeof(*ip);
 	return IP6_INPUT_NEXT_LOOKUP;
 }

@@ -97,7 +97,7 @@ static void fragment_finish(struct rte_mbuf *fragment, struct rte_mbuf *m,
 static void drop(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 		 struct rte_mbuf *m, enum espd_counter why)
 {
-	rte_node_enqueue_x1(graph, node, steer(worker, why, IP_FRAGMENT_NEXT_DROP), m);
+	rte_node_enqueue_x1(graph, node, steer(worker, m, why, IP_FRAGMENT_NEXT_DROP), m);
 }
 
 /* The link's MTU, or the path MTU of an ESP packet when lower; the flag

@@ -62,13 +62,14 @@ bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why)
 	return forwards(pkt_meta((struct rte_mbuf *)m)->nexthop, why);
 }
 
-static __rte_always_inline uint16_t route(struct worker *worker, uint32_t nexthop_index)
+static __rte_always_inline uint16_t route(struct worker *worker, struct rte_mbuf *m,
+					  uint32_t nexthop_index)
 {
 	enum espd_counter why;
 
 	if (likely(forwards(nexthop_index, &why)))
 		return IP_LOOKUP_NEXT_REWRITE;
-	return steer(worker, why, IP_LOOKUP_NEXT_PUNT);
+	return steer(worker, m, why, IP_LOOKUP_NEXT_PUNT);
 }
 
 /* ESP or UDP in fragments: which of them carry ESP only the whole packet
@@ -116,7 +117,7 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 	meta->nexthop = nexthop_index;
 	if (unlikely(meta->flags & PKT_IPSEC)) {
 		if (meta->flags & PKT_IPSEC_ENCRYPTED)
-			return route(worker, nexthop_index);
+			return route(worker, m, nexthop_index);
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	}
 	if (type == NEXTHOP_LOCAL) {
@@ -125,14 +126,14 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 			return next;
 	}
 	if (type == NEXTHOP_BLACKHOLE)
-		return route(worker, nexthop_index);
+		return route(worker, m, nexthop_index);
 	if (unlikely(spd_flags & SPD_FLAG_PLAINTEXT))
 		return IP_LOOKUP_NEXT_SPD_INPUT;
 	if (type != NEXTHOP_LOCAL && (spd_flags & SPD_FLAG_DIR(SPD_DIR_OUT)))
 		return IP_LOOKUP_NEXT_SPD_OUTPUT;
 	if (type == NEXTHOP_LOCAL && unlikely(pkt_icmp_too_big(m)))
 		return IP_LOOKUP_NEXT_ICMP_TOO_BIG;
-	return route(worker, nexthop_index);
+	return route(worker, m, nexthop_index);
 }
 
 /* The router's own packets were not received: nothing to check. */
@@ -195,7 +196,8 @@ static void decide_checked(struct worker *worker, void **objs, const uint16_t *a
 		const struct iface *in = &iface_table.ifaces[meta->rx_iface];
 		uint8_t type = fib_nexthop_type(result[k]);
 		if (forwarding_refuses(meta, in, type)) {
-			nexts[at[k]] = steer(worker, ESPD_COUNTER_IP_FORWARDING_OFF, IP_LOOKUP_NEXT_DROP);
+			nexts[at[k]] = steer(worker, m, ESPD_COUNTER_IP_FORWARDING_OFF,
+					     IP_LOOKUP_NEXT_DROP);
 		} else if (rp_filter_asks(meta, in, type)) {
 			source[n_asked] = source4(m);
 			asked[n_asked++] = (uint16_t)k;
@@ -211,7 +213,8 @@ static void decide_checked(struct worker *worker, void **objs, const uint16_t *a
 		if (rp_filter_passes(&iface_table.ifaces[pkt_meta(m)->rx_iface], back[j]))
 			nexts[at[k]] = decide(worker, m, result[k], spd_flags);
 		else
-			nexts[at[k]] = steer(worker, ESPD_COUNTER_IP_RP_FILTER, IP_LOOKUP_NEXT_DROP);
+			nexts[at[k]] = steer(worker, m, ESPD_COUNTER_IP_RP_FILTER,
+					     IP_LOOKUP_NEXT_DROP);
 	}
 }
 

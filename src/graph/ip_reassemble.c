@@ -128,12 +128,15 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 	}
 	/* As ip-lookup decides for packets that came whole. */
 	if (!ip_carries_ipsec(*m, proto))
-		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC, IP_REASSEMBLE_NEXT_PUNT);
+		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC,
+			     IP_REASSEMBLE_NEXT_PUNT);
 	rc = one_buffer(r, m);
 	if (unlikely(rc == -EMSGSIZE))
-		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_TOO_BIG, IP_REASSEMBLE_NEXT_PUNT);
+		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_TOO_BIG,
+			     IP_REASSEMBLE_NEXT_PUNT);
 	if (unlikely(rc != 0))
-		return steer(worker, ESPD_COUNTER_IP_REASSEMBLE_NO_BUFFER, IP_REASSEMBLE_NEXT_PUNT);
+		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_NO_BUFFER,
+			     IP_REASSEMBLE_NEXT_PUNT);
 	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
 }
 

@@ -39,9 +39,9 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	if (may_fragment)
 		return IP_REWRITE_NEXT_FRAGMENT;
 	if (pkt_fits_tap(m, l3_len))
-		return steer(worker, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
 	pkt_icmp_request(m, ESP_ICMP_TOO_BIG, iface->mtu);
-	return steer(worker, ESPD_COUNTER_IP_MTU_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
+	return steer(worker, m, ESPD_COUNTER_IP_MTU_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
 }
 
 /* TTL or hop limit 1: the kernel answers "time exceeded", unless the TAP
@@ -49,9 +49,9 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 static uint16_t ttl_expired(struct worker *worker, struct rte_mbuf *m, uint32_t l3_len)
 {
 	if (pkt_fits_tap(m, l3_len))
-		return steer(worker, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IP_TTL_EXPIRED, IP_REWRITE_NEXT_PUNT);
 	pkt_icmp_request(m, ESP_ICMP_TIME_EXCEEDED, 0);
-	return steer(worker, ESPD_COUNTER_IP_TTL_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
+	return steer(worker, m, ESPD_COUNTER_IP_TTL_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
 }
 
 /* Returns the next edge; on forward, *neighbor is the key of the MAC to use. */
@@ -65,7 +65,7 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf *m, const struct 
 	bool may_fragment = false, own = pkt_is_own(m);
 
 	if (unlikely(!iface->up))
-		return steer(worker, ESPD_COUNTER_IP_IFACE_DOWN, IP_REWRITE_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IP_IFACE_DOWN, IP_REWRITE_NEXT_DROP);
 	if (pkt_meta(m)->family == AF_INET) {
 		struct rte_ipv4_hdr *ip = l3;
 		l3_len = rte_be_to_cpu_16(ip->total_length);
@@ -139,7 +139,7 @@ static void forward_chunk(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 		if (likely(found & (1ull << key_of[k])))
 			rewrite(pkts[at[k]], iface_of[k], &macs[key_of[k]]);
 		else
-			nexts[at[k]] = steer(worker, ESPD_COUNTER_IP_NEIGHBOR_MISS,
+			nexts[at[k]] = steer(worker, pkts[at[k]], ESPD_COUNTER_IP_NEIGHBOR_MISS,
 					     IP_REWRITE_NEXT_PUNT);
 	}
 }

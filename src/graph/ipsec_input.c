@@ -96,18 +96,18 @@ static uint16_t udp_classify(struct worker *worker, struct rte_mbuf *m, uint8_t 
 	if (udp_len == 0 && pkt_meta(m)->family == AF_INET6)
 		udp_len = len;
 	if (unlikely(udp_len < ESP_UDP_HDR_LEN || udp_len > len))
-		return steer(worker, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
 	if (unlikely(udp_len < len))
 		udp_trim(m, l3, len - udp_len);
 	if (udp_len - ESP_UDP_HDR_LEN == 1 && data[0] == ESP_NATT_KEEPALIVE)
-		return steer(worker, ESPD_COUNTER_IPSEC_KEEPALIVE, IPSEC_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_KEEPALIVE, IPSEC_INPUT_NEXT_PUNT);
 	if (udp_len - ESP_UDP_HDR_LEN <= ESP_CRYPTO_HDR_LEN)
-		return steer(worker, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
 	memcpy(&marker, data, ESP_NON_ESP_MARKER_LEN);
 	if (marker == 0)
-		return steer(worker, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_IKE, IPSEC_INPUT_NEXT_PUNT);
 	if (unlikely(!udp_checksum_ok(m, l3, udp, udp_len)))
-		return steer(worker, ESPD_COUNTER_IPSEC_UDP_CHECKSUM, IPSEC_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_UDP_CHECKSUM, IPSEC_INPUT_NEXT_DROP);
 	m->l4_len = ESP_UDP_HDR_LEN;
 	return IPSEC_INPUT_LOOKUP;
 }
@@ -128,7 +128,7 @@ static uint16_t parse(struct worker *worker, struct rte_mbuf *m, struct sad_key 
 			return next;
 		esp += ESP_UDP_HDR_LEN;
 	} else if (unlikely(len < ESP_CRYPTO_HDR_LEN)) {
-		return steer(worker, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_TRUNCATED, IPSEC_INPUT_NEXT_DROP);
 	}
 	memcpy(&spi, esp, sizeof(spi));
 	if (family == AF_INET)
@@ -145,19 +145,19 @@ static uint16_t sa_verdict(struct worker *worker, struct rte_mbuf *m, uint32_t i
 	const struct sa *sa = index == SAD_INDEX_NONE ? NULL : sad_sa(index);
 
 	if (!sa)
-		return steer(worker, ESPD_COUNTER_IPSEC_UNKNOWN_SPI, IPSEC_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_UNKNOWN_SPI, IPSEC_INPUT_NEXT_PUNT);
 	/* xfrm_input: the encapsulation must be the SA's (XFRMINSTATEMISMATCH). */
 	if (unlikely(sa->rt.encap != (m->l4_len != 0))) {
 		sa_count_error(worker->id, index, SA_ERROR_ENCAP);
-		return steer(worker, ESPD_COUNTER_IPSEC_ENCAP, IPSEC_INPUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_ENCAP, IPSEC_INPUT_NEXT_DROP);
 	}
 	if (unlikely(!sa_ready(sa, SA_DIR_IN)))
-		return steer(worker, ESPD_COUNTER_IPSEC_NOT_OFFLOADED, IPSEC_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_NOT_OFFLOADED, IPSEC_INPUT_NEXT_PUNT);
 	/* Transport mode ends at the router. The kernel's inbound policy for
 	 * its own SA wants the ESP packet: the plaintext espd would punt
 	 * carries no sign of decryption and would fail that check. */
 	if (unlikely(sa->rt.mode == SA_MODE_TRANSPORT && sa->rt.origin == IPSEC_ORIGIN_KERNEL))
-		return steer(worker, ESPD_COUNTER_IPSEC_KERNEL_TRANSPORT, IPSEC_INPUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_KERNEL_TRANSPORT, IPSEC_INPUT_NEXT_PUNT);
 	pkt_meta(m)->sa_index = index;
 	return IPSEC_INPUT_NEXT_DECRYPT;
 }

@@ -5,6 +5,7 @@
  * (first through spd-local while espd holds out policies the kernel lacks).
  */
 #include "graph/graph.h"
+#include "graph/trace.h"
 
 #include <rte_ethdev.h>
 #include "graph/pcap.h"
@@ -34,6 +35,7 @@ static void mark_received(struct worker *worker, const struct rx_queue_ref *rx,
 		meta->tx_port = tx_port;
 		meta->flags = flags;
 		meta->family = 0;
+		meta->trace = 0;
 		stats->rx_bytes += pkts[i]->pkt_len;
 	}
 	stats->rx_packets += n;
@@ -89,6 +91,8 @@ static uint16_t port_input_process(struct rte_graph *graph, struct rte_node *nod
 			pcap_copy_burst(worker->id, rx->port, rx->queue, pkts, n,
 					RTE_PCAPNG_DIRECTION_IN);
 		mark_received(worker, rx, iface, pkts, n);
+		if (unlikely(trace_wanted()))
+			trace_tag(worker, node->id, pkts, n);
 		rte_node_enqueue(graph, node, next_of(rx), (void **)pkts, n);
 		total += n;
 	}

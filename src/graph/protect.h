@@ -66,7 +66,7 @@ static inline void spd_packet_key_of(struct spd_packet_key *key, struct rte_mbuf
 		key->family = pkt_meta(m)->family;
 }
 
-static inline uint16_t spd_out_routed(struct worker *worker, const struct rte_mbuf *m)
+static inline uint16_t spd_out_routed(struct worker *worker, struct rte_mbuf *m)
 {
 	enum espd_counter why;
 
@@ -74,7 +74,7 @@ static inline uint16_t spd_out_routed(struct worker *worker, const struct rte_mb
 		return SPD_OUT_NEXT_REWRITE;
 	if (why == ESPD_COUNTER_IP_LOCAL && unlikely(pkt_icmp_too_big(m)))
 		return SPD_OUT_NEXT_ICMP_TOO_BIG;
-	return steer(worker, why, SPD_OUT_NEXT_PUNT);
+	return steer(worker, m, why, SPD_OUT_NEXT_PUNT);
 }
 
 /* Without a usable SA, the kernel applies its own policies; an espd-only
@@ -86,13 +86,13 @@ static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m
 	case PROTECT_ENCRYPT:
 		return SPD_OUT_NEXT_ENCRYPT;
 	case PROTECT_SEQ_OVERFLOW:
-		return steer(worker, ESPD_COUNTER_SPD_OUT_SEQ_OVERFLOW, SPD_OUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_OUT_SEQ_OVERFLOW, SPD_OUT_NEXT_DROP);
 	default:
 		break;
 	}
 	if (pol->p.origin == IPSEC_ORIGIN_CLI)
-		return steer(worker, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
-	return steer(worker, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
+	return steer(worker, m, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
 }
 
 /* The kernel's xfrm_lookup for a routed packet whose best out policy is pol
@@ -106,13 +106,13 @@ static inline uint16_t spd_out_verdict(struct worker *worker, struct rte_mbuf *m
 	case SPD_BYPASS:
 		return spd_out_routed(worker, m);
 	case SPD_DISCARD:
-		return steer(worker, ESPD_COUNTER_SPD_OUT_DISCARD, SPD_OUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_OUT_DISCARD, SPD_OUT_NEXT_DROP);
 	case SPD_PROTECT:
 		return spd_out_protect(worker, m, pol);
 	case SPD_KERNEL:
-		return steer(worker, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
+		return steer(worker, m, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
 	default:
-		return steer(worker, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
 	}
 }
 

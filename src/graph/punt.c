@@ -35,12 +35,12 @@ static uint16_t decrypted_check(struct worker *worker, struct rte_mbuf *m)
 	struct spd_packet_key key;
 
 	if (unlikely(!sa))
-		return steer(worker, ESPD_COUNTER_PUNT_SA_GONE, PUNT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_PUNT_SA_GONE, PUNT_NEXT_DROP);
 	spd_packet_key_of(&key, m);
 	if (likely(spd_selector_match(&sa->rt.sel, &key)))
 		return PUNT_N_NEXT;
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_SELECTOR);
-	return steer(worker, ESPD_COUNTER_PUNT_SELECTOR, PUNT_NEXT_DROP);
+	return steer(worker, m, ESPD_COUNTER_PUNT_SELECTOR, PUNT_NEXT_DROP);
 }
 
 static uint16_t punt_one(struct worker *worker, struct rte_mbuf *m)

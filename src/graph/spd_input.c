@@ -41,7 +41,7 @@ static inline bool is_local(struct rte_mbuf *m)
 	return fib_nexthop_type(pkt_meta(m)->nexthop) == NEXTHOP_LOCAL;
 }
 
-static uint16_t onward(struct worker *worker, const struct rte_mbuf *m, bool local,
+static uint16_t onward(struct worker *worker, struct rte_mbuf *m, bool local,
 		       bool out_active)
 {
 	if (out_active && !local)
@@ -83,12 +83,12 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbo
 	unsigned why;
 
 	if (unlikely(!sa))
-		return steer(worker, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_OUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_OUT_NEXT_DROP);
 	if (inbound_check(memo, sa, key, pol, &why) != 0) {
 		if (why >= SA_ERROR_MAX || !inbound_counters[why])
 			why = SA_ERROR_POLICY;
 		sa_count_error(worker->id, sa->rt.index, why);
-		return steer(worker, inbound_counters[why], SPD_OUT_NEXT_DROP);
+		return steer(worker, m, inbound_counters[why], SPD_OUT_NEXT_DROP);
 	}
 	/* Decrypted once: onward it is an ordinary packet (a second SA, if
 	 * the route leads into another tunnel, comes from its out verdict). */
@@ -96,12 +96,12 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbo
 	return onward(worker, m, local, out_active);
 }
 
-static uint16_t plaintext(struct worker *worker, const struct rte_mbuf *m,
+static uint16_t plaintext(struct worker *worker, struct rte_mbuf *m,
 			  const struct spd_policy *pol, bool local, bool out_active)
 {
 	if (unlikely(pol && pol->requires_ipsec &&
 		     (!local || pol->p.origin == IPSEC_ORIGIN_CLI)))
-		return steer(worker, ESPD_COUNTER_SPD_IN_PLAINTEXT, SPD_OUT_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_IN_PLAINTEXT, SPD_OUT_NEXT_DROP);
 	return onward(worker, m, local, out_active);
 }
 

@@ -43,9 +43,9 @@ static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct 
 	case PROTECT_ENCRYPT:
 		return SPD_LOCAL_NEXT_ENCRYPT;
 	case PROTECT_SEQ_OVERFLOW:
-		return steer(worker, ESPD_COUNTER_SPD_LOCAL_SEQ_OVERFLOW, SPD_LOCAL_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_LOCAL_SEQ_OVERFLOW, SPD_LOCAL_NEXT_DROP);
 	default:
-		return steer(worker, ESPD_COUNTER_SPD_LOCAL_NO_SA, SPD_LOCAL_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_LOCAL_NO_SA, SPD_LOCAL_NEXT_DROP);
 	}
 }
 
@@ -60,9 +60,9 @@ static uint16_t verdict(struct worker *worker, struct rte_mbuf *m, const struct 
 	case SPD_PROTECT:
 		return protect(worker, m, pol);
 	case SPD_DISCARD:
-		return steer(worker, ESPD_COUNTER_SPD_LOCAL_DISCARD, SPD_LOCAL_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_LOCAL_DISCARD, SPD_LOCAL_NEXT_DROP);
 	default:
-		return steer(worker, ESPD_COUNTER_SPD_LOCAL_NO_SA, SPD_LOCAL_NEXT_DROP);
+		return steer(worker, m, ESPD_COUNTER_SPD_LOCAL_NO_SA, SPD_LOCAL_NEXT_DROP);
 	}
 }
 

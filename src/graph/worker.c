@@ -131,6 +131,12 @@ int workers_start(bool adaptive)
 	return 0;
 }
 
+void workers_synchronize(void)
+{
+	if (run.rcu)
+		rte_rcu_qsbr_synchronize(run.rcu, RTE_QSBR_THRID_INVALID);
+}
+
 void workers_stop(void)
 {
 	run.stop = true;

@@ -22,6 +22,8 @@ int workers_create(unsigned n, struct rte_rcu_qsbr *rcu);
 /* Launch workers on their lcores; adaptive selects sleeping when idle. */
 int workers_start(bool adaptive);
 void workers_stop(void);
+/* Wait until every worker has finished the graph walk it may be in. */
+void workers_synchronize(void);
 /* Per-node totals over all workers for `show runtime`. */
 size_t workers_runtime(struct node_runtime *out, size_t max);
 void workers_runtime_clear(void);

@@ -1,6 +1,7 @@
 # The forwarding end-to-end cases, run once per driver by test_forward_*.sh.
 # shellcheck shell=bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib_trace.sh"
 
 CONF=/tmp/$T.conf
 
@@ -69,6 +70,7 @@ case_forwarding() {
 	check "$driver: TCP transfer of 4 MB arrives intact" tcp_transfer
 	case_addresses "$driver"
 	case_ingress "$driver"
+	case_trace "$driver"
 	before=$(counter "TTL or hop limit expired")
 	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
 	after=$(counter "TTL or hop limit expired")

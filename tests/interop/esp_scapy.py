@@ -747,6 +747,45 @@ def case_icv(bed, name):
     expect(received(bed, data), "genuine packet of the same number delivered")
 
 
+def traced_through(bed, node):
+    """The packets of show trace --json that visited node."""
+    packets = json.loads(bed.ctl("show", "trace", "--json"))["packets"]
+    return [p for p in packets if any(v["node"] == node for v in p["visits"])]
+
+
+def case_trace(bed, name):
+    """espctl's packet trace: an outbound packet reaches esp-encrypt with its
+    SA and leaves as ESP of the SA's SPI; a tampered inbound one reaches
+    esp-decrypt and ends at drop with esp-decrypt's counter."""
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    outbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    bed.ctl("clear", "trace")
+    bed.ctl("trace", "add", "20")
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi) is not None, "ESP packet on b0")
+    encrypted = traced_through(bed, "esp-encrypt")
+    expect(len(encrypted) == 1, "one traced packet through esp-encrypt")
+    visits = encrypted[0]["visits"]
+    enc = visits[[v["node"] for v in visits].index("esp-encrypt")]
+    expect(enc.get("sa_index") == bed.sa_show(spi)["index"], "esp-encrypt shows the SA")
+    expect(visits[-1]["node"] == "port-output" and
+           "ESP spi 0x%x seq 1" % spi in visits[-1]["decode"], "leaves as ESP of the SA")
+    spi_in = bed.next_spi()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi_in)
+    bed.ctl("clear", "trace")
+    bed.ctl("trace", "add", "20")
+    inbound(bed, CBC, keys, spi_in, 1, data, mangle=flip_last)
+    expect(not received(bed, data, timeout=0.5), "tampered packet dropped")
+    decrypted = traced_through(bed, "esp-decrypt")
+    expect(len(decrypted) == 1, "one traced packet through esp-decrypt")
+    visits = decrypted[0]["visits"]
+    expect("ESP spi 0x%x seq 1" % spi_in in visits[-2]["decode"], "esp-decrypt got the ESP")
+    expect(visits[-1]["node"] == "drop" and
+           visits[-1].get("reason") == "esp-decrypt: integrity check failed",
+           "drop names esp-decrypt's counter")
+    bed.ctl("clear", "trace")
+
+
 def bad_pad_sa(keys, spi, how):
     sa = scapy_peer_sa(CBC, keys, spi, "tunnel", 4, False, sending=True)
     algo = copy.copy(sa.crypt_algo)
@@ -2127,6 +2166,7 @@ def behaviour(bed, selected):
          case_no_replay_window),
         ("packet left of the window dropped, counted window-left", case_window_left),
         ("tampered ICV dropped, counted icv; window unchanged", case_icv),
+        ("packet trace: esp-encrypt with the SA, out as ESP; tampered ICV at drop", case_trace),
         ("bad padding bytes dropped, counted pad", case_bad_pad, "bytes"),
         ("pad length beyond the payload dropped, counted pad", case_bad_pad, "length"),
         ("unknown SPI punted to the kernel, not dropped", case_unknown_spi),
