@@ -492,39 +492,9 @@ case_mtu_change_xdp() {
 	ip -n "$NS_A" route flush cache
 }
 
-# pcap_frames FILE: one JSON line per frame of a pcapng file: the name of
-# the interface it was captured on, its direction (EPB flags: 1 in, 2 out),
-# and for IPv4 UDP its TTL and payload. The blocks are read here, scapy
-# 2.5's reader keeping neither the interface nor the direction.
-pcap_frames() {
-	"$PY" - "$1" <<'PYEOF'
-import json, struct, sys
-from scapy.all import Ether, IP, UDP, Raw
-data = open(sys.argv[1], "rb").read()
-def options(body):
-    at = 0
-    while at + 4 <= len(body):
-        code, length = struct.unpack_from("<HH", body, at)
-        if code == 0: break
-        yield code, body[at + 4:at + 4 + length]
-        at += 4 + (length + 3) // 4 * 4
-names, at = [], 0
-while at + 12 <= len(data):
-    kind, length = struct.unpack_from("<II", data, at)
-    body = data[at + 8:at + length - 4]
-    if kind == 1:
-        names.append(dict(options(body[8:])).get(2, b"?").rstrip(b"\0").decode())
-    elif kind == 6:
-        iface, _, _, caplen, _ = struct.unpack_from("<IIIII", body)
-        flags = dict(options(body[20 + (caplen + 3) // 4 * 4:])).get(2, b"\0" * 4)
-        frame = Ether(body[20:20 + caplen])
-        out = {"iface": names[iface], "direction": struct.unpack("<I", flags)[0] & 3}
-        if frame.haslayer(UDP) and frame.haslayer(Raw):
-            out.update(ttl=frame[IP].ttl, payload=bytes(frame[Raw].load).decode(errors="replace"))
-        print(json.dumps(out))
-    at += length
-PYEOF
-}
+# pcap_frames FILE: one JSON line per frame of a pcapng file (interface,
+# direction, for IPv4 UDP the TTL and payload).
+pcap_frames() { "$PY" "$TOP/tests/interop/pcapng.py" "$1"; }
 
 json_field() { # json_field KEY: that field of the JSON object on stdin
 	"$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"

@@ -46,6 +46,8 @@ from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlg
                                 IPSecIntegrityError, SecurityAssociation)
 from scapy.layers.inet6 import in6_chksum
 
+from pcapng import pcapng_frames
+
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
 LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -2098,35 +2100,6 @@ def case_cross_family(bed, inner_fam, outer_fam, name):
         Raw(data)
     bed.send_b0(sa.encrypt(inner))
     expect(received(bed, data, fam=inner_fam), "inbound: delivered to hostA")
-
-
-def pcapng_frames(path):
-    """(interface name, direction, frame) of each packet of a pcapng file;
-    direction is the EPB flags' (1 in, 2 out). Read here: scapy 2.5's
-    reader keeps neither the interface nor the flags."""
-    def options(body):
-        at = 0
-        while at + 4 <= len(body):
-            code, length = struct.unpack_from("<HH", body, at)
-            if code == 0:
-                return
-            yield code, body[at + 4:at + 4 + length]
-            at += 4 + (length + 3) // 4 * 4
-    with open(path, "rb") as f:
-        data = f.read()
-    names, frames, at = [], [], 0
-    while at + 12 <= len(data):
-        kind, length = struct.unpack_from("<II", data, at)
-        body = data[at + 8:at + length - 4]
-        if kind == 1:
-            names.append(dict(options(body[8:])).get(2, b"?").rstrip(b"\0").decode())
-        elif kind == 6:
-            iface, _, _, caplen, _ = struct.unpack_from("<IIIII", body)
-            flags = dict(options(body[20 + (caplen + 3) // 4 * 4:])).get(2, b"\0" * 4)
-            frames.append((names[iface], struct.unpack("<I", flags)[0] & 3,
-                           Ether(body[20:20 + caplen])))
-        at += length
-    return frames
 
 
 def case_pcap_esp(bed, name):
