@@ -5,10 +5,10 @@
  * (first through spd-local while espd holds out policies the kernel lacks).
  */
 #include "graph/graph.h"
-#include "graph/trace.h"
 
 #include <rte_ethdev.h>
 #include "graph/pcap.h"
+#include "graph/trace.h"
 #include "tables/spd.h"
 
 #define RX_BURST 32
