@@ -6,6 +6,7 @@
 #include "control/trace_decode.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,12 +18,6 @@
 #define IP6_HDR_LEN 40
 #define IP6_FRAG_HDR_LEN 8
 #define NATT_PORT 4500
-#define PROTO_ICMP 1
-#define PROTO_TCP 6
-#define PROTO_UDP 17
-#define PROTO_FRAGMENT 44
-#define PROTO_ESP 50
-#define PROTO_ICMP6 58
 
 /* Text appended to a bounded buffer; what does not fit is cut. */
 struct line {
@@ -140,22 +135,22 @@ static void udp(struct line *l, const uint8_t *p, size_t len)
 static void l4(struct line *l, uint8_t proto, const uint8_t *p, size_t len)
 {
 	switch (proto) {
-	case PROTO_ICMP:
+	case IPPROTO_ICMP:
 		icmp(l, "ICMP", p, len, false);
 		break;
-	case PROTO_ICMP6:
+	case IPPROTO_ICMPV6:
 		icmp(l, "ICMP6", p, len, true);
 		break;
-	case PROTO_UDP:
+	case IPPROTO_UDP:
 		udp(l, p, len);
 		break;
-	case PROTO_TCP:
+	case IPPROTO_TCP:
 		if (len < 4)
 			put(l, "TCP truncated");
 		else
 			put(l, "TCP %u -> %u", be16(p), be16(p + 2));
 		break;
-	case PROTO_ESP:
+	case IPPROTO_ESP:
 		esp(l, p, len);
 		break;
 	default:
@@ -203,9 +198,9 @@ static void ip6(struct line *l, const uint8_t *p, size_t len)
 	inet_ntop(AF_INET6, p + 8, src, sizeof(src));
 	inet_ntop(AF_INET6, p + 24, dst, sizeof(dst));
 	put(l, "IP6 %s -> %s ", src, dst);
-	if (proto == PROTO_FRAGMENT && rest >= IP6_FRAG_HDR_LEN && (be16(next + 2) & 0xfff8))
+	if (proto == IPPROTO_FRAGMENT && rest >= IP6_FRAG_HDR_LEN && (be16(next + 2) & 0xfff8))
 		put(l, "fragment proto %u off %u", next[0], be16(next + 2) & 0xfff8u);
-	else if (proto == PROTO_FRAGMENT && rest >= IP6_FRAG_HDR_LEN)
+	else if (proto == IPPROTO_FRAGMENT && rest >= IP6_FRAG_HDR_LEN)
 		l4(l, next[0], next + IP6_FRAG_HDR_LEN, rest - IP6_FRAG_HDR_LEN);
 	else
 		l4(l, proto, next, rest);
