@@ -475,7 +475,6 @@ static int run(void)
 		goto out;
 	if ((rc = workers_create(n, espd.rcu)) < 0)
 		goto out;
-	pcap_init(espd.rcu, n);
 	for (unsigned i = 0; i < n; i++) {
 		workers[i].id = i;
 		workers[i].lcore = worker_lcores[i];

@@ -12,8 +12,8 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include "graph/worker.h"
 #include "tables/iface.h"
 
 /* Copies in flight between the workers and the file: with a drain every
@@ -25,8 +25,6 @@
 bool pcap_armed;
 
 static struct {
-	struct rte_rcu_qsbr *rcu;
-	unsigned n_workers;
 	struct rte_mempool *pool;
 	struct rte_ring *rings[ESPD_WORKERS_MAX];
 	uint32_t snaplen;
@@ -83,15 +81,9 @@ void pcap_copy_burst(unsigned worker, uint16_t port, uint16_t queue, struct rte_
 		rte_pktmbuf_free_bulk(copies + queued, made - queued);
 }
 
-void pcap_init(struct rte_rcu_qsbr *rcu, unsigned n_workers)
-{
-	capture.rcu = rcu;
-	capture.n_workers = n_workers;
-}
-
 static int make_rings(void)
 {
-	for (unsigned w = 0; w < capture.n_workers; w++) {
+	for (unsigned w = 0; w < n_workers; w++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), "espd_pcap_%u", w);
 		capture.rings[w] = rte_ring_create(name, PCAP_RING_SIZE, SOCKET_ID_ANY,
@@ -154,13 +146,13 @@ uint16_t pcap_dequeue(struct rte_mbuf **copies, uint16_t max)
 {
 	uint16_t n = 0;
 
-	for (unsigned i = 0; i < capture.n_workers && n < max; i++) {
-		unsigned w = (capture.next_ring + i) % capture.n_workers;
+	for (unsigned i = 0; i < n_workers && n < max; i++) {
+		unsigned w = (capture.next_ring + i) % n_workers;
 		if (capture.rings[w])
 			n += (uint16_t)rte_ring_sc_dequeue_burst(capture.rings[w],
 								 (void **)copies + n, max - n, NULL);
 	}
-	capture.next_ring = (capture.next_ring + 1) % RTE_MAX(capture.n_workers, 1u);
+	capture.next_ring = (capture.next_ring + 1) % RTE_MAX(n_workers, 1u);
 	return n;
 }
 
@@ -168,7 +160,7 @@ struct pcap_worker_stats pcap_stats(void)
 {
 	struct pcap_worker_stats total = { 0 };
 
-	for (unsigned w = 0; w < capture.n_workers; w++) {
+	for (unsigned w = 0; w < n_workers; w++) {
 		total.queued += __atomic_load_n(&capture.stats[w].queued, __ATOMIC_RELAXED);
 		total.no_buffer += __atomic_load_n(&capture.stats[w].no_buffer, __ATOMIC_RELAXED);
 		total.ring_full += __atomic_load_n(&capture.stats[w].ring_full, __ATOMIC_RELAXED);
@@ -185,9 +177,8 @@ bool pcap_all_taken(void)
 void pcap_disarm(void)
 {
 	__atomic_store_n(&pcap_armed, false, __ATOMIC_RELEASE);
-	/* Each worker reports quiescent between graph walks (and is offline
-	 * while it naps): after this, none is inside a walk that saw armed. */
-	rte_rcu_qsbr_synchronize(capture.rcu, RTE_QSBR_THRID_INVALID);
+	/* After this, no worker is inside a walk that saw it armed. */
+	workers_synchronize();
 }
 
 void pcap_release(void)

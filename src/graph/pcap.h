@@ -16,8 +16,6 @@
 #include <rte_pcapng.h>
 #include "graph/counters.h"
 
-struct rte_rcu_qsbr;
-
 /* What workers do with one capture; zeroed between captures. */
 struct pcap_worker_stats {
 	uint64_t queued;    /* copies put on the worker's ring */
@@ -39,8 +37,6 @@ static inline bool pcap_is_armed(void)
 void pcap_copy_burst(unsigned worker, uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		     uint16_t n, enum rte_pcapng_direction direction);
 
-/* Control thread, at start-up: the workers' RCU for pcap_disarm. */
-void pcap_init(struct rte_rcu_qsbr *rcu, unsigned n_workers);
 /* Control thread: make the pool and rings for copies of up to snaplen
  * bytes, and arm for the first max frames. 0 or -errno. */
 int pcap_arm(uint32_t max, uint32_t snaplen);
