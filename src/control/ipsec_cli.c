@@ -162,13 +162,10 @@ static int value(struct parse *ps, const char *key, const char **v)
 static int number(struct parse *ps, const char *key, uint64_t max, uint64_t *n)
 {
 	const char *v;
-	char *end;
 
 	if (value(ps, key, &v))
 		return -EINVAL;
-	errno = 0;
-	*n = strtoull(v, &end, 0);
-	if (errno || end == v || *end || *v == '-' || *n > max)
+	if (cli_parse_number(v, 0, max, n) < 0)
 		return fail(ps, v, "bad value for '%s'", key);
 	return 0;
 }

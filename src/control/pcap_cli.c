@@ -118,12 +118,9 @@ static uint64_t missed(const struct pcap_worker_stats *stats)
 static int parse_number(struct cli_out *out, const char *key, const char *word, uint32_t min,
 			uint32_t max, uint32_t *value)
 {
-	char *end;
-	unsigned long long n;
+	uint64_t n;
 
-	errno = 0;
-	n = strtoull(word, &end, 10);
-	if (errno || end == word || *end || word[0] == '-' || n < min || n > max)
+	if (cli_parse_number(word, 10, max, &n) < 0 || n < min)
 		return cli_error(out, -EINVAL, "pcap on: '%s': bad value for '%s' (%u..%u)", word,
 				 key, min, max);
 	*value = (uint32_t)n;

@@ -212,14 +212,12 @@ void format_trace(struct cli_out *out)
 
 static int trace_add_cmd(struct cli_out *out, int argc, char **argv)
 {
-	char *end = NULL;
-	unsigned long n;
+	uint64_t n;
 	int rc;
 
 	if (argc != 1)
 		return cli_error(out, -EINVAL, "usage: trace add N (1..%d)", TRACE_PACKETS_MAX);
-	n = strtoul(argv[0], &end, 10);
-	if (!*argv[0] || *end || n < 1 || n > TRACE_PACKETS_MAX)
+	if (cli_parse_number(argv[0], 10, TRACE_PACKETS_MAX, &n) < 0 || n < 1)
 		return cli_error(out, -EINVAL, "'%s': want a count of packets, 1..%d", argv[0],
 				 TRACE_PACKETS_MAX);
 	rc = trace_add((uint32_t)n);
