@@ -16,6 +16,7 @@ static uint16_t drop_process(struct rte_graph *graph, struct rte_node *node, voi
 static struct rte_node_register drop_node = {
 	.name = NODE_DROP,
 	.process = drop_process,
+	.init = node_ctx_init_worker, /* for the trace's trampoline, as every node */
 };
 
 RTE_NODE_REGISTER(drop_node);

@@ -90,21 +90,12 @@ void trace_tag(struct worker *worker, rte_node_t node, struct rte_mbuf **pkts, u
 	}
 }
 
-static struct worker *worker_of(const struct rte_graph *graph)
-{
-	for (unsigned w = 0; w < n_workers; w++)
-		if (workers[w].graph == graph)
-			return &workers[w];
-	return NULL;
-}
-
 /* In front of every node but the source while a trace is on: record the
  * traced packets of the burst as the node receives them, then run it. */
 static uint16_t trace_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			      uint16_t nb_objs)
 {
-	struct worker *worker = worker_of(graph);
-	struct trace_buffer *buf = worker ? trace.buffers[worker->id] : NULL;
+	struct trace_buffer *buf = trace.buffers[node_worker(node)->id];
 	uint64_t tsc = rte_rdtsc();
 
 	for (uint16_t i = 0; i < nb_objs && buf; i++)
