@@ -18,6 +18,7 @@
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_random.h>
+#include "esp/esp_packet.h"
 #include "tables/fib.h"
 
 /* A 9000-byte packet over a 576-byte link. */
@@ -31,28 +32,91 @@ enum ip_fragment_next {
 };
 
 /*
+ * librte_ip_frag puts the IPv6 fragment header right after the IPv6 header,
+ * where RFC 8200 s.4.5 wants it after the part every fragment repeats:
+ * hop-by-hop options, a routing header and destination options before it
+ * (where transport mode puts ESP, as ip6_find_1stfragopt). That part is
+ * lifted out of the packet before cutting, its next header moved to the
+ * IPv6 header, and put back in front of each fragment's fragment header.
+ * It must fit the fragments' headroom with the link header.
+ */
+struct ip6_repeated {
+	uint8_t bytes[RTE_PKTMBUF_HEADROOM - RTE_ETHER_HDR_LEN];
+	uint32_t len;   /* 0: extension headers fragmented with the rest */
+	uint32_t nh_at; /* the next-header byte of its last header, in bytes */
+	uint8_t first;  /* the IPv6 header's next header */
+};
+
+static int ip6_repeated_lift(struct rte_mbuf *m, struct ip6_repeated *r)
+{
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+	uint32_t hdr_len, nh_off;
+
+	if (esp_transport_split(ip, rte_pktmbuf_data_len(m), &hdr_len, &nh_off) != 0)
+		return -EINVAL;
+	r->len = hdr_len - sizeof(*ip);
+	if (r->len == 0)
+		return 0;
+	if (r->len > sizeof(r->bytes))
+		return -EINVAL;
+	r->nh_at = nh_off - (uint32_t)sizeof(*ip);
+	r->first = ip->proto;
+	rte_memcpy(r->bytes, ip + 1, r->len);
+	ip->proto = r->bytes[r->nh_at];
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->payload_len) - r->len));
+	memmove((uint8_t *)ip + r->len, ip, sizeof(*ip));
+	rte_pktmbuf_adj(m, (uint16_t)r->len);
+	return 0;
+}
+
+static void ip6_repeated_put_back(struct rte_mbuf *fragment, const struct ip6_repeated *r)
+{
+	uint8_t *at = (uint8_t *)rte_pktmbuf_prepend(fragment, (uint16_t)r->len);
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)at;
+
+	memmove(at, at + r->len, sizeof(*ip));
+	rte_memcpy(at + sizeof(*ip), r->bytes, r->len);
+	at[sizeof(*ip) + r->nh_at] = IPPROTO_FRAGMENT;
+	ip->proto = r->first;
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->payload_len) + r->len));
+}
+
+/* The identification is espd's: random per packet (RFC 7739). */
+static int32_t fragment6(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_t mtu)
+{
+	struct ip6_repeated repeated;
+	rte_be32_t id = rte_cpu_to_be_32((uint32_t)rte_rand());
+
+	if (ip6_repeated_lift(m, &repeated) != 0)
+		return -EINVAL;
+	int32_t n = rte_ipv6_fragment_packet(m, fragments, IP_FRAGMENT_MAX,
+					     (uint16_t)(mtu - repeated.len), m->pool, m->pool);
+	for (int32_t i = 0; i < n; i++) {
+		rte_pktmbuf_mtod_offset(fragments[i], struct rte_ipv6_fragment_ext *,
+					sizeof(struct rte_ipv6_hdr))->id = id;
+		if (repeated.len)
+			ip6_repeated_put_back(fragments[i], &repeated);
+	}
+	return n;
+}
+
+/*
  * librte_ip_frag chains each fragment's data as an indirect mbuf (of a
  * packet that may itself be a chain, as ip-reassemble leaves it); copied
- * into one segment, the ports need no multi-segment support. An IPv6
- * identification is espd's: random per packet (RFC 7739).
+ * into one segment, the ports need no multi-segment support.
  */
 static int32_t fragment(struct rte_mbuf *m, struct rte_mbuf **fragments, uint16_t mtu)
 {
 	bool v4 = pkt_meta(m)->family == AF_INET;
 	int32_t n = v4 ? rte_ipv4_fragment_packet(m, fragments, IP_FRAGMENT_MAX, mtu, m->pool,
 						  m->pool)
-		       : rte_ipv6_fragment_packet(m, fragments, IP_FRAGMENT_MAX, mtu, m->pool,
-						  m->pool);
-	rte_be32_t id = rte_cpu_to_be_32((uint32_t)rte_rand());
+		       : fragment6(m, fragments, mtu);
 
 	for (int32_t i = 0; i < n; i++) {
 		if (rte_pktmbuf_linearize(fragments[i]) != 0) {
 			rte_pktmbuf_free_bulk(fragments, (unsigned)n);
 			return -EMSGSIZE;
 		}
-		if (!v4)
-			rte_pktmbuf_mtod_offset(fragments[i], struct rte_ipv6_fragment_ext *,
-						sizeof(struct rte_ipv6_hdr))->id = id;
 	}
 	return n;
 }
