@@ -255,18 +255,24 @@ int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32
 	return -EINVAL;
 }
 
-void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto)
+void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto, uint32_t l4_len)
 {
 	uint8_t *l4 = (uint8_t *)l3 + hdr_len;
-	uint16_t *sum;
+	bool v4 = ((uint8_t *)l3)[0] >> 4 == 4;
+	uint32_t at;
 
 	if (proto == IPPROTO_TCP)
-		sum = (uint16_t *)(l4 + 16);
+		at = 16;
 	else if (proto == IPPROTO_UDP)
-		sum = (uint16_t *)(l4 + 6);
+		at = 6;
+	else if (proto == IPPROTO_ICMPV6 && !v4)
+		at = 2;
 	else
 		return;
-	if (((uint8_t *)l3)[0] >> 4 == 4) {
+	if (l4_len < at + 2)
+		return;
+	uint16_t *sum = (uint16_t *)(l4 + at);
+	if (v4) {
 		if (proto == IPPROTO_UDP && *sum == 0)
 			return;
 		*sum = 0;
@@ -274,7 +280,9 @@ void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto)
 		return;
 	}
 	*sum = 0;
-	*sum = rte_ipv6_udptcp_cksum(l3, l4);
+	*sum = l4_checksum6(l3, l4, l4_len, proto);
+	if (proto == IPPROTO_UDP && *sum == 0)
+		*sum = 0xffff; /* RFC 768: a computed zero is sent as all ones */
 }
 
 /* As icmp_send's header: precedence "internetwork control" over the

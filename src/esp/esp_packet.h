@@ -167,13 +167,15 @@ void esp_ip_header_fix(void *l3, uint32_t hdr_len, uint32_t nh_off, uint8_t prot
 int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32_t *ip_len);
 
 /*
- * NAT-T transport mode after decryption: the TCP or UDP checksum covers the
- * peer's address before NAT, which the kernel stops checking (esp_input_done2
- * marks it CHECKSUM_UNNECESSARY). The packet goes to the kernel through a
- * TAP, so the checksum is made right for the addresses it now carries. A
- * zero IPv4 UDP checksum stays zero.
+ * NAT-T transport mode after decryption: the TCP, UDP or ICMPv6 checksum
+ * covers the peer's address before NAT, which the kernel stops checking
+ * (esp_input_done2 marks it CHECKSUM_UNNECESSARY). The packet goes to the
+ * kernel through a TAP, so the checksum is made right for the addresses it
+ * now carries. A zero IPv4 UDP checksum stays zero; a header cut short of
+ * its checksum (l4_len bytes after hdr_len) is left alone. IPv4's ICMP has
+ * no pseudo-header, nothing to refresh.
  */
-void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto);
+void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto, uint32_t l4_len);
 
 /*
  * The ICMP errors icmp-error sends, for SAs the kernel does not hold and

@@ -162,7 +162,7 @@ static uint16_t decap_transport(struct worker *worker, struct rte_mbuf *m,
 	frame_set(m, start, m->l2_len + hdr_len + data_len);
 	esp_ip_header_fix(l3, hdr_len, nh_off, next_header, data_len);
 	if (m->l4_len)
-		esp_l4_checksum_refresh(l3, hdr_len, next_header);
+		esp_l4_checksum_refresh(l3, hdr_len, next_header, data_len);
 	sa_count_run_add(worker->id, counted, p->sa->rt.index, data_len);
 	return pkt_meta(m)->family == AF_INET ? ESP_DECRYPT_NEXT_IP4 : ESP_DECRYPT_NEXT_IP6;
 }

@@ -275,17 +275,57 @@ static void test_l4_checksum(void **state)
 	ip->dst_addr = RTE_BE32(0x0a020001);
 	ip->total_length = RTE_BE16(20 + 8 + 10);
 	udp->dgram_len = RTE_BE16(18);
-	esp_l4_checksum_refresh(buf, 20, IPPROTO_UDP);
+	esp_l4_checksum_refresh(buf, 20, IPPROTO_UDP, 18);
 	assert_int_equal(udp->dgram_cksum, 0); /* zero: no checksum, stays so */
 	udp->dgram_cksum = 0x1234;
-	esp_l4_checksum_refresh(buf, 20, IPPROTO_UDP);
+	esp_l4_checksum_refresh(buf, 20, IPPROTO_UDP, 18);
 	assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, udp), 0);
 
 	memset(buf + 20, 0x5a, 30);
 	ip->total_length = RTE_BE16(50);
 	tcp->data_off = 5 << 4;
-	esp_l4_checksum_refresh(buf, 20, IPPROTO_TCP);
+	esp_l4_checksum_refresh(buf, 20, IPPROTO_TCP, 30);
 	assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, tcp), 0);
+
+	/* A TCP header cut before its checksum: nothing written past it. */
+	memset(buf + 20, 0x5a, 30);
+	tcp->data_off = 5 << 4;
+	ip->total_length = RTE_BE16(20 + 16);
+	esp_l4_checksum_refresh(buf, 20, IPPROTO_TCP, 16);
+	assert_int_equal(buf[20 + 16], 0x5a);
+	assert_int_equal(buf[20 + 17], 0x5a);
+}
+
+/* IPv6 has a pseudo-header for ICMPv6 too (the kernel would drop a ping
+ * whose checksum covers the peer's address before NAT). */
+static void test_l4_checksum6(void **state)
+{
+	uint8_t buf[40 + 24] = { 0 };
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)buf;
+	uint8_t *l4 = buf + 40;
+
+	(void)state;
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = RTE_BE16(24);
+	ip->src_addr[0] = 0xfd;
+	ip->src_addr[15] = 2;
+	ip->dst_addr[0] = 0xfd;
+	ip->dst_addr[15] = 1;
+	memset(l4, 0x33, 24);
+	l4[0] = 128; /* echo request */
+	ip->proto = IPPROTO_ICMPV6;
+	esp_l4_checksum_refresh(buf, 40, IPPROTO_ICMPV6, 24);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, l4), 0);
+
+	ip->proto = IPPROTO_UDP;
+	l4[4] = 0;
+	l4[5] = 24;
+	esp_l4_checksum_refresh(buf, 40, IPPROTO_UDP, 24);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, l4), 0);
+
+	memset(l4, 0x33, 24);
+	esp_l4_checksum_refresh(buf, 40, IPPROTO_ICMPV6, 3);
+	assert_int_equal(l4[2], 0x33); /* cut short of its checksum: left alone */
 }
 
 static void test_icmp_too_big(void **state)
@@ -406,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_header_fix),
 		cmocka_unit_test(test_inner_parse),
 		cmocka_unit_test(test_l4_checksum),
+		cmocka_unit_test(test_l4_checksum6),
 		cmocka_unit_test(test_icmp_too_big),
 		cmocka_unit_test(test_icmp_time_exceeded),
 		cmocka_unit_test(test_icmp_may_answer),
