@@ -1,8 +1,9 @@
 /*
- * What the graph benchmarks share: DPDK ring ports (a port whose receive
- * and transmit queues are rings the benchmark fills and drains) and the
- * espd interfaces bound to them, each with a ring port for its TAP, their
- * routes and neighbors; and the machine line of their tables.
+ * What the graph benchmarks (and the graph fuzz test, tests/fuzz) share:
+ * DPDK ring ports (a port whose receive and transmit queues are rings the
+ * program fills and drains) and the espd interfaces bound to them, each
+ * with a ring port for its TAP, their routes and neighbors; and the
+ * machine line of the benchmarks' tables.
  */
 #ifndef ESPD_BENCH_PORTS_H
 #define ESPD_BENCH_PORTS_H

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""
+The graph fuzz test's corpus (tests/fuzz/graph_fuzz.c): valid frames of
+every kind espd's worker graph meets, built with scapy, an ESP
+implementation espd did not write, with the keys, SPIs and addresses
+graph_fuzz.c configures. Each frame comes with the port it arrives on and
+its fate, which the fuzz test checks before it mutates anything.
+
+Output: one record per frame: port (u8: 0 WAN, 1 LAN), fate (u8, below),
+length (u16, big-endian), the frame.
+
+Fates: 'W' / 'L' out of the WAN / LAN port, 'w' / 'l' to the TAP of the
+WAN / LAN interface, 'E' an ESP packet decrypted and out of the LAN port,
+'d' dropped, 'h' a fragment held for reassembly.
+Run with /usr/bin/python3: corpus.py FILE
+"""
+import struct
+import sys
+
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoRequest,
+                       ICMPv6ND_NS, ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPv6,
+                       IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       IPv6ExtHdrRouting, Dot1Q, Raw, conf, fragment, fragment6)
+from scapy.layers.ipsec import ESP, SecurityAssociation
+
+conf.verb = 0
+
+ROUTER_LAN, ROUTER_WAN = "02:00:00:00:00:0a", "02:00:00:00:00:0b"
+HOST, PEER = "02:00:00:00:00:22", "02:00:00:00:00:33"
+GCM_KEY = bytes(range(0x10, 0x24))           # 16 bytes of key, 4 of salt
+CBC_KEY = bytes(range(0x30, 0x40))
+SHA_KEY = bytes(range(0x50, 0x70))
+PAYLOAD = bytes(range(256)) * 8
+
+WAN, LAN = 0, 1
+records = []
+
+
+def add(port, fate, frame):
+    data = bytes(frame)
+    records.append(struct.pack("!BBH", port, ord(fate), len(data)) + data)
+
+
+def from_peer(pkt):
+    return Ether(src=PEER, dst=ROUTER_WAN) / pkt
+
+
+def from_host(pkt):
+    return Ether(src=HOST, dst=ROUTER_LAN) / pkt
+
+
+def sa(spi, gcm, tunnel=None):
+    if gcm:
+        return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=GCM_KEY,
+                                   tunnel_header=tunnel)
+    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-CBC", crypt_key=CBC_KEY,
+                               auth_algo="SHA2-256-128", auth_key=SHA_KEY,
+                               tunnel_header=tunnel)
+
+
+def encrypt(s, plain, natt):
+    """ESP, or ESP in UDP (RFC 3948, IPv4: no UDP checksum); scapy 2.5's
+    nat_t_header leaves the UDP length at 8."""
+    esp = s.encrypt(plain)
+    if not natt:
+        return esp
+    return IP(src=esp.src, dst=esp.dst) / UDP(sport=4500, dport=4500, chksum=0) / bytes(esp.payload)
+
+
+V4_OUTER = IP(src="192.0.2.2", dst="192.0.2.1")
+V6_OUTER = IPv6(src="2001:db8::2", dst="2001:db8::1")
+
+# The inbound SAs of graph_fuzz.c: SPI, GCM or CBC+HMAC, outer, NAT-T,
+# inner source network (tunnel) or None (transport, to the router).
+INBOUND = [
+    (0x1001, True, V4_OUTER, None, "10.2.1.9"),
+    (0x1002, False, V4_OUTER, None, "fd00:2:2::9"),
+    (0x1003, True, V6_OUTER, None, "10.2.3.9"),
+    (0x1004, False, V6_OUTER, None, "fd00:2:4::9"),
+    (0x1005, True, V4_OUTER, True, "10.2.5.9"),
+    (0x1006, False, V4_OUTER, None, None),
+    (0x1007, True, V6_OUTER, None, None),
+    (0x1008, False, V4_OUTER, True, "fd00:2:8::9"),
+]
+
+
+def inner(src, size, l4):
+    if ":" in src:
+        return IPv6(src=src, dst="fd00:1::2", hlim=20) / l4 / PAYLOAD[:size]
+    return IP(src=src, dst="10.1.0.2", ttl=20) / l4 / PAYLOAD[:size]
+
+
+def esp_frames():
+    for spi, gcm, outer, natt, src in INBOUND:
+        s = sa(spi, gcm, outer.copy() if src else None)
+        for size in (0, 1, 15, 16, 17, 100, 1000):
+            if src:
+                for l4 in (UDP(sport=1000 + size, dport=7), TCP(sport=1000, dport=80, flags="S")):
+                    add(WAN, "E", from_peer(encrypt(s, inner(src, size, l4), natt)))
+            else:
+                plain = outer.copy() / UDP(sport=1000, dport=7) / PAYLOAD[:size]
+                add(WAN, "w", from_peer(encrypt(s, plain, natt)))
+    # Fragmented ESP (IPv4 and IPv6 outer), reassembled by espd, then decrypted.
+    big4 = sa(0x1001, True, V4_OUTER.copy()).encrypt(inner("10.2.1.9", 1200, UDP(dport=7)))
+    frags = fragment(big4, fragsize=504)
+    for i, f in enumerate(frags):
+        add(WAN, "E" if i == len(frags) - 1 else "h", from_peer(f))
+    big6 = sa(0x1004, False, V6_OUTER.copy()).encrypt(inner("fd00:2:4::9", 1200, UDP(dport=7)))
+    big6 = IPv6(bytes(big6))
+    frag6 = IPv6(src=big6.src, dst=big6.dst) / IPv6ExtHdrFragment(id=77) / big6.payload
+    frags = fragment6(frag6, 600)
+    for i, f in enumerate(frags):
+        add(WAN, "E" if i == len(frags) - 1 else "h", from_peer(f))
+
+
+def forwarded():
+    for dst, size in (("10.2.50.5", 0), ("10.2.50.5", 1400), ("10.2.98.5", 64)):
+        add(LAN, "W", from_host(IP(src="10.1.0.2", dst=dst) / UDP(sport=5, dport=6) / PAYLOAD[:size]))
+    add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.50.5") / TCP(flags="PA") / PAYLOAD[:40]))
+    add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.50.5") / ICMP() / PAYLOAD[:56]))
+    add(WAN, "L", from_peer(IP(src="10.2.50.5", dst="10.1.0.2") / UDP(dport=53) / PAYLOAD[:30]))
+    quoted = IP(src="10.1.0.2", dst="10.2.50.5") / UDP(sport=5, dport=6) / PAYLOAD[:8]
+    add(WAN, "L", from_peer(IP(src="10.2.50.7", dst="10.1.0.2") / ICMP(type=3, code=3) / quoted))
+    add(WAN, "L", from_peer(IP(src="10.2.50.7", dst="10.1.0.2") / ICMP(type=11) / quoted))
+    for f in fragment(IP(src="10.1.0.2", dst="10.2.50.5") / UDP() / PAYLOAD[:1000], fragsize=400):
+        add(LAN, "W", from_host(f))
+    add(LAN, "l", from_host(IP(src="10.1.0.2", dst="10.2.50.5", ttl=1) / UDP() / PAYLOAD[:20]))
+    six = IPv6(src="fd00:1::2", dst="fd00:2:50::5")
+    add(LAN, "W", from_host(six / UDP(dport=9) / PAYLOAD[:100]))
+    add(LAN, "W", from_host(six / TCP(flags="S")))
+    add(LAN, "W", from_host(six / ICMPv6EchoRequest(data=PAYLOAD[:32])))
+    add(LAN, "W", from_host(six / IPv6ExtHdrDestOpt() / UDP(dport=9) / PAYLOAD[:10]))
+    add(LAN, "W", from_host(six / IPv6ExtHdrRouting(addresses=[]) / UDP(dport=9) / PAYLOAD[:10]))
+    add(LAN, "W", from_host(six / IPv6ExtHdrFragment(m=1, id=5) / UDP(dport=9) / PAYLOAD[:64]))
+    add(LAN, "l", from_host(six / IPv6ExtHdrHopByHop() / UDP(dport=9) / PAYLOAD[:10]))
+    q6 = IPv6(src="fd00:1::2", dst="fd00:2:50::5") / UDP(sport=5, dport=6) / PAYLOAD[:40]
+    from_remote = IPv6(src="fd00:2:50::7", dst="fd00:1::2")
+    add(WAN, "L", from_peer(from_remote / ICMPv6DestUnreach(code=4) / q6))
+    add(WAN, "L", from_peer(from_remote / ICMPv6TimeExceeded() / q6))
+    add(WAN, "L", from_peer(from_remote / ICMPv6PacketTooBig(mtu=1280) / q6))
+    # Plaintext for the out policies: encrypted (the long one without DF
+    # leaves as ESP fragments), discarded (block), bypassed above (10.2.98/24).
+    add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.1.9") / UDP(dport=7) / PAYLOAD[:100]))
+    add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.1.9") / UDP(dport=7) / PAYLOAD[:1460]))
+    add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.5.9") / TCP(flags="S")))
+    add(LAN, "W", from_host(IPv6(src="fd00:1::2", dst="fd00:2:4::9") / UDP(dport=7) / PAYLOAD[:99]))
+    add(LAN, "d", from_host(IP(src="10.1.0.2", dst="10.2.99.5") / UDP(dport=7)))
+    # Plaintext where a fwd policy requires ESP.
+    add(WAN, "d", from_peer(IP(src="10.2.1.9", dst="10.1.0.2") / UDP(dport=7)))
+
+
+def for_the_kernel():
+    add(LAN, "l", Ether(src=HOST, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.1.0.2", pdst="10.1.0.1"))
+    add(WAN, "w", from_peer(ARP(op=2, psrc="192.0.2.2", pdst="192.0.2.1")))
+    ns = IPv6(src="fd00:1::2", dst="ff02::1:ff00:1") / ICMPv6ND_NS(tgt="fd00:1::1")
+    add(LAN, "l", Ether(src=HOST, dst="33:33:ff:00:00:01") / ns)
+    add(LAN, "l", from_host(Dot1Q(vlan=5) / IP(src="10.1.0.2", dst="10.2.50.5") / UDP()))
+    add(LAN, "l", from_host(IP(src="10.1.0.2", dst="10.1.0.1") / ICMP() / PAYLOAD[:56]))
+    add(LAN, "l", from_host(IPv6(src="fd00:1::2", dst="fd00:1::1") / ICMPv6EchoRequest()))
+    add(LAN, "l", from_host(IP(src="10.1.0.2", dst="10.1.0.1", options=[b"\x94\x04\x00\x00"]) / UDP()))
+    add(WAN, "w", from_peer(IP(src="192.0.2.2", dst="192.0.2.1") / UDP(sport=500, dport=500) / PAYLOAD[:200]))
+    natt = UDP(sport=4500, dport=4500)
+    add(WAN, "w", from_peer(IP(src="192.0.2.2", dst="192.0.2.1") / natt / (b"\0" * 4 + PAYLOAD[:100])))
+    add(WAN, "w", from_peer(IP(src="192.0.2.2", dst="192.0.2.1") / natt / b"\xff"))
+    add(WAN, "w", from_peer(IPv6(src="2001:db8::2", dst="2001:db8::1") / UDP(sport=500, dport=500) / PAYLOAD[:80]))
+    # An ICMP "fragmentation needed" quoting the router's ESP to the peer.
+    esp = IP(src="192.0.2.1", dst="192.0.2.2", proto=50) / struct.pack("!II", 0x2001, 9)
+    too_big = ICMP(type=3, code=4, nexthopmtu=1400) / bytes(esp)
+    add(WAN, "w", from_peer(IP(src="192.0.2.9", dst="192.0.2.1") / too_big))
+    esp6 = IPv6(src="2001:db8::1", dst="2001:db8::2", nh=50) / struct.pack("!II", 0x2002, 9)
+    add(WAN, "w", from_peer(IPv6(src="2001:db8::9", dst="2001:db8::1") / ICMPv6PacketTooBig(mtu=1300) / bytes(esp6)))
+    # UDP to the router in fragments: reassembled, then the kernel's.
+    frags = fragment(IP(src="192.0.2.2", dst="192.0.2.1") / UDP(dport=53) / PAYLOAD[:900], fragsize=400)
+    for i, f in enumerate(frags):
+        add(WAN, "w" if i == len(frags) - 1 else "h", from_peer(f))
+
+
+esp_frames()
+forwarded()
+for_the_kernel()
+with open(sys.argv[1], "wb") as out:
+    out.write(b"".join(records))
