@@ -140,6 +140,13 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
 }
 
+/* Fragments the table gave up: timed out, overlapping, or no room. */
+static void death_row_free(struct worker *worker, struct reassembly *r)
+{
+	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
+	rte_ip_frag_free_death_row(&r->death_row, 0);
+}
+
 static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				      uint16_t nb_objs)
 {
@@ -153,10 +160,13 @@ static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *
 			uint16_t next = whole(worker, r, &m);
 			rte_node_enqueue_x1(graph, node, next, m);
 		}
+		/* The death row holds what RTE_IP_FRAG_DEATH_ROW_LEN fragments
+		 * can give up (each its packet's fragments and itself), and a
+		 * walk brings more: emptied that often, or it overflows. */
+		if ((i + 1) % RTE_IP_FRAG_DEATH_ROW_LEN == 0)
+			death_row_free(worker, r);
 	}
-	/* Fragments the table gave up: timed out, overlapping, or no room. */
-	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
-	rte_ip_frag_free_death_row(&r->death_row, 0);
+	death_row_free(worker, r);
 	return nb_objs;
 }
 
