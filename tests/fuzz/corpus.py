@@ -11,7 +11,8 @@ length (u16, big-endian), the frame.
 
 Fates: 'W' / 'L' out of the WAN / LAN port, 'w' / 'l' to the TAP of the
 WAN / LAN interface, 'E' an ESP packet decrypted and out of the LAN port,
-'d' dropped, 'h' a fragment held for reassembly.
+'d' dropped, 'h' a fragment held for reassembly, 'a' authentic ESP (its
+ICV sound) whose content is not: any way but an integrity failure.
 Run with /usr/bin/python3: corpus.py FILE
 """
 import struct
@@ -21,7 +22,7 @@ from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6
                        ICMPv6ND_NS, ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPv6,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrRouting, Dot1Q, Raw, conf, fragment, fragment6)
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import ESP, SecurityAssociation, _ESPPlain
 
 conf.verb = 0
 
@@ -84,6 +85,28 @@ INBOUND = [
 ]
 
 
+def forge(s, outer, natt, data, nh, padding=None, padlen=None):
+    """ESP of s with a sound ICV around whatever data, next header,
+    padding and pad length say (None: the right ones)."""
+    esp = _ESPPlain(spi=s.spi, seq=s.seq_num, iv=s.crypt_algo.generate_iv(), data=data, nh=nh)
+    s.seq_num += 1
+    esp = s.crypt_algo.pad(esp)
+    if padding is not None:
+        esp.padding = padding(esp.padding)
+    if padlen is not None:
+        esp.padlen = padlen(esp.padlen)
+    esp = s.crypt_algo.encrypt(s, esp, s.crypt_key, s.crypt_icv_size)
+    s.auth_algo.sign(esp, s.auth_key)
+    ip = outer.copy()
+    if natt:
+        return ip / UDP(sport=4500, dport=4500, chksum=0) / bytes(esp)
+    if ip.version == 4:
+        ip.proto = 50
+    else:
+        ip.nh = 50
+    return ip / bytes(esp)
+
+
 def inner(src, size, l4):
     if ":" in src:
         return IPv6(src=src, dst="fd00:1::2", hlim=20) / l4 / PAYLOAD[:size]
@@ -113,9 +136,70 @@ def esp_frames():
         add(WAN, "E" if i == len(frags) - 1 else "h", from_peer(f))
 
 
+def patched(pkt, **fields):
+    """pkt's bytes with fields changed and the rest (checksums) left as they were."""
+    raw = bytes(pkt)
+    pkt = pkt.__class__(raw)
+    for name, value in fields.items():
+        setattr(pkt, name, value)
+    if "chksum" not in fields and hasattr(pkt, "chksum"):
+        pkt.chksum = pkt.__class__(raw).chksum
+    return bytes(pkt)
+
+
+def authentic_but_wrong():
+    """Sound ICVs around content espd must refuse or judge: the trailer, the
+    next header and the inner packet are the peer's word, after the ICV."""
+    v4 = IP(src="10.2.1.9", dst="10.1.0.2") / UDP(sport=9, dport=7) / PAYLOAD[:40]
+    v6 = IPv6(src="fd00:2:2::9", dst="fd00:1::2") / UDP(sport=9, dport=7) / PAYLOAD[:40]
+    wrong4 = [
+        bytes(v4)[:10], bytes(v4)[:19], bytes(v4)[:20], b"",
+        patched(v4, len=len(v4) + 20), patched(v4, len=len(v4) - 8), patched(v4, len=8),
+        patched(v4, ihl=15), patched(v4, ihl=4), patched(v4, version=6), patched(v4, chksum=0),
+        patched(v4, src="192.0.2.1"), patched(v4, src="10.9.9.9"), patched(v4, ttl=1),
+        patched(v4, dst="10.1.0.1"), patched(v4, dst="224.0.0.5"), patched(v4, frag=5, flags=1),
+        patched(v4, proto=50), bytes(IP(src="10.2.1.9", dst="10.1.0.2", options=[b"\x94\x04\0\0"])
+                                     / UDP() / PAYLOAD[:20]),
+    ]
+    wrong6 = [
+        bytes(v6)[:39], bytes(v6)[:40], patched(v6, plen=2000), patched(v6, plen=4),
+        patched(v6, version=4), patched(v6, src="fd00:2:9::9"), patched(v6, hlim=1),
+        patched(v6, dst="fd00:1::1"), patched(v6, dst="ff02::1"), patched(v6, src="fe80::1"),
+        bytes(IPv6(src="fd00:2:2::9", dst="fd00:1::2") / IPv6ExtHdrHopByHop() / UDP()),
+        bytes(IPv6(src="fd00:2:2::9", dst="fd00:1::2") / IPv6ExtHdrFragment(m=1) / UDP()),
+    ]
+    tun4 = sa(0x1001, True, V4_OUTER.copy())
+    tun6 = sa(0x1002, False, V4_OUTER.copy())
+    for s, outer, natt in ((tun4, V4_OUTER, False), (sa(0x1005, True), V4_OUTER, True)):
+        s.seq_num = 100
+        for data in wrong4:
+            add(WAN, "a", from_peer(forge(s, outer, natt, data, 4)))
+        add(WAN, "a", from_peer(forge(s, outer, natt, bytes(v6), 4)))
+        for nh in (41, 59, 6, 17, 0, 50, 255):
+            add(WAN, "a", from_peer(forge(s, outer, natt, bytes(v4), nh)))
+        zeros = lambda p: bytes(len(p))
+        add(WAN, "a", from_peer(forge(s, outer, natt, bytes(v4), 4, padding=zeros)))
+        for padlen in (lambda n: n + 1, lambda n: 255, lambda n: len(v4) + n, lambda n: n - 1):
+            add(WAN, "a", from_peer(forge(s, outer, natt, bytes(v4), 4, padlen=padlen)))
+    tun6.seq_num = 100
+    for data in wrong6:
+        add(WAN, "a", from_peer(forge(tun6, V4_OUTER, False, data, 41)))
+    add(WAN, "a", from_peer(forge(tun6, V4_OUTER, False, bytes(v4), 41)))
+    udp = bytes(UDP(sport=9, dport=7) / PAYLOAD[:30])
+    for spi, gcm, outer in ((0x1006, False, V4_OUTER), (0x1007, True, V6_OUTER)):
+        s = sa(spi, gcm)
+        s.seq_num = 100
+        for data, nh in ((udp[:3], 17), (udp[:8], 17), (patched(UDP(udp), len=200), 17),
+                         (patched(UDP(udp), len=4), 17), (udp, 6), (udp, 58), (udp, 1),
+                         (udp, 0), (udp, 43), (udp, 44), (udp, 60), (bytes(v4), 4),
+                         (bytes(v6), 41), (udp, 50), (udp, 59), (b"", 17)):
+            add(WAN, "a", from_peer(forge(s, outer, False, data, nh)))
+
+
 def forwarded():
     for dst, size in (("10.2.50.5", 0), ("10.2.50.5", 1400), ("10.2.98.5", 64)):
-        add(LAN, "W", from_host(IP(src="10.1.0.2", dst=dst) / UDP(sport=5, dport=6) / PAYLOAD[:size]))
+        udp = UDP(sport=5, dport=6) / PAYLOAD[:size]
+        add(LAN, "W", from_host(IP(src="10.1.0.2", dst=dst) / udp))
     add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.50.5") / TCP(flags="PA") / PAYLOAD[:40]))
     add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.50.5") / ICMP() / PAYLOAD[:56]))
     add(WAN, "L", from_peer(IP(src="10.2.50.5", dst="10.1.0.2") / UDP(dport=53) / PAYLOAD[:30]))
@@ -157,25 +241,28 @@ def for_the_kernel():
     add(LAN, "l", from_host(Dot1Q(vlan=5) / IP(src="10.1.0.2", dst="10.2.50.5") / UDP()))
     add(LAN, "l", from_host(IP(src="10.1.0.2", dst="10.1.0.1") / ICMP() / PAYLOAD[:56]))
     add(LAN, "l", from_host(IPv6(src="fd00:1::2", dst="fd00:1::1") / ICMPv6EchoRequest()))
-    add(LAN, "l", from_host(IP(src="10.1.0.2", dst="10.1.0.1", options=[b"\x94\x04\x00\x00"]) / UDP()))
-    add(WAN, "w", from_peer(IP(src="192.0.2.2", dst="192.0.2.1") / UDP(sport=500, dport=500) / PAYLOAD[:200]))
-    natt = UDP(sport=4500, dport=4500)
-    add(WAN, "w", from_peer(IP(src="192.0.2.2", dst="192.0.2.1") / natt / (b"\0" * 4 + PAYLOAD[:100])))
-    add(WAN, "w", from_peer(IP(src="192.0.2.2", dst="192.0.2.1") / natt / b"\xff"))
-    add(WAN, "w", from_peer(IPv6(src="2001:db8::2", dst="2001:db8::1") / UDP(sport=500, dport=500) / PAYLOAD[:80]))
+    alert = [b"\x94\x04\x00\x00"]
+    add(LAN, "l", from_host(IP(src="10.1.0.2", dst="10.1.0.1", options=alert) / UDP()))
+    ike, natt = UDP(sport=500, dport=500), UDP(sport=4500, dport=4500)
+    add(WAN, "w", from_peer(V4_OUTER.copy() / ike / PAYLOAD[:200]))
+    add(WAN, "w", from_peer(V4_OUTER.copy() / natt / (b"\0" * 4 + PAYLOAD[:100])))
+    add(WAN, "w", from_peer(V4_OUTER.copy() / natt / b"\xff"))
+    add(WAN, "w", from_peer(V6_OUTER.copy() / ike / PAYLOAD[:80]))
     # An ICMP "fragmentation needed" quoting the router's ESP to the peer.
     esp = IP(src="192.0.2.1", dst="192.0.2.2", proto=50) / struct.pack("!II", 0x2001, 9)
     too_big = ICMP(type=3, code=4, nexthopmtu=1400) / bytes(esp)
     add(WAN, "w", from_peer(IP(src="192.0.2.9", dst="192.0.2.1") / too_big))
     esp6 = IPv6(src="2001:db8::1", dst="2001:db8::2", nh=50) / struct.pack("!II", 0x2002, 9)
-    add(WAN, "w", from_peer(IPv6(src="2001:db8::9", dst="2001:db8::1") / ICMPv6PacketTooBig(mtu=1300) / bytes(esp6)))
+    too_big6 = ICMPv6PacketTooBig(mtu=1300) / bytes(esp6)
+    add(WAN, "w", from_peer(IPv6(src="2001:db8::9", dst="2001:db8::1") / too_big6))
     # UDP to the router in fragments: reassembled, then the kernel's.
-    frags = fragment(IP(src="192.0.2.2", dst="192.0.2.1") / UDP(dport=53) / PAYLOAD[:900], fragsize=400)
+    frags = fragment(V4_OUTER.copy() / UDP(dport=53) / PAYLOAD[:900], fragsize=400)
     for i, f in enumerate(frags):
         add(WAN, "w" if i == len(frags) - 1 else "h", from_peer(f))
 
 
 esp_frames()
+authentic_but_wrong()
 forwarded()
 for_the_kernel()
 with open(sys.argv[1], "wb") as out:
