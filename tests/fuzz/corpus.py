@@ -6,8 +6,9 @@ implementation espd did not write, with the keys, SPIs and addresses
 graph_fuzz.c configures. Each frame comes with the port it arrives on and
 its fate, which the fuzz test checks before it mutates anything.
 
-Output: one record per frame: port (u8: 0 WAN, 1 LAN), fate (u8, below),
-length (u16, big-endian), the frame.
+Output: one record per frame: port (u8: 0 WAN, 1 LAN, or the kernel's
+frame from the TAP of 2 WAN, 3 LAN), fate (u8, below), length (u16,
+big-endian), the frame.
 
 Fates: 'W' / 'L' out of the WAN / LAN port, 'w' / 'l' to the TAP of the
 WAN / LAN interface, 'E' an ESP packet decrypted and out of the LAN port,
@@ -33,7 +34,7 @@ CBC_KEY = bytes(range(0x30, 0x40))
 SHA_KEY = bytes(range(0x50, 0x70))
 PAYLOAD = bytes(range(256)) * 8
 
-WAN, LAN = 0, 1
+WAN, LAN, TAP_WAN, TAP_LAN = 0, 1, 2, 3
 records = []
 
 
@@ -261,7 +262,25 @@ def for_the_kernel():
         add(WAN, "w" if i == len(frags) - 1 else "h", from_peer(f))
 
 
+def from_the_kernel():
+    """The router's own frames, which the kernel sends into the TAPs: out
+    as they are, or through the out policies only espd holds."""
+    to_peer = lambda pkt: Ether(src=ROUTER_WAN, dst=PEER) / pkt
+    to_host = lambda pkt: Ether(src=ROUTER_LAN, dst=HOST) / pkt
+    add(TAP_WAN, "W", to_peer(V4_OUTER.copy() / UDP(sport=500, dport=500) / PAYLOAD[:300]))
+    add(TAP_WAN, "W", to_peer(ARP(op=2, psrc="192.0.2.1", pdst="192.0.2.2")))
+    add(TAP_WAN, "W", to_peer(IP(src="10.1.0.1", dst="10.2.1.9") / UDP(dport=7) / PAYLOAD[:64]))
+    add(TAP_WAN, "W", to_peer(IP(src="10.1.0.1", dst="10.2.1.9") / UDP(dport=7) / PAYLOAD[:1460]))
+    add(TAP_WAN, "W", to_peer(IP(src="10.1.0.1", dst="10.2.5.9") / TCP(flags="S")))
+    add(TAP_WAN, "W", to_peer(IPv6(src="fd00:1::1", dst="fd00:2:4::9") / UDP(dport=7)))
+    add(TAP_WAN, "d", to_peer(IP(src="10.1.0.1", dst="10.2.99.5") / UDP(dport=7)))
+    add(TAP_LAN, "L", to_host(IP(src="10.1.0.1", dst="10.1.0.2") / ICMP(type=0) / PAYLOAD[:56]))
+    add(TAP_LAN, "L", to_host(IPv6(src="fd00:1::1", dst="fd00:1::2") / UDP() / PAYLOAD[:20]))
+    add(TAP_LAN, "L", to_host(IPv6(src="fe80::a", dst="fe80::22") / ICMPv6ND_NS(tgt="fe80::22")))
+
+
 esp_frames()
+from_the_kernel()
 authentic_but_wrong()
 forwarded()
 for_the_kernel()

@@ -255,10 +255,9 @@ static void espd_setup(void)
 	ipsec_cli_register();
 	for (size_t i = 0; i < RTE_DIM(ipsec_lines); i++)
 		cli_line(ipsec_lines[i]);
-	workers[0].rx[workers[0].n_rx++] =
-		(struct rx_queue_ref){ f.ports[PORT_WAN].port_id, 0, false };
-	workers[0].rx[workers[0].n_rx++] =
-		(struct rx_queue_ref){ f.ports[PORT_LAN].port_id, 0, false };
+	for (unsigned p = 0; p < PORT_N; p++)
+		workers[0].rx[workers[0].n_rx++] =
+			(struct rx_queue_ref){ f.ports[p].port_id, 0, p >= PORT_TAP_WAN };
 	if (workers_create(1, rcu) < 0)
 		die("worker graph not created");
 	f.graph = workers[0].graph;
@@ -332,7 +331,7 @@ static void corpus_load(void)
 		uint16_t len = (uint16_t)(hdr[2] << 8 | hdr[3]);
 		uint8_t *data = malloc(len);
 		if (f.n_corpus == CORPUS_MAX || !data || fread(data, len, 1, in) != 1 ||
-		    hdr[0] > PORT_LAN)
+		    hdr[0] >= PORT_N)
 			die("bad corpus");
 		f.corpus[f.n_corpus++] = (struct corpus_frame){ hdr[0], hdr[1], len, data };
 	}
@@ -386,7 +385,9 @@ static void send_frame(unsigned port, const uint8_t *data, uint32_t len, unsigne
 
 /* An IP packet espd sends out of a port: its header sound, its lengths
  * within the frame's first segment (where ip4-input and ip6-input found
- * it) and the link's MTU. */
+ * it) and the link's MTU. The router's own packets (PKT_OWN: the kernel's
+ * from a TAP, sent as the kernel built them, and espd's ICMP answers)
+ * are left out; the ESP packets espd built are not. */
 static bool well_formed(const struct rte_mbuf *m, unsigned port)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -432,7 +433,8 @@ static void drain(uint64_t got[PORT_N])
 		while ((n = rte_ring_dequeue_burst(f.ports[p].tx, (void **)pkts, RTE_DIM(pkts),
 						   NULL)) > 0) {
 			for (unsigned i = 0; i < n; i++)
-				if (p <= PORT_LAN && !well_formed(pkts[i], p))
+				if (p <= PORT_LAN && pkt_meta(pkts[i])->flags != PKT_OWN &&
+				    !well_formed(pkts[i], p))
 					malformed(pkts[i], p);
 			got[p] += n;
 			f.out[p] += n;
@@ -440,12 +442,20 @@ static void drain(uint64_t got[PORT_N])
 		}
 }
 
+static bool received_all(void)
+{
+	for (unsigned p = 0; p < PORT_N; p++)
+		if (rte_ring_count(f.ports[p].rx))
+			return false;
+	return true;
+}
+
 /* Walks until the receive rings are empty, then takes what came out. */
 static void run_graph(uint64_t got[PORT_N])
 {
 	do
 		rte_graph_walk(f.graph);
-	while (rte_ring_count(f.ports[PORT_WAN].rx) || rte_ring_count(f.ports[PORT_LAN].rx));
+	while (!received_all());
 	drain(got);
 }
 
@@ -516,16 +526,16 @@ static const struct corpus_frame *esp4_frame(void)
 	return c;
 }
 
-/* A corpus frame on its own port (one in 16 on the other, to that
- * port's MAC), in up to three segments. */
+/* A corpus frame on its own port (one in 16 on the other device or TAP,
+ * a device's frame to that port's MAC), in up to three segments. */
 static void send_corpus(const struct corpus_frame *c, uint32_t len)
 {
-	unsigned port = rng_below(&f.rng, 16) ? c->port : PORT_LAN - c->port;
+	unsigned port = rng_below(&f.rng, 16) ? c->port : c->port ^ 1;
 	unsigned segments = rng_below(&f.rng, 16) ? 1 : 2 + rng_below(&f.rng, SEGMENTS_MAX - 1);
 
 	if (rte_ring_count(f.ports[port].rx) >= PORT_BURST_MAX)
-		port = PORT_LAN - port;
-	if (port != c->port && len >= RTE_ETHER_ADDR_LEN)
+		port ^= 1;
+	if (port != c->port && port <= PORT_LAN && len >= RTE_ETHER_ADDR_LEN)
 		memcpy(frame_buf, port == PORT_WAN ? &mac_wan : &mac_lan, RTE_ETHER_ADDR_LEN);
 	send_frame(port, frame_buf, len, segments);
 }
