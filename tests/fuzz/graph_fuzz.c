@@ -51,6 +51,7 @@
 #include "tables/iface.h"
 #include "tables/neigh.h"
 #include "tables/own_addr.h"
+#include "tables/path_mtu.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
 
@@ -575,12 +576,20 @@ static void storm(void)
 	}
 }
 
-/* Bursts of a random size; one in 64 a storm of fragments. */
+/*
+ * Bursts of a random size; one in 64 a storm of fragments. As espd's
+ * control thread, the path MTUs icmp-too-big reports are applied now and
+ * then (ESP toward the peer is then cut to them), and forgotten again.
+ */
 static void fuzz(void)
 {
 	uint64_t got[PORT_N] = { 0 };
 
-	while (f.sent < f.opt.frames) {
+	for (unsigned walk = 1; f.sent < f.opt.frames; walk++) {
+		if (walk % 64 == 0)
+			path_mtu_poll(sad_now_s());
+		if (walk % 4096 == 0)
+			path_mtu_flush();
 		if (rng_below(&f.rng, 64) == 0) {
 			storm();
 			continue;
