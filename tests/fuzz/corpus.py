@@ -256,6 +256,15 @@ def for_the_kernel():
     esp6 = IPv6(src="2001:db8::1", dst="2001:db8::2", nh=50) / struct.pack("!II", 0x2002, 9)
     too_big6 = ICMPv6PacketTooBig(mtu=1300) / bytes(esp6)
     add(WAN, "w", from_peer(IPv6(src="2001:db8::9", dst="2001:db8::1") / too_big6))
+    # ESP to the router from the jumbo LAN in eight 9000-byte fragments,
+    # 70 KB in all: more than an IP packet holds, so never one packet.
+    for k in range(8):
+        ip = IP(src="10.1.0.2", dst="10.1.0.1", proto=50, id=4242, flags="MF" if k < 7 else 0,
+                frag=k * 1120)
+        add(LAN, "h" if k < 7 else "d", from_host(ip / (bytes([k]) * 8960)))
+        ip6 = IPv6(src="fd00:1::2", dst="fd00:1::1")
+        frag6 = IPv6ExtHdrFragment(nh=50, offset=k * 1119, m=int(k < 7), id=4243)
+        add(LAN, "h" if k < 7 else "d", from_host(ip6 / frag6 / (bytes([k]) * 8952)))
     # UDP to the router in fragments: reassembled, then the kernel's.
     frags = fragment(V4_OUTER.copy() / UDP(dport=53) / PAYLOAD[:900], fragsize=400)
     for i, f in enumerate(frags):
