@@ -230,6 +230,17 @@ def forwarded():
     add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.5.9") / TCP(flags="S")))
     add(LAN, "W", from_host(IPv6(src="fd00:1::2", dst="fd00:2:4::9") / UDP(dport=7) / PAYLOAD[:99]))
     add(LAN, "d", from_host(IP(src="10.1.0.2", dst="10.2.99.5") / UDP(dport=7)))
+    # Jumbo packets from the LAN for the 1500-byte WAN: fragmented, or
+    # without that freedom (DF, IPv6) or hop left answered by espd (the
+    # TAP takes no more than 1500 bytes); plain or for an out policy.
+    big = UDP(sport=5, dport=6) / (PAYLOAD * 4)[:7000]
+    for dst in ("10.2.50.5", "10.2.1.9"):
+        add(LAN, "W", from_host(IP(src="10.1.0.2", dst=dst) / big))
+        add(LAN, "L", from_host(IP(src="10.1.0.2", dst=dst, flags="DF") / big))
+    add(LAN, "L", from_host(IP(src="10.1.0.2", dst="10.2.50.5", ttl=1) / big))
+    for dst in ("fd00:2:50::5", "fd00:2:4::9"):
+        add(LAN, "L", from_host(IPv6(src="fd00:1::2", dst=dst) / big))
+    add(LAN, "L", from_host(IPv6(src="fd00:1::2", dst="fd00:2:50::5", hlim=1) / big))
     # Plaintext where a fwd policy requires ESP.
     add(WAN, "d", from_peer(IP(src="10.2.1.9", dst="10.1.0.2") / UDP(dport=7)))
 
