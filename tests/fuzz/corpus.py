@@ -16,6 +16,7 @@ WAN / LAN interface, 'E' an ESP packet decrypted and out of the LAN port,
 ICV sound) whose content is not: any way but an integrity failure.
 Run with /usr/bin/python3: corpus.py FILE
 """
+import random
 import struct
 import sys
 
@@ -197,6 +198,30 @@ def authentic_but_wrong():
             add(WAN, "a", from_peer(forge(s, outer, False, data, nh)))
 
 
+def authentic_damaged():
+    """Inner packets damaged at random (a fixed seed: the corpus is the
+    same every time) inside sound ICVs, for each kind of inbound SA: the
+    damage the fuzz test's own mutations cannot carry past the ICV."""
+    rng = random.Random(4303)
+    inners = {4: bytes(IP(src="10.2.1.9", dst="10.1.0.2") / UDP(sport=9, dport=7) / PAYLOAD[:60]),
+              41: bytes(IPv6(src="fd00:2:2::9", dst="fd00:1::2") / TCP() / PAYLOAD[:60]),
+              17: bytes(UDP(sport=9, dport=7) / PAYLOAD[:60])}
+    for spi, gcm, outer, natt, tunnel_nh in ((0x1001, True, V4_OUTER, False, 4),
+                                             (0x1002, False, V4_OUTER, False, 41),
+                                             (0x1005, True, V4_OUTER, True, 4),
+                                             (0x1006, False, V4_OUTER, False, 17),
+                                             (0x1007, True, V6_OUTER, False, 17)):
+        s = sa(spi, gcm)
+        s.seq_num = 1000
+        for _ in range(24):
+            data = bytearray(inners[tunnel_nh])
+            for _ in range(rng.randrange(1, 4)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            data = bytes(data[:rng.randrange(len(data) + 1)])
+            nh = tunnel_nh if rng.randrange(4) else rng.choice((4, 41, 6, 17, 58, 0, 44, 59))
+            add(WAN, "a", from_peer(forge(s, outer, natt, data, nh)))
+
+
 def forwarded():
     for dst, size in (("10.2.50.5", 0), ("10.2.50.5", 1400), ("10.2.98.5", 64)):
         udp = UDP(sport=5, dport=6) / PAYLOAD[:size]
@@ -302,6 +327,7 @@ def from_the_kernel():
 esp_frames()
 from_the_kernel()
 authentic_but_wrong()
+authentic_damaged()
 forwarded()
 for_the_kernel()
 with open(sys.argv[1], "wb") as out:
