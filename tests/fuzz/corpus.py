@@ -274,6 +274,9 @@ def forwarded():
     for dst in ("fd00:2:50::5", "fd00:2:4::9"):
         add(LAN, "L", from_host(IPv6(src="fd00:1::2", dst=dst) / big))
     add(LAN, "L", from_host(IPv6(src="fd00:1::2", dst="fd00:2:50::5", hlim=1) / big))
+    # Denied by the LAN's input ACL and by the WAN's output ACL.
+    add(LAN, "d", from_host(IP(src="10.1.0.97", dst="10.2.50.5") / UDP(dport=9999)))
+    add(LAN, "d", from_host(IP(src="10.1.0.2", dst="10.2.96.5") / UDP(sport=9999)))
     # Plaintext where a fwd policy requires ESP.
     add(WAN, "d", from_peer(IP(src="10.2.1.9", dst="10.1.0.2") / UDP(dport=7)))
 

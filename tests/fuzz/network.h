@@ -3,8 +3,9 @@
  * espd interfaces WAN (MTU 1500) and LAN (a jumbo one, MTU 9000) on DPDK
  * ring ports, each with a ring port for its TAP (which takes 1500 bytes,
  * as DPDK's TAP PMD), their routes, neighbors and the router's addresses;
- * the SAs and policies of corpus.py's ESP, as `espctl ipsec` adds them;
- * and one worker's graph, polling the four ports.
+ * ACLs (the LAN's input, both outputs); the SAs and policies of corpus.py's
+ * ESP, as `espctl ipsec` adds them; and one worker's graph, polling the
+ * four ports.
  */
 #ifndef ESPD_TESTS_FUZZ_NETWORK_H
 #define ESPD_TESTS_FUZZ_NETWORK_H
