@@ -8,7 +8,9 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 
+#include "tables/fib.h"
 #include "tables/iface.h"
+#include "tables/neigh.h"
 
 void ring_port_create(const char *name, struct ring_port *port, struct rte_mempool *pool)
 {
@@ -45,6 +47,34 @@ uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
 	iface_bind_port(iface, port->port_id, false);
 	iface_bind_port(iface, tap->port_id, true);
 	return iface->index;
+}
+
+void bench_route_add(const char *prefix, uint8_t type, uint16_t iface, const char *gw)
+{
+	struct fib_route route = {
+		.nexthop = { .type = type, .iface = iface },
+		.local = type == NEXTHOP_LOCAL,
+	};
+
+	ip_prefix_parse(prefix, &route.prefix);
+	route.nexthop.family = route.prefix.addr.family;
+	if (gw)
+		ip_addr_parse(gw, &route.nexthop.gw);
+	if (fib_route_add(&route) < 0 || fib_commit() < 0) {
+		fprintf(stderr, "bench: route %s not added\n", prefix);
+		exit(1);
+	}
+}
+
+void bench_neighbor_add(uint16_t iface, const char *addr, const struct rte_ether_addr *mac)
+{
+	struct ip_addr ip;
+
+	ip_addr_parse(addr, &ip);
+	if (neigh_add(iface, &ip, mac, 0x02 /* NUD_REACHABLE */, 0) < 0) {
+		fprintf(stderr, "bench: neighbor %s not added\n", addr);
+		exit(1);
+	}
 }
 
 void bench_cpu_model(char *model, size_t size)

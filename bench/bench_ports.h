@@ -1,8 +1,9 @@
 /*
- * What the graph benchmarks share: DPDK ring ports (a port whose receive
- * and transmit queues are rings the benchmark fills and drains) and the
- * espd interfaces bound to them, each with a ring port for its TAP; and
- * the machine line of their tables.
+ * What the graph benchmarks (and the graph fuzz test, tests/fuzz) share:
+ * DPDK ring ports (a port whose receive and transmit queues are rings the
+ * program fills and drains) and the espd interfaces bound to them, each
+ * with a ring port for its TAP, their routes and neighbors; and the
+ * machine line of the benchmarks' tables.
  */
 #ifndef ESPD_BENCH_PORTS_H
 #define ESPD_BENCH_PORTS_H
@@ -26,6 +27,12 @@ void ring_port_create(const char *name, struct ring_port *port, struct rte_mempo
 /* An up espd interface, MTU 1500, on port with tap for its TAP; its index. */
 uint16_t bench_iface_setup(const char *name, const struct rte_ether_addr *mac,
 			   const struct ring_port *port, const struct ring_port *tap);
+
+/* A route of either family (prefix and gw in text, gw NULL: connected),
+ * or exit. */
+void bench_route_add(const char *prefix, uint8_t type, uint16_t iface, const char *gw);
+/* A reachable neighbor (addr in text) on iface, or exit. */
+void bench_neighbor_add(uint16_t iface, const char *addr, const struct rte_ether_addr *mac);
 
 /* The CPU's model name from /proc/cpuinfo ("unknown" without). */
 void bench_cpu_model(char *model, size_t size);

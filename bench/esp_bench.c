@@ -203,33 +203,6 @@ static struct bench b;
 
 /* ---- Set-up of espd ---- */
 
-static void route_add(const char *prefix, uint8_t type, uint16_t iface, const char *gw)
-{
-	struct fib_route route = {
-		.nexthop = { .type = type, .family = AF_INET, .iface = iface },
-		.local = type == NEXTHOP_LOCAL,
-	};
-
-	ip_prefix_parse(prefix, &route.prefix);
-	if (gw)
-		ip_addr_parse(gw, &route.nexthop.gw);
-	if (fib_route_add(&route) < 0) {
-		fprintf(stderr, "bench: route %s not added\n", prefix);
-		exit(1);
-	}
-}
-
-static void neighbor_add(uint16_t iface, const char *addr, const struct rte_ether_addr *mac)
-{
-	struct ip_addr ip;
-
-	ip_addr_parse(addr, &ip);
-	if (neigh_add(iface, &ip, mac, 0x02 /* NUD_REACHABLE */, 0) < 0) {
-		fprintf(stderr, "bench: neighbor %s not added\n", addr);
-		exit(1);
-	}
-}
-
 /* The gateway: LAN 10.1.0.0/24 on A, WAN 192.0.2.0/24 on B, the remote
  * LAN 10.2.0.0/24 behind the peer 192.0.2.2. */
 static void network_setup(void)
@@ -237,13 +210,13 @@ static void network_setup(void)
 	uint16_t lan = bench_iface_setup("bench-lan", &mac_lan, &b.lan, &b.tap_lan);
 	uint16_t wan = bench_iface_setup("bench-wan", &mac_wan, &b.wan, &b.tap_wan);
 
-	route_add("10.1.0.1/32", NEXTHOP_LOCAL, lan, NULL);
-	route_add("192.0.2.1/32", NEXTHOP_LOCAL, wan, NULL);
-	route_add("10.1.0.0/24", NEXTHOP_FORWARD, lan, NULL);
-	route_add("192.0.2.0/24", NEXTHOP_FORWARD, wan, NULL);
-	route_add("10.2.0.0/24", NEXTHOP_FORWARD, wan, "192.0.2.2");
-	neighbor_add(lan, "10.1.0.2", &mac_host);
-	neighbor_add(wan, "192.0.2.2", &mac_peer);
+	bench_route_add("10.1.0.1/32", NEXTHOP_LOCAL, lan, NULL);
+	bench_route_add("192.0.2.1/32", NEXTHOP_LOCAL, wan, NULL);
+	bench_route_add("10.1.0.0/24", NEXTHOP_FORWARD, lan, NULL);
+	bench_route_add("192.0.2.0/24", NEXTHOP_FORWARD, wan, NULL);
+	bench_route_add("10.2.0.0/24", NEXTHOP_FORWARD, wan, "192.0.2.2");
+	bench_neighbor_add(lan, "10.1.0.2", &mac_host);
+	bench_neighbor_add(wan, "192.0.2.2", &mac_peer);
 }
 
 static void espd_setup(void)

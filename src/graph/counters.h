@@ -33,6 +33,7 @@
 	_(IP_REASSEMBLE_NOT_IPSEC, "ip-reassemble", "punt", "not ESP: the kernel's")       \
 	_(IP_REASSEMBLE_TOO_BIG, "ip-reassemble", "punt", "ESP larger than a buffer")   \
 	_(IP_REASSEMBLE_NO_BUFFER, "ip-reassemble", "punt", "no large buffer free for ESP") \
+	_(IP_REASSEMBLE_OVERSIZED, "ip-reassemble", "drop", "fragments of more than 64 KB") \
 	_(IP6_MALFORMED, "ip6-input", "drop", "malformed IPv6 header")                      \
 	_(IP6_MARTIAN, "ip6-input", "drop", "martian source address")                       \
 	_(IP6_MARTIAN_DESTINATION, "ip6-input", "drop", "loopback destination address")     \

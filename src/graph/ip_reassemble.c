@@ -31,6 +31,7 @@
 enum ip_reassemble_next {
 	IP_REASSEMBLE_NEXT_IPSEC_INPUT,
 	IP_REASSEMBLE_NEXT_PUNT,
+	IP_REASSEMBLE_NEXT_DROP,
 	IP_REASSEMBLE_N_NEXT,
 };
 
@@ -109,6 +110,23 @@ static int one_buffer(struct reassembly *r, struct rte_mbuf **m)
 	return 0;
 }
 
+/*
+ * Fragments may describe more than an IP packet holds (a jumbo fragment
+ * at offset 65528), and librte_ip_frag joins them: its length would not
+ * fit the header, and ip-fragment (librte_ip_frag again, which takes the
+ * length modulo 65536) would cut it into more fragments than it has room
+ * for. The kernel drops such a packet ("Oversized IP packet", ip_frag_reasm
+ * and ip6_frag_reasm).
+ */
+static bool oversized(const struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m) - m->l2_len;
+
+	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET)
+		return len > UINT16_MAX;
+	return len > sizeof(struct rte_ipv6_hdr) + UINT16_MAX;
+}
+
 /* The whole packet, its header as if it had come whole: in one buffer for
  * ipsec-input, a chain of the fragments' buffers for the kernel. */
 static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mbuf **m)
@@ -117,6 +135,9 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 	uint8_t proto;
 	int rc;
 
+	if (unlikely(oversized(*m)))
+		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_OVERSIZED,
+			     IP_REASSEMBLE_NEXT_DROP);
 	if (pkt_meta(*m)->family == AF_INET) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 		ip->hdr_checksum = 0;
@@ -140,6 +161,13 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
 }
 
+/* Fragments the table gave up: timed out, overlapping, or no room. */
+static void death_row_free(struct worker *worker, struct reassembly *r)
+{
+	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
+	rte_ip_frag_free_death_row(&r->death_row, 0);
+}
+
 static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				      uint16_t nb_objs)
 {
@@ -153,10 +181,13 @@ static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *
 			uint16_t next = whole(worker, r, &m);
 			rte_node_enqueue_x1(graph, node, next, m);
 		}
+		/* The death row holds what RTE_IP_FRAG_DEATH_ROW_LEN fragments
+		 * can give up (each its packet's fragments and itself), and a
+		 * walk brings more: emptied that often, or it overflows. */
+		if ((i + 1) % RTE_IP_FRAG_DEATH_ROW_LEN == 0)
+			death_row_free(worker, r);
 	}
-	/* Fragments the table gave up: timed out, overlapping, or no room. */
-	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
-	rte_ip_frag_free_death_row(&r->death_row, 0);
+	death_row_free(worker, r);
 	return nb_objs;
 }
 
@@ -168,6 +199,7 @@ static struct rte_node_register ip_reassemble_node = {
 	.next_nodes = {
 		[IP_REASSEMBLE_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
 		[IP_REASSEMBLE_NEXT_PUNT] = NODE_PUNT,
+		[IP_REASSEMBLE_NEXT_DROP] = NODE_DROP,
 	},
 };
 
