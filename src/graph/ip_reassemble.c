@@ -118,11 +118,11 @@ static int one_buffer(struct reassembly *r, struct rte_mbuf **m)
  * for. The kernel drops such a packet ("Oversized IP packet", ip_frag_reasm
  * and ip6_frag_reasm).
  */
-static bool oversized(const struct rte_mbuf *m)
+static bool oversized(struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m) - m->l2_len;
 
-	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET)
+	if (pkt_meta(m)->family == AF_INET)
 		return len > UINT16_MAX;
 	return len > sizeof(struct rte_ipv6_hdr) + UINT16_MAX;
 }

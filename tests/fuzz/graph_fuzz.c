@@ -54,7 +54,6 @@
 #define REASSEMBLED_POOL "reassembled_0" /* ip_reassemble.c's, worker 0 */
 #define REASSEMBLED_MBUFS 63
 
-
 /* The fates corpus.py gives; PORT_N + the two below for the others. */
 static const char fate_out[PORT_N] = { 'W', 'L', 'w', 'l' };
 #define FATE_DECRYPTED 'E' /* out of the LAN port, decrypted */
