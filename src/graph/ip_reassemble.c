@@ -80,8 +80,9 @@ static struct rte_mbuf *reassemble(struct reassembly *r, struct rte_mbuf *m, uin
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
 	uint8_t family = pkt_meta(m)->family;
 
-	/* Link-layer padding is no part of the fragment. */
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len -
+	/* Link-layer padding is no part of the fragment: the frame's length
+	 * over all its segments, trimmed from the last. */
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - m->l2_len -
 				       ip_packet_len(l3, family)));
 	if (family == AF_INET)
 		return rte_ipv4_frag_reassemble_packet(r->table, &r->death_row, m, now,
