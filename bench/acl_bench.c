@@ -183,10 +183,6 @@ static double median(double *runs)
 static void forwarding_setup(struct ring_port *a, struct ring_port *b)
 {
 	struct ring_port tap_a, tap_b;
-	struct fib_route route = {
-		.nexthop = { .type = NEXTHOP_FORWARD, .family = AF_INET, .iface = 1 },
-	};
-	struct ip_addr host;
 
 	if (fib_init(rcu, 1024) < 0 || neigh_init(rcu, 1024) < 0 ||
 	    pkt_meta_register() < 0)
@@ -197,10 +193,9 @@ static void forwarding_setup(struct ring_port *a, struct ring_port *b)
 	ring_port_create("acl_ring_tap_b", &tap_b, pool);
 	bench_iface_setup("bench-a", &mac_a, a, &tap_a);
 	bench_iface_setup("bench-b", &mac_b, b, &tap_b);
-	ip_prefix_parse("10.2.0.0/24", &route.prefix);
-	ip_addr_parse("10.2.0.2", &host);
-	if (fib_route_add(&route) < 0 || neigh_add(1, &host, &mac_host, 0x02, 0) < 0 ||
-	    workers_create(1, rcu) < 0)
+	bench_route_add("10.2.0.0/24", NEXTHOP_FORWARD, 1, NULL);
+	bench_neighbor_add(1, "10.2.0.2", &mac_host);
+	if (workers_create(1, rcu) < 0)
 		exit(1);
 	workers[0].rx[workers[0].n_rx++] = (struct rx_queue_ref){ a->port_id, 0, false };
 }

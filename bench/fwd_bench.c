@@ -37,13 +37,8 @@ static const struct rte_ether_addr mac_host = { { 0x02, 0, 0, 0, 0, 0x22 } };
 
 static void routes_setup(void)
 {
-	struct fib_route route = { .nexthop = { .type = NEXTHOP_FORWARD, .family = AF_INET, .iface = 1 } };
-	struct ip_addr host;
-
-	ip_prefix_parse("10.2.0.0/24", &route.prefix);
-	fib_route_add(&route);
-	ip_addr_parse("10.2.0.2", &host);
-	neigh_add(1, &host, &mac_host, 0x02, 0);
+	bench_route_add("10.2.0.0/24", NEXTHOP_FORWARD, 1, NULL);
+	bench_neighbor_add(1, "10.2.0.2", &mac_host);
 }
 
 /* Ethernet + IPv4 + UDP headers of a frame of frame_len bytes, to 10.2.0.2. */
