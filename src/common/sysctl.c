@@ -36,6 +36,13 @@ int sysctl_read(const char *path, int *value)
 	return rc;
 }
 
+int sysctl_read_or(const char *path, int fallback)
+{
+	int value;
+
+	return sysctl_read(path, &value) < 0 ? fallback : value;
+}
+
 int sysctl_write(const char *path, int value)
 {
 	char text[16];

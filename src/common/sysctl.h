@@ -10,6 +10,8 @@
  * non-negative integer (the kernel takes negative values for some, which
  * espd neither needs nor writes). */
 int sysctl_read(const char *path, int *value);
+/* The sysctl's value, or fallback where sysctl_read fails. */
+int sysctl_read_or(const char *path, int fallback);
 /* 0 or -errno. */
 int sysctl_write(const char *path, int value);
 

@@ -12,10 +12,8 @@
 /* The sysctl at path if it holds a TTL (1-255), else fallback. */
 static uint8_t ttl_read(const char *path, uint8_t fallback)
 {
-	int value;
+	int value = sysctl_read_or(path, fallback);
 
-	if (sysctl_read(path, &value) < 0)
-		return fallback;
 	return value >= 1 && value <= 255 ? (uint8_t)value : fallback;
 }
 

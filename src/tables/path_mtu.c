@@ -37,13 +37,6 @@ static struct {
 	bool full_logged;
 } table;
 
-static uint32_t sysctl_or(const char *path, uint32_t fallback)
-{
-	int value;
-
-	return sysctl_read(path, &value) < 0 ? fallback : (uint32_t)value;
-}
-
 int path_mtu_init(uint32_t max_peers)
 {
 	struct rte_hash_parameters params = {
@@ -54,9 +47,9 @@ int path_mtu_init(uint32_t max_peers)
 		.socket_id = SOCKET_ID_ANY,
 	};
 
-	path_mtu_rules.ip4_min = sysctl_or("/proc/sys/net/ipv4/route/min_pmtu", 552);
-	path_mtu_rules.expires_s[0] = sysctl_or("/proc/sys/net/ipv4/route/mtu_expires", 600);
-	path_mtu_rules.expires_s[1] = sysctl_or("/proc/sys/net/ipv6/route/mtu_expires", 600);
+	path_mtu_rules.ip4_min = sysctl_read_or("/proc/sys/net/ipv4/route/min_pmtu", 552);
+	path_mtu_rules.expires_s[0] = sysctl_read_or("/proc/sys/net/ipv4/route/mtu_expires", 600);
+	path_mtu_rules.expires_s[1] = sysctl_read_or("/proc/sys/net/ipv6/route/mtu_expires", 600);
 	table.reports = rte_ring_create_elem("path_mtu_reports", sizeof(struct report), REPORTS_MAX,
 					     SOCKET_ID_ANY, RING_F_SC_DEQ);
 	table.peers_by_dst = rte_hash_create(&params);
