@@ -263,6 +263,7 @@ static void sa_params_fill(struct sa_params *p, const struct suite *s, bool out)
 	p->mode = SA_MODE_TUNNEL;
 	p->origin = IPSEC_ORIGIN_CLI;
 	p->engine = ESP_CRYPTO_ENGINE_IPSECMB;
+	p->lifetime = (struct sa_lifetime)SA_LIFETIME_NONE;
 	if (s->aead) {
 		p->aead = (struct sa_alg_params){ s->aead, raw_key, (uint16_t)s->key_bits, 128 };
 	} else {

@@ -569,6 +569,7 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 	int rc;
 
 	c->p.origin = IPSEC_ORIGIN_CLI;
+	c->p.lifetime = (struct sa_lifetime)SA_LIFETIME_NONE; /* as iproute2 starts */
 	while ((w = take(ps))) {
 		rc = id_word(ps, w, c);
 		if (rc == 0)
@@ -1002,19 +1003,58 @@ static void format_flags(struct cli_out *out, uint8_t flags)
 		cli_printf(out, "none");
 }
 
-/* "ip xfrm state"'s lifetime lines, shortened; 0 is no limit. */
+/* The byte and packet limits, soft and hard, as words: "none" (JSON null)
+ * for XFRM_INF. */
+struct count_limits {
+	char buf[4][24];
+	const char *soft_bytes, *hard_bytes, *soft_packets, *hard_packets;
+};
+
+static const char *format_count_limit(char *buf, size_t size, uint64_t limit, bool json)
+{
+	if (limit == SA_LIMIT_NONE)
+		return json ? "null" : "none";
+	snprintf(buf, size, "%" PRIu64, limit);
+	return buf;
+}
+
+static void format_count_limits(struct count_limits *f, const struct sa_lifetime *l, bool json)
+{
+	f->soft_bytes = format_count_limit(f->buf[0], sizeof(f->buf[0]), l->soft_bytes, json);
+	f->hard_bytes = format_count_limit(f->buf[1], sizeof(f->buf[1]), l->hard_bytes, json);
+	f->soft_packets = format_count_limit(f->buf[2], sizeof(f->buf[2]), l->soft_packets, json);
+	f->hard_packets = format_count_limit(f->buf[3], sizeof(f->buf[3]), l->hard_packets, json);
+}
+
+/* Seconds since the SA's first use (its use-time limits count from it);
+ * NULL when not used yet. */
+static const char *format_used_s(char *buf, size_t size, const struct sa_config *cfg)
+{
+	if (!cfg->use_time_s)
+		return NULL;
+	snprintf(buf, size, "%" PRIu64, sad_now_s() - cfg->use_time_s);
+	return buf;
+}
+
+/* "ip xfrm state"'s lifetime lines, shortened. */
 static void format_lifetime_text(struct cli_out *out, const struct sa_config *cfg)
 {
 	const struct sa_lifetime *l = &cfg->lifetime;
-	static const struct sa_lifetime none;
+	static const struct sa_lifetime none = SA_LIFETIME_NONE;
+	struct count_limits f;
+	char used[24];
+	const char *used_s = format_used_s(used, sizeof(used), cfg);
 
 	if (memcmp(l, &none, sizeof(none)) == 0)
 		return;
-	cli_printf(out, "    limit soft/hard: bytes %" PRIu64 "/%" PRIu64 " packets %" PRIu64 "/%"
-		   PRIu64 " add %" PRIu64 "/%" PRIu64 " s use %" PRIu64 "/%" PRIu64 " s; age %"
-		   PRIu64 " s%s\n", l->soft_bytes, l->hard_bytes, l->soft_packets, l->hard_packets,
+	format_count_limits(&f, l, false);
+	cli_printf(out, "    limit soft/hard: bytes %s/%s packets %s/%s add %" PRIu64 "/%" PRIu64
+		   " s use %" PRIu64 "/%" PRIu64 " s; age %" PRIu64 " s, %s%s%s%s\n",
+		   f.soft_bytes, f.hard_bytes, f.soft_packets, f.hard_packets,
 		   l->soft_add_s, l->hard_add_s, l->soft_use_s, l->hard_use_s,
-		   sad_now_s() - cfg->add_time_s, cfg->soft_expired ? ", soft limit reached" : "");
+		   sad_now_s() - cfg->add_time_s, used_s ? "in use " : "not used",
+		   used_s ? used_s : "", used_s ? " s" : "",
+		   cfg->soft_expired ? ", soft limit reached" : "");
 }
 
 /* The path MTU toward the SA's peer, when ICMP reported one. */
@@ -1076,10 +1116,29 @@ static void format_sa_text(struct cli_out *out, const struct sa *sa, const struc
 	cli_printf(out, errors ? "\n" : " none\n");
 }
 
+/* The lifetime object: limits (null: none), age, seconds in use (null:
+ * not used yet) and whether a soft limit was reached. */
+static void format_lifetime_json(struct cli_out *out, const struct sa_config *cfg)
+{
+	const struct sa_lifetime *l = &cfg->lifetime;
+	struct count_limits f;
+	char used[24];
+	const char *used_s = format_used_s(used, sizeof(used), cfg);
+
+	format_count_limits(&f, l, true);
+	cli_printf(out, "\"lifetime\": {\"soft_bytes\": %s, \"hard_bytes\": %s, "
+		   "\"soft_packets\": %s, \"hard_packets\": %s, \"soft_add_s\": %" PRIu64
+		   ", \"hard_add_s\": %" PRIu64 ", \"soft_use_s\": %" PRIu64 ", \"hard_use_s\": %"
+		   PRIu64 ", \"age_s\": %" PRIu64 ", \"used_s\": %s, \"soft_reached\": %s}",
+		   f.soft_bytes, f.hard_bytes, f.soft_packets, f.hard_packets,
+		   l->soft_add_s, l->hard_add_s, l->soft_use_s, l->hard_use_s,
+		   sad_now_s() - cfg->add_time_s, used_s ? used_s : "null",
+		   cfg->soft_expired ? "true" : "false");
+}
+
 static void format_sa_json(struct cli_out *out, const struct sa *sa, const struct sa_counters *c)
 {
 	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN], oa[IP_ADDR_STRLEN];
-	const struct sa_lifetime *l = &sa->cfg.lifetime;
 
 	cli_printf(out, "{\"spi\": %u, \"spi_hex\": \"0x%08x\", \"index\": %u, \"direction\": \"%s\", "
 		   "\"state\": \"%s\", \"reason\": ", rte_be_to_cpu_32(sa->rt.spi_be),
@@ -1108,15 +1167,10 @@ static void format_sa_json(struct cli_out *out, const struct sa *sa, const struc
 	cli_printf(out, ", \"selector\": ");
 	format_selector(out, &sa->rt.sel);
 	cli_printf(out, ", \"seq\": {\"outbound_next\": %" PRIu64 ", \"inbound_highest\": %" PRIu64
-		   "}, \"lifetime\": {\"soft_bytes\": %" PRIu64 ", \"hard_bytes\": %" PRIu64
-		   ", \"soft_packets\": %" PRIu64 ", \"hard_packets\": %" PRIu64
-		   ", \"soft_add_s\": %" PRIu64 ", \"hard_add_s\": %" PRIu64 ", \"soft_use_s\": %"
-		   PRIu64 ", \"hard_use_s\": %" PRIu64 ", \"age_s\": %" PRIu64
-		   ", \"soft_reached\": %s}, \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-		   ", \"errors\": {", sa->out.last + 1, replay_top(&sa->in.w), l->soft_bytes,
-		   l->hard_bytes, l->soft_packets, l->hard_packets, l->soft_add_s, l->hard_add_s,
-		   l->soft_use_s, l->hard_use_s, sad_now_s() - sa->cfg.add_time_s,
-		   sa->cfg.soft_expired ? "true" : "false", c->packets, c->bytes);
+		   "}, ", sa->out.last + 1, replay_top(&sa->in.w));
+	format_lifetime_json(out, &sa->cfg);
+	cli_printf(out, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"errors\": {",
+		   c->packets, c->bytes);
 	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
 		cli_printf(out, "%s\"%s\": %" PRIu64, e ? ", " : "", sa_error_name(e), c->errors[e]);
 	uint64_t expires_s = 0;

@@ -332,12 +332,16 @@ static union sa_udp_ports udp_ports_of(const struct sa_encap *encap)
 }
 
 /*
- * Workers count the packets of an espd SA with hard packet or byte limits
+ * Workers count the packets of an espd SA with packet or byte limits
  * against them from now on; one that had none starts from its counters,
- * as the kernel's lifetime counts all along.
+ * as the kernel's lifetime counts all along. A soft limit reached before
+ * is forgotten, as xfrm_state_update clears km.dying.
  */
 static void used_limits_set(struct sa *sa, const struct sa_lifetime *l)
 {
+	bool limited = (l->hard_packets & l->hard_bytes & l->soft_packets & l->soft_bytes) !=
+		SA_LIMIT_NONE;
+
 	if (sa->rt.origin != IPSEC_ORIGIN_CLI)
 		return;
 	if (!sa_limited(sa)) {
@@ -348,8 +352,10 @@ static void used_limits_set(struct sa *sa, const struct sa_lifetime *l)
 	}
 	__atomic_store_n(&sa->used.hard_packets, l->hard_packets, __ATOMIC_RELAXED);
 	__atomic_store_n(&sa->used.hard_bytes, l->hard_bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&sa->rt.limited, (l->hard_packets | l->hard_bytes) != 0,
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&sa->used.soft_packets, l->soft_packets, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->used.soft_bytes, l->soft_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->used.soft_reached, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->rt.limited, limited, __ATOMIC_RELEASE);
 }
 
 /* logged: the unsupported-algorithm line was written for this SA already. */
@@ -620,36 +626,62 @@ uint64_t sad_now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-/* Which hard packet or byte limit a worker stopped the SA at, or NULL. */
-static const char *used_up(const struct sa *sa)
+/* Whether the packet or the byte limit stopped the SA: the packet that
+ * found a packet limit reached made the count pass it. */
+static const char *used_which(const struct sa *sa, uint64_t packet_limit)
 {
-	if (__atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) != SA_STATE_EXPIRED_LIFETIME)
-		return NULL;
-	return sa_limit_reached(sa->used.packets, sa->used.hard_packets) ? "packet" : "byte";
+	return __atomic_load_n(&sa->used.packets, __ATOMIC_RELAXED) > packet_limit
+		? "packet" : "byte";
 }
 
-/* Which of the SA's hard (or soft) limits its counters c and its age at
- * now_s reached, or NULL; a hard packet or byte limit is the workers'. */
-static const char *limit_reached(const struct sa *sa, const struct sa_counters *c,
-				 uint64_t now_s, bool hard)
+/* Which hard (or soft) packet or byte limit a worker found reached, or NULL. */
+static const char *used_up(const struct sa *sa, bool hard)
+{
+	if (hard)
+		return __atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) ==
+			SA_STATE_EXPIRED_LIFETIME ? used_which(sa, sa->used.hard_packets) : NULL;
+	return __atomic_load_n(&sa->used.soft_reached, __ATOMIC_RELAXED)
+		? used_which(sa, sa->used.soft_packets) : NULL;
+}
+
+/* A time limit of 0 is none. */
+static bool time_limit_reached(uint64_t seconds, uint64_t limit)
+{
+	return limit && seconds >= limit;
+}
+
+/* Which of the SA's hard (or soft) limits was reached at now_s, or NULL;
+ * the packet and byte limits are the workers'. */
+static const char *limit_reached(const struct sa *sa, uint64_t now_s, bool hard)
 {
 	const struct sa_config *cfg = &sa->cfg;
 	const struct sa_lifetime *l = &cfg->lifetime;
 	uint64_t added = now_s - cfg->add_time_s;
 	uint64_t used = cfg->use_time_s ? now_s - cfg->use_time_s : 0;
-	const char *why = hard ? used_up(sa) : NULL;
+	const char *why = used_up(sa, hard);
 
 	if (why)
 		return why;
-	if (!hard && sa_limit_reached(c->bytes, l->soft_bytes))
-		return "byte";
-	if (!hard && sa_limit_reached(c->packets, l->soft_packets))
-		return "packet";
-	if (sa_limit_reached(added, hard ? l->hard_add_s : l->soft_add_s))
+	if (time_limit_reached(added, hard ? l->hard_add_s : l->soft_add_s))
 		return "time";
-	if (sa_limit_reached(used, hard ? l->hard_use_s : l->soft_use_s))
+	if (time_limit_reached(used, hard ? l->hard_use_s : l->soft_use_s))
 		return "time-use";
 	return NULL;
+}
+
+/* Whether the SA saw a packet that passed the point where
+ * xfrm_state_check_expire starts the kernel's use clock: after the replay
+ * and encapsulation checks and the tunnel MTU, before decryption, so a
+ * packet failing its ICV starts it too. */
+static bool sa_used_yet(const struct sa_counters *c)
+{
+	uint64_t seen = c->packets;
+
+	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
+		if (e != SA_ERROR_REPLAY && e != SA_ERROR_WINDOW_LEFT && e != SA_ERROR_ENCAP &&
+		    e != SA_ERROR_MTU)
+			seen += c->errors[e];
+	return seen != 0;
 }
 
 enum lifetime_event {
@@ -664,14 +696,14 @@ static enum lifetime_event lifetime_check(struct sa *sa, uint64_t now_s)
 	const char *why;
 
 	sad_sa_counters(sa->rt.index, &c);
-	if (!sa->cfg.use_time_s && c.packets)
+	if (!sa->cfg.use_time_s && sa_used_yet(&c))
 		sa->cfg.use_time_s = now_s;
-	if ((why = limit_reached(sa, &c, now_s, true)) != NULL) {
+	if ((why = limit_reached(sa, now_s, true)) != NULL) {
 		fprintf(stderr, "espd: ipsec: SA spi 0x%08x expired (%s-hard limit): removed\n",
 			sa->cfg.id.spi, why);
 		return LIFETIME_HARD;
 	}
-	if (!sa->cfg.soft_expired && (why = limit_reached(sa, &c, now_s, false)) != NULL) {
+	if (!sa->cfg.soft_expired && (why = limit_reached(sa, now_s, false)) != NULL) {
 		sa->cfg.soft_expired = true;
 		fprintf(stderr, "espd: ipsec: SA spi 0x%08x reached its %s-soft limit\n",
 			sa->cfg.id.spi, why);

@@ -128,7 +128,15 @@ struct sa_encap {
 	struct ip_addr oa;     /* original address before NAT (family 0: none) */
 };
 
-/* struct xfrm_lifetime_cfg: 0 is "no limit" (the kernel's XFRM_INF). */
+/*
+ * struct xfrm_lifetime_cfg, with its meanings: a byte or packet limit of
+ * SA_LIMIT_NONE (XFRM_INF) is none and one of 0 is reached by the first
+ * packet; a time limit of 0 is none.
+ */
+#define SA_LIMIT_NONE UINT64_MAX
+#define SA_LIFETIME_NONE                                                  \
+	{ .soft_bytes = SA_LIMIT_NONE, .hard_bytes = SA_LIMIT_NONE,       \
+	  .soft_packets = SA_LIMIT_NONE, .hard_packets = SA_LIMIT_NONE }
 struct sa_lifetime {
 	uint64_t soft_bytes, hard_bytes;
 	uint64_t soft_packets, hard_packets;
@@ -192,7 +200,7 @@ struct sa_runtime {
 	uint8_t family;            /* outer: of src/dst */
 	uint8_t encap;             /* ESP in UDP */
 	uint8_t origin;            /* enum ipsec_origin */
-	uint8_t limited;           /* hard packet or byte limits: count in sa_used */
+	uint8_t limited;           /* packet or byte limits: count in sa_used */
 	uint32_t extra_flags;
 	union sa_udp_ports encap_ports;
 	uint32_t path_mtu;         /* toward dst, from ICMP (path_mtu.h); 0: none */
@@ -221,15 +229,17 @@ struct sa_replay {
 } __rte_cache_aligned;
 
 /*
- * The hard packet and byte limits of an SA espd expires itself, which
- * workers apply before every packet as xfrm_state_check_expire does (a
- * limit of 10 passes exactly 10), and what was counted against them, by
- * all workers at once. A limit of 0 is none; without limits nothing is
- * counted here.
+ * The packet and byte limits of an SA espd expires itself, which workers
+ * apply before every packet as xfrm_state_check_expire does (a hard limit
+ * of 10 passes exactly 10, and the 11th packet finds a soft limit of 10
+ * reached), and what was counted against them, by all workers at once.
+ * Without limits nothing is counted here.
  */
 struct sa_used {
 	uint64_t packets, bytes;
 	uint64_t hard_packets, hard_bytes;
+	uint64_t soft_packets, soft_bytes;
+	uint8_t soft_reached; /* a packet found a soft limit reached */
 } __rte_cache_aligned;
 
 /* Control thread only. */
@@ -241,7 +251,7 @@ struct sa_config {
 	uint32_t replay_window;
 	uint8_t engine;
 	uint64_t add_time_s; /* monotonic seconds at the add (lifetimes) */
-	uint64_t use_time_s; /* first seen carrying packets; 0: not yet */
+	uint64_t use_time_s; /* first seen with a packet past its lifetime check */
 	bool soft_expired; /* a soft lifetime was reached (logged once) */
 	bool logged;       /* the unsupported-algorithm line was written */
 	bool in_hash;      /* owns the fast-path hash key */
@@ -409,23 +419,18 @@ sad_seq_reserve(struct sa *sa, uint32_t n, uint64_t *first)
 	return (int)grant;
 }
 
-/* 0 is no limit, as the kernel's XFRM_INF. */
-static inline bool sa_limit_reached(uint64_t value, uint64_t limit)
-{
-	return limit && value >= limit;
-}
-
-/* Whether workers count the SA's packets against hard limits. */
+/* Whether workers count the SA's packets against packet or byte limits. */
 static inline bool sa_limited(const struct sa *sa)
 {
 	return __atomic_load_n(&sa->rt.limited, __ATOMIC_ACQUIRE);
 }
 
 /*
- * Count one packet of bytes against the SA's hard limits: false when a
+ * Count one packet of bytes against the SA's limits: false when a hard
  * limit was reached before it (xfrm_state_check_expire), and the packet is
  * to be dropped; the SA then stops (state expired(lifetime)) and the
- * control thread removes it. Only for an SA that sa_limited.
+ * control thread removes it. A soft limit reached is left for the control
+ * thread to log. Only for an SA that sa_limited.
  */
 static inline bool __attribute__((warn_unused_result))
 sa_used_take(struct sa *sa, uint64_t bytes)
@@ -435,10 +440,14 @@ sa_used_take(struct sa *sa, uint64_t bytes)
 	uint64_t hard_packets = __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED);
 	uint64_t hard_bytes = __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED);
 
-	if (sa_limit_reached(packets, hard_packets) || sa_limit_reached(sum, hard_bytes)) {
+	if (packets >= hard_packets || sum >= hard_bytes) {
 		__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
 		return false;
 	}
+	if (unlikely(packets >= __atomic_load_n(&sa->used.soft_packets, __ATOMIC_RELAXED) ||
+		     sum >= __atomic_load_n(&sa->used.soft_bytes, __ATOMIC_RELAXED)) &&
+	    !__atomic_load_n(&sa->used.soft_reached, __ATOMIC_RELAXED))
+		__atomic_store_n(&sa->used.soft_reached, 1, __ATOMIC_RELAXED);
 	return true;
 }
 

@@ -1162,32 +1162,38 @@ def refused_out(bed, spi, what, node, reason):
     expect(delta(bed, before, node, reason) == 1, "%s counted as %r" % (what, reason))
 
 
+def soft_reached_within(bed, spi, seconds):
+    end = time.monotonic() + seconds
+    while not bed.sa_show(spi)["lifetime"]["soft_reached"] and time.monotonic() < end:
+        time.sleep(0.1)
+    return bed.sa_show(spi)["lifetime"]["soft_reached"]
+
+
 def case_lifetime(bed, name):
-    """The kernel's lifetimes on espd's SAs: the soft packet limit is logged
-    once and shown; the hard one is checked before every packet, as
-    xfrm_state_check_expire: the SA that carried its 4 packets stays while
-    idle, the 5th packet finds the limit reached and is dropped, the SA
-    goes, and its policy's traffic is dropped, never sent in clear; a hard
-    time limit removes an SA that carried nothing."""
+    """The kernel's lifetimes on espd's SAs, checked before every packet as
+    xfrm_state_check_expire: the soft packet limit of 2 is found reached by
+    the 3rd packet, logged once and shown; the SA that carried the 4
+    packets of its hard limit stays while idle, the 5th packet finds the
+    limit reached and is dropped, the SA goes, and its policy's traffic is
+    dropped, never sent in clear; a hard time limit removes an SA that
+    carried nothing."""
     spi, keys = bed.next_spi(), GCM.keys()
     soft = "espd: ipsec: SA spi 0x%08x reached its packet-soft limit" % spi
     hard = "espd: ipsec: SA spi 0x%08x expired (packet-hard limit): removed" % spi
     outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
                    sa_extra=("limit", "packet-soft", "2", "limit", "packet-hard", "4"))
     life = bed.sa_show(spi)["lifetime"]
-    expect((life["soft_packets"], life["hard_packets"], life["soft_reached"]) == (2, 4, False),
-           "limits shown: %r" % life)
+    expect((life["soft_packets"], life["hard_packets"], life["soft_bytes"],
+            life["soft_reached"]) == (2, 4, None, False), "limits shown: %r" % life)
     for i in range(4):
         data = payload_of(name)
         send_outbound(bed, 4, "tunnel", data)
         expect(bed.catch_esp(4, spi, clear_payload=data) is not None,
                "packet %d encrypted" % (i + 1))
-        if i != 1:
-            continue
-        end = time.monotonic() + 3
-        while not bed.sa_show(spi)["lifetime"]["soft_reached"] and time.monotonic() < end:
-            time.sleep(0.1)
-        expect(bed.sa_show(spi)["lifetime"]["soft_reached"], "soft limit reached after 2")
+        if i == 1:
+            expect(not soft_reached_within(bed, spi, 1.5), "soft limit not reached by 2")
+        if i == 2:
+            expect(soft_reached_within(bed, spi, 3), "soft limit found reached by the 3rd")
     expect(not wait_sa_gone(bed, spi, 1.5), "SA at its limit kept while idle")
     refused_out(bed, spi, "5th packet", "esp-encrypt", "SA reached a hard packet or byte limit")
     expect(wait_sa_gone(bed, spi, 3), "SA removed after its 5th packet")
@@ -1253,6 +1259,50 @@ def case_hard_limit(bed, direction, kind, name):
            "the 4th dropped at the limit, the others too: %d + %d" % (at_limit, dropped))
     expect(wait_sa_gone(bed, spi, 3), "SA removed")
     expect(log_count(bed, log) == 1, "expiry logged once")
+
+
+def case_lifetime_zero(bed, name):
+    """A packet or byte limit of 0 is reached by the first packet, as in
+    the kernel (none is XFRM_INF): the SA of packet-hard 0 drops its first
+    packet at the limit and goes; the first packet of an SA of
+    packet-soft 0 is encrypted and finds the soft limit reached."""
+    spi_hard, spi_soft, keys = bed.next_spi(), bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi_hard,
+                   sa_extra=("limit", "packet-hard", "0"))
+    expect(bed.sa_show(spi_hard)["lifetime"]["hard_packets"] == 0, "limit 0 shown")
+    expect(not soft_reached_within(bed, spi_hard, 1.2), "nothing reached before a packet")
+    refused_out(bed, spi_hard, "1st packet", "esp-encrypt",
+                "SA reached a hard packet or byte limit")
+    expect(wait_sa_gone(bed, spi_hard, 3), "SA of packet-hard 0 removed after its 1st packet")
+    bed.flush()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi_soft,
+                   sa_extra=("limit", "packet-soft", "0"))
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi_soft, clear_payload=data) is not None, "1st packet encrypted")
+    expect(soft_reached_within(bed, spi_soft, 3), "packet-soft 0 reached by the 1st packet")
+
+
+def case_use_time(bed, name):
+    """The use clock starts at the first packet that reaches the SA's
+    lifetime check, a forged one too (xfrm_input checks the lifetime before
+    decrypting): an inbound SA of time-use-hard 2 that received only a
+    packet failing its ICV goes 2 s later; one that received nothing stays."""
+    spi, idle, keys = bed.next_spi(), bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi, ("limit", "time-use-hard", "2"))
+    add_sa(bed, CBC, CBC.keys(), idle, P4["peer"], P4["r_wan"], "tunnel", 4, False,
+           ("limit", "time-use-hard", "2"))
+    time.sleep(1.2)
+    expect(bed.sa_show(spi)["lifetime"]["used_s"] is None, "not used before a packet")
+    inbound(bed, CBC, keys, spi, 1, payload_of(name), mangle=flip_last)
+    expect(not received(bed, payload_of(name), timeout=0.5), "forged packet dropped")
+    expect(sa_errors(bed, spi)["icv"] == 1, "counted icv")
+    end = time.monotonic() + 2
+    while bed.sa_show(spi)["lifetime"]["used_s"] is None and time.monotonic() < end:
+        time.sleep(0.1)
+    expect(bed.sa_show(spi)["lifetime"]["used_s"] is not None, "in use after the forged packet")
+    expect(wait_sa_gone(bed, spi, 4), "SA removed 2 s after its first use")
+    expect(bed.sa_show(idle) is not None, "the unused SA stays")
 
 
 def catch_udp(bed, dport, clear_payload, timeout=WAIT):
@@ -2174,6 +2224,8 @@ def behaviour(bed, selected):
          case_unsupported),
         ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
          case_lifetime),
+        ("SA lifetimes: a packet limit of 0 is reached by the first packet", case_lifetime_zero),
+        ("SA use time starts at the first packet checked, a forged one too", case_use_time),
         ("hard packet limit 3, six packets out back to back: exactly three encrypted",
          case_hard_limit, "out", "packet"),
         ("hard byte limit, six packets out back to back: exactly three encrypted",

@@ -393,11 +393,11 @@ static void test_sa_update(void **state)
 	assert_false(sa->cfg.soft_expired);
 	assert_int_equal(run("show ipsec sa 0x101"), 0);
 	assert_non_null(strstr(text(), "encap espinudp 4501 4600 oa 10.9.9.9"));
-	assert_non_null(strstr(text(), "packets 0/9"));
+	assert_non_null(strstr(text(), "packets none/9"));
 	assert_int_equal(run_sa_natt("update", GCM_KEY, " encap espinudp 4502 4502 0.0.0.0 --json"),
 			 0);
 	assert_string_equal(text(), "{\"index\": 1, \"updated\": [\"encap\", \"lifetime\"]}\n");
-	assert_int_equal(sa->cfg.lifetime.hard_packets, 0);
+	assert_int_equal(sa->cfg.lifetime.hard_packets, SA_LIMIT_NONE);
 
 	/* Refused, nothing changed. */
 	assert_int_not_equal(run_sa_natt("update", GCM_KEY, ""), 0);

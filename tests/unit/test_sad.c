@@ -36,6 +36,7 @@ static struct sa_params params(const char *src, const char *dst, uint32_t spi)
 		.mode = SA_MODE_TUNNEL,
 		.origin = IPSEC_ORIGIN_CLI,
 		.replay_window = 32,
+		.lifetime = SA_LIFETIME_NONE,
 		.enc = { .name = "cbc(aes)", .key = enc_key, .key_bits = 128 },
 		.auth = { .name = "hmac(sha256)", .key = auth_key, .key_bits = 256, .icv_bits = 128 },
 	};
@@ -356,15 +357,23 @@ static void test_lifetimes(void **state)
 	assert_int_equal(sad_sa_add(&kernel, &i_kernel), 0);
 	uint64_t t0 = sad_sa(i_bytes)->cfg.add_time_s;
 
-	sa_count_packets(0, i_bytes, 1, 999);
+	/* The packet that finds 1000 bytes counted reaches the soft limit,
+	 * not the one that makes them 1000. */
+	assert_true(sa_used_take(sad_sa(i_bytes), 999));
+	assert_true(sa_used_take(sad_sa(i_bytes), 1));
 	assert_int_equal(sad_expire(t0), 0);
 	assert_false(sad_sa(i_bytes)->cfg.soft_expired);
-	sa_count_packets(1, i_bytes, 1, 1);
+	assert_true(sa_used_take(sad_sa(i_bytes), 1));
 	assert_int_equal(sad_expire(t0), 1); /* reached just now: resolve again */
 	assert_true(sad_sa(i_bytes)->cfg.soft_expired);
 	assert_int_equal(sad_expire(t0), 0);
-	/* First use starts the use clock: 10 s after it, not after the add. */
-	sa_count_packets(0, i_use, 1, 64);
+	/* First use starts the use clock: 10 s after it, not after the add. A
+	 * replayed packet is refused before xfrm_state_check_expire and does
+	 * not start it; one failing its ICV was checked and does. */
+	sa_count_error(0, i_use, SA_ERROR_REPLAY);
+	assert_int_equal(sad_expire(t0 + 40), 0);
+	assert_int_equal(sad_sa(i_use)->cfg.use_time_s, 0);
+	sa_count_error(1, i_use, SA_ERROR_ICV);
 	assert_int_equal(sad_expire(t0 + 50), 0);
 	assert_int_equal(sad_sa(i_use)->cfg.use_time_s, t0 + 50);
 	assert_int_equal(sad_expire(t0 + 59), 0);
@@ -415,6 +424,39 @@ static void test_hard_limits(void **state)
 	assert_false(sa_limited(sad_sa(i_kernel)));
 }
 
+/* The kernel's meanings of 0: a packet or byte limit of 0 is reached by
+ * the first packet (XFRM_INF is none), a time limit of 0 is none. */
+static void test_zero_limits(void **state)
+{
+	struct sa_params packets = params("10.0.0.1", "10.0.0.2", 0x90);
+	struct sa_params bytes = params("10.0.0.1", "10.0.0.2", 0x91);
+	struct sa_params soft = params("10.0.0.1", "10.0.0.2", 0x92);
+	struct sa_params none = params("10.0.0.1", "10.0.0.2", 0x93);
+	uint32_t i_packets, i_bytes, i_soft, i_none;
+
+	(void)state;
+	packets.lifetime.hard_packets = 0;
+	bytes.lifetime.hard_bytes = 0;
+	soft.lifetime.soft_packets = 0;
+	assert_int_equal(sad_sa_add(&packets, &i_packets), 0);
+	assert_int_equal(sad_sa_add(&bytes, &i_bytes), 0);
+	assert_int_equal(sad_sa_add(&soft, &i_soft), 0);
+	assert_int_equal(sad_sa_add(&none, &i_none), 0);
+	uint64_t t0 = sad_sa(i_none)->cfg.add_time_s;
+
+	assert_false(sa_limited(sad_sa(i_none)));
+	assert_int_equal(sad_expire(t0 + 1000000), 0); /* before any packet */
+	assert_false(sad_sa(i_soft)->cfg.soft_expired);
+	assert_false(sa_used_take(sad_sa(i_packets), 100));
+	assert_false(sa_used_take(sad_sa(i_bytes), 100));
+	assert_true(sa_used_take(sad_sa(i_soft), 100));
+	assert_int_equal(sad_expire(t0 + 1000000), 3);
+	assert_null(sad_sa(i_packets));
+	assert_null(sad_sa(i_bytes));
+	assert_true(sad_sa(i_soft)->cfg.soft_expired);
+	assert_non_null(sad_sa(i_none));
+}
+
 /* A limit given by `ipsec sa update` counts what the SA carried before it,
  * as the kernel's lifetime so far is kept. */
 static void test_hard_limit_update(void **state)
@@ -432,7 +474,7 @@ static void test_hard_limit_update(void **state)
 	assert_true(sa_limited(sad_sa(index)));
 	assert_true(sa_used_take(sad_sa(index), 100));
 	assert_false(sa_used_take(sad_sa(index), 100));
-	p.lifetime.hard_packets = 0;
+	p.lifetime.hard_packets = SA_LIMIT_NONE;
 	assert_int_equal(sad_sa_update_in_place(&p), 0);
 	assert_false(sa_limited(sad_sa(index)));
 }
@@ -576,6 +618,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hard_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hard_limit_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marks_share_spi, setup, teardown),

@@ -70,6 +70,7 @@ static uint32_t add_sa(const char *src, const char *dst, uint32_t spi, uint32_t 
 		.replay_window = 32,
 		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160,
 			  .icv_bits = 128 },
+		.lifetime = SA_LIFETIME_NONE,
 	};
 	uint32_t index;
 	assert_int_equal(sad_sa_add(&p, &index), 0);
@@ -430,12 +431,15 @@ static void test_template_resolution(void **state)
 				  .origin = IPSEC_ORIGIN_CLI,
 				  .aead = { .name = "rfc4106(gcm(aes))", .key = aead_key,
 					    .key_bits = 160, .icv_bits = 128 },
-				  .lifetime = { .soft_packets = 1 } };
+				  .lifetime = SA_LIFETIME_NONE };
 	uint32_t dying;
+	soft.lifetime.soft_packets = 1;
 	assert_int_equal(sad_sa_add(&soft, &dying), 0);
 	assert_int_equal(spd_commit(), 0);
 	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, dying);
-	sa_count_packets(0, dying, 1, 100);
+	/* The second packet finds the limit reached. */
+	assert_true(sa_used_take(sad_sa(dying), 100));
+	assert_true(sa_used_take(sad_sa(dying), 100));
 	assert_int_equal(sad_expire(sad_now_s()), 1);
 	assert_int_equal(spd_commit(), 0);
 	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, old);
@@ -462,6 +466,7 @@ static void test_cli_policy_never_in_clear(void **state)
 		.src = addr("192.0.2.1"), .reqid = 5, .mode = SA_MODE_TUNNEL,
 		.enc = { .name = "cbc(twofish)", .key = aead_key, .key_bits = 128 },
 		.auth = { .name = "hmac(sha1)", .key = aead_key, .key_bits = 160 },
+		.lifetime = SA_LIFETIME_NONE,
 	};
 	uint32_t index;
 	int saved = dup(STDERR_FILENO);
@@ -512,6 +517,7 @@ static void test_out_template_identity(void **state)
 		.src = addr("192.0.2.1"), .reqid = 0, .mode = SA_MODE_TUNNEL,
 		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160,
 			  .icv_bits = 128 },
+		.lifetime = SA_LIFETIME_NONE,
 	};
 	uint32_t index, wanted;
 
@@ -612,6 +618,7 @@ static void test_inbound_selector_and_transport(void **state)
 		.sel = { .src = prefix("10.0.1.0/24"), .dst = prefix("10.0.0.0/24"),
 			 .family = AF_INET },
 		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160 },
+		.lifetime = SA_LIFETIME_NONE,
 	};
 	struct spd_packet_key k = key("10.0.2.1", "10.0.0.1", IPPROTO_TCP, 1, 2);
 	uint32_t index;
