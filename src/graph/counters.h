@@ -90,6 +90,7 @@
 	_(IPSEC_KERNEL_TRANSPORT, "ipsec-input", "punt", "transport mode SA of the kernel") \
 	_(IPSEC_TRUNCATED, "ipsec-input", "drop", "truncated ESP or UDP header")           \
 	_(IPSEC_ENCAP, "ipsec-input", "drop", "UDP encapsulation differs from the SA")     \
+	_(IPSEC_EXPIRED, "ipsec-input", "drop", "SA stopped at a hard packet or byte limit") \
 	_(IPSEC_UDP_CHECKSUM, "ipsec-input", "drop", "ESP in UDP with a bad UDP checksum") \
 	_(ESP_DEC_REPLAY, "esp-decrypt", "drop", "replayed packet")                        \
 	_(ESP_DEC_WINDOW_LEFT, "esp-decrypt", "drop", "left of the anti-replay window")    \

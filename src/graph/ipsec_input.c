@@ -7,8 +7,9 @@
  * UDP checksum (udp_queue_rcv_one_skb). Then the SA by (SPI, destination,
  * ESP), in bulk: unknown or not offloaded goes to the kernel, which may
  * hold it (an unknown SPI is never dropped here), and so does ESP of the
- * kernel's transport-mode SAs, which ends at the router; an SA espd runs
- * takes the packet to esp-decrypt.
+ * kernel's transport-mode SAs, which ends at the router; ESP of an SA
+ * stopped at its lifetime limit is dropped, as the kernel drops it; an SA
+ * espd runs takes the packet to esp-decrypt.
  */
 #include "graph/graph.h"
 
@@ -146,6 +147,13 @@ static uint16_t sa_verdict(struct worker *worker, struct rte_mbuf *m, uint32_t i
 
 	if (!sa)
 		return steer(worker, m, ESPD_COUNTER_IPSEC_UNKNOWN_SPI, IPSEC_INPUT_NEXT_PUNT);
+	/* xfrm_input drops for an SA no longer valid (XFRMINSTATEINVALID): one
+	 * a worker stopped at its limit, until the control thread removes it. */
+	if (unlikely(__atomic_load_n(&sa->rt.state, __ATOMIC_RELAXED) ==
+		     SA_STATE_EXPIRED_LIFETIME)) {
+		sa_count_error(worker->id, index, SA_ERROR_EXPIRED);
+		return steer(worker, m, ESPD_COUNTER_IPSEC_EXPIRED, IPSEC_INPUT_NEXT_DROP);
+	}
 	/* xfrm_input: the encapsulation must be the SA's (XFRMINSTATEMISMATCH). */
 	if (unlikely(sa->rt.encap != (m->l4_len != 0))) {
 		sa_count_error(worker->id, index, SA_ERROR_ENCAP);
