@@ -6,6 +6,7 @@
  * after a crash, give the interfaces back exactly as they were.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,6 +73,9 @@ static struct {
 	int signal_fd;
 	int cli_fd;
 	bool taken_over;
+	uint64_t watchdog_ms;      /* service_watchdog_interval_ms; 0: none */
+	uint64_t watchdog_next_ms; /* when to look at the workers again */
+	bool watchdog_withheld;    /* a worker was stuck at the last look */
 } espd = { .signal_fd = -1, .cli_fd = -1 };
 
 static uint64_t now_ms(void)
@@ -381,6 +385,47 @@ static void tell_service(const char *state)
 		fprintf(stderr, "espd: cannot notify the service manager: %s\n", strerror(-rc));
 }
 
+/*
+ * The service manager's watchdog is fed only while every worker finishes
+ * graph walks, so that systemd restarts an espd whose worker is stuck, as
+ * well as one whose control thread is (WatchdogSec= in the unit).
+ */
+static void watchdog_feed(uint64_t now)
+{
+	unsigned stuck = 0;
+	bool progressed;
+
+	if (espd.watchdog_ms == 0 || now < espd.watchdog_next_ms)
+		return;
+	espd.watchdog_next_ms = now + espd.watchdog_ms;
+	progressed = workers_progressed(&stuck);
+	if (progressed)
+		tell_service("WATCHDOG=1");
+	if (progressed == !espd.watchdog_withheld)
+		return;
+	espd.watchdog_withheld = !progressed;
+	if (progressed)
+		fprintf(stderr, "espd: the workers walk again: the watchdog is fed\n");
+	else
+		fprintf(stderr, "espd: worker %u finished no graph walk in %" PRIu64 " ms: the "
+			"service manager's watchdog is not fed\n", stuck, espd.watchdog_ms);
+}
+
+/* The control loop's sleep: at most a tick, and no later than the next
+ * rtnl mirror deadline, pcap drain or watchdog look. */
+static int control_timeout_ms(uint64_t now)
+{
+	int timeout = rtnl_mirror_next_timeout_ms(now);
+
+	if (timeout < 0 || timeout > CONTROL_TICK_MS)
+		timeout = CONTROL_TICK_MS;
+	if (pcap_cli_running() && timeout > PCAP_DRAIN_MS)
+		timeout = PCAP_DRAIN_MS;
+	if (espd.watchdog_ms && espd.watchdog_next_ms < now + (uint64_t)timeout)
+		timeout = espd.watchdog_next_ms > now ? (int)(espd.watchdog_next_ms - now) : 0;
+	return timeout;
+}
+
 static void reload_on_sighup(void)
 {
 	struct cli_out out = { 0 };
@@ -403,12 +448,7 @@ static void control_loop(void)
 			{ .fd = espd.cli_fd, .events = POLLIN },
 			{ .fd = rtnl_mirror_fd(), .events = POLLIN },
 		};
-		int timeout = rtnl_mirror_next_timeout_ms(now_ms());
-		if (timeout < 0 || timeout > CONTROL_TICK_MS)
-			timeout = CONTROL_TICK_MS;
-		if (pcap_cli_running() && timeout > PCAP_DRAIN_MS)
-			timeout = PCAP_DRAIN_MS;
-		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
+		if (poll(fds, 3, control_timeout_ms(now_ms())) < 0 && errno != EINTR)
 			fprintf(stderr, "espd: poll: %s\n", strerror(errno));
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo info;
@@ -424,6 +464,7 @@ static void control_loop(void)
 		path_mtu_poll(sad_now_s());
 		pcap_cli_poll();
 		every_second(&second);
+		watchdog_feed(now_ms());
 	}
 }
 
@@ -492,6 +533,8 @@ static int run(void)
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
 	announce_running(n);
+	espd.watchdog_ms = service_watchdog_interval_ms();
+	espd.watchdog_next_ms = now_ms() + espd.watchdog_ms;
 	control_loop();
 	tell_service("STOPPING=1");
 	fprintf(stderr, "espd: stopping\n");

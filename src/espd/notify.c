@@ -1,10 +1,12 @@
 /*
  * sd_notify(3) without libsystemd: one datagram to the AF_UNIX socket
- * $NOTIFY_SOCKET names, a path or, with a leading '@', an abstract name.
+ * $NOTIFY_SOCKET names, a path or, with a leading '@', an abstract name;
+ * the watchdog's timeout as sd_watchdog_enabled(3) reads it.
  */
 #include "espd/notify.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,4 +47,28 @@ int service_notify(const char *state)
 		? -errno : 0;
 	close(fd);
 	return rc;
+}
+
+/* A decimal number the whole of the variable; false if unset or not one. */
+static bool env_number(const char *name, uint64_t *value)
+{
+	const char *text = getenv(name);
+	char *end;
+
+	if (!text || !*text)
+		return false;
+	errno = 0;
+	*value = strtoull(text, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+uint64_t service_watchdog_interval_ms(void)
+{
+	uint64_t usec, pid;
+
+	if (!env_number("WATCHDOG_USEC", &usec) || usec == 0)
+		return 0;
+	if (getenv("WATCHDOG_PID") && (!env_number("WATCHDOG_PID", &pid) || pid != (uint64_t)getpid()))
+		return 0;
+	return usec / 2000 ? usec / 2000 : 1;
 }

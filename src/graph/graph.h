@@ -117,6 +117,7 @@ struct worker {
 	struct rx_queue_ref rx[2 * IFACE_MAX];
 	unsigned n_rx;
 	uint64_t rx_last_walk;      /* packets the last walk brought in */
+	uint64_t walks;             /* graph walks finished (workers_progressed) */
 	struct esp_crypto_worker *crypto; /* ESP crypto managers and IV source */
 	uint16_t ip_id;             /* IPv4 identification of tunnel headers */
 	struct port_stats ports[RTE_MAX_ETHPORTS];

@@ -27,6 +27,7 @@ static struct {
 	volatile bool stop;
 	struct node_runtime baseline[64];
 	size_t n_baseline;
+	uint64_t walks_seen[ESPD_WORKERS_MAX]; /* at the last workers_progressed */
 } run;
 
 static const char *const node_patterns[] = {
@@ -102,6 +103,7 @@ static int worker_main(void *arg)
 	while (!run.stop) {
 		rte_graph_walk(worker->graph);
 		rte_rcu_qsbr_quiescent(run.rcu, worker->id);
+		__atomic_store_n(&worker->walks, worker->walks + 1, __ATOMIC_RELAXED);
 		if (worker->rx_last_walk) {
 			idle_walks = 0;
 			sleep_us = SLEEP_MIN_US;
@@ -129,6 +131,21 @@ int workers_start(bool adaptive)
 			return rc;
 	}
 	return 0;
+}
+
+bool workers_progressed(unsigned *stuck)
+{
+	bool all = true;
+
+	for (unsigned i = 0; i < n_workers; i++) {
+		uint64_t walks = __atomic_load_n(&workers[i].walks, __ATOMIC_RELAXED);
+		if (walks == run.walks_seen[i] && all) {
+			*stuck = i;
+			all = false;
+		}
+		run.walks_seen[i] = walks;
+	}
+	return all;
 }
 
 void workers_synchronize(void)

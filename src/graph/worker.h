@@ -24,6 +24,9 @@ int workers_start(bool adaptive);
 void workers_stop(void);
 /* Wait until every worker has finished the graph walk it may be in. */
 void workers_synchronize(void);
+/* Whether every worker finished a graph walk since the last call (the
+ * first: since they started); if not, *stuck is one that did not. */
+bool workers_progressed(unsigned *stuck);
 /* Per-node totals over all workers for `show runtime`. */
 size_t workers_runtime(struct node_runtime *out, size_t max);
 void workers_runtime_clear(void);
