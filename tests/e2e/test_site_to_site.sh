@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Two espd routers joined by IPsec (lib_site.sh): static SAs and policies
+# entered on each with espctl carry IPv4 and IPv6 between the sites, in
+# both directions; on the WAN nothing but ESP of the tunnel's SPIs, the
+# payload never in clear; each router's SA counters agree with the
+# other's; a TCP transfer arrives intact; and ./demo.sh, which shows the
+# same, runs to its end.
+DIR=$(dirname "$0")
+T=site$$
+source "$DIR/lib.sh"
+source "$DIR/lib_site.sh"
+capture=/tmp/$T-wan.pcapng
+trap 'site_cleanup; rm -f "$capture" /tmp/$T-demo.out' EXIT
+
+# frames_on IFACE FILTER: tshark's fields of the captured frames router 1
+# sent or received on IFACE (its device in the capture) that FILTER takes.
+frames_on() {
+	local device
+	device=$(site_ctl 1 show interfaces --json | "$PY" -c "import json, sys
+print([i['device'] for i in json.load(sys.stdin) if i['name'] == '$1'][0])")
+	tshark -r "$capture" -Y "frame.interface_name == \"$device\" && ($2)" -T fields \
+		-e esp.spi -e frame.packet_flags_direction 2>/dev/null
+}
+
+quiet() { "$@" >/dev/null; }
+
+# sa_packets N SPI: router N's packet count of the SA.
+sa_packets() {
+	site_ctl "$1" show ipsec sa "$2" --json |
+		"$PY" -c "import json, sys
+d = json.load(sys.stdin)
+print((d[0] if isinstance(d, list) else d)['packets'])"
+}
+
+counters_agree() {
+	local spi a b
+	for spi in "$SITE_SPI_1TO2" "$SITE_SPI_2TO1"; do
+		a=$(sa_packets 1 "$spi") b=$(sa_packets 2 "$spi")
+		echo "SA $spi: router 1 $a packets, router 2 $b"
+		[ "$a" = "$b" ] && [ "$a" -ge 12 ] || return 1
+	done
+}
+
+# tcp_intact BYTES: hostA sends BYTES random bytes to hostB over TCP; true
+# when hostB's SHA-256 of what it read is hostA's.
+tcp_intact() {
+	local got sent
+	in_b "$PY" -c '
+import hashlib, socket
+s = socket.create_server(("10.2.0.2", 5201)); s.settimeout(20)
+c, _ = s.accept(); c.settimeout(20); h = hashlib.sha256()
+while True:
+    d = c.recv(65536)
+    if not d: break
+    h.update(d)
+print(h.hexdigest())' >/tmp/$T-tcp.out &
+	local server=$!
+	sleep 0.5
+	sent=$(in_a "$PY" -c '
+import hashlib, os, socket, sys
+data = os.urandom(int(sys.argv[1]))
+s = socket.create_connection(("10.2.0.2", 5201), timeout=20); s.sendall(data); s.close()
+print(hashlib.sha256(data).hexdigest())' "$1")
+	wait "$server"
+	got=$(cat /tmp/$T-tcp.out); rm -f /tmp/$T-tcp.out
+	echo "sent $sent, received $got"
+	[ -n "$sent" ] && [ "$sent" = "$got" ]
+}
+
+site_cleanup
+site_up
+check "router 1's espd starts" site_espd_start 1
+check "router 2's espd starts" site_espd_start 2
+check "the tunnel's SAs and policies entered on both routers" site_tunnel
+site_ctl 1 pcap on "$capture" >/dev/null
+check "hostA pings hostB across the tunnel (IPv4 in IPv4)" \
+	quiet in_a ping -c 3 -i 0.2 -W 2 -p 5ec7e75ec7e7 -q 10.2.0.2
+check "hostB pings hostA across the tunnel (IPv4 in IPv4)" \
+	quiet in_b ping -c 3 -i 0.2 -W 2 -p 5ec7e75ec7e7 -q 10.1.0.2
+check "hostA pings hostB across the tunnel (IPv6 in IPv4)" \
+	quiet in_a ping -6 -c 3 -i 0.2 -W 2 -p 5ec7e75ec7e7 -q fd00:2::2
+check "hostB pings hostA across the tunnel (IPv6 in IPv4)" \
+	quiet in_b ping -6 -c 3 -i 0.2 -W 2 -p 5ec7e75ec7e7 -q fd00:1::2
+site_ctl 1 pcap off >/dev/null
+# tshark: the SPI as 0x%08x, the direction as pcapng's flags (1 in, 2 out).
+esp_out=$(frames_on wan "esp" | grep -c "^$(printf 0x%08x "$SITE_SPI_1TO2")\s0x0*2$")
+esp_in=$(frames_on wan "esp" | grep -c "^$(printf 0x%08x "$SITE_SPI_2TO1")\s0x0*1$")
+check "on the WAN: 12 pings out as ESP of SA 1 to 2 ($esp_out), 12 in of SA 2 to 1 ($esp_in)" \
+	[ "$esp_out" -eq 12 -a "$esp_in" -eq 12 ]
+other=$(frames_on wan "(ip || ipv6) && !esp && !icmpv6.type in {133..136} && !icmpv6.type == 143" |
+	wc -l)
+check "on the WAN nothing else but neighbor discovery ($other other IP frames)" [ "$other" -eq 0 ]
+clear=$(frames_on wan "frame contains 5e:c7:e7:5e:c7:e7" | wc -l)
+lan_clear=$(frames_on lan "frame contains 5e:c7:e7:5e:c7:e7" | wc -l)
+check "the ping payload never in clear on the WAN ($clear), in clear on the LAN ($lan_clear)" \
+	[ "$clear" -eq 0 -a "$lan_clear" -eq 24 ]
+check "each SA counts on router 1 what router 2 counts" counters_agree
+check "8 MB over TCP from hostA to hostB arrive intact" tcp_intact 8000000
+site_cleanup
+ESPD_BUILD=$ESPD_BUILD bash "$TOP/demo.sh" >/tmp/$T-demo.out 2>&1
+rc=$?
+check "./demo.sh runs to its end (status $rc)" [ "$rc" -eq 0 ]
+check "./demo.sh shows the pings leave as ESP and TCP crossing the tunnel" bash -c "
+	grep -Eq '^wan +out +192.0.2.1 +192.0.2.2 +ESP \(SPI=0x00001001\)' /tmp/$T-demo.out &&
+	grep -Eq '^lan +in +10.1.0.2 +10.2.0.2 +Echo' /tmp/$T-demo.out &&
+	grep -q receiver /tmp/$T-demo.out"
+[ "$rc" -eq 0 ] || tail -30 /tmp/$T-demo.out
+[ -z "${FAILED:-}" ]
