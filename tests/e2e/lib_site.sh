@@ -80,20 +80,26 @@ site_espd_start() {
 	espd_start "$config" && SITE_PIDS[$1]=$ESPD_PID
 }
 
-# site_tunnel: the same two SAs on both routers (each takes the one whose
-# source is its own address as outbound), and each router's policies: out
-# toward the other site, in and fwd from it, for IPv4 and IPv6.
+# site_key: a random GCM-128 key with its salt, in hex.
+site_key() { echo "0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')"; }
+
+# site_sa ROUTER FROM TO SPI REQID KEY: on ROUTER, the SA from router FROM's
+# WAN address to router TO's; the router whose address is its source takes
+# it as outbound, the other as inbound.
+site_sa() {
+	site_ctl "$1" ipsec sa add src "192.0.2.$2" dst "192.0.2.$3" proto esp spi "$4" reqid "$5" \
+		mode tunnel replay-window 32 aead 'rfc4106(gcm(aes))' "$6" 128 >/dev/null
+}
+
+# site_tunnel: the same two SAs on both routers, and each router's policies:
+# out toward the other site, in and fwd from it, for IPv4 and IPv6.
 site_tunnel() {
 	local key12 key21 r
-	key12=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-	key21=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	key12=$(site_key) key21=$(site_key)
 	for r in 1 2; do
-		site_ctl "$r" ipsec sa add src 192.0.2.1 dst 192.0.2.2 proto esp spi "$SITE_SPI_1TO2" \
-			reqid 1 mode tunnel replay-window 32 aead 'rfc4106(gcm(aes))' "$key12" 128 &&
-		site_ctl "$r" ipsec sa add src 192.0.2.2 dst 192.0.2.1 proto esp spi "$SITE_SPI_2TO1" \
-			reqid 2 mode tunnel replay-window 32 aead 'rfc4106(gcm(aes))' "$key21" 128 ||
-			return 1
-	done >/dev/null
+		site_sa "$r" 1 2 "$SITE_SPI_1TO2" 1 "$key12" &&
+			site_sa "$r" 2 1 "$SITE_SPI_2TO1" 2 "$key21" || return 1
+	done
 	site_policies 1 192.0.2.1 192.0.2.2 1 2 10.1.0.0/24 10.2.0.0/24 fd00:1::/64 fd00:2::/64 &&
 	site_policies 2 192.0.2.2 192.0.2.1 2 1 10.2.0.0/24 10.1.0.0/24 fd00:2::/64 fd00:1::/64
 }
