@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 
 #include "network.h"
+#include "tables/path_mtu.h"
 #include "tables/sad.h"
 #include "tables/spd.h"
 
@@ -21,6 +22,12 @@
 #define SPI_BASE 0x10000u /* the churn's SPIs, four a step from here */
 #define REQID_MOVED 1000u /* added to the reqid a template moves to, and back */
 #define NATT_PORT 4500
+
+/* The churn's own policy, for a prefix no corpus frame goes to: with it
+ * the out direction has more policies than SPD_SCAN_MAX and workers
+ * search it with rte_acl, without it policy by policy. */
+#define OWN_POLICY "src 10.1.0.0/24 dst 10.2.97.0/24 dir out"
+#define OWN_POLICY_ACTION "action block"
 
 /* The ways of a rekey; the outbound SAs take them in the order of their SPIs. */
 enum rekey {
@@ -259,6 +266,10 @@ static void policy_again(void)
 	enter("ipsec policy del%.*s", policy_identity_len(add),
 	      add + strlen("ipsec policy add"));
 	enter("%s", add);
+	if (churn.step % 2 == 0)
+		enter("ipsec policy add " OWN_POLICY " " OWN_POLICY_ACTION);
+	else
+		enter("ipsec policy del " OWN_POLICY);
 }
 
 void churn_step(void)
@@ -273,6 +284,8 @@ void churn_step(void)
 	rekey_delete_first(&churn.out[REKEY_DELETE_FIRST], spi + REKEY_DELETE_FIRST);
 	inbound_again(spi + REKEY_N);
 	policy_again();
+	/* As espd's control loop: the MTUs icmp-too-big reported applied. */
+	path_mtu_poll(sad_now_s());
 	churn.step++;
 	churn_stats.steps++;
 }
@@ -283,6 +296,7 @@ void churn_final_state(void)
 	churn_stats.removed += sad_count();
 	enter("ipsec policy flush");
 	enter("ipsec sa flush");
+	enter("ipsec path-mtu flush");
 	churn_stats.commands += fuzz_ipsec_n;
 	churn_stats.failed += fuzz_ipsec_enter();
 }

@@ -11,7 +11,10 @@
  *     new one added after (its packets meanwhile dropped: no SA);
  *   - deletes an inbound SA and adds it again, by turns under another SPI
  *     (its corpus frames then punted: unknown SPI) and under its own;
- *   - deletes one of the other policies and adds it again.
+ *   - deletes one of the other policies and adds it again, and adds or
+ *     deletes a policy of its own (the out policies then searched with
+ *     rte_acl, or one by one);
+ *   - applies the path MTUs icmp-too-big reported, as espd's control loop.
  * Checks: no frame for a protected selector leaves the WAN port in clear;
  * every ESP frame there carries the SPI of an outbound SA of the run;
  * every SA removed is freed once its grace period ends, its keys wiped
@@ -46,8 +49,8 @@ void churn_step(void);
 /* Whether the churn, or the corpus sent again and again, explains drops
  * counted by c. */
 bool churn_explains(enum espd_counter c);
-/* Everything flushed, then corpus.py's SAs and policies entered again,
- * with no traffic between the commands. */
+/* Everything flushed (path MTUs too), then corpus.py's SAs and policies
+ * entered again, with no traffic between the commands. */
 void churn_final_state(void);
 /* Checks a frame sent out of the WAN port. */
 void churn_wan_frame(const struct rte_mbuf *m);
