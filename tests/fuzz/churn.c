@@ -22,6 +22,8 @@
 #define SPI_BASE 0x10000u /* the churn's SPIs, four a step from here */
 #define REQID_MOVED 1000u /* added to the reqid a template moves to, and back */
 #define NATT_PORT 4500
+#define HARD_PACKETS 100 /* of REKEY_NEWEST's SAs: a step sends more */
+#define FLUSH_EVERY 32   /* steps between flushes of every SA */
 
 /* The churn's own policy, for a prefix no corpus frame goes to: with it
  * the out direction has more policies than SPD_SCAN_MAX and workers
@@ -85,14 +87,21 @@ static bool __attribute__((format(printf, 1, 2))) enter(const char *fmt, ...)
 	return ok;
 }
 
-/* The setup's "ipsec sa add ID spi S reqid R REST" with another SPI and reqid. */
-static void sa_add(const struct sa_now *sa, uint32_t spi, uint32_t reqid)
+/* The setup's "ipsec sa add ID spi S reqid R REST" with another SPI and
+ * reqid, and more words (or ""). */
+static void sa_add_more(const struct sa_now *sa, uint32_t spi, uint32_t reqid, const char *more)
 {
 	const char *id = sa->add + strlen("ipsec sa add");
 	int id_len = (int)(strstr(sa->add, " spi ") - id);
 	const char *rest = strchr(strstr(sa->add, " reqid ") + strlen(" reqid "), ' ');
 
-	enter("ipsec sa add%.*s spi %#x reqid %u%s", id_len, id, spi, reqid, rest ? rest : "");
+	enter("ipsec sa add%.*s spi %#x reqid %u%s%s", id_len, id, spi, reqid, rest ? rest : "",
+	      more);
+}
+
+static void sa_add(const struct sa_now *sa, uint32_t spi, uint32_t reqid)
+{
+	sa_add_more(sa, spi, reqid, "");
 }
 
 static void sa_del(const struct sa_now *sa, uint32_t spi)
@@ -227,9 +236,11 @@ static void rekey_move(struct sa_now *sa, uint32_t spi)
 	sa->reqid = reqid;
 }
 
+/* The new SA stops at a hard packet limit, likely before the next rekey:
+ * workers stop it while the control thread replaces it. */
 static void rekey_newest(struct sa_now *sa, uint32_t spi)
 {
-	sa_add(sa, spi, sa->reqid);
+	sa_add_more(sa, spi, sa->reqid, " limit packet-hard " RTE_STR(HARD_PACKETS));
 	sa_del(sa, sa->spi);
 	sa->spi = spi;
 }
@@ -272,6 +283,29 @@ static void policy_again(void)
 		enter("ipsec policy del " OWN_POLICY);
 }
 
+/* Every SA flushed and the setup's entered again, as after a restart of
+ * the IKE daemon; the moved template moved back. */
+static void flush_again(void)
+{
+	struct sa_now *move = &churn.out[REKEY_MOVE];
+	const char *sel = churn.move_policy + strlen("ipsec policy add");
+	int sel_len = (int)(strstr(churn.move_policy, " reqid ") - sel);
+
+	churn_stats.removed += sad_count();
+	enter("ipsec sa flush");
+	for (size_t i = 0; i < fuzz_ipsec_n; i++)
+		if (strncmp(fuzz_ipsec_lines[i], "ipsec sa add", strlen("ipsec sa add")) == 0)
+			enter("%s", fuzz_ipsec_lines[i]);
+	if (move->reqid != move->own_reqid)
+		enter("ipsec policy update%.*s reqid %u", sel_len, sel, move->own_reqid);
+	for (unsigned i = 0; i < churn.n_out; i++) {
+		churn.out[i].spi = churn.out[i].own_spi;
+		churn.out[i].reqid = churn.out[i].own_reqid;
+	}
+	for (unsigned i = 0; i < churn.n_in; i++)
+		churn.in[i].spi = churn.in[i].own_spi;
+}
+
 void churn_step(void)
 {
 	uint32_t spi = SPI_BASE + 4 * churn.step;
@@ -284,6 +318,8 @@ void churn_step(void)
 	rekey_delete_first(&churn.out[REKEY_DELETE_FIRST], spi + REKEY_DELETE_FIRST);
 	inbound_again(spi + REKEY_N);
 	policy_again();
+	if (churn.step % FLUSH_EVERY == FLUSH_EVERY - 1)
+		flush_again();
 	/* As espd's control loop: the MTUs icmp-too-big reported applied. */
 	path_mtu_poll(sad_now_s());
 	churn.step++;
@@ -311,6 +347,7 @@ bool churn_explains(enum espd_counter c)
 	case ESPD_COUNTER_SPD_IN_SA_GONE:
 	case ESPD_COUNTER_PUNT_SA_GONE:
 	case ESPD_COUNTER_SPD_IN_POLICY:   /* while an inbound policy is deleted */
+	case ESPD_COUNTER_ESP_ENC_EXPIRED: /* at a hard limit until the next rekey */
 	case ESPD_COUNTER_ESP_DEC_REPLAY:  /* the same frames again */
 	case ESPD_COUNTER_ESP_DEC_WINDOW_LEFT:
 	case ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED:

@@ -7,14 +7,18 @@
  *     in one of the ways IKE daemons do: a new SA of another reqid, the
  *     policy's template moved to it (`ipsec policy update`), the old SA
  *     deleted; a new SA of the same reqid, which the template takes as
- *     the newest, the old one deleted; the old SA deleted first and the
- *     new one added after (its packets meanwhile dropped: no SA);
+ *     the newest, the old one deleted (the new one with a hard packet
+ *     limit, which workers reach before the next rekey, and stop it); the
+ *     old SA deleted first and the new one added after (its packets
+ *     meanwhile dropped: no SA);
  *   - deletes an inbound SA and adds it again, by turns under another SPI
  *     (its corpus frames then punted: unknown SPI) and under its own;
  *   - deletes one of the other policies and adds it again, and adds or
  *     deletes a policy of its own (the out policies then searched with
  *     rte_acl, or one by one);
- *   - applies the path MTUs icmp-too-big reported, as espd's control loop.
+ *   - applies the path MTUs icmp-too-big reported, as espd's control loop;
+ *   - now and then flushes every SA and enters the setup's again, as an
+ *     IKE daemon that restarts.
  * Checks: no frame for a protected selector leaves the WAN port in clear;
  * every ESP frame there carries the SPI of an outbound SA of the run;
  * every SA removed is freed once its grace period ends, its keys wiped
