@@ -26,14 +26,15 @@
  *
  * With --churn SECONDS, instead of the damage: the graph runs on a second
  * lcore as espd's workers run it (worker.c: a walk, then a quiescent
- * report), fed the corpus in a loop, while this thread changes the SAs
- * and policies as an IKE daemon rekeys (churn.h) for that long. Then, as
- * well as the accounting and the mbufs above: every command succeeded; no
- * plaintext of a protected selector and no ESP of an unknown SPI left the
- * WAN port; drops during the churn have reasons the corpus or the churn
- * explains; every SA removed was freed, its keys wiped; and with the
- * setup's SAs and policies entered again, the corpus takes its ways as
- * before. A run that stalls (a grace period that never ends) fails.
+ * report; offline while it naps), fed the corpus in a loop, while this
+ * thread changes the SAs and policies as an IKE daemon rekeys (churn.h)
+ * for that long. Then, as well as the accounting and the mbufs above:
+ * every command succeeded; no plaintext of a protected selector and no
+ * ESP of an unknown SPI left the WAN port; drops during the churn have
+ * reasons the corpus or the churn explains; every SA removed was freed,
+ * its keys wiped; and with the setup's SAs and policies entered again,
+ * the corpus takes its ways as before. A run that stalls (a grace period
+ * that never ends) fails.
  *
  * Usage: graph_fuzz [EAL args] -- --corpus FILE [--seed N] [--frames N]
  *   [--counters-min N] [--churn SECONDS]
@@ -502,8 +503,9 @@ static void stalled(int sig)
 	_exit(1);
 }
 
-/* The worker on the next lcore, run as espd runs its workers (worker.c),
- * busy; a watchdog for the whole run. */
+/* The worker on the next lcore, run as espd runs its workers by default
+ * (worker.c, adaptive: offline for RCU while it naps when idle); a
+ * watchdog for the whole run. */
 static void worker_launch(void)
 {
 	unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
@@ -513,7 +515,7 @@ static void worker_launch(void)
 	workers[0].lcore = lcore;
 	signal(SIGALRM, stalled);
 	alarm(4 * f.opt.churn_s + 60);
-	if (workers_start(false) < 0)
+	if (workers_start(true) < 0)
 		die("worker not launched");
 }
 
