@@ -26,9 +26,10 @@
  *
  * With --churn SECONDS, instead of the damage: the graph runs on a second
  * lcore as espd's workers run it (worker.c: a walk, then a quiescent
- * report; offline while it naps), fed the corpus in a loop, while this
- * thread changes the SAs and policies as an IKE daemon rekeys (churn.h)
- * for that long. Then, as well as the accounting and the mbufs above:
+ * report; adaptive, offline while it naps, unless --rx-mode polling), fed
+ * the corpus in a loop, while this thread changes the SAs and policies as
+ * an IKE daemon rekeys (churn.h) for that long. Then, as well as the
+ * accounting and the mbufs above:
  * every command succeeded; no plaintext of a protected selector and no
  * ESP of an unknown SPI left the WAN port; drops during the churn have
  * reasons the corpus or the churn explains; every SA removed was freed,
@@ -37,7 +38,7 @@
  * that never ends) fails.
  *
  * Usage: graph_fuzz [EAL args] -- --corpus FILE [--seed N] [--frames N]
- *   [--counters-min N] [--churn SECONDS]
+ *   [--counters-min N] [--churn SECONDS [--rx-mode adaptive|polling]]
  * Prints "PASS: ..." / "FAIL: ..." lines and the seed, which --seed
  * replays. Exit status 1 if anything failed.
  */
@@ -100,6 +101,7 @@ struct options {
 	uint64_t frames;
 	unsigned counters_min;
 	unsigned churn_s; /* 0: fuzz, in this thread */
+	bool polling;     /* the churn's worker never naps (rx-mode polling) */
 };
 
 static struct {
@@ -503,9 +505,9 @@ static void stalled(int sig)
 	_exit(1);
 }
 
-/* The worker on the next lcore, run as espd runs its workers by default
- * (worker.c, adaptive: offline for RCU while it naps when idle); a
- * watchdog for the whole run. */
+/* The worker on the next lcore, run as espd runs its workers (worker.c):
+ * adaptive, offline for RCU while it naps when idle, as by default, or
+ * polling; a watchdog for the whole run. */
 static void worker_launch(void)
 {
 	unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
@@ -515,7 +517,7 @@ static void worker_launch(void)
 	workers[0].lcore = lcore;
 	signal(SIGALRM, stalled);
 	alarm(4 * f.opt.churn_s + 60);
-	if (workers_start(true) < 0)
+	if (workers_start(!f.opt.polling) < 0)
 		die("worker not launched");
 }
 
@@ -741,7 +743,7 @@ static void mbufs_check(void)
 static __rte_noreturn void usage(void)
 {
 	fprintf(stderr, "usage: graph_fuzz [EAL args] -- --corpus FILE [--seed N] [--frames N] "
-		"[--counters-min N] [--churn SECONDS]\n");
+		"[--counters-min N] [--churn SECONDS [--rx-mode adaptive|polling]]\n");
 	exit(2);
 }
 
@@ -762,6 +764,10 @@ static void options_parse(int argc, char **argv)
 			o->counters_min = (unsigned)atoi(v);
 		else if (strcmp(a, "--churn") == 0)
 			o->churn_s = (unsigned)atoi(v);
+		else if (strcmp(a, "--rx-mode") == 0 && strcmp(v, "adaptive") == 0)
+			o->polling = false;
+		else if (strcmp(a, "--rx-mode") == 0 && strcmp(v, "polling") == 0)
+			o->polling = true;
 		else
 			usage();
 	}
@@ -799,7 +805,8 @@ int main(int argc, char **argv)
 	argv[consumed] = argv[0];
 	options_parse(argc - consumed, argv + consumed);
 	if (f.opt.churn_s)
-		printf("graph_fuzz: the corpus, %u s of churn\n", f.opt.churn_s);
+		printf("graph_fuzz: the corpus, %u s of churn, the worker %s\n", f.opt.churn_s,
+		       f.opt.polling ? "polling" : "adaptive");
 	else
 		printf("graph_fuzz: seed %" PRIu64 " (replay with --seed %" PRIu64 "), %" PRIu64
 		       " frames\n", f.opt.seed, f.opt.seed, f.opt.frames);
