@@ -22,6 +22,7 @@
 #define SPI_BASE 0x10000u /* the churn's SPIs, four a step from here */
 #define REQID_MOVED 1000u /* added to the reqid a template moves to, and back */
 #define NATT_PORT 4500
+#define ENCAP " encap espinudp " /* then the source port */
 #define HARD_PACKETS 100 /* of REKEY_NEWEST's SAs: a step sends more */
 #define FLUSH_EVERY 32   /* steps between flushes of every SA */
 
@@ -245,11 +246,29 @@ static void rekey_newest(struct sa_now *sa, uint32_t spi)
 	sa->spi = spi;
 }
 
+/* ESP in UDP from another source port, as after a NAT's mapping changed:
+ * `ipsec sa update` changes the SA in place, under the workers. */
+static void natt_port_update(const struct sa_now *sa, uint16_t sport)
+{
+	const char *id = sa->add + strlen("ipsec sa add");
+	int id_len = (int)(strstr(sa->add, " spi ") - id);
+	const char *rest = strchr(strstr(sa->add, " reqid ") + strlen(" reqid "), ' ');
+	const char *encap = strstr(sa->add, ENCAP);
+	const char *after;
+
+	if (!encap || !rest || encap < rest)
+		return;
+	after = strchr(encap + strlen(ENCAP), ' ');
+	enter("ipsec sa update%.*s spi %#x reqid %u%.*s" ENCAP "%u%s", id_len, id, sa->spi,
+	      sa->reqid, (int)(encap - rest), rest, sport, after ? after : "");
+}
+
 static void rekey_delete_first(struct sa_now *sa, uint32_t spi)
 {
 	sa_del(sa, sa->spi);
 	sa_add(sa, spi, sa->reqid);
 	sa->spi = spi;
+	natt_port_update(sa, (uint16_t)(NATT_PORT + churn.step % 2));
 }
 
 /* An inbound SA under another SPI for a step, then its own again, deleted

@@ -10,7 +10,8 @@
  *     the newest, the old one deleted (the new one with a hard packet
  *     limit, which workers reach before the next rekey, and stop it); the
  *     old SA deleted first and the new one added after (its packets
- *     meanwhile dropped: no SA);
+ *     meanwhile dropped: no SA), its ESP in UDP then sent from another
+ *     port by turns (`ipsec sa update`);
  *   - deletes an inbound SA and adds it again, by turns under another SPI
  *     (its corpus frames then punted: unknown SPI) and under its own;
  *   - deletes one of the other policies and adds it again, and adds or
