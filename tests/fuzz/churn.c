@@ -10,6 +10,8 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "common/hex.h"
+#include "esp/crypto.h"
 #include "network.h"
 #include "tables/path_mtu.h"
 #include "tables/sad.h"
@@ -61,6 +63,9 @@ static struct {
 	size_t n_out_spis, out_spis_room;
 	uint32_t step;
 	void (*between)(void); /* traffic after each command; NULL: none */
+	struct esp_crypto verify[OUT_MAX]; /* the keys of out[i] or a successor, */
+	uint32_t verify_spi[OUT_MAX];       /* this one */
+	struct esp_crypto_worker *crypto;
 } churn;
 
 static __rte_noreturn void die(const char *what)
@@ -88,16 +93,42 @@ static bool __attribute__((format(printf, 1, 2))) enter(const char *fmt, ...)
 	return ok;
 }
 
+/*
+ * An SA line's words after "reqid R" (rest) in buf, with keys of its own
+ * for the SPIs the churn makes (SPI_BASE and up): each key's first four
+ * bytes are the SPI, so an ESP packet sealed with another SA's keys fails
+ * the ICV check. The setup's SPIs keep the keys corpus.py uses.
+ */
+static void rest_keyed(char *buf, size_t size, const char *rest, uint32_t spi)
+{
+	char *key = buf;
+
+	snprintf(buf, size, "%s", rest);
+	while (spi >= SPI_BASE && (key = strstr(key, " 0x")) && strlen(key) > 3 + 8) {
+		char digits[9];
+		snprintf(digits, sizeof(digits), "%08x", spi);
+		memcpy(key + 3, digits, 8);
+		key += 3 + 8;
+	}
+}
+
+static const char *rest_of(const char *add)
+{
+	const char *rest = strchr(strstr(add, " reqid ") + strlen(" reqid "), ' ');
+
+	return rest ? rest : "";
+}
+
 /* The setup's "ipsec sa add ID spi S reqid R REST" with another SPI and
  * reqid, and more words (or ""). */
 static void sa_add_more(const struct sa_now *sa, uint32_t spi, uint32_t reqid, const char *more)
 {
 	const char *id = sa->add + strlen("ipsec sa add");
 	int id_len = (int)(strstr(sa->add, " spi ") - id);
-	const char *rest = strchr(strstr(sa->add, " reqid ") + strlen(" reqid "), ' ');
+	char rest[CHURN_LINE_MAX];
 
-	enter("ipsec sa add%.*s spi %#x reqid %u%s%s", id_len, id, spi, reqid, rest ? rest : "",
-	      more);
+	rest_keyed(rest, sizeof(rest), rest_of(sa->add), spi);
+	enter("ipsec sa add%.*s spi %#x reqid %u%s%s", id_len, id, spi, reqid, rest, more);
 }
 
 static void sa_add(const struct sa_now *sa, uint32_t spi, uint32_t reqid)
@@ -198,6 +229,86 @@ static void out_spi_add(uint32_t spi)
 	churn.out_spis[churn.n_out_spis++] = spi;
 }
 
+/* ---- Outbound ESP verified ---- */
+
+/* An algorithm of an SA line: after word kw, its name, key and ICV bits. */
+static bool line_alg(const char *line, const char *kw, uint8_t *key, size_t *key_len,
+		     const struct esp_crypto_alg **alg, unsigned *icv_bits, uint8_t type)
+{
+	char want[32], name[64], hex[256];
+	const char *at;
+
+	snprintf(want, sizeof(want), " %s ", kw);
+	at = strstr(line, want);
+	if (!at || sscanf(at + strlen(want), "%63s %255s %u", name, hex, icv_bits) < 2 ||
+	    strncmp(hex, "0x", 2) != 0 ||
+	    hex_decode(hex + 2, strlen(hex) - 2, key, ESP_CRYPTO_AUTH_KEY_MAX, key_len) != 0)
+		return false;
+	return esp_crypto_alg_lookup(type, name, (unsigned)*key_len * 8, alg) == 0;
+}
+
+/* A context with the keys of the SA of spi, successor of the SA of the
+ * setup's line, as the peer would hold them. */
+static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
+{
+	char line[CHURN_LINE_MAX];
+	uint8_t enc[ESP_CRYPTO_AUTH_KEY_MAX], auth[ESP_CRYPTO_AUTH_KEY_MAX];
+	struct esp_crypto_params p = { 0 };
+	size_t enc_len = 0, auth_len = 0;
+	unsigned icv_bits = 0, unused;
+	bool ok;
+
+	rest_keyed(line, sizeof(line), rest_of(add), spi);
+	ok = line_alg(line, "aead", enc, &enc_len, &p.aead, &icv_bits, ESP_CRYPTO_ALG_AEAD);
+
+	if (ok) {
+		p.aead_key = enc;
+		p.aead_key_bits = (uint16_t)(enc_len * 8);
+	} else {
+		ok = line_alg(line, "enc", enc, &enc_len, &p.enc, &unused, ESP_CRYPTO_ALG_ENC) &&
+		     line_alg(line, "auth-trunc", auth, &auth_len, &p.auth, &icv_bits,
+			      ESP_CRYPTO_ALG_AUTH);
+		p.enc_key = enc;
+		p.enc_key_bits = (uint16_t)(enc_len * 8);
+		p.auth_key = auth;
+		p.auth_key_bits = (uint16_t)(auth_len * 8);
+	}
+	p.icv_bits = (uint16_t)icv_bits;
+	if (!ok || esp_crypto_init(ctx, ESP_CRYPTO_ENGINE_IPSECMB, &p) != 0)
+		die("an outbound SA's keys not read from its line");
+}
+
+/* Which of the setup's outbound SAs spi is of, or a successor of (the
+ * rekey's index, churn_step's SPIs); n_out for none. */
+static unsigned out_of(uint32_t spi)
+{
+	for (unsigned i = 0; i < churn.n_out; i++)
+		if (spi == churn.out[i].own_spi)
+			return i;
+	return spi >= SPI_BASE && (spi - SPI_BASE) % 4 < REKEY_N ? (spi - SPI_BASE) % 4
+								  : churn.n_out;
+}
+
+/* Whether the whole ESP packet (esp_len bytes at esp, header to ICV) of
+ * spi, out[i] or a successor, passes its ICV under that SA's keys. */
+static bool esp_authentic(unsigned i, uint32_t spi, uint8_t *esp, uint32_t esp_len)
+{
+	struct esp_crypto *ctx = &churn.verify[i];
+
+	if (churn.verify_spi[i] != spi) {
+		esp_crypto_destroy(ctx);
+		verifier_init(ctx, churn.out[i].add, spi);
+		churn.verify_spi[i] = spi;
+	}
+	struct esp_crypto_op op = { .sa = ctx, .esp = esp };
+	struct esp_crypto_op *ops[1] = { &op };
+
+	if (esp_len < (uint32_t)ctx->hdr_len + ctx->icv_len)
+		return false;
+	op.len = esp_len - ctx->hdr_len - ctx->icv_len;
+	return esp_crypto_decrypt_burst(churn.crypto, ops, 1) == 1;
+}
+
 static void sa_freed(const struct sa *sa)
 {
 	static const struct esp_crypto_keys zero;
@@ -215,6 +326,12 @@ void churn_init(void (*between)(void))
 	qsort(churn.out, churn.n_out, sizeof(churn.out[0]), by_spi);
 	for (unsigned i = 0; i < churn.n_out; i++)
 		out_spi_add(churn.out[i].spi);
+	for (unsigned i = 0; i < churn.n_out; i++) {
+		verifier_init(&churn.verify[i], churn.out[i].add, churn.out[i].spi);
+		churn.verify_spi[i] = churn.out[i].spi;
+	}
+	if (esp_crypto_worker_create(&churn.crypto) != 0)
+		die("no crypto managers");
 	policies_find();
 	spd_walk(protected_found, NULL);
 	if (churn.n_protected == 0)
@@ -252,11 +369,12 @@ static void natt_port_update(const struct sa_now *sa, uint16_t sport)
 {
 	const char *id = sa->add + strlen("ipsec sa add");
 	int id_len = (int)(strstr(sa->add, " spi ") - id);
-	const char *rest = strchr(strstr(sa->add, " reqid ") + strlen(" reqid "), ' ');
-	const char *encap = strstr(sa->add, ENCAP);
-	const char *after;
+	char rest[CHURN_LINE_MAX];
+	const char *encap, *after;
 
-	if (!encap || !rest || encap < rest)
+	rest_keyed(rest, sizeof(rest), rest_of(sa->add), sa->spi);
+	encap = strstr(rest, ENCAP);
+	if (!encap)
 		return;
 	after = strchr(encap + strlen(ENCAP), ' ');
 	enter("ipsec sa update%.*s spi %#x reqid %u%.*s" ENCAP "%u%s", id_len, id, sa->spi,
@@ -386,9 +504,18 @@ static bool protected_key(const struct spd_packet_key *key)
 	return false;
 }
 
-/* Where the IP packet at l3 carries its transport header, and which one;
- * false for a later fragment. */
-static bool transport_of(const uint8_t *l3, uint32_t len, uint32_t *at, uint8_t *proto)
+/* An ESP packet out of the WAN port, as the peer finds it. */
+struct esp_seen {
+	uint32_t spi;
+	uint8_t *esp;     /* its ESP header, in the first fragment if fragmented */
+	uint32_t esp_len; /* header to ICV, when whole */
+	bool whole;
+};
+
+/* Where the IP packet at l3 carries its transport header, which one, and
+ * whether it is whole (not a fragment); false for a later fragment. */
+static bool transport_of(const uint8_t *l3, uint32_t len, uint32_t *at, uint8_t *proto,
+			 bool *whole)
 {
 	uint16_t frag;
 
@@ -396,11 +523,14 @@ static bool transport_of(const uint8_t *l3, uint32_t len, uint32_t *at, uint8_t 
 		memcpy(&frag, l3 + 6, sizeof(frag));
 		*at = (l3[0] & 0x0f) * 4u;
 		*proto = l3[9];
+		*whole = (rte_be_to_cpu_16(frag) & (RTE_IPV4_HDR_MF_FLAG |
+						    RTE_IPV4_HDR_OFFSET_MASK)) == 0;
 		return (rte_be_to_cpu_16(frag) & RTE_IPV4_HDR_OFFSET_MASK) == 0;
 	}
 	*at = 40;
 	*proto = l3[6];
-	if (*proto != IPPROTO_FRAGMENT)
+	*whole = *proto != IPPROTO_FRAGMENT;
+	if (*whole)
 		return true;
 	if (len < 48)
 		return false;
@@ -410,29 +540,41 @@ static bool transport_of(const uint8_t *l3, uint32_t len, uint32_t *at, uint8_t 
 	return (rte_be_to_cpu_16(frag) & 0xfff8) == 0;
 }
 
-/* The SPI of ESP, or of ESP in UDP to the NAT-T port (not IKE's non-ESP
- * marker), in the first fragment if fragmented; false if not ESP. */
-static bool esp_spi(const uint8_t *l3, uint32_t len, uint32_t *spi)
+/* The IP packet's length as its header says. */
+static uint32_t ip_len_of(const uint8_t *l3)
 {
-	uint32_t at;
+	uint16_t len;
+
+	memcpy(&len, l3 + (l3[0] >> 4 == 4 ? 2 : 4), sizeof(len));
+	return rte_be_to_cpu_16(len) + (l3[0] >> 4 == 4 ? 0u : 40u);
+}
+
+/* ESP, or ESP in UDP to the NAT-T port (not IKE's non-ESP marker), in the
+ * first fragment if fragmented; false if not ESP. */
+static bool esp_find(uint8_t *l3, uint32_t len, struct esp_seen *e)
+{
+	uint32_t at, ip_len = ip_len_of(l3);
 	uint8_t proto;
 	uint16_t dport;
 
-	if (!transport_of(l3, len, &at, &proto))
+	if (!transport_of(l3, len, &at, &proto, &e->whole))
 		return false;
 	if (proto == IPPROTO_UDP) {
-		if (len < at + 8 + sizeof(*spi))
+		if (len < at + 8 + sizeof(e->spi))
 			return false;
 		memcpy(&dport, l3 + at + 2, sizeof(dport));
 		if (rte_be_to_cpu_16(dport) != NATT_PORT)
 			return false;
 		at += 8;
-	} else if (proto != IPPROTO_ESP || len < at + sizeof(*spi)) {
+	} else if (proto != IPPROTO_ESP || len < at + sizeof(e->spi)) {
 		return false;
 	}
-	memcpy(spi, l3 + at, sizeof(*spi));
-	*spi = rte_be_to_cpu_32(*spi);
-	return proto == IPPROTO_ESP || *spi != 0;
+	memcpy(&e->spi, l3 + at, sizeof(e->spi));
+	e->spi = rte_be_to_cpu_32(e->spi);
+	e->esp = l3 + at;
+	e->whole = e->whole && ip_len <= len && ip_len >= at;
+	e->esp_len = e->whole ? ip_len - at : 0;
+	return proto == IPPROTO_ESP || e->spi != 0;
 }
 
 static int spi_cmp(const void *a, const void *b)
@@ -442,21 +584,37 @@ static int spi_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void churn_wan_frame(const struct rte_mbuf *m)
+/* A whole ESP packet is decrypted in place (the frame is freed after). */
+static void esp_check(struct esp_seen *e)
 {
-	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m), spi;
+	unsigned out = out_of(e->spi);
+
+	churn_stats.wan_esp++;
+	if (!bsearch(&e->spi, churn.out_spis, churn.n_out_spis, sizeof(e->spi), spi_cmp) ||
+	    out == churn.n_out) {
+		churn_stats.bad_spi++;
+		return;
+	}
+	if (!e->whole)
+		return;
+	churn_stats.wan_esp_whole++;
+	churn_stats.icv_bad += !esp_authentic(out, e->spi, e->esp, e->esp_len);
+}
+
+void churn_wan_frame(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
 	uint16_t type = len >= RTE_ETHER_HDR_LEN ? (uint16_t)(d[12] << 8 | d[13]) : 0;
 	struct spd_packet_key key;
+	struct esp_seen e;
 
 	if (!(type == RTE_ETHER_TYPE_IPV4 && len >= RTE_ETHER_HDR_LEN + 20) &&
 	    !(type == RTE_ETHER_TYPE_IPV6 && len >= RTE_ETHER_HDR_LEN + 40))
 		return;
 	churn_stats.wan_ip++;
-	if (esp_spi(d + RTE_ETHER_HDR_LEN, len - RTE_ETHER_HDR_LEN, &spi)) {
-		churn_stats.wan_esp++;
-		churn_stats.bad_spi += !bsearch(&spi, churn.out_spis, churn.n_out_spis, sizeof(spi),
-						spi_cmp);
+	if (esp_find(d + RTE_ETHER_HDR_LEN, len - RTE_ETHER_HDR_LEN, &e)) {
+		esp_check(&e);
 		return;
 	}
 	if (spd_packet_key_parse(&key, d + RTE_ETHER_HDR_LEN, len - RTE_ETHER_HDR_LEN) == 0 &&

@@ -21,7 +21,9 @@
  *   - now and then flushes every SA and enters the setup's again, as an
  *     IKE daemon that restarts.
  * Checks: no frame for a protected selector leaves the WAN port in clear;
- * every ESP frame there carries the SPI of an outbound SA of the run;
+ * every ESP frame there carries the SPI of an outbound SA of the run and,
+ * if not fragmented, passes its ICV under that SA's keys, as the peer
+ * decrypts it (espd's crypto, keys read from the SA's line);
  * every SA removed is freed once its grace period ends, its keys wiped
  * (sad_free_hook, after esp_crypto_destroy).
  */
@@ -42,6 +44,8 @@ struct churn_stats {
 	uint64_t wan_ip, wan_esp;     /* IP frames out of the WAN port, and ESP */
 	uint64_t clear;               /* plaintext of a protected selector among them */
 	uint64_t bad_spi;             /* ESP of an SPI no outbound SA of the run had */
+	uint64_t wan_esp_whole;       /* ESP not fragmented, and so verified */
+	uint64_t icv_bad;             /* of them, failing their ICV under their SA's keys */
 };
 
 extern struct churn_stats churn_stats;
@@ -57,7 +61,7 @@ bool churn_explains(enum espd_counter c);
 /* Everything flushed (path MTUs too), then corpus.py's SAs and policies
  * entered again, with no traffic between the commands. */
 void churn_final_state(void);
-/* Checks a frame sent out of the WAN port. */
-void churn_wan_frame(const struct rte_mbuf *m);
+/* Checks a frame sent out of the WAN port, decrypting ESP in place. */
+void churn_wan_frame(struct rte_mbuf *m);
 
 #endif

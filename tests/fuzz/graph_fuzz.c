@@ -29,9 +29,9 @@
  * report; adaptive, offline while it naps, unless --rx-mode polling), fed
  * the corpus in a loop, while this thread changes the SAs and policies as
  * an IKE daemon rekeys (churn.h) for that long. Then, as well as the
- * accounting and the mbufs above:
- * every command succeeded; no plaintext of a protected selector and no
- * ESP of an unknown SPI left the WAN port; drops during the churn have
+ * accounting and the mbufs above: every command succeeded; no plaintext
+ * of a protected selector, no ESP of an unknown SPI and none its SA's
+ * keys do not authenticate left the WAN port; drops during the churn have
  * reasons the corpus or the churn explains; every SA removed was freed,
  * its keys wiped; and with the setup's SAs and policies entered again,
  * the corpus takes its ways as before. A run that stalls (a grace period
@@ -586,6 +586,9 @@ static void churn_traffic_check(uint64_t decrypted)
 	result(st->bad_spi == 0, "every ESP frame out of the WAN port carries the SPI of an "
 	       "outbound SA of the run (%" PRIu64 " of %" PRIu64 " did not)", st->bad_spi,
 	       st->wan_esp);
+	result(st->wan_esp_whole > 0 && st->icv_bad == 0, "every whole ESP frame out of the WAN "
+	       "port passes its ICV under its SA's keys (%" PRIu64 " of %" PRIu64 " did not)",
+	       st->icv_bad, st->wan_esp_whole);
 }
 
 /* Once a grace period has passed since the last change, every SA removed
