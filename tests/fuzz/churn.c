@@ -21,7 +21,7 @@
 #define OUT_MAX 8
 #define IN_MAX 16
 #define POLICIES_MAX 32
-#define SPI_BASE 0x10000u /* the churn's SPIs, four a step from here */
+#define SPI_BASE 0x10000u /* the churn's SPIs, SPIS_PER_STEP a step from here */
 #define REQID_MOVED 1000u /* added to the reqid a template moves to, and back */
 #define NATT_PORT 4500
 #define ENCAP " encap espinudp " /* then the source port */
@@ -41,6 +41,7 @@ enum rekey {
 	REKEY_DELETE_FIRST, /* old SA deleted, new one added */
 	REKEY_N,
 };
+#define SPIS_PER_STEP (REKEY_N + 1) /* the rekeys', then an inbound SA's */
 
 /* An SA of the setup: its line, its own SPI and reqid, and theirs now. */
 struct sa_now {
@@ -255,7 +256,7 @@ static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
 	uint8_t enc[ESP_CRYPTO_AUTH_KEY_MAX], auth[ESP_CRYPTO_AUTH_KEY_MAX];
 	struct esp_crypto_params p = { 0 };
 	size_t enc_len = 0, auth_len = 0;
-	unsigned icv_bits = 0, unused;
+	unsigned icv_bits = 0, enc_icv_bits; /* the latter read, but enc has none */
 	bool ok;
 
 	rest_keyed(line, sizeof(line), rest_of(add), spi);
@@ -265,7 +266,8 @@ static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
 		p.aead_key = enc;
 		p.aead_key_bits = (uint16_t)(enc_len * 8);
 	} else {
-		ok = line_alg(line, "enc", enc, &enc_len, &p.enc, &unused, ESP_CRYPTO_ALG_ENC) &&
+		ok = line_alg(line, "enc", enc, &enc_len, &p.enc, &enc_icv_bits,
+			      ESP_CRYPTO_ALG_ENC) &&
 		     line_alg(line, "auth-trunc", auth, &auth_len, &p.auth, &icv_bits,
 			      ESP_CRYPTO_ALG_AUTH);
 		p.enc_key = enc;
@@ -274,7 +276,11 @@ static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
 		p.auth_key_bits = (uint16_t)(auth_len * 8);
 	}
 	p.icv_bits = (uint16_t)icv_bits;
-	if (!ok || esp_crypto_init(ctx, ESP_CRYPTO_ENGINE_IPSECMB, &p) != 0)
+	ok = ok && esp_crypto_init(ctx, ESP_CRYPTO_ENGINE_IPSECMB, &p) == 0;
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(enc, sizeof(enc));
+	explicit_bzero(auth, sizeof(auth));
+	if (!ok)
 		die("an outbound SA's keys not read from its line");
 }
 
@@ -282,11 +288,12 @@ static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
  * rekey's index, churn_step's SPIs); n_out for none. */
 static unsigned out_of(uint32_t spi)
 {
+	uint32_t rekey = (spi - SPI_BASE) % SPIS_PER_STEP;
+
 	for (unsigned i = 0; i < churn.n_out; i++)
 		if (spi == churn.out[i].own_spi)
 			return i;
-	return spi >= SPI_BASE && (spi - SPI_BASE) % 4 < REKEY_N ? (spi - SPI_BASE) % 4
-								  : churn.n_out;
+	return spi >= SPI_BASE && rekey < REKEY_N ? rekey : churn.n_out;
 }
 
 /* Whether the whole ESP packet (esp_len bytes at esp, header to ICV) of
@@ -295,14 +302,14 @@ static bool esp_authentic(unsigned i, uint32_t spi, uint8_t *esp, uint32_t esp_l
 {
 	struct esp_crypto *ctx = &churn.verify[i];
 
+	struct esp_crypto_op op = { .sa = ctx, .esp = esp };
+	struct esp_crypto_op *ops[1] = { &op };
+
 	if (churn.verify_spi[i] != spi) {
 		esp_crypto_destroy(ctx);
 		verifier_init(ctx, churn.out[i].add, spi);
 		churn.verify_spi[i] = spi;
 	}
-	struct esp_crypto_op op = { .sa = ctx, .esp = esp };
-	struct esp_crypto_op *ops[1] = { &op };
-
 	if (esp_len < (uint32_t)ctx->hdr_len + ctx->icv_len)
 		return false;
 	op.len = esp_len - ctx->hdr_len - ctx->icv_len;
@@ -341,14 +348,21 @@ void churn_init(void (*between)(void))
 
 /* ---- Steps ---- */
 
-static void rekey_move(struct sa_now *sa, uint32_t spi)
+/* The protect policy of REKEY_MOVE's SAs with its template's reqid. */
+static void move_policy_update(uint32_t reqid)
 {
-	uint32_t reqid = sa->reqid == sa->own_reqid ? sa->own_reqid + REQID_MOVED : sa->own_reqid;
 	const char *sel = churn.move_policy + strlen("ipsec policy add");
 	int sel_len = (int)(strstr(churn.move_policy, " reqid ") - sel);
 
-	sa_add(sa, spi, reqid);
 	enter("ipsec policy update%.*s reqid %u", sel_len, sel, reqid);
+}
+
+static void rekey_move(struct sa_now *sa, uint32_t spi)
+{
+	uint32_t reqid = sa->reqid == sa->own_reqid ? sa->own_reqid + REQID_MOVED : sa->own_reqid;
+
+	sa_add(sa, spi, reqid);
+	move_policy_update(reqid);
 	sa_del(sa, sa->spi);
 	sa->spi = spi;
 	sa->reqid = reqid;
@@ -425,8 +439,6 @@ static void policy_again(void)
 static void flush_again(void)
 {
 	struct sa_now *move = &churn.out[REKEY_MOVE];
-	const char *sel = churn.move_policy + strlen("ipsec policy add");
-	int sel_len = (int)(strstr(churn.move_policy, " reqid ") - sel);
 
 	churn_stats.removed += sad_count();
 	enter("ipsec sa flush");
@@ -434,7 +446,7 @@ static void flush_again(void)
 		if (strncmp(fuzz_ipsec_lines[i], "ipsec sa add", strlen("ipsec sa add")) == 0)
 			enter("%s", fuzz_ipsec_lines[i]);
 	if (move->reqid != move->own_reqid)
-		enter("ipsec policy update%.*s reqid %u", sel_len, sel, move->own_reqid);
+		move_policy_update(move->own_reqid);
 	for (unsigned i = 0; i < churn.n_out; i++) {
 		churn.out[i].spi = churn.out[i].own_spi;
 		churn.out[i].reqid = churn.out[i].own_reqid;
@@ -445,7 +457,7 @@ static void flush_again(void)
 
 void churn_step(void)
 {
-	uint32_t spi = SPI_BASE + 4 * churn.step;
+	uint32_t spi = SPI_BASE + SPIS_PER_STEP * churn.step;
 
 	/* Known before its SA exists: the worker may send it at once. */
 	for (unsigned r = 0; r < REKEY_N; r++)
