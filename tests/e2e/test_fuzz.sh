@@ -7,28 +7,48 @@
 #   graph_fuzz --no-huge -m 1024 --no-shconf -- --corpus FILE --seed N
 # Its PASS/FAIL lines are this script's; dying of a signal is a FAIL too.
 #
-# Then the same under UndefinedBehaviorSanitizer (FUZZ_UBSAN=0 skips it),
-# built in $ESPD_BUILD-ubsan (about 45 s on two cores), any report a
-# failure. Alignment is not checked: DPDK's inline code loads words
-# wherever its data lies (rte_hash_crc over an IPv6 address 4 bytes into
-# struct ip_addr loads 8 bytes at a time), which x86 allows.
+# Then the churn test (graph_fuzz --churn): the graph on a second lcore, as
+# espd's workers run it, fed the corpus in a loop while SAs are rekeyed and
+# deleted and policies updated, deleted and added for FUZZ_CHURN_S seconds
+# (5), and the corpus once more after; the worker polling (a grace period
+# ends only by its quiescent reports) and adaptive (it also goes offline):
+#   graph_fuzz --no-huge -m 1024 --no-shconf -l 0,1 -- --corpus FILE --churn 5 \
+#     --rx-mode polling
+#
+# Then the fuzz test and the adaptive churn under UndefinedBehaviorSanitizer
+# (FUZZ_UBSAN=0 skips it), built in $ESPD_BUILD-ubsan (about 45 s on two
+# cores), any report a failure. Alignment is not checked: DPDK's inline
+# code loads words wherever its data lies (rte_hash_crc over an IPv6
+# address 4 bytes into struct ip_addr loads 8 bytes at a time), which x86
+# allows.
 T=fuzz$$
 source "$(dirname "$0")/lib.sh"
 corpus=/tmp/$T.corpus
 trap 'rm -f "$corpus"' EXIT
 seed=${FUZZ_SEED:-1}
 [ "$seed" = random ] && seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+churn_s=${FUZZ_CHURN_S:-5}
 ubsan=$ESPD_BUILD-ubsan
 
-# run_fuzz BUILD FRAMES: the test from BUILD; FAIL if it died of a signal.
-run_fuzz() {
-	local rc
-	"$1/tests/fuzz/graph_fuzz" --no-huge -m 1024 --no-pci --no-shconf --file-prefix "$T" \
-		--log-level '*:error' -l 0 -- --corpus "$corpus" --seed "$seed" --frames "$2" \
-		--counters-min 45
+# graph_fuzz BUILD LCORES WHAT ARGS...: the test from BUILD on the EAL's
+# LCORES with ARGS after the corpus; FAIL if it died of a signal.
+graph_fuzz() {
+	local build=$1 lcores=$2 what=$3 rc
+	shift 3
+	"$build/tests/fuzz/graph_fuzz" --no-huge -m 1024 --no-pci --no-shconf --file-prefix "$T" \
+		--log-level '*:error' -l "$lcores" -- --corpus "$corpus" "$@"
 	rc=$?
-	check "graph_fuzz ($(basename "$1")) ended without a signal (status $rc)" [ "$rc" -lt 128 ]
+	check "$what ($(basename "$build")) ended without a signal (status $rc)" [ "$rc" -lt 128 ]
 	[ "$rc" -eq 0 ] || FAILED=1
+}
+
+# run_fuzz BUILD FRAMES, run_churn BUILD RX_MODE: the fuzz test, the churn test.
+run_fuzz() {
+	graph_fuzz "$1" 0 graph_fuzz --seed "$seed" --frames "$2" --counters-min 45
+}
+
+run_churn() {
+	graph_fuzz "$1" 0,1 "graph_fuzz --churn --rx-mode $2" --churn "$churn_s" --rx-mode "$2"
 }
 
 ubsan_build() {
@@ -39,9 +59,12 @@ ubsan_build() {
 
 check "corpus.py builds the valid frames with scapy" "$PY" "$TOP/tests/fuzz/corpus.py" "$corpus"
 run_fuzz "$ESPD_BUILD" "${FUZZ_FRAMES:-5000000}"
+run_churn "$ESPD_BUILD" polling
+run_churn "$ESPD_BUILD" adaptive
 if [ "${FUZZ_UBSAN:-1}" = 1 ]; then
 	check "UBSan build of the fuzz test" ubsan_build
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	run_fuzz "$ubsan" "${FUZZ_UBSAN_FRAMES:-1000000}"
+	run_churn "$ubsan" adaptive
 fi
 exit "${FAILED:-0}"

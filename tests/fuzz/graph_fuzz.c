@@ -24,20 +24,38 @@
  * (as espd's trace does, trace.c): an edge's stream grows by what a node
  * enqueues to it.
  *
+ * With --churn SECONDS, instead of the damage: the graph runs on a second
+ * lcore as espd's workers run it (worker.c: a walk, then a quiescent
+ * report; adaptive, offline while it naps, unless --rx-mode polling), fed
+ * the corpus in a loop, while this thread changes the SAs and policies as
+ * an IKE daemon rekeys (churn.h) for that long. Then, as well as the
+ * accounting and the mbufs above: every command succeeded; no plaintext
+ * of a protected selector, no ESP of an unknown SPI and none its SA's
+ * keys do not authenticate left the WAN port; drops during the churn have
+ * reasons the corpus or the churn explains; every SA removed was freed,
+ * its keys wiped; and with the setup's SAs and policies entered again,
+ * the corpus takes its ways as before. A run that stalls (a grace period
+ * that never ends) fails.
+ *
  * Usage: graph_fuzz [EAL args] -- --corpus FILE [--seed N] [--frames N]
- *   [--counters-min N]
+ *   [--counters-min N] [--churn SECONDS [--rx-mode adaptive|polling]]
  * Prints "PASS: ..." / "FAIL: ..." lines and the seed, which --seed
  * replays. Exit status 1 if anything failed.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "churn.h"
 #include "graph/trace.h"
 #include "graph/worker.h"
 #include "mutate.h"
@@ -53,6 +71,10 @@
 #define SEGMENTS_MAX 3
 #define REASSEMBLED_POOL "reassembled_0" /* ip_reassemble.c's, worker 0 */
 #define REASSEMBLED_MBUFS 63
+#define CHURN_IN_FLIGHT 2048 /* frames waiting in the receive rings at most */
+/* icmp-error answers "time exceeded" once a second per destination: the
+ * last pass of the corpus waits for its answers' tokens. */
+#define ICMP_REFILL_MS 1100
 
 /* The fates corpus.py gives; PORT_N + the two below for the others. */
 static const char fate_out[PORT_N] = { 'W', 'L', 'w', 'l' };
@@ -78,6 +100,8 @@ struct options {
 	uint64_t seed;
 	uint64_t frames;
 	unsigned counters_min;
+	unsigned churn_s; /* 0: fuzz, in this thread */
+	bool polling;     /* the churn's worker never naps (rx-mode polling) */
 };
 
 static struct {
@@ -89,6 +113,8 @@ static struct {
 	unsigned n_corpus;
 	struct fuzz_rng rng;
 	struct node_seen seen[NODES_MAX];
+	unsigned churn_next;  /* the corpus frame the churn's traffic sends next */
+	uint64_t churn_end;   /* when the churn's time is up, in timer cycles */
 	rte_node_t drop_id;
 	uint64_t drop_why[ESPD_COUNTER_MAX + 1]; /* [ESPD_COUNTER_MAX]: no reason */
 	uint64_t sent, out[PORT_N], malformed_out;
@@ -286,10 +312,13 @@ static void drain(uint64_t got[PORT_N])
 	for (unsigned p = 0; p < PORT_N; p++)
 		while ((n = rte_ring_dequeue_burst(f.ports[p].tx, (void **)pkts, RTE_DIM(pkts),
 						   NULL)) > 0) {
-			for (unsigned i = 0; i < n; i++)
+			for (unsigned i = 0; i < n; i++) {
 				if (p <= PORT_LAN && pkt_meta(pkts[i])->flags != PKT_OWN &&
 				    !well_formed(pkts[i], p))
 					malformed(pkts[i], p);
+				if (p == PORT_WAN && f.opt.churn_s)
+					churn_wan_frame(pkts[i]);
+			}
 			got[p] += n;
 			f.out[p] += n;
 			rte_pktmbuf_free_bulk(pkts, n);
@@ -304,12 +333,20 @@ static bool received_all(void)
 	return true;
 }
 
-/* Walks until the receive rings are empty, then takes what came out. */
+/* Walks until the receive rings are empty, then takes what came out. The
+ * worker on its lcore walks itself: once the rings are empty, the end of
+ * its next grace period is the end of the walk that took their last. */
 static void run_graph(uint64_t got[PORT_N])
 {
-	do
-		rte_graph_walk(f.graph);
-	while (!received_all());
+	if (f.opt.churn_s) {
+		while (!received_all())
+			rte_pause();
+		workers_synchronize();
+	} else {
+		do
+			rte_graph_walk(f.graph);
+		while (!received_all());
+	}
 	drain(got);
 }
 
@@ -336,7 +373,8 @@ static bool authentic(uint64_t decrypt_in, uint64_t icv_failed)
 	       counter_total(ESPD_COUNTER_ESP_DEC_ICV) == icv_failed;
 }
 
-static void corpus_check(void)
+/* when: "" or which pass this is. */
+static void corpus_check(const char *when)
 {
 	unsigned wrong = 0, esp = 0, esp_ok = 0;
 
@@ -358,10 +396,10 @@ static void corpus_check(void)
 				PRIu64 "\n", i, c->len, c->port, c->fate, got[0], got[1], got[2],
 				got[3], f.seen[f.drop_id].in - drops);
 	}
-	result(wrong == 0, "each of the %u corpus frames takes its expected path (%u did not)",
-	       f.n_corpus, wrong);
-	result(esp > 0 && esp_ok == esp, "every valid ESP frame is decrypted and forwarded "
-	       "(%u of %u)", esp_ok, esp);
+	result(wrong == 0, "each of the %u corpus frames takes its expected path%s (%u did not)",
+	       f.n_corpus, when, wrong);
+	result(esp > 0 && esp_ok == esp, "every valid ESP frame is decrypted and forwarded%s "
+	       "(%u of %u)", when, esp_ok, esp);
 }
 
 /* ---- Fuzzing ---- */
@@ -452,6 +490,137 @@ static void fuzz(void)
 			send_mutated();
 		run_graph(got);
 	}
+}
+
+/* ---- Churn: SAs and policies changed while a worker lcore runs ---- */
+
+static void stalled(int sig)
+{
+	static const char msg[] = "FAIL: the churn test ends in its time (it did not: a change "
+				  "waits for a grace period that never ends?)\n";
+	ssize_t rc = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+
+	(void)sig;
+	(void)rc;
+	_exit(1);
+}
+
+/* The worker on the next lcore, run as espd runs its workers (worker.c):
+ * adaptive, offline for RCU while it naps when idle, as by default, or
+ * polling; a watchdog for the whole run. */
+static void worker_launch(void)
+{
+	unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+
+	if (lcore >= RTE_MAX_LCORE)
+		die("--churn needs a second lcore (EAL -l 0,1)");
+	workers[0].lcore = lcore;
+	signal(SIGALRM, stalled);
+	alarm(4 * f.opt.churn_s + 60);
+	if (workers_start(!f.opt.polling) < 0)
+		die("worker not launched");
+}
+
+static unsigned waiting(void)
+{
+	unsigned n = 0;
+
+	for (unsigned p = 0; p < PORT_N; p++)
+		n += rte_ring_count(f.ports[p].rx);
+	return n;
+}
+
+/* The receive rings topped up with the corpus in order, then what came
+ * out taken; once the churn's time is up, only to the corpus' end (no
+ * fragmented packet left in part). */
+static void churn_traffic(void)
+{
+	uint64_t got[PORT_N] = { 0 };
+
+	for (unsigned n = CHURN_IN_FLIGHT - waiting(); n > 0; n--) {
+		const struct corpus_frame *c = &f.corpus[f.churn_next];
+		if (f.churn_next == 0 && rte_get_timer_cycles() >= f.churn_end)
+			break;
+		send_frame(c->port, c->data, c->len, 1);
+		f.churn_next = (f.churn_next + 1) % f.n_corpus;
+	}
+	drain(got);
+}
+
+static void counters_snapshot(uint64_t counts[ESPD_COUNTER_MAX])
+{
+	for (unsigned c = 0; c < ESPD_COUNTER_MAX; c++)
+		counts[c] = counter_total(c);
+}
+
+/* A drop counter the corpus alone did not hit (before) must have a reason
+ * in the churn. */
+static void churn_drops_check(const uint64_t before[ESPD_COUNTER_MAX])
+{
+	char bad[512] = "";
+	size_t at = 0;
+
+	for (unsigned c = 0; c < ESPD_COUNTER_MAX; c++) {
+		uint64_t during = counter_total(c) - before[c];
+		if (!during || strcmp(counter_kind(c), "drop") || before[c] || churn_explains(c) ||
+		    at >= sizeof(bad) - 128)
+			continue;
+		at += (size_t)snprintf(bad + at, sizeof(bad) - at, " [%s: %s] %" PRIu64,
+				       counter_node(c), counter_text(c), during);
+	}
+	result(at == 0, "drops during the churn have reasons the corpus or the churn explains%s%s",
+	       at ? "; not:" : "", bad);
+}
+
+static void churn_traffic_check(uint64_t decrypted)
+{
+	const struct churn_stats *st = &churn_stats;
+
+	result(st->steps > 0 && st->failed == 0 && st->wan_esp > 0 && decrypted > 0,
+	       "%" PRIu64 " steps of rekeys and deletes in %u s while the worker sent %" PRIu64
+	       " ESP frames to the WAN and decrypted %" PRIu64 ": every one of the %" PRIu64
+	       " `espctl ipsec` commands succeeded (%" PRIu64 " failed)", st->steps,
+	       f.opt.churn_s, st->wan_esp, decrypted, st->commands, st->failed);
+	result(st->clear == 0, "no plaintext of a protected selector left the WAN port "
+	       "(%" PRIu64 " of %" PRIu64 " IP frames did)", st->clear, st->wan_ip);
+	result(st->bad_spi == 0, "every ESP frame out of the WAN port carries the SPI of an "
+	       "outbound SA of the run (%" PRIu64 " of %" PRIu64 " did not)", st->bad_spi,
+	       st->wan_esp);
+	result(st->wan_esp_whole > 0 && st->icv_bad == 0, "every whole ESP frame out of the WAN "
+	       "port passes its ICV under its SA's keys (%" PRIu64 " of %" PRIu64 " did not)",
+	       st->icv_bad, st->wan_esp_whole);
+}
+
+/* Once a grace period has passed since the last change, every SA removed
+ * has been freed: after esp_crypto_destroy wiped its keys. */
+static void churn_freed_check(void)
+{
+	const struct churn_stats *st = &churn_stats;
+
+	workers_synchronize();
+	sad_reclaim();
+	result(st->freed == st->removed && st->freed_keyed == 0, "every SA removed is freed "
+	       "once its grace period ends, its keys wiped (%" PRIu64 " removed, %" PRIu64
+	       " freed, %" PRIu64 " with keys left)", st->removed, st->freed, st->freed_keyed);
+}
+
+static void churn_run(void)
+{
+	uint64_t before[ESPD_COUNTER_MAX], got[PORT_N] = { 0 };
+	uint64_t decrypted = seen_of(NODE_ESP_DECRYPT)->out;
+
+	counters_snapshot(before);
+	f.churn_end = rte_get_timer_cycles() + f.opt.churn_s * rte_get_timer_hz();
+	do
+		churn_step();
+	while (rte_get_timer_cycles() < f.churn_end || f.churn_next != 0);
+	run_graph(got);
+	churn_traffic_check(seen_of(NODE_ESP_DECRYPT)->out - decrypted);
+	churn_drops_check(before);
+	churn_final_state();
+	churn_freed_check();
+	rte_delay_ms(ICMP_REFILL_MS);
+	corpus_check(" after the churn, its SAs and policies entered again");
 }
 
 /* ---- Accounting ---- */
@@ -561,7 +730,10 @@ static void mbufs_check(void)
 	uint64_t got[PORT_N] = { 0 };
 
 	run_graph(got);
-	ip_reassemble_destroy(0);
+	if (f.opt.churn_s)
+		workers_stop(); /* and its reassembly table with it */
+	else
+		ip_reassemble_destroy(0);
 	result(rte_mempool_avail_count(f.small) == SMALL_MBUFS &&
 	       rte_mempool_avail_count(f.large) == LARGE_MBUFS && whole_free == REASSEMBLED_MBUFS,
 	       "no mbuf is lost: pools full again (%u of %u, %u of %u, reassembly's %u of %u)",
@@ -574,7 +746,7 @@ static void mbufs_check(void)
 static __rte_noreturn void usage(void)
 {
 	fprintf(stderr, "usage: graph_fuzz [EAL args] -- --corpus FILE [--seed N] [--frames N] "
-		"[--counters-min N]\n");
+		"[--counters-min N] [--churn SECONDS [--rx-mode adaptive|polling]]\n");
 	exit(2);
 }
 
@@ -593,6 +765,12 @@ static void options_parse(int argc, char **argv)
 			o->frames = strtoull(v, NULL, 0);
 		else if (strcmp(a, "--counters-min") == 0)
 			o->counters_min = (unsigned)atoi(v);
+		else if (strcmp(a, "--churn") == 0)
+			o->churn_s = (unsigned)atoi(v);
+		else if (strcmp(a, "--rx-mode") == 0 && strcmp(v, "adaptive") == 0)
+			o->polling = false;
+		else if (strcmp(a, "--rx-mode") == 0 && strcmp(v, "polling") == 0)
+			o->polling = true;
 		else
 			usage();
 	}
@@ -607,10 +785,13 @@ static void summary_print(void)
 		"extend", "fragment", "empty", "maximal",
 	};
 
-	printf("frames per mutation:");
-	for (unsigned m = 0; m < MUT_N; m++)
-		printf(" %s %" PRIu64, names[m], f.mutations[m]);
-	printf("\ncounters hit:");
+	if (!f.opt.churn_s) {
+		printf("frames per mutation:");
+		for (unsigned m = 0; m < MUT_N; m++)
+			printf(" %s %" PRIu64, names[m], f.mutations[m]);
+		printf("\n");
+	}
+	printf("counters hit:");
 	for (unsigned c = 0; c < ESPD_COUNTER_MAX; c++)
 		if (counter_total(c))
 			printf(" [%s: %s] %" PRIu64, counter_node(c), counter_text(c), counter_total(c));
@@ -626,8 +807,12 @@ int main(int argc, char **argv)
 		die("EAL not initialised");
 	argv[consumed] = argv[0];
 	options_parse(argc - consumed, argv + consumed);
-	printf("graph_fuzz: seed %" PRIu64 " (replay with --seed %" PRIu64 "), %" PRIu64
-	       " frames\n", f.opt.seed, f.opt.seed, f.opt.frames);
+	if (f.opt.churn_s)
+		printf("graph_fuzz: the corpus, %u s of churn, the worker %s\n", f.opt.churn_s,
+		       f.opt.polling ? "polling" : "adaptive");
+	else
+		printf("graph_fuzz: seed %" PRIu64 " (replay with --seed %" PRIu64 "), %" PRIu64
+		       " frames\n", f.opt.seed, f.opt.seed, f.opt.frames);
 	fflush(stdout);
 	f.rng.state = f.opt.seed;
 	f.small = rte_pktmbuf_pool_create("fuzz_small", SMALL_MBUFS, 0, 0,
@@ -639,20 +824,32 @@ int main(int argc, char **argv)
 	corpus_load();
 	f.graph = fuzz_network_setup(f.ports, f.small);
 	observe_install();
-	corpus_check();
+	if (f.opt.churn_s) {
+		churn_init(churn_traffic);
+		worker_launch();
+	}
+	corpus_check("");
 	corpus_sent = f.sent;
-	fuzz();
+	if (f.opt.churn_s)
+		churn_run();
+	else
+		fuzz();
 	summary_print();
 	mbufs_check();
-	result(true, "espd's graph survived %" PRIu64 " frames (%" PRIu64 " damaged or whole, "
-	       "seed %" PRIu64 ") and let its reassembly table go", f.sent, f.sent - corpus_sent,
-	       f.opt.seed);
+	if (f.opt.churn_s)
+		result(true, "espd's graph survived %" PRIu64 " frames on a worker lcore while its "
+		       "SAs and policies changed %" PRIu64 " times", f.sent, churn_stats.commands);
+	else
+		result(true, "espd's graph survived %" PRIu64 " frames (%" PRIu64 " damaged or "
+		       "whole, seed %" PRIu64 ") and let its reassembly table go", f.sent,
+		       f.sent - corpus_sent, f.opt.seed);
 	nodes_check();
 	frames_check();
 	drops_check();
 	result(f.malformed_out == 0, "every frame out of the ports is well-formed IP within the "
 	       "link's MTU (%" PRIu64 " were not)", f.malformed_out);
-	result(counters_hit() >= f.opt.counters_min, "%u named counters hit (at least %u wanted)",
-	       counters_hit(), f.opt.counters_min);
+	if (!f.opt.churn_s)
+		result(counters_hit() >= f.opt.counters_min, "%u named counters hit (at least %u "
+		       "wanted)", counters_hit(), f.opt.counters_min);
 	return f.failed ? 1 : 0;
 }

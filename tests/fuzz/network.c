@@ -1,4 +1,4 @@
-/* The graph fuzz test's network (network.h). */
+/* The graph fuzz test's network and its `espctl ipsec` lines (network.h). */
 #include "network.h"
 
 #include <stdio.h>
@@ -75,7 +75,7 @@ static void network_setup(const struct ring_port ports[PORT_N])
 #define NATT "encap espinudp 4500 4500 0.0.0.0"
 
 /* corpus.py's SAs and policies, in the words of `espctl ipsec ...`. */
-static const char *const ipsec_lines[] = {
+const char *const fuzz_ipsec_lines[] = {
 	"ipsec sa add " V4_IN " proto esp spi 0x1001 reqid 11 mode tunnel " GCM,
 	"ipsec sa add " V4_IN " proto esp spi 0x1002 reqid 12 mode tunnel " CBC,
 	"ipsec sa add " V6_IN " proto esp spi 0x1003 reqid 13 mode tunnel replay-window 64 " GCM,
@@ -112,6 +112,7 @@ static const char *const ipsec_lines[] = {
 	"ipsec policy add src 10.1.0.0/24 dst 10.2.99.0/24 dir out action block",
 	"ipsec policy add src 10.1.0.0/24 dst 10.2.98.0/24 dir out",
 };
+const size_t fuzz_ipsec_n = RTE_DIM(fuzz_ipsec_lines);
 
 /*
  * ACLs: the LAN's input, and both outputs. UDP from 10.1.0.97 to port
@@ -152,21 +153,30 @@ static void acl_setup(void)
 	config_free(&cfg);
 }
 
-static void cli_line(const char *line)
+int fuzz_cli(const char *line)
 {
 	char copy[512], *words[64], *save = NULL;
 	struct cli_out out = { 0 };
-	int n = 0;
+	int n = 0, status;
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	for (char *w = strtok_r(copy, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
 	cli_execute(n, words, &out);
-	if (out.status != 0) {
+	status = out.status;
+	if (status != 0)
 		fprintf(stderr, "graph_fuzz: '%s': %s\n", line, out.buf ? out.buf : "failed");
-		exit(2);
-	}
 	cli_out_free(&out);
+	return status;
+}
+
+unsigned fuzz_ipsec_enter(void)
+{
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < fuzz_ipsec_n; i++)
+		failed += fuzz_cli(fuzz_ipsec_lines[i]) != 0;
+	return failed;
 }
 
 struct rte_graph *fuzz_network_setup(struct ring_port ports[PORT_N], struct rte_mempool *pool)
@@ -186,8 +196,8 @@ struct rte_graph *fuzz_network_setup(struct ring_port ports[PORT_N], struct rte_
 	network_setup(ports);
 	acl_setup();
 	ipsec_cli_register();
-	for (size_t i = 0; i < RTE_DIM(ipsec_lines); i++)
-		cli_line(ipsec_lines[i]);
+	if (fuzz_ipsec_enter() != 0)
+		die("SAs and policies not entered");
 	for (unsigned p = 0; p < PORT_N; p++)
 		workers[0].rx[workers[0].n_rx++] =
 			(struct rx_queue_ref){ ports[p].port_id, 0, p >= PORT_TAP_WAN };
