@@ -23,22 +23,26 @@
 # allows.
 T=fuzz$$
 source "$(dirname "$0")/lib.sh"
-corpus=/tmp/$T.corpus
-trap 'rm -f "$corpus"' EXIT
+corpus=/tmp/$T.corpus out=/tmp/$T.out
+trap 'rm -f "$corpus" "$out"' EXIT
 seed=${FUZZ_SEED:-1}
 [ "$seed" = random ] && seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 churn_s=${FUZZ_CHURN_S:-5}
 ubsan=$ESPD_BUILD-ubsan
 
 # graph_fuzz BUILD LCORES WHAT ARGS...: the test from BUILD on the EAL's
-# LCORES with ARGS after the corpus; FAIL if it died of a signal.
+# LCORES with ARGS after the corpus; FAIL if it died of a signal, or failed
+# without saying so in a FAIL line (a sanitizer's report halts it).
 graph_fuzz() {
 	local build=$1 lcores=$2 what=$3 rc
 	shift 3
 	"$build/tests/fuzz/graph_fuzz" --no-huge -m 1024 --no-pci --no-shconf --file-prefix "$T" \
-		--log-level '*:error' -l "$lcores" -- --corpus "$corpus" "$@"
-	rc=$?
+		--log-level '*:error' -l "$lcores" -- --corpus "$corpus" "$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
 	check "$what ($(basename "$build")) ended without a signal (status $rc)" [ "$rc" -lt 128 ]
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out"; then
+		fail "$what ($(basename "$build")) exited with status $rc and no FAIL line"
+	fi
 	[ "$rc" -eq 0 ] || FAILED=1
 }
 
