@@ -83,19 +83,6 @@ void cli_json_string(struct cli_out *out, const char *s)
 	cli_printf(out, "\"");
 }
 
-int cli_parse_number(const char *word, int base, uint64_t max, uint64_t *value)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(word, &end, base);
-	if (errno || end == word || *end || word[0] == '-' || n > max)
-		return -EINVAL;
-	*value = n;
-	return 0;
-}
-
 int cli_error(struct cli_out *out, int err, const char *fmt, ...)
 {
 	char message[512];

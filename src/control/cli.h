@@ -9,7 +9,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 struct cli_out {
 	char *buf;
@@ -38,10 +37,6 @@ void cli_printf(struct cli_out *out, const char *fmt, ...)
  * {"error": ...} when json). */
 int cli_error(struct cli_out *out, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The unsigned number word spells in base (0: with C's 0x and 0 prefixes),
- * at most max: 0, or -EINVAL for anything else (a sign, other characters,
- * nothing, overflow); each command words its own error. */
-int cli_parse_number(const char *word, int base, uint64_t max, uint64_t *value);
 /* Write s as a JSON string literal, quotes included. */
 void cli_json_string(struct cli_out *out, const char *s);
 

@@ -9,6 +9,7 @@
 #include "control/ipsec_cli.h"
 
 #include "common/hex.h"
+#include "common/number.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -165,7 +166,7 @@ static int number(struct parse *ps, const char *key, uint64_t max, uint64_t *n)
 
 	if (value(ps, key, &v))
 		return -EINVAL;
-	if (cli_parse_number(v, 0, max, n) < 0)
+	if (number_parse(v, 0, max, n) < 0)
 		return fail(ps, v, "bad value for '%s'", key);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_pcapng.h>
+#include "common/number.h"
 #include "graph/pcap.h"
 #include "tables/iface.h"
 
@@ -120,7 +121,7 @@ static int parse_number(struct cli_out *out, const char *key, const char *word, 
 {
 	uint64_t n;
 
-	if (cli_parse_number(word, 10, max, &n) < 0 || n < min)
+	if (number_parse(word, 10, max, &n) < 0 || n < min)
 		return cli_error(out, -EINVAL, "pcap on: '%s': bad value for '%s' (%u..%u)", word,
 				 key, min, max);
 	*value = (uint32_t)n;

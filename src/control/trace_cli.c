@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rte_cycles.h>
+#include "common/number.h"
 #include "control/cli.h"
 #include "control/trace_decode.h"
 #include "graph/counters.h"
@@ -217,7 +218,7 @@ static int trace_add_cmd(struct cli_out *out, int argc, char **argv)
 
 	if (argc != 1)
 		return cli_error(out, -EINVAL, "usage: trace add N (1..%d)", TRACE_PACKETS_MAX);
-	if (cli_parse_number(argv[0], 10, TRACE_PACKETS_MAX, &n) < 0 || n < 1)
+	if (number_parse(argv[0], 10, TRACE_PACKETS_MAX, &n) < 0 || n < 1)
 		return cli_error(out, -EINVAL, "'%s': want a count of packets, 1..%d", argv[0],
 				 TRACE_PACKETS_MAX);
 	rc = trace_add((uint32_t)n);

@@ -5,6 +5,8 @@
  */
 #include "espd/notify.h"
 
+#include "common/number.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,13 +55,8 @@ int service_notify(const char *state)
 static bool env_number(const char *name, uint64_t *value)
 {
 	const char *text = getenv(name);
-	char *end;
 
-	if (!text || !*text)
-		return false;
-	errno = 0;
-	*value = strtoull(text, &end, 10);
-	return errno == 0 && *end == '\0';
+	return text && number_parse(text, 10, UINT64_MAX, value) == 0;
 }
 
 uint64_t service_watchdog_interval_ms(void)

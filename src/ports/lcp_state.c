@@ -19,6 +19,7 @@
  */
 #include "ports/lcp_internal.h"
 #include "common/hex.h"
+#include "common/number.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,29 +231,18 @@ static int get_name(const char *text, char *out, size_t size)
 	return n ? 0 : -EINVAL;
 }
 
-static int get_ulong(const char *text, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (*text == '-' || *text == '\0')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(text, &end, 0);
-	return errno || *end || *out > max ? -EINVAL : 0;
-}
-
 static int get_u32(const char *text, uint32_t *out)
 {
-	unsigned long v;
-	int rc = get_ulong(text, UINT32_MAX, &v);
+	uint64_t v;
+	int rc = number_parse(text, 0, UINT32_MAX, &v);
 	*out = rc == 0 ? (uint32_t)v : 0;
 	return rc;
 }
 
 static int get_u8(const char *text, uint8_t *out)
 {
-	unsigned long v;
-	int rc = get_ulong(text, UINT8_MAX, &v);
+	uint64_t v;
+	int rc = number_parse(text, 0, UINT8_MAX, &v);
 	*out = rc == 0 ? (uint8_t)v : 0;
 	return rc;
 }
@@ -310,14 +300,14 @@ static int get_word(const char *text, const char *const words[], size_t n)
 
 static int iface_set(struct lcp_saved *s, const char *key, const char *val)
 {
-	unsigned long ifindex = 0;
+	uint64_t ifindex = 0;
 
 	if (strcmp(key, "name") == 0)
 		return get_name(val, s->name, sizeof(s->name));
 	if (strcmp(key, "phys") == 0)
 		return get_name(val, s->phys_name, sizeof(s->phys_name));
 	if (strcmp(key, "ifindex") == 0) {
-		int rc = get_ulong(val, INT_MAX, &ifindex);
+		int rc = number_parse(val, 0, INT_MAX, &ifindex);
 		s->ifindex = (int)ifindex;
 		return rc == 0 && ifindex > 0 ? 0 : -EINVAL;
 	}
