@@ -87,7 +87,7 @@ static uint16_t port_input_process(struct rte_graph *graph, struct rte_node *nod
 			rte_node_enqueue(graph, node, PORT_INPUT_NEXT_DROP, (void **)pkts, n);
 			continue;
 		}
-		if (unlikely(pcap_is_armed()) && !rx->is_tap)
+		if (unlikely(pcap_is_armed()))
 			pcap_copy_burst(worker->id, rx->port, rx->queue, pkts, n,
 					RTE_PCAPNG_DIRECTION_IN);
 		mark_received(worker, rx, iface, pkts, n);
