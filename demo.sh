@@ -31,17 +31,17 @@ in_a ping -c 3 -i 0.2 10.2.0.2
 in_a ping -6 -c 3 -i 0.2 fd00:2::2
 site_ctl 1 pcap off >/dev/null
 echo "== what router 1 received and sent (espctl pcap): clear on lan, ESP on wan"
-# The capture names each port by its device; show says which interface that is.
+# The capture names each port by its device; show pcap says which interface that is.
 tshark -r "$capture" -Y 'icmp or icmpv6.type == 128 or icmpv6.type == 129 or esp' \
 	-T fields -E separator=/t -e frame.interface_name -e frame.packet_flags_direction \
 	-e _ws.col.Source -e _ws.col.Destination -e _ws.col.Info 2>/dev/null | "$PY" -c '
 import json, sys
-names = {i["device"]: i["name"] for i in json.loads(sys.argv[1])}
+names = {i["in_file"]: i["interface"] for i in json.loads(sys.argv[1])["interfaces"]}
 for line in sys.stdin.readlines()[:12]:
     device, direction, src, dst, info = line.rstrip("\n").split("\t")
     print("%-4s %-4s %-22s %-22s %s" % (names.get(device, device),
           ("?", "in", "out", "?")[int(direction, 16) & 3], src, dst, info))
-' "$(site_ctl 1 show interfaces --json)"
+' "$(site_ctl 1 show pcap --json)"
 echo "== TCP across the tunnel (iperf3, 3 s)"
 in_b iperf3 -s -1 -D -I "/tmp/$SITE_T-iperf3.pid"
 sleep 0.5

@@ -36,15 +36,8 @@ topology_up() {
 	done
 	ip -n "$NS_A" link add a0 type veth peer name r-a netns "$NS_R"
 	ip -n "$NS_B" link add b0 type veth peer name r-b netns "$NS_R"
-	for spec in "$NS_A a0 10.1.0.2/24 fd00:1::2/64" "$NS_B b0 10.2.0.2/24 fd00:2::2/64"; do
-		set -- $spec
-		ip -n "$1" addr add "$3" dev "$2"
-		ip -n "$1" addr add "$4" dev "$2" nodad
-		ip -n "$1" link set "$2" up
-		# Segments, not 64 KB aggregates, on the wire, as a real NIC sends.
-		# and with checksums filled in (veth would leave them to "hardware").
-		ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off >/dev/null 2>&1 || true
-	done
+	link_addresses "$NS_A" a0 10.1.0.2/24 fd00:1::2/64
+	link_addresses "$NS_B" b0 10.2.0.2/24 fd00:2::2/64
 	ip -n "$NS_A" route add default via 10.1.0.1
 	ip -n "$NS_A" -6 route add default via fd00:1::1
 	ip -n "$NS_B" route add default via 10.2.0.1
@@ -57,6 +50,51 @@ topology_up() {
 	ip -n "$NS_R" link set r-b up
 	in_r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# link_addresses NS DEV IPV4 IPV6: a host's link with its addresses, up,
+# sending segments, not 64 KB aggregates, with checksums filled in, as a
+# real NIC sends them (veth would leave both to "hardware").
+link_addresses() {
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$1" addr add "$4" dev "$2" nodad
+	ip -n "$1" link set "$2" up
+	ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off >/dev/null 2>&1 || true
+}
+
+# tcp_transfer [SERVER_NS ADDR [BYTES]]: BYTES (4 MB) of random data from
+# hostA to ADDR (hostB's) over TCP; true when the receiver's SHA-256 is the
+# sender's.
+tcp_transfer() {
+	local in_server=${1:-in_b} addr=${2:-10.2.0.2} bytes=${3:-4194304} sent received
+	$in_server "$PY" -c '
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5201)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); c.settimeout(20); h = hashlib.sha256()
+while True:
+    d = c.recv(65536)
+    if not d: break
+    h.update(d)
+print(h.hexdigest())' "$addr" >/tmp/$T.received &
+	local server=$!
+	sleep 0.5
+	sent=$(in_a "$PY" -c '
+import hashlib, os, socket, sys
+data = os.urandom(int(sys.argv[2]))
+s = socket.create_connection((sys.argv[1], 5201), timeout=20)
+s.sendall(data); s.close()
+print(hashlib.sha256(data).hexdigest())' "$addr" "$bytes")
+	wait $server
+	received=$(cat /tmp/$T.received)
+	[ -n "$sent" ] && [ "$sent" = "$received" ]
+}
+
+pcap_port_name() { # pcap_port_name IFACE: the name the capture file gives it
+	espctl show pcap --json | "$PY" -c '
+import json, sys
+names = {i["interface"]: i["in_file"] for i in json.load(sys.stdin)["interfaces"]}
+print(names[sys.argv[1]])' "$1"
 }
 
 # write_config FILE DRIVER [extra lines...]

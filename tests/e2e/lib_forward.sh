@@ -25,31 +25,6 @@ import json, sys
 print(sum(n["packets"] for n in json.load(sys.stdin)["nodes"] if n["node"] == sys.argv[1]))' "$1"
 }
 
-tcp_transfer() { # tcp_transfer [SERVER_NS ADDR]: 4 MB from hostA (to hostB), compare SHA-256
-	local in_server=${1:-in_b} addr=${2:-10.2.0.2} sent received
-	$in_server "$PY" -c '
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5201)); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.settimeout(20); h = hashlib.sha256()
-while True:
-    d = c.recv(65536)
-    if not d: break
-    h.update(d)
-print(h.hexdigest())' "$addr" >/tmp/$T.received &
-	local server=$!
-	sleep 0.5
-	sent=$(in_a "$PY" -c '
-import hashlib, os, socket, sys
-data = os.urandom(4 << 20)
-s = socket.create_connection((sys.argv[1], 5201), timeout=20)
-s.sendall(data); s.close()
-print(hashlib.sha256(data).hexdigest())' "$addr")
-	wait $server
-	received=$(cat /tmp/$T.received)
-	[ -n "$sent" ] && [ "$sent" = "$received" ]
-}
-
 case_forwarding() {
 	local driver=$1
 	write_config "$CONF" "$driver"
@@ -530,13 +505,6 @@ json_field() { # json_field KEY: that field of the JSON object on stdin
 }
 
 pcap_show() { espctl show pcap --json | json_field "$1"; }
-
-pcap_port_name() { # pcap_port_name IFACE: the name the capture file gives it
-	espctl show pcap --json | "$PY" -c '
-import json, sys
-names = {i["interface"]: i["in_file"] for i in json.load(sys.stdin)["interfaces"]}
-print(names[sys.argv[1]])' "$1"
-}
 
 # pcap_marker_seen FILE MARKER A B: the datagram carrying MARKER is in FILE
 # twice: received on port A with TTL 64, sent out of port B with TTL 63.

@@ -41,12 +41,12 @@ site_up() {
 	ip -n "$NS_A" link add a0 type veth peer name lan netns "$NS_R1"
 	ip -n "$NS_R1" link add wan type veth peer name wan netns "$NS_R2"
 	ip -n "$NS_B" link add b0 type veth peer name lan netns "$NS_R2"
-	site_addresses "$NS_A" a0 10.1.0.2/24 fd00:1::2/64
-	site_addresses "$NS_B" b0 10.2.0.2/24 fd00:2::2/64
-	site_addresses "$NS_R1" lan 10.1.0.1/24 fd00:1::1/64
-	site_addresses "$NS_R1" wan 192.0.2.1/24 2001:db8::1/64
-	site_addresses "$NS_R2" wan 192.0.2.2/24 2001:db8::2/64
-	site_addresses "$NS_R2" lan 10.2.0.1/24 fd00:2::1/64
+	link_addresses "$NS_A" a0 10.1.0.2/24 fd00:1::2/64
+	link_addresses "$NS_B" b0 10.2.0.2/24 fd00:2::2/64
+	link_addresses "$NS_R1" lan 10.1.0.1/24 fd00:1::1/64
+	link_addresses "$NS_R1" wan 192.0.2.1/24 2001:db8::1/64
+	link_addresses "$NS_R2" wan 192.0.2.2/24 2001:db8::2/64
+	link_addresses "$NS_R2" lan 10.2.0.1/24 fd00:2::1/64
 	ip -n "$NS_A" route add default via 10.1.0.1
 	ip -n "$NS_A" -6 route add default via fd00:1::1
 	ip -n "$NS_B" route add default via 10.2.0.1
@@ -58,16 +58,6 @@ site_up() {
 	for ns in "$NS_R1" "$NS_R2"; do
 		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	done
-}
-
-# site_addresses NS DEV IPV4 IPV6: addresses, link up, and segments with
-# checksums on the wire, as a real NIC sends them (veth leaves both to
-# "hardware").
-site_addresses() {
-	ip -n "$1" addr add "$3" dev "$2"
-	ip -n "$1" addr add "$4" dev "$2" nodad
-	ip -n "$1" link set "$2" up
-	ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off >/dev/null 2>&1 || true
 }
 
 # site_espd_start N: espd takes over router N's lan and wan.
