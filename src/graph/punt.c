@@ -31,7 +31,7 @@ enum punt_next {
 /* PUNT_N_NEXT: on to the kernel; else the drop, counted. */
 static uint16_t decrypted_check(struct worker *worker, struct rte_mbuf *m)
 {
-	const struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
+	const struct sa *sa = sad_sa_held(pkt_meta(m)->sa_index);
 	struct spd_packet_key key;
 
 	if (unlikely(!sa))

@@ -79,7 +79,7 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbo
 			  const struct spd_packet_key *key, const struct spd_policy *pol,
 			  bool local, bool out_active)
 {
-	const struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
+	const struct sa *sa = sad_sa_held(pkt_meta(m)->sa_index);
 	unsigned why;
 
 	if (unlikely(!sa))

@@ -18,6 +18,7 @@
 #include "tables/path_mtu.h"
 
 struct sa **sad_sas;
+struct sa **sad_sas_removed;
 uint32_t sad_max;
 struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
 void (*sad_free_hook)(const struct sa *sa);
@@ -77,6 +78,7 @@ static void sa_release(struct sa *sa)
 		sad_free_hook(sa);
 	explicit_bzero(sa, sizeof(*sa));
 	rte_free(sa);
+	__atomic_store_n(&sad_sas_removed[index], NULL, __ATOMIC_RELAXED);
 	for (unsigned w = 0; w < sad.n_workers; w++)
 		memset(&sad_counters[w][index], 0, sizeof(sad_counters[w][index]));
 	sad.free_slots[sad.n_free++] = index;
@@ -124,6 +126,8 @@ int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
 	sad.n_workers = n_workers;
 	sad_max = max_sas;
 	sad_sas = rte_zmalloc("sad_sas", sizeof(*sad_sas) * max_sas, RTE_CACHE_LINE_SIZE);
+	sad_sas_removed = rte_zmalloc("sad_sas_removed", sizeof(*sad_sas_removed) * max_sas,
+				      RTE_CACHE_LINE_SIZE);
 	sad.free_slots = rte_zmalloc("sad_free", sizeof(uint32_t) * max_sas, 0);
 	for (unsigned w = 0; w < n_workers; w++)
 		sad_counters[w] = rte_zmalloc("sad_counters", sizeof(struct sa_counters) * max_sas,
@@ -131,7 +135,7 @@ int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
 	sad.fast = hash_create("sad_fast", max_sas, sizeof(struct sad_key), true);
 	sad.ids = hash_create("sad_ids", max_sas, sizeof(struct id_key), false);
 	sad.dq = rte_rcu_qsbr_dq_create(&dq_params);
-	if (!sad_sas || !sad.free_slots || !sad.fast || !sad.ids || !sad.dq ||
+	if (!sad_sas || !sad_sas_removed || !sad.free_slots || !sad.fast || !sad.ids || !sad.dq ||
 	    (n_workers && !sad_counters[n_workers - 1]) || path_mtu_init(max_sas) != 0) {
 		sad_destroy();
 		return -ENOMEM;
@@ -158,12 +162,14 @@ void sad_destroy(void)
 	path_mtu_destroy();
 	rte_free(sad.free_slots);
 	rte_free(sad_sas);
+	rte_free(sad_sas_removed);
 	for (unsigned w = 0; w < ESPD_WORKERS_MAX; w++) {
 		rte_free(sad_counters[w]);
 		sad_counters[w] = NULL;
 	}
 	memset(&sad, 0, sizeof(sad));
 	sad_sas = NULL;
+	sad_sas_removed = NULL;
 	sad_max = 0;
 }
 
@@ -511,12 +517,14 @@ int sad_sa_add(const struct sa_params *p, uint32_t *index)
 /*
  * Replace in the same slot. Workers must not use the old SA while its
  * sequence number and window are carried over (a sequence number must
- * never be sent twice), so the slot is emptied for one grace period.
+ * never be sent twice), so the slot is emptied for one grace period;
+ * packets already decrypted with the old SA find it in sad_sas_removed.
  */
 static void sa_replace(struct sa *old, struct sa *sa)
 {
 	uint32_t index = old->rt.index;
 
+	__atomic_store_n(&sad_sas_removed[index], old, __ATOMIC_RELEASE);
 	__atomic_store_n(&sad_sas[index], NULL, __ATOMIC_RELEASE);
 	rte_rcu_qsbr_synchronize(sad.rcu, RTE_QSBR_THRID_INVALID);
 	sa->rt.uid = old->rt.uid;
@@ -530,6 +538,7 @@ static void sa_replace(struct sa *old, struct sa *sa)
 	    old->in.w.top >= sa->in.w.top)
 		sa->in.w = old->in.w;
 	__atomic_store_n(&sad_sas[index], sa, __ATOMIC_RELEASE);
+	__atomic_store_n(&sad_sas_removed[index], NULL, __ATOMIC_RELAXED);
 	esp_crypto_destroy(&old->crypto);
 	if (sad_free_hook)
 		sad_free_hook(old);
@@ -586,6 +595,7 @@ static void sa_remove(struct sa *sa)
 
 	id_key_of(&sa->cfg.id, &key);
 	rte_hash_del_key(sad.ids, &key);
+	__atomic_store_n(&sad_sas_removed[sa->rt.index], sa, __ATOMIC_RELEASE);
 	__atomic_store_n(&sad_sas[sa->rt.index], NULL, __ATOMIC_RELEASE);
 	fast_remove(sa);
 	sad.count--;

@@ -345,6 +345,9 @@ struct sad_key {
 _Static_assert(sizeof(struct sad_key) == 24, "sad_key has no hidden padding");
 
 extern struct sa **sad_sas;
+/* SAs removed from sad_sas and not yet freed, by slot: a packet already
+ * decrypted with one still has its inbound policy check to pass. */
+extern struct sa **sad_sas_removed;
 extern uint32_t sad_max;
 extern struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
 
@@ -380,6 +383,21 @@ static inline struct sa *sad_sa(uint32_t index)
 	if (index >= sad_max)
 		return NULL;
 	return __atomic_load_n(&sad_sas[index], __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The SA a packet of this walk was decrypted with, also if removed since:
+ * the kernel's secpath holds its states, so a packet decrypted before the
+ * SA's delete still passes the policy check (a rekey deletes the old SA
+ * while its last packets are in flight). The grace period keeps it.
+ */
+static inline const struct sa *sad_sa_held(uint32_t index)
+{
+	const struct sa *sa = sad_sa(index);
+
+	if (likely(sa) || index >= sad_max)
+		return sa;
+	return __atomic_load_n(&sad_sas_removed[index], __ATOMIC_ACQUIRE);
 }
 
 /* Inbound SA lookup: index or SAD_INDEX_NONE (unknown SPI: punt). */

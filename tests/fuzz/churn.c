@@ -493,8 +493,6 @@ bool churn_explains(enum espd_counter c)
 	case ESPD_COUNTER_SPD_LOCAL_NO_SA:
 	case ESPD_COUNTER_ESP_ENC_SA_GONE: /* deleted during the worker's walk */
 	case ESPD_COUNTER_ESP_DEC_SA_GONE:
-	case ESPD_COUNTER_SPD_IN_SA_GONE:
-	case ESPD_COUNTER_PUNT_SA_GONE:
 	case ESPD_COUNTER_SPD_IN_POLICY:   /* while an inbound policy is deleted */
 	case ESPD_COUNTER_ESP_ENC_EXPIRED: /* at a hard limit until the next rekey */
 	case ESPD_COUNTER_ESP_DEC_REPLAY:  /* the same frames again */

@@ -137,6 +137,36 @@ static void test_keys_wiped_after_delete(void **state)
 	assert_true(freed_keys_zero);
 }
 
+/* A packet decrypted before its SA's delete still finds the SA for its
+ * policy check until its worker's next quiescent state, and not after. */
+static void test_removed_held_until_grace(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x78);
+	const struct sa *sa;
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(rte_rcu_qsbr_thread_register(rcu, 0), 0);
+	rte_rcu_qsbr_thread_online(rcu, 0);
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	sa = sad_sa(index);
+	assert_ptr_equal(sad_sa_held(index), sa);
+	freed = 0;
+	sad_free_hook = free_hook;
+	assert_int_equal(sad_sa_del(&p.id), 0);
+	assert_null(sad_sa(index));
+	assert_ptr_equal(sad_sa_held(index), sa);
+	assert_int_equal(sa->rt.spi_be, rte_cpu_to_be_32(0x78));
+	assert_int_equal(freed, 0);
+	rte_rcu_qsbr_quiescent(rcu, 0);
+	sad_reclaim();
+	sad_free_hook = NULL;
+	assert_int_equal(freed, 1);
+	assert_null(sad_sa_held(index));
+	rte_rcu_qsbr_thread_offline(rcu, 0);
+	assert_int_equal(rte_rcu_qsbr_thread_unregister(rcu, 0), 0);
+}
+
 static void test_directions(void **state)
 {
 	struct sa_params out = params("192.0.2.1", "198.51.100.1", 1);
@@ -610,6 +640,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_same_spi_other_dst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_wiped_after_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_held_until_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsupported_logged_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_key_length_is_unsupported, setup, teardown),
