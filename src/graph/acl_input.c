@@ -3,12 +3,7 @@
  * bound to the interface on input decide before anything else, punt
  * included; denied frames are counted and dropped.
  */
-#include "graph/graph.h"
-
-#include "tables/acl.h"
-
-/* Frames are filtered in sub-bursts of at most this many. */
-#define ACL_NODE_BURST 256
+#include "graph/acl_filter.h"
 
 enum acl_input_next {
 	ACL_INPUT_NEXT_ETHERNET,
@@ -16,38 +11,23 @@ enum acl_input_next {
 	ACL_INPUT_N_NEXT,
 };
 
+static inline uint16_t input_iface(struct rte_mbuf *m)
+{
+	return pkt_meta(m)->rx_iface;
+}
+
 static uint16_t acl_input_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb_objs)
 {
-	struct worker *worker = node_worker(node);
-	uint16_t ifaces[ACL_NODE_BURST];
+	static const struct acl_filter filter = {
+		.dir = ACL_DIR_INPUT,
+		.iface_of = input_iface,
+		.permit = ACL_INPUT_NEXT_ETHERNET,
+		.drop = ACL_INPUT_NEXT_DROP,
+		.denied = ESPD_COUNTER_ACL_INPUT_DENY,
+	};
 
-	/* No list bound in this direction: nothing to decide, not even which
-	 * interface each packet belongs to. */
-	if (likely(!acl_active_ifaces(ACL_DIR_INPUT))) {
-		rte_node_next_stream_move(graph, node, ACL_INPUT_NEXT_ETHERNET);
-		return nb_objs;
-	}
-	for (uint16_t off = 0, n; off < nb_objs; off += n) {
-		void **burst = objs + off;
-		struct rte_mbuf **pkts = (struct rte_mbuf **)burst;
-		n = RTE_MIN((uint16_t)(nb_objs - off), (uint16_t)ACL_NODE_BURST);
-		for (uint16_t i = 0; i < n; i++)
-			ifaces[i] = pkt_meta(pkts[i])->rx_iface;
-		uint16_t permitted = acl_filter_burst(worker->id, ACL_DIR_INPUT, ifaces, pkts, n);
-		if (likely(permitted == nb_objs)) {
-			rte_node_next_stream_move(graph, node, ACL_INPUT_NEXT_ETHERNET);
-			return nb_objs;
-		}
-		if (permitted)
-			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_ETHERNET, burst, permitted);
-		for (uint16_t i = permitted; i < n; i++)
-			count_reason(worker, pkts[i], ESPD_COUNTER_ACL_INPUT_DENY);
-		if (permitted < n)
-			rte_node_enqueue(graph, node, ACL_INPUT_NEXT_DROP, burst + permitted,
-					 n - permitted);
-	}
-	return nb_objs;
+	return acl_filter_process(graph, node, objs, nb_objs, &filter);
 }
 
 static struct rte_node_register acl_input_node = {
