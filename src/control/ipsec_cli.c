@@ -1187,7 +1187,7 @@ static int format_one_sa(const struct sa *sa, void *arg)
 
 	if (s->filter && (uint32_t)rte_be_to_cpu_32(sa->rt.spi_be) != s->spi)
 		return 0;
-	sad_sa_counters(sa->rt.index, &c);
+	sad_sa_counters_shown(sa->rt.index, &c);
 	if (s->out->json) {
 		json_sep(s);
 		format_sa_json(s->out, sa, &c);
@@ -1335,7 +1335,7 @@ static int tunnel_sa(const struct sa *sa, void *arg)
 
 	if (sa->rt.reqid != s->reqid)
 		return 0;
-	sad_sa_counters(sa->rt.index, &c);
+	sad_sa_counters_shown(sa->rt.index, &c);
 	format_ip_addr(src, sizeof(src), &sa->rt.src);
 	format_ip_addr(dst, sizeof(dst), &sa->rt.dst);
 	if (s->out->json) {
@@ -1411,18 +1411,69 @@ void format_ipsec_tunnels(struct cli_out *out)
 
 /* ---- Handlers ---- */
 
+/* The optional SPI of `show ipsec sa` and `clear ipsec sa`: 0 with one
+ * parsed into *spi, 1 without one, or -errno after the error. */
+static int spi_argument(struct cli_out *out, const char *cmd, int argc, char **argv,
+			uint32_t *spi)
+{
+	struct parse ps = { .out = out, .cmd = cmd, .argv = argv, .argc = argc };
+
+	if (argc > 1)
+		return cli_error(out, -EINVAL, "%s takes at most an SPI", cmd);
+	if (argc == 0)
+		return 1;
+	return u32_value(&ps, "spi", spi) ? out->status : 0;
+}
+
 static int show_sa(struct cli_out *out, int argc, char **argv)
 {
 	uint32_t spi = 0;
+	int rc = spi_argument(out, "show ipsec sa", argc, argv, &spi);
 
-	if (argc > 1)
-		return cli_error(out, -EINVAL, "show ipsec sa takes at most an SPI");
-	if (argc == 1) {
-		struct parse ps = { .out = out, .cmd = "show ipsec sa", .argv = argv, .argc = 1 };
-		if (u32_value(&ps, "spi", &spi))
-			return out->status;
-	}
-	format_ipsec_sas(out, argc == 1, spi);
+	if (rc < 0)
+		return rc;
+	format_ipsec_sas(out, rc == 0, spi);
+	return 0;
+}
+
+struct clear {
+	bool filter;
+	uint32_t spi;
+	unsigned count;
+};
+
+static int clear_one_sa(const struct sa *sa, void *arg)
+{
+	struct clear *c = arg;
+
+	if (c->filter && (uint32_t)rte_be_to_cpu_32(sa->rt.spi_be) != c->spi)
+		return 0;
+	sad_sa_counters_clear(sa->rt.index);
+	c->count++;
+	return 0;
+}
+
+unsigned ipsec_counters_clear(bool filter_spi, uint32_t spi)
+{
+	struct clear c = { .filter = filter_spi, .spi = spi };
+
+	sad_walk(clear_one_sa, &c);
+	return c.count;
+}
+
+static int clear_sa(struct cli_out *out, int argc, char **argv)
+{
+	uint32_t spi = 0;
+	int rc = spi_argument(out, "clear ipsec sa", argc, argv, &spi);
+	unsigned count;
+
+	if (rc < 0)
+		return rc;
+	count = ipsec_counters_clear(rc == 0, spi);
+	if (rc == 0 && count == 0)
+		return cli_error(out, -ENOENT, "clear ipsec sa: no SA with SPI 0x%08x", spi);
+	if (out->json)
+		cli_printf(out, "{\"cleared\": %u}\n", count);
 	return 0;
 }
 
@@ -1473,6 +1524,8 @@ static const struct cli_command ipsec_commands[] = {
 	{ .path = "ipsec policy flush", .run = policy_flush,
 	  .help = "delete every policy added on the CLI" },
 	{ "show ipsec sa", show_sa, "SAs with counters (optionally one SPI); never keys" },
+	{ "clear ipsec sa", clear_sa, "reset the counters show ipsec sa gives (optionally one "
+				      "SPI's); lifetimes go on" },
 	{ .path = "show ipsec policy", .run = show_policy,
 	  .help = "policies in priority order with their SA" },
 	{ .path = "show ipsec tunnel", .run = show_tunnel,

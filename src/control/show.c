@@ -8,6 +8,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_version.h>
+#include "control/ipsec_cli.h"
 #include "control/rtnl.h"
 #include "graph/counters.h"
 #include "graph/worker.h"
@@ -248,6 +249,7 @@ static int clear_counters(struct cli_out *out)
 	counters_clear();
 	workers_runtime_clear();
 	acl_counters_clear();
+	ipsec_counters_clear(false, 0);
 	if (out->json)
 		cli_printf(out, "{\"cleared\": true}\n");
 	return 0;
@@ -264,7 +266,7 @@ static const struct cli_command show_commands[] = {
 	  .help = "per node packets, calls and cycles per packet" },
 	{ .path = "show version", .run = show_version, .help = "espd and DPDK versions" },
 	{ .path = "clear counters", .run = clear_counters,
-	  .help = "reset error, runtime and ACL counters" },
+	  .help = "reset error, runtime, ACL and SA counters" },
 };
 
 void show_cli_register(void)

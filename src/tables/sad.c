@@ -45,6 +45,7 @@ static struct {
 	struct rte_hash *ids;  /* id_key -> index, control only */
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t *free_slots;
+	struct sa_counters *cleared; /* by slot: the sums at the last clear */
 	uint32_t n_free;
 	uint32_t count;
 	uint32_t next_uid;
@@ -79,6 +80,7 @@ static void sa_release(struct sa *sa)
 	explicit_bzero(sa, sizeof(*sa));
 	rte_free(sa);
 	__atomic_store_n(&sad_sas_removed[index], NULL, __ATOMIC_RELAXED);
+	memset(&sad.cleared[index], 0, sizeof(sad.cleared[index]));
 	for (unsigned w = 0; w < sad.n_workers; w++)
 		memset(&sad_counters[w][index], 0, sizeof(sad_counters[w][index]));
 	sad.free_slots[sad.n_free++] = index;
@@ -129,13 +131,14 @@ int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
 	sad_sas_removed = rte_zmalloc("sad_sas_removed", sizeof(*sad_sas_removed) * max_sas,
 				      RTE_CACHE_LINE_SIZE);
 	sad.free_slots = rte_zmalloc("sad_free", sizeof(uint32_t) * max_sas, 0);
+	sad.cleared = calloc(max_sas, sizeof(*sad.cleared));
 	for (unsigned w = 0; w < n_workers; w++)
 		sad_counters[w] = rte_zmalloc("sad_counters", sizeof(struct sa_counters) * max_sas,
 					      RTE_CACHE_LINE_SIZE);
 	sad.fast = hash_create("sad_fast", max_sas, sizeof(struct sad_key), true);
 	sad.ids = hash_create("sad_ids", max_sas, sizeof(struct id_key), false);
 	sad.dq = rte_rcu_qsbr_dq_create(&dq_params);
-	if (!sad_sas || !sad_sas_removed || !sad.free_slots || !sad.fast || !sad.ids || !sad.dq ||
+	if (!sad_sas || !sad_sas_removed || !sad.free_slots || !sad.cleared || !sad.fast || !sad.ids || !sad.dq ||
 	    (n_workers && !sad_counters[n_workers - 1]) || path_mtu_init(max_sas) != 0) {
 		sad_destroy();
 		return -ENOMEM;
@@ -161,6 +164,7 @@ void sad_destroy(void)
 	rte_hash_free(sad.ids);
 	path_mtu_destroy();
 	rte_free(sad.free_slots);
+	free(sad.cleared);
 	rte_free(sad_sas);
 	rte_free(sad_sas_removed);
 	for (unsigned w = 0; w < ESPD_WORKERS_MAX; w++) {
@@ -795,6 +799,23 @@ void sad_sa_counters(uint32_t index, struct sa_counters *sum)
 		for (unsigned e = 0; e < SA_ERROR_MAX; e++)
 			sum->errors[e] += c->errors[e];
 	}
+}
+
+void sad_sa_counters_shown(uint32_t index, struct sa_counters *sum)
+{
+	sad_sa_counters(index, sum);
+	if (index >= sad_max)
+		return;
+	sum->packets -= sad.cleared[index].packets;
+	sum->bytes -= sad.cleared[index].bytes;
+	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
+		sum->errors[e] -= sad.cleared[index].errors[e];
+}
+
+void sad_sa_counters_clear(uint32_t index)
+{
+	if (index < sad_max)
+		sad_sa_counters(index, &sad.cleared[index]);
 }
 
 /* ---- Fast path ---- */

@@ -311,8 +311,14 @@ void sad_reclaim(void);
 uint32_t sad_generation(void);
 void sad_walk(int (*cb)(const struct sa *sa, void *arg), void *arg);
 size_t sad_count(void);
-/* Sum of an SA's counters over all workers. */
+/* Sum of an SA's counters over all workers since it was added: what its
+ * lifetime has used. */
 void sad_sa_counters(uint32_t index, struct sa_counters *sum);
+/* What `show` gives: the sum since the SA's counters were last cleared. */
+void sad_sa_counters_shown(uint32_t index, struct sa_counters *sum);
+/* `clear ipsec sa`, `clear counters`: what show gives starts again from 0;
+ * lifetimes, sequence numbers and replay windows go on as they were. */
+void sad_sa_counters_clear(uint32_t index);
 /*
  * The kernel's lifetimes (xfrm_state_check_expire, xfrm_timer_handler) for
  * espd's own SAs, at now_s (CLOCK_MONOTONIC seconds): one that a worker

@@ -1286,6 +1286,43 @@ def case_lifetime_zero(bed, name):
     expect(soft_reached_within(bed, spi_soft, 3), "packet-soft 0 reached by the 1st packet")
 
 
+def case_clear_counters(bed, name):
+    """`clear ipsec sa [SPI]` and `clear counters` reset what `show ipsec sa`
+    counts and nothing else: the SA's lifetime still counts the packets from
+    before (its soft limit of 3 is found reached by the 4th packet, the 1st
+    after the clear), the other SA keeps its counts while one SPI is
+    cleared, and an SPI of no SA is refused by name."""
+    spi, other, keys, other_keys = bed.next_spi(), bed.next_spi(), GCM.keys(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                   sa_extra=("limit", "packet-soft", "3"))
+    add_sa(bed, GCM, other_keys, other, P4["peer"], P4["r_wan"], "tunnel", 4, False)
+    inbound(bed, GCM, other_keys, other, 1, payload_of(name), mangle=flip_last)
+    for i in range(3):
+        data = payload_of("%s %d" % (name, i))
+        send_outbound(bed, 4, "tunnel", data)
+        expect(bed.catch_esp(4, spi, clear_payload=data) is not None, "packet %d sent" % i)
+    shown = bed.sa_show(spi)
+    expect((shown["packets"], shown["bytes"] > 0) == (3, True), "3 packets counted")
+    expect(bed.sa_show(other)["errors"]["icv"] == 1, "the other SA counted its ICV failure")
+    bed.ctl("clear", "ipsec", "sa", str(spi))
+    shown = bed.sa_show(spi)
+    expect((shown["packets"], shown["bytes"]) == (0, 0), "cleared: %r" % shown)
+    expect(bed.sa_show(other)["errors"]["icv"] == 1, "the other SA's counts kept")
+    expect(shown["seq"]["outbound_next"] == 4, "sequence numbers go on: %r" % shown["seq"])
+    data = payload_of(name)
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi, clear_payload=data) is not None, "4th packet sent")
+    expect(bed.sa_show(spi)["packets"] == 1, "1 packet counted since the clear")
+    expect(soft_reached_within(bed, spi, 3), "packet-soft 3 found reached by the 4th packet")
+    r = subprocess.run([bed.args.espctl, "--socket", bed.args.socket, "clear", "ipsec", "sa",
+                        str(bed.next_spi())], capture_output=True, text=True)
+    expect(r.returncode != 0 and "no SA with SPI" in r.stdout + r.stderr,
+           "an SPI of no SA refused: %d %r" % (r.returncode, r.stdout + r.stderr))
+    bed.ctl("clear", "counters")
+    expect((bed.sa_show(spi)["packets"], bed.sa_show(other)["errors"]["icv"]) == (0, 0),
+           "clear counters clears every SA's")
+
+
 def case_use_time(bed, name):
     """The use clock starts at the first packet that reaches the SA's
     lifetime check, a forged one too (xfrm_input checks the lifetime before
@@ -2229,6 +2266,8 @@ def behaviour(bed, selected):
          case_lifetime),
         ("SA lifetimes: a packet limit of 0 is reached by the first packet", case_lifetime_zero),
         ("SA use time starts at the first packet checked, a forged one too", case_use_time),
+        ("clear ipsec sa and clear counters reset what show counts, not lifetimes",
+         case_clear_counters),
         ("hard packet limit 3, six packets out back to back: exactly three encrypted",
          case_hard_limit, "out", "packet"),
         ("hard byte limit, six packets out back to back: exactly three encrypted",

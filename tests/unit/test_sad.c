@@ -366,6 +366,47 @@ static void test_counters_and_reuse(void **state)
 	assert_int_not_equal(sad_sa(index2)->rt.uid, 0);
 }
 
+/* `clear ipsec sa`: what show gives starts from 0 again, what the lifetime
+ * has used does not, and a slot freed and taken again shows 0. */
+static void test_counters_clear(void **state)
+{
+	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x61);
+	struct sa_counters sum;
+	uint32_t index, index2;
+	uint64_t t0;
+
+	(void)state;
+	p.lifetime.hard_use_s = 5;
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	t0 = sad_sa(index)->cfg.add_time_s;
+	sa_count_packets(0, index, 3, 300);
+	sa_count_error(1, index, SA_ERROR_ICV);
+	sad_sa_counters_clear(index);
+	sad_sa_counters_shown(index, &sum);
+	assert_int_equal(sum.packets + sum.bytes + sum.errors[SA_ERROR_ICV], 0);
+	sa_count_packets(1, index, 2, 50);
+	sad_sa_counters_shown(index, &sum);
+	assert_int_equal(sum.packets, 2);
+	assert_int_equal(sum.bytes, 50);
+	sad_sa_counters(index, &sum);
+	assert_int_equal(sum.packets, 5);
+	assert_int_equal(sum.errors[SA_ERROR_ICV], 1);
+	/* The use clock counts what came before the clear. */
+	sad_sa_counters_clear(index);
+	assert_int_equal(sad_expire(t0 + 1), 0);
+	assert_int_equal(sad_sa(index)->cfg.use_time_s, t0 + 1);
+	assert_int_equal(sad_sa_del(&p.id), 0);
+	for (unsigned i = 0; i < 64; i++) {
+		p.id.spi = 0x200 + i;
+		if (sad_sa_add(&p, &index2) != 0 || index2 == index)
+			break;
+	}
+	assert_int_equal(index2, index);
+	sad_sa_counters_shown(index2, &sum);
+	assert_int_equal(sum.packets, 0);
+	assert_int_equal(sum.errors[SA_ERROR_ICV], 0);
+}
+
 /* xfrm_state_check_expire's soft limits and time limits, at times given to
  * sad_expire. */
 static void test_lifetimes(void **state)
@@ -647,6 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_keeps_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hard_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_limits, setup, teardown),
