@@ -138,8 +138,9 @@ int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
 	sad.fast = hash_create("sad_fast", max_sas, sizeof(struct sad_key), true);
 	sad.ids = hash_create("sad_ids", max_sas, sizeof(struct id_key), false);
 	sad.dq = rte_rcu_qsbr_dq_create(&dq_params);
-	if (!sad_sas || !sad_sas_removed || !sad.free_slots || !sad.cleared || !sad.fast || !sad.ids || !sad.dq ||
-	    (n_workers && !sad_counters[n_workers - 1]) || path_mtu_init(max_sas) != 0) {
+	if (!sad_sas || !sad_sas_removed || !sad.free_slots || !sad.cleared || !sad.fast ||
+	    !sad.ids || !sad.dq || (n_workers && !sad_counters[n_workers - 1]) ||
+	    path_mtu_init(max_sas) != 0) {
 		sad_destroy();
 		return -ENOMEM;
 	}

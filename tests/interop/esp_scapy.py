@@ -1221,8 +1221,9 @@ def case_hard_limit(bed, direction, kind, name):
     exactly the first three pass, however the packets fall into bursts, as
     the kernel checks the limit before every packet; the rest are dropped
     (counted at the limit, or for want of an SA once it stopped; inbound,
-    dropped for the stopped SA, never punted), none in clear, and the SA goes. The byte limit counts what ESP carries, the
-    whole inner packet in tunnel mode: 2 packets + 1 byte lets the 3rd pass
+    dropped for the stopped SA, never punted), none in clear, and the SA
+    goes. The byte limit counts what ESP carries, the whole inner packet in
+    tunnel mode: 2 packets + 1 byte lets the 3rd pass
     (xfrm_state_check_expire compares before adding)."""
     spi, keys = bed.next_spi(), GCM.keys()
     datas = [payload_of("%s %d" % (name, i)) for i in range(6)]
