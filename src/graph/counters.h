@@ -104,13 +104,13 @@
 	_(ESP_DEC_CRYPTO, "esp-decrypt", "drop", "crypto engine error")                    \
 	_(ESP_DEC_EXPIRED, "esp-decrypt", "drop", "SA reached a hard packet or byte limit") \
 	_(PUNT_SELECTOR, "punt", "drop", "decrypted packet outside the SA selector")        \
-	_(PUNT_SA_GONE, "punt", "drop", "SA removed")                                       \
+	_(PUNT_SA_GONE, "punt", "drop", "SA freed before its check")                        \
 	_(SPD_IN_PLAINTEXT, "spd-input", "drop", "plaintext where a policy requires IPsec") \
 	_(SPD_IN_SELECTOR, "spd-input", "drop", "decrypted packet outside the SA selector") \
 	_(SPD_IN_POLICY, "spd-input", "drop", "decrypted packet without an inbound policy") \
 	_(SPD_IN_POLICY_BLOCK, "spd-input", "drop", "decrypted packet blocked by a policy") \
 	_(SPD_IN_TEMPLATE, "spd-input", "drop", "inbound policy wants another SA")          \
-	_(SPD_IN_SA_GONE, "spd-input", "drop", "SA removed")
+	_(SPD_IN_SA_GONE, "spd-input", "drop", "SA freed before its check")
 
 enum espd_counter {
 #define _(id, node, kind, text) ESPD_COUNTER_##id,
