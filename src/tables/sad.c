@@ -321,7 +321,7 @@ static void crypto_setup(struct sa *sa, const struct sa_params *p)
 		sa->cfg.auth.icv_bits = sa->crypto.icv_len * 8;
 }
 
-/* ---- Add, replace, delete ---- */
+/* ---- Add, update, delete ---- */
 
 static int params_check(const struct sa_params *p)
 {
@@ -369,8 +369,7 @@ static void used_limits_set(struct sa *sa, const struct sa_lifetime *l)
 	__atomic_store_n(&sa->rt.limited, limited, __ATOMIC_RELEASE);
 }
 
-/* logged: the unsupported-algorithm line was written for this SA already. */
-static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logged)
+static struct sa *sa_build(const struct sa_params *p, uint32_t index)
 {
 	struct sa *sa = rte_zmalloc("sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
 
@@ -398,7 +397,6 @@ static struct sa *sa_build(const struct sa_params *p, uint32_t index, bool logge
 	used_limits_set(sa, &p->lifetime);
 	sa->cfg.replay_window = p->replay_window;
 	sa->cfg.engine = p->engine;
-	sa->cfg.logged = logged;
 	sa->cfg.add_time_s = sad_now_s();
 	rte_spinlock_init(&sa->in.lock);
 	sa->out.last = p->oseq;
@@ -502,7 +500,7 @@ int sad_sa_add(const struct sa_params *p, uint32_t *index)
 	rc = slot_take(&slot);
 	if (rc != 0)
 		return rc;
-	sa = sa_build(p, slot, false);
+	sa = sa_build(p, slot);
 	if (!sa || rte_hash_add_key_data(sad.ids, &key, (void *)(uintptr_t)slot) < 0) {
 		if (sa)
 			sa_release(sa);
@@ -514,57 +512,6 @@ int sad_sa_add(const struct sa_params *p, uint32_t *index)
 	fast_insert(sa);
 	__atomic_store_n(&sad_sas[slot], sa, __ATOMIC_RELEASE);
 	sad.count++;
-	sad.generation++;
-	*index = slot;
-	return 0;
-}
-
-/*
- * Replace in the same slot. Workers must not use the old SA while its
- * sequence number and window are carried over (a sequence number must
- * never be sent twice), so the slot is emptied for one grace period;
- * packets already decrypted with the old SA find it in sad_sas_removed.
- */
-static void sa_replace(struct sa *old, struct sa *sa)
-{
-	uint32_t index = old->rt.index;
-
-	__atomic_store_n(&sad_sas_removed[index], old, __ATOMIC_RELEASE);
-	__atomic_store_n(&sad_sas[index], NULL, __ATOMIC_RELEASE);
-	rte_rcu_qsbr_synchronize(sad.rcu, RTE_QSBR_THRID_INVALID);
-	sa->rt.uid = old->rt.uid;
-	sa->cfg.in_hash = old->cfg.in_hash;
-	/* As xfrm_state_update: new limits, the lifetime so far kept. */
-	sa->cfg.add_time_s = old->cfg.add_time_s;
-	sa->cfg.use_time_s = old->cfg.use_time_s;
-	if (old->out.last > sa->out.last)
-		sa->out.last = old->out.last;
-	if (old->in.w.size == sa->in.w.size && old->in.w.esn == sa->in.w.esn &&
-	    old->in.w.top >= sa->in.w.top)
-		sa->in.w = old->in.w;
-	__atomic_store_n(&sad_sas[index], sa, __ATOMIC_RELEASE);
-	__atomic_store_n(&sad_sas_removed[index], NULL, __ATOMIC_RELAXED);
-	esp_crypto_destroy(&old->crypto);
-	if (sad_free_hook)
-		sad_free_hook(old);
-	explicit_bzero(old, sizeof(*old));
-	rte_free(old);
-}
-
-int sad_sa_update(const struct sa_params *p, uint32_t *index)
-{
-	uint32_t slot = sad_find(&p->id);
-	struct sa *sa;
-	int rc = params_check(p);
-
-	if (rc != 0)
-		return rc;
-	if (slot == SAD_INDEX_NONE)
-		return sad_sa_add(p, index);
-	sa = sa_build(p, slot, sad_sas[slot]->cfg.logged);
-	if (!sa)
-		return -ENOMEM;
-	sa_replace(sad_sas[slot], sa);
 	sad.generation++;
 	*index = slot;
 	return 0;

@@ -286,9 +286,6 @@ void sad_destroy(void);
  * <name> keylen: <bits>" (or "integ algo") on stderr.
  */
 int sad_sa_add(const struct sa_params *p, uint32_t *index);
-/* Add, or replace an SA of the same id keeping its index, counters,
- * sequence number and replay window. */
-int sad_sa_update(const struct sa_params *p, uint32_t *index);
 /*
  * What `ip xfrm state update` changes in an SA that exists (the kernel's
  * xfrm_state_update on a valid state): the UDP encapsulation's ports and

@@ -223,9 +223,9 @@ static void add_unsupported(void)
 
 	p.enc = (struct sa_alg_params){ .name = "cbc(des3_ede)", .key = key, .key_bits = 192 };
 	assert_int_equal(sad_sa_add(&p, &unsupported_index), 0);
-	/* A refresh or a replace of the same SA logs nothing more. */
+	/* A refresh or an update of the same SA logs nothing more. */
 	sad_refresh_directions();
-	assert_int_equal(sad_sa_update(&p, &unsupported_index), 0);
+	assert_int_equal(sad_sa_update_in_place(&p), 0);
 }
 
 static void add_unsupported_integ(void)
@@ -310,23 +310,28 @@ static void test_seq_reserve(void **state)
 	assert_int_equal(sa->out.last, (uint64_t)UINT32_MAX + 7);
 }
 
+/* As xfrm_state_update on a valid SA: what is not the encapsulation or
+ * the lifetime (here the reqid) is ignored, the SA itself goes on. */
 static void test_update_keeps_state(void **state)
 {
 	struct sa_params p = params("10.0.0.1", "10.0.0.2", 0x50);
-	uint32_t index, again;
+	uint32_t index;
 	uint64_t first;
 
 	(void)state;
 	assert_int_equal(sad_sa_add(&p, &index), 0);
-	uint32_t uid = sad_sa(index)->rt.uid;
+	const struct sa *sa = sad_sa(index);
+	uint32_t uid = sa->rt.uid;
 	assert_int_equal(sad_seq_reserve(sad_sa(index), 100, &first), 100);
 	sa_count_packets(1, index, 5, 500);
 	p.reqid = 9;
-	assert_int_equal(sad_sa_update(&p, &again), 0);
-	assert_int_equal(again, index);
-	assert_int_equal(sad_sa(index)->rt.reqid, 9);
-	assert_int_equal(sad_sa(index)->rt.uid, uid);
-	assert_int_equal(sad_sa(index)->out.last, 100);
+	p.lifetime.hard_packets = 1000;
+	assert_int_equal(sad_sa_update_in_place(&p), 0);
+	assert_ptr_equal(sad_sa(index), sa);
+	assert_int_equal(sa->rt.reqid, 1);
+	assert_int_equal(sa->cfg.lifetime.hard_packets, 1000);
+	assert_int_equal(sa->rt.uid, uid);
+	assert_int_equal(sa->out.last, 100);
 	struct sa_counters sum;
 	sad_sa_counters(index, &sum);
 	assert_int_equal(sum.packets, 5);
