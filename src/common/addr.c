@@ -84,6 +84,22 @@ bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
 	return a->len == b->len && ip_addr_equal(&a->addr, &b->addr);
 }
 
+int ip_addr_compare(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, ip_addr_size(a->family));
+}
+
+int ip_prefix_compare(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	int order = ip_addr_compare(&a->addr, &b->addr);
+
+	if (order != 0)
+		return order;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
 const char *format_ip_addr(char *buf, size_t size, const struct ip_addr *addr)
 {
 	if (addr->family == 0 || !inet_ntop(addr->family, addr->bytes, buf, (socklen_t)size))

@@ -63,6 +63,10 @@ void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes)
 bool ip_prefix_contains(const struct ip_prefix *prefix, const struct ip_addr *addr);
 bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
 void ip_prefix_mask(struct ip_prefix *prefix);
+/* Orders for listings: IPv4 before IPv6, then numerically; a prefix
+ * before the longer ones at the same address. */
+int ip_addr_compare(const struct ip_addr *a, const struct ip_addr *b);
+int ip_prefix_compare(const struct ip_prefix *a, const struct ip_prefix *b);
 /* Format into buf and return buf, for use inside printf argument lists. */
 const char *format_ip_addr(char *buf, size_t size, const struct ip_addr *addr);
 const char *format_ip_prefix(char *buf, size_t size, const struct ip_prefix *prefix);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -85,15 +86,60 @@ void format_interfaces(struct cli_out *out)
 		cli_printf(out, "]\n");
 }
 
-struct walk_state {
-	struct cli_out *out;
-	bool first;
+/*
+ * The route and neighbor tables are hashes, walked in no order: a listing
+ * is copied out and sorted first, by address as `ip route` and `ip neigh`
+ * list them, so that two `show`s of one table read alike.
+ */
+struct listing {
+	char *items;
+	size_t size, n, cap;
+	int err;
 };
 
-static int format_route(const struct fib_route *route, void *arg)
+static int listing_add(struct listing *list, const void *item)
 {
-	struct walk_state *walk = arg;
-	struct cli_out *out = walk->out;
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? 2 * list->cap : 64;
+		char *items = realloc(list->items, cap * list->size);
+
+		if (!items) {
+			list->err = -ENOMEM;
+			return list->err;
+		}
+		list->items = items;
+		list->cap = cap;
+	}
+	memcpy(list->items + list->n * list->size, item, list->size);
+	list->n++;
+	return 0;
+}
+
+static int listing_sort(struct cli_out *out, struct listing *list, const char *what,
+			int (*order)(const void *, const void *))
+{
+	if (list->err) {
+		free(list->items);
+		return cli_error(out, list->err, "no memory to list %zu %s", list->n, what);
+	}
+	qsort(list->items, list->n, list->size, order);
+	return 0;
+}
+
+static int route_collect(const struct fib_route *route, void *arg)
+{
+	return listing_add(arg, route);
+}
+
+static int route_order(const void *a, const void *b)
+{
+	const struct fib_route *x = a, *y = b;
+
+	return ip_prefix_compare(&x->prefix, &y->prefix);
+}
+
+static void format_route(struct cli_out *out, const struct fib_route *route, bool first)
+{
 	char prefix[IP_PREFIX_STRLEN], gw[IP_ADDR_STRLEN];
 	const struct nexthop *nexthop = &route->nexthop;
 	const char *ifname = nexthop->type == NEXTHOP_FORWARD ?
@@ -104,56 +150,84 @@ static int format_route(const struct fib_route *route, void *arg)
 	if (out->json)
 		cli_printf(out, "%s{\"prefix\": \"%s\", \"type\": \"%s\", \"interface\": \"%s\", "
 			   "\"gateway\": \"%s\", \"metric\": %u, \"protocol\": %u, \"local\": %s}",
-			   walk->first ? "" : ", ", prefix, format_nexthop_type(nexthop->type), ifname,
+			   first ? "" : ", ", prefix, format_nexthop_type(nexthop->type), ifname,
 			   nexthop->gw.family ? gw : "", route->priority, route->protocol,
 			   route->local ? "true" : "false");
 	else
 		cli_printf(out, "%-44s %-9s %-12s %-28s metric %u\n", prefix,
 			   format_nexthop_type(nexthop->type), ifname, nexthop->gw.family ? gw : "-",
 			   route->priority);
-	walk->first = false;
-	return 0;
 }
 
-void format_routes(struct cli_out *out)
+int format_routes(struct cli_out *out)
 {
-	struct walk_state walk = { .out = out, .first = true };
+	struct listing list = { .size = sizeof(struct fib_route) };
+	const struct fib_route *routes;
+
+	fib_route_walk(route_collect, &list);
+	if (listing_sort(out, &list, "routes", route_order) != 0)
+		return list.err;
+	routes = (const struct fib_route *)list.items;
 	if (out->json)
 		cli_printf(out, "[");
 	else
 		cli_printf(out, "%-44s %-9s %-12s %-28s\n", "prefix", "type", "interface", "gateway");
-	fib_route_walk(format_route, &walk);
+	for (size_t i = 0; i < list.n; i++)
+		format_route(out, &routes[i], i == 0);
 	if (out->json)
 		cli_printf(out, "]\n");
+	free(list.items);
+	return 0;
 }
 
-static int format_neighbor(const struct neigh_entry *entry, void *arg)
+static int neighbor_collect(const struct neigh_entry *entry, void *arg)
 {
-	struct walk_state *walk = arg;
+	return listing_add(arg, entry);
+}
+
+/* As `ip neigh`: by interface, then address. */
+static int neighbor_order(const void *a, const void *b)
+{
+	const struct neigh_entry *x = a, *y = b;
+
+	if (x->iface != y->iface)
+		return x->iface < y->iface ? -1 : 1;
+	return ip_addr_compare(&x->addr, &y->addr);
+}
+
+static void format_neighbor(struct cli_out *out, const struct neigh_entry *entry, bool first)
+{
 	char addr[IP_ADDR_STRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
 	const char *ifname = entry->iface < iface_table.n_ifaces ?
 			     iface_table.ifaces[entry->iface].name : "?";
 
 	format_ip_addr(addr, sizeof(addr), &entry->addr);
 	rte_ether_format_addr(mac, sizeof(mac), &entry->mac);
-	if (walk->out->json)
-		cli_printf(walk->out, "%s{\"interface\": \"%s\", \"address\": \"%s\", "
+	if (out->json)
+		cli_printf(out, "%s{\"interface\": \"%s\", \"address\": \"%s\", "
 			   "\"mac\": \"%s\", \"state\": %u}",
-			   walk->first ? "" : ", ", ifname, addr, mac, entry->state);
+			   first ? "" : ", ", ifname, addr, mac, entry->state);
 	else
-		cli_printf(walk->out, "%-12s %-40s %s\n", ifname, addr, mac);
-	walk->first = false;
-	return 0;
+		cli_printf(out, "%-12s %-40s %s\n", ifname, addr, mac);
 }
 
-void format_neighbors(struct cli_out *out)
+int format_neighbors(struct cli_out *out)
 {
-	struct walk_state walk = { .out = out, .first = true };
+	struct listing list = { .size = sizeof(struct neigh_entry) };
+	const struct neigh_entry *entries;
+
+	neigh_walk(neighbor_collect, &list);
+	if (listing_sort(out, &list, "neighbors", neighbor_order) != 0)
+		return list.err;
+	entries = (const struct neigh_entry *)list.items;
 	if (out->json)
 		cli_printf(out, "[");
-	neigh_walk(format_neighbor, &walk);
+	for (size_t i = 0; i < list.n; i++)
+		format_neighbor(out, &entries[i], i == 0);
 	if (out->json)
 		cli_printf(out, "]\n");
+	free(list.items);
+	return 0;
 }
 
 void format_errors(struct cli_out *out)
@@ -213,14 +287,12 @@ static int show_interfaces(struct cli_out *out)
 
 static int show_routes(struct cli_out *out)
 {
-	format_routes(out);
-	return 0;
+	return format_routes(out);
 }
 
 static int show_neighbors(struct cli_out *out)
 {
-	format_neighbors(out);
-	return 0;
+	return format_neighbors(out);
 }
 
 static int show_errors(struct cli_out *out)

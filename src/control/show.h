@@ -10,8 +10,8 @@
 
 void show_cli_register(void);
 void format_interfaces(struct cli_out *out);
-void format_routes(struct cli_out *out);
-void format_neighbors(struct cli_out *out);
+int format_routes(struct cli_out *out);
+int format_neighbors(struct cli_out *out);
 void format_errors(struct cli_out *out);
 void format_runtime(struct cli_out *out);
 

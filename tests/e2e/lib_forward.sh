@@ -13,6 +13,26 @@ routes = json.load(sys.stdin)
 sys.exit(0 if any(r["prefix"] == sys.argv[1] for r in routes) else 1)' "$1"
 }
 
+# listed_in_order: show routes lists IPv4 before IPv6, each by address then
+# length, and show neighbors each interface's entries together, by address,
+# both as `ip route` and `ip neigh` do (the tables themselves are hashes).
+listed_in_order() {
+	espctl show routes --json | "$PY" -c '
+import ipaddress, json, sys
+nets = [ipaddress.ip_network(r["prefix"]) for r in json.load(sys.stdin)]
+key = lambda n: (n.version, int(n.network_address), n.prefixlen)
+sys.exit(0 if len({n.version for n in nets}) == 2 and nets == sorted(nets, key=key) else 1)' &&
+	espctl show neighbors --json | "$PY" -c '
+import ipaddress, itertools, json, sys
+entries = json.load(sys.stdin)
+groups = [[ipaddress.ip_address(e["address"]) for e in g]
+          for _, g in itertools.groupby(entries, key=lambda e: e["interface"])]
+key = lambda a: (a.version, int(a))
+sys.exit(0 if len(entries) >= 2 and
+         len(groups) == len({e["interface"] for e in entries}) and
+         all(g == sorted(g, key=key) for g in groups) else 1)'
+}
+
 counter() { # counter "reason text": count in show errors
 	espctl show errors --json | "$PY" -c '
 import json, sys
@@ -43,6 +63,7 @@ case_forwarding() {
 	# Each echo crosses espd twice (request and reply), in the dataplane.
 	check "$driver: espd itself forwards once the neighbor is known" [ $((after - before)) -ge 10 ]
 	check "$driver: TCP transfer of 4 MB arrives intact" tcp_transfer
+	check "$driver: show routes and show neighbors list by address" listed_in_order
 	case_addresses "$driver"
 	case_ingress "$driver"
 	case_trace "$driver"
