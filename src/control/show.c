@@ -92,8 +92,13 @@ void format_interfaces(struct cli_out *out)
  * list them, so that two `show`s of one table read alike.
  */
 struct listing {
+	const char *what;   /* "routes": for the error */
+	const char *header; /* the text listing's first line, or NULL */
+	size_t size;
+	int (*order)(const void *, const void *);
+	void (*format)(struct cli_out *out, const void *item, bool first);
 	char *items;
-	size_t size, n, cap;
+	size_t n, cap;
 	int err;
 };
 
@@ -115,14 +120,22 @@ static int listing_add(struct listing *list, const void *item)
 	return 0;
 }
 
-static int listing_sort(struct cli_out *out, struct listing *list, const char *what,
-			int (*order)(const void *, const void *))
+static int listing_print(struct cli_out *out, struct listing *list)
 {
 	if (list->err) {
 		free(list->items);
-		return cli_error(out, list->err, "no memory to list %zu %s", list->n, what);
+		return cli_error(out, list->err, "no memory to list %zu %s", list->n, list->what);
 	}
-	qsort(list->items, list->n, list->size, order);
+	qsort(list->items, list->n, list->size, list->order);
+	if (out->json)
+		cli_printf(out, "[");
+	else if (list->header)
+		cli_printf(out, "%s\n", list->header);
+	for (size_t i = 0; i < list->n; i++)
+		list->format(out, list->items + i * list->size, i == 0);
+	if (out->json)
+		cli_printf(out, "]\n");
+	free(list->items);
 	return 0;
 }
 
@@ -138,8 +151,9 @@ static int route_order(const void *a, const void *b)
 	return ip_prefix_compare(&x->prefix, &y->prefix);
 }
 
-static void format_route(struct cli_out *out, const struct fib_route *route, bool first)
+static void format_route(struct cli_out *out, const void *item, bool first)
 {
+	const struct fib_route *route = item;
 	char prefix[IP_PREFIX_STRLEN], gw[IP_ADDR_STRLEN];
 	const struct nexthop *nexthop = &route->nexthop;
 	const char *ifname = nexthop->type == NEXTHOP_FORWARD ?
@@ -161,23 +175,15 @@ static void format_route(struct cli_out *out, const struct fib_route *route, boo
 
 int format_routes(struct cli_out *out)
 {
-	struct listing list = { .size = sizeof(struct fib_route) };
-	const struct fib_route *routes;
+	char header[128];
+	struct listing list = { .what = "routes", .header = header,
+				.size = sizeof(struct fib_route), .order = route_order,
+				.format = format_route };
 
+	snprintf(header, sizeof(header), "%-44s %-9s %-12s %-28s", "prefix", "type", "interface",
+		 "gateway");
 	fib_route_walk(route_collect, &list);
-	if (listing_sort(out, &list, "routes", route_order) != 0)
-		return list.err;
-	routes = (const struct fib_route *)list.items;
-	if (out->json)
-		cli_printf(out, "[");
-	else
-		cli_printf(out, "%-44s %-9s %-12s %-28s\n", "prefix", "type", "interface", "gateway");
-	for (size_t i = 0; i < list.n; i++)
-		format_route(out, &routes[i], i == 0);
-	if (out->json)
-		cli_printf(out, "]\n");
-	free(list.items);
-	return 0;
+	return listing_print(out, &list);
 }
 
 static int neighbor_collect(const struct neigh_entry *entry, void *arg)
@@ -195,8 +201,9 @@ static int neighbor_order(const void *a, const void *b)
 	return ip_addr_compare(&x->addr, &y->addr);
 }
 
-static void format_neighbor(struct cli_out *out, const struct neigh_entry *entry, bool first)
+static void format_neighbor(struct cli_out *out, const void *item, bool first)
 {
+	const struct neigh_entry *entry = item;
 	char addr[IP_ADDR_STRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
 	const char *ifname = entry->iface < iface_table.n_ifaces ?
 			     iface_table.ifaces[entry->iface].name : "?";
@@ -213,21 +220,11 @@ static void format_neighbor(struct cli_out *out, const struct neigh_entry *entry
 
 int format_neighbors(struct cli_out *out)
 {
-	struct listing list = { .size = sizeof(struct neigh_entry) };
-	const struct neigh_entry *entries;
+	struct listing list = { .what = "neighbors", .size = sizeof(struct neigh_entry),
+				.order = neighbor_order, .format = format_neighbor };
 
 	neigh_walk(neighbor_collect, &list);
-	if (listing_sort(out, &list, "neighbors", neighbor_order) != 0)
-		return list.err;
-	entries = (const struct neigh_entry *)list.items;
-	if (out->json)
-		cli_printf(out, "[");
-	for (size_t i = 0; i < list.n; i++)
-		format_neighbor(out, &entries[i], i == 0);
-	if (out->json)
-		cli_printf(out, "]\n");
-	free(list.items);
-	return 0;
+	return listing_print(out, &list);
 }
 
 void format_errors(struct cli_out *out)
