@@ -1109,6 +1109,21 @@ def case_esn_in(bed, alg, name):
     expect(delta(bed, before, "esp-decrypt", "replayed packet") == 1, "replay counter")
 
 
+def case_esn_seq_hi(bed, name):
+    """replay-seq-hi: the SA starts in subspace 1, as the kernel's ESN replay
+    state with seq_hi 1; the peer's packets authenticate with those high bits."""
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    inbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                  sa_extra=("flag", "esn", "replay-window", "64", "replay-seq", "10",
+                            "replay-seq-hi", "1"))
+    inbound(bed, GCM, keys, spi, 11, data, esn_hi=1)
+    expect(received(bed, data), "2^32 + 11 delivered")
+    expect(bed.sa_show(spi)["seq"]["inbound_highest"] == (1 << 32) + 11, "highest 2^32 + 11")
+    inbound(bed, GCM, keys, spi, 12, data, esn_hi=0)
+    expect(not received(bed, data, timeout=0.5), "12 with high bits 0 dropped")
+    expect(sa_errors(bed, spi)["icv"] == 1, "counted icv")
+
+
 def log_count(bed, text):
     with open(bed.args.log, errors="replace") as f:
         return sum(text in line for line in f)
@@ -2261,6 +2276,8 @@ def behaviour(bed, selected):
         ("ESN wrap outbound (aes-cbc/hmac-sha256)", case_esn_out, CBC),
         ("ESN wrap inbound (aes-gcm)", case_esn_in, GCM),
         ("ESN wrap inbound (aes-cbc/hmac-sha256)", case_esn_in, CBC),
+        ("ESN inbound from replay-seq-hi: high bits of the SA's replay state",
+         case_esn_seq_hi),
         ("unsupported algorithm: logged once per SA, inbound punted, outbound never in clear",
          case_unsupported),
         ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
