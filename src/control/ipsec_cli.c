@@ -335,6 +335,7 @@ struct sa_cmd {
 	uint8_t key[ALG_N][KEY_MAX];
 	char name[ALG_N][SA_ALG_NAME_MAX];
 	const struct kernel_alg *alg[ALG_N];
+	uint64_t seq_hi, oseq_hi; /* replay-seq-hi, replay-oseq-hi */
 	bool has_src, has_dst, has_proto, has_spi, has_sel;
 };
 
@@ -540,6 +541,10 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 		return number(ps, w, UINT32_MAX, &c->p.oseq);
 	if (strcmp(w, "replay-seq") == 0)
 		return number(ps, w, UINT32_MAX, &c->p.iseq);
+	if (strcmp(w, "replay-oseq-hi") == 0)
+		return number(ps, w, UINT32_MAX, &c->oseq_hi);
+	if (strcmp(w, "replay-seq-hi") == 0)
+		return number(ps, w, UINT32_MAX, &c->seq_hi);
 	if (strcmp(w, "flag") == 0)
 		return flags_parse(ps, c);
 	if (strcmp(w, "extra-flag") == 0)
@@ -598,6 +603,12 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 		return fail(ps, "enc", "required (or aead)");
 	if ((c->p.flags & SA_FLAG_ESN) && c->p.replay_window == 0)
 		return fail(ps, "replay-window", "ESN needs a window above 0");
+	/* The high halves live in the ESN replay state (seq_hi, oseq_hi):
+	 * without ESN the kernel counts in 32 bits and never reads them. */
+	if (c->p.flags & SA_FLAG_ESN) {
+		c->p.iseq |= c->seq_hi << 32;
+		c->p.oseq |= c->oseq_hi << 32;
+	}
 	return 0;
 }
 

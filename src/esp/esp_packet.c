@@ -272,9 +272,12 @@ void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto, uint32_t
 	if (l4_len < at + 2)
 		return;
 	uint16_t *sum = (uint16_t *)(l4 + at);
+	/* A zero UDP checksum is none over IPv4; over IPv6 udp6 drops it
+	 * whatever esp_input_done2 marked, unless the socket allows it: the
+	 * kernel behind the TAP decides, as it would have. */
+	if (proto == IPPROTO_UDP && *sum == 0)
+		return;
 	if (v4) {
-		if (proto == IPPROTO_UDP && *sum == 0)
-			return;
 		*sum = 0;
 		*sum = rte_ipv4_udptcp_cksum(l3, l4);
 		return;

@@ -171,7 +171,8 @@ int esp_inner_parse(const void *inner, uint32_t len, uint8_t next_header, uint32
  * covers the peer's address before NAT, which the kernel stops checking
  * (esp_input_done2 marks it CHECKSUM_UNNECESSARY). The packet goes to the
  * kernel through a TAP, so the checksum is made right for the addresses it
- * now carries. A zero IPv4 UDP checksum stays zero; a header cut short of
+ * now carries. A zero UDP checksum stays zero (IPv4: none; IPv6: udp6
+ * drops it whatever the packet's checksum state); a header cut short of
  * its checksum (l4_len bytes after hdr_len) is left alone. IPv4's ICMP has
  * no pseudo-header, nothing to refresh.
  */

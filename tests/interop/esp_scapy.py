@@ -1109,6 +1109,21 @@ def case_esn_in(bed, alg, name):
     expect(delta(bed, before, "esp-decrypt", "replayed packet") == 1, "replay counter")
 
 
+def case_esn_seq_hi(bed, name):
+    """replay-seq-hi: the SA starts in subspace 1, as the kernel's ESN replay
+    state with seq_hi 1; the peer's packets authenticate with those high bits."""
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    inbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                  sa_extra=("flag", "esn", "replay-window", "64", "replay-seq", "10",
+                            "replay-seq-hi", "1"))
+    inbound(bed, GCM, keys, spi, 11, data, esn_hi=1)
+    expect(received(bed, data), "2^32 + 11 delivered")
+    expect(bed.sa_show(spi)["seq"]["inbound_highest"] == (1 << 32) + 11, "highest 2^32 + 11")
+    inbound(bed, GCM, keys, spi, 12, data, esn_hi=0)
+    expect(not received(bed, data, timeout=0.5), "12 with high bits 0 dropped")
+    expect(sa_errors(bed, spi)["icv"] == 1, "counted icv")
+
+
 def log_count(bed, text):
     with open(bed.args.log, errors="replace") as f:
         return sum(text in line for line in f)
@@ -2010,6 +2025,22 @@ def case_natt_punts(bed, name):
     expect(delta(bed, before, "ipsec-input", "IKE on the NAT-T port") == 1, "IKE counter")
 
 
+def case_natt_transport_udp6_zero(bed, name):
+    """NAT-T transport over IPv6: esp6_input_done2 leaves the inner checksum
+    unchecked (the peer's address before NAT is in it), yet udp6 drops a UDP
+    checksum of 0 for a socket that did not ask for it. A wrong one passes."""
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    inbound_setup(bed, GCM, "transport", 6, True, keys, spi)
+    sa = scapy_peer_sa(GCM, keys, spi, "transport", 6, True, sending=True)
+    for chksum, delivered in ((0x1234, True), (0, False)):
+        inner = inner_for_inbound(6, "transport", data)
+        inner[UDP].chksum = chksum
+        bed.send_b0(peer_encrypt(sa, inner, 6, True))
+        expect(received(bed, data, fam=6, mode="transport", timeout=WAIT if delivered else 1)
+               == delivered, "UDP checksum %#x: %s" % (chksum, "delivered" if delivered
+                                                     else "dropped by udp6"))
+
+
 def case_dscp_ecn_out(bed, name):
     """RFC 4301 s.5.1.2 / RFC 6040 as the kernel: DSCP and ECN copied, CE
     sent as ECT(0); dont-encap-dscp and noecn clear them; DF copied. The
@@ -2261,6 +2292,8 @@ def behaviour(bed, selected):
         ("ESN wrap outbound (aes-cbc/hmac-sha256)", case_esn_out, CBC),
         ("ESN wrap inbound (aes-gcm)", case_esn_in, GCM),
         ("ESN wrap inbound (aes-cbc/hmac-sha256)", case_esn_in, CBC),
+        ("ESN inbound from replay-seq-hi: high bits of the SA's replay state",
+         case_esn_seq_hi),
         ("unsupported algorithm: logged once per SA, inbound punted, outbound never in clear",
          case_unsupported),
         ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
@@ -2319,6 +2352,8 @@ def behaviour(bed, selected):
          "jumbo LAN, espd", case_ttl_into_tunnel),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),
         ("NAT-T keepalive and IKE on port 4500 punted", case_natt_punts),
+        ("NAT-T transport IPv6: inner UDP checksum 0 dropped as udp6 does, a wrong one "
+         "passed", case_natt_transport_udp6_zero),
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
         ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),

@@ -322,6 +322,13 @@ static void test_l4_checksum6(void **state)
 	l4[5] = 24;
 	esp_l4_checksum_refresh(buf, 40, IPPROTO_UDP, 24);
 	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, l4), 0);
+	/* A zero UDP checksum stays zero: IPv6 has no "none", and udp6 drops
+	 * it (unless the socket set UDP_NO_CHECK6_RX) however the packet came. */
+	l4[6] = 0;
+	l4[7] = 0;
+	esp_l4_checksum_refresh(buf, 40, IPPROTO_UDP, 24);
+	assert_int_equal(l4[6], 0);
+	assert_int_equal(l4[7], 0);
 
 	memset(l4, 0x33, 24);
 	esp_l4_checksum_refresh(buf, 40, IPPROTO_ICMPV6, 3);
