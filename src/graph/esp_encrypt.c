@@ -86,12 +86,17 @@ static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu
  * An IPv4 packet without DF may be fragmented: the kernel lets it into the
  * SA (xfrm4_tunnel_check_size) and fragments the ESP packet on output,
  * over IPv4 (whose tunnel header has no DF either, nor has the packet's
- * own header in transport mode) and over IPv6 alike; ip-rewrite does.
+ * own header in transport mode) and over IPv6 alike; ip-rewrite does. So
+ * may a datagram of the router's own that its kernel had fragmented
+ * (PKT_REASSEMBLED): its output protects the datagram whole and fragments
+ * the ESP packet.
  */
 static bool may_fragment(struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)l3_of(m);
 
+	if (pkt_meta(m)->flags & PKT_REASSEMBLED)
+		return true;
 	return pkt_meta(m)->family == AF_INET &&
 	       !(ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
 }

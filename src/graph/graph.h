@@ -80,6 +80,11 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
  * the SA's peer, and may be fragmented: ip-fragment cuts it to
  * pkt_meta.mtu (esp_encrypt.c says where this follows the kernel). */
 #define PKT_PATH_MTU 16
+/* The router's own datagram, put together from the fragments the kernel
+ * sent into its TAP (spd-local), so that the out policies see it whole as
+ * the kernel's xfrm_lookup does: its ESP packet may be fragmented, and in
+ * clear ip-fragment cuts it again for its link. */
+#define PKT_REASSEMBLED 32
 
 extern int pkt_meta_offset;
 

@@ -10,6 +10,10 @@
  * A packet for the kernel that its TAP would refuse as too big (punt) is
  * cut to what the TAP takes instead (DF or not, if it is for the router)
  * and punted (PKT_PUNT_FRAGMENT).
+ *
+ * A datagram of the router's own that spd-local had put together and lets
+ * out in clear (PKT_REASSEMBLED) is cut again for the link of its TAP, as
+ * the kernel had cut it, and goes out through acl-output.
  */
 #include "graph/graph.h"
 
@@ -28,6 +32,7 @@ enum ip_fragment_next {
 	IP_FRAGMENT_NEXT_REWRITE,
 	IP_FRAGMENT_NEXT_DROP,
 	IP_FRAGMENT_NEXT_PUNT,
+	IP_FRAGMENT_NEXT_ACL_OUTPUT,
 	IP_FRAGMENT_N_NEXT,
 };
 
@@ -176,15 +181,34 @@ static uint16_t fragment_mtu(struct rte_mbuf *m, const struct iface *iface)
 	return RTE_MIN(iface->mtu, meta->mtu);
 }
 
-/* Fragments of m to ip-rewrite (or punt), m freed; or m to drop, counted. */
+/* Where m goes in fragments and the MTU they are cut to. */
+static rte_edge_t fragment_way(struct rte_mbuf *m, uint16_t *mtu)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+	const struct iface *rx = &iface_table.ifaces[meta->rx_iface];
+
+	if (meta->flags & PKT_PUNT_FRAGMENT) {
+		*mtu = iface_punt_mtu(rx);
+		return IP_FRAGMENT_NEXT_PUNT;
+	}
+	if (meta->flags & PKT_REASSEMBLED) {
+		/* From the TAP of the interface it leaves by; the ESP packet
+		 * esp-encrypt builds of it carries the flag no more. */
+		*mtu = rx->mtu;
+		return IP_FRAGMENT_NEXT_ACL_OUTPUT;
+	}
+	*mtu = fragment_mtu(m, &iface_table.ifaces[fib_nexthop(meta->nexthop)->iface]);
+	return IP_FRAGMENT_NEXT_REWRITE;
+}
+
+/* Fragments of m to ip-rewrite (or punt, or acl-output), m freed; or m to
+ * drop, counted. */
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
 {
 	bool punt = pkt_meta(m)->flags & PKT_PUNT_FRAGMENT;
-	const struct iface *iface = punt ? &iface_table.ifaces[pkt_meta(m)->rx_iface]
-		: &iface_table.ifaces[fib_nexthop(pkt_meta(m)->nexthop)->iface];
-	uint16_t mtu = punt ? iface_punt_mtu(iface) : fragment_mtu(m, iface);
-	rte_edge_t next = punt ? IP_FRAGMENT_NEXT_PUNT : IP_FRAGMENT_NEXT_REWRITE;
+	uint16_t mtu;
+	rte_edge_t next = fragment_way(m, &mtu);
 	struct rte_mbuf *fragments[IP_FRAGMENT_MAX];
 	struct rte_ether_hdr eth;
 	int32_t n;
@@ -234,6 +258,7 @@ static struct rte_node_register ip_fragment_node = {
 		[IP_FRAGMENT_NEXT_REWRITE] = NODE_IP_REWRITE,
 		[IP_FRAGMENT_NEXT_DROP] = NODE_DROP,
 		[IP_FRAGMENT_NEXT_PUNT] = NODE_PUNT,
+		[IP_FRAGMENT_NEXT_ACL_OUTPUT] = NODE_ACL_OUTPUT,
 	},
 };
 

@@ -10,6 +10,10 @@
  * fragment's (the shared 2 KB receive buffers of xdp and dpdk ports) is
  * copied into one of the worker's own large buffers, as large as an
  * af_packet port's default frame, so every driver takes the same sizes.
+ *
+ * The fragments of the router's own datagrams that spd-local sends (the
+ * kernel cut them for a TAP's link) go back to spd-local whole, in one
+ * buffer where one holds them (PKT_REASSEMBLED).
  */
 #include "graph/graph.h"
 
@@ -32,6 +36,7 @@ enum ip_reassemble_next {
 	IP_REASSEMBLE_NEXT_IPSEC_INPUT,
 	IP_REASSEMBLE_NEXT_PUNT,
 	IP_REASSEMBLE_NEXT_DROP,
+	IP_REASSEMBLE_NEXT_SPD_LOCAL,
 	IP_REASSEMBLE_N_NEXT,
 };
 
@@ -148,6 +153,13 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 		(*m)->l3_len = sizeof(struct rte_ipv6_hdr);
 		proto = ((const struct rte_ipv6_hdr *)l3)->proto;
 	}
+	if (pkt_meta(*m)->flags & PKT_OWN) {
+		/* Too large for one buffer it stays a chain: esp-encrypt refuses
+		 * that, counted; in clear ip-fragment cuts it all the same. */
+		(void)one_buffer(r, m);
+		pkt_meta(*m)->flags |= PKT_REASSEMBLED;
+		return IP_REASSEMBLE_NEXT_SPD_LOCAL;
+	}
 	/* As ip-lookup decides for packets that came whole. */
 	if (!ip_carries_ipsec(*m, proto))
 		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC,
@@ -201,6 +213,7 @@ static struct rte_node_register ip_reassemble_node = {
 		[IP_REASSEMBLE_NEXT_IPSEC_INPUT] = NODE_IPSEC_INPUT,
 		[IP_REASSEMBLE_NEXT_PUNT] = NODE_PUNT,
 		[IP_REASSEMBLE_NEXT_DROP] = NODE_DROP,
+		[IP_REASSEMBLE_NEXT_SPD_LOCAL] = NODE_SPD_LOCAL,
 	},
 };
 

@@ -7,11 +7,19 @@
  * exists. Protect with an SA espd runs: esp-encrypt, which builds the
  * tunnel or transport header and routes the result. Block, or protection
  * without a usable SA: drop. Anything else goes out as the kernel built it.
+ *
+ * The kernel looks its policies up for a whole datagram, ports included,
+ * and fragments only what leaves its IPsec output (the ESP packet). A
+ * datagram of its own that it cut for the TAP's link is put together again
+ * first (ip-reassemble, PKT_REASSEMBLED): protected, it goes to esp-encrypt
+ * whole; otherwise ip-fragment cuts it again for its link.
  */
 #include "graph/graph.h"
 
 #include <sys/socket.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include "graph/protect.h"
 
 #define SPD_LOCAL_BULK 64
@@ -20,6 +28,8 @@ enum spd_local_next {
 	SPD_LOCAL_NEXT_ACL_OUTPUT,
 	SPD_LOCAL_NEXT_ENCRYPT,
 	SPD_LOCAL_NEXT_DROP,
+	SPD_LOCAL_NEXT_REASSEMBLE,
+	SPD_LOCAL_NEXT_FRAGMENT,
 	SPD_LOCAL_N_NEXT,
 };
 
@@ -35,6 +45,28 @@ static uint8_t frame_family(struct rte_mbuf *m)
 	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6))
 		return AF_INET6;
 	return 0;
+}
+
+/* Whether the IP frame m is a fragment whose header ip-reassemble can take
+ * (IPv6: the fragment header right after the fixed one, as the kernel's
+ * own output puts it); its l3_len set for that. */
+static bool own_fragment(struct rte_mbuf *m, uint8_t family)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t len = rte_pktmbuf_data_len(m) - m->l2_len;
+
+	if (pkt_meta(m)->flags & PKT_REASSEMBLED)
+		return false;
+	if (family == AF_INET) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		if (len < sizeof(*ip) || rte_ipv4_hdr_len(ip) < sizeof(*ip) ||
+		    rte_ipv4_hdr_len(ip) > len || !rte_ipv4_frag_pkt_is_fragmented(ip))
+			return false;
+		m->l3_len = rte_ipv4_hdr_len(ip);
+		return true;
+	}
+	return len >= sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_ipv6_fragment_ext) &&
+	       ((const struct rte_ipv6_hdr *)l3)->proto == IPPROTO_FRAGMENT;
 }
 
 static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol)
@@ -82,6 +114,10 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 			continue;
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		pkt_meta(m)->family = family;
+		if (unlikely(own_fragment(m, family))) {
+			nexts[i] = SPD_LOCAL_NEXT_REASSEMBLE;
+			continue;
+		}
 		spd_packet_key_of(&keys[count], m);
 		refs[count] = &keys[count];
 		at[count++] = i;
@@ -89,8 +125,13 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	if (count == 0)
 		return;
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, count);
-	for (unsigned k = 0; k < count; k++)
-		nexts[at[k]] = verdict(worker, pkts[at[k]], pols[k]);
+	for (unsigned k = 0; k < count; k++) {
+		struct rte_mbuf *m = pkts[at[k]];
+		nexts[at[k]] = verdict(worker, m, pols[k]);
+		if (unlikely(pkt_meta(m)->flags & PKT_REASSEMBLED) &&
+		    nexts[at[k]] == SPD_LOCAL_NEXT_ACL_OUTPUT)
+			nexts[at[k]] = SPD_LOCAL_NEXT_FRAGMENT;
+	}
 }
 
 static uint16_t spd_local_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -108,6 +149,8 @@ static struct rte_node_register spd_local_node = {
 		[SPD_LOCAL_NEXT_ACL_OUTPUT] = NODE_ACL_OUTPUT,
 		[SPD_LOCAL_NEXT_ENCRYPT] = NODE_ESP_ENCRYPT,
 		[SPD_LOCAL_NEXT_DROP] = NODE_DROP,
+		[SPD_LOCAL_NEXT_REASSEMBLE] = NODE_IP_REASSEMBLE,
+		[SPD_LOCAL_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 	},
 };
 

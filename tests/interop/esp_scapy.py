@@ -402,7 +402,7 @@ def reassemble(frags, fam):
         if not ext.m:
             first = parts[0][1].copy()
             first.remove_payload()
-            first.nh, first.plen = 50, None
+            first.nh, first.plen = parts[0][1][IPv6ExtHdrFragment].nh, None
             return IPv6(raw(first / Raw(data)))
     return None
 
@@ -1983,6 +1983,58 @@ def case_local_out(bed, fam, name):
         sock.close()
 
 
+def case_local_fragments(bed, fam, mode, name):
+    """A datagram of the router's own larger than its link, under an
+    espd-only policy for its destination port: the kernel's xfrm_lookup
+    sees the whole datagram, ports included, before its output fragments
+    anything, so the whole datagram is protected in one ESP packet, which
+    leaves in fragments the peer reassembles and decrypts. Nothing of it
+    leaves in clear. A datagram to another port is no business of the
+    policy: it leaves in clear, in fragments that make it again."""
+    P = FAMILIES[fam]
+    src = P["r_wan"] if mode == "transport" else P["r_lan"]
+    dst = P["peer"] if mode == "transport" else P["remote"]
+    spi, keys = bed.next_spi(), GCM.keys()
+    add_sa(bed, GCM, keys, spi, P["r_wan"], P["peer"], mode, fam, False)
+    words = ["ipsec", "policy", "add", "src", prefix(src, fam),
+             "dst", prefix(dst, fam) if mode == "transport" else P["remote_net"],
+             "proto", "udp", "dport", str(PORT_REMOTE), "dir", "out", "tmpl"]
+    if mode == "tunnel":
+        words += ["src", P["r_wan"], "dst", P["peer"]]
+    bed.ctl(*words, "proto", "esp", "mode", mode, "reqid", str(spi))
+    with netns(bed.args.ns_r):
+        sock = udp_socket(fam, src, 0)
+    try:
+        data = payload_of(name) + b"f" * 3000
+        sock.sendto(data, (dst, PORT_REMOTE))
+        frames = [Ether(f) for f in collect(bed.b0, 1.0)]
+        ipcls = IP if fam == 4 else IPv6
+        sent = [f[ipcls] for f in frames if f.src == bed.mac_rb and ipcls in f]
+        clear = [ip for ip in sent if (ip.proto if fam == 4 else ip.nh) == 17 or
+                 (IPv6ExtHdrFragment in ip and ip[IPv6ExtHdrFragment].nh == 17)]
+        expect(not clear, "%d fragments of the datagram left in clear" % len(clear))
+        frags = [ip for ip in sent if (ip.flags.MF or ip.frag if fam == 4 else
+                                       IPv6ExtHdrFragment in ip)]
+        outer = reassemble(frags, fam) if frags else None
+        expect(outer is not None and ESP in outer and outer[ESP].spi == spi,
+               "one ESP packet of the SA in fragments: %d fragments, reassembled %s" %
+               (len(frags), outer is not None))
+        if outer is not None and ESP in outer:
+            tunnel = ipcls(src=P["r_wan"], dst=P["peer"]) if mode == "tunnel" else None
+            inner = GCM.scapy_sa(spi, keys, tunnel=tunnel).decrypt(outer)
+            expect(UDP in inner and bytes(inner[UDP].payload) == data and
+                   (inner[ipcls].src, inner[ipcls].dst) == (src, dst),
+                   "the peer decrypts the whole datagram")
+        other = payload_of(name) + b"o" * 3000
+        sock.sendto(other, (dst, PORT_REMOTE + 1))
+        lengths, whole = bed.catch_esp_fragments(None, fam, proto=17)
+        expect(whole is not None and UDP in whole and bytes(whole[UDP].payload) == other and
+               max(lengths) <= 1500,
+               "to another port: in clear, in fragments %s that make it again" % lengths)
+    finally:
+        sock.close()
+
+
 def case_unresolved_outer(bed, name):
     """The tunnel's next hop unknown: espd encrypts first and hands the ESP
     packet to the kernel, which resolves the neighbor and sends it on; the
@@ -2348,6 +2400,12 @@ def behaviour(bed, selected):
          case_reassemble_beyond),
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
+        ("router's own datagram in fragments: protected whole by a port policy (IPv4 "
+         "transport)", case_local_fragments, 4, "transport"),
+        ("router's own datagram in fragments: protected whole by a port policy (IPv4 tunnel)",
+         case_local_fragments, 4, "tunnel"),
+        ("router's own datagram in fragments: protected whole by a port policy (IPv6 "
+         "transport)", case_local_fragments, 6, "transport"),
         ("forwarded into the tunnel with TTL 1: time exceeded, from the kernel or, from a "
          "jumbo LAN, espd", case_ttl_into_tunnel),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),
