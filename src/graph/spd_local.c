@@ -47,9 +47,22 @@ static uint8_t frame_family(struct rte_mbuf *m)
 	return 0;
 }
 
-/* Whether the IP frame m is a fragment whose header ip-reassemble can take
- * (IPv6: the fragment header right after the fixed one, as the kernel's
- * own output puts it); its l3_len set for that. */
+/* Sent by the router itself, by its source address: fragments the kernel
+ * forwards (packets punted to it that it routed) are looked up one by one,
+ * as its forwarding path does, never held for reassembly. */
+static bool from_router(const uint8_t *l3, uint8_t family)
+{
+	struct ip_addr src;
+
+	ip_addr_from_bytes(&src, family, family == AF_INET ?
+			   (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr :
+			   (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
+	return fib_nexthop_type(fib_lookup_addr(&src)) == NEXTHOP_LOCAL;
+}
+
+/* Whether the IP frame m is a fragment of the router's own datagram whose
+ * header ip-reassemble can take (IPv6: the fragment header right after the
+ * fixed one, as the kernel's own output puts it); its l3_len set for that. */
 static bool own_fragment(struct rte_mbuf *m, uint8_t family)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
@@ -60,13 +73,15 @@ static bool own_fragment(struct rte_mbuf *m, uint8_t family)
 	if (family == AF_INET) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 		if (len < sizeof(*ip) || rte_ipv4_hdr_len(ip) < sizeof(*ip) ||
-		    rte_ipv4_hdr_len(ip) > len || !rte_ipv4_frag_pkt_is_fragmented(ip))
+		    rte_ipv4_hdr_len(ip) > len || !rte_ipv4_frag_pkt_is_fragmented(ip) ||
+		    !from_router(l3, family))
 			return false;
 		m->l3_len = rte_ipv4_hdr_len(ip);
 		return true;
 	}
 	return len >= sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_ipv6_fragment_ext) &&
-	       ((const struct rte_ipv6_hdr *)l3)->proto == IPPROTO_FRAGMENT;
+	       ((const struct rte_ipv6_hdr *)l3)->proto == IPPROTO_FRAGMENT &&
+	       from_router(l3, family);
 }
 
 static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol)
