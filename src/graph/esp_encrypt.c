@@ -246,7 +246,7 @@ static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t
 	o->df = !(sa->rt.flags & SA_FLAG_NOPMTUDISC) &&
 		(family == AF_INET6 || (ip4->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)));
 	/* ip_select_ident for a packet without a socket: DF gives ID 0. */
-	o->id_be = o->df ? 0 : rte_cpu_to_be_16(worker->ip_id++);
+	o->id_be = o->df ? 0 : rte_cpu_to_be_16(worker_ip_id_next(worker));
 	o->flow_label = family == AF_INET6
 		? rte_be_to_cpu_32(((const struct rte_ipv6_hdr *)inner)->vtc_flow) & 0xfffff : 0;
 }

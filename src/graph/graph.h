@@ -124,7 +124,8 @@ struct worker {
 	uint64_t rx_last_walk;      /* packets the last walk brought in */
 	uint64_t walks;             /* graph walks finished (workers_progressed) */
 	struct esp_crypto_worker *crypto; /* ESP crypto managers and IV source */
-	uint16_t ip_id;             /* IPv4 identification of tunnel headers */
+	uint16_t ip_id;             /* IPv4 identification of headers espd builds */
+	uint16_t ip_id_step;        /* workers: each takes every n-th value */
 	struct port_stats ports[RTE_MAX_ETHPORTS];
 } __rte_cache_aligned;
 
@@ -132,6 +133,17 @@ extern struct worker workers[ESPD_WORKERS_MAX];
 extern unsigned n_workers;
 
 struct worker *worker_of_graph(const struct rte_graph *graph);
+
+/* The IPv4 identification of a header the worker builds. Workers take
+ * every n-th value from their own start, so that two never give one ID at
+ * once toward a peer that reassembles the fragments of both. */
+static inline uint16_t worker_ip_id_next(struct worker *worker)
+{
+	uint16_t id = worker->ip_id;
+
+	worker->ip_id = (uint16_t)(worker->ip_id + worker->ip_id_step);
+	return id;
+}
 
 /* Node init helper: remember the worker in the node's context. */
 static inline int node_ctx_init_worker(const struct rte_graph *graph, struct rte_node *node)

@@ -142,7 +142,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - quote));
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
 	memmove(data, data + hdr, m->l2_len);
-	icmp.id_be = rte_cpu_to_be_16(worker->ip_id++);
+	icmp.id_be = rte_cpu_to_be_16(worker_ip_id_next(worker));
 	icmp.ttl = iface_hop_limit(out, family);
 	esp_icmp_error_write(data + m->l2_len, &source, &icmp, quote);
 	m->l3_len = (uint16_t)(hdr - 8);

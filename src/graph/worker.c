@@ -80,7 +80,8 @@ int workers_create(unsigned n, struct rte_rcu_qsbr *rcu)
 			rc = ip_reassemble_init(i);
 		if (rc < 0)
 			return rc;
-		workers[i].ip_id = (uint16_t)(i << 12);
+		workers[i].ip_id = (uint16_t)i;
+		workers[i].ip_id_step = (uint16_t)n;
 	}
 	return 0;
 }
