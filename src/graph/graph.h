@@ -134,14 +134,15 @@ extern unsigned n_workers;
 
 struct worker *worker_of_graph(const struct rte_graph *graph);
 
-/* The IPv4 identification of a header the worker builds. Workers take
- * every n-th value from their own start, so that two never give one ID at
- * once toward a peer that reassembles the fragments of both. */
+/* The IPv4 identification of a header the worker builds. Worker i takes
+ * i, i + n, i + 2n, ... (n workers) and starts again at i, so that two
+ * workers never give one ID toward a peer that reassembles both. */
 static inline uint16_t worker_ip_id_next(struct worker *worker)
 {
 	uint16_t id = worker->ip_id;
+	uint32_t next = (uint32_t)id + worker->ip_id_step;
 
-	worker->ip_id = (uint16_t)(worker->ip_id + worker->ip_id_step);
+	worker->ip_id = (uint16_t)(next > UINT16_MAX ? worker->id : next);
 	return id;
 }
 
