@@ -432,6 +432,41 @@ static void test_sa_update_kernels(void **state)
 	assert_int_equal(sad_sa(index)->cfg.lifetime.hard_packets, 0);
 }
 
+#define SA_700 "ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x700 mode tunnel " \
+	       "aead rfc4106(gcm(aes)) " GCM_KEY " 128"
+
+/* xfrm_state_add refuses an SA that __xfrm_state_lookup finds with the new
+ * one's mark (its value under its mask): the same SPI, destination and
+ * protocol, an existing SA's mask over that mark giving its value, and no
+ * if_id compared. Delete finds an SA the same way. */
+static void test_sa_identity(void **state)
+{
+	static const char exists[] = "error: ipsec sa add: SA spi 0x00000700 dst 192.0.2.1 proto "
+				     "esp exists\n";
+
+	(void)state;
+	assert_int_equal(run(SA_700 " if_id 1"), 0);
+	assert_int_not_equal(run(SA_700 " if_id 2"), 0);
+	assert_string_equal(text(), exists);
+	/* The existing SA's mask (none) takes mark 5 as its value 0. */
+	assert_int_not_equal(run(SA_700 " mark 5"), 0);
+	assert_string_equal(text(), exists);
+	assert_int_equal(sad_count(), 1);
+	assert_int_equal(run("ipsec sa del dst 192.0.2.1 proto esp spi 0x700"), 0);
+	assert_int_equal(sad_count(), 0);
+
+	/* The other way round, an unmarked SA is not the marked one's. */
+	assert_int_equal(run(SA_700 " mark 5 mask 0xff"), 0);
+	assert_int_equal(run(SA_700), 0);
+	assert_int_not_equal(run(SA_700 " mark 0 mask 0xff"), 0);
+	assert_string_equal(text(), exists);
+	assert_int_equal(sad_count(), 2);
+	assert_int_equal(run("ipsec sa del dst 192.0.2.1 proto esp spi 0x700"), 0);
+	assert_int_equal(run("show ipsec sa 0x700"), 0);
+	assert_non_null(strstr(text(), "mark 0x5/0xff"));
+	assert_int_equal(sad_count(), 1);
+}
+
 #define POLICY_OUT "src 10.0.0.0/24 dst 10.0.1.0/24 dir out"
 
 static uint32_t policy_index(const char *sel_dst)
@@ -509,6 +544,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sa_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa_update_kernels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_identity, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
