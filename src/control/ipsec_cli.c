@@ -732,6 +732,20 @@ struct policy_cmd {
 	bool has_dir;
 };
 
+/* A template's protocol, one xfrm_id_proto_valid takes (43 and 60 are
+ * Mobile IPv6's route2 and hao). */
+static int tmpl_proto(struct parse *ps, struct spd_tmpl *t)
+{
+	const char *v = peek(ps);
+
+	if (proto_value(ps, "proto", &t->proto))
+		return -EINVAL;
+	if (t->proto == IPPROTO_ESP || t->proto == IPPROTO_AH || t->proto == IPPROTO_COMP ||
+	    t->proto == IPPROTO_ROUTING || t->proto == IPPROTO_DSTOPTS)
+		return 0;
+	return fail(ps, v, "not an XFRM protocol (esp, ah, comp, 43 or 60)");
+}
+
 static int tmpl_parse(struct parse *ps, struct policy_cmd *c)
 {
 	struct spd_tmpl *t;
@@ -752,7 +766,7 @@ static int tmpl_parse(struct parse *ps, struct policy_cmd *c)
 		else if (strcmp(w, "dst") == 0)
 			rc = addr_value(ps, w, &t->dst);
 		else if (strcmp(w, "proto") == 0)
-			rc = proto_value(ps, w, &t->proto);
+			rc = tmpl_proto(ps, t);
 		else if (strcmp(w, "spi") == 0)
 			rc = u32_value(ps, w, &t->spi);
 		else if (strcmp(w, "mode") == 0)
@@ -824,6 +838,29 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	return fail(ps, w, "unknown keyword");
 }
 
+/* What validate_tmpl refuses besides: a tunnel template an out policy may
+ * skip, and a transport one of another family than the selector's or the
+ * template's before it (one without addresses has the selector's). */
+static int tmpls_check(struct parse *ps, const struct policy_cmd *c)
+{
+	uint8_t prev = c->p.sel.family;
+
+	for (unsigned i = 0; i < c->p.n_tmpl; i++) {
+		const struct spd_tmpl *t = &c->p.tmpl[i];
+		uint8_t family = t->dst.family ? t->dst.family :
+				 t->src.family ? t->src.family : c->p.sel.family;
+
+		if (t->mode == SA_MODE_TUNNEL && t->optional && c->p.dir == SPD_DIR_OUT)
+			return fail(ps, "use", "a tunnel template of an out policy must be level "
+				    "required");
+		if (t->mode == SA_MODE_TRANSPORT && family != prev)
+			return fail(ps, "transport", "a transport template keeps the address "
+				    "family of what it follows");
+		prev = family;
+	}
+	return 0;
+}
+
 static int policy_parse(struct parse *ps, struct policy_cmd *c, bool full)
 {
 	const char *w;
@@ -835,7 +872,9 @@ static int policy_parse(struct parse *ps, struct policy_cmd *c, bool full)
 			return rc;
 	if (!c->has_dir)
 		return fail(ps, "dir", "required");
-	return sel_finish(ps, &c->p.sel);
+	if ((rc = sel_finish(ps, &c->p.sel)) != 0)
+		return rc;
+	return tmpls_check(ps, c);
 }
 
 static int policy_add(struct cli_out *out, int argc, char **argv)

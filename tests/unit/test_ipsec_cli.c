@@ -193,6 +193,19 @@ static const struct bad bad_lines[] = {
 	  "ipsec policy add: 'tmpl': tunnel mode needs dst" },
 	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl dst 1.2.3.4 level maybe",
 	  "ipsec policy add: 'maybe': level must be required or use" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl src 192.0.2.1 "
+	  "dst 198.51.100.1 proto esp mode tunnel level use",
+	  "ipsec policy add: 'use': a tunnel template of an out policy must be level required" },
+	{ "ipsec policy add tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel level use "
+	  "dir out",
+	  "ipsec policy add: 'use': a tunnel template of an out policy must be level required" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir in tmpl src 198.51.100.1 "
+	  "dst 192.0.2.1 proto tcp mode tunnel",
+	  "ipsec policy add: 'tcp': not an XFRM protocol (esp, ah, comp, 43 or 60)" },
+	{ "ipsec policy add src 192.0.2.1 dst 198.51.100.1 dir out tmpl src 2001:db8::1 "
+	  "dst 2001:db8::2 proto esp mode transport",
+	  "ipsec policy add: 'transport': a transport template keeps the address family of "
+	  "what it follows" },
 	{ "ipsec policy add src 10.0.0.0/33 dir out",
 	  "ipsec policy add: '10.0.0.0/33': not an address or prefix" },
 	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out priority -1",
