@@ -729,6 +729,7 @@ static int sa_flush(struct cli_out *out)
 
 struct policy_cmd {
 	struct spd_policy_params p;
+	const char *index_word; /* as given, for the error */
 	bool has_dir;
 };
 
@@ -823,8 +824,10 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 		return fail(ps, w, "unknown keyword");
 	if (strcmp(w, "priority") == 0)
 		return u32_value(ps, w, &c->p.priority);
-	if (strcmp(w, "index") == 0)
+	if (strcmp(w, "index") == 0) {
+		c->index_word = peek(ps);
 		return u32_value(ps, w, &c->p.index);
+	}
 	if (strcmp(w, "tmpl") == 0)
 		return tmpl_parse(ps, c);
 	if (strcmp(w, "action") == 0) {
@@ -872,6 +875,11 @@ static int policy_parse(struct parse *ps, struct policy_cmd *c, bool full)
 			return rc;
 	if (!c->has_dir)
 		return fail(ps, "dir", "required");
+	/* verify_newpolicy_info: an index tells its direction (xfrm_policy_id2dir). */
+	if (c->p.index && (c->p.index & 7) != c->p.dir)
+		return fail(ps, c->index_word, "the index of %s %s policy is %u more than a multiple "
+			    "of 8", c->p.dir == SPD_DIR_FWD ? "a" : "an", format_spd_dir(c->p.dir),
+			    c->p.dir);
 	if ((rc = sel_finish(ps, &c->p.sel)) != 0)
 		return rc;
 	return tmpls_check(ps, c);

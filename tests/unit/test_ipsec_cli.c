@@ -206,6 +206,10 @@ static const struct bad bad_lines[] = {
 	  "dst 2001:db8::2 proto esp mode transport",
 	  "ipsec policy add: 'transport': a transport template keeps the address family of "
 	  "what it follows" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out index 8",
+	  "ipsec policy add: '8': the index of an out policy is 1 more than a multiple of 8" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 index 0x11 dir fwd",
+	  "ipsec policy add: '0x11': the index of a fwd policy is 2 more than a multiple of 8" },
 	{ "ipsec policy add src 10.0.0.0/33 dir out",
 	  "ipsec policy add: '10.0.0.0/33': not an address or prefix" },
 	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out priority -1",
@@ -541,6 +545,33 @@ static void test_policy_update(void **state)
 	assert_int_equal(spd_policy_find(&kernel)->p.action, SPD_ACTION_BLOCK);
 }
 
+/* An index given with a policy is its own unless another policy has it
+ * (xfrm_gen_index gives it one then); given or not, no two share one. */
+static void test_policy_index(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out "
+			     "index 0x11 action block"), 0);
+	assert_int_equal(policy_index("10.0.1.0/24"), 0x11);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.2.0/24 dir out "
+			     "index 0x11 action block"), 0);
+	uint32_t second = policy_index("10.0.2.0/24");
+	assert_int_not_equal(second, 0x11);
+	assert_int_equal(second & 7, SPD_DIR_OUT);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.3.0/24 dir out "
+			     "index 0x80000009 action block"), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.4.0/24 dir out "
+			     "action block"), 0);
+	uint32_t fourth = policy_index("10.0.4.0/24");
+	assert_int_not_equal(fourth, 0x80000009);
+	assert_int_not_equal(fourth, second);
+	assert_int_equal(fourth & 7, SPD_DIR_OUT);
+	assert_int_equal(policy_index("10.0.3.0/24"), 0x80000009);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.5.0/24 dir in index 0x18"),
+			 0);
+	assert_int_equal(policy_index("10.0.5.0/24"), 0x18);
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -558,6 +589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sa_update_kernels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
