@@ -358,7 +358,7 @@ static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits
 	char expect[32];
 
 	if (a->type == ESP_CRYPTO_ALG_AUTH) {
-		if (bits == 0 || bits % 8 || bits > a->icv_full)
+		if (bits % 8 || bits > a->icv_full)
 			return fail(ps, a->name, "truncation %u bits; %s gives at most %u, in bytes",
 				    bits, a->name, a->icv_full);
 		return 0;
@@ -404,7 +404,9 @@ static int alg_parse(struct parse *ps, struct sa_cmd *c, const char *kw)
 	if (strcmp(kw, "auth-trunc") == 0 || slot == ALG_AEAD) {
 		if (u32_value(ps, kw, &icv) || icv_check(ps, a, icv))
 			return -EINVAL;
-	} else if (slot == ALG_AUTH) {
+	}
+	/* auth, or auth-trunc's 0 (attach_auth_trunc): the kernel's truncation. */
+	if (slot == ALG_AUTH && icv == 0) {
 		icv = a->icv_default;
 	}
 	c->alg[slot] = a;

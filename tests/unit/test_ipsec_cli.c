@@ -124,6 +124,18 @@ static void test_good_lines(void **state)
 	no_keys_in(text());
 }
 
+/* attach_auth_trunc: a truncation of 0 is the algorithm's own. */
+static void test_auth_trunc_zero(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x110 "
+			     "mode tunnel enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha256) "
+			     AUTH_KEY " 0"), 0);
+	assert_int_equal(run("show ipsec sa 0x110"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 256 bits icv 96 bits\n"));
+	assert_non_null(strstr(text(), "out valid"));
+}
+
 struct bad {
 	const char *line;
 	const char *error;
@@ -590,6 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
