@@ -991,6 +991,10 @@ static void json_sep(struct show *s)
 static void format_selector(struct cli_out *out, const struct spd_selector *sel)
 {
 	char src[IP_PREFIX_STRLEN], dst[IP_PREFIX_STRLEN], proto[8];
+	/* ICMP's and the Mobility Header's ports are their type and code. */
+	bool typed = sel->proto == IPPROTO_ICMP || sel->proto == IPPROTO_ICMPV6 ||
+		     sel->proto == IPPROTO_MH;
+	const char *sport = typed ? "type" : "sport", *dport = typed ? "code" : "dport";
 
 	format_ip_prefix(src, sizeof(src), &sel->src);
 	format_ip_prefix(dst, sizeof(dst), &sel->dst);
@@ -999,18 +1003,18 @@ static void format_selector(struct cli_out *out, const struct spd_selector *sel)
 			   sel->src.addr.family ? src : "any", sel->dst.addr.family ? dst : "any",
 			   proto_name(sel->proto, proto, sizeof(proto)));
 		if (sel->sport_mask)
-			cli_printf(out, ", \"sport\": %u", sel->sport);
+			cli_printf(out, ", \"%s\": %u", sport, sel->sport);
 		if (sel->dport_mask)
-			cli_printf(out, ", \"dport\": %u", sel->dport);
+			cli_printf(out, ", \"%s\": %u", dport, sel->dport);
 		cli_printf(out, "}");
 		return;
 	}
 	cli_printf(out, "src %s dst %s proto %s", sel->src.addr.family ? src : "any",
 		   sel->dst.addr.family ? dst : "any", proto_name(sel->proto, proto, sizeof(proto)));
 	if (sel->sport_mask)
-		cli_printf(out, " sport %u", sel->sport);
+		cli_printf(out, " %s %u", sport, sel->sport);
 	if (sel->dport_mask)
-		cli_printf(out, " dport %u", sel->dport);
+		cli_printf(out, " %s %u", dport, sel->dport);
 }
 
 /* Algorithm name and lengths; never the key. */

@@ -136,6 +136,22 @@ static void test_auth_trunc_zero(void **state)
 	assert_non_null(strstr(text(), "out valid"));
 }
 
+/* ICMP's type and code sit in the selector's ports; show names them as
+ * ip xfrm does. */
+static void test_icmp_selector_shown(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.7.0/24 proto icmp type 8 "
+			     "code 0 dir out action block"), 0);
+	assert_int_equal(run("ipsec policy add src 2001:db8::/64 dst 2001:db8:1::/64 "
+			     "proto ipv6-icmp type 128 dir in action block"), 0);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "dst 10.0.7.0/24 proto icmp type 8 code 0\n"));
+	assert_non_null(strstr(text(), "proto ipv6-icmp type 128\n"));
+	assert_int_equal(run("show ipsec policy --json"), 0);
+	assert_non_null(strstr(text(), "\"proto\": \"icmp\", \"type\": 8, \"code\": 0}"));
+}
+
 struct bad {
 	const char *line;
 	const char *error;
@@ -603,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sa_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
