@@ -692,6 +692,9 @@ static int sa_update_apply(struct cli_out *out, const struct sa_params *p)
 		return cli_error(out, -EINVAL, "%s: 'encap': SA 0x%08x is%s ESP in UDP; an update "
 				 "cannot change that (delete and add the SA)", cmd, p->id.spi,
 				 p->encap.type ? " not" : "");
+	/* Out templates choose again: the SA's if_id, or a soft expiry gone. */
+	if ((rc = commit(out, cmd)) != 0)
+		return rc;
 	if (out->json)
 		cli_printf(out, "{\"index\": %u, \"updated\": [\"encap\", \"lifetime\"]}\n", index);
 	else

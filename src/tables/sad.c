@@ -560,6 +560,11 @@ int sad_sa_update_in_place(const struct sa_params *p)
 	if (sa->cfg.soft_expired)
 		sad.generation++; /* preferred again by out templates */
 	sa->cfg.soft_expired = false;
+	/* An if_id given is the SA's from now on (out templates compare it). */
+	if (p->id.if_id && p->id.if_id != sa->cfg.id.if_id) {
+		sa->cfg.id.if_id = p->id.if_id;
+		sad.generation++;
+	}
 	return 0;
 }
 

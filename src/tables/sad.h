@@ -293,10 +293,11 @@ int sad_sa_update(const struct sa_params *p, uint32_t *index);
 /*
  * What `ip xfrm state update` changes in an SA that exists (the kernel's
  * xfrm_state_update on a valid state): the UDP encapsulation's ports and
- * original address, never whether there is one, and the lifetime limits,
- * the lifetime used so far kept and a soft expiry forgotten. The rest of p
- * (keys, algorithms, mode, flags, window) is ignored, as the kernel
- * ignores it; the SA keeps its index, sequence number and window.
+ * original address, never whether there is one, the lifetime limits, the
+ * lifetime used so far kept and a soft expiry forgotten, and the if_id
+ * when p has one. The rest of p (keys, algorithms, mode, flags, window) is
+ * ignored, as the kernel ignores it; the SA keeps its index, sequence
+ * number and window.
  * 0, -ESRCH (no such SA) or -EINVAL (encapsulation added or removed).
  */
 int sad_sa_update_in_place(const struct sa_params *p);

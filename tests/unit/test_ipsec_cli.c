@@ -573,6 +573,30 @@ static void test_policy_update(void **state)
 	assert_int_equal(spd_policy_find(&kernel)->p.action, SPD_ACTION_BLOCK);
 }
 
+/* xfrm_state_update finds the SA without its if_id and gives it the
+ * update's if_id, when one is given; out templates of policies with that
+ * if_id then take the SA. */
+static void test_sa_update_if_id(void **state)
+{
+	(void)state;
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out if_id 5 "
+			     "tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel reqid 5"), 0);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "-> no SA\n"));
+	assert_int_equal(run("ipsec sa update src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100 "
+			     "reqid 5 mode tunnel enc cbc(aes) " ENC_KEY " if_id 5"), 0);
+	assert_int_equal(run("show ipsec sa 0x100"), 0);
+	assert_non_null(strstr(text(), "dst 198.51.100.1 proto esp if_id 5\n"));
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "-> sa 0x00000100\n"));
+	/* Without one, the SA keeps its if_id. */
+	assert_int_equal(run("ipsec sa update src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100 "
+			     "reqid 5 mode tunnel enc cbc(aes) " ENC_KEY), 0);
+	assert_int_equal(run("show ipsec sa 0x100"), 0);
+	assert_non_null(strstr(text(), "dst 198.51.100.1 proto esp if_id 5\n"));
+}
+
 /* An index given with a policy is its own unless another policy has it
  * (xfrm_gen_index gives it one then); given or not, no two share one. */
 static void test_policy_index(void **state)
@@ -618,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_update_if_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 	};
