@@ -359,7 +359,7 @@ static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits
 	char expect[32];
 
 	if (a->type == ESP_CRYPTO_ALG_AUTH) {
-		if (bits == 0 || bits % 8 || bits > a->icv_full)
+		if (bits % 8 || bits > a->icv_full)
 			return fail(ps, a->name, "truncation %u bits; %s gives at most %u, in bytes",
 				    bits, a->name, a->icv_full);
 		return 0;
@@ -405,7 +405,9 @@ static int alg_parse(struct parse *ps, struct sa_cmd *c, const char *kw)
 	if (strcmp(kw, "auth-trunc") == 0 || slot == ALG_AEAD) {
 		if (u32_value(ps, kw, &icv) || icv_check(ps, a, icv))
 			return -EINVAL;
-	} else if (slot == ALG_AUTH) {
+	}
+	/* auth, or auth-trunc's 0 (attach_auth_trunc): the kernel's truncation. */
+	if (slot == ALG_AUTH && icv == 0) {
 		icv = a->icv_default;
 	}
 	c->alg[slot] = a;
@@ -701,6 +703,9 @@ static int sa_update_apply(struct cli_out *out, const struct sa_params *p)
 		return cli_error(out, -EINVAL, "%s: 'encap': SA 0x%08x is%s ESP in UDP; an update "
 				 "cannot change that (delete and add the SA)", cmd, p->id.spi,
 				 p->encap.type ? " not" : "");
+	/* Out templates choose again: the SA's if_id, or a soft expiry gone. */
+	if ((rc = commit(out, cmd)) != 0)
+		return rc;
 	if (out->json)
 		cli_printf(out, "{\"index\": %u, \"updated\": [\"encap\", \"lifetime\"]}\n", index);
 	else
@@ -740,8 +745,23 @@ static int sa_flush(struct cli_out *out)
 
 struct policy_cmd {
 	struct spd_policy_params p;
+	const char *index_word; /* as given, for the error */
 	bool has_dir;
 };
+
+/* A template's protocol, one xfrm_id_proto_valid takes (43 and 60 are
+ * Mobile IPv6's route2 and hao). */
+static int tmpl_proto(struct parse *ps, struct spd_tmpl *t)
+{
+	const char *v = peek(ps);
+
+	if (proto_value(ps, "proto", &t->proto))
+		return -EINVAL;
+	if (t->proto == IPPROTO_ESP || t->proto == IPPROTO_AH || t->proto == IPPROTO_COMP ||
+	    t->proto == IPPROTO_ROUTING || t->proto == IPPROTO_DSTOPTS)
+		return 0;
+	return fail(ps, v, "not an XFRM protocol (esp, ah, comp, 43 or 60)");
+}
 
 static int tmpl_parse(struct parse *ps, struct policy_cmd *c)
 {
@@ -763,7 +783,7 @@ static int tmpl_parse(struct parse *ps, struct policy_cmd *c)
 		else if (strcmp(w, "dst") == 0)
 			rc = addr_value(ps, w, &t->dst);
 		else if (strcmp(w, "proto") == 0)
-			rc = proto_value(ps, w, &t->proto);
+			rc = tmpl_proto(ps, t);
 		else if (strcmp(w, "spi") == 0)
 			rc = u32_value(ps, w, &t->spi);
 		else if (strcmp(w, "mode") == 0)
@@ -820,8 +840,10 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 		return fail(ps, w, "unknown keyword");
 	if (strcmp(w, "priority") == 0)
 		return u32_value(ps, w, &c->p.priority);
-	if (strcmp(w, "index") == 0)
+	if (strcmp(w, "index") == 0) {
+		c->index_word = peek(ps);
 		return u32_value(ps, w, &c->p.index);
+	}
 	if (strcmp(w, "tmpl") == 0)
 		return tmpl_parse(ps, c);
 	if (strcmp(w, "action") == 0) {
@@ -835,6 +857,29 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	return fail(ps, w, "unknown keyword");
 }
 
+/* What validate_tmpl refuses besides: a tunnel template an out policy may
+ * skip, and a transport one of another family than the selector's or the
+ * template's before it (one without addresses has the selector's). */
+static int tmpls_check(struct parse *ps, const struct policy_cmd *c)
+{
+	uint8_t prev = c->p.sel.family;
+
+	for (unsigned i = 0; i < c->p.n_tmpl; i++) {
+		const struct spd_tmpl *t = &c->p.tmpl[i];
+		uint8_t family = t->dst.family ? t->dst.family :
+				 t->src.family ? t->src.family : c->p.sel.family;
+
+		if (t->mode == SA_MODE_TUNNEL && t->optional && c->p.dir == SPD_DIR_OUT)
+			return fail(ps, "use", "a tunnel template of an out policy must be level "
+				    "required");
+		if (t->mode == SA_MODE_TRANSPORT && family != prev)
+			return fail(ps, "transport", "a transport template keeps the address "
+				    "family of what it follows");
+		prev = family;
+	}
+	return 0;
+}
+
 static int policy_parse(struct parse *ps, struct policy_cmd *c, bool full)
 {
 	const char *w;
@@ -846,7 +891,14 @@ static int policy_parse(struct parse *ps, struct policy_cmd *c, bool full)
 			return rc;
 	if (!c->has_dir)
 		return fail(ps, "dir", "required");
-	return sel_finish(ps, &c->p.sel);
+	/* verify_newpolicy_info: an index tells its direction (xfrm_policy_id2dir). */
+	if (c->p.index && (c->p.index & 7) != c->p.dir)
+		return fail(ps, c->index_word, "the index of %s %s policy is %u more than a multiple "
+			    "of 8", c->p.dir == SPD_DIR_FWD ? "a" : "an", format_spd_dir(c->p.dir),
+			    c->p.dir);
+	if ((rc = sel_finish(ps, &c->p.sel)) != 0)
+		return rc;
+	return tmpls_check(ps, c);
 }
 
 static int policy_add(struct cli_out *out, int argc, char **argv)
@@ -953,6 +1005,10 @@ static void json_sep(struct show *s)
 static void format_selector(struct cli_out *out, const struct spd_selector *sel)
 {
 	char src[IP_PREFIX_STRLEN], dst[IP_PREFIX_STRLEN], proto[8];
+	/* ICMP's and the Mobility Header's ports are their type and code. */
+	bool typed = sel->proto == IPPROTO_ICMP || sel->proto == IPPROTO_ICMPV6 ||
+		     sel->proto == IPPROTO_MH;
+	const char *sport = typed ? "type" : "sport", *dport = typed ? "code" : "dport";
 
 	format_ip_prefix(src, sizeof(src), &sel->src);
 	format_ip_prefix(dst, sizeof(dst), &sel->dst);
@@ -961,18 +1017,18 @@ static void format_selector(struct cli_out *out, const struct spd_selector *sel)
 			   sel->src.addr.family ? src : "any", sel->dst.addr.family ? dst : "any",
 			   proto_name(sel->proto, proto, sizeof(proto)));
 		if (sel->sport_mask)
-			cli_printf(out, ", \"sport\": %u", sel->sport);
+			cli_printf(out, ", \"%s\": %u", sport, sel->sport);
 		if (sel->dport_mask)
-			cli_printf(out, ", \"dport\": %u", sel->dport);
+			cli_printf(out, ", \"%s\": %u", dport, sel->dport);
 		cli_printf(out, "}");
 		return;
 	}
 	cli_printf(out, "src %s dst %s proto %s", sel->src.addr.family ? src : "any",
 		   sel->dst.addr.family ? dst : "any", proto_name(sel->proto, proto, sizeof(proto)));
 	if (sel->sport_mask)
-		cli_printf(out, " sport %u", sel->sport);
+		cli_printf(out, " %s %u", sport, sel->sport);
 	if (sel->dport_mask)
-		cli_printf(out, " dport %u", sel->dport);
+		cli_printf(out, " %s %u", dport, sel->dport);
 }
 
 /* Algorithm name and lengths; never the key. */

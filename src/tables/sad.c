@@ -23,17 +23,6 @@ uint32_t sad_max;
 struct sa_counters *sad_counters[ESPD_WORKERS_MAX];
 void (*sad_free_hook)(const struct sa *sa);
 
-/* The kernel's SA identity (__xfrm_state_lookup): no folding, whole key. */
-struct id_key {
-	uint8_t family;
-	uint8_t proto;
-	uint8_t pad[2];
-	uint32_t spi;
-	uint32_t mark_v, mark_m;
-	uint32_t if_id;
-	uint8_t dst[16];
-};
-
 /* What waits in the defer queue for its grace period. */
 struct retired {
 	struct sa *sa;
@@ -42,7 +31,6 @@ struct retired {
 static struct {
 	struct rte_rcu_qsbr *rcu;
 	struct rte_hash *fast; /* sad_key -> index, workers read */
-	struct rte_hash *ids;  /* id_key -> index, control only */
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t *free_slots;
 	struct sa_counters *cleared; /* by slot: the sums at the last clear */
@@ -52,18 +40,6 @@ static struct {
 	uint32_t generation;
 	unsigned n_workers;
 } sad;
-
-static void id_key_of(const struct sa_id *id, struct id_key *key)
-{
-	memset(key, 0, sizeof(*key));
-	key->family = id->dst.family;
-	key->proto = id->proto;
-	key->spi = id->spi;
-	key->mark_m = id->mark_m;
-	key->mark_v = id->mark_v & id->mark_m;
-	key->if_id = id->if_id;
-	memcpy(key->dst, id->dst.bytes, ip_addr_size(id->dst.family));
-}
 
 static void fast_key_of(const struct sa *sa, struct sad_key *key)
 {
@@ -136,10 +112,9 @@ int sad_init(struct rte_rcu_qsbr *rcu, uint32_t max_sas, unsigned n_workers)
 		sad_counters[w] = rte_zmalloc("sad_counters", sizeof(struct sa_counters) * max_sas,
 					      RTE_CACHE_LINE_SIZE);
 	sad.fast = hash_create("sad_fast", max_sas, sizeof(struct sad_key), true);
-	sad.ids = hash_create("sad_ids", max_sas, sizeof(struct id_key), false);
 	sad.dq = rte_rcu_qsbr_dq_create(&dq_params);
 	if (!sad_sas || !sad_sas_removed || !sad.free_slots || !sad.cleared || !sad.fast ||
-	    !sad.ids || !sad.dq || (n_workers && !sad_counters[n_workers - 1]) ||
+	    !sad.dq || (n_workers && !sad_counters[n_workers - 1]) ||
 	    path_mtu_init(max_sas) != 0) {
 		sad_destroy();
 		return -ENOMEM;
@@ -162,7 +137,6 @@ void sad_destroy(void)
 	if (sad.dq)
 		rte_rcu_qsbr_dq_delete(sad.dq);
 	rte_hash_free(sad.fast);
-	rte_hash_free(sad.ids);
 	path_mtu_destroy();
 	rte_free(sad.free_slots);
 	free(sad.cleared);
@@ -487,25 +461,21 @@ static int slot_take(uint32_t *index)
 
 int sad_sa_add(const struct sa_params *p, uint32_t *index)
 {
-	struct id_key key;
 	struct sa *sa;
 	uint32_t slot;
 	int rc = params_check(p);
 
 	if (rc != 0)
 		return rc;
-	id_key_of(&p->id, &key);
-	if (rte_hash_lookup(sad.ids, &key) >= 0)
+	/* xfrm_state_add: one the new SA's own mark finds is there already. */
+	if (sad_find(&p->id) != SAD_INDEX_NONE)
 		return -EEXIST;
 	rc = slot_take(&slot);
 	if (rc != 0)
 		return rc;
 	sa = sa_build(p, slot);
-	if (!sa || rte_hash_add_key_data(sad.ids, &key, (void *)(uintptr_t)slot) < 0) {
-		if (sa)
-			sa_release(sa);
-		else
-			sad.free_slots[sad.n_free++] = slot;
+	if (!sa) {
+		sad.free_slots[sad.n_free++] = slot;
 		return -ENOMEM;
 	}
 	sa->rt.uid = ++sad.next_uid;
@@ -537,16 +507,18 @@ int sad_sa_update_in_place(const struct sa_params *p)
 	if (sa->cfg.soft_expired)
 		sad.generation++; /* preferred again by out templates */
 	sa->cfg.soft_expired = false;
+	/* An if_id given is the SA's from now on (out templates compare it). */
+	if (p->id.if_id && p->id.if_id != sa->cfg.id.if_id) {
+		sa->cfg.id.if_id = p->id.if_id;
+		sad.generation++;
+	}
 	return 0;
 }
 
 static void sa_remove(struct sa *sa)
 {
-	struct id_key key;
 	struct retired r = { .sa = sa };
 
-	id_key_of(&sa->cfg.id, &key);
-	rte_hash_del_key(sad.ids, &key);
 	__atomic_store_n(&sad_sas_removed[sa->rt.index], sa, __ATOMIC_RELEASE);
 	__atomic_store_n(&sad_sas[sa->rt.index], NULL, __ATOMIC_RELEASE);
 	fast_remove(sa);
@@ -701,15 +673,27 @@ unsigned sad_expire(uint64_t now_s)
 	return changed;
 }
 
+/*
+ * __xfrm_state_lookup: an SA of the id's SPI, protocol and destination
+ * whose mask over the id's mark (value under its mask) gives the SA's
+ * value; the if_id is not compared. The newest first, as the kernel's
+ * chain puts the last added in front.
+ */
 uint32_t sad_find(const struct sa_id *id)
 {
-	struct id_key key;
-	void *data;
+	uint32_t mark = id->mark_v & id->mark_m, found = SAD_INDEX_NONE;
 
-	id_key_of(id, &key);
-	if (rte_hash_lookup_data(sad.ids, &key, &data) < 0)
-		return SAD_INDEX_NONE;
-	return (uint32_t)(uintptr_t)data;
+	for (uint32_t i = 0; i < sad_max; i++) {
+		const struct sa *sa = sad_sas[i];
+
+		if (!sa || sa->cfg.id.spi != id->spi || sa->cfg.id.proto != id->proto ||
+		    !ip_addr_equal(&sa->cfg.id.dst, &id->dst) ||
+		    (mark & sa->cfg.id.mark_m) != sa->cfg.id.mark_v)
+			continue;
+		if (found == SAD_INDEX_NONE || sa->rt.uid > sad_sas[found]->rt.uid)
+			found = i;
+	}
+	return found;
 }
 
 void sad_reclaim(void)

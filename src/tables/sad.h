@@ -144,7 +144,8 @@ struct sa_lifetime {
 	uint64_t soft_use_s, hard_use_s;
 };
 
-/* What identifies an SA, as the kernel's __xfrm_state_lookup compares. */
+/* What names an SA: __xfrm_state_lookup finds one by dst, SPI and protocol
+ * with the mark (mark_v under mark_m); the if_id is the SA's, not compared. */
 struct sa_id {
 	struct ip_addr dst;
 	uint32_t spi;   /* host order */
@@ -289,16 +290,20 @@ int sad_sa_add(const struct sa_params *p, uint32_t *index);
 /*
  * What `ip xfrm state update` changes in an SA that exists (the kernel's
  * xfrm_state_update on a valid state): the UDP encapsulation's ports and
- * original address, never whether there is one, and the lifetime limits,
- * the lifetime used so far kept and a soft expiry forgotten. The rest of p
- * (keys, algorithms, mode, flags, window) is ignored, as the kernel
- * ignores it; the SA keeps its index, sequence number and window.
+ * original address, never whether there is one, the lifetime limits, the
+ * lifetime used so far kept and a soft expiry forgotten, and the if_id
+ * when p has one. The rest of p (keys, algorithms, mode, flags, window) is
+ * ignored, as the kernel ignores it; the SA keeps its index, sequence
+ * number and window.
  * 0, -ESRCH (no such SA) or -EINVAL (encapsulation added or removed).
  */
 int sad_sa_update_in_place(const struct sa_params *p);
 int sad_sa_del(const struct sa_id *id);   /* 0 or -ENOENT */
 void sad_flush(uint8_t origin);
-uint32_t sad_find(const struct sa_id *id); /* index or SAD_INDEX_NONE */
+/* The SA __xfrm_state_lookup finds for id (sad.c says how): index or
+ * SAD_INDEX_NONE. sad_sa_add refuses an SA it finds (-EEXIST), as
+ * xfrm_state_add does; update and delete change the SA it finds. */
+uint32_t sad_find(const struct sa_id *id);
 /* Re-decide every SA's direction from the FIB's local routes; returns how
  * many changed. Call after a netlink batch changed addresses or routes. */
 unsigned sad_refresh_directions(void);

@@ -256,13 +256,24 @@ static int params_check(const struct spd_policy_params *p)
 	return 0;
 }
 
+/* Whether a policy other than e has index. */
+static bool index_used(const struct spd_policy *e, uint32_t index)
+{
+	for (uint32_t i = 0; i < spd.n; i++)
+		if (&spd.entries[i] != e && spd.entries[i].p.index == index)
+			return true;
+	return false;
+}
+
 /* The policy p at e, ranked after every policy inserted before it unless
- * seq (its rank among equal priorities) is given. */
+ * seq (its rank among equal priorities) is given. Its index is the one
+ * given unless another policy has it; else, as xfrm_gen_index, the next
+ * free one of its direction. */
 static void entry_set(struct spd_policy *e, const struct spd_policy_params *p, uint64_t seq)
 {
 	memset(e, 0, sizeof(*e));
 	e->p = *p;
-	if (e->p.index == 0) {
+	while (e->p.index == 0 || index_used(e, e->p.index)) {
 		e->p.index = CLI_INDEX_BASE + spd.next_index * 8 + p->dir;
 		spd.next_index++;
 	}

@@ -124,6 +124,34 @@ static void test_good_lines(void **state)
 	no_keys_in(text());
 }
 
+/* attach_auth_trunc: a truncation of 0 is the algorithm's own. */
+static void test_auth_trunc_zero(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x110 "
+			     "mode tunnel enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha256) "
+			     AUTH_KEY " 0"), 0);
+	assert_int_equal(run("show ipsec sa 0x110"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 256 bits icv 96 bits\n"));
+	assert_non_null(strstr(text(), "out valid"));
+}
+
+/* ICMP's type and code sit in the selector's ports; show names them as
+ * ip xfrm does. */
+static void test_icmp_selector_shown(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.7.0/24 proto icmp type 8 "
+			     "code 0 dir out action block"), 0);
+	assert_int_equal(run("ipsec policy add src 2001:db8::/64 dst 2001:db8:1::/64 "
+			     "proto ipv6-icmp type 128 dir in action block"), 0);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "dst 10.0.7.0/24 proto icmp type 8 code 0\n"));
+	assert_non_null(strstr(text(), "proto ipv6-icmp type 128\n"));
+	assert_int_equal(run("show ipsec policy --json"), 0);
+	assert_non_null(strstr(text(), "\"proto\": \"icmp\", \"type\": 8, \"code\": 0}"));
+}
+
 struct bad {
 	const char *line;
 	const char *error;
@@ -193,6 +221,23 @@ static const struct bad bad_lines[] = {
 	  "ipsec policy add: 'tmpl': tunnel mode needs dst" },
 	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl dst 1.2.3.4 level maybe",
 	  "ipsec policy add: 'maybe': level must be required or use" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl src 192.0.2.1 "
+	  "dst 198.51.100.1 proto esp mode tunnel level use",
+	  "ipsec policy add: 'use': a tunnel template of an out policy must be level required" },
+	{ "ipsec policy add tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel level use "
+	  "dir out",
+	  "ipsec policy add: 'use': a tunnel template of an out policy must be level required" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir in tmpl src 198.51.100.1 "
+	  "dst 192.0.2.1 proto tcp mode tunnel",
+	  "ipsec policy add: 'tcp': not an XFRM protocol (esp, ah, comp, 43 or 60)" },
+	{ "ipsec policy add src 192.0.2.1 dst 198.51.100.1 dir out tmpl src 2001:db8::1 "
+	  "dst 2001:db8::2 proto esp mode transport",
+	  "ipsec policy add: 'transport': a transport template keeps the address family of "
+	  "what it follows" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out index 8",
+	  "ipsec policy add: '8': the index of an out policy is 1 more than a multiple of 8" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 index 0x11 dir fwd",
+	  "ipsec policy add: '0x11': the index of a fwd policy is 2 more than a multiple of 8" },
 	{ "ipsec policy add src 10.0.0.0/33 dir out",
 	  "ipsec policy add: '10.0.0.0/33': not an address or prefix" },
 	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out priority -1",
@@ -479,6 +524,41 @@ static void test_sa_update_kernels(void **state)
 	assert_int_equal(sad_sa(index)->cfg.lifetime.hard_packets, 0);
 }
 
+#define SA_700 "ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x700 mode tunnel " \
+	       "aead rfc4106(gcm(aes)) " GCM_KEY " 128"
+
+/* xfrm_state_add refuses an SA that __xfrm_state_lookup finds with the new
+ * one's mark (its value under its mask): the same SPI, destination and
+ * protocol, an existing SA's mask over that mark giving its value, and no
+ * if_id compared. Delete finds an SA the same way. */
+static void test_sa_identity(void **state)
+{
+	static const char exists[] = "error: ipsec sa add: SA spi 0x00000700 dst 192.0.2.1 proto "
+				     "esp exists\n";
+
+	(void)state;
+	assert_int_equal(run(SA_700 " if_id 1"), 0);
+	assert_int_not_equal(run(SA_700 " if_id 2"), 0);
+	assert_string_equal(text(), exists);
+	/* The existing SA's mask (none) takes mark 5 as its value 0. */
+	assert_int_not_equal(run(SA_700 " mark 5"), 0);
+	assert_string_equal(text(), exists);
+	assert_int_equal(sad_count(), 1);
+	assert_int_equal(run("ipsec sa del dst 192.0.2.1 proto esp spi 0x700"), 0);
+	assert_int_equal(sad_count(), 0);
+
+	/* The other way round, an unmarked SA is not the marked one's. */
+	assert_int_equal(run(SA_700 " mark 5 mask 0xff"), 0);
+	assert_int_equal(run(SA_700), 0);
+	assert_int_not_equal(run(SA_700 " mark 0 mask 0xff"), 0);
+	assert_string_equal(text(), exists);
+	assert_int_equal(sad_count(), 2);
+	assert_int_equal(run("ipsec sa del dst 192.0.2.1 proto esp spi 0x700"), 0);
+	assert_int_equal(run("show ipsec sa 0x700"), 0);
+	assert_non_null(strstr(text(), "mark 0x5/0xff"));
+	assert_int_equal(sad_count(), 1);
+}
+
 #define POLICY_OUT "src 10.0.0.0/24 dst 10.0.1.0/24 dir out"
 
 static uint32_t policy_index(const char *sel_dst)
@@ -540,6 +620,57 @@ static void test_policy_update(void **state)
 	assert_int_equal(spd_policy_find(&kernel)->p.action, SPD_ACTION_BLOCK);
 }
 
+/* xfrm_state_update finds the SA without its if_id and gives it the
+ * update's if_id, when one is given; out templates of policies with that
+ * if_id then take the SA. */
+static void test_sa_update_if_id(void **state)
+{
+	(void)state;
+	assert_int_equal(run(SA_OUT), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out if_id 5 "
+			     "tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel reqid 5"), 0);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "-> no SA\n"));
+	assert_int_equal(run("ipsec sa update src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100 "
+			     "reqid 5 mode tunnel enc cbc(aes) " ENC_KEY " if_id 5"), 0);
+	assert_int_equal(run("show ipsec sa 0x100"), 0);
+	assert_non_null(strstr(text(), "dst 198.51.100.1 proto esp if_id 5\n"));
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "-> sa 0x00000100\n"));
+	/* Without one, the SA keeps its if_id. */
+	assert_int_equal(run("ipsec sa update src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x100 "
+			     "reqid 5 mode tunnel enc cbc(aes) " ENC_KEY), 0);
+	assert_int_equal(run("show ipsec sa 0x100"), 0);
+	assert_non_null(strstr(text(), "dst 198.51.100.1 proto esp if_id 5\n"));
+}
+
+/* An index given with a policy is its own unless another policy has it
+ * (xfrm_gen_index gives it one then); given or not, no two share one. */
+static void test_policy_index(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out "
+			     "index 0x11 action block"), 0);
+	assert_int_equal(policy_index("10.0.1.0/24"), 0x11);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.2.0/24 dir out "
+			     "index 0x11 action block"), 0);
+	uint32_t second = policy_index("10.0.2.0/24");
+	assert_int_not_equal(second, 0x11);
+	assert_int_equal(second & 7, SPD_DIR_OUT);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.3.0/24 dir out "
+			     "index 0x80000009 action block"), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.4.0/24 dir out "
+			     "action block"), 0);
+	uint32_t fourth = policy_index("10.0.4.0/24");
+	assert_int_not_equal(fourth, 0x80000009);
+	assert_int_not_equal(fourth, second);
+	assert_int_equal(fourth & 7, SPD_DIR_OUT);
+	assert_int_equal(policy_index("10.0.3.0/24"), 0x80000009);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.5.0/24 dir in index 0x18"),
+			 0);
+	assert_int_equal(policy_index("10.0.5.0/24"), 0x18);
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -557,6 +688,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sa_update_kernels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_seq_hi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sa_update_if_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)

@@ -590,16 +590,19 @@ static void test_marks_share_spi(void **state)
 	assert_int_equal(lookup("10.0.0.2", 0x70), SAD_INDEX_NONE);
 	assert_int_equal(sad_sa_add(&a, &ia), 0);
 	assert_int_equal(lookup("10.0.0.2", 0x70), ia);
-	assert_int_equal(sad_find(&b.id), ib);
-	/* Two SAs an unmarked packet matches: the fast path leaves the key
-	 * to the kernel. */
+	/* Mark 5 is a's value 0 under a's mask 0, and a is the newer. */
+	assert_int_equal(sad_find(&b.id), ia);
+	/* A second SA that takes unmarked packets: xfrm_state_add finds a. */
 	c.id.mark_m = 0xff;
-	assert_int_equal(sad_sa_add(&c, &ic), 0);
-	assert_int_equal(lookup("10.0.0.2", 0x70), SAD_INDEX_NONE);
-	assert_int_equal(sad_sa_del(&c.id), 0);
-	assert_int_equal(lookup("10.0.0.2", 0x70), ia);
+	c.id.if_id = 3;
+	assert_int_equal(sad_sa_add(&c, &ic), -EEXIST);
+	assert_int_equal(sad_find(&c.id), ia);
 	assert_int_equal(sad_sa_del(&a.id), 0);
 	assert_int_equal(lookup("10.0.0.2", 0x70), SAD_INDEX_NONE);
+	assert_int_equal(sad_find(&b.id), ib);
+	assert_int_equal(sad_find(&a.id), SAD_INDEX_NONE);
+	assert_int_equal(sad_sa_del(&b.id), 0);
+	assert_int_equal(sad_count(), 0);
 }
 
 static void test_bad_params(void **state)
