@@ -391,44 +391,16 @@ static bool takes_unmarked(const struct sa *sa)
 	return (sa->cfg.id.mark_v & sa->cfg.id.mark_m) == 0;
 }
 
-/* The fast hash holds a key only while exactly one SA that takes unmarked
- * packets has it (two that differ only by mark mask or if_id are left to
- * the kernel, which sees marks). */
-static uint32_t fast_sharers(const struct sad_key *key, uint32_t *last)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < sad_max; i++) {
-		struct sad_key other;
-		if (!sad_sas[i] || !takes_unmarked(sad_sas[i]))
-			continue;
-		fast_key_of(sad_sas[i], &other);
-		if (memcmp(&other, key, sizeof(other)) == 0) {
-			n++;
-			*last = i;
-		}
-	}
-	return n;
-}
-
+/* The fast hash holds the SAs that take unmarked packets. No two share a
+ * key: sad_sa_add refuses a second, which an unmarked lookup of the first
+ * would find (xfrm_state_add's File exists). */
 static void fast_insert(struct sa *sa)
 {
 	struct sad_key key;
-	void *data;
 
 	if (!takes_unmarked(sa))
 		return;
 	fast_key_of(sa, &key);
-	if (rte_hash_lookup_data(sad.fast, &key, &data) >= 0) {
-		struct sa *other = sad_sas[(uintptr_t)data];
-		rte_hash_del_key(sad.fast, &key);
-		if (other)
-			other->cfg.in_hash = false;
-		return;
-	}
-	uint32_t last = SAD_INDEX_NONE;
-	if (fast_sharers(&key, &last) > 0)
-		return;
 	sa->cfg.in_hash = rte_hash_add_key_data(sad.fast, &key,
 						(void *)(uintptr_t)sa->rt.index) == 0;
 }
@@ -436,17 +408,11 @@ static void fast_insert(struct sa *sa)
 static void fast_remove(struct sa *sa)
 {
 	struct sad_key key;
-	uint32_t last = SAD_INDEX_NONE;
 
-	fast_key_of(sa, &key);
-	if (sa->cfg.in_hash) {
-		rte_hash_del_key(sad.fast, &key);
+	if (!sa->cfg.in_hash)
 		return;
-	}
-	/* It shared its key: if one SA is left with it, that one gets it back. */
-	if (fast_sharers(&key, &last) == 1 &&
-	    rte_hash_add_key_data(sad.fast, &key, (void *)(uintptr_t)last) == 0)
-		sad_sas[last]->cfg.in_hash = true;
+	fast_key_of(sa, &key);
+	rte_hash_del_key(sad.fast, &key);
 }
 
 static int slot_take(uint32_t *index)

@@ -7,8 +7,10 @@
  * published with a release store and cleared before the SA is freed after
  * an RCU grace period (keys wiped by esp_crypto_destroy). Inbound packets
  * find their SA through a lock-free rte_hash keyed by (SPI, destination,
- * protocol) without folding: two SAs never share a key. Outbound packets
- * reach their SA through the index an SPD template resolved to.
+ * protocol) without folding: two SAs never share a key (the second is
+ * refused, as xfrm_state_add refuses it), and one whose mark value is not
+ * 0 is not in it (packets reach espd unmarked). Outbound packets reach
+ * their SA through the index an SPD template resolved to.
  *
  * Direction is decided when the SA is added and again on
  * sad_refresh_directions(): source is one of espd's addresses -> out,
