@@ -125,7 +125,6 @@ struct worker {
 	uint64_t walks;             /* graph walks finished (workers_progressed) */
 	struct esp_crypto_worker *crypto; /* ESP crypto managers and IV source */
 	uint16_t ip_id;             /* IPv4 identification of headers espd builds */
-	uint16_t ip_id_step;        /* workers: each takes every n-th value */
 	struct port_stats ports[RTE_MAX_ETHPORTS];
 } __rte_cache_aligned;
 
@@ -140,7 +139,7 @@ struct worker *worker_of_graph(const struct rte_graph *graph);
 static inline uint16_t worker_ip_id_next(struct worker *worker)
 {
 	uint16_t id = worker->ip_id;
-	uint32_t next = (uint32_t)id + worker->ip_id_step;
+	uint32_t next = (uint32_t)id + n_workers;
 
 	worker->ip_id = (uint16_t)(next > UINT16_MAX ? worker->id : next);
 	return id;

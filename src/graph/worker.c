@@ -81,7 +81,6 @@ int workers_create(unsigned n, struct rte_rcu_qsbr *rcu)
 		if (rc < 0)
 			return rc;
 		workers[i].ip_id = (uint16_t)i;
-		workers[i].ip_id_step = (uint16_t)n;
 	}
 	return 0;
 }
