@@ -995,6 +995,13 @@ struct show {
 	uint32_t reqid;
 };
 
+/* Whether sa is one `show ipsec sa` or `clear ipsec sa` names: every
+ * SA, or those of one SPI. */
+static bool sa_named(const struct sa *sa, bool filter, uint32_t spi)
+{
+	return !filter || rte_be_to_cpu_32(sa->rt.spi_be) == spi;
+}
+
 static void json_sep(struct show *s)
 {
 	if (!s->first)
@@ -1252,7 +1259,7 @@ static int format_one_sa(const struct sa *sa, void *arg)
 	struct show *s = arg;
 	struct sa_counters c;
 
-	if (s->filter && (uint32_t)rte_be_to_cpu_32(sa->rt.spi_be) != s->spi)
+	if (!sa_named(sa, s->filter, s->spi))
 		return 0;
 	sad_sa_counters_shown(sa->rt.index, &c);
 	if (s->out->json) {
@@ -1513,7 +1520,7 @@ static int clear_one_sa(const struct sa *sa, void *arg)
 {
 	struct clear *c = arg;
 
-	if (c->filter && (uint32_t)rte_be_to_cpu_32(sa->rt.spi_be) != c->spi)
+	if (!sa_named(sa, c->filter, c->spi))
 		return 0;
 	sad_sa_counters_clear(sa->rt.index);
 	c->count++;
