@@ -18,8 +18,13 @@
  * or to fragment. An espd-only (CLI) SA is unknown to the kernel, which
  * would forward such a packet in clear: espd sends that ICMP itself
  * (icmp-error); an IPv4 packet without DF it encrypts, and ip-rewrite has
- * the ESP packet fragmented (may_fragment). An ESP packet that fits the
- * link but not the path and may be fragmented is cut to the path MTU
+ * the ESP packet fragmented (may_fragment). A datagram of the router's own
+ * that its kernel had fragmented (PKT_REASSEMBLED) is fragmented where the
+ * kernel's xfrm output would: of IPv6 in tunnel mode, cut to the SA's MTU
+ * by ip-fragment first, the fragments coming back to be protected one by
+ * one (fragments_first); otherwise protected whole, the ESP packet
+ * fragmented. An ESP packet that fits the link but not the path and may
+ * be fragmented is cut to the path MTU
  * (PKT_PATH_MTU): an IPv4 one without DF, as the kernel's output fragments
  * to the route's; an IPv6 packet of up to 1280 bytes, which the tunnel
  * carries whatever the path (RFC 2473 s.7.1, and the kernel's xfrm
@@ -40,6 +45,7 @@ enum esp_encrypt_next {
 	ESP_ENCRYPT_NEXT_PUNT,
 	ESP_ENCRYPT_NEXT_DROP,
 	ESP_ENCRYPT_NEXT_ICMP_ERROR,
+	ESP_ENCRYPT_NEXT_FRAGMENT,
 	ESP_ENCRYPT_N_NEXT,
 	ESP_ENCRYPT_READY = ESP_ENCRYPT_N_NEXT, /* checks passed: build it */
 };
@@ -83,13 +89,27 @@ static uint32_t inner_mtu(const struct sa *sa, uint8_t family, uint32_t link_mtu
 }
 
 /*
+ * A datagram of the router's own that its kernel had fragmented
+ * (PKT_REASSEMBLED), of IPv6 in tunnel mode: the kernel's __xfrm6_output
+ * cuts it to the SA's MTU first (ip6_fragment) and protects each fragment
+ * in an ESP packet of its own, which then fits the link. ip-fragment cuts
+ * it and hands the fragments back (PKT_SA_FRAGMENT).
+ */
+static bool fragments_first(struct rte_mbuf *m, const struct sa *sa)
+{
+	return (pkt_meta(m)->flags & PKT_REASSEMBLED) && pkt_meta(m)->family == AF_INET6 &&
+	       sa->rt.mode == SA_MODE_TUNNEL;
+}
+
+/*
  * An IPv4 packet without DF may be fragmented: the kernel lets it into the
  * SA (xfrm4_tunnel_check_size) and fragments the ESP packet on output,
  * over IPv4 (whose tunnel header has no DF either, nor has the packet's
  * own header in transport mode) and over IPv6 alike; ip-rewrite does. So
  * may a datagram of the router's own that its kernel had fragmented
- * (PKT_REASSEMBLED): its output protects the datagram whole and fragments
- * the ESP packet.
+ * (PKT_REASSEMBLED) and that is not cut first (fragments_first): IPv4
+ * output (xfrm4_output) and transport mode protect the datagram whole and
+ * fragment the ESP packet.
  */
 static bool may_fragment(struct rte_mbuf *m)
 {
@@ -109,6 +129,11 @@ static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct 
 	if (sa->rt.origin != IPSEC_ORIGIN_CLI) {
 		sa_count_error(worker->id, sa->rt.index, SA_ERROR_MTU);
 		return steer(worker, m, ESPD_COUNTER_ESP_ENC_MTU, ESP_ENCRYPT_NEXT_PUNT);
+	}
+	if (fragments_first(m, sa)) {
+		pkt_meta(m)->flags |= PKT_SA_FRAGMENT;
+		pkt_meta(m)->mtu = (uint16_t)mtu;
+		return ESP_ENCRYPT_NEXT_FRAGMENT;
 	}
 	if (may_fragment(m))
 		return ESP_ENCRYPT_READY;
@@ -512,6 +537,7 @@ static struct rte_node_register esp_encrypt_node = {
 		[ESP_ENCRYPT_NEXT_PUNT] = NODE_PUNT,
 		[ESP_ENCRYPT_NEXT_DROP] = NODE_DROP,
 		[ESP_ENCRYPT_NEXT_ICMP_ERROR] = NODE_ICMP_ERROR,
+		[ESP_ENCRYPT_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 	},
 };
 

@@ -57,7 +57,8 @@ struct pkt_meta {
 	uint8_t family;     /* AF_INET or AF_INET6 once classified */
 	uint8_t flags;      /* PKT_* */
 	uint16_t mtu;       /* the MTU icmp-error reports (ESP_ICMP_TOO_BIG), or
-			     * the path MTU ip-fragment cuts to (PKT_PATH_MTU) */
+			     * the MTU ip-fragment cuts to (PKT_PATH_MTU,
+			     * PKT_SA_FRAGMENT) */
 	uint32_t sa_index;  /* the SA of esp-encrypt / esp-decrypt (PKT_IPSEC_*) */
 	uint8_t icmp;       /* the error icmp-error sends: enum esp_icmp_error */
 	uint16_t trace;     /* 0, or the packet's record in its worker's trace + 1 */
@@ -85,6 +86,10 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
  * the kernel's xfrm_lookup does: its ESP packet may be fragmented, and in
  * clear ip-fragment cuts it again for its link. */
 #define PKT_REASSEMBLED 32
+/* Such a datagram of IPv6 above the inner MTU of its tunnel-mode SA:
+ * ip-fragment cuts it to pkt_meta.mtu and hands the fragments back to
+ * esp-encrypt, each to be protected on its own (esp_encrypt.c). */
+#define PKT_SA_FRAGMENT 64
 
 extern int pkt_meta_offset;
 

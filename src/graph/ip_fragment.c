@@ -13,7 +13,10 @@
  *
  * A datagram of the router's own that spd-local had put together and lets
  * out in clear (PKT_REASSEMBLED) is cut again for the link of its TAP, as
- * the kernel had cut it, and goes out through acl-output.
+ * the kernel had cut it, and goes out through acl-output. One of IPv6 for
+ * a tunnel-mode SA (PKT_SA_FRAGMENT) is cut to the SA's inner MTU and its
+ * fragments go back to esp-encrypt, as the kernel's __xfrm6_output cuts
+ * it (ip6_fragment) before protecting each fragment.
  */
 #include "graph/graph.h"
 
@@ -33,6 +36,7 @@ enum ip_fragment_next {
 	IP_FRAGMENT_NEXT_DROP,
 	IP_FRAGMENT_NEXT_PUNT,
 	IP_FRAGMENT_NEXT_ACL_OUTPUT,
+	IP_FRAGMENT_NEXT_ESP_ENCRYPT,
 	IP_FRAGMENT_N_NEXT,
 };
 
@@ -191,6 +195,13 @@ static rte_edge_t fragment_way(struct rte_mbuf *m, uint16_t *mtu)
 		*mtu = iface_punt_mtu(rx);
 		return IP_FRAGMENT_NEXT_PUNT;
 	}
+	if (meta->flags & PKT_SA_FRAGMENT) {
+		/* The fragments are protected one by one, none the whole
+		 * datagram: esp-encrypt takes them as any packet of the SA. */
+		*mtu = meta->mtu;
+		meta->flags &= (uint8_t)~(PKT_SA_FRAGMENT | PKT_REASSEMBLED);
+		return IP_FRAGMENT_NEXT_ESP_ENCRYPT;
+	}
 	if (meta->flags & PKT_REASSEMBLED) {
 		/* From the TAP of the interface it leaves by; the ESP packet
 		 * esp-encrypt builds of it carries the flag no more. */
@@ -201,8 +212,8 @@ static rte_edge_t fragment_way(struct rte_mbuf *m, uint16_t *mtu)
 	return IP_FRAGMENT_NEXT_REWRITE;
 }
 
-/* Fragments of m to ip-rewrite (or punt, or acl-output), m freed; or m to
- * drop, counted. */
+/* Fragments of m to ip-rewrite (or punt, acl-output, esp-encrypt), m
+ * freed; or m to drop, counted. */
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
 {
@@ -259,6 +270,7 @@ static struct rte_node_register ip_fragment_node = {
 		[IP_FRAGMENT_NEXT_DROP] = NODE_DROP,
 		[IP_FRAGMENT_NEXT_PUNT] = NODE_PUNT,
 		[IP_FRAGMENT_NEXT_ACL_OUTPUT] = NODE_ACL_OUTPUT,
+		[IP_FRAGMENT_NEXT_ESP_ENCRYPT] = NODE_ESP_ENCRYPT,
 	},
 };
 

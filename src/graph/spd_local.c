@@ -12,7 +12,9 @@
  * and fragments only what leaves its IPsec output (the ESP packet). A
  * datagram of its own that it cut for the TAP's link is put together again
  * first (ip-reassemble, PKT_REASSEMBLED): protected, it goes to esp-encrypt
- * whole; otherwise ip-fragment cuts it again for its link.
+ * whole (which has one of IPv6 for a tunnel SA cut to the SA's MTU first,
+ * as the kernel's __xfrm6_output); otherwise ip-fragment cuts it again for
+ * its link.
  */
 #include "graph/graph.h"
 
