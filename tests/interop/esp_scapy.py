@@ -1983,48 +1983,86 @@ def case_local_out(bed, fam, name):
         sock.close()
 
 
-def case_local_fragments(bed, fam, mode, name):
+def is_fragment(ip, fam):
+    return bool(ip.flags.MF or ip.frag) if fam == 4 else IPv6ExtHdrFragment in ip
+
+
+def whole_datagram(got, want, what):
+    """got is the datagram want = (data, family, source, destination)."""
+    data, fam, src, dst = want
+    ipcls = IP if fam == 4 else IPv6
+    expect(got is not None and UDP in got and bytes(got[UDP].payload) == data and
+           (got[ipcls].src, got[ipcls].dst) == (src, dst), "%s: the whole datagram" % what)
+
+
+def local_esp_whole(sent, spi, outer_fam, sa, want):
+    """The IPv4 datagram, or any in transport mode: one ESP packet of it,
+    in fragments the peer reassembles and decrypts."""
+    frags = [ip for ip in sent if is_fragment(ip, outer_fam)]
+    outer = reassemble(frags, outer_fam) if frags else None
+    expect(outer is not None and ESP in outer and outer[ESP].spi == spi,
+           "one ESP packet of the SA in fragments: %d fragments, reassembled %s" %
+           (len(frags), outer is not None))
+    whole_datagram(sa.decrypt(outer), want, "the peer decrypts it")
+
+
+def local_esp_per_fragment(sent, spi, outer_fam, sa, want):
+    """An IPv6 datagram in tunnel mode (__xfrm6_output): IPv6 fragments of
+    one identification within the SA's MTU, each in an ESP packet of its
+    own that fits the link, unfragmented (over IPv4 with DF, which the
+    kernel sets for IPv6 inside); they make the datagram again."""
+    cut = [ip for ip in sent if is_fragment(ip, outer_fam)]
+    expect(not cut, "%d ESP packets left in fragments" % len(cut))
+    esp = [ip for ip in sent if ESP in ip and ip[ESP].spi == spi]
+    lengths = [ip_length(ip, outer_fam) for ip in esp]
+    expect(len(esp) >= 2 and max(lengths) <= 1500,
+           "ESP packets within the link's 1500 bytes: %s" % lengths)
+    if outer_fam == 4:
+        expect(all(ip.flags.DF for ip in esp), "outer IPv4 headers with DF")
+    inner = [sa.decrypt(ip) for ip in esp]
+    expect(all(IPv6 in x and IPv6ExtHdrFragment in x for x in inner),
+           "each ESP packet carries an IPv6 fragment")
+    ids = {x[IPv6ExtHdrFragment].id for x in inner}
+    expect(len(ids) == 1, "one fragment identification, got %d" % len(ids))
+    whole_datagram(reassemble([x[IPv6] for x in inner], 6), want,
+                   "the decrypted fragments reassembled")
+
+
+def case_local_fragments(bed, fam, mode, outer_fam, name):
     """A datagram of the router's own larger than its link, under an
     espd-only policy for its destination port: the kernel's xfrm_lookup
     sees the whole datagram, ports included, before its output fragments
-    anything, so the whole datagram is protected in one ESP packet, which
-    leaves in fragments the peer reassembles and decrypts. Nothing of it
-    leaves in clear. A datagram to another port is no business of the
-    policy: it leaves in clear, in fragments that make it again."""
-    P = FAMILIES[fam]
-    src = P["r_wan"] if mode == "transport" else P["r_lan"]
-    dst = P["peer"] if mode == "transport" else P["remote"]
+    anything. An IPv4 datagram, or any in transport mode, is protected
+    whole in one ESP packet, which leaves in fragments the peer reassembles
+    and decrypts; an IPv6 one in tunnel mode is cut to the SA's MTU first
+    and each fragment protected on its own (local_esp_per_fragment).
+    Nothing of it leaves in clear. A datagram to another port is no
+    business of the policy: it leaves in clear, in fragments that make it
+    again."""
+    I, O = FAMILIES[fam], FAMILIES[outer_fam]
+    src = I["r_wan"] if mode == "transport" else I["r_lan"]
+    dst = I["peer"] if mode == "transport" else I["remote"]
     spi, keys = bed.next_spi(), GCM.keys()
-    add_sa(bed, GCM, keys, spi, P["r_wan"], P["peer"], mode, fam, False)
+    add_sa(bed, GCM, keys, spi, O["r_wan"], O["peer"], mode, outer_fam, False)
     words = ["ipsec", "policy", "add", "src", prefix(src, fam),
-             "dst", prefix(dst, fam) if mode == "transport" else P["remote_net"],
+             "dst", prefix(dst, fam) if mode == "transport" else I["remote_net"],
              "proto", "udp", "dport", str(PORT_REMOTE), "dir", "out", "tmpl"]
     if mode == "tunnel":
-        words += ["src", P["r_wan"], "dst", P["peer"]]
+        words += ["src", O["r_wan"], "dst", O["peer"]]
     bed.ctl(*words, "proto", "esp", "mode", mode, "reqid", str(spi))
     with netns(bed.args.ns_r):
         sock = udp_socket(fam, src, 0)
     try:
         data = payload_of(name) + b"f" * 3000
         sock.sendto(data, (dst, PORT_REMOTE))
-        frames = [Ether(f) for f in collect(bed.b0, 1.0)]
-        ipcls = IP if fam == 4 else IPv6
-        sent = [f[ipcls] for f in frames if f.src == bed.mac_rb and ipcls in f]
-        clear = [ip for ip in sent if (ip.proto if fam == 4 else ip.nh) == 17 or
-                 (IPv6ExtHdrFragment in ip and ip[IPv6ExtHdrFragment].nh == 17)]
-        expect(not clear, "%d fragments of the datagram left in clear" % len(clear))
-        frags = [ip for ip in sent if (ip.flags.MF or ip.frag if fam == 4 else
-                                       IPv6ExtHdrFragment in ip)]
-        outer = reassemble(frags, fam) if frags else None
-        expect(outer is not None and ESP in outer and outer[ESP].spi == spi,
-               "one ESP packet of the SA in fragments: %d fragments, reassembled %s" %
-               (len(frags), outer is not None))
-        if outer is not None and ESP in outer:
-            tunnel = ipcls(src=P["r_wan"], dst=P["peer"]) if mode == "tunnel" else None
-            inner = GCM.scapy_sa(spi, keys, tunnel=tunnel).decrypt(outer)
-            expect(UDP in inner and bytes(inner[UDP].payload) == data and
-                   (inner[ipcls].src, inner[ipcls].dst) == (src, dst),
-                   "the peer decrypts the whole datagram")
+        frames = [Ether(f) for f in collect(bed.b0, 1.0) if Ether(f).src == bed.mac_rb]
+        clear = [f for f in frames if b"f" * 64 in raw(f)]
+        expect(not clear, "%d frames of the datagram left in clear" % len(clear))
+        ocls = IP if outer_fam == 4 else IPv6
+        sent = [f[ocls] for f in frames if ocls in f]
+        tunnel = ocls(src=O["r_wan"], dst=O["peer"]) if mode == "tunnel" else None
+        check = local_esp_per_fragment if fam == 6 and mode == "tunnel" else local_esp_whole
+        check(sent, spi, outer_fam, GCM.scapy_sa(spi, keys, tunnel=tunnel), (data, fam, src, dst))
         other = payload_of(name) + b"o" * 3000
         sock.sendto(other, (dst, PORT_REMOTE + 1))
         lengths, whole = bed.catch_esp_fragments(None, fam, proto=17)
@@ -2401,11 +2439,17 @@ def behaviour(bed, selected):
         ("router's own IPv4 packet encrypted by an espd policy, or blocked", case_local_out, 4),
         ("router's own IPv6 packet encrypted by an espd policy, or blocked", case_local_out, 6),
         ("router's own datagram in fragments: protected whole by a port policy (IPv4 "
-         "transport)", case_local_fragments, 4, "transport"),
+         "transport)", case_local_fragments, 4, "transport", 4),
         ("router's own datagram in fragments: protected whole by a port policy (IPv4 tunnel)",
-         case_local_fragments, 4, "tunnel"),
+         case_local_fragments, 4, "tunnel", 4),
+        ("router's own datagram in fragments: protected whole by a port policy (IPv4 in an "
+         "IPv6 tunnel)", case_local_fragments, 4, "tunnel", 6),
         ("router's own datagram in fragments: protected whole by a port policy (IPv6 "
-         "transport)", case_local_fragments, 6, "transport"),
+         "transport)", case_local_fragments, 6, "transport", 6),
+        ("router's own datagram in fragments: cut to the SA's MTU, each fragment in its own "
+         "ESP packet (IPv6 in an IPv6 tunnel)", case_local_fragments, 6, "tunnel", 6),
+        ("router's own datagram in fragments: cut to the SA's MTU, each fragment in its own "
+         "ESP packet (IPv6 in an IPv4 tunnel)", case_local_fragments, 6, "tunnel", 4),
         ("forwarded into the tunnel with TTL 1: time exceeded, from the kernel or, from a "
          "jumbo LAN, espd", case_ttl_into_tunnel),
         ("outer next hop unresolved: encrypted, then sent by the kernel", case_unresolved_outer),
