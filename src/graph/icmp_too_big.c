@@ -120,7 +120,7 @@ static uint16_t icmp_too_big_one(struct worker *worker, struct rte_mbuf *m)
 	uint32_t link = nexthop_link_mtu(fib_lookup_addr(&sa->rt.dst));
 	if (!link || mtu >= link)
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_NOT_LOWER, ICMP_TOO_BIG_NEXT_PUNT);
-	if (!path_mtu_report(&sa->rt.dst, mtu))
+	if (!path_mtu_report(&sa->rt.dst, t.mtu))
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_QUEUE_FULL,
 			     ICMP_TOO_BIG_NEXT_PUNT);
 	return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_REPORTED, ICMP_TOO_BIG_NEXT_PUNT);

@@ -24,6 +24,7 @@ struct peer {
 	struct ip_addr dst;
 	uint32_t mtu;
 	uint64_t expires_s;
+	bool locked; /* IPv4, at min_pmtu from a report below it */
 };
 
 struct path_mtu_rules path_mtu_rules = { 552, { 600, 600 } };
@@ -96,11 +97,36 @@ static void sas_set(const struct ip_addr *dst, uint32_t mtu)
 	}
 }
 
-/* As __ip_rt_update_pmtu and __ip6_rt_update_pmtu: lower, or the same
- * again (which keeps it longer); never higher. True if the MTU changed. */
+/*
+ * Whether a report of mtu, raised to the floor from what the error said
+ * (r->mtu), renews peer's entry at now_s. Never to a higher MTU. As
+ * __ip6_rt_update_pmtu, IPv6 takes only a lower one (mtu >= dst_mtu: the
+ * report is ignored, and so its expiry stays). As __ip_rt_update_pmtu,
+ * IPv4 takes the same again too, but renews its expiry only once less
+ * than half of mtu_expires is left, or whenever the error said less than
+ * min_pmtu: the kernel then locks the MTU at min_pmtu, and a locked one
+ * takes no report at all until it expires (ip_mtu_locked).
+ */
+static bool renews(const struct peer *peer, const struct report *r, uint32_t mtu, uint64_t now_s)
+{
+	uint64_t ip4_life = path_mtu_rules.expires_s[0];
+
+	if (!peer->mtu)
+		return true;
+	if (peer->locked)
+		return false;
+	if (mtu < peer->mtu)
+		return true;
+	if (r->dst.family == AF_INET6 || mtu > peer->mtu)
+		return false;
+	return r->mtu < path_mtu_rules.ip4_min || now_s + ip4_life / 2 >= peer->expires_s;
+}
+
+/* True if the MTU toward the report's peer changed. */
 static bool apply(const struct report *r, uint64_t now_s)
 {
 	int32_t pos = rte_hash_lookup(table.peers_by_dst, &r->dst);
+	uint32_t mtu = path_mtu_floor(r->dst.family, r->mtu);
 	struct peer *peer;
 
 	if (pos < 0) {
@@ -114,12 +140,13 @@ static bool apply(const struct report *r, uint64_t now_s)
 		table.peers[pos] = (struct peer){ .dst = r->dst };
 	}
 	peer = &table.peers[pos];
-	if (peer->mtu && r->mtu > peer->mtu)
+	if (!renews(peer, r, mtu, now_s))
 		return false;
 	peer->expires_s = now_s + path_mtu_rules.expires_s[r->dst.family == AF_INET6];
-	if (peer->mtu == r->mtu)
+	peer->locked = r->dst.family == AF_INET && r->mtu < path_mtu_rules.ip4_min;
+	if (peer->mtu == mtu)
 		return false;
-	peer->mtu = r->mtu;
+	peer->mtu = mtu;
 	sas_set(&peer->dst, peer->mtu);
 	return true;
 }

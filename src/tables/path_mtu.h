@@ -4,7 +4,9 @@
  * packets (esp4_err, esp6_err: ipv4_update_pmtu, ip6_update_pmtu). The MTU
  * toward a peer only goes down, never below the router's min_pmtu (IPv4)
  * or 1280 (IPv6), and is forgotten mtu_expires seconds after it was last
- * reported (net.ipv4.route and net.ipv6.route sysctls, read at start).
+ * set (net.ipv4.route and net.ipv6.route sysctls, read at start); an IPv4
+ * report of the same MTU may set it again, an IPv6 one never does
+ * (path_mtu.c says when, after the kernel).
  *
  * Workers report (path_mtu_report: a ring, no lock); the control thread
  * applies the reports to its table, keyed by peer address, and copies the
@@ -38,8 +40,9 @@ static inline uint32_t path_mtu_floor(uint8_t family, uint32_t mtu)
 	return mtu < floor ? floor : mtu;
 }
 
-/* Workers: the path toward dst takes at most mtu bytes. False when the
- * queue to the control thread is full (the report is lost). */
+/* Workers: an ICMP error said the path toward dst takes at most mtu bytes
+ * (as it said it: the floor is the control thread's to apply). False when
+ * the queue to the control thread is full (the report is lost). */
 bool path_mtu_report(const struct ip_addr *dst, uint32_t mtu);
 
 /* Control thread, about every 250 ms: apply the reports, forget what

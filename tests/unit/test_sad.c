@@ -656,11 +656,20 @@ static void test_path_mtu(void **state)
 	p.id.spi = 0x72;
 	assert_int_equal(sad_sa_add(&p, &c), 0);
 	assert_int_equal(sa_path_mtu(c), 1300);
-	assert_true(path_mtu_report(&peer, 1300)); /* the same again: kept longer */
+	/* The same again (IPv4): kept longer once less than half its life is
+	 * left, not before. */
+	assert_true(path_mtu_report(&peer, 1300));
 	assert_int_equal(path_mtu_poll(130), 0);
-	assert_int_equal(path_mtu_poll(130 + life - 1), 0);
+	assert_int_equal(path_mtu_get(&peer, &expires), 1300);
+	assert_int_equal(expires, 120 + life);
+	uint64_t renewed = 120 + life / 2;
+	assert_true(path_mtu_report(&peer, 1300));
+	assert_int_equal(path_mtu_poll(renewed), 0);
+	assert_int_equal(path_mtu_get(&peer, &expires), 1300);
+	assert_int_equal(expires, renewed + life);
+	assert_int_equal(path_mtu_poll(renewed + life - 1), 0);
 	assert_int_equal(sa_path_mtu(c), 1300);
-	assert_int_equal(path_mtu_poll(130 + life), 1);
+	assert_int_equal(path_mtu_poll(renewed + life), 1);
 	assert_int_equal(sa_path_mtu(c), 0);
 	assert_int_equal(path_mtu_get(&peer, NULL), 0);
 	assert_true(path_mtu_report(&peer, 1200));
@@ -669,6 +678,48 @@ static void test_path_mtu(void **state)
 	path_mtu_flush();
 	assert_int_equal(sa_path_mtu(c), 0);
 	assert_int_equal(path_mtu_get(&peer, NULL), 0);
+}
+
+/* A report that does not lower the MTU: IPv6 ignores it, its expiry too
+ * (__ip6_rt_update_pmtu). IPv4 (__ip_rt_update_pmtu) renews the expiry
+ * for the same MTU only once less than half its life is left, but at once
+ * for one below min_pmtu, which locks the MTU at min_pmtu: a locked MTU
+ * takes no report until it expires (ip_mtu_locked). */
+static void test_path_mtu_not_lower(void **state)
+{
+	struct ip_addr peer6 = addr("fd00::2"), peer4 = addr("10.0.0.4");
+	uint64_t life6 = path_mtu_rules.expires_s[1], life4 = path_mtu_rules.expires_s[0];
+	uint32_t min4 = path_mtu_rules.ip4_min;
+	uint64_t expires, t = 100 + life6;
+
+	(void)state;
+	assert_true(path_mtu_report(&peer6, 1400));
+	assert_int_equal(path_mtu_poll(100), 1);
+	assert_true(path_mtu_report(&peer6, 1400));
+	assert_int_equal(path_mtu_poll(100 + life6 - 1), 0);
+	assert_int_equal(path_mtu_get(&peer6, &expires), 1400);
+	assert_int_equal(expires, 100 + life6);
+	assert_true(path_mtu_report(&peer6, 1300));
+	assert_int_equal(path_mtu_poll(100 + life6 - 1), 1);
+	assert_int_equal(path_mtu_get(&peer6, &expires), 1300);
+	assert_int_equal(expires, 100 + 2 * life6 - 1);
+
+	assert_true(path_mtu_report(&peer4, min4));
+	assert_int_equal(path_mtu_poll(t), 1);
+	assert_true(path_mtu_report(&peer4, min4));
+	assert_int_equal(path_mtu_poll(t + 1), 0);
+	assert_int_equal(path_mtu_get(&peer4, &expires), min4);
+	assert_int_equal(expires, t + life4);
+	assert_true(path_mtu_report(&peer4, min4 - 100));
+	assert_int_equal(path_mtu_poll(t + 2), 0);
+	assert_int_equal(path_mtu_get(&peer4, &expires), min4);
+	assert_int_equal(expires, t + 2 + life4);
+	assert_true(path_mtu_report(&peer4, min4 - 100));
+	assert_true(path_mtu_report(&peer4, min4));
+	assert_int_equal(path_mtu_poll(t + 2 + life4 / 2), 0);
+	assert_int_equal(path_mtu_get(&peer4, &expires), min4);
+	assert_int_equal(expires, t + 2 + life4);
+	path_mtu_flush();
 }
 
 /* The floors of ipv4_update_pmtu (min_pmtu) and ip6_update_pmtu (1280). */
@@ -705,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_marks_share_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_mtu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_mtu_not_lower, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_mtu_floor, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
