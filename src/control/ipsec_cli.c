@@ -195,12 +195,17 @@ static int addr_value(struct parse *ps, const char *key, struct ip_addr *addr)
 	return ip_addr_parse(v, addr) == 0 ? 0 : fail(ps, v, "not an address");
 }
 
+/* A selector's address stays as given, host bits too: ip xfrm copies it
+ * whole into struct xfrm_selector, xfrm_policy_insert and
+ * xfrm_policy_bysel_ctx compare selectors whole, and only matching masks
+ * it with the prefix length (addr4_match, addr_match). */
 static int prefix_value(struct parse *ps, const char *key, struct ip_prefix *prefix)
 {
 	const char *v;
 	if (value(ps, key, &v))
 		return -EINVAL;
-	return ip_prefix_parse(v, prefix) == 0 ? 0 : fail(ps, v, "not an address or prefix");
+	return ip_prefix_parse_unmasked(v, prefix) == 0 ? 0
+							 : fail(ps, v, "not an address or prefix");
 }
 
 static const struct { const char *name; uint8_t proto; } protos[] = {

@@ -671,6 +671,68 @@ static void test_policy_index(void **state)
 	assert_int_equal(policy_index("10.0.5.0/24"), 0x18);
 }
 
+static const struct spd_policy *out_policy(const char *src, const char *dst)
+{
+	struct spd_packet_key k = { .family = AF_INET, .proto = IPPROTO_TCP };
+	struct ip_addr s, d;
+
+	assert_int_equal(ip_addr_parse(src, &s), 0);
+	assert_int_equal(ip_addr_parse(dst, &d), 0);
+	memcpy(k.src, s.bytes, 4);
+	memcpy(k.dst, d.bytes, 4);
+	return spd_lookup(SPD_DIR_OUT, &k);
+}
+
+#define POLICY_HOST "src 10.0.0.1/24 dst 10.0.1.0/24 dir out"
+#define POLICY_NET "src 10.0.0.0/24 dst 10.0.1.0/24 dir out"
+
+/*
+ * A selector keeps its addresses as given, host bits too: ip xfrm copies
+ * them into struct xfrm_selector and the kernel keeps them. 10.0.0.1/24
+ * and 10.0.0.0/24 are two policies (xfrm_policy_insert compares selectors
+ * whole), each shown, updated and deleted as given, while packets match
+ * the /24 (addr4_match), the first inserted winning at one priority.
+ */
+static void test_selector_host_bits(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add " POLICY_HOST " priority 5 action block"), 0);
+	assert_int_equal(run("ipsec policy add " POLICY_NET " priority 5"), 0);
+	assert_int_equal(spd_count(), 2);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "    src 10.0.0.1/24 dst 10.0.1.0/24 proto any\n"));
+	assert_non_null(strstr(text(), "    src 10.0.0.0/24 dst 10.0.1.0/24 proto any\n"));
+	assert_int_equal(out_policy("10.0.0.200", "10.0.1.9")->p.action, SPD_ACTION_BLOCK);
+	assert_null(out_policy("10.0.2.1", "10.0.1.9"));
+
+	/* Each is found by its own selector. */
+	assert_int_equal(run("ipsec policy update " POLICY_NET " priority 5 action block"), 0);
+	assert_int_equal(spd_count(), 2);
+	assert_int_equal(run("ipsec policy del " POLICY_HOST), 0);
+	assert_int_equal(spd_count(), 1);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_null(strstr(text(), "10.0.0.1/24"));
+	assert_non_null(strstr(text(), "    src 10.0.0.0/24 dst 10.0.1.0/24 proto any\n"));
+	assert_int_equal(out_policy("10.0.0.200", "10.0.1.9")->p.action, SPD_ACTION_BLOCK);
+	assert_int_not_equal(run("ipsec policy del " POLICY_HOST), 0);
+	assert_string_equal(text(), "error: ipsec policy del: no such policy\n");
+
+	/* An SA's selector too: shown as given, matched as a prefix. */
+	assert_int_equal(run("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x210 "
+			     "mode tunnel aead rfc4106(gcm(aes)) " GCM_KEY " 128 sel src "
+			     "10.0.1.9/24 dst 10.0.0.1/25"), 0);
+	assert_int_equal(run("show ipsec sa 0x210"), 0);
+	assert_non_null(strstr(text(), "sel src 10.0.1.9/24 dst 10.0.0.1/25 proto any\n"));
+	struct spd_packet_key k = { .family = AF_INET, .src = { 10, 0, 1, 200 },
+				    .dst = { 10, 0, 0, 127 } };
+	struct sa_id id = { .spi = 0x210, .proto = IPPROTO_ESP };
+	assert_int_equal(ip_addr_parse("192.0.2.1", &id.dst), 0);
+	const struct sa *sa = sad_sa(sad_find(&id));
+	assert_true(spd_selector_match(&sa->rt.sel, &k));
+	k.dst[3] = 128;
+	assert_false(spd_selector_match(&sa->rt.sel, &k));
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -693,6 +755,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sa_update_if_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
