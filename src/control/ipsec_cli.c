@@ -363,10 +363,16 @@ static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits
 {
 	char expect[32];
 
+	/* attach_auth_trunc keeps up to the digest's bits as given, of which
+	 * esp_init_authenc uses bits / 8 bytes; crypto_aead_setauthsize takes
+	 * no ICV of 0 bytes (0 bits is the default). */
 	if (a->type == ESP_CRYPTO_ALG_AUTH) {
-		if (bits % 8 || bits > a->icv_full)
-			return fail(ps, a->name, "truncation %u bits; %s gives at most %u, in bytes",
-				    bits, a->name, a->icv_full);
+		if (bits > a->icv_full)
+			return fail(ps, a->name, "truncation %u bits; %s gives at most %u", bits,
+				    a->name, a->icv_full);
+		if (bits && bits < 8)
+			return fail(ps, a->name, "truncation %u bits is an ICV of 0 bytes "
+				    "(bits / 8), which the kernel refuses", bits);
 		return 0;
 	}
 	for (size_t i = 0; i < RTE_DIM(a->icvs); i++)
@@ -576,6 +582,13 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 	return fail(ps, w, "unknown keyword");
 }
 
+/* crypto_authenc_esn_setauthsize: an ICV of 1 to 3 bytes only without
+ * ESN (none, digest_null's, is not one). */
+static bool esn_icv_too_short(unsigned icv_bits)
+{
+	return icv_bits / 8 && icv_bits / 8 < ESP_CRYPTO_ESN_ICV_MIN;
+}
+
 static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 {
 	const char *w;
@@ -610,6 +623,10 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 		return fail(ps, "enc", "required (or aead)");
 	if ((c->p.flags & SA_FLAG_ESN) && c->p.replay_window == 0)
 		return fail(ps, "replay-window", "ESN needs a window above 0");
+	if ((c->p.flags & SA_FLAG_ESN) && esn_icv_too_short(c->p.auth.icv_bits))
+		return fail(ps, c->name[ALG_AUTH], "truncation %u bits is an ICV of %u bytes "
+			    "(bits / 8); with ESN the kernel takes at least %u", c->p.auth.icv_bits,
+			    c->p.auth.icv_bits / 8, ESP_CRYPTO_ESN_ICV_MIN);
 	/* The high halves live in the ESN replay state (seq_hi, oseq_hi):
 	 * without ESN the kernel counts in 32 bits and never reads them. */
 	if (c->p.flags & SA_FLAG_ESN) {

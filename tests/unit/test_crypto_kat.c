@@ -319,6 +319,58 @@ static void test_cipher_kat(void **state)
 				cipher_kat_run(&engines[e], &cbc_kats[i], esn);
 }
 
+/*
+ * An HMAC truncation in bits as the kernel keeps it (attach_auth_trunc):
+ * the ICV is its first bits / 8 bytes (esp_init_authenc), at least one
+ * (crypto_aead_setauthsize) and with ESN at least four
+ * (crypto_authenc_esn_setauthsize).
+ */
+static void trunc_run(const struct engine *e, unsigned bits, bool esn, unsigned want_len)
+{
+	static const char auth_key[] = "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b";
+	static const uint8_t spi_seq[8] = { 0x00, 0x00, 0x43, 0x21, 0x00, 0x00, 0x00, 0x07 };
+	uint8_t buf[PKT_MAX], iv[16] = { 1 }, pt[32] = { 2 }, ak[20], mac[64];
+	struct sa_desc d = { .enc = "cbc(aes)", .enc_key = "000102030405060708090a0b0c0d0e0f",
+			     .auth = "hmac(sha256)", .auth_key = auth_key, .icv_bits = bits,
+			     .esn = esn };
+	struct esp_crypto *sa = sa_alloc();
+	uint8_t *esp = esp_build(buf, spi_seq, iv, sizeof(iv), pt, sizeof(pt));
+	int rc = sa_make(sa, e, &d);
+
+	if (rc == -ENOTSUP) {
+		free(sa);
+		return;
+	}
+	assert_int_equal(rc, want_len ? 0 : -EINVAL);
+	if (rc == 0) {
+		assert_int_equal(sa->icv_len, want_len);
+		assert_int_equal(run1(sa, esp, sizeof(pt), 9, true), 0);
+		hmac_expect("SHA256", ak, unhex(auth_key, ak), esp, 8 + sizeof(iv) + sizeof(pt),
+			    esn, 9, mac);
+		assert_memory_equal(esp + 8 + sizeof(iv) + sizeof(pt), mac, want_len);
+		assert_int_equal(run1(sa, esp, sizeof(pt), 9, false), 0);
+		assert_memory_equal(esp + 8 + sizeof(iv), pt, sizeof(pt));
+		esp_crypto_destroy(sa);
+	}
+	free(sa);
+}
+
+static void test_trunc_bits(void **state)
+{
+	(void)state;
+	for (size_t e = 0; e < N_ENGINES; e++) {
+		trunc_run(&engines[e], 100, false, 12);
+		trunc_run(&engines[e], 100, true, 12);
+		trunc_run(&engines[e], 255, false, 31);
+		trunc_run(&engines[e], 8, false, 1);
+		trunc_run(&engines[e], 23, false, 2);
+		trunc_run(&engines[e], 39, true, 4);
+		trunc_run(&engines[e], 7, false, 0);
+		trunc_run(&engines[e], 31, true, 0);
+		trunc_run(&engines[e], 257, false, 0);
+	}
+}
+
 /* ---- AEAD KATs: RFC 4106, RFC 7634, RFC 4543 ESP packets ---- */
 
 struct aead_kat {
@@ -884,6 +936,7 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_hmac_kat),
 		cmocka_unit_test(test_cipher_kat),
+		cmocka_unit_test(test_trunc_bits),
 		cmocka_unit_test(test_aead_kat),
 		cmocka_unit_test(test_cross_engines),
 		cmocka_unit_test(test_mixed_burst),

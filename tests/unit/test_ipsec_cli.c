@@ -136,6 +136,59 @@ static void test_auth_trunc_zero(void **state)
 	assert_non_null(strstr(text(), "out valid"));
 }
 
+#define SA_TRUNC "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+		 "enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha1) " SHA1_KEY " %s"
+
+static int run_trunc(const char *spi, const char *bits_and_more)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_TRUNC, spi, bits_and_more);
+	return run(line);
+}
+
+static unsigned icv_len_of(uint32_t spi)
+{
+	struct sa_id id = { .spi = spi, .proto = IPPROTO_ESP };
+
+	assert_int_equal(ip_addr_parse("198.51.100.1", &id.dst), 0);
+	return sad_sa(sad_find(&id))->rt.crypto->icv_len;
+}
+
+/*
+ * attach_auth_trunc keeps a truncation in bits as given, refusing only
+ * more than the digest, and esp_init_authenc gives the SA bits / 8 bytes
+ * of ICV; crypto_aead_setauthsize refuses 0 of them and, with ESN,
+ * crypto_authenc_esn_setauthsize 1 to 3. ip xfrm state shows the bits.
+ */
+static void test_auth_trunc_bits(void **state)
+{
+	(void)state;
+	assert_int_equal(run_trunc("0x120", "100"), 0);
+	assert_string_equal(text(), "sa 0x00000120 added: out, valid\n");
+	assert_int_equal(icv_len_of(0x120), 12);
+	assert_int_equal(run("show ipsec sa 0x120"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha1) key 160 bits icv 100 bits\n"));
+	assert_int_equal(run("show ipsec sa 0x120 --json"), 0);
+	assert_non_null(strstr(text(), "\"auth\": {\"name\": \"hmac(sha1)\", \"key_bits\": 160, "
+				       "\"icv_bits\": 100}"));
+	/* Without ESN, any whole byte. */
+	assert_int_equal(run_trunc("0x121", "23"), 0);
+	assert_string_equal(text(), "sa 0x00000121 added: out, valid\n");
+	assert_int_equal(icv_len_of(0x121), 2);
+	assert_int_equal(run_trunc("0x122", "39 replay-window 32 flag esn"), 0);
+	assert_string_equal(text(), "sa 0x00000122 added: out, valid\n");
+	assert_int_equal(icv_len_of(0x122), 4);
+
+	assert_int_not_equal(run_trunc("0x123", "7"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha1)': truncation 7 bits is an ICV "
+				    "of 0 bytes (bits / 8), which the kernel refuses\n");
+	assert_int_not_equal(run_trunc("0x123", "31 replay-window 32 flag esn"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha1)': truncation 31 bits is an "
+				    "ICV of 3 bytes (bits / 8); with ESN the kernel takes at least 4\n");
+	assert_int_equal(sad_count(), 3);
+}
+
 /* ICMP's type and code sit in the selector's ports; show names them as
  * ip xfrm does. */
 static void test_icmp_selector_shown(void **state)
@@ -173,7 +226,7 @@ static const struct bad bad_lines[] = {
 	{ SA_HEAD "aead rfc4106(gcm(aes)) " ENC_KEY " 128",
 	  "ipsec sa add: 'rfc4106(gcm(aes))': key is 128 bits; rfc4106(gcm(aes)) takes 160, 224 or 288" },
 	{ SA_HEAD "enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha1) " SHA1_KEY " 200",
-	  "ipsec sa add: 'hmac(sha1)': truncation 200 bits; hmac(sha1) gives at most 160, in bytes" },
+	  "ipsec sa add: 'hmac(sha1)': truncation 200 bits; hmac(sha1) gives at most 160" },
 	{ SA_HEAD "enc " ENC_KEY AUTH, "ipsec sa add: 'enc': missing algorithm name" },
 	{ SA_HEAD "enc cbc(aes)", "ipsec sa add: 'cbc(aes)': missing key" },
 	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto ah spi 0x900",
@@ -754,6 +807,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa_update_if_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_trunc_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 	};
