@@ -24,7 +24,7 @@
 #include "tables/sad.h"
 #include "tables/spd.h"
 
-#define KEY_MAX 128 /* bytes */
+#define KEY_MAX 512 /* bytes: what ip xfrm has room for (XFRM_ALGO_KEY_BUF_SIZE) */
 #define UDP_ENCAP_ESPINUDP 2
 
 /* ---- The kernel's algorithms ---- */
@@ -34,7 +34,7 @@ struct kernel_alg {
 	uint8_t type;              /* enum esp_crypto_alg_type */
 	uint16_t keys[3];          /* accepted key bits (first 0: see below) */
 	uint16_t key_min, key_max; /* a range instead, when key_max != 0 */
-	bool any_key;              /* HMAC: any whole number of bytes */
+	bool any_key;              /* HMAC: any whole number of bytes, 0 too */
 	uint16_t icv_full;         /* auth: digest bits */
 	uint16_t icv_default;      /* auth: the kernel's truncation */
 	uint16_t icvs[3];          /* aead: accepted ICV bits */
@@ -102,10 +102,9 @@ static void list_text(const uint16_t *v, size_t n, char *buf, size_t size)
 
 static bool key_bits_ok(const struct kernel_alg *a, unsigned bits, char *expect, size_t size)
 {
-	if (a->any_key) {
-		snprintf(expect, size, "at least 8");
-		return bits > 0;
-	}
+	/* hmac_setkey takes any key, none too (RFC 2104 pads it with zeros). */
+	if (a->any_key)
+		return true;
 	if (a->key_max) {
 		snprintf(expect, size, "%u to %u", a->key_min, a->key_max);
 		return bits >= a->key_min && bits <= a->key_max;
@@ -344,19 +343,37 @@ struct sa_cmd {
 	bool has_src, has_dst, has_proto, has_spi, has_sel;
 };
 
+/*
+ * A key word as xfrm_algo_parse reads it: "0x" and hex digits, an odd
+ * count read with a leading 0 digit; any other word, "0x" alone and the
+ * empty word too, is the key bytes themselves.
+ */
 static int key_parse(const char *text, uint8_t *key, size_t *len)
 {
-	size_t n = strlen(text);
+	size_t n = strlen(text), odd;
 
-	if (strncmp(text, "0x", 2) != 0) {
-		/* ip xfrm takes any other word as the key bytes themselves. */
+	if (n <= 2 || strncmp(text, "0x", 2) != 0) {
 		if (n > KEY_MAX)
 			return -E2BIG;
 		memcpy(key, text, n);
 		*len = n;
 		return 0;
 	}
-	return hex_decode(text + 2, n - 2, key, KEY_MAX, len);
+	text += 2;
+	n -= 2;
+	odd = n % 2;
+	if ((n + 1) / 2 > KEY_MAX)
+		return -E2BIG;
+	if (odd) {
+		int digit = hex_digit(text[0]);
+		if (digit < 0)
+			return -EINVAL;
+		key[0] = (uint8_t)digit;
+	}
+	if (hex_decode(text + odd, n - odd, key + odd, KEY_MAX - odd, len) != 0)
+		return -EINVAL;
+	*len += odd;
+	return 0;
 }
 
 static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits)

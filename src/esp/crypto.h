@@ -45,7 +45,8 @@
 #define ESP_CRYPTO_HDR_LEN 8        /* SPI + sequence number */
 #define ESP_CRYPTO_ICV_MAX 64       /* untruncated HMAC-SHA-512 */
 #define ESP_CRYPTO_ESN_ICV_MIN 4    /* HMAC with ESN: bytes of ICV at least */
-#define ESP_CRYPTO_AUTH_KEY_MAX 256 /* HMAC keys longer than this are refused */
+#define ESP_CRYPTO_AUTH_KEY_MAX 512 /* HMAC keys longer than this are refused (the
+				     * longest ip xfrm sends) */
 
 enum esp_crypto_engine {
 	ESP_CRYPTO_ENGINE_IPSECMB,

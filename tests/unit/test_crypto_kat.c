@@ -185,6 +185,22 @@ static const struct {
 	  "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
 	  "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598" },
 	{ "hmac(sha512)", "0c*20", "Test With Truncation", "415fad6271580a531d4179bc891d87a6" },
+	/* An empty key (RFC 2104: zeros to the block size), as the kernel's
+	 * hmac_setkey takes it; computed from RFC 2104's definition. */
+	{ "hmac(md5)", "", "what do ya want for nothing?", "ae2e4b39f3b5ee2c8b585994294201ea" },
+	{ "hmac(sha1)", "", "what do ya want for nothing?",
+	  "22e999c60f94d0f2d635ca4cf1b174e5cb514d38" },
+	{ "hmac(sha256)", "", "what do ya want for nothing?",
+	  "76d9e7194e7dbc3aa00bbe8ffb9f6fcb5a932170f971f948bb2ab61607d2b9d6" },
+	{ "hmac(sha384)", "", "what do ya want for nothing?",
+	  "e954519bd102fce194f3f91260cc3df4547335b45d824ffb5ac494ef8f6997d8"
+	  "76d370f431477cd27b5db6c26f15c79e" },
+	{ "hmac(sha512)", "", "what do ya want for nothing?",
+	  "1263ac6489324bdd55fead956dc2be547bece2b699214b63b0270143d740ad63"
+	  "8f3cc6feedc740f8d9ac44866df12a0073d57214eb393f692b4ae17edf30d861" },
+	/* The longest key ip xfrm sends (512 bytes): hashed first. */
+	{ "hmac(sha256)", "aa*512", "Test Using Larger Than Block-Size Key - Hash Key First",
+	  "b4d6d43292f30e560daac09838c89103e4517d2c1be827116b1f53abc2f08e01" },
 };
 
 /* "aa*80" expands to 80 bytes of 0xaa, as the RFCs write long keys. */
@@ -528,6 +544,9 @@ static size_t combos_build(struct combo *c)
 					 .auth_bytes = auths[j].bytes, .icv_bits = 0 };
 		c[n++] = (struct combo){ .enc = "cbc(aes)", .enc_bytes = 32, .auth = auths[j].name,
 					 .auth_bytes = 100, .icv_bits = auths[j].full };
+		/* An empty key, which the kernel's hmac_setkey takes. */
+		c[n++] = (struct combo){ .enc = "cbc(aes)", .enc_bytes = 16, .auth = auths[j].name,
+					 .icv_bits = auths[j].std };
 	}
 	for (unsigned k = 20; k <= 36; k += 8) {
 		for (unsigned icv = 64; icv <= 128; icv += 32)

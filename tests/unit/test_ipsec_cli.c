@@ -29,7 +29,8 @@ static struct cli_out out;
 static char *last_words[64];
 static int last_n;
 
-/* Run one command line; words stay around so the test can look at them. */
+/* Run one command line; words stay around so the test can look at them.
+ * The word "" is an empty word, as a shell passes it. */
 static int run(const char *line)
 {
 	char *copy = strdup(line), *save = NULL;
@@ -38,7 +39,7 @@ static int run(const char *line)
 		free(last_words[i]);
 	last_n = 0;
 	for (char *w = strtok_r(copy, " ", &save); w && last_n < 64; w = strtok_r(NULL, " ", &save))
-		last_words[last_n++] = strdup(w);
+		last_words[last_n++] = strdup(strcmp(w, "\"\"") == 0 ? "" : w);
 	free(copy);
 	cli_out_free(&out);
 	cli_execute(last_n, last_words, &out);
@@ -187,6 +188,70 @@ static void test_auth_trunc_bits(void **state)
 	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha1)': truncation 31 bits is an "
 				    "ICV of 3 bytes (bits / 8); with ESN the kernel takes at least 4\n");
 	assert_int_equal(sad_count(), 3);
+}
+
+#define SA_KEYS "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+		"enc cbc(aes) %s auth hmac(sha256) %s"
+
+static int run_keys(const char *spi, const char *enc_key, const char *auth_key)
+{
+	char line[CLI_MAX_REQUEST];
+
+	snprintf(line, sizeof(line), SA_KEYS, spi, enc_key, auth_key);
+	return run(line);
+}
+
+/* "0x" and n hex digits. */
+static const char *hex_key(char *buf, size_t digits)
+{
+	buf[0] = '0';
+	buf[1] = 'x';
+	memset(buf + 2, 'a', digits);
+	buf[2 + digits] = 0;
+	return buf;
+}
+
+/*
+ * Key words as ip xfrm reads them (xfrm_algo_parse): "0x" and hex digits,
+ * an odd count read with a leading 0, or else the word's own bytes: "0x"
+ * alone is two bytes and the empty word none. The kernel's HMAC takes a
+ * key of any length, none too (hmac_setkey), up to the 512 bytes ip xfrm
+ * has room for.
+ */
+static void test_key_words(void **state)
+{
+	char key[2 + 1026 + 1];
+
+	(void)state;
+	assert_int_equal(run_keys("0x130", ENC_KEY, "\"\""), 0);
+	assert_string_equal(text(), "sa 0x00000130 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x130"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 0 bits icv 96 bits\n"));
+	assert_int_equal(run_keys("0x131", ENC_KEY, "0x"), 0);
+	assert_string_equal(text(), "sa 0x00000131 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x131"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 16 bits icv 96 bits\n"));
+	assert_int_equal(run_keys("0x132", "0x123456789abcdef0123456789abcdef", "0xabc"), 0);
+	assert_string_equal(text(), "sa 0x00000132 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x132"), 0);
+	assert_non_null(strstr(text(), "enc cbc(aes) key 128 bits\n"));
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 16 bits icv 96 bits\n"));
+	assert_int_equal(run_keys("0x133", ENC_KEY, hex_key(key, 1024)), 0);
+	assert_string_equal(text(), "sa 0x00000133 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x133"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 4096 bits icv 96 bits\n"));
+
+	assert_int_not_equal(run_keys("0x134", ENC_KEY, hex_key(key, 1025)), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha256)': key longer than 4096 bits\n");
+	assert_int_not_equal(run_keys("0x134", "\"\"", "0x"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(aes)': key is 0 bits; cbc(aes) takes "
+				    "128, 192 or 256\n");
+	assert_int_not_equal(run_keys("0x134", "0x", "0x"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(aes)': key is 16 bits; cbc(aes) takes "
+				    "128, 192 or 256\n");
+	assert_int_not_equal(run_keys("0x134", "0x0g", "0x"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(aes)': key is not valid hex\n");
+	assert_int_equal(sad_count(), 4);
 }
 
 /* ICMP's type and code sit in the selector's ports; show names them as
@@ -808,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sa_update_if_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 	};
