@@ -1,10 +1,11 @@
 /*
  * `ipsec sa|policy add|del|flush` and `show ipsec sa|policy|tunnel`.
  * Parsing follows iproute2's ip xfrm grammar; validation follows what the
- * kernel accepts (algorithm names, key and ICV lengths of
- * net/xfrm/xfrm_algo.c); what espd can run is the SAD's decision (an SA it
- * cannot run is kept, unsupported). Key text is wiped from the request
- * words and the parse buffers on every path and never appears in a reply.
+ * kernel accepts (algorithm names and ICV lengths of net/xfrm/xfrm_algo.c,
+ * key lengths the crypto API's setkey takes); what espd can run is the
+ * SAD's decision (an SA it cannot run is kept, unsupported). Key text is
+ * wiped from the request words and the parse buffers on every path and
+ * never appears in a reply.
  */
 #include "control/ipsec_cli.h"
 
@@ -68,8 +69,10 @@ static const struct kernel_alg kernel_algs[] = {
 	AUTH("hmac(sha512)", "sha512", 512, 256, .any_key = true),
 	AUTH("hmac(rmd160)", "rmd160", 160, 96, .any_key = true),
 	AUTH("hmac(sm3)", "sm3", 256, 256, .any_key = true),
-	AUTH("xcbc(aes)", NULL, 128, 96, .keys = { 128 }),
-	AUTH("cmac(aes)", NULL, 128, 96, .keys = { 128 }),
+	/* Their setkey gives the key to their AES, which takes any AES key;
+	 * the 128 bits of xfrm_algo.c (sadb_alg_minbits) are pfkey's only. */
+	AUTH("xcbc(aes)", NULL, 128, 96, .keys = { 128, 192, 256 }),
+	AUTH("cmac(aes)", NULL, 128, 96, .keys = { 128, 192, 256 }),
 	AEAD("rfc4106(gcm(aes))", 160, 224, 288, 64, 96, 128),
 	AEAD("rfc4309(ccm(aes))", 152, 216, 280, 64, 96, 128),
 	AEAD("rfc4543(gcm(aes))", 160, 224, 288, 128, 0, 0),

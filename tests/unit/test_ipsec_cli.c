@@ -393,30 +393,84 @@ static void test_bad_lines(void **state)
 	assert_string_equal(text(), "{\"error\": \"ipsec sa add: 'cbc(aez)': unknown algorithm\"}\n");
 }
 
-static void test_unsupported_algorithm_kept(void **state)
+/* Run one command line, with what espd writes to stderr meanwhile in log. */
+static int run_logged(const char *line, char *log, size_t size)
 {
-	char path[] = "/tmp/test_ipsec_cli_XXXXXX", log[256] = { 0 };
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	char path[] = "/tmp/test_ipsec_cli_XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), rc;
+	ssize_t n;
 
-	(void)state;
 	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
-	int rc = run("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x400 mode tunnel "
-		     "enc cbc(des3_ede) 0x0123456789abcdef0123456789abcdef0123456789abcdef "
-		     "auth hmac(sha1) " SHA1_KEY);
+	rc = run(line);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	assert_int_equal(pread(fd, log, sizeof(log) - 1, 0) > 0, 1);
+	n = pread(fd, log, size - 1, 0);
+	log[n > 0 ? n : 0] = 0;
 	close(fd);
 	unlink(path);
-	assert_int_equal(rc, 0);
+	return rc;
+}
+
+static void test_unsupported_algorithm_kept(void **state)
+{
+	char log[256];
+
+	(void)state;
+	assert_int_equal(run_logged("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x400 "
+				    "mode tunnel enc cbc(des3_ede) 0x0123456789abcdef0123456789abcdef"
+				    "0123456789abcdef auth hmac(sha1) " SHA1_KEY, log, sizeof(log)),
+			 0);
 	assert_string_equal(text(), "sa 0x00000400 added: in, unsupported\n");
 	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported crypto algo: cbc(des3_ede) "
 				 "keylen: 192\n");
 	assert_int_equal(run("show ipsec sa 0x400"), 0);
 	assert_non_null(strstr(text(), "unsupported: algorithm or key length not supported"));
 	no_keys_in(text());
+}
+
+#define SA_MAC "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+	       "enc cbc(aes) " ENC_KEY " auth %s 0x%.*s"
+
+static int run_mac(const char *spi, const char *alg, int key_bits, char *log, size_t size)
+{
+	static const char digits[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_MAC, spi, alg, key_bits / 4, digits);
+	return run_logged(line, log, size);
+}
+
+/*
+ * cmac(aes) and xcbc(aes) take the AES cipher's keys, 128, 192 or 256 bits
+ * (crypto_cmac_digest_setkey and crypto_xcbc_digest_setkey set the key of
+ * their AES). espd implements neither: such an SA is kept for the kernel,
+ * logged once, as any whose algorithm espd does not run.
+ */
+static void test_cmac_xcbc_keys(void **state)
+{
+	char log[256];
+
+	(void)state;
+	assert_int_equal(run_mac("0x410", "cmac(aes)", 192, log, sizeof(log)), 0);
+	assert_string_equal(text(), "sa 0x00000410 added: out, unsupported\n");
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported integ algo: cmac(aes) "
+				 "keylen: 192\n");
+	assert_int_equal(run_mac("0x411", "xcbc(aes)", 256, log, sizeof(log)), 0);
+	assert_string_equal(text(), "sa 0x00000411 added: out, unsupported\n");
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported integ algo: xcbc(aes) "
+				 "keylen: 256\n");
+	assert_int_equal(run("show ipsec sa 0x411"), 0);
+	assert_non_null(strstr(text(), "auth xcbc(aes) key 256 bits icv 96 bits\n"));
+	assert_int_equal(run_mac("0x412", "cmac(aes)", 128, log, sizeof(log)), 0);
+	assert_string_equal(text(), "sa 0x00000412 added: out, unsupported\n");
+
+	assert_int_not_equal(run_mac("0x413", "cmac(aes)", 160, log, sizeof(log)), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cmac(aes)': key is 160 bits; cmac(aes) "
+				    "takes 128, 192 or 256\n");
+	assert_string_equal(log, "");
+	assert_int_equal(sad_count(), 3);
 }
 
 /* An SA of spi 0x500 as the XFRM mirror adds it: the kernel's, not the CLI's. */
@@ -874,6 +928,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmac_xcbc_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 	};
