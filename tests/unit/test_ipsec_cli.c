@@ -254,6 +254,49 @@ static void test_key_words(void **state)
 	assert_int_equal(sad_count(), 4);
 }
 
+#define SA_CIPHER "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+		  "enc %s %s auth %s %s"
+
+static int run_cipher(const char *spi, const char *enc, const char *enc_key, const char *auth,
+		      const char *auth_key)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_CIPHER, spi, enc, enc_key, auth, auth_key);
+	return run(line);
+}
+
+/*
+ * Key lengths are what the algorithm's setkey takes, not the pfkey bounds
+ * of xfrm_algo.c: blowfish 4 to 56 bytes (BF_MIN_KEY_SIZE), serpent 0 to
+ * 32 (SERPENT_MIN_KEY_SIZE), digest_null any (null_hash_setkey). espd runs
+ * none of them: the SAs are kept for the kernel.
+ */
+static void test_setkey_lengths(void **state)
+{
+	(void)state;
+	assert_int_equal(run_cipher("0x140", "cbc(blowfish)", "0x01020304", "hmac(sha1)", SHA1_KEY),
+			 0);
+	assert_string_equal(text(), "sa 0x00000140 added: out, unsupported\n");
+	assert_int_equal(run_cipher("0x141", "cbc(serpent)", "\"\"", "hmac(sha1)", SHA1_KEY), 0);
+	assert_int_equal(run_cipher("0x142", "cbc(serpent)", "0x0102", "hmac(sha1)", SHA1_KEY), 0);
+	assert_int_equal(run_cipher("0x143", "cbc(aes)", ENC_KEY, "digest_null", "0x0102"), 0);
+	assert_string_equal(text(), "sa 0x00000143 added: out, unsupported\n");
+	assert_int_equal(run("show ipsec sa 0x143"), 0);
+	assert_non_null(strstr(text(), "auth digest_null key 16 bits\n"));
+
+	assert_int_not_equal(run_cipher("0x144", "cbc(blowfish)", "0x010203", "hmac(sha1)",
+					 SHA1_KEY), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(blowfish)': key is 24 bits; "
+				    "cbc(blowfish) takes 32 to 448\n");
+	assert_int_not_equal(run_cipher("0x144", "cbc(serpent)", "0x000102030405060708090a0b0c0d0e0f"
+					 "101112131415161718191a1b1c1d1e1f20", "hmac(sha1)", SHA1_KEY),
+			     0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(serpent)': key is 264 bits; "
+				    "cbc(serpent) takes 0 to 256\n");
+	assert_int_equal(sad_count(), 4);
+}
+
 /* ICMP's type and code sit in the selector's ports; show names them as
  * ip xfrm does. */
 static void test_icmp_selector_shown(void **state)
@@ -929,6 +972,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_auth_trunc_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmac_xcbc_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setkey_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 	};
