@@ -32,7 +32,7 @@ void ip_prefix_mask(struct ip_prefix *prefix)
 	}
 }
 
-int ip_prefix_parse(const char *text, struct ip_prefix *prefix)
+int ip_prefix_parse_unmasked(const char *text, struct ip_prefix *prefix)
 {
 	char copy[IP_PREFIX_STRLEN];
 	const char *slash = strchr(text, '/');
@@ -55,8 +55,16 @@ int ip_prefix_parse(const char *text, struct ip_prefix *prefix)
 			return -EINVAL;
 		prefix->len = (uint8_t)len;
 	}
-	ip_prefix_mask(prefix);
 	return 0;
+}
+
+int ip_prefix_parse(const char *text, struct ip_prefix *prefix)
+{
+	int rc = ip_prefix_parse_unmasked(text, prefix);
+
+	if (rc == 0)
+		ip_prefix_mask(prefix);
+	return rc;
 }
 
 void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes)

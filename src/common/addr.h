@@ -59,6 +59,8 @@ static inline bool ip_addr_is_zero(const struct ip_addr *addr)
 int ip_addr_parse(const char *text, struct ip_addr *addr);
 /* Parse "A/len" or a bare address (full length). Host bits are cleared. */
 int ip_prefix_parse(const char *text, struct ip_prefix *prefix);
+/* The same with the address kept as given, host bits too (XFRM selectors). */
+int ip_prefix_parse_unmasked(const char *text, struct ip_prefix *prefix);
 void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes);
 bool ip_prefix_contains(const struct ip_prefix *prefix, const struct ip_addr *addr);
 bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);

@@ -1,10 +1,11 @@
 /*
  * `ipsec sa|policy add|del|flush` and `show ipsec sa|policy|tunnel`.
  * Parsing follows iproute2's ip xfrm grammar; validation follows what the
- * kernel accepts (algorithm names, key and ICV lengths of
- * net/xfrm/xfrm_algo.c); what espd can run is the SAD's decision (an SA it
- * cannot run is kept, unsupported). Key text is wiped from the request
- * words and the parse buffers on every path and never appears in a reply.
+ * kernel accepts (algorithm names and ICV lengths of net/xfrm/xfrm_algo.c,
+ * key lengths the crypto API's setkey takes); what espd can run is the
+ * SAD's decision (an SA it cannot run is kept, unsupported). Key text is
+ * wiped from the request words and the parse buffers on every path and
+ * never appears in a reply.
  */
 #include "control/ipsec_cli.h"
 
@@ -24,7 +25,7 @@
 #include "tables/sad.h"
 #include "tables/spd.h"
 
-#define KEY_MAX 128 /* bytes */
+#define KEY_MAX 512 /* bytes: what ip xfrm has room for (XFRM_ALGO_KEY_BUF_SIZE) */
 #define UDP_ENCAP_ESPINUDP 2
 
 /* ---- The kernel's algorithms ---- */
@@ -32,9 +33,11 @@
 struct kernel_alg {
 	const char *name, *compat;
 	uint8_t type;              /* enum esp_crypto_alg_type */
-	uint16_t keys[3];          /* accepted key bits (first 0: see below) */
+	uint16_t keys[3];          /* accepted key bits (first 0: see below), as the
+				    * crypto API's setkey takes them: xfrm_algo.c's
+				    * sadb_alg_minbits/maxbits are pfkey's only */
 	uint16_t key_min, key_max; /* a range instead, when key_max != 0 */
-	bool any_key;              /* HMAC: any whole number of bytes */
+	bool any_key;              /* any whole number of bytes, 0 too */
 	uint16_t icv_full;         /* auth: digest bits */
 	uint16_t icv_default;      /* auth: the kernel's truncation */
 	uint16_t icvs[3];          /* aead: accepted ICV bits */
@@ -53,14 +56,14 @@ static const struct kernel_alg kernel_algs[] = {
 	ENC("cbc(des)", "des", .keys = { 64 }),
 	ENC("cbc(des3_ede)", "des3_ede", .keys = { 192 }),
 	ENC("cbc(cast5)", "cast5", .key_min = 40, .key_max = 128),
-	ENC("cbc(blowfish)", "blowfish", .key_min = 40, .key_max = 448),
+	ENC("cbc(blowfish)", "blowfish", .key_min = 32, .key_max = 448),
 	ENC("cbc(aes)", "aes", .keys = { 128, 192, 256 }),
-	ENC("cbc(serpent)", "serpent", .keys = { 128, 192, 256 }),
+	ENC("cbc(serpent)", "serpent", .key_min = 0, .key_max = 256),
 	ENC("cbc(camellia)", "camellia", .keys = { 128, 192, 256 }),
 	ENC("cbc(twofish)", "twofish", .keys = { 128, 192, 256 }),
 	ENC("rfc3686(ctr(aes))", NULL, .keys = { 160, 224, 288 }),
 	ENC("cbc(sm4)", "sm4", .keys = { 128 }),
-	AUTH("digest_null", NULL, 0, 0, .keys = { 0 }),
+	AUTH("digest_null", NULL, 0, 0, .any_key = true),
 	AUTH("hmac(md5)", "md5", 128, 96, .any_key = true),
 	AUTH("hmac(sha1)", "sha1", 160, 96, .any_key = true),
 	AUTH("hmac(sha256)", "sha256", 256, 96, .any_key = true),
@@ -68,8 +71,10 @@ static const struct kernel_alg kernel_algs[] = {
 	AUTH("hmac(sha512)", "sha512", 512, 256, .any_key = true),
 	AUTH("hmac(rmd160)", "rmd160", 160, 96, .any_key = true),
 	AUTH("hmac(sm3)", "sm3", 256, 256, .any_key = true),
-	AUTH("xcbc(aes)", NULL, 128, 96, .keys = { 128 }),
-	AUTH("cmac(aes)", NULL, 128, 96, .keys = { 128 }),
+	/* Their setkey gives the key to their AES, which takes any AES key;
+	 * the 128 bits of xfrm_algo.c (sadb_alg_minbits) are pfkey's only. */
+	AUTH("xcbc(aes)", NULL, 128, 96, .keys = { 128, 192, 256 }),
+	AUTH("cmac(aes)", NULL, 128, 96, .keys = { 128, 192, 256 }),
 	AEAD("rfc4106(gcm(aes))", 160, 224, 288, 64, 96, 128),
 	AEAD("rfc4309(ccm(aes))", 152, 216, 280, 64, 96, 128),
 	AEAD("rfc4543(gcm(aes))", 160, 224, 288, 128, 0, 0),
@@ -102,10 +107,10 @@ static void list_text(const uint16_t *v, size_t n, char *buf, size_t size)
 
 static bool key_bits_ok(const struct kernel_alg *a, unsigned bits, char *expect, size_t size)
 {
-	if (a->any_key) {
-		snprintf(expect, size, "at least 8");
-		return bits > 0;
-	}
+	/* hmac_setkey takes any key, none too (RFC 2104 pads it with zeros),
+	 * and null_hash_setkey ignores it. */
+	if (a->any_key)
+		return true;
 	if (a->key_max) {
 		snprintf(expect, size, "%u to %u", a->key_min, a->key_max);
 		return bits >= a->key_min && bits <= a->key_max;
@@ -195,12 +200,17 @@ static int addr_value(struct parse *ps, const char *key, struct ip_addr *addr)
 	return ip_addr_parse(v, addr) == 0 ? 0 : fail(ps, v, "not an address");
 }
 
+/* A selector's address stays as given, host bits too: ip xfrm copies it
+ * whole into struct xfrm_selector, xfrm_policy_insert and
+ * xfrm_policy_bysel_ctx compare selectors whole, and only matching masks
+ * it with the prefix length (addr4_match, addr_match). */
 static int prefix_value(struct parse *ps, const char *key, struct ip_prefix *prefix)
 {
 	const char *v;
 	if (value(ps, key, &v))
 		return -EINVAL;
-	return ip_prefix_parse(v, prefix) == 0 ? 0 : fail(ps, v, "not an address or prefix");
+	return ip_prefix_parse_unmasked(v, prefix) == 0 ? 0
+							 : fail(ps, v, "not an address or prefix");
 }
 
 static const struct { const char *name; uint8_t proto; } protos[] = {
@@ -339,29 +349,53 @@ struct sa_cmd {
 	bool has_src, has_dst, has_proto, has_spi, has_sel;
 };
 
+/*
+ * A key word as xfrm_algo_parse reads it: "0x" and hex digits, an odd
+ * count read with a leading 0 digit; any other word, "0x" alone and the
+ * empty word too, is the key bytes themselves.
+ */
 static int key_parse(const char *text, uint8_t *key, size_t *len)
 {
-	size_t n = strlen(text);
+	size_t n = strlen(text), odd;
 
-	if (strncmp(text, "0x", 2) != 0) {
-		/* ip xfrm takes any other word as the key bytes themselves. */
+	if (n <= 2 || strncmp(text, "0x", 2) != 0) {
 		if (n > KEY_MAX)
 			return -E2BIG;
 		memcpy(key, text, n);
 		*len = n;
 		return 0;
 	}
-	return hex_decode(text + 2, n - 2, key, KEY_MAX, len);
+	text += 2;
+	n -= 2;
+	odd = n % 2;
+	if ((n + 1) / 2 > KEY_MAX)
+		return -E2BIG;
+	if (odd) {
+		int digit = hex_digit(text[0]);
+		if (digit < 0)
+			return -EINVAL;
+		key[0] = (uint8_t)digit;
+	}
+	if (hex_decode(text + odd, n - odd, key + odd, KEY_MAX - odd, len) != 0)
+		return -EINVAL;
+	*len += odd;
+	return 0;
 }
 
 static int icv_check(struct parse *ps, const struct kernel_alg *a, uint32_t bits)
 {
 	char expect[32];
 
+	/* attach_auth_trunc keeps up to the digest's bits as given, of which
+	 * esp_init_authenc uses bits / 8 bytes; crypto_aead_setauthsize takes
+	 * no ICV of 0 bytes (0 bits is the default). */
 	if (a->type == ESP_CRYPTO_ALG_AUTH) {
-		if (bits % 8 || bits > a->icv_full)
-			return fail(ps, a->name, "truncation %u bits; %s gives at most %u, in bytes",
-				    bits, a->name, a->icv_full);
+		if (bits > a->icv_full)
+			return fail(ps, a->name, "truncation %u bits; %s gives at most %u", bits,
+				    a->name, a->icv_full);
+		if (bits && bits < 8)
+			return fail(ps, a->name, "truncation %u bits is an ICV of 0 bytes "
+				    "(bits / 8), which the kernel refuses", bits);
 		return 0;
 	}
 	for (size_t i = 0; i < RTE_DIM(a->icvs); i++)
@@ -571,6 +605,13 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 	return fail(ps, w, "unknown keyword");
 }
 
+/* crypto_authenc_esn_setauthsize: an ICV of 1 to 3 bytes only without
+ * ESN (none, digest_null's, is not one). */
+static bool esn_icv_too_short(unsigned icv_bits)
+{
+	return icv_bits / 8 && icv_bits / 8 < ESP_CRYPTO_ESN_ICV_MIN;
+}
+
 static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 {
 	const char *w;
@@ -605,6 +646,10 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 		return fail(ps, "enc", "required (or aead)");
 	if ((c->p.flags & SA_FLAG_ESN) && c->p.replay_window == 0)
 		return fail(ps, "replay-window", "ESN needs a window above 0");
+	if ((c->p.flags & SA_FLAG_ESN) && esn_icv_too_short(c->p.auth.icv_bits))
+		return fail(ps, c->name[ALG_AUTH], "truncation %u bits is an ICV of %u bytes "
+			    "(bits / 8); with ESN the kernel takes at least %u", c->p.auth.icv_bits,
+			    c->p.auth.icv_bits / 8, ESP_CRYPTO_ESN_ICV_MIN);
 	/* The high halves live in the ESN replay state (seq_hi, oseq_hi):
 	 * without ESN the kernel counts in 32 bits and never reads them. */
 	if (c->p.flags & SA_FLAG_ESN) {

@@ -17,7 +17,8 @@
  * For HMAC SAs with ESN the high 32 bits of the sequence number are
  * authenticated after the payload (RFC 4303 s.2.2.1, s.3.3.2.2): they are
  * written over the first 4 ICV bytes before hashing, so the ICV field must
- * have room (the ICV is at least 4 bytes). Combined-mode SAs put them in
+ * have room (with ESN the ICV is at least 4 bytes, as the kernel's
+ * authencesn requires too). Combined-mode SAs put them in
  * the AAD instead (RFC 4106 s.5, RFC 7634 s.2.1); RFC 4543 GMAC with ESN
  * needs SPI || ESN || IV contiguous, so the 4 bytes before `esp` are used as
  * scratch and restored (as the Linux kernel does).
@@ -43,7 +44,9 @@
 #define ESP_CRYPTO_BURST_MAX 256
 #define ESP_CRYPTO_HDR_LEN 8        /* SPI + sequence number */
 #define ESP_CRYPTO_ICV_MAX 64       /* untruncated HMAC-SHA-512 */
-#define ESP_CRYPTO_AUTH_KEY_MAX 256 /* HMAC keys longer than this are refused */
+#define ESP_CRYPTO_ESN_ICV_MIN 4    /* HMAC with ESN: bytes of ICV at least */
+#define ESP_CRYPTO_AUTH_KEY_MAX 512 /* HMAC keys longer than this are refused (the
+				     * longest ip xfrm sends) */
 
 enum esp_crypto_engine {
 	ESP_CRYPTO_ENGINE_IPSECMB,
@@ -102,7 +105,8 @@ struct esp_crypto_params {
 	const struct esp_crypto_alg *enc, *auth, *aead;
 	const uint8_t *enc_key, *auth_key, *aead_key;
 	uint16_t enc_key_bits, auth_key_bits, aead_key_bits; /* salt included */
-	uint16_t icv_bits; /* auth trunc_len or aead icv_len; 0 = default */
+	uint16_t icv_bits; /* auth trunc_len (bits / 8 bytes used) or aead icv_len;
+			    * 0 = default */
 	bool esn;
 	enum esp_crypto_arch arch; /* AUTO unless a test or bench forces one */
 };

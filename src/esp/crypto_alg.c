@@ -17,7 +17,7 @@
 	{ .name = "hmac(" n ")", .alias = n, .type = ESP_CRYPTO_ALG_AUTH,      \
 	  .family = ESP_CRYPTO_HMAC, .hash = h, .md = md_, .hmac_block = blk,  \
 	  .digest_len = dig, .imb_trunc = trunc, .icv_default = def,           \
-	  .icv_min = 32, .icv_max = (dig) * 8, .icv_step = 8, .arch = AVX512 }
+	  .icv_min = 8, .icv_max = (dig) * 8, .icv_step = 8, .arch = AVX512 }
 
 /*
  * Managers, from bench/crypto_ceiling.c on this AVX-512/VAES/SHA-NI CPU:
@@ -118,14 +118,26 @@ const char *esp_crypto_arch_name(enum esp_crypto_arch arch)
 	return (unsigned)arch < ESP_CRYPTO_ARCH_N ? names[arch] : "?";
 }
 
-static int icv_bits_check(const struct esp_crypto_alg *alg, unsigned *bits)
+/*
+ * The ICV length in bits as the kernel keeps it (0: the default). An AEAD
+ * takes one of its own (xfrm_aead_get_byname); an HMAC any truncation up
+ * to its digest (attach_auth_trunc), of which esp_init_authenc uses
+ * bits / 8 bytes: crypto_aead_setauthsize refuses 0 of them, and with ESN
+ * crypto_authenc_esn_setauthsize 1 to 3 (espd writes the high sequence
+ * bits over the first 4 ICV bytes there too).
+ */
+static int icv_bits_check(const struct esp_crypto_alg *alg, bool esn, unsigned *bits)
 {
+	bool hmac = alg->type == ESP_CRYPTO_ALG_AUTH;
+	unsigned used;
+
 	if (*bits == 0)
 		*bits = alg->icv_default;
-	if (*bits < alg->icv_min || *bits > alg->icv_max ||
-	    (*bits - alg->icv_min) % alg->icv_step != 0)
+	used = hmac ? *bits / 8 * 8 : *bits;
+	if (*bits > alg->icv_max || used < alg->icv_min ||
+	    (used - alg->icv_min) % alg->icv_step != 0)
 		return -EINVAL;
-	return 0;
+	return hmac && esn && used < ESP_CRYPTO_ESN_ICV_MIN * 8 ? -EINVAL : 0;
 }
 
 static int key_check(const struct esp_crypto_alg *alg, enum esp_crypto_alg_type type,
@@ -173,7 +185,7 @@ static int params_apply(struct esp_crypto *ctx, const struct esp_crypto_params *
 	int rc = params_check(p);
 
 	if (rc == 0)
-		rc = icv_bits_check(p->aead ? p->aead : p->auth, &icv_bits);
+		rc = icv_bits_check(p->aead ? p->aead : p->auth, p->esn, &icv_bits);
 	if (rc != 0)
 		return rc;
 	memset(ctx, 0, sizeof(*ctx));

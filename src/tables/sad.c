@@ -289,10 +289,11 @@ static void crypto_setup(struct sa *sa, const struct sa_params *p)
 		return;
 	}
 	sa->rt.crypto = &sa->crypto;
-	if (p->aead.name)
-		sa->cfg.aead.icv_bits = sa->crypto.icv_len * 8;
-	else
-		sa->cfg.auth.icv_bits = sa->crypto.icv_len * 8;
+	/* Shown as ip xfrm state shows it: the truncation as given, which
+	 * may leave bits of a byte the ICV does not use, or the default. */
+	struct sa_alg *shown = p->aead.name ? &sa->cfg.aead : &sa->cfg.auth;
+	if (!shown->icv_bits)
+		shown->icv_bits = sa->crypto.icv_len * 8;
 }
 
 /* ---- Add, update, delete ---- */

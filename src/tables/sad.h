@@ -120,7 +120,7 @@ struct sa_alg_params {
 struct sa_alg {
 	char name[SA_ALG_NAME_MAX]; /* empty: none */
 	uint16_t key_bits;
-	uint16_t icv_bits;          /* effective (default applied) */
+	uint16_t icv_bits;          /* as the kernel keeps it (default applied) */
 };
 
 /* XFRMA_ENCAP: ESP in UDP (RFC 3948). */

@@ -104,6 +104,8 @@ static void acl_defs(struct rte_acl_config *cfg, bool v6, bool meta)
 	cfg->num_fields = f;
 }
 
+/* A selector's host bits stay in the value: rte_acl masks each value with
+ * its prefix length itself (acl_gen_mask_trie). */
 static void acl_prefix(struct rte_acl_field *f, const struct ip_prefix *prefix, unsigned words)
 {
 	for (unsigned w = 0; w < words; w++) {

@@ -74,7 +74,8 @@ struct spd_packet_key {
 _Static_assert(sizeof(struct spd_packet_key) == 48, "spd_packet_key layout is the ACL's");
 
 /* struct xfrm_selector: ports and masks in host order; a mask of 0 means
- * any port, 0xffff one port. */
+ * any port, 0xffff one port. Addresses are kept as given, host bits too,
+ * which identity compares and matching masks off (addr4_match). */
 struct spd_selector {
 	struct ip_prefix src, dst;
 	uint16_t sport, sport_mask;

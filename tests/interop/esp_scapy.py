@@ -139,6 +139,9 @@ CRYPT_ALGOS["AES-GCM-8"] = _gcm_truncated(8)
 CRYPT_ALGOS["AES-GCM-12"] = _gcm_truncated(12)
 CRYPT_ALGOS["AES-GMAC"] = GmacAlgo()
 CRYPT_ALGOS["NULL-IV8"] = CryptAlgo("NULL-IV8", cipher=None, mode=None, iv_size=8)
+_SHA256 = AUTH_ALGOS["SHA2-256-128"]
+AUTH_ALGOS["SHA2-256-16"] = AuthAlgo("SHA2-256-16", mac=_SHA256.mac,
+                                     digestmod=_SHA256.digestmod, icv_size=2)
 
 
 class Alg:
@@ -154,7 +157,8 @@ class Alg:
         return os.urandom(cipher[1]), os.urandom(self.auth[1]) if self.auth else b""
 
     def words(self, keys):
-        hexkey = lambda k: "0x" + k.hex()
+        # An empty key is the empty word: ip xfrm reads "0x" as its 2 bytes.
+        hexkey = lambda k: "0x" + k.hex() if k else ""
         if self.aead:
             return ["aead", self.aead[0], hexkey(keys[0]), str(self.aead[2])]
         return ["enc", self.enc[0], hexkey(keys[0]),
@@ -163,7 +167,8 @@ class Alg:
     def scapy_sa(self, spi, keys, tunnel=None, natt=None, esn_hi=None, seq=1):
         sa = SecurityAssociation(ESP, spi=spi, seq_num=seq, crypt_algo=self.scapy_crypt,
                                  crypt_key=keys[0], auth_algo=self.scapy_auth,
-                                 auth_key=keys[1] or None, tunnel_header=tunnel,
+                                 auth_key=keys[1] if self.auth else None,
+                                 tunnel_header=tunnel,
                                  nat_t_header=natt, esn_en=esn_hi is not None,
                                  esn=esn_hi or 0)
         if esn_hi is not None and self.scapy_auth:
@@ -193,8 +198,19 @@ ALGS = [cbc(bits, a, n, k, i) for bits in (128, 256) for a, n, k, i in AUTHS] + 
     Alg("null/sha2-256-128", "NULL", enc=("ecb(cipher_null)", 0),
         auth=("hmac(sha256)", 32, 128), scapy_auth="SHA2-256-128"),
 ]
-ALG_BY_NAME = {a.name: a for a in ALGS}
-for alg in ALGS:
+# What ip xfrm takes beyond the matrix: an HMAC truncation in bits, of
+# which the kernel uses bits / 8 bytes (esp_init_authenc), down to one
+# byte without ESN, and an HMAC key of no bytes (hmac_setkey).
+KEY_TRUNC_ALGS = [
+    Alg("aes-cbc-128/hmac-sha1 auth-trunc 100 bits", "AES-CBC", enc=("cbc(aes)", 16),
+        auth=("hmac(sha1)", 20, 100), scapy_auth="HMAC-SHA1-96"),
+    Alg("aes-cbc-128/hmac-sha256 auth-trunc 23 bits", "AES-CBC", enc=("cbc(aes)", 16),
+        auth=("hmac(sha256)", 32, 23), scapy_auth="SHA2-256-16"),
+    Alg("aes-cbc-128/hmac-sha256 empty key", "AES-CBC", enc=("cbc(aes)", 16),
+        auth=("hmac(sha256)", 0, 128), scapy_auth="SHA2-256-128"),
+]
+ALG_BY_NAME = {a.name: a for a in ALGS + KEY_TRUNC_ALGS}
+for alg in ALGS + KEY_TRUNC_ALGS:
     if alg.scapy_crypt not in CRYPT_ALGOS or (alg.scapy_auth and alg.scapy_auth not in AUTH_ALGOS):
         alg.skip = "this scapy has no %s" % alg.scapy_crypt
 
@@ -632,6 +648,15 @@ def matrix(bed, selected):
 
 
 # ---- behaviour beyond the matrix ----
+
+def case_both_ways(bed, alg, name):
+    """An SA of alg out and one in, tunnel mode over IPv4: scapy takes what
+    espd sends, espd what scapy sends."""
+    for direction, fn in (("out", case_out), ("in", case_in)):
+        err = fn(bed, alg, "tunnel", 4, False, name)
+        if err:
+            raise AssertionError("%s: %s" % (direction, err))
+
 
 CBC = ALG_BY_NAME["aes-cbc-128/sha2-256-128"]
 GCM = ALG_BY_NAME["aes-gcm-128/icv16"]
@@ -2386,6 +2411,12 @@ def behaviour(bed, selected):
          case_esn_seq_hi),
         ("unsupported algorithm: logged once per SA, inbound punted, outbound never in clear",
          case_unsupported),
+        ("auth-trunc hmac(sha1) 100 bits: a 12-byte ICV both ways", case_both_ways,
+         ALG_BY_NAME["aes-cbc-128/hmac-sha1 auth-trunc 100 bits"]),
+        ("auth-trunc hmac(sha256) 23 bits: a 2-byte ICV both ways", case_both_ways,
+         ALG_BY_NAME["aes-cbc-128/hmac-sha256 auth-trunc 23 bits"]),
+        ("hmac(sha256) with an empty key both ways", case_both_ways,
+         ALG_BY_NAME["aes-cbc-128/hmac-sha256 empty key"]),
         ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
          case_lifetime),
         ("SA lifetimes: a packet limit of 0 is reached by the first packet", case_lifetime_zero),

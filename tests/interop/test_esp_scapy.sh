@@ -3,7 +3,8 @@
 # every supported algorithm in tunnel and transport mode, IPv4 and IPv6
 # outer headers, plain ESP and NAT-T, both directions; then replay, ICV,
 # padding, malformed, dummy and randomly damaged ESP, selector, plaintext,
-# sequence exhaustion, ESN wrap, unsupported algorithms, MTU and DSCP/ECN,
+# sequence exhaustion, ESN wrap, unsupported algorithms, HMAC truncations in
+# bits and empty HMAC keys, MTU and DSCP/ECN,
 # each asserting its named counter.
 # Topology and espd start from tests/e2e/lib.sh; scapy plays the IPsec peer
 # 10.2.0.2 in hostB's namespace. Run as root.

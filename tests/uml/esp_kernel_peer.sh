@@ -127,6 +127,12 @@ tunnel_case "AES-CTR/HMAC-SHA512 tunnel, IPv4" 4 \
 	enc 'rfc3686(ctr(aes))' "$(key 20)" auth-trunc 'hmac(sha512)' "$(key 64)" 256
 tunnel_case "AES-128-CBC/HMAC-SHA1 with ESN, window 128, IPv4" 4 \
 	replay-window 128 flag esn enc 'cbc(aes)' "$(key 16)" auth-trunc 'hmac(sha1)' "$(key 20)" 96
+# A truncation the kernel keeps in bits and uses bits / 8 bytes of; an
+# HMAC key of no bytes (the empty word, as ip xfrm takes it).
+tunnel_case "AES-128-CBC/HMAC-SHA1 truncated to 100 bits (12-byte ICV), IPv4" 4 \
+	enc 'cbc(aes)' "$(key 16)" auth-trunc 'hmac(sha1)' "$(key 20)" 100
+tunnel_case "AES-128-CBC/HMAC-SHA256, empty key, 23 bits (2-byte ICV), IPv6" 6 \
+	enc 'cbc(aes)' "$(key 16)" auth-trunc 'hmac(sha256)' "" 23
 transport_case "AES-128-GCM transport, router's own traffic" \
 	aead 'rfc4106(gcm(aes))' "$(key 20)" 128
 

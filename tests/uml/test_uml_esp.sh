@@ -2,8 +2,9 @@
 # ESP interoperability with the Linux kernel's own ESP, inside User-Mode
 # Linux (the host kernel has none): tests/uml/esp_kernel_peer.sh, where
 # hostB's kernel is the IPsec peer of espd's CLI-entered SAs, over AES-GCM,
-# AES-CBC/HMAC, ChaCha20-Poly1305, AES-CTR/HMAC, ESN, IPv4 and IPv6 tunnels
-# and a transport SA for the router's own traffic.
+# AES-CBC/HMAC, ChaCha20-Poly1305, AES-CTR/HMAC, ESN, HMAC truncations in
+# bits and an empty HMAC key, IPv4 and IPv6 tunnels and a transport SA for
+# the router's own traffic.
 # Prints one line per case, "PASS: uml: <case>". Run as root.
 # ESPD_BUILD selects the build directory (default: build/ in the tree).
 # Logs: tests/out/test_uml_esp/.

@@ -185,6 +185,22 @@ static const struct {
 	  "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
 	  "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598" },
 	{ "hmac(sha512)", "0c*20", "Test With Truncation", "415fad6271580a531d4179bc891d87a6" },
+	/* An empty key (RFC 2104: zeros to the block size), as the kernel's
+	 * hmac_setkey takes it; computed from RFC 2104's definition. */
+	{ "hmac(md5)", "", "what do ya want for nothing?", "ae2e4b39f3b5ee2c8b585994294201ea" },
+	{ "hmac(sha1)", "", "what do ya want for nothing?",
+	  "22e999c60f94d0f2d635ca4cf1b174e5cb514d38" },
+	{ "hmac(sha256)", "", "what do ya want for nothing?",
+	  "76d9e7194e7dbc3aa00bbe8ffb9f6fcb5a932170f971f948bb2ab61607d2b9d6" },
+	{ "hmac(sha384)", "", "what do ya want for nothing?",
+	  "e954519bd102fce194f3f91260cc3df4547335b45d824ffb5ac494ef8f6997d8"
+	  "76d370f431477cd27b5db6c26f15c79e" },
+	{ "hmac(sha512)", "", "what do ya want for nothing?",
+	  "1263ac6489324bdd55fead956dc2be547bece2b699214b63b0270143d740ad63"
+	  "8f3cc6feedc740f8d9ac44866df12a0073d57214eb393f692b4ae17edf30d861" },
+	/* The longest key ip xfrm sends (512 bytes): hashed first. */
+	{ "hmac(sha256)", "aa*512", "Test Using Larger Than Block-Size Key - Hash Key First",
+	  "b4d6d43292f30e560daac09838c89103e4517d2c1be827116b1f53abc2f08e01" },
 };
 
 /* "aa*80" expands to 80 bytes of 0xaa, as the RFCs write long keys. */
@@ -317,6 +333,58 @@ static void test_cipher_kat(void **state)
 		for (size_t i = 0; i < sizeof(cbc_kats) / sizeof(cbc_kats[0]); i++)
 			for (int esn = 0; esn < 2; esn++)
 				cipher_kat_run(&engines[e], &cbc_kats[i], esn);
+}
+
+/*
+ * An HMAC truncation in bits as the kernel keeps it (attach_auth_trunc):
+ * the ICV is its first bits / 8 bytes (esp_init_authenc), at least one
+ * (crypto_aead_setauthsize) and with ESN at least four
+ * (crypto_authenc_esn_setauthsize).
+ */
+static void trunc_run(const struct engine *e, unsigned bits, bool esn, unsigned want_len)
+{
+	static const char auth_key[] = "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b";
+	static const uint8_t spi_seq[8] = { 0x00, 0x00, 0x43, 0x21, 0x00, 0x00, 0x00, 0x07 };
+	uint8_t buf[PKT_MAX], iv[16] = { 1 }, pt[32] = { 2 }, ak[20], mac[64];
+	struct sa_desc d = { .enc = "cbc(aes)", .enc_key = "000102030405060708090a0b0c0d0e0f",
+			     .auth = "hmac(sha256)", .auth_key = auth_key, .icv_bits = bits,
+			     .esn = esn };
+	struct esp_crypto *sa = sa_alloc();
+	uint8_t *esp = esp_build(buf, spi_seq, iv, sizeof(iv), pt, sizeof(pt));
+	int rc = sa_make(sa, e, &d);
+
+	if (rc == -ENOTSUP) {
+		free(sa);
+		return;
+	}
+	assert_int_equal(rc, want_len ? 0 : -EINVAL);
+	if (rc == 0) {
+		assert_int_equal(sa->icv_len, want_len);
+		assert_int_equal(run1(sa, esp, sizeof(pt), 9, true), 0);
+		hmac_expect("SHA256", ak, unhex(auth_key, ak), esp, 8 + sizeof(iv) + sizeof(pt),
+			    esn, 9, mac);
+		assert_memory_equal(esp + 8 + sizeof(iv) + sizeof(pt), mac, want_len);
+		assert_int_equal(run1(sa, esp, sizeof(pt), 9, false), 0);
+		assert_memory_equal(esp + 8 + sizeof(iv), pt, sizeof(pt));
+		esp_crypto_destroy(sa);
+	}
+	free(sa);
+}
+
+static void test_trunc_bits(void **state)
+{
+	(void)state;
+	for (size_t e = 0; e < N_ENGINES; e++) {
+		trunc_run(&engines[e], 100, false, 12);
+		trunc_run(&engines[e], 100, true, 12);
+		trunc_run(&engines[e], 255, false, 31);
+		trunc_run(&engines[e], 8, false, 1);
+		trunc_run(&engines[e], 23, false, 2);
+		trunc_run(&engines[e], 39, true, 4);
+		trunc_run(&engines[e], 7, false, 0);
+		trunc_run(&engines[e], 31, true, 0);
+		trunc_run(&engines[e], 257, false, 0);
+	}
 }
 
 /* ---- AEAD KATs: RFC 4106, RFC 7634, RFC 4543 ESP packets ---- */
@@ -476,6 +544,9 @@ static size_t combos_build(struct combo *c)
 					 .auth_bytes = auths[j].bytes, .icv_bits = 0 };
 		c[n++] = (struct combo){ .enc = "cbc(aes)", .enc_bytes = 32, .auth = auths[j].name,
 					 .auth_bytes = 100, .icv_bits = auths[j].full };
+		/* An empty key, which the kernel's hmac_setkey takes. */
+		c[n++] = (struct combo){ .enc = "cbc(aes)", .enc_bytes = 16, .auth = auths[j].name,
+					 .icv_bits = auths[j].std };
 	}
 	for (unsigned k = 20; k <= 36; k += 8) {
 		for (unsigned icv = 64; icv <= 128; icv += 32)
@@ -884,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_hmac_kat),
 		cmocka_unit_test(test_cipher_kat),
+		cmocka_unit_test(test_trunc_bits),
 		cmocka_unit_test(test_aead_kat),
 		cmocka_unit_test(test_cross_engines),
 		cmocka_unit_test(test_mixed_burst),

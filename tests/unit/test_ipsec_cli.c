@@ -29,7 +29,8 @@ static struct cli_out out;
 static char *last_words[64];
 static int last_n;
 
-/* Run one command line; words stay around so the test can look at them. */
+/* Run one command line; words stay around so the test can look at them.
+ * The word "" is an empty word, as a shell passes it. */
 static int run(const char *line)
 {
 	char *copy = strdup(line), *save = NULL;
@@ -38,7 +39,7 @@ static int run(const char *line)
 		free(last_words[i]);
 	last_n = 0;
 	for (char *w = strtok_r(copy, " ", &save); w && last_n < 64; w = strtok_r(NULL, " ", &save))
-		last_words[last_n++] = strdup(w);
+		last_words[last_n++] = strdup(strcmp(w, "\"\"") == 0 ? "" : w);
 	free(copy);
 	cli_out_free(&out);
 	cli_execute(last_n, last_words, &out);
@@ -136,6 +137,169 @@ static void test_auth_trunc_zero(void **state)
 	assert_non_null(strstr(text(), "out valid"));
 }
 
+#define SA_TRUNC "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+		 "enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha1) " SHA1_KEY " %s"
+
+static int run_trunc(const char *spi, const char *bits_and_more)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_TRUNC, spi, bits_and_more);
+	return run(line);
+}
+
+static unsigned icv_len_of(uint32_t spi)
+{
+	struct sa_id id = { .spi = spi, .proto = IPPROTO_ESP };
+
+	assert_int_equal(ip_addr_parse("198.51.100.1", &id.dst), 0);
+	return sad_sa(sad_find(&id))->rt.crypto->icv_len;
+}
+
+/*
+ * attach_auth_trunc keeps a truncation in bits as given, refusing only
+ * more than the digest, and esp_init_authenc gives the SA bits / 8 bytes
+ * of ICV; crypto_aead_setauthsize refuses 0 of them and, with ESN,
+ * crypto_authenc_esn_setauthsize 1 to 3. ip xfrm state shows the bits.
+ */
+static void test_auth_trunc_bits(void **state)
+{
+	(void)state;
+	assert_int_equal(run_trunc("0x120", "100"), 0);
+	assert_string_equal(text(), "sa 0x00000120 added: out, valid\n");
+	assert_int_equal(icv_len_of(0x120), 12);
+	assert_int_equal(run("show ipsec sa 0x120"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha1) key 160 bits icv 100 bits\n"));
+	assert_int_equal(run("show ipsec sa 0x120 --json"), 0);
+	assert_non_null(strstr(text(), "\"auth\": {\"name\": \"hmac(sha1)\", \"key_bits\": 160, "
+				       "\"icv_bits\": 100}"));
+	/* Without ESN, any whole byte. */
+	assert_int_equal(run_trunc("0x121", "23"), 0);
+	assert_string_equal(text(), "sa 0x00000121 added: out, valid\n");
+	assert_int_equal(icv_len_of(0x121), 2);
+	assert_int_equal(run_trunc("0x122", "39 replay-window 32 flag esn"), 0);
+	assert_string_equal(text(), "sa 0x00000122 added: out, valid\n");
+	assert_int_equal(icv_len_of(0x122), 4);
+
+	assert_int_not_equal(run_trunc("0x123", "7"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha1)': truncation 7 bits is an "
+				    "ICV of 0 bytes (bits / 8), which the kernel refuses\n");
+	assert_int_not_equal(run_trunc("0x123", "31 replay-window 32 flag esn"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha1)': truncation 31 bits is an "
+				    "ICV of 3 bytes (bits / 8); with ESN the kernel takes at "
+				    "least 4\n");
+	assert_int_equal(sad_count(), 3);
+}
+
+#define SA_KEYS "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+		"enc cbc(aes) %s auth hmac(sha256) %s"
+
+static int run_keys(const char *spi, const char *enc_key, const char *auth_key)
+{
+	char line[CLI_MAX_REQUEST];
+
+	snprintf(line, sizeof(line), SA_KEYS, spi, enc_key, auth_key);
+	return run(line);
+}
+
+/* "0x" and n hex digits. */
+static const char *hex_key(char *buf, size_t digits)
+{
+	buf[0] = '0';
+	buf[1] = 'x';
+	memset(buf + 2, 'a', digits);
+	buf[2 + digits] = 0;
+	return buf;
+}
+
+/*
+ * Key words as ip xfrm reads them (xfrm_algo_parse): "0x" and hex digits,
+ * an odd count read with a leading 0, or else the word's own bytes: "0x"
+ * alone is two bytes and the empty word none. The kernel's HMAC takes a
+ * key of any length, none too (hmac_setkey), up to the 512 bytes ip xfrm
+ * has room for.
+ */
+static void test_key_words(void **state)
+{
+	char key[2 + 1026 + 1];
+
+	(void)state;
+	assert_int_equal(run_keys("0x130", ENC_KEY, "\"\""), 0);
+	assert_string_equal(text(), "sa 0x00000130 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x130"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 0 bits icv 96 bits\n"));
+	assert_int_equal(run_keys("0x131", ENC_KEY, "0x"), 0);
+	assert_string_equal(text(), "sa 0x00000131 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x131"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 16 bits icv 96 bits\n"));
+	assert_int_equal(run_keys("0x132", "0x123456789abcdef0123456789abcdef", "0xabc"), 0);
+	assert_string_equal(text(), "sa 0x00000132 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x132"), 0);
+	assert_non_null(strstr(text(), "enc cbc(aes) key 128 bits\n"));
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 16 bits icv 96 bits\n"));
+	assert_int_equal(run_keys("0x133", ENC_KEY, hex_key(key, 1024)), 0);
+	assert_string_equal(text(), "sa 0x00000133 added: out, valid\n");
+	assert_int_equal(run("show ipsec sa 0x133"), 0);
+	assert_non_null(strstr(text(), "auth hmac(sha256) key 4096 bits icv 96 bits\n"));
+
+	assert_int_not_equal(run_keys("0x134", ENC_KEY, hex_key(key, 1025)), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'hmac(sha256)': key longer than 4096 "
+				    "bits\n");
+	assert_int_not_equal(run_keys("0x134", "\"\"", "0x"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(aes)': key is 0 bits; cbc(aes) "
+				    "takes 128, 192 or 256\n");
+	assert_int_not_equal(run_keys("0x134", "0x", "0x"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(aes)': key is 16 bits; cbc(aes) "
+				    "takes 128, 192 or 256\n");
+	assert_int_not_equal(run_keys("0x134", "0x0g", "0x"), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(aes)': key is not valid hex\n");
+	assert_int_equal(sad_count(), 4);
+}
+
+#define SA_CIPHER "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+		  "enc %s %s auth %s %s"
+
+static int run_cipher(const char *spi, const char *enc, const char *enc_key, const char *auth,
+		      const char *auth_key)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_CIPHER, spi, enc, enc_key, auth, auth_key);
+	return run(line);
+}
+
+/*
+ * Key lengths are what the algorithm's setkey takes, not the pfkey bounds
+ * of xfrm_algo.c: blowfish 4 to 56 bytes (BF_MIN_KEY_SIZE), serpent 0 to
+ * 32 (SERPENT_MIN_KEY_SIZE), digest_null any (null_hash_setkey). espd runs
+ * none of them: the SAs are kept for the kernel.
+ */
+#define SERPENT_KEY_264 "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
+
+static void test_setkey_lengths(void **state)
+{
+	(void)state;
+	assert_int_equal(run_cipher("0x140", "cbc(blowfish)", "0x01020304", "hmac(sha1)", SHA1_KEY),
+			 0);
+	assert_string_equal(text(), "sa 0x00000140 added: out, unsupported\n");
+	assert_int_equal(run_cipher("0x141", "cbc(serpent)", "\"\"", "hmac(sha1)", SHA1_KEY), 0);
+	assert_int_equal(run_cipher("0x142", "cbc(serpent)", "0x0102", "hmac(sha1)", SHA1_KEY), 0);
+	assert_int_equal(run_cipher("0x143", "cbc(aes)", ENC_KEY, "digest_null", "0x0102"), 0);
+	assert_string_equal(text(), "sa 0x00000143 added: out, unsupported\n");
+	assert_int_equal(run("show ipsec sa 0x143"), 0);
+	assert_non_null(strstr(text(), "auth digest_null key 16 bits\n"));
+
+	assert_int_not_equal(run_cipher("0x144", "cbc(blowfish)", "0x010203", "hmac(sha1)",
+					 SHA1_KEY), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(blowfish)': key is 24 bits; "
+				    "cbc(blowfish) takes 32 to 448\n");
+	assert_int_not_equal(run_cipher("0x144", "cbc(serpent)", SERPENT_KEY_264, "hmac(sha1)",
+					 SHA1_KEY), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cbc(serpent)': key is 264 bits; "
+				    "cbc(serpent) takes 0 to 256\n");
+	assert_int_equal(sad_count(), 4);
+}
+
 /* ICMP's type and code sit in the selector's ports; show names them as
  * ip xfrm does. */
 static void test_icmp_selector_shown(void **state)
@@ -173,7 +337,7 @@ static const struct bad bad_lines[] = {
 	{ SA_HEAD "aead rfc4106(gcm(aes)) " ENC_KEY " 128",
 	  "ipsec sa add: 'rfc4106(gcm(aes))': key is 128 bits; rfc4106(gcm(aes)) takes 160, 224 or 288" },
 	{ SA_HEAD "enc cbc(aes) " ENC_KEY " auth-trunc hmac(sha1) " SHA1_KEY " 200",
-	  "ipsec sa add: 'hmac(sha1)': truncation 200 bits; hmac(sha1) gives at most 160, in bytes" },
+	  "ipsec sa add: 'hmac(sha1)': truncation 200 bits; hmac(sha1) gives at most 160" },
 	{ SA_HEAD "enc " ENC_KEY AUTH, "ipsec sa add: 'enc': missing algorithm name" },
 	{ SA_HEAD "enc cbc(aes)", "ipsec sa add: 'cbc(aes)': missing key" },
 	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto ah spi 0x900",
@@ -275,30 +439,85 @@ static void test_bad_lines(void **state)
 	assert_string_equal(text(), "{\"error\": \"ipsec sa add: 'cbc(aez)': unknown algorithm\"}\n");
 }
 
-static void test_unsupported_algorithm_kept(void **state)
+/* Run one command line, with what espd writes to stderr meanwhile in log. */
+static int run_logged(const char *line, char *log, size_t size)
 {
-	char path[] = "/tmp/test_ipsec_cli_XXXXXX", log[256] = { 0 };
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	char path[] = "/tmp/test_ipsec_cli_XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), rc;
+	ssize_t n;
 
-	(void)state;
 	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
-	int rc = run("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x400 mode tunnel "
-		     "enc cbc(des3_ede) 0x0123456789abcdef0123456789abcdef0123456789abcdef "
-		     "auth hmac(sha1) " SHA1_KEY);
+	rc = run(line);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	assert_int_equal(pread(fd, log, sizeof(log) - 1, 0) > 0, 1);
+	n = pread(fd, log, size - 1, 0);
+	log[n > 0 ? n : 0] = 0;
 	close(fd);
 	unlink(path);
-	assert_int_equal(rc, 0);
+	return rc;
+}
+
+static void test_unsupported_algorithm_kept(void **state)
+{
+	char log[256];
+
+	(void)state;
+	assert_int_equal(run_logged("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi "
+				    "0x400 mode tunnel enc cbc(des3_ede) 0x0123456789abcdef"
+				    "0123456789abcdef0123456789abcdef auth hmac(sha1) " SHA1_KEY,
+				    log, sizeof(log)), 0);
 	assert_string_equal(text(), "sa 0x00000400 added: in, unsupported\n");
 	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported crypto algo: cbc(des3_ede) "
 				 "keylen: 192\n");
 	assert_int_equal(run("show ipsec sa 0x400"), 0);
 	assert_non_null(strstr(text(), "unsupported: algorithm or key length not supported"));
 	no_keys_in(text());
+}
+
+#define SA_MAC "ipsec sa add src 192.0.2.1 dst 198.51.100.1 proto esp spi %s mode tunnel " \
+	       "enc cbc(aes) " ENC_KEY " auth %s 0x%.*s"
+
+static int run_mac(const char *spi, const char *alg, int key_bits, char *log, size_t size)
+{
+	static const char digits[] = "000102030405060708090a0b0c0d0e0f"
+				     "101112131415161718191a1b1c1d1e1f";
+	char line[512];
+
+	snprintf(line, sizeof(line), SA_MAC, spi, alg, key_bits / 4, digits);
+	return run_logged(line, log, size);
+}
+
+/*
+ * cmac(aes) and xcbc(aes) take the AES cipher's keys, 128, 192 or 256 bits
+ * (crypto_cmac_digest_setkey and crypto_xcbc_digest_setkey set the key of
+ * their AES). espd implements neither: such an SA is kept for the kernel,
+ * logged once, as any whose algorithm espd does not run.
+ */
+static void test_cmac_xcbc_keys(void **state)
+{
+	char log[256];
+
+	(void)state;
+	assert_int_equal(run_mac("0x410", "cmac(aes)", 192, log, sizeof(log)), 0);
+	assert_string_equal(text(), "sa 0x00000410 added: out, unsupported\n");
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported integ algo: cmac(aes) "
+				 "keylen: 192\n");
+	assert_int_equal(run_mac("0x411", "xcbc(aes)", 256, log, sizeof(log)), 0);
+	assert_string_equal(text(), "sa 0x00000411 added: out, unsupported\n");
+	assert_string_equal(log, "linux-cp/ipsec: Invalid/Unsupported integ algo: xcbc(aes) "
+				 "keylen: 256\n");
+	assert_int_equal(run("show ipsec sa 0x411"), 0);
+	assert_non_null(strstr(text(), "auth xcbc(aes) key 256 bits icv 96 bits\n"));
+	assert_int_equal(run_mac("0x412", "cmac(aes)", 128, log, sizeof(log)), 0);
+	assert_string_equal(text(), "sa 0x00000412 added: out, unsupported\n");
+
+	assert_int_not_equal(run_mac("0x413", "cmac(aes)", 160, log, sizeof(log)), 0);
+	assert_string_equal(text(), "error: ipsec sa add: 'cmac(aes)': key is 160 bits; cmac(aes) "
+				    "takes 128, 192 or 256\n");
+	assert_string_equal(log, "");
+	assert_int_equal(sad_count(), 3);
 }
 
 /* An SA of spi 0x500 as the XFRM mirror adds it: the kernel's, not the CLI's. */
@@ -671,6 +890,68 @@ static void test_policy_index(void **state)
 	assert_int_equal(policy_index("10.0.5.0/24"), 0x18);
 }
 
+static const struct spd_policy *out_policy(const char *src, const char *dst)
+{
+	struct spd_packet_key k = { .family = AF_INET, .proto = IPPROTO_TCP };
+	struct ip_addr s, d;
+
+	assert_int_equal(ip_addr_parse(src, &s), 0);
+	assert_int_equal(ip_addr_parse(dst, &d), 0);
+	memcpy(k.src, s.bytes, 4);
+	memcpy(k.dst, d.bytes, 4);
+	return spd_lookup(SPD_DIR_OUT, &k);
+}
+
+#define POLICY_HOST "src 10.0.0.1/24 dst 10.0.1.0/24 dir out"
+#define POLICY_NET "src 10.0.0.0/24 dst 10.0.1.0/24 dir out"
+
+/*
+ * A selector keeps its addresses as given, host bits too: ip xfrm copies
+ * them into struct xfrm_selector and the kernel keeps them. 10.0.0.1/24
+ * and 10.0.0.0/24 are two policies (xfrm_policy_insert compares selectors
+ * whole), each shown, updated and deleted as given, while packets match
+ * the /24 (addr4_match), the first inserted winning at one priority.
+ */
+static void test_selector_host_bits(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add " POLICY_HOST " priority 5 action block"), 0);
+	assert_int_equal(run("ipsec policy add " POLICY_NET " priority 5"), 0);
+	assert_int_equal(spd_count(), 2);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "    src 10.0.0.1/24 dst 10.0.1.0/24 proto any\n"));
+	assert_non_null(strstr(text(), "    src 10.0.0.0/24 dst 10.0.1.0/24 proto any\n"));
+	assert_int_equal(out_policy("10.0.0.200", "10.0.1.9")->p.action, SPD_ACTION_BLOCK);
+	assert_null(out_policy("10.0.2.1", "10.0.1.9"));
+
+	/* Each is found by its own selector. */
+	assert_int_equal(run("ipsec policy update " POLICY_NET " priority 5 action block"), 0);
+	assert_int_equal(spd_count(), 2);
+	assert_int_equal(run("ipsec policy del " POLICY_HOST), 0);
+	assert_int_equal(spd_count(), 1);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_null(strstr(text(), "10.0.0.1/24"));
+	assert_non_null(strstr(text(), "    src 10.0.0.0/24 dst 10.0.1.0/24 proto any\n"));
+	assert_int_equal(out_policy("10.0.0.200", "10.0.1.9")->p.action, SPD_ACTION_BLOCK);
+	assert_int_not_equal(run("ipsec policy del " POLICY_HOST), 0);
+	assert_string_equal(text(), "error: ipsec policy del: no such policy\n");
+
+	/* An SA's selector too: shown as given, matched as a prefix. */
+	assert_int_equal(run("ipsec sa add src 198.51.100.1 dst 192.0.2.1 proto esp spi 0x210 "
+			     "mode tunnel aead rfc4106(gcm(aes)) " GCM_KEY " 128 sel src "
+			     "10.0.1.9/24 dst 10.0.0.1/25"), 0);
+	assert_int_equal(run("show ipsec sa 0x210"), 0);
+	assert_non_null(strstr(text(), "sel src 10.0.1.9/24 dst 10.0.0.1/25 proto any\n"));
+	struct spd_packet_key k = { .family = AF_INET, .src = { 10, 0, 1, 200 },
+				    .dst = { 10, 0, 0, 127 } };
+	struct sa_id id = { .spi = 0x210, .proto = IPPROTO_ESP };
+	assert_int_equal(ip_addr_parse("192.0.2.1", &id.dst), 0);
+	const struct sa *sa = sad_sa(sad_find(&id));
+	assert_true(spd_selector_match(&sa->rt.sel, &k));
+	k.dst[3] = 128;
+	assert_false(spd_selector_match(&sa->rt.sel, &k));
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -692,7 +973,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sa_update_if_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_trunc_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_trunc_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmac_xcbc_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setkey_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)

@@ -382,6 +382,58 @@ static void test_scan_and_classifier_agree(void **state)
 	lookup_all_bulk(keys, unmarked, RTE_DIM(keys));
 }
 
+/*
+ * A selector holds its addresses as given, host bits too, as the kernel's
+ * struct xfrm_selector does; a packet matches on the prefix's bits only
+ * (addr4_match, addr_match), scanned or classified alike. Of two such
+ * selectors of one prefix at one priority, the first inserted wins.
+ */
+static void test_selector_host_bits(void **state)
+{
+	struct spd_policy_params v4 = policy("10.0.0.0/24", "10.0.1.0/23", SPD_DIR_OUT, 10);
+	struct spd_policy_params v4_masked = policy("10.0.0.0/24", "10.0.0.0/23", SPD_DIR_OUT, 10);
+	struct spd_policy_params v6 = policy("2001:db8:1::/47", "2001:db8:2::/64", SPD_DIR_OUT, 20);
+	static const struct {
+		const char *src, *dst;
+		uint32_t priority; /* of the policy found */
+	} packets[] = {
+		{ "10.0.0.200", "10.0.1.9", 10 },
+		{ "10.0.0.200", "10.0.0.9", 10 },
+		{ "10.0.3.1", "10.0.1.9", UINT32_MAX },
+		{ "2001:db8::5", "2001:db8:2::9", 20 },
+		{ "2001:db8:1:ffff::5", "2001:db8:2:0:ffff::1", 20 },
+		{ "2001:db8:2::5", "2001:db8:2::9", UINT32_MAX },
+	};
+	struct spd_packet_key keys[RTE_DIM(packets)];
+	uint32_t want[RTE_DIM(packets)];
+
+	for (unsigned i = 0; i < RTE_DIM(packets); i++) {
+		keys[i] = key(packets[i].src, packets[i].dst, IPPROTO_UDP, 1, 2);
+		want[i] = packets[i].priority;
+	}
+	(void)state;
+	v4.sel.src.addr.bytes[3] = 0x01;  /* 10.0.0.1/24 */
+	v4.sel.dst.addr.bytes[3] = 0xfe;  /* 10.0.1.254/23 */
+	v4.action = SPD_ACTION_BLOCK;
+	v6.sel.src.addr.bytes[7] = 0x77;  /* 2001:db8:1:77::/47 */
+	v6.sel.src.addr.bytes[15] = 0x01;
+	v6.sel.dst.addr.bytes[9] = 0xab;  /* 2001:db8:2:0:ab::/64 */
+	assert_int_equal(spd_policy_add(&v4), 0);
+	assert_int_equal(spd_policy_add(&v4_masked), 0);
+	assert_int_equal(spd_policy_add(&v6), 0);
+	for (unsigned round = 0; round < 2; round++) {
+		assert_int_equal(spd_commit(), 0);
+		lookup_all(keys, want, RTE_DIM(keys));
+		lookup_all_bulk(keys, want, RTE_DIM(keys));
+		assert_int_equal(spd_lookup(SPD_DIR_OUT, &keys[0])->p.action, SPD_ACTION_BLOCK);
+		if (round == 0)
+			add_fillers(100); /* past SPD_SCAN_MAX the classifier answers */
+	}
+	assert_true(spd_selector_match(&v4.sel, &keys[1]));
+	assert_false(spd_selector_match(&v4.sel, &keys[2]));
+	assert_true(spd_selector_match(&v6.sel, &keys[4]));
+}
+
 static void test_template_resolution(void **state)
 {
 	struct spd_policy_params out = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
@@ -755,6 +807,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mark_and_if_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_outside_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_and_classifier_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_and_transport, setup, teardown),
