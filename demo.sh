@@ -6,7 +6,10 @@
 # neighbors, and does ESP itself with SAs and policies entered as `ip xfrm`
 # lines. The script pings and runs TCP across the tunnel, shows what crossed
 # the WAN, and prints what `espctl show` reports. Needs root; touches only
-# the namespaces it creates. With ESPD_BUILD set, that build is used as is.
+# the namespaces it creates; its scratch files (espd's logs, the capture)
+# live in a directory of its own, removed at the end. Should the demo fail,
+# it says so and keeps the logs in tests/out/demo/. With ESPD_BUILD set,
+# that build is used as is.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${ESPD_BUILD:-}" ]; then
@@ -16,8 +19,10 @@ fi
 T=demo
 source "$top/tests/e2e/lib.sh"
 source "$top/tests/e2e/lib_site.sh"
-capture=/tmp/espd-demo-wan.pcapng
-trap 'site_cleanup; rm -f "$capture"' EXIT
+capture=$SCRATCH/wan.pcapng
+iperf3_pid=$SCRATCH/iperf3.pid
+# iperf3's server outlives its namespace if no client came.
+at_exit '[ ! -s "$iperf3_pid" ] || kill "$(cat "$iperf3_pid")" 2>/dev/null; site_cleanup'
 site_cleanup
 site_up
 site_espd_start 1
@@ -43,7 +48,7 @@ for line in sys.stdin.readlines()[:12]:
           ("?", "in", "out", "?")[int(direction, 16) & 3], src, dst, info))
 ' "$(site_ctl 1 show pcap --json)"
 echo "== TCP across the tunnel (iperf3, 3 s)"
-in_b iperf3 -s -1 -D -I "/tmp/$SITE_T-iperf3.pid"
+in_b iperf3 -s -1 -D -I "$iperf3_pid"
 sleep 0.5
 in_a iperf3 -c 10.2.0.2 -t 3 -f m | grep -E 'sender|receiver'
 echo "== router 1: espctl show ipsec sa"; site_ctl 1 show ipsec sa

@@ -1,7 +1,11 @@
 # Shared helpers for espd end-to-end tests: result lines, a three-namespace
 # topology (hostA - router - hostB) built with veth pairs, and espd start/stop
-# inside the router namespace. Everything created is removed by cleanup.
+# inside the router namespace. Everything created is removed by cleanup;
+# scratch files go to $SCRATCH (lib_scratch.sh), espd's log among them.
 # shellcheck shell=bash
+# shellcheck source=tests/e2e/lib_scratch.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib_scratch.sh"
+scratch_begin
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ESPD_BUILD=${ESPD_BUILD:-$TOP/build}
@@ -11,7 +15,7 @@ PY=/usr/bin/python3
 T=${T:-t$$}
 NS_A=$T-a NS_R=$T-r NS_B=$T-b
 ESPD_PID=""
-ESPD_LOG=${ESPD_LOG:-/tmp/$T-espd.log}
+ESPD_LOG=${ESPD_LOG:-$SCRATCH/espd.log}
 SOCK=/run/espd/$T.sock
 
 pass() { echo "PASS: $*"; }
@@ -76,7 +80,7 @@ while True:
     d = c.recv(65536)
     if not d: break
     h.update(d)
-print(h.hexdigest())' "$addr" >/tmp/$T.received &
+print(h.hexdigest())' "$addr" >"$SCRATCH/received" &
 	local server=$!
 	sleep 0.5
 	sent=$(in_a "$PY" -c '
@@ -86,7 +90,7 @@ s = socket.create_connection((sys.argv[1], 5201), timeout=20)
 s.sendall(data); s.close()
 print(hashlib.sha256(data).hexdigest())' "$addr" "$bytes")
 	wait $server
-	received=$(cat /tmp/$T.received)
+	received=$(cat "$SCRATCH/received")
 	[ -n "$sent" ] && [ "$sent" = "$received" ]
 }
 

@@ -3,7 +3,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_trace.sh"
 
-CONF=/tmp/$T.conf
+CONF=$SCRATCH/espd.conf
 
 # json_has_prefix PREFIX: espd's route table holds PREFIX.
 routes_have() {
@@ -68,10 +68,10 @@ case_forwarding() {
 	case_ingress "$driver"
 	case_trace "$driver"
 	before=$(counter "TTL or hop limit expired")
-	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >/tmp/$T.ttl 2>&1
+	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >"$SCRATCH/ttl.out" 2>&1
 	after=$(counter "TTL or hop limit expired")
 	check "$driver: TTL-expired packet counted in show errors and answered by the kernel" \
-		bash -c "[ $after -gt $before ] && grep -qi 'exceeded' /tmp/$T.ttl"
+		bash -c "[ $after -gt $before ] && grep -qi 'exceeded' $SCRATCH/ttl.out"
 	# A route added in the kernel shows up and carries traffic.
 	in_b ip addr add 10.99.0.1/32 dev lo
 	in_r ip route add 10.99.0.0/24 via 10.2.0.2
@@ -86,7 +86,8 @@ case_forwarding() {
 	check "$driver: every show --json is valid JSON" bash -c "
 		for what in $shows; do $ESPCTL --socket $SOCK show \$what --json | $PY -m json.tool >/dev/null || exit 1; done"
 	check "$driver: unknown command is an error with a non-zero exit" bash -c "
-		! $ESPCTL --socket $SOCK show bogus 2>/tmp/$T.err && grep -q \"unknown command\\|error\" /tmp/$T.err"
+		! $ESPCTL --socket $SOCK show bogus 2>$SCRATCH/espctl.err &&
+		grep -q \"unknown command\\|error\" $SCRATCH/espctl.err"
 	local total_errors="$ESPCTL --socket $SOCK show errors --json | $PY -c 'import json,sys; print(sum(e[\"count\"] for e in json.load(sys.stdin)))'"
 	before=$(bash -c "$total_errors")
 	espctl clear counters >/dev/null
@@ -130,7 +131,7 @@ case_addresses() {
 	before4d=$(counter "martian destination address")
 	before6d=$(counter "loopback destination address")
 	scope=$(counter "link-local or unspecified source")
-	udp_sinks /tmp/$T.sinks
+	udp_sinks "$SCRATCH/sinks"
 	in_a "$PY" -c '
 import sys
 from scapy.all import Ether, IP, IPv6, UDP, Raw, conf, sendp
@@ -148,17 +149,18 @@ for src, dst in (("fe80::99", "fd00:2::2"), ("::", "fd00:2::2"), ("fd00:1::2", "
           iface="a0")' "$mac"
 	wait $SINKS
 	check "$driver: a class E source (240.0.0.1) is routed, as the kernel does; IPv6 from fd00:1::2 too" \
-		bash -c "grep -qx 'hostB 240.0.0.1' /tmp/$T.sinks.b && grep -qx 'hostB fd00:1::2' /tmp/$T.sinks.b"
+		bash -c "grep -qx 'hostB 240.0.0.1' $SCRATCH/sinks.b &&
+			grep -qx 'hostB fd00:1::2' $SCRATCH/sinks.b"
 	check "$driver: nothing else reached hostB (martians, link-local and unspecified sources)" \
-		[ "$(grep -c '^hostB' /tmp/$T.sinks.b)" -eq 2 ]
+		[ "$(grep -c '^hostB' "$SCRATCH/sinks.b")" -eq 2 ]
 	check "$driver: 127.0.0.1, 0.0.0.1, 224.0.0.5, own 10.2.0.1 and 10.1.0.1 as sources: martian" \
 		[ $(( $(counter "martian source address") - before4 )) -eq 5 ]
 	check "$driver: the router's kernel got nothing from its own address (its TAP would take it)" \
-		bash -c "! grep -q 'router 10.1.0.1' /tmp/$T.sinks.r"
+		bash -c "! grep -q 'router 10.1.0.1' $SCRATCH/sinks.r"
 	check "$driver: 127.0.0.1 and 0.1.2.3 as destinations: martian, counted" \
 		[ $(( $(counter "martian destination address") - before4d )) -eq 2 ]
 	check "$driver: 0.0.0.0 to 255.255.255.255 reaches the router's kernel" \
-		grep -qx 'router 0.0.0.0' /tmp/$T.sinks.r
+		grep -qx 'router 0.0.0.0' "$SCRATCH/sinks.r"
 	check "$driver: IPv6 to ::1: dropped, counted" \
 		[ $(( $(counter "loopback destination address") - before6d )) -eq 1 ]
 	check "$driver: IPv6 from fe80::99 and :: to be forwarded: the kernel's, counted" \
@@ -228,16 +230,16 @@ case_ingress() {
 	before=$(counter "source fails the reverse path filter")
 	in_r sysctl -qw net.ipv4.conf.all.rp_filter=1
 	wait_until 2 iface_is r-a rp_filter '"strict"'
-	spoof_round /tmp/$T.strict
+	spoof_round "$SCRATCH/strict"
 	check "$driver: all.rp_filter=1 is strict on r-a: only hostA's own source reaches hostB" \
-		sink_got /tmp/$T.strict "10.1.0.2 "
+		sink_got "$SCRATCH/strict" "10.1.0.2 "
 	check "$driver: ... the sources routed via r-b and not routed counted" \
 		[ $(( $(counter "source fails the reverse path filter") - before )) -eq 2 ]
 	in_r sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.r-a.rp_filter=2
 	wait_until 2 iface_is r-a rp_filter '"loose"'
-	spoof_round /tmp/$T.loose
+	spoof_round "$SCRATCH/loose"
 	check "$driver: r-a's rp_filter=2 is loose: a source routed via r-b passes, one without a route not" \
-		sink_got /tmp/$T.loose "10.1.0.2 10.2.0.77 "
+		sink_got "$SCRATCH/loose" "10.1.0.2 10.2.0.77 "
 	in_r sysctl -qw net.ipv4.conf.r-a.rp_filter=0
 	check "$driver: rp_filter 0 again: show interfaces says off" wait_until 2 iface_is r-a rp_filter '"off"'
 }
@@ -267,18 +269,19 @@ case_bad_config() {
 	local before after rc
 	before=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	printf 'set vpp settings interface r-a driver af-packet\nset vpp settings interface r-b drivr af-packet\n' >"$CONF"
-	in_r "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" >/tmp/$T.bad 2>&1
+	in_r "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" >"$SCRATCH/bad-config.out" 2>&1
 	rc=$?
 	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	check "bad config refused with exit 2, naming file, line and word" \
-		bash -c "[ $rc -eq 2 ] && grep -q \"^$CONF:2: 'drivr': \" /tmp/$T.bad"
+		bash -c "[ $rc -eq 2 ] && grep -q \"^$CONF:2: 'drivr': \" $SCRATCH/bad-config.out"
 	check "bad config touches no interface" [ "$before" = "$after" ]
 	printf 'set vpp settings interface nosuch0 driver af-packet\n' >"$CONF"
-	in_r "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" >/tmp/$T.bad 2>&1
+	in_r "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" >"$SCRATCH/bad-config.out" 2>&1
 	rc=$?
 	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	check "missing interface refused with exit 2, nothing touched" \
-		bash -c "[ $rc -eq 2 ] && grep -q nosuch0 /tmp/$T.bad && [ '$before' = '$after' ]"
+		bash -c "[ $rc -eq 2 ] && grep -q nosuch0 $SCRATCH/bad-config.out &&
+			[ '$before' = '$after' ]"
 }
 
 case_ignore_kernel_routes() {
@@ -303,10 +306,10 @@ case_enobufs() {
 	espd_start "$CONF" || { fail "$driver: ENOBUFS storm"; return 1; }
 	"$PY" -c '
 for i in range(4000):
-    print(f"route add 10.{100 + i // 256}.{i % 256}.0/24 via 10.2.0.2")' >/tmp/$T.batch
+    print(f"route add 10.{100 + i // 256}.{i % 256}.0/24 via 10.2.0.2")' >"$SCRATCH/routes.batch"
 	# A stopped espd cannot drain its socket: the kernel must drop events.
 	kill -STOP "$ESPD_PID"
-	in_r ip -batch /tmp/$T.batch
+	in_r ip -batch "$SCRATCH/routes.batch"
 	in_r ip route del 10.100.5.0/24
 	kill -CONT "$ESPD_PID"
 	local compare='
@@ -423,11 +426,12 @@ case_jumbo_pmtu() {
 	in_r ip link set r-b mtu 4000
 	ip -n "$NS_B" link set b0 mtu 4000
 	wait_until 2 bash -c "$ESPCTL --socket $SOCK show interfaces --json | grep -q '\"mtu\": *4000'"
-	counted=$(jumbo_pings "larger than the output MTU and the TAP: espd answers" /tmp/$T.pmtu)
+	counted=$(jumbo_pings "larger than the output MTU and the TAP: espd answers" \
+		"$SCRATCH/pmtu.out")
 	check "$driver: 8028 bytes with DF to a 4000-byte link: ICMP from 10.1.0.1 says mtu 4000" \
-		grep -q "From 10.1.0.1 .*mtu = 4000" /tmp/$T.pmtu
+		grep -q "From 10.1.0.1 .*mtu = 4000" "$SCRATCH/pmtu.out"
 	check "$driver: the IPv6 counterpart: packet too big, mtu 4000, from fd00:1::1" \
-		grep -q "From fd00:1::1 .*[Pp]acket too big: mtu=4000" /tmp/$T.pmtu
+		grep -q "From fd00:1::1 .*[Pp]acket too big: mtu=4000" "$SCRATCH/pmtu.out"
 	check "$driver: counted, both answered by espd" [ "$counted" -eq 2 ]
 	check "$driver: hostA learnt the path MTU (IPv4, IPv6)" bash -c "
 		ip -n $NS_A route get 10.2.0.2 | grep -q 'mtu 4000' &&
@@ -446,17 +450,17 @@ case_jumbo_pmtu() {
 case_jumbo_ttl() {
 	local driver=$1 counted before limited answered
 	counted=$(jumbo_pings "TTL or hop limit expired, larger than the TAP: espd answers" \
-		/tmp/$T.ttl -t 1)
+		"$SCRATCH/ttl.out" -t 1)
 	check "$driver: 8028 bytes with DF and TTL 1: time exceeded from 10.1.0.1" \
-		grep -q "From 10.1.0.1 .*Time to live exceeded" /tmp/$T.ttl
+		grep -q "From 10.1.0.1 .*Time to live exceeded" "$SCRATCH/ttl.out"
 	check "$driver: the IPv6 counterpart: hop limit exceeded from fd00:1::1" \
-		grep -q "From fd00:1::1 .*Time exceeded: Hop limit" /tmp/$T.ttl
+		grep -q "From fd00:1::1 .*Time exceeded: Hop limit" "$SCRATCH/ttl.out"
 	check "$driver: counted, both time exceeded answered by espd" [ "$counted" -eq 2 ]
 	sleep 2 # the destination's burst whole again (one a second)
 	before=$(counter "time exceeded: rate limited")
-	in_a ping -M do -s 8000 -t 1 -c 20 -i 0.01 -W 1 10.2.0.2 >/tmp/$T.ttl 2>&1
+	in_a ping -M do -s 8000 -t 1 -c 20 -i 0.01 -W 1 10.2.0.2 >"$SCRATCH/ttl.out" 2>&1
 	limited=$(( $(counter "time exceeded: rate limited") - before ))
-	answered=$(grep -c "Time to live exceeded" /tmp/$T.ttl)
+	answered=$(grep -c "Time to live exceeded" "$SCRATCH/ttl.out")
 	echo "20 TTL-1 jumbo pings in 0.2 s: $answered answered, $limited rate-limited"
 	# A 7th once a second has passed, should the pings take that long.
 	check "$driver: 20 of them in 0.2 s: a burst of 6 answered, the rest rate-limited" \
@@ -551,16 +555,16 @@ pcap_written_at_least() { [ "$(pcap_show written)" -ge "$1" ]; }
 
 # pcap_refused: creating the file fails, with the reason, and nothing runs.
 pcap_refused() {
-	! espctl pcap on /nonexistent/x.pcapng >/tmp/$T.pcaperr 2>&1 &&
+	! espctl pcap on /nonexistent/x.pcapng >"$SCRATCH/pcap.err" 2>&1 &&
 		grep -qF "cannot create '/nonexistent/x.pcapng': No such file or directory" \
-			/tmp/$T.pcaperr &&
+			"$SCRATCH/pcap.err" &&
 		[ "$(pcap_show running)" = False ] && [ "$(pcap_show state)" = off ]
 }
 
 # pcap on|off: the frames of the router's ports, in and out, in a pcapng
 # file; max N stops the capture by itself; errors change nothing.
 case_pcap() {
-	local driver=$1 file=/tmp/$T.pcapng marker=espd-pcap-$T a_port b_port
+	local driver=$1 file=$SCRATCH/capture.pcapng marker=espd-pcap-$T a_port b_port
 	write_config "$CONF" "$driver"
 	if ! espd_start "$CONF"; then fail "$driver: espd starts for the capture"; return 1; fi
 	# Neighbors known both ways: the datagram is forwarded by espd itself.
@@ -599,7 +603,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("
 
 run_forward_suite() {
 	local driver=$1
-	trap cleanup EXIT
+	at_exit cleanup
 	cleanup
 	topology_up
 	case_bad_config

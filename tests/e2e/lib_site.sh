@@ -27,7 +27,7 @@ site_select() {
 	[ -n "${SITE:-}" ] && SITE_PIDS[$SITE]=$ESPD_PID
 	SITE=$1
 	T=$SITE_T-$1 NS_R=$SITE_T-r$1 SOCK=/run/espd/$SITE_T-$1.sock
-	ESPD_LOG=/tmp/$SITE_T-$1-espd.log ESPD_PID=${SITE_PIDS[$1]}
+	ESPD_LOG=$SCRATCH/router$1-espd.log ESPD_PID=${SITE_PIDS[$1]}
 }
 
 # site_ctl N ARGS...: espctl of router N.
@@ -62,7 +62,7 @@ site_up() {
 
 # site_espd_start N: espd takes over router N's lan and wan.
 site_espd_start() {
-	local config=/tmp/$SITE_T-$1.conf
+	local config=$SCRATCH/router$1.conf
 	site_select "$1"
 	printf '%s\n' "set vpp settings interface lan driver af-packet" \
 		"set vpp settings interface wan driver af-packet" \
@@ -114,7 +114,7 @@ site_cleanup() {
 	for r in 1 2; do
 		site_select "$r"
 		espd_stop >/dev/null 2>&1 || true
-		rm -rf "/run/espd/$T" "$SOCK" "/tmp/$T.conf"
+		rm -rf "/run/espd/$T" "$SOCK"
 	done
 	for ns in "$NS_A" "$NS_R1" "$NS_R2" "$NS_B"; do ip netns del "$ns" 2>/dev/null || true; done
 }

@@ -7,9 +7,8 @@
 T=${T:-acl$$}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CONF=/tmp/$T.conf
-WORK=/tmp/$T.d
-mkdir -p "$WORK"
+CONF=$SCRATCH/espd.conf
+WORK=$SCRATCH
 
 # VyOS documentation, "VPP IPsec Configuration", "ACL for VPP IPsec Traffic".
 IPSEC_ACL=(
@@ -427,7 +426,7 @@ case_reflect_two_workers() {
 		bash -c "! ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.2.0.2 >/dev/null"
 }
 
-trap 'cleanup; rm -rf "$WORK" "$CONF"' EXIT
+at_exit cleanup
 cleanup
 topology_up
 if case_ipsec_acl; then

@@ -10,8 +10,7 @@ T=bench$$
 source "$(dirname "$0")/lib.sh"
 export ESPD_BUILD CORE=$(($(nproc) - 1))
 hugepages_before=$(cat /proc/sys/vm/nr_hugepages)
-out=/tmp/$T.out
-trap 'rm -f "$out"' EXIT
+out=$SCRATCH/bench.out
 
 # rows NAME PATTERN COUNT: COUNT lines of $out match PATTERN.
 rows() {

@@ -23,8 +23,7 @@
 # allows.
 T=fuzz$$
 source "$(dirname "$0")/lib.sh"
-corpus=/tmp/$T.corpus out=/tmp/$T.out
-trap 'rm -f "$corpus" "$out"' EXIT
+corpus=$SCRATCH/corpus out=$SCRATCH/graph_fuzz.out
 seed=${FUZZ_SEED:-1}
 [ "$seed" = random ] && seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 churn_s=${FUZZ_CHURN_S:-5}

@@ -18,7 +18,10 @@ py=/usr/bin/python3
 ns=lcpt-$$
 table=lcpt$$
 tc_cookie=657370642d6c6370 # what lcp_fence.c marks its tc filter with
-work=$(mktemp -d /tmp/test_lcp.XXXXXX)
+# shellcheck source=tests/e2e/lib_scratch.sh
+source "$top/tests/e2e/lib_scratch.sh"
+scratch_begin
+work=$SCRATCH
 state=$work/state
 tool_pid=
 tool_path=$PATH
@@ -26,12 +29,11 @@ tool_path=$PATH
 cleanup() {
 	[ -n "$tool_pid" ] && kill -9 "$tool_pid" 2>/dev/null && wait "$tool_pid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+ ($2)}"; }
+fail() { echo "FAIL: $1${2:+ ($2)}"; FAILED=1; }
 nsx() { ip netns exec "$ns" "$@"; }
 
 cases=("takeover moves addresses and routes to tap"

@@ -5,8 +5,9 @@
 # from starting. Changes vm.nr_hugepages for the test and puts it back.
 T=mem$$
 source "$(dirname "$0")/lib.sh"
+CONF=$SCRATCH/espd.conf
 hugepages_before=$(cat /proc/sys/vm/nr_hugepages)
-trap 'cleanup; echo "$hugepages_before" >/proc/sys/vm/nr_hugepages' EXIT
+at_exit 'cleanup; echo "$hugepages_before" >/proc/sys/vm/nr_hugepages'
 
 free_pages() { sed -n 's/^HugePages_Free: *//p' /proc/meminfo; }
 
@@ -19,11 +20,10 @@ reserve() {
 
 # start_and_forward CASE [CONFIG LINE]: espd starts on the topology and forwards.
 start_and_forward() {
-	local config=/tmp/$T.conf
 	cleanup; : >"$ESPD_LOG"
 	topology_up
-	write_config "$config" af-packet ${2:+"$2"}
-	check "$1: espd starts" espd_start "$config"
+	write_config "$CONF" af-packet ${2:+"$2"}
+	check "$1: espd starts" espd_start "$CONF"
 	check "$1: espd forwards" in_a ping -c 2 -i 0.2 -W 2 10.2.0.2
 }
 
@@ -65,8 +65,8 @@ fi
 # A budget that is not a number stops espd; the interfaces stay the kernel's.
 cleanup; : >"$ESPD_LOG"
 topology_up
-write_config /tmp/$T.conf af-packet
-ESPD_MEMORY_MB=lots ip netns exec "$NS_R" "$ESPD" -c /tmp/$T.conf --name "$T" --socket "$SOCK" \
+write_config "$CONF" af-packet
+ESPD_MEMORY_MB=lots ip netns exec "$NS_R" "$ESPD" -c "$CONF" --name "$T" --socket "$SOCK" \
 	>"$ESPD_LOG" 2>&1
 rc=$?
 check "ESPD_MEMORY_MB=lots: espd refuses it" \

@@ -8,22 +8,23 @@
 # socket stands in for its notify socket.
 DIR=$(dirname "$0")
 source "$DIR/lib.sh"
-NOTIFY=/tmp/$T-notify.sock
-NOTIFY_LOG=/tmp/$T-notify.log
+CONF=$SCRATCH/espd.conf
+NOTIFY=$SCRATCH/notify.sock
+NOTIFY_LOG=$SCRATCH/notify.log
 LISTENER=""
 stop_listener() {
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
 	wait "$LISTENER" 2>/dev/null
 	LISTENER=""
 }
-trap 'stop_listener; cleanup; rm -f $NOTIFY $NOTIFY_LOG /tmp/$T.conf /tmp/$T.service' EXIT
+at_exit 'stop_listener; cleanup'
 
 case_unit_verifies() {
-	local unit=/tmp/$T.service out
+	local unit=$SCRATCH/$T.service out
 	# The installed paths do not exist before `meson install`: point the
 	# commands at this build's binaries, keeping everything else.
 	sed "s#^\(Exec[A-Za-z]*=\)[^ ]*/espd #\1$ESPD #" "$ESPD_BUILD/espd.service" >"$unit"
-	out=$(cd /tmp && systemd-analyze verify "$unit" 2>&1)
+	out=$(cd "$SCRATCH" && systemd-analyze verify "$unit" 2>&1)
 	[ -z "$out" ] || echo "$out"
 	check "unit file: systemd-analyze verify finds nothing" [ -z "$out" ]
 	check "unit file: Type=notify, interfaces restored after a crash" \
@@ -63,7 +64,7 @@ stopping_last() { [ "$(messages | tail -1)" = STOPPING=1 ]; }
 case_notify() {
 	local before after
 	start_listener
-	NOTIFY_SOCKET=$NOTIFY espd_start /tmp/$T.conf || { fail "espd starts"; return; }
+	NOTIFY_SOCKET=$NOTIFY espd_start "$CONF" || { fail "espd starts"; return; }
 	wait_until 5 grep -q READY "$NOTIFY_LOG"
 	check "READY=1 is the first message, sent once the CLI answers" ready_first_with_cli
 	check "STATUS says workers, interfaces and the CLI socket" \
@@ -78,7 +79,7 @@ case_notify() {
 	stop_listener
 	before=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	check "ExecStopPost after a clean stop: espd --restore exits 0" \
-		in_r "$ESPD" --restore -c /tmp/$T.conf --name "$T"
+		in_r "$ESPD" --restore -c "$CONF" --name "$T"
 	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	check "ExecStopPost after a clean stop changes nothing" [ "$before" = "$after" ]
 }
@@ -110,7 +111,7 @@ feeds() { grep -c '^WATCHDOG=1$' "$NOTIFY_LOG"; }
 case_watchdog() {
 	local tid n0 n1 n2 freezer
 	start_listener
-	NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=1000000 espd_start /tmp/$T.conf ||
+	NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=1000000 espd_start "$CONF" ||
 		{ fail "espd starts with a watchdog"; return; }
 	n0=$(feeds)
 	sleep 2
@@ -137,7 +138,7 @@ case_watchdog() {
 	espd_stop
 	stop_listener
 	start_listener
-	NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=1000000 WATCHDOG_PID=1 espd_start /tmp/$T.conf ||
+	NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=1000000 WATCHDOG_PID=1 espd_start "$CONF" ||
 		{ fail "espd starts with another process's watchdog"; return; }
 	sleep 1.5
 	check "a watchdog for another process (WATCHDOG_PID) is not fed" [ "$(feeds)" -eq 0 ]
@@ -146,7 +147,7 @@ case_watchdog() {
 }
 
 case_notify_unusable() {
-	NOTIFY_SOCKET=/nonexistent/notify espd_start /tmp/$T.conf || { fail "espd starts"; return; }
+	NOTIFY_SOCKET=/nonexistent/notify espd_start "$CONF" || { fail "espd starts"; return; }
 	check "an unreachable notify socket is logged, espd runs on" bash -c "
 		grep -q 'cannot notify the service manager: No such file or directory' $ESPD_LOG &&
 		ip netns exec $NS_A ping -c 1 -W 2 10.2.0.2 >/dev/null"
@@ -154,7 +155,7 @@ case_notify_unusable() {
 }
 
 topology_up
-write_config /tmp/$T.conf af-packet
+write_config "$CONF" af-packet
 case_unit_verifies
 case_notify
 case_watchdog

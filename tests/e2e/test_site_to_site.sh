@@ -9,8 +9,9 @@ DIR=$(dirname "$0")
 T=site$$
 source "$DIR/lib.sh"
 source "$DIR/lib_site.sh"
-capture=/tmp/$T-wan.pcapng
-trap 'site_cleanup; rm -f "$capture" /tmp/$T-demo.out' EXIT
+capture=$SCRATCH/wan.pcapng
+demo_out=$SCRATCH/demo.out
+at_exit site_cleanup
 
 # frames_on IFACE FILTER: tshark's fields of the captured frames router 1
 # (the router selected) sent or received on IFACE that FILTER takes.
@@ -67,7 +68,7 @@ print(' '.join(sorted(s['spi_hex'] for s in json.load(sys.stdin))))"
 # only the last round's SAs left.
 rekeyed_under_load() {
 	local ping_out ok=0 round tcp
-	in_a ping -c 500 -i 0.01 -W 1 -q 10.2.0.2 >/tmp/$T-ping.out &
+	in_a ping -c 500 -i 0.01 -W 1 -q 10.2.0.2 >"$SCRATCH/ping.out" &
 	local pinger=$!
 	tcp_transfer in_b 10.2.0.2 16000000 &
 	tcp=$!
@@ -78,7 +79,7 @@ rekeyed_under_load() {
 	done
 	wait "$pinger"
 	wait "$tcp" || { echo "TCP bytes not intact"; ok=1; }
-	ping_out=$(cat /tmp/$T-ping.out); rm -f /tmp/$T-ping.out
+	ping_out=$(cat "$SCRATCH/ping.out")
 	echo "$ping_out" | grep 'packet loss'
 	echo "$ping_out" | grep -q ' 0% packet loss' || ok=1
 	echo "router 1: $(spis 1); router 2: $(spis 2)"
@@ -119,12 +120,12 @@ check "8 MB over TCP from hostA to hostB arrive intact" tcp_transfer in_b 10.2.0
 check "three rekeys under pings and TCP: no ping lost, TCP intact, only the new SAs left" \
 	rekeyed_under_load
 site_cleanup
-ESPD_BUILD=$ESPD_BUILD bash "$TOP/demo.sh" >/tmp/$T-demo.out 2>&1
+ESPD_BUILD=$ESPD_BUILD bash "$TOP/demo.sh" >"$demo_out" 2>&1
 rc=$?
 check "./demo.sh runs to its end (status $rc)" [ "$rc" -eq 0 ]
 check "./demo.sh shows the pings leave as ESP and TCP crossing the tunnel" bash -c "
-	grep -Eq '^wan +out +192.0.2.1 +192.0.2.2 +ESP \(SPI=0x00001001\)' /tmp/$T-demo.out &&
-	grep -Eq '^lan +in +10.1.0.2 +10.2.0.2 +Echo' /tmp/$T-demo.out &&
-	grep -q receiver /tmp/$T-demo.out"
-[ "$rc" -eq 0 ] || tail -30 /tmp/$T-demo.out
+	grep -Eq '^wan +out +192.0.2.1 +192.0.2.2 +ESP \(SPI=0x00001001\)' $demo_out &&
+	grep -Eq '^lan +in +10.1.0.2 +10.2.0.2 +Echo' $demo_out &&
+	grep -q receiver $demo_out"
+[ "$rc" -eq 0 ] || tail -30 "$demo_out"
 [ -z "${FAILED:-}" ]

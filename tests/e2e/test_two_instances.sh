@@ -11,17 +11,17 @@ cleanup_both() {
 	 SOCK=${first[4]#SOCK=}; ESPD_PID=$PID1; cleanup)
 	cleanup
 }
-trap cleanup_both EXIT
+at_exit cleanup_both
 topology_up
-write_config /tmp/$T.conf af-packet
-espd_start /tmp/$T.conf || fail "first instance starts"
+write_config "$SCRATCH/first.conf" af-packet
+espd_start "$SCRATCH/first.conf" || fail "first instance starts"
 PID1=$ESPD_PID SOCK1=$SOCK NS_A1=$NS_A
 
 T=twob$$
-NS_A=$T-a NS_R=$T-r NS_B=$T-b SOCK=/run/espd/$T.sock ESPD_LOG=/tmp/$T-espd.log ESPD_PID=""
+NS_A=$T-a NS_R=$T-r NS_B=$T-b SOCK=/run/espd/$T.sock ESPD_LOG=$SCRATCH/second-espd.log ESPD_PID=""
 topology_up
-write_config /tmp/$T.conf af-packet
-check "second instance starts while the first runs" espd_start /tmp/$T.conf
+write_config "$SCRATCH/second.conf" af-packet
+check "second instance starts while the first runs" espd_start "$SCRATCH/second.conf"
 check "first instance forwards" ip netns exec "$NS_A1" ping -c 2 -i 0.2 -W 2 10.2.0.2
 check "second instance forwards" in_a ping -c 2 -i 0.2 -W 2 10.2.0.2
 check "each CLI socket answers for its own instance" bash -c "

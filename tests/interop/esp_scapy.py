@@ -2343,7 +2343,7 @@ def case_pcap_esp(bed, name):
     """pcap on: the packet is captured in clear coming in on r-a and as
     ESP of the SA going out of r-b: the capture follows encryption."""
     spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
-    path = "/tmp/espd-pcap-esp-%d.pcapng" % os.getpid()
+    path = os.path.join(bed.args.scratch, "pcap-esp.pcapng")
     ports = {i["interface"]: i["in_file"]
              for i in json.loads(bed.ctl("show", "pcap", "--json"))["interfaces"]}
     outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
@@ -2523,6 +2523,7 @@ def main():
     ap.add_argument("--ns-r", required=True)
     ap.add_argument("--ns-b", required=True)
     ap.add_argument("--log", required=True, help="espd's log file")
+    ap.add_argument("--scratch", required=True, help="a directory for scratch files")
     ap.add_argument("--driver", default="af-packet",
                     help="espd's port driver: names the results of any other")
     ap.add_argument("--only", action="append", default=[],

@@ -14,8 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
 # ESP_SCAPY_DRIVER: espd's port driver (af-packet unless told).
 DRIVER=${ESP_SCAPY_DRIVER:-af-packet}
-CONF=/tmp/$T-esp.conf
-trap 'cleanup; rm -f "$CONF"' EXIT
+CONF=$SCRATCH/espd.conf
+at_exit cleanup
 
 if [ ! -x "$ESPD" ] || [ ! -x "$ESPCTL" ]; then
 	skip "ESP interop against scapy (espd not built at $ESPD)"
@@ -50,7 +50,8 @@ for addr in fd00:1::2 fd00:2::2; do in_r ping -6 -c 1 -W 2 "$addr" >/dev/null; d
 check "routes and neighbors mirrored before the ESP cases" wait_until 5 mirrored
 
 in_b "$PY" "$(dirname "${BASH_SOURCE[0]}")/esp_scapy.py" --espctl "$ESPCTL" --socket "$SOCK" \
-	--ns-a "$NS_A" --ns-r "$NS_R" --ns-b "$NS_B" --log "$ESPD_LOG" --driver "$DRIVER" "$@"
+	--ns-a "$NS_A" --ns-r "$NS_R" --ns-b "$NS_B" --log "$ESPD_LOG" --driver "$DRIVER" \
+	--scratch "$SCRATCH" "$@"
 driver=$?
 check "espd still running after the ESP cases" kill -0 "$ESPD_PID"
 check "espd exits 0 on SIGTERM after the ESP cases" espd_stop

@@ -6,6 +6,7 @@
 # receive buffers is copied into one of espd's large ones to be decrypted.
 # Run as root.
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-T=espx$$ ESP_SCAPY_DRIVER=xdp exec bash "$(dirname "$0")/test_esp_scapy.sh" \
+T=espx$$ ESP_SCAPY_DRIVER=xdp TEST_NAME=$(basename "$0" .sh) \
+	exec bash "$(dirname "$0")/test_esp_scapy.sh" \
 	--only "aes-gcm-128/icv16 " --only "aes-cbc-128/sha2-256-128 " \
 	--only "fragmented ESP" --only "6000-byte ESP" --only "fragmented UDP"

@@ -13,8 +13,8 @@
 # Prints one PASS/FAIL line per case.
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
-CONF=/tmp/$T-esp-kernel.conf
-trap 'cleanup; rm -f "$CONF"' EXIT
+CONF=$SCRATCH/espd.conf
+at_exit cleanup
 PINGS=3
 
 key() { echo "0x$(head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n')"; }

@@ -7,18 +7,21 @@
 # the router's own traffic.
 # Prints one line per case, "PASS: uml: <case>". Run as root.
 # ESPD_BUILD selects the build directory (default: build/ in the tree).
-# Logs: tests/out/test_uml_esp/.
+# Logs of a failed run: tests/out/test_uml_esp/.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(realpath -m "${ESPD_BUILD:-$top/build}")
 # shellcheck source=tests/uml/uml.sh
 . "$here/uml.sh"
+# shellcheck source=tests/e2e/lib_scratch.sh
+. "$top/tests/e2e/lib_scratch.sh"
 # The kernel ciphers beyond the harness's default set.
 UML_MODULES="$UML_MODULES chacha20poly1305 authencesn"
 
-work=$top/tests/out/test_uml_esp
-rm -rf "$work" && mkdir -p "$work" || exit 1
+# The workdir must be on the host filesystem the guest sees (not under /run).
+scratch_begin
+work=$SCRATCH
 
 {
 	printf 'top=%q\nbuild=%q\n' "$top" "$build"
@@ -27,7 +30,8 @@ rm -rf "$work" && mkdir -p "$work" || exit 1
 # memory than on the host and more time to start.
 mkdir -p "$UML_OUT"
 ESPD_BUILD=$build ESPD_MEMORY_MB=700 ESPD_START_WAIT=60 ESPD_LOG=$UML_OUT/espd.log \
-	bash "$top/tests/uml/esp_kernel_peer.sh" >"$UML_OUT/results" 2>"$UML_OUT/stderr.log"
+	TEST_OUT=$UML_OUT bash "$top/tests/uml/esp_kernel_peer.sh" \
+	>"$UML_OUT/results" 2>"$UML_OUT/stderr.log"
 INNER
 } | uml_write_script "$work/inner.sh" || exit 1
 

@@ -17,15 +17,19 @@ build=$(realpath -m "${ESPD_BUILD:-$top/build}")
 tool=$(realpath -m "${LCP_TOOL:-$build/src/ports/lcp_tool}")
 # shellcheck source=tests/uml/uml.sh
 . "$here/uml.sh"
+# shellcheck source=tests/e2e/lib_scratch.sh
+. "$top/tests/e2e/lib_scratch.sh"
 
-work=$top/tests/out/test_uml_lcp
-rm -rf "$work" && mkdir -p "$work" || exit 1
+# The workdir must be on the host filesystem the guest sees (not under /run).
+scratch_begin
+work=$SCRATCH
 
 {
 	printf 'top=%q\ntool=%q\n' "$top" "$tool"
 	cat <<'EOF'
 # Runs inside UML: the case lines go to $UML_OUT/results.
-LCP_FENCE=tc LCP_TOOL=$tool bash "$top/tests/e2e/test_lcp.sh" >"$UML_OUT/results" 2>"$UML_OUT/stderr.log"
+LCP_FENCE=tc LCP_TOOL=$tool TEST_OUT=$UML_OUT bash "$top/tests/e2e/test_lcp.sh" \
+	>"$UML_OUT/results" 2>"$UML_OUT/stderr.log"
 EOF
 } | uml_write_script "$work/inner.sh" || exit 1
 

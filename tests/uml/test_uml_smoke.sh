@@ -10,19 +10,21 @@
 #                              echoes), forwarding on as espd honours it.
 # Prints the boot time and one PASS/FAIL line per case. Run as root.
 # ESPD_BUILD selects the build directory (default: build/ in the tree).
-# Logs: tests/out/test_uml_smoke/ (console.log, boot.log, out/espd.log ...).
+# Logs of a failed run: tests/out/test_uml_smoke/ (console.log, boot.log,
+# out/espd.log ...).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(realpath -m "${ESPD_BUILD:-$top/build}")
 # shellcheck source=tests/uml/uml.sh
 . "$here/uml.sh"
+# shellcheck source=tests/e2e/lib_scratch.sh
+. "$top/tests/e2e/lib_scratch.sh"
 
 cases=("uml kernel has ESP" "uml kernel forwards ping" "uml espd forwards ping")
-# Logs stay in tests/out (ignored by git) for a look after the run; the
-# workdir must be on the host filesystem the guest sees (not under /run).
-work=$top/tests/out/test_uml_smoke
-rm -rf "$work" && mkdir -p "$work" || exit 1
+# The workdir must be on the host filesystem the guest sees (not under /run).
+scratch_begin
+work=$SCRATCH
 
 {
 	printf 'build=%q\n' "$build"
@@ -215,8 +217,5 @@ for c in "${cases[@]}"; do
 		failed=1
 	fi
 done
-if [ "$failed" -ne 0 ]; then
-	uml_show_logs "$work" 20
-	echo "logs in $work"
-fi
+[ "$failed" -eq 0 ] || uml_show_logs "$work" 20
 exit "$failed"

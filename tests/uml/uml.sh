@@ -283,7 +283,6 @@ uml_results() {
 	sed -nE 's/^(PASS|FAIL|SKIP): /\1: uml: /p' "$results"
 	if grep -q '^FAIL:' "$results" || [ "$rc" -ne 0 ]; then
 		tail -n 30 "$workdir/out/stderr.log" 2>/dev/null | sed 's/^/  stderr| /'
-		echo "logs in $workdir"
 		return 1
 	fi
 }

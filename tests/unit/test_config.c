@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,17 +452,36 @@ static void test_full_conf(void **state)
 	config_free(&cfg);
 }
 
+/* An empty file of its own for a test (*state: its name), removed after
+ * it even when an assertion stops it half-way. */
+static int scratch_file_create(void **state)
+{
+	static char path[] = "/tmp/test_config_XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	*state = path;
+	return 0;
+}
+
+static int scratch_file_remove(void **state)
+{
+	return unlink(*state);
+}
+
 static void test_load_errors(void **state)
 {
 	struct config cfg;
-	char err[512], path[] = "/tmp/test_config_XXXXXX";
-	(void)state;
+	char err[512];
+	const char *path = *state;
 	assert_int_equal(config_load("/nonexistent/espd.conf", &cfg, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "/nonexistent/espd.conf: cannot open: No such file or directory");
 	assert_int_equal(config_load("/tmp", &cfg, err, sizeof(err)), -EISDIR);
 	assert_string_equal(err, "/tmp: cannot read: Is a directory");
 
-	int fd = mkstemp(path);
+	int fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
 	static const char text[] = "set vpp settings cpu workers 1\nset vpp \0settings\n";
 	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
@@ -477,7 +497,6 @@ static void test_load_errors(void **state)
 	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -EINVAL);
 	snprintf(expected, sizeof(expected), "%s:2: 'x': invalid number, expected 0-512", path);
 	assert_string_equal(err, expected);
-	unlink(path);
 
 	/* Errors fit any buffer, and no buffer is fine too. */
 	assert_int_equal(config_parse_string("t.conf", "set vpp x\n", &cfg, err, 8), -EINVAL);
@@ -810,7 +829,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_repeated_file_is_idempotent),
 		cmocka_unit_test(test_macip),
 		cmocka_unit_test(test_full_conf),
-		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test_setup_teardown(test_load_errors, scratch_file_create,
+						scratch_file_remove),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_many_rules_sorted),
 		cmocka_unit_test(test_protocol_names),

@@ -446,6 +446,8 @@ static int run_logged(const char *line, char *log, size_t size)
 	int fd = mkstemp(path), saved = dup(STDERR_FILENO), rc;
 	ssize_t n;
 
+	/* Nameless from now on: nothing is left behind should the test fail. */
+	unlink(path);
 	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
 	rc = run(line);
@@ -455,7 +457,6 @@ static int run_logged(const char *line, char *log, size_t size)
 	n = pread(fd, log, size - 1, 0);
 	log[n > 0 ? n : 0] = 0;
 	close(fd);
-	unlink(path);
 	return rc;
 }
 

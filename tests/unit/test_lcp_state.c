@@ -165,15 +165,36 @@ static void test_round_trip(void **unused)
 	free(text);
 }
 
-static void test_save_load_remove(void **unused)
+/* A state directory of its own for a test (*state: its name), removed
+ * after it, state files and all, even when an assertion stops it half-way. */
+static int state_dir_create(void **state)
 {
-	char dir[] = "/tmp/test_lcp_state.XXXXXX", path[64];
+	static char dir[] = "/tmp/test_lcp_state.XXXXXX";
+
+	*state = mkdtemp(dir);
+	return *state ? 0 : -1;
+}
+
+static int state_dir_remove(void **state)
+{
+	static const char *const suffixes[] = { "", ".tmp" };
+	char path[64];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", (char *)*state, LCP_STATE_FILE, suffixes[i]);
+		unlink(path);
+	}
+	return rmdir(*state) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static void test_save_load_remove(void **state)
+{
+	const char *dir = *state;
+	char path[64];
 	size_t n, n_back;
 	struct lcp_saved *saved = sample(&n), *back;
 	struct stat st;
 
-	(void)unused;
-	assert_non_null(mkdtemp(dir));
 	assert_int_equal(lcp_state_load(dir, &back, &n_back), -ENOENT);
 	assert_int_equal(lcp_state_save(dir, saved, 1), 0);
 	assert_int_equal(lcp_state_save(dir, saved, n), 0); /* replaces */
@@ -297,7 +318,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_save_load_remove),
+		cmocka_unit_test_setup_teardown(test_save_load_remove, state_dir_create,
+						state_dir_remove),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_old_format),
 		cmocka_unit_test(test_names),

@@ -202,6 +202,8 @@ static void capture_stderr(void (*fn)(void), char *buf, size_t size)
 	ssize_t n;
 
 	assert_true(fd >= 0);
+	/* Nameless from now on: nothing is left behind should the test fail. */
+	unlink(path);
 	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
 	fn();
@@ -211,7 +213,6 @@ static void capture_stderr(void (*fn)(void), char *buf, size_t size)
 	n = pread(fd, buf, size - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	close(fd);
-	unlink(path);
 }
 
 static uint32_t unsupported_index;
