@@ -58,6 +58,7 @@
 	_(ICMP_ERROR_RATE_LIMITED, "icmp-error", "drop", "time exceeded: rate limited")    \
 	_(ICMP_TOO_BIG_REPORTED, "icmp-too-big", "punt", "path MTU toward an SA's peer reported") \
 	_(ICMP_TOO_BIG_NOT_LOWER, "icmp-too-big", "punt", "path MTU not below the link's") \
+	_(ICMP_TOO_BIG_BELOW_IP6_MIN, "icmp-too-big", "punt", "IPv6 MTU below 1280 ignored") \
 	_(ICMP_TOO_BIG_OTHER, "icmp-too-big", "punt", "not about an ESP packet of espd's SAs") \
 	_(ICMP_TOO_BIG_CHECKSUM, "icmp-too-big", "punt", "bad ICMP checksum or length")     \
 	_(ICMP_TOO_BIG_QUEUE_FULL, "icmp-too-big", "punt", "path MTU report queue full")   \

@@ -4,10 +4,10 @@
  * of an SA espd holds (by the quoted destination and SPI, as the kernel's
  * esp4_err and esp6_err look the SA up; ESP in UDP when the SA is
  * encapsulated to the quoted port) reports the path MTU toward that peer
- * (path_mtu.h), raised to the family's floor, if it is below the MTU of
- * the link the peer is reached by. The message itself goes to the kernel
- * in every case, which learns what it learns. As the kernel's icmp_rcv, a
- * bad checksum teaches nothing.
+ * (path_mtu.h), raised to IPv4's floor, if it is below the MTU of the
+ * link the peer is reached by; an IPv6 one below 1280 teaches nothing.
+ * The message itself goes to the kernel in every case, which learns what
+ * it learns. As the kernel's icmp_rcv, a bad checksum teaches nothing.
  */
 #include "graph/graph.h"
 
@@ -116,6 +116,11 @@ static uint16_t icmp_too_big_one(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_CHECKSUM, ICMP_TOO_BIG_NEXT_PUNT);
 	if (!(sa = quoted_sa(&t)))
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_OTHER, ICMP_TOO_BIG_NEXT_PUNT);
+	/* RFC 8201 s.4: never below IPv6's minimum link MTU; the kernel's
+	 * __ip6_rt_update_pmtu ignores such a report rather than raise it. */
+	if (t.family == AF_INET6 && t.mtu < ESP_IP6_MIN_MTU)
+		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_BELOW_IP6_MIN,
+			     ICMP_TOO_BIG_NEXT_PUNT);
 	uint32_t mtu = path_mtu_floor(t.family, t.mtu);
 	uint32_t link = nexthop_link_mtu(fib_lookup_addr(&sa->rt.dst));
 	if (!link || mtu >= link)

@@ -1654,8 +1654,10 @@ def case_path_mtu(bed, fam, natt, name):
     lowers the tunnel's MTU, so a DF packet that fitted the link but not the
     path is answered with ICMP carrying the lower inner MTU; a bad checksum,
     an unknown SPI, a higher MTU or one not below the link's teach nothing;
-    the MTU never goes below the floor (IPv4 min_pmtu, IPv6 1280); at the
-    floor, an ESP packet above it leaves in fragments of it (path_fragments);
+    the MTU never goes below the floor (IPv4: a lower report is raised to
+    min_pmtu; IPv6: one below 1280 is ignored, as __ip6_rt_update_pmtu,
+    RFC 8201 s.4); at the floor, an ESP packet above it leaves in fragments
+    of it (path_fragments);
     a new SA to the same peer starts with it; `ipsec path-mtu flush` forgets
     it. The
     ICMP itself still reaches the kernel. With NAT-T, an inbound policy
@@ -1719,9 +1721,16 @@ def case_path_mtu(bed, fam, natt, name):
     too_big_from_path(bed, fam, 1450, quoted)
     expect(sa_path_mtu(bed, spi, 1450, timeout=0.5) == 1400, "a higher MTU does not raise it")
     floor = ipv4_min_pmtu(bed) if fam == 4 else 1280
-    too_big_from_path(bed, fam, 500, quoted)
+    if fam == 6:
+        before = bed.counters()
+        too_big_from_path(bed, fam, 1279, quoted)
+        expect(sa_path_mtu(bed, spi, 1280, timeout=0.5) == 1400, "1279 reported: ignored")
+        expect(delta(bed, before, "icmp-too-big", "IPv6 MTU below 1280 ignored") == 1,
+               "below-1280 counter")
+    too_big_from_path(bed, fam, 500 if fam == 4 else floor, quoted)
     got = sa_path_mtu(bed, spi, floor)
-    expect(got == floor, "500 reported: the floor %d, got %s" % (floor, got))
+    expect(got == floor, "%d reported: the floor %d, got %s" %
+           (500 if fam == 4 else floor, floor, got))
     path_fragments(bed, fam, natt, alg, keys, spi, floor, send)
     spi2 = bed.next_spi()
     add_sa(bed, alg, keys, spi2, P["r_wan"], P["peer"], "tunnel", fam, natt)
