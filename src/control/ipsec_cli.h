@@ -2,7 +2,8 @@
  * The IPsec commands of espctl: static SAs and policies in the words of
  * `ip xfrm state|policy add|del|flush` (so a line copied from ip xfrm
  * works), `show ipsec sa|policy|tunnel` with text or --json output and
- * `clear ipsec sa`. Handlers run on the control thread, which owns every SAD/SPD write.
+ * `clear ipsec sa`. Handlers run on the control thread, which owns every
+ * SAD/SPD write.
  */
 #ifndef ESPD_CONTROL_IPSEC_CLI_H
 #define ESPD_CONTROL_IPSEC_CLI_H

@@ -217,7 +217,6 @@ static rte_edge_t fragment_way(struct rte_mbuf *m, uint16_t *mtu)
 static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct worker *worker,
 			 struct rte_mbuf *m)
 {
-	bool punt = pkt_meta(m)->flags & PKT_PUNT_FRAGMENT;
 	uint16_t mtu;
 	rte_edge_t next = fragment_way(m, &mtu);
 	struct rte_mbuf *fragments[IP_FRAGMENT_MAX];
@@ -235,7 +234,7 @@ static void fragment_one(struct rte_graph *graph, struct rte_node *node, struct 
 	}
 	rte_memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
 	rte_pktmbuf_adj(m, sizeof(eth));
-	if (punt)
+	if (next == IP_FRAGMENT_NEXT_PUNT)
 		df_clear_for_router(m);
 	n = fragment(m, fragments, mtu);
 	if (unlikely(n <= 0)) {
