@@ -211,7 +211,8 @@ static int write_full(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		/* A client gone must not raise SIGPIPE, whose default ends espd. */
+		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
 		if (n < 0)
 			return -errno;
 		done += (size_t)n;
@@ -239,9 +240,13 @@ static void serve(int fd)
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-	if (read_full(fd, &len, sizeof(len)) < 0 || len > CLI_MAX_REQUEST ||
-	    read_full(fd, request, len) < 0) {
-		fprintf(stderr, "espd: cli: bad request dropped\n");
+	int rc = read_full(fd, &len, sizeof(len));
+	if (rc == 0 && len > CLI_MAX_REQUEST)
+		rc = -E2BIG;
+	if (rc == 0)
+		rc = read_full(fd, request, len);
+	if (rc < 0) {
+		fprintf(stderr, "espd: cli: request dropped: %s\n", strerror(-rc));
 		return;
 	}
 	request[len] = '\0';
@@ -251,10 +256,13 @@ static void serve(int fd)
 	explicit_bzero(request, sizeof(request));
 	int32_t status = out.status;
 	uint32_t reply_len = (uint32_t)out.len;
-	if (write_full(fd, &status, sizeof(status)) < 0 ||
-	    write_full(fd, &reply_len, sizeof(reply_len)) < 0 ||
-	    write_full(fd, out.buf ? out.buf : "", reply_len) < 0)
-		fprintf(stderr, "espd: cli: client went away before the reply\n");
+	rc = write_full(fd, &status, sizeof(status));
+	if (rc == 0)
+		rc = write_full(fd, &reply_len, sizeof(reply_len));
+	if (rc == 0)
+		rc = write_full(fd, out.buf ? out.buf : "", reply_len);
+	if (rc < 0)
+		fprintf(stderr, "espd: cli: reply not delivered: %s\n", strerror(-rc));
 	cli_out_free(&out);
 }
 

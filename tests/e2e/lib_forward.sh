@@ -284,6 +284,56 @@ case_bad_config() {
 			[ '$before' = '$after' ]"
 }
 
+# A client that sends a request and closes without reading the reply.
+cli_client_gone() {
+	in_r "$PY" -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+words = b"show\0errors\0"
+s.sendall(struct.pack("=I", len(words)) + words)
+s.close()' "$SOCK"
+}
+
+# A server that takes a connection and closes it unread, 20 times (exec:
+# its job's PID is the server's).
+cli_server_closing() {
+	exec "$PY" -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(20)
+open(sys.argv[2], "w").close()
+for _ in range(20):
+    s.accept()[0].close()' "$1" "$2"
+}
+
+case_cli_exchange() {
+	local driver=$1 fake=$SCRATCH/fake.sock ready=$SCRATCH/fake.ready server rc out long
+	write_config "$CONF" "$driver"
+	espd_start "$CONF" || { fail "$driver: CLI client closing early"; return 1; }
+	for _ in 1 2 3 4 5; do cli_client_gone; done
+	check "$driver: clients closing before their reply leave espd running" \
+		bash -c "kill -0 $ESPD_PID && $ESPCTL --socket $SOCK show version >/dev/null"
+	check "$driver: espd logs the reply it could not deliver, with the reason" \
+		grep -q "espd: cli: reply not delivered: Broken pipe" "$ESPD_LOG"
+	long=$(head -c 5000 /dev/zero | tr '\0' x)
+	out=$("$ESPCTL" --socket "$SOCK" show "$long" 2>&1)
+	rc=$?
+	check "$driver: a request too long is refused by espctl, exit 2, saying so" \
+		bash -c "[ $rc -eq 2 ] && [ '$out' = 'espctl: request longer than 4096 bytes' ]"
+	espd_stop
+	cli_server_closing "$fake" "$ready" &
+	server=$!
+	wait_until 5 test -e "$ready"
+	out=$("$ESPCTL" --socket "$fake" show version 2>&1)
+	rc=$?
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	check "$driver: an espd closing the connection unread: espctl exits 2 and says so" \
+		bash -c "[ $rc -eq 2 ] && [[ '$out' =~ ^'espctl: espd at $fake '(did\ not\ take\ the\ request|closed\ the\ connection\ without\ a\ reply) ]]"
+}
+
 case_ignore_kernel_routes() {
 	local driver=$1
 	write_config "$CONF" "$driver" "set vpp settings lcp ignore-kernel-routes"

@@ -5,3 +5,4 @@ source "$(dirname "$0")/lib_forward.sh"
 run_forward_suite af-packet
 case_jumbo af-packet
 case_mtu_change af-packet
+case_cli_exchange af-packet
