@@ -211,8 +211,7 @@ static int write_full(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
 	while (done < len) {
-		/* A client gone must not raise SIGPIPE, whose default ends espd. */
-		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
 		if (n < 0)
 			return -errno;
 		done += (size_t)n;

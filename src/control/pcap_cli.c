@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <rte_common.h>
 #include <rte_errno.h>
@@ -153,11 +154,20 @@ static int parse_options(struct cli_out *out, int argc, char **argv, uint32_t *m
  * NULL after cli_error. */
 static rte_pcapng_t *open_file(struct cli_out *out, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* O_NONBLOCK: opening a FIFO must not wait for its reader. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
 	rte_pcapng_t *file;
+	struct stat st;
 
 	if (fd < 0) {
 		cli_error(out, -errno, "cannot create '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	/* The control thread writes the file: a pipe or device whose reader
+	 * lags would stall it, and with it the netlink mirror. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		cli_error(out, -EINVAL, "cannot write '%s': not a regular file", path);
 		return NULL;
 	}
 	file = rte_pcapng_fdopen(fd, NULL, NULL, "espd " ESPD_VERSION, NULL);

@@ -116,9 +116,15 @@ static int capture_interfaces(void)
 	return lcp_state_save(espd.options.state_dir, espd.saved, espd.n_saved);
 }
 
-static int block_signals(void)
+static int setup_signals(void)
 {
 	sigset_t set;
+
+	/* A write to a reader gone (a CLI client that left before its reply,
+	 * a log pipe) fails with EPIPE, which the writer reports, instead of
+	 * ending espd. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -501,7 +507,7 @@ static int run(void)
 
 	if ((rc = lcp_restore(espd.options.state_dir)) < 0)
 		return rc;
-	if ((rc = capture_interfaces()) < 0 || (rc = block_signals()) < 0)
+	if ((rc = capture_interfaces()) < 0 || (rc = setup_signals()) < 0)
 		return rc;
 	n = eal_worker_count(&espd.config);
 	struct eal_memory memory = {

@@ -611,6 +611,25 @@ pcap_refused() {
 		[ "$(pcap_show running)" = False ] && [ "$(pcap_show state)" = off ]
 }
 
+# pcap_fifo_refused: a FIFO, with or without its reader, is refused at
+# once (the control thread writes the file and must not wait on a pipe).
+pcap_fifo_refused() {
+	local fifo=$SCRATCH/capture.fifo reader_fd rc
+	mkfifo "$fifo"
+	! timeout 5 "$ESPCTL" --socket "$SOCK" pcap on "$fifo" >"$SCRATCH/pcap.err" 2>&1 &&
+		grep -qF "cannot create '$fifo': No such device or address" "$SCRATCH/pcap.err" ||
+		return 1
+	# Open for reading and writing: a reader that never blocks on the open.
+	exec {reader_fd}<>"$fifo"
+	timeout 5 "$ESPCTL" --socket "$SOCK" pcap on "$fifo" >"$SCRATCH/pcap.err" 2>&1
+	rc=$?
+	exec {reader_fd}>&-
+	rm -f "$fifo"
+	[ "$rc" = 1 ] &&
+		grep -qF "cannot write '$fifo': not a regular file" "$SCRATCH/pcap.err" &&
+		[ "$(pcap_show running)" = False ] && [ "$(pcap_show state)" = off ]
+}
+
 # pcap on|off: the frames of the router's ports, in and out, in a pcapng
 # file; max N stops the capture by itself; errors change nothing.
 case_pcap() {
@@ -645,6 +664,8 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("
 		pcap_complete "$file" 5000
 	espctl pcap off >/dev/null
 	check "$driver: pcap on an uncreatable file fails with the reason, nothing runs" pcap_refused
+	check "$driver: pcap on a FIFO is refused at once, with or without its reader" \
+		pcap_fifo_refused
 	check "$driver: pcap off without a capture is an error" \
 		bash -c "! $ESPCTL --socket $SOCK pcap off >/dev/null 2>&1"
 	espd_stop
