@@ -102,7 +102,9 @@ PYEOF
 expect() {
 	"$PY" -c 'import json, sys
 r = json.load(open(sys.argv[1]))
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2" || { echo "  got: $(cat "$1")"; return 1; }
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2" && return 0
+	echo "  got: $(cat "$1")"
+	return 1
 }
 
 neighbors_known() {
@@ -163,16 +165,18 @@ target=$(probed "IPv6: target not link-local" v6-global 6 fd00:4::5 1)
 check "IPv6: via a global gateway (fd00:1::3): forwarded, no redirect, counted" \
 	expect "$SCRATCH/v6-global.json" "not r['redirects'] and r['replies'] == 1 and $target == 1"
 
+# redirects_after ON COUNT: once espd shows send_redirects ON for r-a,
+# 3 packets of hostA's are forwarded and get COUNT redirects.
+redirects_after() {
+	wait_until 3 iface_is r-a send_redirects "$1" &&
+		probe 4 10.3.0.5 3 >"$SCRATCH/v4-$1.json" &&
+		expect "$SCRATCH/v4-$1.json" "len(r['redirects']) == $2 and r['replies'] == 3"
+}
+
 in_r sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.r-a.send_redirects=0
-check "send_redirects 0 on all and r-a: show interfaces says off" \
-	wait_until 3 iface_is r-a send_redirects false
-probe 4 10.3.0.5 3 >"$SCRATCH/v4-off.json"
-check "... hostA's packets forwarded, no redirect" \
-	expect "$SCRATCH/v4-off.json" 'not r["redirects"] and r["replies"] == 3'
+check "send_redirects 0 on all and r-a: show interfaces says off, forwarded, no redirect" \
+	redirects_after false 0
 in_r sysctl -qw net.ipv4.conf.r-a.send_redirects=1
-check "send_redirects 1 on r-a alone (all 0): on again" \
-	wait_until 3 iface_is r-a send_redirects true
-probe 4 10.3.0.5 1 >"$SCRATCH/v4-on.json"
-check "... a redirect again" expect "$SCRATCH/v4-on.json" 'len(r["redirects"]) == 1'
+check "send_redirects 1 on r-a alone (all 0): a redirect again" redirects_after true 1
 in_r sysctl -qw net.ipv4.conf.all.send_redirects=1
 check "espd exits 0 on SIGTERM" espd_stop
