@@ -55,6 +55,13 @@ static inline bool ip_addr_is_zero(const struct ip_addr *addr)
 	return memcmp(addr->bytes, zero, sizeof(zero)) == 0;
 }
 
+/* An IPv6 link-local unicast address (fe80::/10). */
+static inline bool ip_addr_is_link_local(const struct ip_addr *addr)
+{
+	return addr->family == AF_INET6 && addr->bytes[0] == 0xfe &&
+	       (addr->bytes[1] & 0xc0) == 0x80;
+}
+
 /* Parse a dotted-quad or IPv6 literal. Returns 0 or -EINVAL. */
 int ip_addr_parse(const char *text, struct ip_addr *addr);
 /* Parse "A/len" or a bare address (full length). Host bits are cleared. */

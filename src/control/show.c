@@ -48,9 +48,12 @@ static void format_interface(struct cli_out *out, const struct iface *iface, boo
 			   iface->phys_name, iface->port_id, iface->tap_port_id);
 		for (size_t i = 0; i < n; i++)
 			cli_printf(out, "    %s\n", format_ip_prefix(text, sizeof(text), &addresses[i]));
-		cli_printf(out, "    forwarding ipv4 %s ipv6 %s, rp_filter %s\n",
+		cli_printf(out, "    forwarding ipv4 %s ipv6 %s, rp_filter %s, send_redirects %s, "
+			   "shared_media %s\n",
 			   iface->forwarding4 ? "on" : "off", iface_table.forwarding6 ? "on" : "off",
-			   format_iface_rp_filter(iface->rp_filter));
+			   format_iface_rp_filter(iface->rp_filter),
+			   iface->send_redirects ? "on" : "off",
+			   iface->shared_media ? "on" : "off");
 		cli_printf(out, "    rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64
 			   " packets %" PRIu64 " bytes, punted %" PRIu64 ", from kernel %" PRIu64 "\n",
 			   device.rx_packets, device.rx_bytes, device.tx_packets, device.tx_bytes,
@@ -69,6 +72,9 @@ static void format_interface(struct cli_out *out, const struct iface *iface, boo
 	cli_printf(out, "], \"forwarding4\": %s, \"forwarding6\": %s, \"rp_filter\": \"%s\"",
 		   iface->forwarding4 ? "true" : "false", iface_table.forwarding6 ? "true" : "false",
 		   format_iface_rp_filter(iface->rp_filter));
+	cli_printf(out, ", \"send_redirects\": %s, \"shared_media\": %s",
+		   iface->send_redirects ? "true" : "false",
+		   iface->shared_media ? "true" : "false");
 	cli_printf(out, ", \"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 		   ", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"punted\": %" PRIu64
 		   ", \"from_kernel\": %" PRIu64 "}",

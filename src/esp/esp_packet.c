@@ -309,6 +309,42 @@ static void icmp4_header_write(struct rte_ipv4_hdr *ip, const struct ip_addr *sr
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
+/* The first 8 bytes of an IPv4 ICMP message: type, code, and the word
+ * after the checksum (the MTU, or the redirect's gateway). */
+static void icmp4_head_write(uint8_t *msg, const struct esp_icmp *icmp)
+{
+	uint16_t mtu_be = rte_cpu_to_be_16((uint16_t)icmp->mtu);
+
+	switch (icmp->what) {
+	case ESP_ICMP_TOO_BIG:
+		msg[0] = ICMP_DEST_UNREACH;
+		msg[1] = ICMP_FRAG_NEEDED;
+		memcpy(msg + 6, &mtu_be, 2);
+		break;
+	case ESP_ICMP_TIME_EXCEEDED:
+		msg[0] = ICMP_TIME_EXCEEDED;
+		msg[1] = ICMP_EXC_TTL;
+		break;
+	case ESP_ICMP_REDIRECT:
+		msg[0] = ICMP_REDIRECT;
+		msg[1] = ICMP_REDIR_HOST;
+		memcpy(msg + 4, &icmp->gateway_be, 4);
+		break;
+	}
+}
+
+/* An IPv6 header of the router's own ICMPv6 message of len bytes. */
+static void icmp6_header_write(struct rte_ipv6_hdr *ip, const uint8_t *src, const uint8_t *dst,
+			       uint32_t len, uint8_t hop_limit)
+{
+	memcpy(ip->dst_addr, dst, 16);
+	memcpy(ip->src_addr, src, 16);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)len);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = hop_limit;
+}
+
 void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_icmp *icmp,
 			  uint32_t quote_len)
 {
@@ -320,32 +356,51 @@ void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_
 
 	memset(msg, 0, 8);
 	if (src->family == AF_INET) {
-		uint16_t mtu_be = rte_cpu_to_be_16((uint16_t)icmp->mtu);
 		/* The quoted header's source may sit at any alignment. */
 		struct rte_ipv4_hdr quoted_hdr;
 
 		memcpy(&quoted_hdr, quoted, sizeof(quoted_hdr));
 		icmp4_header_write(l3, src, &quoted_hdr, icmp, icmp_len);
-		msg[0] = too_big ? ICMP_DEST_UNREACH : ICMP_TIME_EXCEEDED;
-		msg[1] = too_big ? ICMP_FRAG_NEEDED : ICMP_EXC_TTL;
-		if (too_big)
-			memcpy(msg + 6, &mtu_be, 2);
+		icmp4_head_write(msg, icmp);
 		sum = (uint16_t)~rte_raw_cksum(msg, icmp_len);
 		memcpy(msg + 2, &sum, 2);
 		return;
 	}
 	struct rte_ipv6_hdr *ip = l3;
 	uint32_t mtu_be = rte_cpu_to_be_32(icmp->mtu);
-	memcpy(ip->dst_addr, quoted + 8, 16);
-	memcpy(ip->src_addr, src->bytes, 16);
-	ip->vtc_flow = RTE_BE32(6u << 28);
-	ip->payload_len = rte_cpu_to_be_16((uint16_t)icmp_len);
-	ip->proto = IPPROTO_ICMPV6;
-	ip->hop_limits = icmp->ttl;
+	icmp6_header_write(ip, src->bytes, quoted + 8, icmp_len, icmp->ttl);
 	msg[0] = too_big ? ICMP6_PACKET_TOO_BIG : ICMP6_TIME_EXCEEDED;
 	if (too_big)
 		memcpy(msg + 4, &mtu_be, 4);
 	sum = l4_checksum6(ip, msg, icmp_len, IPPROTO_ICMPV6);
+	memcpy(msg + 2, &sum, 2);
+}
+
+/* ndisc_send_redirect: the message, then ndisc_fill_redirect_addr_option
+ * and ndisc_fill_redirect_hdr_option; ndisc_send_skb's header and sum. */
+void esp_redirect6_write(void *l3, const struct esp_redirect6 *r, uint32_t quote_len)
+{
+	uint8_t *msg = (uint8_t *)l3 + ESP_IP6_HDR_LEN;
+	uint8_t *option = msg + ESP_ND_REDIRECT_LEN;
+	const uint8_t *quoted = (const uint8_t *)l3 + esp_redirect6_quote_at(r->has_mac);
+	uint32_t len = (uint32_t)(quoted - msg) + quote_len;
+	uint16_t sum;
+
+	memset(msg, 0, 8);
+	msg[0] = ND_REDIRECT;
+	memcpy(msg + 8, r->target.bytes, 16);
+	memcpy(msg + 24, quoted + 24, 16); /* the redirected packet's destination */
+	if (r->has_mac) {
+		option[0] = ND_OPT_TARGET_LINKADDR;
+		option[1] = 1;
+		memcpy(option + 2, r->mac, 6);
+		option += ESP_ND_OPT_UNIT;
+	}
+	memset(option, 0, ESP_ND_OPT_UNIT);
+	option[0] = ND_OPT_REDIRECTED_HEADER;
+	option[1] = (uint8_t)((quote_len + ESP_ND_OPT_UNIT) / ESP_ND_OPT_UNIT);
+	icmp6_header_write(l3, r->source.bytes, quoted + 8, len, 255);
+	sum = l4_checksum6(l3, msg, len, IPPROTO_ICMPV6);
 	memcpy(msg + 2, &sum, 2);
 }
 

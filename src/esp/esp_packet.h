@@ -186,18 +186,21 @@ void esp_l4_checksum_refresh(void *l3, uint32_t hdr_len, uint8_t proto, uint32_t
  * 2, RFC 8201) or "hop limit exceeded" (type 3), from src to the source of
  * the packet quoted right behind (quote_len bytes at l3 + esp_icmp_hdr_len,
  * at most esp_icmp_quote_max, as the kernel's icmp_send quotes up to 576 /
- * 1280 bytes in all).
+ * 1280 bytes in all). IPv4 only: the "redirect for host" (type 5 code 1,
+ * RFC 792) icmp-redirect sends, which has the same layout.
  */
 enum esp_icmp_error {
 	ESP_ICMP_TOO_BIG,       /* reports mtu */
 	ESP_ICMP_TIME_EXCEEDED,
+	ESP_ICMP_REDIRECT,      /* IPv4: names gateway */
 };
 
 struct esp_icmp {
 	enum esp_icmp_error what;
 	uint32_t mtu;
-	uint16_t id_be; /* IPv4 identification */
-	uint8_t ttl;    /* or IPv6 hop limit (iface_hop_limit) */
+	uint16_t id_be;      /* IPv4 identification */
+	uint8_t ttl;         /* or IPv6 hop limit (iface_hop_limit) */
+	uint32_t gateway_be; /* ESP_ICMP_REDIRECT: the better first hop */
 };
 
 static inline uint32_t esp_icmp_hdr_len(uint8_t family)
@@ -212,6 +215,44 @@ static inline uint32_t esp_icmp_quote_max(uint8_t family)
 
 void esp_icmp_error_write(void *l3, const struct ip_addr *src, const struct esp_icmp *icmp,
 			  uint32_t quote_len);
+/*
+ * The ICMPv6 redirect (RFC 4861 s.4.5) icmp-redirect sends, laid out as
+ * the kernel's ndisc_send_redirect lays it out: at l3, an IPv6 header from
+ * the router's link-local address to the source of the redirected packet
+ * (hop limit 255, traffic class 0), the message naming target and the
+ * packet's destination, the target link-layer address option when the
+ * target's MAC is known, and the Redirected Header option with as much of
+ * the packet as keeps the whole within 1280 bytes, in 8-byte units
+ * (quote_len bytes, already at l3 + esp_redirect6_quote_at).
+ */
+struct esp_redirect6 {
+	struct ip_addr source; /* the router's link-local address on the link */
+	struct ip_addr target; /* the better first hop */
+	bool has_mac;
+	uint8_t mac[6];        /* the target's, when has_mac */
+};
+
+#define ESP_ND_REDIRECT_LEN 40 /* type, code, checksum, reserved, target, destination */
+#define ESP_ND_OPT_UNIT 8      /* an option's length unit; an Ethernet address's option */
+
+static inline uint32_t esp_redirect6_quote_at(bool has_mac)
+{
+	return ESP_IP6_HDR_LEN + ESP_ND_REDIRECT_LEN + (has_mac ? ESP_ND_OPT_UNIT : 0) +
+	       ESP_ND_OPT_UNIT;
+}
+
+/* Bytes of an ip_len-byte packet the Redirected Header carries. */
+static inline uint32_t esp_redirect6_quote_len(bool has_mac, uint32_t ip_len)
+{
+	uint32_t room = ESP_IP6_MIN_MTU - ESP_IP6_HDR_LEN - ESP_ND_REDIRECT_LEN -
+			(has_mac ? ESP_ND_OPT_UNIT : 0);
+	uint32_t option = ip_len + ESP_ND_OPT_UNIT < room ? ip_len + ESP_ND_OPT_UNIT : room;
+
+	return (option & ~(uint32_t)(ESP_ND_OPT_UNIT - 1)) - ESP_ND_OPT_UNIT;
+}
+
+void esp_redirect6_write(void *l3, const struct esp_redirect6 *r, uint32_t quote_len);
+
 /* Whether a packet may be answered with an ICMP error at all (RFC 1122
  * s.3.2.2, RFC 4443 s.2.4): not an ICMP error itself, nor a non-first
  * fragment. */

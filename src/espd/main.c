@@ -34,6 +34,7 @@
 #include "ports/lcp.h"
 #include "ports/port.h"
 #include "control/hop_limit.h"
+#include "control/redirect_conf.h"
 #include "control/ipsec_cli.h"
 #include "control/pcap_cli.h"
 #include "control/trace_cli.h"
@@ -368,7 +369,7 @@ static int open_cli(void)
 
 /* Once a second: SAs past their hard lifetime go, and policies that used
  * them, or one that reached a soft limit, are resolved again; the kernel's
- * TTL and hop limits are read again. */
+ * TTL and hop limits and its redirect settings are read again. */
 static void every_second(uint64_t *last_s)
 {
 	uint64_t now_s = sad_now_s();
@@ -379,6 +380,7 @@ static void every_second(uint64_t *last_s)
 	if (sad_expire(now_s) > 0)
 		spd_commit();
 	hop_limits_refresh();
+	redirect_confs_refresh();
 }
 
 /* The service manager learns of espd's state (notify.h); a failure is
@@ -536,6 +538,7 @@ static int run(void)
 	}
 	assign_queues();
 	hop_limits_refresh();
+	redirect_confs_refresh();
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
 	announce_running(n);

@@ -10,7 +10,8 @@
 #include <rte_common.h>
 
 /* _(ID, node, kind, description) where kind is "drop" or "punt", or "miss"
- * for a capture copy not made (the packet itself goes on). */
+ * for a capture copy or an ICMP redirect not made (the packet itself goes
+ * on). */
 #define foreach_espd_counter(_)                                                             \
 	_(ACL_INPUT_DENY, "acl-input", "drop", "denied by an input ACL")                    \
 	_(ACL_OUTPUT_DENY, "acl-output", "drop", "denied by an output ACL")                 \
@@ -56,6 +57,16 @@
 	_(ICMP_ERROR_NO_SOURCE, "icmp-error", "drop", "no address of the router to answer from") \
 	_(ICMP_ERROR_NO_ROOM, "icmp-error", "drop", "no head room to answer in")          \
 	_(ICMP_ERROR_RATE_LIMITED, "icmp-error", "drop", "time exceeded: rate limited")    \
+	_(REDIRECT_MARTIAN, "icmp-redirect", "drop", "martian: source route not unicast")      \
+	_(REDIRECT_PACED, "icmp-redirect", "miss", "IPv4: held back per source")            \
+	_(REDIRECT_NOT_ANSWERED, "icmp-redirect", "miss", "IPv4: ICMP error or later fragment") \
+	_(REDIRECT_NO_SOURCE, "icmp-redirect", "miss", "IPv4: no address to send from")     \
+	_(REDIRECT_DEST_LIMITED, "icmp-redirect", "miss", "IPv6: rate limited per destination") \
+	_(REDIRECT_NO_LINK_LOCAL, "icmp-redirect", "miss", "IPv6: no link-local address")   \
+	_(REDIRECT_TARGET, "icmp-redirect", "miss", "IPv6: target not link-local")          \
+	_(REDIRECT_NOT_NEIGHBOUR, "icmp-redirect", "miss", "IPv6: sender not a neighbour")  \
+	_(REDIRECT_SOURCE_LIMITED, "icmp-redirect", "miss", "IPv6: rate limited per source") \
+	_(REDIRECT_NO_BUFFER, "icmp-redirect", "miss", "no buffer for the redirect")        \
 	_(ICMP_TOO_BIG_REPORTED, "icmp-too-big", "punt", "path MTU toward an SA's peer reported") \
 	_(ICMP_TOO_BIG_NOT_LOWER, "icmp-too-big", "punt", "path MTU not below the link's") \
 	_(ICMP_TOO_BIG_BELOW_IP6_MIN, "icmp-too-big", "punt", "IPv6 MTU below 1280 ignored") \

@@ -38,6 +38,7 @@
 #define NODE_IP_FRAGMENT "ip-fragment"
 #define NODE_IP_REASSEMBLE "ip-reassemble"
 #define NODE_ICMP_ERROR "icmp-error"
+#define NODE_ICMP_REDIRECT "icmp-redirect"
 #define NODE_ICMP_TOO_BIG "icmp-too-big"
 #define NODE_PUNT "punt"
 #define NODE_PORT_OUTPUT "port-output"
@@ -90,6 +91,11 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
  * ip-fragment cuts it to pkt_meta.mtu and hands the fragments back to
  * esp-encrypt, each to be protected on its own (esp_encrypt.c). */
 #define PKT_SA_FRAGMENT 64
+/* A forwarded packet going back out of the interface it came in by that
+ * icmp-redirect has seen (and redirected, or not): ip-rewrite sends it on,
+ * and its fragments, which ip-fragment gives its metadata, take no
+ * redirect of their own. */
+#define PKT_REDIRECTED 128
 
 extern int pkt_meta_offset;
 
@@ -333,6 +339,16 @@ static inline bool pkt_fits_tap(struct rte_mbuf *m, uint32_t l3_len)
 {
 	return l3_len <= iface_punt_mtu(&iface_table.ifaces[pkt_meta(m)->rx_iface]);
 }
+
+/*
+ * The source of an ICMP message of the router's to sender about m, as the
+ * kernel's icmp_send picks it: the router's address on the interface the
+ * route back to sender leaves by (*out), the one whose subnet holds that
+ * route's next hop if any, else one on the interface m came in by. False
+ * when neither has one (icmp_error.c).
+ */
+bool icmp_source_select(struct rte_mbuf *m, const struct ip_addr *sender, struct ip_addr *source,
+			const struct iface **out);
 
 /* What icmp-error is to send in answer to m (mtu: for ESP_ICMP_TOO_BIG). */
 static inline void pkt_icmp_request(struct rte_mbuf *m, enum esp_icmp_error what, uint16_t mtu)

@@ -23,14 +23,12 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_cycles.h>
-#include <rte_hash_crc.h>
 #include "esp/esp_packet.h"
+#include "graph/icmp_limit.h"
 #include "tables/fib.h"
 
 #define ICMP_MSGS_PER_SEC 1000
 #define ICMP_MSGS_BURST 50
-#define ICMP_PEER_BURST 6 /* one a second */
-#define ICMP_PEERS 256
 
 enum icmp_error_next {
 	ICMP_ERROR_NEXT_LOOKUP,
@@ -38,49 +36,23 @@ enum icmp_error_next {
 	ICMP_ERROR_N_NEXT,
 };
 
-/* Token buckets in TSC cycles: one error costs `cost`, at most `cap` saved. */
-struct bucket {
-	uint64_t tokens, last;
-};
-
-struct icmp_peer {
-	struct ip_addr dst;
-	struct bucket bucket;
-};
-
 struct icmp_limit {
-	struct bucket global;
+	struct icmp_bucket global;
 	struct icmp_peer peers[ICMP_PEERS];
 };
 
 static struct icmp_limit limits[ESPD_WORKERS_MAX];
 
-static bool bucket_take(struct bucket *b, uint64_t now, uint64_t cost, uint64_t cap)
-{
-	uint64_t tokens = RTE_MIN(b->tokens + (now - b->last), cap);
-
-	b->last = now;
-	b->tokens = tokens >= cost ? tokens - cost : tokens;
-	return tokens >= cost;
-}
-
-/* Whether a "time exceeded" to dst may go now; a destination new to its
- * slot starts with a full burst, as a new inet_peer does. */
+/* Whether a "time exceeded" to dst may go now. */
 static bool rate_allows(unsigned worker_id, const struct ip_addr *dst)
 {
 	struct icmp_limit *limit = &limits[worker_id];
 	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
 	uint64_t cost = hz / ICMP_MSGS_PER_SEC;
-	struct icmp_peer *peer =
-		&limit->peers[rte_hash_crc(dst->bytes, ip_addr_size(dst->family), 0) % ICMP_PEERS];
 
-	if (!ip_addr_equal(&peer->dst, dst)) {
-		peer->dst = *dst;
-		peer->bucket = (struct bucket){ .tokens = ICMP_PEER_BURST * hz, .last = now };
-	}
-	if (!bucket_take(&limit->global, now, cost, ICMP_MSGS_BURST * cost))
+	if (!icmp_bucket_take(&limit->global, now, cost, ICMP_MSGS_BURST * cost))
 		return false;
-	return bucket_take(&peer->bucket, now, hz, ICMP_PEER_BURST * hz);
+	return icmp_peer_allow(limit->peers, dst, now, hz);
 }
 
 /* The route back to sender: the interface it leaves by and the address it
@@ -99,10 +71,10 @@ static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *se
 	return &iface_table.ifaces[nexthop->iface];
 }
 
-/* The source address, and the interface whose TTL or hop limit the
- * message takes (the kernel's icmp_send and icmp6_send take the route's). */
-static bool source_select(struct rte_mbuf *m, const struct ip_addr *sender,
-			  struct ip_addr *source, const struct iface **out)
+/* *out: the interface whose TTL or hop limit the message takes (the
+ * kernel's icmp_send and icmp6_send take the route's). */
+bool icmp_source_select(struct rte_mbuf *m, const struct ip_addr *sender, struct ip_addr *source,
+			const struct iface **out)
 {
 	struct ip_addr toward;
 
@@ -134,7 +106,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
 	if (icmp.what == ESP_ICMP_TIME_EXCEEDED && !rate_allows(worker->id, &sender))
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED, ICMP_ERROR_NEXT_DROP);
-	if (!source_select(m, &sender, &source, &out))
+	if (!icmp_source_select(m, &sender, &source, &out))
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
 	if (rte_pktmbuf_headroom(m) < hdr || !rte_pktmbuf_is_contiguous(m) ||
 	    rte_pktmbuf_data_len(m) < m->l2_len + quote)

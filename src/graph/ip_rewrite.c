@@ -12,7 +12,9 @@
  * resolves the neighbor; espd learns the neighbor from the kernel. A packet
  * too big for its link, or whose TTL or hop limit ran out, that is too big
  * for the TAP that would take it to the kernel too (jumbo frames) gets its
- * ICMP error from icmp-error instead.
+ * ICMP error from icmp-error instead. A packet going back out of the
+ * interface it came in by first passes icmp-redirect, where the kernel
+ * would redirect it, and comes back (redirect_first).
  */
 #include "graph/graph.h"
 
@@ -28,18 +30,38 @@ enum ip_rewrite_next {
 	IP_REWRITE_NEXT_DROP,
 	IP_REWRITE_NEXT_FRAGMENT,
 	IP_REWRITE_NEXT_ICMP_ERROR,
+	IP_REWRITE_NEXT_REDIRECT,
 	IP_REWRITE_N_NEXT,
 };
 
+/* A packet received in clear that leaves by the interface it came in by
+ * and that icmp-redirect has not seen (it sees each packet once, before
+ * its fragments are cut): IPv4 only with send_redirects on, which
+ * __mkroute_input asks before anything else. */
+static inline bool redirect_first(struct rte_mbuf *m, const struct iface *out)
+{
+	const struct pkt_meta *meta = pkt_meta(m);
+
+	return unlikely(out->index == meta->rx_iface) &&
+	       !(meta->flags & (PKT_OWN | PKT_IPSEC | PKT_REDIRECTED)) &&
+	       (meta->family == AF_INET6 || out->send_redirects);
+}
+
 /* A packet larger than its link: fragmented if it may be, else punted for
- * the kernel's ICMP error, unless its TAP cannot carry it there. */
+ * the kernel's ICMP error, unless its TAP cannot carry it there. A redirect
+ * comes first where the kernel's does: ip_forward's after its MTU check,
+ * which lets through what it will fragment, ip6_forward's before. */
 static uint16_t too_big(struct worker *worker, struct rte_mbuf *m, const struct iface *iface,
 			uint32_t l3_len, bool may_fragment)
 {
+	if (may_fragment && redirect_first(m, iface))
+		return IP_REWRITE_NEXT_REDIRECT;
 	if (may_fragment)
 		return IP_REWRITE_NEXT_FRAGMENT;
 	if (pkt_fits_tap(m, l3_len))
 		return steer(worker, m, ESPD_COUNTER_IP_MTU_EXCEEDED, IP_REWRITE_NEXT_PUNT);
+	if (pkt_meta(m)->family == AF_INET6 && redirect_first(m, iface))
+		return IP_REWRITE_NEXT_REDIRECT;
 	pkt_icmp_request(m, ESP_ICMP_TOO_BIG, iface->mtu);
 	return steer(worker, m, ESPD_COUNTER_IP_MTU_ICMP, IP_REWRITE_NEXT_ICMP_ERROR);
 }
@@ -136,8 +158,11 @@ static void forward_chunk(struct worker *worker, struct rte_mbuf **pkts, rte_edg
 	}
 	uint64_t found = neigh_lookup_bulk(distinct, n_keys, macs);
 	for (unsigned k = 0; k < n_out; k++) {
-		if (likely(found & (1ull << key_of[k])))
+		bool known = found & (1ull << key_of[k]);
+		if (likely(known) && !redirect_first(pkts[at[k]], iface_of[k]))
 			rewrite(pkts[at[k]], iface_of[k], &macs[key_of[k]]);
+		else if (known)
+			nexts[at[k]] = IP_REWRITE_NEXT_REDIRECT;
 		else
 			nexts[at[k]] = steer(worker, pkts[at[k]], ESPD_COUNTER_IP_NEIGHBOR_MISS,
 					     IP_REWRITE_NEXT_PUNT);
@@ -168,6 +193,7 @@ static struct rte_node_register ip_rewrite_node = {
 		[IP_REWRITE_NEXT_DROP] = NODE_DROP,
 		[IP_REWRITE_NEXT_FRAGMENT] = NODE_IP_FRAGMENT,
 		[IP_REWRITE_NEXT_ICMP_ERROR] = NODE_ICMP_ERROR,
+		[IP_REWRITE_NEXT_REDIRECT] = NODE_ICMP_REDIRECT,
 	},
 };
 

@@ -2,7 +2,8 @@
  * linux-cp takeover and restore of kernel devices (sequence in lcp.h): the
  * steps, the link itself over rtnetlink through control/nl.h, and through
  * /proc/sys disable_ipv6, accept_local on the TAP and the sysctls the TAP
- * carries over from the device (forwarding, rp_filter, IPv6 hop_limit).
+ * carries over from the device (forwarding, rp_filter, send_redirects,
+ * shared_media, IPv6 hop_limit).
  * Addresses, routes, the ingress fence and the offloads have files of their
  * own (lcp_internal.h); lcp_state.c keeps the state file these functions are
  * driven from.
@@ -251,14 +252,16 @@ static int ipv6_disabled_set(struct lcp_ctx *c, const char *ifname, int value)
 /* The per-device sysctls the TAP takes from the device, which keeps its own
  * under the phys name while espd runs: a new device starts from
  * conf/default, and it is the TAP's that the kernel (forwarding, the
- * reverse-path filter) and espd (the IPv6 hop limit of what it sends) go by.
- * accept_local is not among them: espd sets it. */
+ * reverse-path filter, redirects) and espd (the IPv6 hop limit of what it
+ * sends) go by. accept_local is not among them: espd sets it. */
 static const struct carried_conf {
 	const char *family;
 	const char *name;
 } carried_confs[] = {
 	{ "ipv4", "forwarding" },
 	{ "ipv4", "rp_filter" },
+	{ "ipv4", "send_redirects" },
+	{ "ipv4", "shared_media" },
 	{ "ipv6", "forwarding" },
 	{ "ipv6", "hop_limit" },
 };

@@ -34,6 +34,7 @@ struct iface *iface_add(const char *name)
 	iface->tap_mtu = UINT16_MAX; /* no limit of its own until a TAP says */
 	iface->hop_limit = IFACE_HOP_LIMIT_DEFAULT;
 	iface->forwarding4 = true; /* until the kernel's settings are read (none in benches) */
+	iface->send_redirects = iface->shared_media = true; /* the kernel's defaults */
 	rte_seqlock_init(&iface->addrs.lock);
 	return iface;
 }
@@ -72,11 +73,6 @@ void iface_addrs_set(struct iface *iface, const struct ip_prefix *addrs, size_t 
 	rte_seqlock_write_unlock(&iface->addrs.lock);
 }
 
-static bool is_link_local(const struct ip_addr *addr)
-{
-	return addr->family == AF_INET6 && addr->bytes[0] == 0xfe && (addr->bytes[1] & 0xc0) == 0x80;
-}
-
 /* Of addrs[0..n): the index of the best source toward, or -1. */
 static int source_pick(const struct ip_prefix *addrs, uint16_t n, const struct ip_addr *toward)
 {
@@ -84,7 +80,7 @@ static int source_pick(const struct ip_prefix *addrs, uint16_t n, const struct i
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (addrs[i].addr.family != toward->family ||
-		    is_link_local(&addrs[i].addr) != is_link_local(toward))
+		    ip_addr_is_link_local(&addrs[i].addr) != ip_addr_is_link_local(toward))
 			continue;
 		if (ip_prefix_contains(&addrs[i], toward))
 			return i;
@@ -108,4 +104,28 @@ bool iface_source_select(const struct iface *iface, const struct ip_addr *toward
 			*source = addrs->addr[picked].addr;
 	} while (rte_seqlock_read_retry(&addrs->lock, sequence));
 	return picked >= 0;
+}
+
+static bool onlink(const struct ip_prefix *addrs, uint16_t n, const struct ip_addr *a,
+		   const struct ip_addr *b)
+{
+	for (uint16_t i = 0; i < n; i++)
+		if (ip_prefix_contains(&addrs[i], a) &&
+		    (!b->family || ip_prefix_contains(&addrs[i], b)))
+			return true;
+	return false;
+}
+
+bool iface_addr_onlink(const struct iface *iface, const struct ip_addr *a,
+		       const struct ip_addr *b)
+{
+	const struct iface_addrs *addrs = &iface->addrs;
+	uint32_t sequence;
+	bool found;
+
+	do {
+		sequence = rte_seqlock_read_begin(&addrs->lock);
+		found = onlink(addrs->addr, RTE_MIN(addrs->n, (uint16_t)IFACE_ADDR_MAX), a, b);
+	} while (rte_seqlock_read_retry(&addrs->lock, sequence));
+	return found;
 }

@@ -2,8 +2,8 @@
  * espd interfaces: one per taken-over kernel interface, pairing its DPDK
  * port with the TAP that carries the kernel's view (same name, MAC, MTU).
  * The table is sized at start-up; workers read it without locks: fields that
- * change at run time (MTU, up, hop limits, forwarding, rp_filter) are single
- * aligned words, the addresses are read under a seqlock.
+ * change at run time (MTU, up, hop limits, forwarding, rp_filter, redirects)
+ * are single aligned words, the addresses are read under a seqlock.
  */
 #ifndef ESPD_TABLES_IFACE_H
 #define ESPD_TABLES_IFACE_H
@@ -45,6 +45,10 @@ struct iface {
 	volatile uint8_t hop_limit;    /* the TAP's net.ipv6.conf.<name>.hop_limit */
 	volatile bool forwarding4;     /* net.ipv4.conf.<name>.forwarding */
 	volatile uint8_t rp_filter;    /* enum iface_rp_filter, as the kernel applies it */
+	/* net.ipv4.conf.{all,<name>}.send_redirects and shared_media, each
+	 * on when either is (IN_DEV_TX_REDIRECTS, IN_DEV_SHARED_MEDIA) */
+	volatile bool send_redirects;
+	volatile bool shared_media;
 	const char *driver;            /* "af-packet", "xdp", "dpdk" */
 	struct iface_addrs addrs;
 };
@@ -110,6 +114,10 @@ void iface_addrs_set(struct iface *iface, const struct ip_prefix *addrs, size_t 
  */
 bool iface_source_select(const struct iface *iface, const struct ip_addr *toward,
 			 struct ip_addr *source);
+/* Worker: whether an address of the interface has a subnet that holds a,
+ * and b too unless b's family is 0 (the kernel's inet_addr_onlink). */
+bool iface_addr_onlink(const struct iface *iface, const struct ip_addr *a,
+		       const struct ip_addr *b);
 void iface_bind_port(struct iface *iface, uint16_t port_id, bool is_tap);
 
 #endif

@@ -46,7 +46,7 @@ cases=("takeover moves addresses and routes to tap"
 	"nftables without netdev family: tc fence, or an error naming both causes"
 	"takeover without a fence leaves the device's frames to the kernel"
 	"unknown interface is refused and nothing touched"
-	"the TAP carries the device's forwarding, rp_filter and IPv6 hop_limit, which restore keeps")
+	"the TAP carries the device's forwarding, rp_filter, redirect and hop_limit sysctls")
 if [ ! -x "$tool" ]; then
 	for c in "${cases[@]}"; do fail "$c" "lcp_tool not built at $tool"; done
 	exit 1
@@ -247,7 +247,8 @@ restored_as_before() { # label [snapshot directory to compare with, default befo
 # The per-device sysctls a TAP carries over, of dev: "ipv4.forwarding=0 ...".
 dev_confs() { # dev
 	local key out=()
-	for key in ipv4/forwarding ipv4/rp_filter ipv6/forwarding ipv6/hop_limit; do
+	for key in ipv4/forwarding ipv4/rp_filter ipv4/send_redirects ipv4/shared_media \
+		ipv6/forwarding ipv6/hop_limit; do
 		out+=("${key/\//.}=$(nsx cat "/proc/sys/net/${key%/*}/conf/$1/${key#*/}" 2>&1)")
 	done
 	echo "${out[*]}"
@@ -491,11 +492,14 @@ fi
 # ---- per-device sysctls: conf/default differs from each of eth1's, so a
 # TAP, which starts from conf/default, shows eth1's only if they were copied ----
 c=${cases[10]}
-want="ipv4.forwarding=0 ipv4.rp_filter=2 ipv6.forwarding=1 ipv6.hop_limit=77"
+want="ipv4.forwarding=0 ipv4.rp_filter=2 ipv4.send_redirects=0 ipv4.shared_media=0"
+want="$want ipv6.forwarding=1 ipv6.hop_limit=77"
 # Defaults first: a new conf/default rp_filter reaches the devices that never set theirs.
 nsx sysctl -qw net.ipv4.conf.default.forwarding=1 net.ipv4.conf.default.rp_filter=0 \
+	net.ipv4.conf.default.send_redirects=1 net.ipv4.conf.default.shared_media=1 \
 	net.ipv6.conf.default.forwarding=0 net.ipv6.conf.default.hop_limit=64
 nsx sysctl -qw net.ipv4.conf.eth1.forwarding=0 net.ipv4.conf.eth1.rp_filter=2 \
+	net.ipv4.conf.eth1.send_redirects=0 net.ipv4.conf.eth1.shared_media=0 \
 	net.ipv6.conf.eth1.forwarding=1 net.ipv6.conf.eth1.hop_limit=77
 # IPv6 forwarding gives eth1 subnet-router anycast routes: the reference.
 wait_dad eth1

@@ -625,12 +625,13 @@ static void churn_run(void)
 
 /* ---- Accounting ---- */
 
-/* Nodes that end packets (sent, freed or held) or make them (fragments). */
+/* Nodes that end packets (sent, freed or held) or make them (fragments,
+ * redirects). */
 static bool ends_or_makes(const char *name)
 {
 	return strcmp(name, NODE_PORT_INPUT) == 0 || strcmp(name, NODE_PORT_OUTPUT) == 0 ||
 	       strcmp(name, NODE_DROP) == 0 || strcmp(name, NODE_IP_REASSEMBLE) == 0 ||
-	       strcmp(name, NODE_IP_FRAGMENT) == 0;
+	       strcmp(name, NODE_IP_FRAGMENT) == 0 || strcmp(name, NODE_ICMP_REDIRECT) == 0;
 }
 
 static void nodes_check(void)
@@ -654,20 +655,22 @@ static void frames_check(void)
 {
 	const struct node_seen *in = seen_of(NODE_PORT_INPUT), *out = seen_of(NODE_PORT_OUTPUT);
 	const struct node_seen *frag = seen_of(NODE_IP_FRAGMENT), *reasm = seen_of(NODE_IP_REASSEMBLE);
+	const struct node_seen *redirect = seen_of(NODE_ICMP_REDIRECT);
 	uint64_t sent_out = f.out[0] + f.out[1] + f.out[2] + f.out[3];
 	uint64_t tx_freed = counter_total(ESPD_COUNTER_TX_QUEUE_FULL) +
 			    counter_total(ESPD_COUNTER_TX_NO_PORT);
 	uint64_t dropped = f.seen[f.drop_id].in;
-	int64_t made = (int64_t)frag->out - (int64_t)frag->in;
+	int64_t made = (int64_t)frag->out - (int64_t)frag->in +
+		       (int64_t)(redirect->out - redirect->in);
 	uint64_t absorbed = reasm->in - reasm->out;
 
 	result(in->out == f.sent && (int64_t)f.sent + made == (int64_t)(sent_out + dropped +
 	       tx_freed + absorbed) && out->in == sent_out + tx_freed,
 	       "every frame is accounted for: %" PRIu64 " in (%" PRIu64 " received) + %" PRId64
-	       " made by ip-fragment = %" PRIu64 " out (ports %" PRIu64 ", TAPs %" PRIu64 ") + %"
-	       PRIu64 " dropped + %" PRIu64 " freed by port-output + %" PRIu64
-	       " taken by ip-reassemble", f.sent, in->out, made, sent_out, f.out[0] + f.out[1],
-	       f.out[2] + f.out[3], dropped, tx_freed, absorbed);
+	       " made by ip-fragment and icmp-redirect = %" PRIu64 " out (ports %" PRIu64
+	       ", TAPs %" PRIu64 ") + %" PRIu64 " dropped + %" PRIu64 " freed by port-output + %"
+	       PRIu64 " taken by ip-reassemble", f.sent, in->out, made, sent_out,
+	       f.out[0] + f.out[1], f.out[2] + f.out[3], dropped, tx_freed, absorbed);
 }
 
 /*

@@ -419,6 +419,83 @@ static void test_icmp_time_exceeded(void **state)
 	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip6, v6 + 40), 0);
 }
 
+static void test_icmp_redirect4(void **state)
+{
+	uint8_t buf[28 + 60] = { 0 };
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	struct rte_ipv4_hdr *quoted = (struct rte_ipv4_hdr *)(buf + 28);
+	const struct esp_icmp redirect = { .what = ESP_ICMP_REDIRECT, .id_be = RTE_BE16(3),
+					   .ttl = 64, .gateway_be = RTE_BE32(0x0a010003) };
+	struct ip_addr src;
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("10.1.0.1", &src), 0);
+	quoted->version_ihl = RTE_IPV4_VHL_DEF;
+	quoted->src_addr = RTE_BE32(0x0a010002);
+	esp_icmp_error_write(buf, &src, &redirect, 60);
+	assert_true(ip4_checksum_ok(ip));
+	assert_int_equal(ip->dst_addr, RTE_BE32(0x0a010002));
+	assert_int_equal(buf[20], 5); /* redirect */
+	assert_int_equal(buf[21], 1); /* for the host */
+	assert_memory_equal(buf + 24, ((uint8_t[]){ 10, 1, 0, 3 }), 4);
+	assert_int_equal(rte_raw_cksum(buf + 20, 68), 0xffff);
+}
+
+/* As ndisc_send_redirect sizes the Redirected Header option: what fits
+ * 1280 bytes, in 8-byte units, the option's own 8 included. */
+static void test_redirect6_quote_len(void **state)
+{
+	(void)state;
+	assert_int_equal(esp_redirect6_quote_at(false), 40 + 40 + 8);
+	assert_int_equal(esp_redirect6_quote_at(true), 40 + 40 + 8 + 8);
+	assert_int_equal(esp_redirect6_quote_len(true, 104), 104);
+	assert_int_equal(esp_redirect6_quote_len(true, 101), 96);
+	assert_int_equal(esp_redirect6_quote_len(true, 1500), 1280 - 96);
+	assert_int_equal(esp_redirect6_quote_len(false, 1500), 1280 - 88);
+	assert_int_equal(esp_redirect6_quote_len(false, 1185), 1184);
+}
+
+static void test_redirect6(void **state)
+{
+	uint8_t v6[96 + 48] = { 0 }, *quoted = v6 + 96, *msg = v6 + 40;
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)v6;
+	struct esp_redirect6 r = { .has_mac = true, .mac = { 2, 0, 0, 0, 0, 3 } };
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("fe80::1", &r.source), 0);
+	assert_int_equal(ip_addr_parse("fe80::3", &r.target), 0);
+	quoted[0] = 0x60;
+	quoted[8] = 0xfd;  /* source fd00::2 */
+	quoted[23] = 2;
+	quoted[24] = 0xfd; /* destination fd00:3::5 */
+	quoted[27] = 3;
+	quoted[39] = 5;
+	esp_redirect6_write(v6, &r, 48);
+	assert_int_equal(ip6->proto, IPPROTO_ICMPV6);
+	assert_int_equal(ip6->hop_limits, 255);
+	assert_int_equal(rte_be_to_cpu_32(ip6->vtc_flow), 6u << 28);
+	assert_int_equal(rte_be_to_cpu_16(ip6->payload_len), 40 + 8 + 8 + 48);
+	assert_memory_equal(ip6->src_addr, r.source.bytes, 16);
+	assert_memory_equal(ip6->dst_addr, quoted + 8, 16);
+	assert_int_equal(msg[0], 137);
+	assert_int_equal(msg[1], 0);
+	assert_int_equal(msg[4] | msg[5] | msg[6] | msg[7], 0);
+	assert_memory_equal(msg + 8, r.target.bytes, 16);
+	assert_memory_equal(msg + 24, quoted + 24, 16);
+	/* Target link-layer address, then the Redirected Header of 7 units. */
+	assert_memory_equal(msg + 40, ((uint8_t[]){ 2, 1, 2, 0, 0, 0, 0, 3 }), 8);
+	assert_memory_equal(msg + 48, ((uint8_t[]){ 4, 7, 0, 0, 0, 0, 0, 0 }), 8);
+	assert_int_equal(quoted[0], 0x60);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip6, msg), 0);
+
+	r.has_mac = false;
+	memmove(v6 + 88, quoted, 48);
+	esp_redirect6_write(v6, &r, 48);
+	assert_int_equal(rte_be_to_cpu_16(ip6->payload_len), 40 + 8 + 48);
+	assert_memory_equal(msg + 40, ((uint8_t[]){ 4, 7, 0, 0, 0, 0, 0, 0 }), 8);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip6, msg), 0);
+}
+
 static void test_icmp_may_answer(void **state)
 {
 	uint8_t v4[40] = { 0x45, [9] = IPPROTO_UDP }, v6[48] = { 0x60, [6] = IPPROTO_ICMPV6 };
@@ -456,6 +533,9 @@ int main(void)
 		cmocka_unit_test(test_l4_checksum6),
 		cmocka_unit_test(test_icmp_too_big),
 		cmocka_unit_test(test_icmp_time_exceeded),
+		cmocka_unit_test(test_icmp_redirect4),
+		cmocka_unit_test(test_redirect6_quote_len),
+		cmocka_unit_test(test_redirect6),
 		cmocka_unit_test(test_icmp_may_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
