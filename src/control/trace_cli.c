@@ -83,7 +83,7 @@ static const char *format_trace_flags(char *buf, size_t size, uint8_t flags)
 		{ PKT_IPSEC_ENCRYPTED, "encrypted" }, { PKT_IPSEC_DECRYPTED, "decrypted" },
 		{ PKT_PUNT_FRAGMENT, "punt-fragment" }, { PKT_OWN, "own" },
 		{ PKT_PATH_MTU, "path-mtu" }, { PKT_REASSEMBLED, "reassembled" },
-		{ PKT_SA_FRAGMENT, "sa-fragment" }, { PKT_REDIRECTED, "redirected" },
+		{ PKT_SA_FRAGMENT, "sa-fragment" }, { PKT_NO_REDIRECT, "no-redirect" },
 	};
 	size_t len = 0;
 

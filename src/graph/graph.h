@@ -91,11 +91,13 @@ _Static_assert(sizeof(struct pkt_meta) <= 24, "pkt_meta stays small");
  * ip-fragment cuts it to pkt_meta.mtu and hands the fragments back to
  * esp-encrypt, each to be protected on its own (esp_encrypt.c). */
 #define PKT_SA_FRAGMENT 64
-/* A forwarded packet going back out of the interface it came in by that
- * icmp-redirect has seen (and redirected, or not): ip-rewrite sends it on,
- * and its fragments, which ip-fragment gives its metadata, take no
- * redirect of their own. */
-#define PKT_REDIRECTED 128
+/* A forwarded packet that takes no ICMP redirect (any more): one going back
+ * out of the interface it came in by that icmp-redirect has seen (and
+ * redirected, or not), whose fragments, which ip-fragment gives its
+ * metadata, take none of their own; and a decrypted one, which spd-input
+ * passed (the kernel's ip_forward and ip6_forward redirect nothing with a
+ * secpath). */
+#define PKT_NO_REDIRECT 128
 
 extern int pkt_meta_offset;
 

@@ -2,7 +2,7 @@
  * icmp-redirect: the ICMP redirects (RFC 792, RFC 4861 s.8.2) the kernel's
  * forwarding sends for a packet it routes back out of the interface it
  * came in by. The packet itself goes on, back to ip-rewrite marked
- * PKT_REDIRECTED; the redirect, built in a buffer of its own, goes to
+ * PKT_NO_REDIRECT; the redirect, built in a buffer of its own, goes to
  * ip-lookup like any packet of the router's.
  *
  * ip-rewrite hands over such a packet received in clear (not decrypted:
@@ -312,7 +312,7 @@ static uint16_t icmp_redirect_process(struct rte_graph *graph, struct rte_node *
 		struct rte_mbuf *m = objs[i], *redirect = NULL;
 		nexts[i] = pkt_meta(m)->family == AF_INET ? redirect4(worker, m, &redirect)
 							  : redirect6(worker, m, &redirect);
-		pkt_meta(m)->flags |= PKT_REDIRECTED;
+		pkt_meta(m)->flags |= PKT_NO_REDIRECT;
 		if (redirect)
 			made[n_made++] = redirect;
 	}

@@ -36,14 +36,14 @@ enum ip_rewrite_next {
 
 /* A packet received in clear that leaves by the interface it came in by
  * and that icmp-redirect has not seen (it sees each packet once, before
- * its fragments are cut): IPv4 only with send_redirects on, which
- * __mkroute_input asks before anything else. */
+ * its fragments are cut; PKT_NO_REDIRECT): IPv4 only with send_redirects
+ * on, which __mkroute_input asks before anything else. */
 static inline bool redirect_first(struct rte_mbuf *m, const struct iface *out)
 {
 	const struct pkt_meta *meta = pkt_meta(m);
 
 	return unlikely(out->index == meta->rx_iface) &&
-	       !(meta->flags & (PKT_OWN | PKT_IPSEC | PKT_REDIRECTED)) &&
+	       !(meta->flags & (PKT_OWN | PKT_IPSEC | PKT_NO_REDIRECT)) &&
 	       (meta->family == AF_INET6 || out->send_redirects);
 }
 

@@ -91,8 +91,9 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbo
 		return steer(worker, m, inbound_counters[why], SPD_OUT_NEXT_DROP);
 	}
 	/* Decrypted once: onward it is an ordinary packet (a second SA, if
-	 * the route leads into another tunnel, comes from its out verdict). */
-	pkt_meta(m)->flags = 0;
+	 * the route leads into another tunnel, comes from its out verdict),
+	 * but for the secpath the kernel's keeps: no redirect. */
+	pkt_meta(m)->flags = PKT_NO_REDIRECT;
 	return onward(worker, m, local, out_active);
 }
 

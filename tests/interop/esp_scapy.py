@@ -40,8 +40,9 @@ import time
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPOption_Router_Alert, IPv6,
-                       IPv6ExtHdrFragment, Raw, defragment, fragment, fragment6, raw)
+from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6ND_Redirect, ICMPv6PacketTooBig,
+                       IPOption_Router_Alert, IPv6, IPv6ExtHdrFragment, Raw, defragment,
+                       fragment, fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 from scapy.layers.inet6 import in6_chksum
@@ -2288,6 +2289,44 @@ def case_rp_filter_decrypted(bed, name):
         subprocess.run(route + ["add", P["remote_net"], "via", P["peer"]], check=True)
 
 
+def case_no_redirect_decrypted(bed, fam, name):
+    """A decrypted packet routed back out of the port its ESP came in by
+    takes no ICMP redirect, as ip_forward and ip6_forward send none for a
+    packet with a secpath: the peer's own address, on the WAN's subnet,
+    sends through the tunnel to the remote network, which is routed back
+    via the peer. The packet is forwarded; no redirect leaves, none is
+    counted, icmp-redirect never sees it."""
+    P = FAMILIES[fam]
+    ipcls = IP if fam == 4 else IPv6
+    spi, keys, data = bed.next_spi(), CBC.keys(), payload_of(name)
+    peer = prefix(P["peer"], fam)
+    add_sa(bed, CBC, keys, spi, P["peer"], P["r_wan"], "tunnel", fam, False,
+           ["sel", "src", peer, "dst", P["remote_net"]])
+    add_policy(bed, "fwd", peer, P["remote_net"], P["peer"], P["r_wan"], "tunnel", spi)
+    before = bed.counters()
+    seen = bed.node_packets("icmp-redirect")
+    inner = ipcls(src=P["peer"], dst=P["remote"]) / UDP(sport=PORT_REMOTE, dport=PORT_A) / \
+        Raw(data)
+    inbound(bed, CBC, keys, spi, 1, data, fam=fam, inner=inner)
+    redirects = []
+
+    def match(frame):
+        eth = Ether(frame)
+        if eth.src != bed.mac_rb or ipcls not in eth:
+            return None
+        if (ICMP in eth and eth[ICMP].type == 5) or ICMPv6ND_Redirect in eth:
+            redirects.append(eth)
+        return True if UDP in eth and eth[UDP].payload and raw(eth[UDP].payload) == data \
+            else None
+    expect(wait_for(bed.b0, match), "the decrypted packet forwarded back out of r-b")
+    wait_for(bed.b0, match, timeout=0.5)
+    expect(not redirects, "no ICMP redirect left espd: %s" % redirects)
+    moved = {k: v - before.get(k, 0) for k, v in bed.counters().items()
+             if k[0] == "icmp-redirect" and v != before.get(k, 0)}
+    expect(not moved, "no redirect counted: %s" % moved)
+    expect(bed.node_packets("icmp-redirect") == seen, "icmp-redirect never saw it")
+
+
 def recv_tos(sock, data, timeout=WAIT):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -2502,6 +2541,10 @@ def behaviour(bed, selected):
         ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
         ("strict rp_filter spares decrypted packets, drops the same in clear",
          case_rp_filter_decrypted),
+        ("decrypted and routed back out of its port: no ICMP redirect (IPv4)",
+         case_no_redirect_decrypted, 4),
+        ("decrypted and routed back out of its port: no ICMP redirect (IPv6)",
+         case_no_redirect_decrypted, 6),
         ("ECN and DSCP after decapsulation", case_ecn_in),
         ("pcap: captured in clear in on the LAN port, as ESP of the SA out of the WAN port",
          case_pcap_esp),
