@@ -133,6 +133,8 @@ struct parse {
 	 * (0: either), which the words before give it, and the word that did. */
 	uint8_t family;
 	const char *family_word;
+	/* The port and ICMP words of the selector being read, if any. */
+	const char *port_word, *type_word;
 };
 
 static const char *peek(const struct parse *ps)
@@ -340,6 +342,10 @@ static int port_value(struct parse *ps, const char *key, uint16_t *port, uint16_
 		return fail(ps, v, "bad value for '%s': at most 255", key);
 	if (rc == 0)
 		*mask = typed || *port ? 0xffff : 0;
+	if (typed)
+		ps->type_word = key;
+	else
+		ps->port_word = key;
 	return rc;
 }
 
@@ -372,11 +378,33 @@ static uint8_t sel_family_given(const struct spd_selector *sel)
 	return sel->dst.addr.family ? sel->dst.addr.family : sel->src.addr.family;
 }
 
+/* xfrm_selector_upspec_parse: ports only with the protocols that have
+ * them (or none), ICMP type and code only with those that have them. */
+static int upspec_check(struct parse *ps, const struct spd_selector *sel)
+{
+	char name[8];
+	const char *port = ps->port_word, *type = ps->type_word;
+	uint8_t p = sel->proto;
+
+	ps->port_word = ps->type_word = NULL;
+	if (port && p && p != IPPROTO_TCP && p != IPPROTO_UDP && p != IPPROTO_SCTP &&
+	    p != IPPROTO_DCCP)
+		return fail(ps, port, "only with proto tcp, udp, sctp or dccp (or none), as ip "
+			    "xfrm takes it, not %s", proto_name(p, name, sizeof(name)));
+	if (type && p != IPPROTO_ICMP && p != IPPROTO_ICMPV6 && p != IPPROTO_MH)
+		return fail(ps, type, "only with proto icmp, ipv6-icmp or mobility-header, as ip "
+			    "xfrm takes it, not %s", proto_name(p, name, sizeof(name)));
+	return 0;
+}
+
 /* Both prefixes of one family; a missing one matches all of it. The kernel
  * needs a family, AF_INET when no address was given (as ip xfrm does). */
 static int sel_finish(struct parse *ps, struct spd_selector *sel)
 {
 	uint8_t family = sel->src.addr.family ? sel->src.addr.family : sel->dst.addr.family;
+
+	if (upspec_check(ps, sel))
+		return -EINVAL;
 
 	if (!family)
 		family = AF_INET;
@@ -909,7 +937,7 @@ struct policy_cmd {
 	struct spd_policy_params p;
 	const char *index_word; /* as given, for the error */
 	bool has_dir;
-	bool in_sel; /* within the words xfrm_selector_parse reads */
+	bool in_sel, sel_ended; /* within, after the words xfrm_selector_parse reads */
 };
 
 /* A template's protocol, one xfrm_id_proto_valid takes (43 and 60 are
@@ -1015,6 +1043,8 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	const char *v;
 	int rc = sel_word(ps, w, &c->p.sel);
 
+	if (rc > 0 && c->sel_ended)
+		return fail(ps, w, "the selector's words come in one run, as ip xfrm reads them");
 	if (rc != 0) {
 		c->in_sel = true;
 		return rc < 0 ? rc : 0;
@@ -1023,6 +1053,7 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	 * addresses in its family, unless one is given already. */
 	if (c->in_sel && !ps->family)
 		family_given(ps, sel_family_given(&c->p.sel), "selector");
+	c->sel_ended |= c->in_sel;
 	c->in_sel = false;
 	if (strcmp(w, "dir") == 0)
 		return dir_value(ps, c);

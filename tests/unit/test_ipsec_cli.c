@@ -1191,6 +1191,57 @@ static void test_iproute2_numbers(void **state)
 	all_refused(iproute2_numbers_refused, RTE_DIM(iproute2_numbers_refused));
 }
 
+/* Taken as ip xfrm takes them: a port without a protocol, the last
+ * protocol of a selector, a port of 0 selecting any port. */
+static const struct taken iproute2_runs[] = {
+	{ "ipsec policy add src 10.0.0.0/8 sport 5 dir out", "show ipsec policy",
+	  "src 10.0.0.0/8 dst 0.0.0.0/0 proto any sport 5\n" },
+	{ "ipsec policy add src 10.1.0.0/16 proto tcp sport 0 dport 5 proto udp dir out",
+	  "show ipsec policy", "src 10.1.0.0/16 dst 0.0.0.0/0 proto udp dport 5\n" },
+	{ "ipsec policy add src 10.2.0.0/16 proto sctp dport 5 dir out", "show ipsec policy",
+	  "proto sctp dport 5\n" },
+	{ "ipsec policy add src 10.3.0.0/16 proto mobility-header type 5 dir out",
+	  "show ipsec policy", "proto mobility-header type 5\n" },
+	{ SA_25X "0x260" GCM_TAIL " sel src 10.0.0.0/8 sport 5", "show ipsec sa 0x260",
+	  "sel src 10.0.0.0/8 dst 0.0.0.0/0 proto any sport 5\n" },
+};
+
+/* What xfrm_selector_upspec_parse refuses, and a selector's words in two
+ * runs (ip xfrm: duplicate), such as after a template's. */
+static const struct bad iproute2_runs_refused[] = {
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp sport 5 dir out",
+	  "ipsec policy add: 'sport': only with proto tcp, udp, sctp or dccp (or none), as ip "
+	  "xfrm takes it, not icmp" },
+	{ "ipsec policy add src 10.0.0.0/8 proto gre dport 5 dir out",
+	  "ipsec policy add: 'dport': only with proto tcp, udp, sctp or dccp (or none), as ip "
+	  "xfrm takes it, not gre" },
+	{ "ipsec policy add src 10.0.0.0/8 type 5 dir out",
+	  "ipsec policy add: 'type': only with proto icmp, ipv6-icmp or mobility-header, as ip "
+	  "xfrm takes it, not any" },
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp code 1 proto tcp dir out",
+	  "ipsec policy add: 'code': only with proto icmp, ipv6-icmp or mobility-header, as ip "
+	  "xfrm takes it, not tcp" },
+	{ SA_25X "0x261" GCM_TAIL " sel proto tcp type 1",
+	  "ipsec sa add: 'type': only with proto icmp, ipv6-icmp or mobility-header, as ip xfrm "
+	  "takes it, not tcp" },
+	{ "ipsec policy add src 10.0.0.0/8 dir out dst 10.1.0.0/16",
+	  "ipsec policy add: 'dst': the selector's words come in one run, as ip xfrm reads them" },
+	{ "ipsec policy add src 10.0.0.0/8 dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp "
+	  "mode tunnel src 10.1.0.0/16",
+	  "ipsec policy add: 'src': the selector's words come in one run, as ip xfrm reads them" },
+	{ "ipsec policy add src 10.0.0.0/8 dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp "
+	  "mode tunnel spi 5", "ipsec policy add: 'spi': unknown keyword" },
+};
+
+/* A selector's words, and a template's ID, are one run each; ports and
+ * ICMP words go with their protocols (xfrm_selector_upspec_parse). */
+static void test_iproute2_word_runs(void **state)
+{
+	(void)state;
+	all_taken(iproute2_runs, RTE_DIM(iproute2_runs));
+	all_refused(iproute2_runs_refused, RTE_DIM(iproute2_runs_refused));
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -1221,6 +1272,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iproute2_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iproute2_zero_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iproute2_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iproute2_word_runs, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
