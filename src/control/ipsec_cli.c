@@ -607,8 +607,8 @@ static int encap_parse(struct parse *ps, struct sa_cmd *c)
 	if (strcmp(type, "espinudp") != 0)
 		return fail(ps, type, "only espinudp encapsulation is supported");
 	c->p.encap.type = UDP_ENCAP_ESPINUDP;
-	if (u16_value(ps, "encap", &c->p.encap.sport) || u16_value(ps, "encap", &c->p.encap.dport) ||
-	    value(ps, "encap", &oa))
+	if (u16_value(ps, "encap", &c->p.encap.sport) ||
+	    u16_value(ps, "encap", &c->p.encap.dport) || value(ps, "encap", &oa))
 		return -EINVAL;
 	/* get_addr in no family: any, all and default are the zero address. */
 	if (ip_addr_parse_iproute2(oa, 0, &c->p.encap.oa) != 0)
