@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "common/number.h"
 
 int ip_addr_parse(const char *text, struct ip_addr *addr)
 {
@@ -32,7 +33,7 @@ void ip_prefix_mask(struct ip_prefix *prefix)
 	}
 }
 
-int ip_prefix_parse_unmasked(const char *text, struct ip_prefix *prefix)
+static int prefix_parse_unmasked(const char *text, struct ip_prefix *prefix)
 {
 	char copy[IP_PREFIX_STRLEN];
 	const char *slash = strchr(text, '/');
@@ -60,11 +61,126 @@ int ip_prefix_parse_unmasked(const char *text, struct ip_prefix *prefix)
 
 int ip_prefix_parse(const char *text, struct ip_prefix *prefix)
 {
-	int rc = ip_prefix_parse_unmasked(text, prefix);
+	int rc = prefix_parse_unmasked(text, prefix);
 
 	if (rc == 0)
 		ip_prefix_mask(prefix);
 	return rc;
+}
+
+/* ---- iproute2's words (addr.h) ---- */
+
+/* get_addr_1's words for the zero address of the family asked for. */
+static bool zero_word(const char *text, size_t len)
+{
+	static const char *const words[] = { "default", "all", "any" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == len && memcmp(text, words[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* get_addr_ipv4 over text's first len characters: not inet_aton, whose
+ * 10.8 is 10.0.0.8. strtoul skips blanks and takes a sign as ip does; it
+ * stops at the '/' after len, so it never reads past it. */
+static int ipv4_span(const char *text, size_t len, uint8_t *bytes)
+{
+	const char *at = text, *stop = text + len;
+
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		unsigned long n = strtoul(at, &end, 0);
+
+		if (end == at || n > 255)
+			return -EINVAL;
+		bytes[i] = (uint8_t)n;
+		if (end == stop)
+			return 0;
+		if (*end != '.')
+			return -EINVAL;
+		at = end + 1;
+	}
+	return -EINVAL;
+}
+
+/* No IPv6 text inet_pton takes is longer than INET6_ADDRSTRLEN. */
+static int ipv6_span(const char *text, size_t len, uint8_t *bytes)
+{
+	char copy[INET6_ADDRSTRLEN + 1];
+
+	if (len >= sizeof(copy))
+		return -EINVAL;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return inet_pton(AF_INET6, copy, bytes) == 1 ? 0 : -EINVAL;
+}
+
+/* get_addr_1: a word with a ':' is IPv6, any other IPv4. */
+static int addr_span(const char *text, size_t len, uint8_t family, struct ip_addr *addr,
+		     bool *zero)
+{
+	uint8_t found = memchr(text, ':', len) ? AF_INET6 : AF_INET;
+	int rc;
+
+	memset(addr, 0, sizeof(*addr));
+	*zero = zero_word(text, len);
+	if (*zero) {
+		addr->family = family;
+		return 0;
+	}
+	rc = found == AF_INET6 ? ipv6_span(text, len, addr->bytes)
+			       : ipv4_span(text, len, addr->bytes);
+	if (rc)
+		return rc;
+	addr->family = found;
+	return family && family != found ? -EAFNOSUPPORT : 0;
+}
+
+/* get_netmask: a number (get_unsigned), else an IPv4 netmask, whose zero
+ * words are 0.0.0.0 too (mask2bits: ones, then zeros only). */
+static int netmask_bits(const char *text, uint64_t *bits)
+{
+	struct ip_addr mask;
+	bool zero;
+
+	if (number_parse_negatable(text, 0, UINT32_MAX, bits) == 0)
+		return 0;
+	if (addr_span(text, strlen(text), AF_INET, &mask, &zero) != 0)
+		return -EINVAL;
+	uint32_t ones = ntohl(mask.v4), host = ~ones;
+	if (host & (host + 1))
+		return -EINVAL;
+	*bits = (uint64_t)__builtin_popcount(ones);
+	return 0;
+}
+
+int ip_addr_parse_iproute2(const char *text, uint8_t family, struct ip_addr *addr)
+{
+	bool zero;
+
+	return addr_span(text, strlen(text), family, addr, &zero);
+}
+
+/* get_prefix_1: a zero word takes no length and is /0. */
+int ip_prefix_parse_iproute2(const char *text, uint8_t family, struct ip_prefix *prefix)
+{
+	const char *slash = strchr(text, '/');
+	bool zero;
+	uint64_t bits;
+	int rc = addr_span(text, slash ? (size_t)(slash - text) : strlen(text), family,
+			   &prefix->addr, &zero);
+	unsigned max = (unsigned)ip_addr_size(prefix->addr.family) * 8;
+
+	if (rc)
+		return rc;
+	prefix->len = zero ? 0 : (uint8_t)max;
+	if (!slash)
+		return 0;
+	if (zero || netmask_bits(slash + 1, &bits) != 0 || bits > max)
+		return -EINVAL;
+	prefix->len = (uint8_t)bits;
+	return 0;
 }
 
 void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes)

@@ -66,8 +66,20 @@ static inline bool ip_addr_is_link_local(const struct ip_addr *addr)
 int ip_addr_parse(const char *text, struct ip_addr *addr);
 /* Parse "A/len" or a bare address (full length). Host bits are cleared. */
 int ip_prefix_parse(const char *text, struct ip_prefix *prefix);
-/* The same with the address kept as given, host bits too (XFRM selectors). */
-int ip_prefix_parse_unmasked(const char *text, struct ip_prefix *prefix);
+/*
+ * An address or prefix as iproute2's ip reads it (get_addr_1 and
+ * get_prefix_1 of lib/utils.c), in family (0: either), for the ipsec
+ * commands that take ip xfrm's words; the parsers above stay strict for
+ * the config and the state file. IPv4 is one to four numbers in C's bases
+ * (strtoul's), each at most 255, the missing ones 0: 10.8 is 10.8.0.0,
+ * 0x0a.0.0.1 is 10.0.0.1. A prefix length is a number in C's bases or a
+ * netmask (255.255.255.0); any, all and default are the zero prefix /0 of
+ * family, which is 0 when none is given (the caller refuses it then, as
+ * ip xfrm does). 0, -EINVAL, or -EAFNOSUPPORT for an address of the other
+ * family than the one given.
+ */
+int ip_addr_parse_iproute2(const char *text, uint8_t family, struct ip_addr *addr);
+int ip_prefix_parse_iproute2(const char *text, uint8_t family, struct ip_prefix *prefix);
 void ip_addr_from_bytes(struct ip_addr *addr, uint8_t family, const void *bytes);
 bool ip_prefix_contains(const struct ip_prefix *prefix, const struct ip_addr *addr);
 bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);

@@ -129,6 +129,12 @@ struct parse {
 	const char *cmd;
 	char **argv;
 	int argc, at;
+	/* iproute2's preferred_family: the family ip xfrm reads addresses in
+	 * (0: either), which the words before give it, and the word that did. */
+	uint8_t family;
+	const char *family_word;
+	/* The port and ICMP words of the selector being read, if any. */
+	const char *port_word, *type_word;
 };
 
 static const char *peek(const struct parse *ps)
@@ -171,7 +177,7 @@ static int number(struct parse *ps, const char *key, uint64_t max, uint64_t *n)
 
 	if (value(ps, key, &v))
 		return -EINVAL;
-	if (number_parse(v, 0, max, n) < 0)
+	if (number_parse_negatable(v, 0, max, n) < 0)
 		return fail(ps, v, "bad value for '%s'", key);
 	return 0;
 }
@@ -192,12 +198,47 @@ static int u16_value(struct parse *ps, const char *key, uint16_t *out)
 	return rc;
 }
 
+/* What ip xfrm's words give the family it reads the next addresses in. */
+static void family_given(struct parse *ps, uint8_t family, const char *word)
+{
+	ps->family = family;
+	ps->family_word = word;
+}
+
+/*
+ * A prefix as get_prefix reads it in ip xfrm's preferred family: any, all
+ * and default are refused without one ("has an unrecognized address
+ * family"), an address of the other family too.
+ */
+static int prefix_word(struct parse *ps, const char *v, const char *what,
+		       struct ip_prefix *prefix)
+{
+	int rc = ip_prefix_parse_iproute2(v, ps->family, prefix);
+
+	if (rc == -EAFNOSUPPORT)
+		return fail(ps, v, "not an %s address, the family the '%s' before gives (as ip "
+			    "xfrm reads it)", ps->family == AF_INET ? "IPv4" : "IPv6",
+			    ps->family_word);
+	if (rc)
+		return fail(ps, v, "not %s", what);
+	if (!prefix->addr.family)
+		return fail(ps, v, "no address family to read it in: ip xfrm takes any, all and "
+			    "default only after words that give one (a tmpl before a policy's "
+			    "selector, a sel before an SA's src and dst)");
+	return 0;
+}
+
+/* An SA's or template's address: xfrm_id_parse reads a prefix and keeps
+ * its address, whatever the length. */
 static int addr_value(struct parse *ps, const char *key, struct ip_addr *addr)
 {
+	struct ip_prefix prefix;
 	const char *v;
-	if (value(ps, key, &v))
+
+	if (value(ps, key, &v) || prefix_word(ps, v, "an address", &prefix))
 		return -EINVAL;
-	return ip_addr_parse(v, addr) == 0 ? 0 : fail(ps, v, "not an address");
+	*addr = prefix.addr;
+	return 0;
 }
 
 /* A selector's address stays as given, host bits too: ip xfrm copies it
@@ -207,10 +248,10 @@ static int addr_value(struct parse *ps, const char *key, struct ip_addr *addr)
 static int prefix_value(struct parse *ps, const char *key, struct ip_prefix *prefix)
 {
 	const char *v;
+
 	if (value(ps, key, &v))
 		return -EINVAL;
-	return ip_prefix_parse_unmasked(v, prefix) == 0 ? 0
-							 : fail(ps, v, "not an address or prefix");
+	return prefix_word(ps, v, "an address or prefix", prefix);
 }
 
 static const struct { const char *name; uint8_t proto; } protos[] = {
@@ -288,15 +329,27 @@ static int mode_value(struct parse *ps, uint8_t *mode)
 
 /* ---- Selectors (both SA "sel" and policies) ---- */
 
-/* One selector word: 1 when consumed, 0 when not a selector word, < 0 on error. */
+/* xfrm_selector_upspec_parse: a port selects that one port, port 0 none
+ * (the mask stays 0: any port); an ICMP type or code is at most 255 and
+ * selects itself, 0 too. */
 static int port_value(struct parse *ps, const char *key, uint16_t *port, uint16_t *mask)
 {
+	bool typed = strcmp(key, "type") == 0 || strcmp(key, "code") == 0;
+	const char *v = peek(ps);
 	int rc = u16_value(ps, key, port);
+
+	if (rc == 0 && typed && *port > UINT8_MAX)
+		return fail(ps, v, "bad value for '%s': at most 255", key);
 	if (rc == 0)
-		*mask = 0xffff; /* ip xfrm: one port */
+		*mask = typed || *port ? 0xffff : 0;
+	if (typed)
+		ps->type_word = key;
+	else
+		ps->port_word = key;
 	return rc;
 }
 
+/* One selector word: 1 when consumed, 0 when not a selector word, < 0 on error. */
 static int sel_word(struct parse *ps, const char *word, struct spd_selector *sel)
 {
 	int rc;
@@ -318,11 +371,40 @@ static int sel_word(struct parse *ps, const char *word, struct spd_selector *sel
 	return rc < 0 ? rc : 1;
 }
 
+/* The family a selector's addresses give, 0 without one: what
+ * xfrm_selector_parse leaves in sel->family. */
+static uint8_t sel_family_given(const struct spd_selector *sel)
+{
+	return sel->dst.addr.family ? sel->dst.addr.family : sel->src.addr.family;
+}
+
+/* xfrm_selector_upspec_parse: ports only with the protocols that have
+ * them (or none), ICMP type and code only with those that have them. */
+static int upspec_check(struct parse *ps, const struct spd_selector *sel)
+{
+	char name[8];
+	const char *port = ps->port_word, *type = ps->type_word;
+	uint8_t p = sel->proto;
+
+	ps->port_word = ps->type_word = NULL;
+	if (port && p && p != IPPROTO_TCP && p != IPPROTO_UDP && p != IPPROTO_SCTP &&
+	    p != IPPROTO_DCCP)
+		return fail(ps, port, "only with proto tcp, udp, sctp or dccp (or none), as ip "
+			    "xfrm takes it, not %s", proto_name(p, name, sizeof(name)));
+	if (type && p != IPPROTO_ICMP && p != IPPROTO_ICMPV6 && p != IPPROTO_MH)
+		return fail(ps, type, "only with proto icmp, ipv6-icmp or mobility-header, as ip "
+			    "xfrm takes it, not %s", proto_name(p, name, sizeof(name)));
+	return 0;
+}
+
 /* Both prefixes of one family; a missing one matches all of it. The kernel
  * needs a family, AF_INET when no address was given (as ip xfrm does). */
 static int sel_finish(struct parse *ps, struct spd_selector *sel)
 {
 	uint8_t family = sel->src.addr.family ? sel->src.addr.family : sel->dst.addr.family;
+
+	if (upspec_check(ps, sel))
+		return -EINVAL;
 
 	if (!family)
 		family = AF_INET;
@@ -347,6 +429,7 @@ struct sa_cmd {
 	const struct kernel_alg *alg[ALG_N];
 	uint64_t seq_hi, oseq_hi; /* replay-seq-hi, replay-oseq-hi */
 	bool has_src, has_dst, has_proto, has_spi, has_sel;
+	bool in_id; /* within the words xfrm_id_parse reads */
 };
 
 /*
@@ -453,56 +536,84 @@ static int alg_parse(struct parse *ps, struct sa_cmd *c, const char *kw)
 	return 0;
 }
 
+struct flag_name {
+	const char *name;
+	uint32_t bit;
+};
+
+/*
+ * xfrm_state_flag_parse and xfrm_state_extra_flag_parse: "0x" and hex
+ * digits is the whole set, in place of the flags given before; any other
+ * word starts a list of names, empty when it is none (ip then reads that
+ * word as the next keyword).
+ */
+static int flag_list(struct parse *ps, const char *key, const struct flag_name *names,
+		     size_t n_names, uint32_t max, uint32_t *flags)
+{
+	const char *w = peek(ps);
+	uint64_t n;
+
+	if (!w)
+		return fail(ps, key, "missing value");
+	if (strlen(w) > 2 && strncmp(w, "0x", 2) == 0) {
+		ps->at++;
+		if (number_parse_negatable(w, 16, max, &n) < 0)
+			return fail(ps, w, "bad value for '%s'", key);
+		*flags = (uint32_t)n;
+		return 0;
+	}
+	for (; (w = peek(ps)); ps->at++) {
+		size_t i = 0;
+		while (i < n_names && strcmp(w, names[i].name) != 0)
+			i++;
+		if (i == n_names)
+			break;
+		*flags |= names[i].bit;
+	}
+	return 0;
+}
+
 static int flags_parse(struct parse *ps, struct sa_cmd *c)
 {
-	static const struct { const char *name; uint8_t bit; } names[] = {
+	static const struct flag_name names[] = {
 #define _(id, bit, name) { name, bit },
 		foreach_sa_flag(_)
 #undef _
 	};
-	unsigned n = 0;
+	uint32_t flags = c->p.flags;
+	int rc = flag_list(ps, "flag", names, RTE_DIM(names), UINT8_MAX, &flags);
 
-	for (const char *w; (w = peek(ps)); n++) {
-		size_t i = 0;
-		while (i < RTE_DIM(names) && strcmp(w, names[i].name) != 0)
-			i++;
-		if (i == RTE_DIM(names))
-			break;
-		c->p.flags |= names[i].bit;
-		ps->at++;
-	}
-	if (n == 0)
-		return peek(ps) ? fail(ps, peek(ps), "unknown flag") : fail(ps, "flag", "missing value");
-	return 0;
+	c->p.flags = (uint8_t)flags;
+	return rc;
 }
 
 static int extra_flag_parse(struct parse *ps, struct sa_cmd *c)
 {
-	const char *v;
+	static const struct flag_name names[] = {
+		{ "dont-encap-dscp", SA_XFLAG_DONT_ENCAP_DSCP },
+		{ "oseq-may-wrap", SA_XFLAG_OSEQ_MAY_WRAP },
+	};
 
-	if (value(ps, "extra-flag", &v))
-		return -EINVAL;
-	if (strcmp(v, "dont-encap-dscp") == 0)
-		c->p.extra_flags |= SA_XFLAG_DONT_ENCAP_DSCP;
-	else if (strcmp(v, "oseq-may-wrap") == 0)
-		c->p.extra_flags |= SA_XFLAG_OSEQ_MAY_WRAP;
-	else
-		return fail(ps, v, "unknown extra-flag");
-	return 0;
+	return flag_list(ps, "extra-flag", names, RTE_DIM(names), UINT32_MAX,
+			 &c->p.extra_flags);
 }
 
 static int encap_parse(struct parse *ps, struct sa_cmd *c)
 {
-	const char *type;
+	const char *type, *oa;
 
 	if (value(ps, "encap", &type))
 		return -EINVAL;
 	if (strcmp(type, "espinudp") != 0)
 		return fail(ps, type, "only espinudp encapsulation is supported");
 	c->p.encap.type = UDP_ENCAP_ESPINUDP;
-	if (u16_value(ps, "encap", &c->p.encap.sport) || u16_value(ps, "encap", &c->p.encap.dport))
+	if (u16_value(ps, "encap", &c->p.encap.sport) ||
+	    u16_value(ps, "encap", &c->p.encap.dport) || value(ps, "encap", &oa))
 		return -EINVAL;
-	return addr_value(ps, "encap", &c->p.encap.oa);
+	/* get_addr in no family: any, all and default are the zero address. */
+	if (ip_addr_parse_iproute2(oa, 0, &c->p.encap.oa) != 0)
+		return fail(ps, oa, "not an address");
+	return 0;
 }
 
 static int limit_parse(struct parse *ps, struct sa_cmd *c)
@@ -526,6 +637,23 @@ static int limit_parse(struct parse *ps, struct sa_cmd *c)
 			return number(ps, which, UINT64_MAX,
 				      (uint64_t *)((char *)&c->p.lifetime + limits[i].offset));
 	return fail(ps, which, "unknown limit");
+}
+
+/* The words xfrm_id_parse reads, one after the other. */
+static bool id_group_word(const char *w)
+{
+	return strcmp(w, "src") == 0 || strcmp(w, "dst") == 0 || strcmp(w, "proto") == 0 ||
+	       strcmp(w, "spi") == 0;
+}
+
+/* xfrm_state_modify: once the ID's words end, ip reads addresses in the
+ * SA's family, unless a selector before gave one. */
+static void id_group_end(struct parse *ps, struct sa_cmd *c)
+{
+	if (c->in_id && !ps->family)
+		family_given(ps, c->has_dst ? c->p.id.dst.family : c->p.src.family,
+			     c->has_dst ? "dst" : "src");
+	c->in_id = false;
 }
 
 /* The ID words every SA command takes. 1 consumed, 0 not an ID word. */
@@ -589,8 +717,11 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 		return encap_parse(ps, c);
 	if (strcmp(w, "limit") == 0)
 		return limit_parse(ps, c);
+	/* xfrm_state_modify reads the selector in no family and the words
+	 * after it in the selector's. */
 	if (strcmp(w, "sel") == 0) {
 		c->has_sel = true;
+		family_given(ps, 0, w);
 		for (const char *next; (next = take(ps));) {
 			int rc = sel_word(ps, next, &c->p.sel);
 			if (rc < 0)
@@ -600,8 +731,13 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 				break;
 			}
 		}
+		family_given(ps, sel_family_given(&c->p.sel), w);
 		return sel_finish(ps, &c->p.sel);
 	}
+	/* After an empty flag list, the word ip reads as a keyword. */
+	if (ps->at >= 2 && (strcmp(ps->argv[ps->at - 2], "flag") == 0 ||
+			    strcmp(ps->argv[ps->at - 2], "extra-flag") == 0))
+		return fail(ps, w, "unknown %s", ps->argv[ps->at - 2]);
 	return fail(ps, w, "unknown keyword");
 }
 
@@ -620,6 +756,9 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 	c->p.origin = IPSEC_ORIGIN_CLI;
 	c->p.lifetime = (struct sa_lifetime)SA_LIFETIME_NONE; /* as iproute2 starts */
 	while ((w = take(ps))) {
+		if (!id_group_word(w))
+			id_group_end(ps, c);
+		c->in_id |= id_group_word(w);
 		rc = id_word(ps, w, c);
 		if (rc == 0)
 			rc = full ? sa_word(ps, w, c) : fail(ps, w, "unknown keyword");
@@ -655,6 +794,12 @@ static int sa_parse(struct parse *ps, struct sa_cmd *c, bool full)
 	if (c->p.flags & SA_FLAG_ESN) {
 		c->p.iseq |= c->seq_hi << 32;
 		c->p.oseq |= c->oseq_hi << 32;
+	}
+	/* ip xfrm sends the original address as an xfrm_address_t, which the
+	 * kernel reads in the SA's family (copy_from_user_state). */
+	if (c->p.encap.type) {
+		struct ip_addr oa = c->p.encap.oa;
+		ip_addr_from_bytes(&c->p.encap.oa, c->p.id.dst.family, oa.bytes);
 	}
 	return 0;
 }
@@ -792,6 +937,7 @@ struct policy_cmd {
 	struct spd_policy_params p;
 	const char *index_word; /* as given, for the error */
 	bool has_dir;
+	bool in_sel, sel_ended; /* within, after the words xfrm_selector_parse reads */
 };
 
 /* A template's protocol, one xfrm_id_proto_valid takes (43 and 60 are
@@ -808,38 +954,67 @@ static int tmpl_proto(struct parse *ps, struct spd_tmpl *t)
 	return fail(ps, v, "not an XFRM protocol (esp, ah, comp, 43 or 60)");
 }
 
+/* One word of a template's, w taken. */
+static int tmpl_word(struct parse *ps, const char *w, struct spd_tmpl *t)
+{
+	const char *v;
+	int rc;
+
+	if (strcmp(w, "src") == 0)
+		return addr_value(ps, w, &t->src);
+	if (strcmp(w, "dst") == 0)
+		return addr_value(ps, w, &t->dst);
+	if (strcmp(w, "proto") == 0)
+		return tmpl_proto(ps, t);
+	if (strcmp(w, "spi") == 0)
+		return u32_value(ps, w, &t->spi);
+	if (strcmp(w, "mode") == 0)
+		return mode_value(ps, &t->mode);
+	if (strcmp(w, "reqid") == 0)
+		return u32_value(ps, w, &t->reqid);
+	if ((rc = value(ps, w, &v)) != 0)
+		return rc;
+	if (strcmp(v, "use") && strcmp(v, "required"))
+		return fail(ps, v, "level must be required or use");
+	t->optional = strcmp(v, "use") == 0;
+	return 0;
+}
+
+/*
+ * xfrm_tmpl_parse: mode, reqid and level around one run of the words
+ * xfrm_id_parse reads; such a word after that run is the policy's (its
+ * selector's). The template's addresses are read in no family.
+ */
 static int tmpl_parse(struct parse *ps, struct policy_cmd *c)
 {
+	uint8_t family = ps->family;
+	const char *w, *family_word = ps->family_word;
+	bool id_begun = false, id_ended = false;
 	struct spd_tmpl *t;
-	const char *w, *v;
 	int rc = 0;
 
 	if (c->p.n_tmpl == SPD_TMPL_MAX)
 		return fail(ps, "tmpl", "at most %u templates", SPD_TMPL_MAX);
 	t = &c->p.tmpl[c->p.n_tmpl++];
 	t->proto = IPPROTO_ESP;
+	family_given(ps, 0, "tmpl");
 	while (rc == 0 && (w = peek(ps))) {
-		if (strcmp(w, "src") && strcmp(w, "dst") && strcmp(w, "proto") && strcmp(w, "spi") &&
-		    strcmp(w, "mode") && strcmp(w, "reqid") && strcmp(w, "level"))
+		bool id = id_group_word(w);
+
+		if ((!id && strcmp(w, "mode") && strcmp(w, "reqid") && strcmp(w, "level")) ||
+		    (id && id_ended))
 			break;
+		id_begun |= id;
+		id_ended |= !id && id_begun;
 		ps->at++;
-		if (strcmp(w, "src") == 0)
-			rc = addr_value(ps, w, &t->src);
-		else if (strcmp(w, "dst") == 0)
-			rc = addr_value(ps, w, &t->dst);
-		else if (strcmp(w, "proto") == 0)
-			rc = tmpl_proto(ps, t);
-		else if (strcmp(w, "spi") == 0)
-			rc = u32_value(ps, w, &t->spi);
-		else if (strcmp(w, "mode") == 0)
-			rc = mode_value(ps, &t->mode);
-		else if (strcmp(w, "reqid") == 0)
-			rc = u32_value(ps, w, &t->reqid);
-		else if ((rc = value(ps, w, &v)) == 0 && strcmp(v, "use") && strcmp(v, "required"))
-			rc = fail(ps, v, "level must be required or use");
-		else if (rc == 0)
-			t->optional = strcmp(v, "use") == 0;
+		rc = tmpl_word(ps, w, t);
 	}
+	/* The words after it are read in the template's family, or in the
+	 * one before when it has no address. */
+	if (t->dst.family || t->src.family)
+		family_given(ps, t->dst.family ? t->dst.family : t->src.family, "tmpl");
+	else
+		family_given(ps, family, family_word);
 	if (rc == 0 && t->mode == SA_MODE_TUNNEL && !t->dst.family)
 		rc = fail(ps, "tmpl", "tunnel mode needs dst");
 	if (rc == 0 && t->src.family && t->dst.family && t->src.family != t->dst.family)
@@ -868,8 +1043,18 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	const char *v;
 	int rc = sel_word(ps, w, &c->p.sel);
 
-	if (rc != 0)
+	if (rc > 0 && c->sel_ended)
+		return fail(ps, w, "the selector's words come in one run, as ip xfrm reads them");
+	if (rc != 0) {
+		c->in_sel = true;
 		return rc < 0 ? rc : 0;
+	}
+	/* xfrm_policy_modify: once the selector's words end, ip reads
+	 * addresses in its family, unless one is given already. */
+	if (c->in_sel && !ps->family)
+		family_given(ps, sel_family_given(&c->p.sel), "selector");
+	c->sel_ended |= c->in_sel;
+	c->in_sel = false;
 	if (strcmp(w, "dir") == 0)
 		return dir_value(ps, c);
 	if (strcmp(w, "mark") == 0)

@@ -953,6 +953,295 @@ static void test_selector_host_bits(void **state)
 	assert_false(spd_selector_match(&sa->rt.sel, &k));
 }
 
+/* Run a command that must be refused with error, changing nothing. */
+static void refused(const char *line, const char *error)
+{
+	char expected[512];
+	size_t sas = sad_count(), policies = spd_count();
+
+	if (run(line) == 0)
+		fail_msg("accepted: %s", line);
+	snprintf(expected, sizeof(expected), "error: %s\n", error);
+	if (strcmp(text(), expected) != 0)
+		fail_msg("line: %s\n got: %s want: %s", line, text(), expected);
+	assert_int_equal(sad_count(), sas);
+	assert_int_equal(spd_count(), policies);
+}
+
+static void shown_in(const char *show, const char *want)
+{
+	assert_int_equal(run(show), 0);
+	if (!strstr(text(), want))
+		fail_msg("%s: no \"%s\" in:\n%s", show, want, text());
+}
+
+#define GCM_TAIL " proto esp mode tunnel aead rfc4106(gcm(aes)) " GCM_KEY " 128"
+
+/* A line taken (none: the one before), and what a show command then says. */
+struct taken {
+	const char *line, *show, *shown;
+};
+
+static void all_taken(const struct taken *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].line && run(t[i].line) != 0)
+			fail_msg("refused: %s\n%s", t[i].line, text());
+		shown_in(t[i].show, t[i].shown);
+	}
+}
+
+static const struct taken iproute2_addresses[] = {
+	{ "ipsec policy add src 10.8 dst 0x0a.1/0x10 dir out action block", "show ipsec policy",
+	  "src 10.8.0.0/32 dst 10.1.0.0/16 proto any\n" },
+	{ "ipsec policy add src 10.0.0.1/255.255.255.0 dst 10.0.0.0/033 dir out action block",
+	  "show ipsec policy", "src 10.0.0.1/24 dst 10.0.0.0/27 proto any\n" },
+	{ "ipsec policy add src 010.1/255.255 dst 10.9/any dir in", "show ipsec policy",
+	  "src 8.1.0.0/16 dst 10.9.0.0/0 proto any\n" },
+	{ "ipsec policy add src 2001:db8::/255.255.0.0 dst 2001:db8:1::/0x30 dir fwd",
+	  "show ipsec policy", "src 2001:db8::/16 dst 2001:db8:1::/48 proto any\n" },
+	{ "ipsec sa add src 0xc0.0.2.1/24 dst 0306.51.0144.1/0x20 spi 0x230" GCM_TAIL
+	  " encap espinudp 4500 4500 10.8", "show ipsec sa 0x230",
+	  "src 192.0.2.1 dst 198.51.100.1 proto esp\n" },
+	{ NULL, "show ipsec sa 0x230", "encap espinudp 4500 4500 oa 10.8.0.0\n" },
+	{ "ipsec policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out tmpl src 192.0.2.1/8 "
+	  "dst 198.51.100 proto esp mode tunnel", "show ipsec policy",
+	  "tmpl src 192.0.2.1 dst 198.51.100.0 proto esp" },
+};
+
+/* What get_prefix_1 refuses. */
+static const char *const bad_prefixes[] = {
+	"10.256", "10.1.2.3.4", "08.1", "10.", "10..1", "0x", "10.0.0.0/255.0.255.0",
+	"10.0.0.0/0x", "10.0.0.0/", "10.0.0.0/33", "2001:db8::/129", "any/0",
+};
+
+/*
+ * IPv4 as iproute2's get_addr_ipv4 reads it, not inet_aton: one to four
+ * numbers in C's bases, each at most 255, the missing ones 0 (10.8 is
+ * 10.8.0.0). A prefix length is a number in C's bases or a netmask
+ * (get_netmask, mask2bits), any, all and default among them (0.0.0.0).
+ * The SA's and a template's addresses are prefixes whose address ip
+ * keeps (xfrm_id_parse); the original address of ESP in UDP is an address.
+ */
+static void test_iproute2_addresses(void **state)
+{
+	char line[128], error[128];
+
+	(void)state;
+	all_taken(iproute2_addresses, RTE_DIM(iproute2_addresses));
+	assert_int_equal(run("ipsec policy del src 10.8.0.0/32 dst 10.1.0.0/16 dir out"), 0);
+	assert_int_equal(spd_count(), 4);
+	assert_int_equal(run("ipsec sa del dst 198.51.100.1/32 proto esp spi 0x230"), 0);
+	assert_int_equal(sad_count(), 0);
+
+	for (size_t i = 0; i < RTE_DIM(bad_prefixes); i++) {
+		snprintf(line, sizeof(line), "ipsec policy add src %s dir out", bad_prefixes[i]);
+		snprintf(error, sizeof(error), "ipsec policy add: '%s': not an address or prefix",
+			 bad_prefixes[i]);
+		refused(line, error);
+	}
+	refused("ipsec sa add src 192.0.2.1/33 dst 198.51.100.1 spi 0x231" GCM_TAIL,
+		"ipsec sa add: '192.0.2.1/33': not an address");
+	refused("ipsec sa add src 192.0.2.1 dst 198.51.100.1 spi 0x231" GCM_TAIL " encap espinudp "
+		"4500 4500 10.0.0.1/32", "ipsec sa add: '10.0.0.1/32': not an address");
+}
+
+/* Taken in the family the words before give (policies after a
+ * template's, SAs after their selector's); the original address of ESP
+ * in UDP is get_addr's in no family: its zero words are the zero address,
+ * which the kernel shows in the SA's family, as it does an address of the
+ * other family. */
+static const struct taken iproute2_zero_words[] = {
+	{ "ipsec policy add dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel "
+	  "src any dst 10.0.0.0/8", "show ipsec policy",
+	  "    src 0.0.0.0/0 dst 10.0.0.0/8 proto any\n" },
+	{ "ipsec policy add dir out tmpl src 2001:db8::1 dst 2001:db8::2 proto esp mode tunnel "
+	  "src default dst all", "show ipsec policy", "    src ::/0 dst ::/0 proto any\n" },
+	{ "ipsec sa add sel src 10.0.1.0/24 dst 10.0.0.0/24 mode tunnel src any dst 192.0.2.1 "
+	  "spi 0x240 proto esp aead rfc4106(gcm(aes)) " GCM_KEY " 128", "show ipsec sa 0x240",
+	  "sa 0x00000240 in valid" },
+	{ NULL, "show ipsec sa 0x240", "src 0.0.0.0 dst 192.0.2.1 proto esp\n" },
+	{ "ipsec sa add src 192.0.2.1 dst 198.51.100.1 spi 0x242" GCM_TAIL " encap espinudp 4500 "
+	  "4500 any", "show ipsec sa 0x242", "encap espinudp 4500 4500 oa 0.0.0.0\n" },
+	{ "ipsec sa add src 2001:db8::1 dst 2001:db8::2 spi 0x243" GCM_TAIL " encap espinudp 4500 "
+	  "4500 default", "show ipsec sa 0x243", "encap espinudp 4500 4500 oa ::\n" },
+	{ "ipsec sa add src 2001:db8::1 dst 2001:db8::2 spi 0x244" GCM_TAIL " encap espinudp 4500 "
+	  "4500 10.1.2.3", "show ipsec sa 0x244", "encap espinudp 4500 4500 oa a01:203::\n" },
+};
+
+#define NO_FAMILY "no address family to read it in: ip xfrm takes any, all and default only " \
+		  "after words that give one (a tmpl before a policy's selector, a sel before " \
+		  "an SA's src and dst)"
+
+/* Refused where ip xfrm has no family for them: in a selector's or
+ * template's own words, or the other family than the one given. */
+static const struct bad iproute2_zero_words_refused[] = {
+	{ "ipsec policy add src any dir out", "ipsec policy add: 'any': " NO_FAMILY },
+	{ "ipsec policy add src 10.0.0.0/8 dst any dir out",
+	  "ipsec policy add: 'any': " NO_FAMILY },
+	{ "ipsec policy add src 10.0.0.0/8 dir out tmpl src any dst 198.51.100.1 proto esp mode "
+	  "tunnel", "ipsec policy add: 'any': " NO_FAMILY },
+	{ "ipsec policy add dir out tmpl proto esp mode transport src default",
+	  "ipsec policy add: 'default': " NO_FAMILY },
+	{ "ipsec policy add dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel "
+	  "src 2001:db8::/32", "ipsec policy add: '2001:db8::/32': not an IPv4 address, the "
+	  "family the 'tmpl' before gives (as ip xfrm reads it)" },
+	{ "ipsec policy del src all dst all dir out", "ipsec policy del: 'all': " NO_FAMILY },
+	{ "ipsec sa add src 198.51.100.1 dst 192.0.2.1 spi 0x241" GCM_TAIL " sel src any",
+	  "ipsec sa add: 'any': " NO_FAMILY },
+	{ "ipsec sa add src any dst 192.0.2.1 spi 0x241" GCM_TAIL,
+	  "ipsec sa add: 'any': " NO_FAMILY },
+	{ "ipsec sa add sel proto tcp mode tunnel src any dst 192.0.2.1 spi 0x241" GCM_TAIL,
+	  "ipsec sa add: 'any': " NO_FAMILY },
+	{ "ipsec sa del src any dst 192.0.2.1 proto esp spi 0x240",
+	  "ipsec sa del: 'any': " NO_FAMILY },
+};
+
+static void all_refused(const struct bad *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		refused(b[i].line, b[i].error);
+}
+
+/*
+ * any, all and default are the zero prefix /0 of the family ip xfrm
+ * reads addresses in (get_prefix_1), and refused without one. That
+ * family is none in a selector's or template's own words; it is the
+ * template's for the words after a template (xfrm_tmpl_parse), the
+ * selector's for those after an SA's sel (xfrm_state_modify), and then
+ * an address of the other family is refused too.
+ */
+static void test_iproute2_zero_words(void **state)
+{
+	(void)state;
+	all_taken(iproute2_zero_words, RTE_DIM(iproute2_zero_words));
+	assert_int_equal(run("ipsec policy del src 0.0.0.0/0 dst 10.0.0.0/8 dir out"), 0);
+	assert_int_equal(spd_count(), 1);
+	all_refused(iproute2_zero_words_refused, RTE_DIM(iproute2_zero_words_refused));
+}
+
+static const struct sa *sa_of(uint32_t spi, const char *dst)
+{
+	struct sa_id id = { .spi = spi, .proto = IPPROTO_ESP };
+
+	assert_int_equal(ip_addr_parse(dst, &id.dst), 0);
+	return sad_sa(sad_find(&id));
+}
+
+#define SA_25X "ipsec sa add src 192.0.2.1 dst 198.51.100.1 spi "
+
+/* Flags as xfrm_state_flag_parse reads them, numbers as get_u8 to get_u64
+ * (strtoul's bases, -0 is 0, a 64-bit -2 is 2^64 - 2), ports as
+ * xfrm_selector_upspec_parse. */
+static const struct taken iproute2_numbers[] = {
+	{ SA_25X "0x250" GCM_TAIL " flag 0x1", "show ipsec sa 0x250", "esn no flags noecn\n" },
+	{ SA_25X "0x251" GCM_TAIL " replay-window 32 flag esn flag 0x2", "show ipsec sa 0x251",
+	  "esn no flags decap-dscp\n" },
+	{ SA_25X "0x252" GCM_TAIL " replay-window 32 flag 0x82 flag nopmtudisc",
+	  "show ipsec sa 0x252", "esn yes flags decap-dscp nopmtudisc esn\n" },
+	{ SA_25X "0x253" GCM_TAIL " flag reqid 5 extra-flag dont-encap-dscp oseq-may-wrap",
+	  "show ipsec sa 0x253", "reqid 5 mode tunnel" },
+	{ SA_25X "0x254" GCM_TAIL " extra-flag 0x2 reqid -0 replay-window 010 if_id 0x5 limit "
+	  "packet-hard -2 encap espinudp 0x1194 +4500 any", "show ipsec sa 0x254",
+	  "reqid 0 mode tunnel" },
+	{ NULL, "show ipsec sa 0x254", "proto esp if_id 5\n" },
+	{ NULL, "show ipsec sa 0x254", "replay-window 8 esn no" },
+	{ NULL, "show ipsec sa 0x254", "packets none/18446744073709551614 " },
+	{ NULL, "show ipsec sa 0x254", "encap espinudp 4500 4500 oa 0.0.0.0\n" },
+	{ "ipsec policy add src 10.0.0.0/8 proto tcp sport 0 dport 0x50 dir out priority -0 "
+	  "index 0x11 action block", "show ipsec policy",
+	  "policy out priority 0 action block index 0x11 " },
+	{ NULL, "show ipsec policy", "proto tcp dport 80\n" },
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp type 0 code 0 dir out", "show ipsec policy",
+	  "proto icmp type 0 code 0\n" },
+};
+
+static const struct bad iproute2_numbers_refused[] = {
+	{ SA_25X "0x255" GCM_TAIL " flag 0x100", "ipsec sa add: '0x100': bad value for 'flag'" },
+	{ SA_25X "0x255" GCM_TAIL " flag 0X1", "ipsec sa add: '0X1': unknown flag" },
+	{ SA_25X "0x255" GCM_TAIL " flag 1", "ipsec sa add: '1': unknown flag" },
+	{ SA_25X "0x255" GCM_TAIL " flag 0x", "ipsec sa add: '0x': unknown flag" },
+	{ SA_25X "0x255" GCM_TAIL " flag 0x80 esn", "ipsec sa add: 'esn': unknown keyword" },
+	{ SA_25X "0x255" GCM_TAIL " flag", "ipsec sa add: 'flag': missing value" },
+	{ SA_25X "0x255" GCM_TAIL " extra-flag 0x100000000",
+	  "ipsec sa add: '0x...': bad value for 'extra-flag'" },
+	{ SA_25X "0x255" GCM_TAIL " extra-flag bogus",
+	  "ipsec sa add: 'bogus': unknown extra-flag" },
+	{ SA_25X "-1" GCM_TAIL, "ipsec sa add: '-1': bad value for 'spi'" },
+	{ SA_25X "0x255" GCM_TAIL " reqid -1", "ipsec sa add: '-1': bad value for 'reqid'" },
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp type 256 dir out",
+	  "ipsec policy add: '256': bad value for 'type': at most 255" },
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp code 0x100 dir out",
+	  "ipsec policy add: '0x100': bad value for 'code': at most 255" },
+};
+
+/*
+ * xfrm_state_flag_parse: "flag 0x" and hex digits is the flag byte, in
+ * place of the flags before; a list of names may be empty. A selector's
+ * port 0 selects any port, while an ICMP type or code of 0 selects itself.
+ */
+static void test_iproute2_numbers(void **state)
+{
+	(void)state;
+	all_taken(iproute2_numbers, RTE_DIM(iproute2_numbers));
+	assert_int_equal(sa_of(0x253, "198.51.100.1")->rt.extra_flags,
+			 SA_XFLAG_DONT_ENCAP_DSCP | SA_XFLAG_OSEQ_MAY_WRAP);
+	assert_int_equal(sa_of(0x254, "198.51.100.1")->rt.extra_flags, SA_XFLAG_OSEQ_MAY_WRAP);
+	assert_int_equal(sad_count(), 5);
+	all_refused(iproute2_numbers_refused, RTE_DIM(iproute2_numbers_refused));
+}
+
+/* Taken as ip xfrm takes them: a port without a protocol, the last
+ * protocol of a selector, a port of 0 selecting any port. */
+static const struct taken iproute2_runs[] = {
+	{ "ipsec policy add src 10.0.0.0/8 sport 5 dir out", "show ipsec policy",
+	  "src 10.0.0.0/8 dst 0.0.0.0/0 proto any sport 5\n" },
+	{ "ipsec policy add src 10.1.0.0/16 proto tcp sport 0 dport 5 proto udp dir out",
+	  "show ipsec policy", "src 10.1.0.0/16 dst 0.0.0.0/0 proto udp dport 5\n" },
+	{ "ipsec policy add src 10.2.0.0/16 proto sctp dport 5 dir out", "show ipsec policy",
+	  "proto sctp dport 5\n" },
+	{ "ipsec policy add src 10.3.0.0/16 proto mobility-header type 5 dir out",
+	  "show ipsec policy", "proto mobility-header type 5\n" },
+	{ SA_25X "0x260" GCM_TAIL " sel src 10.0.0.0/8 sport 5", "show ipsec sa 0x260",
+	  "sel src 10.0.0.0/8 dst 0.0.0.0/0 proto any sport 5\n" },
+};
+
+/* What xfrm_selector_upspec_parse refuses, and a selector's words in two
+ * runs (ip xfrm: duplicate), such as after a template's. */
+static const struct bad iproute2_runs_refused[] = {
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp sport 5 dir out",
+	  "ipsec policy add: 'sport': only with proto tcp, udp, sctp or dccp (or none), as ip "
+	  "xfrm takes it, not icmp" },
+	{ "ipsec policy add src 10.0.0.0/8 proto gre dport 5 dir out",
+	  "ipsec policy add: 'dport': only with proto tcp, udp, sctp or dccp (or none), as ip "
+	  "xfrm takes it, not gre" },
+	{ "ipsec policy add src 10.0.0.0/8 type 5 dir out",
+	  "ipsec policy add: 'type': only with proto icmp, ipv6-icmp or mobility-header, as ip "
+	  "xfrm takes it, not any" },
+	{ "ipsec policy add src 10.0.0.0/8 proto icmp code 1 proto tcp dir out",
+	  "ipsec policy add: 'code': only with proto icmp, ipv6-icmp or mobility-header, as ip "
+	  "xfrm takes it, not tcp" },
+	{ SA_25X "0x261" GCM_TAIL " sel proto tcp type 1",
+	  "ipsec sa add: 'type': only with proto icmp, ipv6-icmp or mobility-header, as ip xfrm "
+	  "takes it, not tcp" },
+	{ "ipsec policy add src 10.0.0.0/8 dir out dst 10.1.0.0/16",
+	  "ipsec policy add: 'dst': the selector's words come in one run, as ip xfrm reads them" },
+	{ "ipsec policy add src 10.0.0.0/8 dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp "
+	  "mode tunnel src 10.1.0.0/16",
+	  "ipsec policy add: 'src': the selector's words come in one run, as ip xfrm reads them" },
+	{ "ipsec policy add src 10.0.0.0/8 dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp "
+	  "mode tunnel spi 5", "ipsec policy add: 'spi': unknown keyword" },
+};
+
+/* A selector's words, and a template's ID, are one run each; ports and
+ * ICMP words go with their protocols (xfrm_selector_upspec_parse). */
+static void test_iproute2_word_runs(void **state)
+{
+	(void)state;
+	all_taken(iproute2_runs, RTE_DIM(iproute2_runs));
+	all_refused(iproute2_runs_refused, RTE_DIM(iproute2_runs_refused));
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_ipsec_cli", 1)))
@@ -980,6 +1269,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_setkey_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iproute2_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iproute2_zero_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iproute2_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iproute2_word_runs, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	for (int i = 0; i < last_n; i++)
