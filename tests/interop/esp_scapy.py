@@ -41,7 +41,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPOption_Router_Alert, IPv6,
-                       IPv6ExtHdrFragment, Raw, defragment, fragment, fragment6, raw)
+                       IPv6ExtHdrFragment, IPv6ExtHdrRouting, Raw, defragment, fragment,
+                       fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 from scapy.layers.inet6 import in6_chksum
@@ -1327,6 +1328,103 @@ def case_lifetime_zero(bed, name):
     expect(soft_reached_within(bed, spi_soft, 3), "packet-soft 0 reached by the 1st packet")
 
 
+def next_seq(bed, fam, mode, spi, what):
+    """The sequence number of the ESP packet of spi carrying a fresh packet
+    sent into the SA."""
+    data = payload_of(what)
+    send_outbound(bed, fam, mode, data)
+    pkt = bed.catch_esp(fam, spi, clear_payload=data)
+    expect(pkt is not None, "%s encrypted" % what)
+    return pkt[ESP].seq
+
+
+def send_from_router(bed, fam, payload, dst, kind=socket.SOCK_DGRAM, src=None):
+    """payload from a socket in the router's namespace: UDP from src to dst,
+    or with kind SOCK_RAW a whole IPv6 packet as the socket's own."""
+    with netns(bed.args.ns_r):
+        sock = socket.socket(socket.AF_INET if fam == 4 else socket.AF_INET6, kind,
+                             socket.IPPROTO_RAW if kind == socket.SOCK_RAW else 0)
+    try:
+        if src:
+            sock.bind((src, 0))
+        sock.sendto(payload, (dst, PORT_REMOTE if kind == socket.SOCK_DGRAM else 0))
+    finally:
+        sock.close()
+
+
+def refused_unnumbered(bed, fam, mode, spi, what, send, clear, reason):
+    """send() makes a packet for the SA of spi, with clear in it, that
+    esp-encrypt refuses for reason: nothing of it leaves, it is counted
+    once, and the SA's next packet carries the number after the last one
+    sent."""
+    last = next_seq(bed, fam, mode, spi, "%s: before" % what)
+    before, errors = bed.counters(), sa_errors(bed, spi)
+    send()
+    expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=clear) is None,
+           "%s: no ESP packet" % what)
+    counted = {k: v - before[k] for k, v in bed.counters().items() if v != before[k]}
+    expect(counted.get(("esp-encrypt", reason)) == 1,
+           "%s: counted %r, not %s" % (what, reason, counted))
+    expect(sa_errors(bed, spi)["no-room"] == errors["no-room"] + 1, "%s: SA no-room" % what)
+    got = next_seq(bed, fam, mode, spi, "%s: after" % what)
+    expect(got == last + 1, "%s: next packet numbered %d after %d" % (what, got, last))
+
+
+def case_unbuilt_unnumbered(bed, name):
+    """A packet esp-encrypt cannot build spends no sequence number: the
+    kernel's xfrm_output_one makes room (xfrm_skb_check_space) and splits a
+    transport header (xfrm6_transport_output) before xfrm_replay_overflow
+    numbers the packet, so the peer sees no gap. The router's own datagram
+    of 16360 bytes, in 5 fragments over a WAN of MTU 4000 (espd reassembles
+    at most 8) and reassembled into a buffer of 16 KB, leaves no room for
+    ESP's trailer; an IPv6 packet whose routing header runs past its end
+    cannot be split."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    data = payload_of(name)
+    big = data + b"f" * (16360 - 28 - len(data))
+    wan_mtu(bed, 4000)
+    try:
+        refused_unnumbered(bed, 4, "tunnel", spi, "datagram filling its buffer",
+                           lambda: send_from_router(bed, 4, big, P4["remote"], src=P4["r_lan"]),
+                           data, "no head or tail room for ESP")
+    finally:
+        wan_mtu(bed, 1500)
+    P6 = FAMILIES[6]
+    spi6 = bed.next_spi()
+    outbound_setup(bed, GCM, "transport", 6, False, keys, spi6)
+    routing = IPv6(src=P6["r_wan"], dst=P6["peer"]) / \
+        IPv6ExtHdrRouting(nh=17, len=10, addresses=[]) / Raw(data[:16])
+    refused_unnumbered(bed, 6, "transport", spi6, "routing header past the end",
+                       lambda: send_from_router(bed, 6, raw(routing), P6["peer"],
+                                                kind=socket.SOCK_RAW),
+                       data[:16], "cannot place ESP in the packet")
+
+
+def case_expired_unnumbered(bed, name):
+    """The packet that finds the SA's hard packet limit reached spends no
+    sequence number, as xfrm_state_check_expire refuses it before
+    xfrm_replay_overflow numbers it: after the 2 packets of packet-hard 2,
+    the 3rd is dropped at the limit and the SA's next number stays 3 (looked
+    at before espd removes the SA, at the next second of CLOCK_MONOTONIC)."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                   sa_extra=("limit", "packet-hard", "2"))
+    for want in (1, 2):
+        got = next_seq(bed, 4, "tunnel", spi, "packet %d" % want)
+        expect(got == want, "packet %d numbered %d" % (want, got))
+    before = bed.counters()
+    # The control thread sees a second begin up to 250 ms late.
+    time.sleep((1.3 - time.monotonic() % 1) % 1)
+    send_outbound(bed, 4, "tunnel", payload_of(name))
+    while not delta(bed, before, "esp-encrypt", "SA reached a hard packet or byte limit"):
+        expect(time.monotonic() % 1 < 0.8, "3rd packet dropped at the limit")
+        time.sleep(0.02)
+    sa = bed.sa_show(spi)
+    expect(sa is not None and sa["seq"]["outbound_next"] == 3,
+           "next number 3: %s" % (sa["seq"] if sa else "SA gone"))
+    expect(bed.catch_esp(4, spi, timeout=0.3) is None, "3rd packet not sent")
+
 def case_clear_counters(bed, name):
     """`clear ipsec sa [SPI]` and `clear counters` reset what `show ipsec sa`
     counts and nothing else: the SA's lifetime still counts the packets from
@@ -2429,6 +2527,9 @@ def behaviour(bed, selected):
         ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
          case_lifetime),
         ("SA lifetimes: a packet limit of 0 is reached by the first packet", case_lifetime_zero),
+        ("refused before its number: no room, unsplittable header; the next packet numbered "
+         "next", case_unbuilt_unnumbered),
+        ("refused at the hard packet limit: no number spent", case_expired_unnumbered),
         ("SA use time starts at the first packet checked, a forged one too", case_use_time),
         ("clear ipsec sa and clear counters reset what show counts, not lifetimes",
          case_clear_counters),
