@@ -85,6 +85,7 @@ enum sa_flag {
 #define foreach_sa_error(_)                                                 \
 	_(REPLAY, "replay", "duplicate sequence number")                    \
 	_(WINDOW_LEFT, "window-left", "left of the anti-replay window")     \
+	_(SEQ_ZERO, "seq-zero", "sequence number 0")                        \
 	_(ICV, "icv", "integrity check failed")                             \
 	_(PAD, "pad", "bad padding")                                        \
 	_(LENGTH, "length", "bad ESP length")                               \

@@ -681,7 +681,8 @@ def inbound(bed, alg, keys, spi, seq, data, fam=4, mode="tunnel", esn_hi=None, s
             mangle=None, sa=None, inner=None):
     """scapy sends one packet of sequence number seq; mangle(frame bytes);
     inner: the packet to encrypt, if not the usual one carrying data."""
-    sa = sa or scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=True, esn_hi=esn_hi)
+    sa = sa or scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=True, esn_hi=esn_hi,
+                             seq=seq)
     if esn_hi is not None:
         sa.esn = esn_hi
         if isinstance(sa.auth_algo, EsnHmac):
@@ -755,6 +756,61 @@ def case_window_left(bed, name):
     expect(delta(bed, before, "esp-decrypt", "left of the anti-replay window") == 1,
            "esp-decrypt window counter")
     expect(sa_errors(bed, spi)["window-left"] == 1, "SA window-left error counter")
+
+
+def cut_short(frame):
+    """The frame's ESP (over IPv4) cut to its header and 16 bytes: too short
+    for an IV and an ICV."""
+    eth = Ether(frame)
+    return raw(Ether(src=eth.src, dst=eth.dst) / outer_with(4, raw(eth[ESP])[:24]))
+
+
+def case_replay_reasons(bed, name):
+    """Each refusal of the anti-replay check named for the kernel's reason,
+    and found before a bad length, as xfrm_input runs xfrm_replay_check
+    before esp_input: sequence number 0 is its own reason (the kernel
+    counts it in XfrmInStateSeqError, in no per-state count), not the
+    window's; a copy of a number seen, or one left of the window, cut too
+    short for its ICV is a replay, or left of the window. With ESN, a low
+    half the inference puts below subspace 0 passes the kernel's replay
+    check and fails its ICV (xfrm_replay_seqhi gives it high bits
+    0xffffffff), after the lengths. None moves the window."""
+    data = payload_of(name)
+
+    def refused(spi, keys, seq, what, reason, sa_error, cut=False, esn_hi=None):
+        before, errors = bed.counters(), sa_errors(bed, spi)
+        inbound(bed, CBC, keys, spi, seq, data, esn_hi=esn_hi, mangle=cut_short if cut else None)
+        expect(not received(bed, data, timeout=0.3), "%s: dropped" % what)
+        counted = {k: v - before[k] for k, v in bed.counters().items() if v != before[k]}
+        expect(counted.get(("esp-decrypt", reason)) == 1,
+               "%s: counted %r, not %s" % (what, reason, counted))
+        expect(sa_errors(bed, spi)[sa_error] == errors[sa_error] + 1,
+               "%s: SA %s error" % (what, sa_error))
+
+    spi, keys = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    refused(spi, keys, 0, "sequence number 0", "sequence number 0", "seq-zero")
+    refused(spi, keys, 0, "sequence number 0 cut short", "sequence number 0", "seq-zero",
+            cut=True)
+    inbound(bed, CBC, keys, spi, 5, data)
+    expect(received(bed, data), "sequence 5 delivered")
+    refused(spi, keys, 5, "copy cut short", "replayed packet", "replay", cut=True)
+    inbound(bed, CBC, keys, spi, 100, data)
+    expect(received(bed, data), "sequence 100 delivered")
+    refused(spi, keys, 10, "left of the window cut short", "left of the anti-replay window",
+            "window-left", cut=True)
+    bed.flush()
+    spi_esn, keys_esn = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys_esn, spi_esn,
+                  sa_extra=("flag", "esn", "replay-window", "64"))
+    refused(spi_esn, keys_esn, 0, "ESN 0 in subspace 0", "sequence number 0", "seq-zero",
+            esn_hi=0)
+    refused(spi_esn, keys_esn, 0xfffffff0, "ESN subspace -1", "integrity check failed", "icv",
+            esn_hi=0)
+    refused(spi_esn, keys_esn, 0xfffffff0, "ESN subspace -1 cut short", "bad ESP length",
+            "length", cut=True, esn_hi=0)
+    inbound(bed, CBC, keys_esn, spi_esn, 1, data, esn_hi=0)
+    expect(received(bed, data), "ESN sequence 1 delivered after them")
 
 
 def flip_last(frame):
@@ -2482,6 +2538,8 @@ def behaviour(bed, selected):
         ("SA without replay-window: no replay check, as the kernel's window 0",
          case_no_replay_window),
         ("packet left of the window dropped, counted window-left", case_window_left),
+        ("replay reasons as the kernel's: sequence number 0, ESN subspace -1 at its ICV, "
+         "replay before length", case_replay_reasons),
         ("tampered ICV dropped, counted icv; window unchanged", case_icv),
         ("packet trace: esp-encrypt with the SA, out as ESP; tampered ICV at drop", case_trace),
         ("bad padding bytes dropped, counted pad", case_bad_pad, "bytes"),
