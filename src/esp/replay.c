@@ -47,7 +47,8 @@ int replay_init(struct replay_window *r, uint32_t size, bool esn, uint64_t top)
  * window, case A (Tl >= W - 1, the window lies in one subspace) puts a low
  * half below the bottom into the next subspace; case B (the window spans
  * two) puts a low half at or above the bottom into the previous one.
- * Returns false when that subspace would be below zero.
+ * Returns false when that subspace would be below zero (the kernel's
+ * high bits 0xffffffff, which no sender of the SA used).
  */
 static bool infer_hi(const struct replay_window *r, uint32_t seq_low, uint32_t *seq_hi)
 {
@@ -79,6 +80,18 @@ static int window_test(const struct replay_window *r, uint64_t seq)
 	return 0;
 }
 
+/*
+ * Sequence number 0, which the kernel refuses before the window: always
+ * without ESN (xfrm_replay_check_legacy, _bmp); with ESN while the window
+ * reaches below 1 in subspace 0 (xfrm_replay_check_esn). With ESN a full
+ * number 0 arises otherwise only with the top at window - 1: 0 is then in
+ * the window, and its ICV decides.
+ */
+static bool zero_refused(const struct replay_window *r, uint64_t seq)
+{
+	return seq == 0 && (!r->esn || r->top < (uint64_t)r->size - 1);
+}
+
 int replay_check(const struct replay_window *r, uint32_t seq_low, uint32_t *seq_hi)
 {
 	uint64_t seq = seq_low;
@@ -86,14 +99,14 @@ int replay_check(const struct replay_window *r, uint32_t seq_low, uint32_t *seq_
 	*seq_hi = 0;
 	if (r->esn) {
 		if (!infer_hi(r, seq_low, seq_hi))
-			return REPLAY_TOO_OLD;
+			return REPLAY_BELOW_ZERO;
 		seq |= (uint64_t)*seq_hi << 32;
 	} else if (r->size == 0) {
 		/* xfrm_replay_check_legacy: no window, no check. */
 		return 0;
 	}
-	if (seq == 0)
-		return REPLAY_TOO_OLD;
+	if (zero_refused(r, seq))
+		return REPLAY_ZERO;
 	return window_test(r, seq);
 }
 
@@ -118,8 +131,8 @@ int replay_update(struct replay_window *r, uint64_t seq)
 			r->top = seq;
 		return 0;
 	}
-	if (seq == 0)
-		return REPLAY_TOO_OLD;
+	if (zero_refused(r, seq))
+		return REPLAY_ZERO;
 	if (seq > r->top) {
 		advance(r, seq);
 	} else {

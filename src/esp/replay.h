@@ -12,7 +12,15 @@
  *  - with ESN, the high 32 bits are inferred as RFC 4303 A2.2 says
  *    (xfrm_replay_seqhi): a low half below the window's bottom means the
  *    next subspace, so such a packet is not refused here but by its ICV;
- *    ESN needs a window (xfrm_init_replay refuses 0).
+ *    0 is refused only while the window reaches below 1 in subspace 0
+ *    (xfrm_replay_check_esn); ESN needs a window (xfrm_init_replay
+ *    refuses 0).
+ *
+ * The reasons are the kernel's: each fails xfrm_replay_check
+ * (XfrmInStateSeqError; per state it counts replay or replay_window, and
+ * nothing for 0), except a low half the inference puts below subspace 0,
+ * which the kernel passes and authenticates with high bits 0xffffffff:
+ * its ICV fails.
  *
  * Use per packet: replay_check() before the ICV check (cheap refusal, and
  * the high bits the ICV covers); replay_update() only after the ICV
@@ -46,8 +54,10 @@ struct replay_window {
 };
 
 /* Reasons a packet fails; values are negative errno-style codes. */
-#define REPLAY_DUPLICATE (-EALREADY) /* seen before: counted "replay" */
-#define REPLAY_TOO_OLD (-ERANGE)     /* left of the window, or seq 0 */
+#define REPLAY_DUPLICATE (-EALREADY) /* seen before: x->stats.replay */
+#define REPLAY_TOO_OLD (-ERANGE)     /* left of the window: x->stats.replay_window */
+#define REPLAY_ZERO (-EINVAL)        /* sequence number 0: no per-state count */
+#define REPLAY_BELOW_ZERO (-EDOM)    /* ESN subspace -1: the ICV fails (integrity_failed) */
 
 /*
  * Set up an empty window below top, the highest sequence number already
@@ -59,16 +69,16 @@ int replay_init(struct replay_window *r, uint32_t size, bool esn, uint64_t top) 
 
 /*
  * Before the ICV check: 0 when seq_low may be accepted, with *seq_hi set
- * to the high 32 bits to authenticate and use (0 without ESN);
- * REPLAY_DUPLICATE or REPLAY_TOO_OLD otherwise.
+ * to the high 32 bits to authenticate and use (0 without ESN); otherwise
+ * one of the reasons above.
  */
 int replay_check(const struct replay_window *r, uint32_t seq_low, uint32_t *seq_hi) REPLAY_WUR;
 
 /*
  * After the ICV verified: record the full sequence number (seq_hi << 32 |
  * seq_low). Checks again, because another packet of the burst may have
- * taken it or moved the window: returns 0, REPLAY_DUPLICATE or
- * REPLAY_TOO_OLD (then nothing changed and the packet must be dropped).
+ * taken it or moved the window: returns 0, or a reason above (then
+ * nothing changed and the packet must be dropped).
  */
 int replay_update(struct replay_window *r, uint64_t seq) REPLAY_WUR;
 

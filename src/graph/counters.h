@@ -106,6 +106,7 @@
 	_(IPSEC_UDP_CHECKSUM, "ipsec-input", "drop", "ESP in UDP with a bad UDP checksum") \
 	_(ESP_DEC_REPLAY, "esp-decrypt", "drop", "replayed packet")                        \
 	_(ESP_DEC_WINDOW_LEFT, "esp-decrypt", "drop", "left of the anti-replay window")    \
+	_(ESP_DEC_SEQ_ZERO, "esp-decrypt", "drop", "sequence number 0")                    \
 	_(ESP_DEC_ICV, "esp-decrypt", "drop", "integrity check failed")                    \
 	_(ESP_DEC_LENGTH, "esp-decrypt", "drop", "bad ESP length")                         \
 	_(ESP_DEC_PAD, "esp-decrypt", "drop", "bad padding")                               \

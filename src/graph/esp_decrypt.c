@@ -1,6 +1,7 @@
 /*
  * esp-decrypt: ESP input (RFC 4303 s.3.4) for packets ipsec-input matched
- * to an SA espd runs. Per burst: lengths, then the anti-replay check
+ * to an SA espd runs. Per burst: the anti-replay check, then lengths, in
+ * the kernel's order (xfrm_input's xfrm_replay_check before esp_input),
  * before any crypto (cheap refusal; it also infers the ESN high bits the
  * ICV covers), one crypto burst (ICV compared in constant time by the
  * engine), the trailer (padding 1, 2, 3, ...; next header), the replay
@@ -57,12 +58,24 @@ static uint16_t reject(struct worker *worker, struct rte_mbuf *m, const struct s
 	return steer(worker, m, why, ESP_DECRYPT_NEXT_DROP);
 }
 
+/* The replay module's reasons (replay.h) as the kernel names them: what
+ * xfrm_replay_check counts per SA (replay, replay_window; nothing for 0),
+ * and integrity_failed for a low half below ESN subspace 0, whose ICV
+ * fails under the high bits xfrm_replay_seqhi gives it. */
 static uint16_t replay_reject(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
 			      int rc)
 {
-	if (rc == REPLAY_DUPLICATE)
+	switch (rc) {
+	case REPLAY_DUPLICATE:
 		return reject(worker, m, sa, SA_ERROR_REPLAY, ESPD_COUNTER_ESP_DEC_REPLAY);
-	return reject(worker, m, sa, SA_ERROR_WINDOW_LEFT, ESPD_COUNTER_ESP_DEC_WINDOW_LEFT);
+	case REPLAY_ZERO:
+		return reject(worker, m, sa, SA_ERROR_SEQ_ZERO, ESPD_COUNTER_ESP_DEC_SEQ_ZERO);
+	case REPLAY_BELOW_ZERO:
+		return reject(worker, m, sa, SA_ERROR_ICV, ESPD_COUNTER_ESP_DEC_ICV);
+	default:
+		return reject(worker, m, sa, SA_ERROR_WINDOW_LEFT,
+			      ESPD_COUNTER_ESP_DEC_WINDOW_LEFT);
+	}
 }
 
 /*
@@ -80,12 +93,42 @@ static inline void replay_lock_switch(struct sa **held, struct sa *sa)
 		rte_spinlock_lock(&sa->in.lock);
 }
 
-/* Lengths and the replay check; fills the crypto op. */
+/* Where ESP is: ipsec-input found its header (8 bytes at least) after
+ * m->l3_len + m->l4_len bytes of headers. */
+static void esp_locate(struct rte_mbuf *m, const struct esp_crypto *c, struct dec_pkt *p)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint32_t ip_len;
+
+	if (pkt_meta(m)->family == AF_INET)
+		ip_len = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
+	else
+		ip_len = ESP_IP6_HDR_LEN +
+			 rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
+	p->esp = l3 + m->l3_len + m->l4_len;
+	p->payload = p->esp + c->hdr_len;
+	p->esp_len = ip_len - m->l3_len - m->l4_len;
+}
+
+/* esp_input's lengths: IV, ICV and a byte of data besides the trailer
+ * (esp_remove_trailer), whole cipher blocks. */
+static bool length_ok(const struct dec_pkt *p, const struct esp_crypto *c)
+{
+	return p->esp_len >= (uint32_t)c->hdr_len + c->icv_len +
+				     RTE_MAX(c->len_min, (uint32_t)ESP_TRAILER_LEN + 1) &&
+	       !((p->esp_len - c->hdr_len - c->icv_len) & c->len_mask);
+}
+
+/*
+ * The replay check, then the lengths, in xfrm_input's order:
+ * xfrm_replay_check before esp_input. A low half below ESN subspace 0
+ * passes the kernel's replay check and fails its ICV, after the lengths.
+ * Fills the crypto op.
+ */
 static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt *p,
 		      struct esp_crypto_op *op, struct sa **held)
 {
-	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
-	uint32_t ip_len, seq_low, seq_hi;
+	uint32_t seq_low, seq_hi;
 	const struct esp_crypto *c;
 	struct sa *sa = sad_sa(pkt_meta(m)->sa_index);
 	int rc;
@@ -96,23 +139,15 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 	p->sa = sa;
 	if (unlikely(!rte_pktmbuf_is_contiguous(m)))
 		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_SEGMENTED);
-	if (pkt_meta(m)->family == AF_INET)
-		ip_len = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
-	else
-		ip_len = ESP_IP6_HDR_LEN +
-			 rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
-	p->esp = l3 + m->l3_len + m->l4_len;
-	p->payload = p->esp + c->hdr_len;
-	p->esp_len = ip_len - m->l3_len - m->l4_len;
-	/* The kernel wants a byte of data besides the trailer (esp_remove_trailer). */
-	if (unlikely(p->esp_len < (uint32_t)c->hdr_len + c->icv_len +
-				  RTE_MAX(c->len_min, (uint32_t)ESP_TRAILER_LEN + 1) ||
-		     ((p->esp_len - c->hdr_len - c->icv_len) & c->len_mask)))
-		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
+	esp_locate(m, c, p);
 	memcpy(&seq_low, p->esp + 4, 4);
 	seq_low = rte_be_to_cpu_32(seq_low);
 	replay_lock_switch(held, sa);
 	rc = replay_check(&sa->in.w, seq_low, &seq_hi);
+	if (unlikely(rc != 0) && rc != REPLAY_BELOW_ZERO)
+		return replay_reject(worker, m, sa, rc);
+	if (unlikely(!length_ok(p, c)))
+		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
 	if (unlikely(rc != 0))
 		return replay_reject(worker, m, sa, rc);
 	p->seq = (uint64_t)seq_hi << 32 | seq_low;

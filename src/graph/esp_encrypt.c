@@ -57,6 +57,9 @@ struct enc_pkt {
 	uint32_t payload; /* what ESP carries: lifetimes count it (xfrm_output_one) */
 	uint32_t outer_nexthop; /* FIB next hop of the SA's peer */
 	uint32_t path_mtu; /* toward the peer, when below the link's; else 0 */
+	uint32_t hdr_len;  /* transport: the IP header ESP goes after; tunnel: 0 */
+	uint32_t nh_off;   /* transport: that header's next header field */
+	uint32_t pad;      /* ESP padding */
 };
 
 static inline uint8_t *l3_of(struct rte_mbuf *m)
@@ -177,7 +180,8 @@ static void mtu_learn(struct enc_mtu *mtu, const struct sa *sa)
 	mtu->fits[1] = inner_mtu(sa, AF_INET6, mtu->link);
 }
 
-/* Everything that can refuse a packet before a sequence number is spent. */
+/* What refuses a packet before its run of the SA is laid out (fit refuses
+ * the rest, also before a sequence number is spent). */
 static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
 		      struct enc_mtu *mtu)
 {
@@ -276,100 +280,91 @@ static void outer_fill(struct worker *worker, const struct sa *sa, const uint8_t
 		? rte_be_to_cpu_32(((const struct rte_ipv6_hdr *)inner)->vtc_flow) & 0xfffff : 0;
 }
 
+/* Whether the frame's one segment (check) has head new bytes before it
+ * and room for its IP packet of ip_len and tail new bytes after it. */
+static inline bool frame_room(const struct rte_mbuf *m, uint32_t head, uint32_t ip_len,
+			      uint32_t tail)
+{
+	return m->data_off >= head && m->data_off + m->l2_len + ip_len + tail <= m->buf_len;
+}
+
 /*
  * Makes the frame its L2 header, head new bytes, its IP packet (ip_len,
- * dropping whatever followed it) and tail new bytes; the packet is one
- * segment (check). Returns the frame's new start, or NULL without room.
+ * dropping whatever followed it) and tail new bytes, which frame_room
+ * found room for. Returns the frame's new start.
  */
 static uint8_t *frame_grow(struct rte_mbuf *m, uint32_t head, uint32_t ip_len, uint32_t tail)
 {
-	uint32_t len = m->l2_len + head + ip_len + tail;
-	uint8_t *start;
+	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *) - head;
 
-	if (m->data_off < head || m->data_off - head + len > m->buf_len)
-		return NULL;
-	start = rte_pktmbuf_mtod(m, uint8_t *) - head;
-	frame_set(m, start, len);
+	frame_set(m, start, m->l2_len + head + ip_len + tail);
 	return start;
+}
+
+/* ESP's bytes after the payload: padding, trailer and ICV. */
+static inline uint32_t tail_of(const struct enc_pkt *p, const struct enc_layout *l)
+{
+	return p->pad + ESP_TRAILER_LEN + l->icv_len;
 }
 
 /*
  * Tunnel mode: | eth | outer IP | UDP? | ESP | IV | inner packet | pad | ICV |.
- * Returns the ESP header, or NULL without room.
+ * Returns the ESP header.
  */
 static uint8_t *build_tunnel(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
-			     struct enc_layout *l, uint32_t pad, uint32_t tail)
+			     struct enc_layout *l)
 {
 	const struct sa *sa = l->sa;
 	uint8_t family = pkt_meta(m)->family;
-	uint8_t *data = frame_grow(m, l->head, p->ip_len, tail), *inner;
+	uint32_t tail = tail_of(p, l);
+	uint8_t *data = frame_grow(m, l->head, p->ip_len, tail);
+	uint8_t *inner = data + m->l2_len + l->head;
 
-	if (!data)
-		return NULL;
-	inner = data + m->l2_len + l->head;
 	if (!pkt_is_own(m))
 		ip_hop_decrement(inner, family);
 	outer_fill(worker, sa, inner, family, &l->outer);
 	eth_header_move(data, data + l->head, sa->rt.family);
 	esp_outer_write(data + m->l2_len, &l->outer, l->head - l->front + p->ip_len + tail);
-	esp_trailer_write(inner + p->ip_len, pad, family == AF_INET ? ESP_NH_IPIP : ESP_NH_IPV6);
+	esp_trailer_write(inner + p->ip_len, p->pad, family == AF_INET ? ESP_NH_IPIP : ESP_NH_IPV6);
 	pkt_meta(m)->family = sa->rt.family;
 	return data + m->l2_len + l->front;
 }
 
 /* Transport mode: | eth | IP header | UDP? | ESP | IV | payload | pad | ICV |,
- * the IP header being hdr_len bytes with its next header at nh_off. */
+ * the IP header being p->hdr_len bytes with its next header at p->nh_off. */
 static uint8_t *build_transport(struct rte_mbuf *m, const struct enc_pkt *p,
-				const struct enc_layout *l, uint32_t hdr_len, uint32_t nh_off,
-				uint32_t pad, uint32_t tail)
+				const struct enc_layout *l)
 {
-	uint32_t udp = l->front, head = l->head;
-	uint32_t payload = p->ip_len - hdr_len;
-	uint8_t next_header = l3_of(m)[nh_off];
-	uint8_t *data, *l3;
+	uint32_t udp = l->front, head = l->head, hdr_len = p->hdr_len;
+	uint32_t payload = p->payload, tail = tail_of(p, l);
+	uint8_t next_header = l3_of(m)[p->nh_off];
+	uint8_t *data = frame_grow(m, head, p->ip_len, tail), *l3;
 
-	data = frame_grow(m, head, p->ip_len, tail);
-	if (!data)
-		return NULL;
 	memmove(data, data + head, m->l2_len + hdr_len);
 	l3 = data + m->l2_len;
-	esp_ip_header_fix(l3, hdr_len, nh_off, udp ? IPPROTO_UDP : IPPROTO_ESP,
+	esp_ip_header_fix(l3, hdr_len, p->nh_off, udp ? IPPROTO_UDP : IPPROTO_ESP,
 			  head + payload + tail);
 	if (udp)
 		esp_udp_write(l3 + hdr_len, l->outer.sport_be, l->outer.dport_be,
 			      head - udp + payload + tail);
-	esp_trailer_write(l3 + hdr_len + head + payload, pad, next_header);
+	esp_trailer_write(l3 + hdr_len + head + payload, p->pad, next_header);
 	return l3 + hdr_len + udp;
 }
 
-/* Build one packet and its crypto op; false when ESP does not fit. */
-static bool build(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
+/* Build one packet that fit, numbered seq, and its crypto op. */
+static void build(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p,
 		  struct enc_layout *l, uint64_t seq, struct esp_crypto_op *op)
 {
-	uint32_t hdr_len = 0, nh_off = 0, payload, pad, tail;
 	uint32_t seq_low = rte_cpu_to_be_32((uint32_t)seq);
-	uint8_t *esp;
+	uint8_t *esp = l->tunnel ? build_tunnel(worker, m, p, l) : build_transport(m, p, l);
 
-	if (!l->tunnel && esp_transport_split(l3_of(m), p->ip_len, &hdr_len, &nh_off) != 0)
-		return false;
-	payload = p->ip_len - hdr_len;
-	p->payload = payload;
-	pad = esp_pad_len(payload, l->align);
-	tail = pad + ESP_TRAILER_LEN + l->icv_len;
-	if (l->tunnel)
-		esp = build_tunnel(worker, m, p, l, pad, tail);
-	else
-		esp = build_transport(m, p, l, hdr_len, nh_off, pad, tail);
-	if (!esp)
-		return false;
 	memcpy(esp, &l->sa->rt.spi_be, 4);
 	memcpy(esp + 4, &seq_low, 4);
 	op->sa = l->sa->rt.crypto;
 	op->esp = esp;
-	op->len = payload + pad + ESP_TRAILER_LEN;
+	op->len = p->payload + p->pad + ESP_TRAILER_LEN;
 	op->esn_hi = (uint32_t)(seq >> 32);
 	op->status = 0;
-	return true;
 }
 
 /*
@@ -408,45 +403,78 @@ struct enc_burst {
 	uint16_t at[ESP_CRYPTO_BURST_MAX]; /* op -> packet */
 };
 
-/* How many READY packets the run of one SA starting at i has, and its end. */
-static uint16_t run_of(const struct enc_burst *b, const rte_edge_t *nexts, uint16_t i,
-		       uint16_t n, uint32_t *want)
+static uint16_t refuse(struct worker *worker, struct rte_mbuf *m, const struct sa *sa,
+		       enum sa_error sa_why, enum espd_counter why)
 {
-	const struct sa *sa = b->pkts[i].sa;
+	sa_count_error(worker->id, sa->rt.index, sa_why);
+	return steer(worker, m, why, ESP_ENCRYPT_NEXT_DROP);
+}
 
+/*
+ * What xfrm_output_one refuses a packet for before xfrm_replay_overflow
+ * numbers it, so that a refused packet spends no sequence number: a
+ * transport header it cannot split (xfrm4/6_transport_output), no room for
+ * ESP (xfrm_skb_check_space grows the kernel's buffer; espd's cannot), and
+ * an SA with limits that reached one (xfrm_state_check_expire, counting
+ * the packet). Lays the packet's ESP out for build.
+ */
+static __rte_always_inline uint16_t
+fit(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p, const struct enc_layout *l)
+{
+	p->hdr_len = 0;
+	if (!l->tunnel && unlikely(esp_transport_split(l3_of(m), p->ip_len, &p->hdr_len,
+						       &p->nh_off) != 0))
+		return refuse(worker, m, p->sa, SA_ERROR_NO_ROOM, ESPD_COUNTER_ESP_ENC_MALFORMED);
+	p->payload = p->ip_len - p->hdr_len;
+	p->pad = esp_pad_len(p->payload, l->align);
+	if (unlikely(!frame_room(m, l->head, p->ip_len, tail_of(p, l))))
+		return refuse(worker, m, p->sa, SA_ERROR_NO_ROOM, ESPD_COUNTER_ESP_ENC_NO_ROOM);
+	if (unlikely(l->limited) && !sa_used_take(p->sa, p->payload))
+		return refuse(worker, m, p->sa, SA_ERROR_EXPIRED, ESPD_COUNTER_ESP_ENC_EXPIRED);
+	return ESP_ENCRYPT_READY;
+}
+
+/* The run of one SA starting at i fitted (fit): returns its end, with how
+ * many packets it still has in *want. */
+static uint16_t run_fit(struct worker *worker, struct rte_mbuf **pkts, struct enc_burst *b,
+			rte_edge_t *nexts, uint16_t i, uint16_t n, const struct enc_layout *l,
+			uint32_t *want)
+{
 	*want = 0;
-	for (; i < n && (nexts[i] != ESP_ENCRYPT_READY || b->pkts[i].sa == sa); i++)
+	for (; i < n && (nexts[i] != ESP_ENCRYPT_READY || b->pkts[i].sa == l->sa); i++) {
+		if (nexts[i] != ESP_ENCRYPT_READY)
+			continue;
+		nexts[i] = fit(worker, pkts[i], &b->pkts[i], l);
 		*want += nexts[i] == ESP_ENCRYPT_READY;
+	}
 	return i;
 }
 
-/* Build the packet of the sequence number seq (0: none left) and its crypto
- * op; an SA with hard limits counts it then (xfrm_output_one counts before
- * ESP output; the packet that finds a limit reached stops the SA anyway).
- * Inlined: as a call it cost 5 cycles a packet at 64 B. */
+/* No sequence number left for the packet (xfrm_replay_overflow): dropped,
+ * its lifetime count given back (sa_used_give_back). */
+static uint16_t exhausted(struct worker *worker, struct rte_mbuf *m, const struct enc_pkt *p,
+			  const struct enc_layout *l)
+{
+	if (l->limited)
+		sa_used_give_back(p->sa, p->payload);
+	return refuse(worker, m, p->sa, SA_ERROR_SEQ_OVERFLOW, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW);
+}
+
+/* Build the packet of the sequence number seq (0: none left) and its
+ * crypto op. Inlined: as a call it cost 5 cycles a packet at 64 B. */
 static __rte_always_inline uint16_t
 prepare_one(struct worker *worker, struct rte_mbuf *m, struct enc_pkt *p, struct enc_layout *layout,
 	    uint64_t seq, struct esp_crypto_op *op)
 {
-	struct sa *sa = p->sa;
-
-	if (seq == 0) {
-		sa_count_error(worker->id, sa->rt.index, SA_ERROR_SEQ_OVERFLOW);
-		return steer(worker, m, ESPD_COUNTER_ESP_ENC_SEQ_OVERFLOW, ESP_ENCRYPT_NEXT_DROP);
-	}
-	if (!build(worker, m, p, layout, seq, op)) {
-		sa_count_error(worker->id, sa->rt.index, SA_ERROR_NO_ROOM);
-		return steer(worker, m, ESPD_COUNTER_ESP_ENC_NO_ROOM, ESP_ENCRYPT_NEXT_DROP);
-	}
-	if (unlikely(layout->limited) && !sa_used_take(sa, p->payload)) {
-		sa_count_error(worker->id, sa->rt.index, SA_ERROR_EXPIRED);
-		return steer(worker, m, ESPD_COUNTER_ESP_ENC_EXPIRED, ESP_ENCRYPT_NEXT_DROP);
-	}
+	if (unlikely(seq == 0))
+		return exhausted(worker, m, p, layout);
+	build(worker, m, p, layout, seq, op);
 	return ESP_ENCRYPT_READY;
 }
 
-/* Sequence numbers once per run of one SA (RFC 4303 s.3.3.3): past
- * exhaustion the rest of the run is dropped and the SA stops. */
+/* Sequence numbers once per run of one SA (RFC 4303 s.3.3.3), for the
+ * packets that fit: past exhaustion the rest of the run is dropped and the
+ * SA stops. */
 static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct enc_burst *b,
 			rte_edge_t *nexts, uint16_t n)
 {
@@ -460,9 +488,9 @@ static uint16_t prepare(struct worker *worker, struct rte_mbuf **pkts, struct en
 		struct enc_layout layout;
 		uint64_t seq = 0;
 		uint32_t want;
-		uint16_t end = run_of(b, nexts, i, n, &want);
-		int granted = sad_seq_reserve(b->pkts[i].sa, want, &seq);
 		layout_init(&layout, b->pkts[i].sa, b->pkts[i].outer_nexthop);
+		uint16_t end = run_fit(worker, pkts, b, nexts, i, n, &layout, &want);
+		int granted = want ? sad_seq_reserve(b->pkts[i].sa, want, &seq) : 0;
 		for (; i < end; i++) {
 			if (nexts[i] != ESP_ENCRYPT_READY)
 				continue;

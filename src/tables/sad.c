@@ -579,8 +579,8 @@ static bool sa_used_yet(const struct sa_counters *c)
 	uint64_t seen = c->packets;
 
 	for (unsigned e = 0; e < SA_ERROR_MAX; e++)
-		if (e != SA_ERROR_REPLAY && e != SA_ERROR_WINDOW_LEFT && e != SA_ERROR_ENCAP &&
-		    e != SA_ERROR_MTU)
+		if (e != SA_ERROR_REPLAY && e != SA_ERROR_WINDOW_LEFT && e != SA_ERROR_SEQ_ZERO &&
+		    e != SA_ERROR_ENCAP && e != SA_ERROR_MTU)
 			seen += c->errors[e];
 	return seen != 0;
 }

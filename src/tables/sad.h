@@ -85,6 +85,7 @@ enum sa_flag {
 #define foreach_sa_error(_)                                                 \
 	_(REPLAY, "replay", "duplicate sequence number")                    \
 	_(WINDOW_LEFT, "window-left", "left of the anti-replay window")     \
+	_(SEQ_ZERO, "seq-zero", "sequence number 0")                        \
 	_(ICV, "icv", "integrity check failed")                             \
 	_(PAD, "pad", "bad padding")                                        \
 	_(LENGTH, "length", "bad ESP length")                               \
@@ -458,7 +459,9 @@ static inline bool sa_limited(const struct sa *sa)
  * limit was reached before it (xfrm_state_check_expire), and the packet is
  * to be dropped; the SA then stops (state expired(lifetime)) and the
  * control thread removes it. A soft limit reached is left for the control
- * thread to log. Only for an SA that sa_limited.
+ * thread to log. Only for an SA that sa_limited. Outbound, before the
+ * packet's sequence number is reserved: xfrm_output_one checks the state
+ * before xfrm_replay_overflow numbers the packet.
  */
 static inline bool __attribute__((warn_unused_result))
 sa_used_take(struct sa *sa, uint64_t bytes)
@@ -477,6 +480,17 @@ sa_used_take(struct sa *sa, uint64_t bytes)
 	    !__atomic_load_n(&sa->used.soft_reached, __ATOMIC_RELAXED))
 		__atomic_store_n(&sa->used.soft_reached, 1, __ATOMIC_RELAXED);
 	return true;
+}
+
+/*
+ * Give back what sa_used_take counted for a packet that then found no
+ * sequence number left: xfrm_output_one adds to the lifetime only once
+ * xfrm_replay_overflow has numbered the packet.
+ */
+static inline void sa_used_give_back(struct sa *sa, uint64_t bytes)
+{
+	__atomic_fetch_sub(&sa->used.packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&sa->used.bytes, bytes, __ATOMIC_RELAXED);
 }
 
 static inline void sa_count_packets(unsigned worker, uint32_t index, uint32_t packets,

@@ -41,8 +41,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6ND_Redirect, ICMPv6PacketTooBig,
-                       IPOption_Router_Alert, IPv6, IPv6ExtHdrFragment, Raw, defragment,
-                       fragment, fragment6, raw)
+                       IPOption_Router_Alert, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrRouting, Raw,
+                       defragment, fragment, fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 from scapy.layers.inet6 import in6_chksum
@@ -681,7 +681,8 @@ def inbound(bed, alg, keys, spi, seq, data, fam=4, mode="tunnel", esn_hi=None, s
             mangle=None, sa=None, inner=None):
     """scapy sends one packet of sequence number seq; mangle(frame bytes);
     inner: the packet to encrypt, if not the usual one carrying data."""
-    sa = sa or scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=True, esn_hi=esn_hi)
+    sa = sa or scapy_peer_sa(alg, keys, spi, mode, fam, False, sending=True, esn_hi=esn_hi,
+                             seq=seq)
     if esn_hi is not None:
         sa.esn = esn_hi
         if isinstance(sa.auth_algo, EsnHmac):
@@ -755,6 +756,61 @@ def case_window_left(bed, name):
     expect(delta(bed, before, "esp-decrypt", "left of the anti-replay window") == 1,
            "esp-decrypt window counter")
     expect(sa_errors(bed, spi)["window-left"] == 1, "SA window-left error counter")
+
+
+def cut_short(frame):
+    """The frame's ESP (over IPv4) cut to its header and 16 bytes: too short
+    for an IV and an ICV."""
+    eth = Ether(frame)
+    return raw(Ether(src=eth.src, dst=eth.dst) / outer_with(4, raw(eth[ESP])[:24]))
+
+
+def case_replay_reasons(bed, name):
+    """Each refusal of the anti-replay check named for the kernel's reason,
+    and found before a bad length, as xfrm_input runs xfrm_replay_check
+    before esp_input: sequence number 0 is its own reason (the kernel
+    counts it in XfrmInStateSeqError, in no per-state count), not the
+    window's; a copy of a number seen, or one left of the window, cut too
+    short for its ICV is a replay, or left of the window. With ESN, a low
+    half the inference puts below subspace 0 passes the kernel's replay
+    check and fails its ICV (xfrm_replay_seqhi gives it high bits
+    0xffffffff), after the lengths. None moves the window."""
+    data = payload_of(name)
+
+    def refused(spi, keys, seq, what, reason, sa_error, cut=False, esn_hi=None):
+        before, errors = bed.counters(), sa_errors(bed, spi)
+        inbound(bed, CBC, keys, spi, seq, data, esn_hi=esn_hi, mangle=cut_short if cut else None)
+        expect(not received(bed, data, timeout=0.3), "%s: dropped" % what)
+        counted = {k: v - before[k] for k, v in bed.counters().items() if v != before[k]}
+        expect(counted.get(("esp-decrypt", reason)) == 1,
+               "%s: counted %r, not %s" % (what, reason, counted))
+        expect(sa_errors(bed, spi)[sa_error] == errors[sa_error] + 1,
+               "%s: SA %s error" % (what, sa_error))
+
+    spi, keys = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi)
+    refused(spi, keys, 0, "sequence number 0", "sequence number 0", "seq-zero")
+    refused(spi, keys, 0, "sequence number 0 cut short", "sequence number 0", "seq-zero",
+            cut=True)
+    inbound(bed, CBC, keys, spi, 5, data)
+    expect(received(bed, data), "sequence 5 delivered")
+    refused(spi, keys, 5, "copy cut short", "replayed packet", "replay", cut=True)
+    inbound(bed, CBC, keys, spi, 100, data)
+    expect(received(bed, data), "sequence 100 delivered")
+    refused(spi, keys, 10, "left of the window cut short", "left of the anti-replay window",
+            "window-left", cut=True)
+    bed.flush()
+    spi_esn, keys_esn = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", 4, False, keys_esn, spi_esn,
+                  sa_extra=("flag", "esn", "replay-window", "64"))
+    refused(spi_esn, keys_esn, 0, "ESN 0 in subspace 0", "sequence number 0", "seq-zero",
+            esn_hi=0)
+    refused(spi_esn, keys_esn, 0xfffffff0, "ESN subspace -1", "integrity check failed", "icv",
+            esn_hi=0)
+    refused(spi_esn, keys_esn, 0xfffffff0, "ESN subspace -1 cut short", "bad ESP length",
+            "length", cut=True, esn_hi=0)
+    inbound(bed, CBC, keys_esn, spi_esn, 1, data, esn_hi=0)
+    expect(received(bed, data), "ESN sequence 1 delivered after them")
 
 
 def flip_last(frame):
@@ -1327,6 +1383,103 @@ def case_lifetime_zero(bed, name):
     expect(bed.catch_esp(4, spi_soft, clear_payload=data) is not None, "1st packet encrypted")
     expect(soft_reached_within(bed, spi_soft, 3), "packet-soft 0 reached by the 1st packet")
 
+
+def next_seq(bed, fam, mode, spi, what):
+    """The sequence number of the ESP packet of spi carrying a fresh packet
+    sent into the SA."""
+    data = payload_of(what)
+    send_outbound(bed, fam, mode, data)
+    pkt = bed.catch_esp(fam, spi, clear_payload=data)
+    expect(pkt is not None, "%s encrypted" % what)
+    return pkt[ESP].seq
+
+
+def send_from_router(bed, fam, payload, dst, kind=socket.SOCK_DGRAM, src=None):
+    """payload from a socket in the router's namespace: UDP from src to dst,
+    or with kind SOCK_RAW a whole IPv6 packet as the socket's own."""
+    with netns(bed.args.ns_r):
+        sock = socket.socket(socket.AF_INET if fam == 4 else socket.AF_INET6, kind,
+                             socket.IPPROTO_RAW if kind == socket.SOCK_RAW else 0)
+    try:
+        if src:
+            sock.bind((src, 0))
+        sock.sendto(payload, (dst, PORT_REMOTE if kind == socket.SOCK_DGRAM else 0))
+    finally:
+        sock.close()
+
+
+def refused_unnumbered(bed, fam, mode, spi, what, send, clear, reason):
+    """send() makes a packet for the SA of spi, with clear in it, that
+    esp-encrypt refuses for reason: nothing of it leaves, it is counted
+    once, and the SA's next packet carries the number after the last one
+    sent."""
+    last = next_seq(bed, fam, mode, spi, "%s: before" % what)
+    before, errors = bed.counters(), sa_errors(bed, spi)
+    send()
+    expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=clear) is None,
+           "%s: no ESP packet" % what)
+    counted = {k: v - before[k] for k, v in bed.counters().items() if v != before[k]}
+    expect(counted.get(("esp-encrypt", reason)) == 1,
+           "%s: counted %r, not %s" % (what, reason, counted))
+    expect(sa_errors(bed, spi)["no-room"] == errors["no-room"] + 1, "%s: SA no-room" % what)
+    got = next_seq(bed, fam, mode, spi, "%s: after" % what)
+    expect(got == last + 1, "%s: next packet numbered %d after %d" % (what, got, last))
+
+
+def case_unbuilt_unnumbered(bed, name):
+    """A packet esp-encrypt cannot build spends no sequence number: the
+    kernel's xfrm_output_one makes room (xfrm_skb_check_space) and splits a
+    transport header (xfrm6_transport_output) before xfrm_replay_overflow
+    numbers the packet, so the peer sees no gap. The router's own datagram
+    of 16360 bytes, in 5 fragments over a WAN of MTU 4000 (espd reassembles
+    at most 8) and reassembled into a buffer of 16 KB, leaves no room for
+    ESP's trailer; an IPv6 packet whose routing header runs past its end
+    cannot be split."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    data = payload_of(name)
+    big = data + b"f" * (16360 - 28 - len(data))
+    wan_mtu(bed, 4000)
+    try:
+        refused_unnumbered(bed, 4, "tunnel", spi, "datagram filling its buffer",
+                           lambda: send_from_router(bed, 4, big, P4["remote"], src=P4["r_lan"]),
+                           data, "no head or tail room for ESP")
+    finally:
+        wan_mtu(bed, 1500)
+    P6 = FAMILIES[6]
+    spi6 = bed.next_spi()
+    outbound_setup(bed, GCM, "transport", 6, False, keys, spi6)
+    routing = IPv6(src=P6["r_wan"], dst=P6["peer"]) / \
+        IPv6ExtHdrRouting(nh=17, len=10, addresses=[]) / Raw(data[:16])
+    refused_unnumbered(bed, 6, "transport", spi6, "routing header past the end",
+                       lambda: send_from_router(bed, 6, raw(routing), P6["peer"],
+                                                kind=socket.SOCK_RAW),
+                       data[:16], "cannot place ESP in the packet")
+
+
+def case_expired_unnumbered(bed, name):
+    """The packet that finds the SA's hard packet limit reached spends no
+    sequence number, as xfrm_state_check_expire refuses it before
+    xfrm_replay_overflow numbers it: after the 2 packets of packet-hard 2,
+    the 3rd is dropped at the limit and the SA's next number stays 3 (looked
+    at before espd removes the SA, at the next second of CLOCK_MONOTONIC)."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                   sa_extra=("limit", "packet-hard", "2"))
+    for want in (1, 2):
+        got = next_seq(bed, 4, "tunnel", spi, "packet %d" % want)
+        expect(got == want, "packet %d numbered %d" % (want, got))
+    before = bed.counters()
+    # The control thread sees a second begin up to 250 ms late.
+    time.sleep((1.3 - time.monotonic() % 1) % 1)
+    send_outbound(bed, 4, "tunnel", payload_of(name))
+    while not delta(bed, before, "esp-encrypt", "SA reached a hard packet or byte limit"):
+        expect(time.monotonic() % 1 < 0.8, "3rd packet dropped at the limit")
+        time.sleep(0.02)
+    sa = bed.sa_show(spi)
+    expect(sa is not None and sa["seq"]["outbound_next"] == 3,
+           "next number 3: %s" % (sa["seq"] if sa else "SA gone"))
+    expect(bed.catch_esp(4, spi, timeout=0.3) is None, "3rd packet not sent")
 
 def case_clear_counters(bed, name):
     """`clear ipsec sa [SPI]` and `clear counters` reset what `show ipsec sa`
@@ -2423,6 +2576,8 @@ def behaviour(bed, selected):
         ("SA without replay-window: no replay check, as the kernel's window 0",
          case_no_replay_window),
         ("packet left of the window dropped, counted window-left", case_window_left),
+        ("replay reasons as the kernel's: sequence number 0, ESN subspace -1 at its ICV, "
+         "replay before length", case_replay_reasons),
         ("tampered ICV dropped, counted icv; window unchanged", case_icv),
         ("packet trace: esp-encrypt with the SA, out as ESP; tampered ICV at drop", case_trace),
         ("bad padding bytes dropped, counted pad", case_bad_pad, "bytes"),
@@ -2468,6 +2623,9 @@ def behaviour(bed, selected):
         ("SA lifetimes: soft limit logged, hard packet limit before each packet, time limit",
          case_lifetime),
         ("SA lifetimes: a packet limit of 0 is reached by the first packet", case_lifetime_zero),
+        ("refused before its number: no room, unsplittable header; the next packet numbered "
+         "next", case_unbuilt_unnumbered),
+        ("refused at the hard packet limit: no number spent", case_expired_unnumbered),
         ("SA use time starts at the first packet checked, a forged one too", case_use_time),
         ("clear ipsec sa and clear counters reset what show counts, not lifetimes",
          case_clear_counters),
