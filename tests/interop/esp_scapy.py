@@ -2456,6 +2456,14 @@ def case_no_redirect_decrypted(bed, fam, name):
     add_sa(bed, CBC, keys, spi, P["peer"], P["r_wan"], "tunnel", fam, False,
            ["sel", "src", peer, "dst", P["remote_net"]])
     add_policy(bed, "fwd", peer, P["remote_net"], P["peer"], P["r_wan"], "tunnel", spi)
+    # A decrypted packet espd punts reaches the kernel in clear, which
+    # redirects it: espd must route it itself (the case before put the
+    # route back) and know the peer as a neighbor.
+    subprocess.run(["ip", "netns", "exec", bed.args.ns_r, "ping", "-%d" % fam, "-c", "1", "-W",
+                    "1", P["peer"]], capture_output=True)
+    expect(until(lambda: espd_shows(bed, "routes", lambda r: r["prefix"] == P["remote_net"]) and
+                 " %s " % P["peer"] in bed.ctl("show", "neighbors")),
+           "espd has the route to %s and the peer as a neighbor" % P["remote_net"])
     before = bed.counters()
     seen = bed.node_packets("icmp-redirect")
     inner = ipcls(src=P["peer"], dst=P["remote"]) / UDP(sport=PORT_REMOTE, dport=PORT_A) / \
@@ -2478,6 +2486,7 @@ def case_no_redirect_decrypted(bed, fam, name):
              if k[0] == "icmp-redirect" and v != before.get(k, 0)}
     expect(not moved, "no redirect counted: %s" % moved)
     expect(bed.node_packets("icmp-redirect") == seen, "icmp-redirect never saw it")
+    expect(delta(bed, before, "ip-rewrite", "neighbor unresolved") == 0, "espd forwarded it")
 
 
 def recv_tos(sock, data, timeout=WAIT):
