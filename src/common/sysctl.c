@@ -43,6 +43,12 @@ int sysctl_read_or(const char *path, int fallback)
 	return sysctl_read(path, &value) < 0 ? fallback : value;
 }
 
+void sysctl_conf_path(char *path, size_t size, const char *family, const char *ifname,
+		      const char *name)
+{
+	snprintf(path, size, "/proc/sys/net/%s/conf/%s/%s", family, ifname, name);
+}
+
 int sysctl_write(const char *path, int value)
 {
 	char text[16];

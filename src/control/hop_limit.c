@@ -4,7 +4,6 @@
 #include "control/hop_limit.h"
 
 #include <limits.h>
-#include <stdio.h>
 
 #include "common/sysctl.h"
 #include "tables/iface.h"
@@ -22,11 +21,11 @@ void hop_limits_refresh(void)
 	char path[PATH_MAX];
 
 	iface_table.ttl4 = ttl_read("/proc/sys/net/ipv4/ip_default_ttl", iface_table.ttl4);
-	iface_table.hop_limit6 = ttl_read("/proc/sys/net/ipv6/conf/all/hop_limit",
-					  iface_table.hop_limit6);
+	sysctl_conf_path(path, sizeof(path), "ipv6", "all", "hop_limit");
+	iface_table.hop_limit6 = ttl_read(path, iface_table.hop_limit6);
 	for (uint16_t i = 0; i < iface_table.n_ifaces; i++) {
 		struct iface *iface = &iface_table.ifaces[i];
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/hop_limit", iface->name);
+		sysctl_conf_path(path, sizeof(path), "ipv6", iface->name, "hop_limit");
 		iface->hop_limit = ttl_read(path, iface->hop_limit);
 	}
 }

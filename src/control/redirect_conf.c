@@ -4,7 +4,6 @@
 #include "control/redirect_conf.h"
 
 #include <limits.h>
-#include <stdio.h>
 
 #include "common/sysctl.h"
 #include "tables/iface.h"
@@ -17,7 +16,7 @@ static int conf_read(const char *ifname, const char *name, int fallback)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname, name);
+	sysctl_conf_path(path, sizeof(path), "ipv4", ifname, name);
 	return sysctl_read_or(path, fallback);
 }
 

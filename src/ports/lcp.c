@@ -218,7 +218,7 @@ static int conf_rw(const char *family, const char *ifname, const char *name, int
 	char path[PATH_MAX];
 	int got, rc;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, name);
+	sysctl_conf_path(path, sizeof(path), family, ifname, name);
 	if (value >= 0)
 		return sysctl_write(path, value);
 	rc = sysctl_read(path, &got);
