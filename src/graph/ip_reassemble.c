@@ -14,6 +14,15 @@
  * The fragments of the router's own datagrams that spd-local sends (the
  * kernel cut them for a TAP's link) go back to spd-local whole, in one
  * buffer where one holds them (PKT_REASSEMBLED).
+ *
+ * librte_ip_frag holds at most RTE_LIBRTE_IP_FRAG_MAX_FRAG fragments a
+ * datagram, where the kernel reassembles up to 64 KB in any number. A
+ * datagram the table gives up before it is whole (too many fragments, a
+ * duplicate, an overlap, no room) is the kernel's to judge: the fragments
+ * held so far are punted, and for as long as the kernel would wait for the
+ * rest, so are the rest (the handed-over list). Only what timed out here is
+ * dropped, as the kernel's own queue has expired by then too. The router's
+ * own fragments cannot go back to the kernel: given up, they are dropped.
  */
 #include "graph/graph.h"
 
@@ -31,6 +40,9 @@
  * worker holds at once: a walk's worth, freed by the time it ends. */
 #define REASSEMBLE_WHOLE_ROOM 16384
 #define REASSEMBLE_WHOLE_BUFFERS 63
+/* Datagrams handed to the kernel whose later fragments are still due:
+ * more at once than this (an attack on the table) lose their tails. */
+#define REASSEMBLE_HANDED_OVER 16
 
 enum ip_reassemble_next {
 	IP_REASSEMBLE_NEXT_IPSEC_INPUT,
@@ -40,10 +52,24 @@ enum ip_reassemble_next {
 	IP_REASSEMBLE_N_NEXT,
 };
 
+/* What makes fragments one datagram's, as librte_ip_frag's key. */
+struct datagram_id {
+	struct ip_addr src, dst;
+	uint32_t id;
+};
+
+struct handed_over {
+	struct datagram_id datagram;
+	uint64_t until; /* TSC: the kernel's queue for it has expired */
+};
+
 struct reassembly {
 	struct rte_ip_frag_tbl *table;
 	struct rte_ip_frag_death_row death_row;
 	struct rte_mempool *whole; /* one-buffer copies of larger packets */
+	struct handed_over handed_over[REASSEMBLE_HANDED_OVER];
+	unsigned handed_over_next; /* the slot the next one takes */
+	uint64_t handed_over_until; /* the latest until: none due after it */
 };
 
 static struct reassembly reassemblies[ESPD_WORKERS_MAX];
@@ -174,11 +200,115 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
 }
 
-/* Fragments the table gave up: timed out, overlapping, or no room. */
+/* Fragments the table dropped: timed out, or the router's own given up. */
 static void death_row_free(struct worker *worker, struct reassembly *r)
 {
 	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
 	rte_ip_frag_free_death_row(&r->death_row, 0);
+}
+
+static void datagram_id_of(struct rte_mbuf *m, struct datagram_id *datagram)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+
+	if (pkt_meta(m)->family == AF_INET) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		ip_addr_from_bytes(&datagram->src, AF_INET, &ip->src_addr);
+		ip_addr_from_bytes(&datagram->dst, AF_INET, &ip->dst_addr);
+		datagram->id = ip->packet_id;
+		return;
+	}
+	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+	const struct rte_ipv6_fragment_ext *fragment =
+		(const struct rte_ipv6_fragment_ext *)(ip6 + 1);
+	ip_addr_from_bytes(&datagram->src, AF_INET6, ip6->src_addr);
+	ip_addr_from_bytes(&datagram->dst, AF_INET6, ip6->dst_addr);
+	datagram->id = fragment->id;
+}
+
+static bool datagram_equal(const struct datagram_id *a, const struct datagram_id *b)
+{
+	return a->id == b->id && ip_addr_equal(&a->src, &b->src) &&
+	       ip_addr_equal(&a->dst, &b->dst);
+}
+
+/* Whether fragment m belongs to a datagram handed to the kernel. */
+static bool is_handed_over(const struct reassembly *r, struct rte_mbuf *m, uint64_t now)
+{
+	struct datagram_id datagram;
+
+	if (likely(now >= r->handed_over_until) || (pkt_meta(m)->flags & PKT_OWN))
+		return false;
+	datagram_id_of(m, &datagram);
+	for (unsigned k = 0; k < REASSEMBLE_HANDED_OVER; k++) {
+		const struct handed_over *h = &r->handed_over[k];
+		if (now < h->until && datagram_equal(&h->datagram, &datagram))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the table gave fragment m up: it is in the death row, past the
+ * `from` entries that were there before it came. */
+static bool given_up(const struct reassembly *r, const struct rte_mbuf *m, uint32_t from)
+{
+	for (uint32_t k = from; k < r->death_row.cnt; k++)
+		if (r->death_row.row[k] == m)
+			return true;
+	return false;
+}
+
+/*
+ * The datagram of fragment m, which the table gave up, to the kernel: its
+ * fragments out of the death row (those of a timed-out datagram the same
+ * call made room from stay there), and the rest of them once they come.
+ */
+static void hand_over(struct rte_graph *graph, struct rte_node *node, struct reassembly *r,
+		      struct rte_mbuf *m, uint32_t from, uint64_t now)
+{
+	struct worker *worker = node_worker(node);
+	struct handed_over *h = &r->handed_over[r->handed_over_next];
+	uint32_t kept = from;
+
+	datagram_id_of(m, &h->datagram);
+	for (uint32_t k = from; k < r->death_row.cnt; k++) {
+		struct rte_mbuf *held = r->death_row.row[k];
+		struct datagram_id datagram;
+		datagram_id_of(held, &datagram);
+		if (datagram_equal(&datagram, &h->datagram))
+			rte_node_enqueue_x1(graph, node,
+					    steer(worker, held, ESPD_COUNTER_IP_REASSEMBLE_HANDED_OVER,
+						  IP_REASSEMBLE_NEXT_PUNT), held);
+		else
+			r->death_row.row[kept++] = held;
+	}
+	r->death_row.cnt = kept;
+	h->until = now + rte_get_tsc_hz() * REASSEMBLE_TIMEOUT_S;
+	r->handed_over_until = h->until;
+	r->handed_over_next = (r->handed_over_next + 1) % REASSEMBLE_HANDED_OVER;
+}
+
+/* Fragment m into the table; the datagram, once whole, on its way. */
+static void reassemble_one(struct rte_graph *graph, struct rte_node *node, struct reassembly *r,
+			   struct rte_mbuf *m, uint64_t now)
+{
+	struct worker *worker = node_worker(node);
+	uint32_t from = r->death_row.cnt;
+	struct rte_mbuf *datagram;
+
+	if (unlikely(is_handed_over(r, m, now))) {
+		rte_node_enqueue_x1(graph, node,
+				    steer(worker, m, ESPD_COUNTER_IP_REASSEMBLE_HANDED_OVER,
+					  IP_REASSEMBLE_NEXT_PUNT), m);
+		return;
+	}
+	datagram = reassemble(r, m, now);
+	if (datagram) {
+		uint16_t next = whole(worker, r, &datagram);
+		rte_node_enqueue_x1(graph, node, next, datagram);
+	} else if (unlikely(given_up(r, m, from)) && !(pkt_meta(m)->flags & PKT_OWN)) {
+		hand_over(graph, node, r, m, from, now);
+	}
 }
 
 static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -189,11 +319,7 @@ static uint16_t ip_reassemble_process(struct rte_graph *graph, struct rte_node *
 	uint64_t now = rte_rdtsc();
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
-		struct rte_mbuf *m = reassemble(r, objs[i], now);
-		if (m) {
-			uint16_t next = whole(worker, r, &m);
-			rte_node_enqueue_x1(graph, node, next, m);
-		}
+		reassemble_one(graph, node, r, objs[i], now);
 		/* The death row holds what RTE_IP_FRAG_DEATH_ROW_LEN fragments
 		 * can give up (each its packet's fragments and itself), and a
 		 * walk brings more: emptied that often, or it overflows. */

@@ -672,6 +672,65 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("
 	rm -f "$file"
 }
 
+# udp_to_router ADDR SIZE: hostA's UDP datagram of SIZE bytes to the
+# router's ADDR (hostA's kernel cuts it for its 1500-byte link) reaches the
+# router's kernel whole, every byte as sent.
+udp_to_router() {
+	local addr=$1 size=$2 out=$SCRATCH/udp_to_router.out sink
+	local payload='bytes(i % 251 for i in range(int(sys.argv[2])))'
+	local family='socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET'
+	in_r "$PY" -c "
+import socket, sys
+s = socket.socket($family, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7777))
+s.settimeout(5)
+print('ready', flush=True)
+data = s.recv(70000)
+print('whole' if data == $payload else 'garbled %d' % len(data), flush=True)" \
+		"$addr" "$size" >"$out" 2>&1 &
+	sink=$!
+	wait_until 3 grep -q ready "$out"
+	in_a "$PY" -c "
+import socket, sys
+socket.socket($family, socket.SOCK_DGRAM).sendto($payload, (sys.argv[1], 7777))" "$addr" "$size"
+	wait "$sink"
+	grep -q '^whole$' "$out"
+}
+
+# many_fragments ADDR: a 20000-byte datagram (14 fragments, more than
+# librte_ip_frag holds) to the router arrives, each fragment counted as
+# given to the kernel; a 7000-byte one (5) is still put together by espd.
+many_fragments() {
+	local addr=$1 given before_given before_espd
+	before_given=$(counter "fragment of a datagram given to the kernel")
+	before_espd=$(counter "not ESP: the kernel's")
+	udp_to_router "$addr" 7000 || return 1
+	[ "$(counter "fragment of a datagram given to the kernel")" -eq "$before_given" ] || return 1
+	[ "$(counter "not ESP: the kernel's")" -eq $((before_espd + 1)) ] || return 1
+	udp_to_router "$addr" 20000 || return 1
+	given=$(( $(counter "fragment of a datagram given to the kernel") - before_given ))
+	echo "$addr: $given fragments of 20000 bytes given to the kernel"
+	[ "$given" -eq 14 ]
+}
+
+# A datagram for the router in more fragments than espd's reassembly table
+# holds goes to the kernel, which reassembles any number. af_packet ports
+# take IPv4 reassembled by their socket (ports/port.c): IPv6 only there.
+case_many_fragments() {
+	local driver=$1
+	write_config "$CONF" "$driver"
+	if ! espd_start "$CONF"; then fail "$driver: espd starts for the fragments"; return 1; fi
+	in_a ping -c 1 -W 2 10.1.0.1 >/dev/null
+	in_a ping -6 -c 1 -W 2 fd00:1::1 >/dev/null
+	if [ "$driver" = xdp ]; then
+		check "$driver: 20000 bytes of UDP in 14 IPv4 fragments reach the router's kernel" \
+			many_fragments 10.1.0.1
+	fi
+	check "$driver: 20000 bytes of UDP in 14 IPv6 fragments reach the router's kernel" \
+		many_fragments fd00:1::1
+	espd_stop
+}
+
 run_forward_suite() {
 	local driver=$1
 	at_exit cleanup
@@ -683,4 +742,5 @@ run_forward_suite() {
 	case_ignore_kernel_routes "$driver"
 	case_enobufs "$driver"
 	case_pcap "$driver"
+	case_many_fragments "$driver"
 }
