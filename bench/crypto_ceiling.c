@@ -15,10 +15,11 @@
  * 7 x 64, 4 x 576, 1 x 1400. Cycles are TSC cycles. Each figure is the
  * median of several runs; run pinned (bench/run-crypto.sh).
  *
- * Usage: bench_crypto [--all] [--runs N] [--suite NAME] [--burst N]
+ * Usage: bench_crypto [--all] [--runs N] [--suite NAME] [--size N|imix] [--burst N]
  *   --all    also the suites used only to pick managers (SHA-1, SHA-384/512,
  *            MD5, CTR, GMAC)
  *   --suite  only that suite
+ *   --size   only that size, 16 to 1900 bytes (where managers cross over)
  *   --burst  packets per burst: 32 (default) or up to 256, a full graph burst
  */
 #include <stdio.h>
@@ -56,7 +57,6 @@ static const struct suite suites[] = {
 };
 
 static const unsigned imix[12] = { 64, 576, 64, 64, 576, 64, 1400, 64, 576, 64, 64, 576 };
-static const unsigned sizes[] = { 64, 512, 1400, 0 /* IMIX */ };
 
 struct bench {
 	uint8_t (*buf)[BUF_SIZE];
@@ -155,6 +155,19 @@ static void bench_layout(struct bench *b, struct esp_crypto *sa, unsigned size)
 	}
 }
 
+/* The engine's manager for the suite: "sse/avx512" where each burst takes
+ * one of the two by its payloads (crypto_alg.c). */
+static const char *ours_arch(const struct esp_crypto *sa)
+{
+	static char both[32];
+
+	if (!sa->wide_from)
+		return esp_crypto_arch_name(sa->arch);
+	snprintf(both, sizeof(both), "%s/%s", esp_crypto_arch_name(sa->arch_narrow),
+		 esp_crypto_arch_name(sa->arch));
+	return both;
+}
+
 /*
  * One table row. The variants (ours, then raw per manager) take turns
  * window by window, so noise from a shared machine hits them alike; the
@@ -201,7 +214,7 @@ static void row(struct bench *b, const struct suite *s, struct esp_crypto *sa[],
 	mpps = med[best] / 1e6;
 	cycles = b->tsc_hz / med[best];
 	printf(" | %-6s %6.2f %7.0f | %-6s %6.2f %7.0f | %5.2f%s\n", esp_crypto_arch_name(best),
-	       mpps * bytes * 8 / 1e3, cycles, esp_crypto_arch_name(sa[0]->arch), med[0] / 1e6,
+	       mpps * bytes * 8 / 1e3, cycles, ours_arch(sa[0]), med[0] / 1e6,
 	       b->tsc_hz / med[0], median(v, b->runs),
 	       bad || (enc && ours_bad) ? "  JOB ERRORS" : "");
 	fflush(stdout);
@@ -217,9 +230,21 @@ static const struct suite *suite_find(const char *name)
 	return NULL;
 }
 
+/* A --size argument: bytes, or SIZE_IMIX for imix; 0 when invalid. */
+#define SIZE_IMIX 10000
+static unsigned size_parse(const char *text)
+{
+	int bytes = atoi(text);
+
+	if (strcmp(text, "imix") == 0)
+		return SIZE_IMIX;
+	return bytes >= 16 && bytes <= 1900 ? (unsigned)bytes : 0;
+}
+
 static int usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--all] [--runs N] [--suite NAME] [--burst N]\n  suites:", prog);
+	fprintf(stderr, "usage: %s [--all] [--runs N] [--suite NAME] [--size N|imix] [--burst N]\n"
+		"  suites:", prog);
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		fprintf(stderr, " %s", suites[i].name);
 	fprintf(stderr, "\n");
@@ -232,6 +257,8 @@ int main(int argc, char **argv)
 	struct esp_crypto_worker *w;
 	IMB_MGR *mgr[ESP_CRYPTO_ARCH_N] = { 0 };
 	const char *only = NULL;
+	unsigned size_list[] = { 64, 512, 1400, 0 /* IMIX */ };
+	size_t n_sizes = sizeof(size_list) / sizeof(size_list[0]);
 	bool all = false;
 
 	b.runs = 5;
@@ -245,6 +272,8 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (strcmp(argv[i], "--burst") == 0 && i + 1 < argc)
 			b.burst = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && size_parse(argv[i + 1]))
+			size_list[0] = size_parse(argv[++i]) % SIZE_IMIX, n_sizes = 1;
 		else
 			return usage(argv[0]);
 	}
@@ -295,9 +324,9 @@ int main(int argc, char **argv)
 		}
 		if (!sa[0])
 			return fprintf(stderr, "%s: SA setup failed\n", s->name), 1;
-		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
-			row(&b, s, sa, w, mgr, sizes[z], true);
-			row(&b, s, sa, w, mgr, sizes[z], false);
+		for (size_t z = 0; z < n_sizes; z++) {
+			row(&b, s, sa, w, mgr, size_list[z], true);
+			row(&b, s, sa, w, mgr, size_list[z], false);
 		}
 		for (int a = 0; a < ESP_CRYPTO_ARCH_N; a++) {
 			if (sa[a])
