@@ -98,6 +98,11 @@ struct esp_crypto_alg {
 	uint8_t digest_len;   /* HMAC: untruncated digest bytes */
 	uint8_t imb_trunc;    /* HMAC: truncated tag bytes the library emits */
 	enum esp_crypto_arch arch; /* measured fastest (bench/crypto_ceiling.c) */
+	/* HMAC: a burst whose payloads average less than wide_from bytes goes
+	 * to the arch_narrow manager (measured faster there), when the CPU has
+	 * it; 0: none. */
+	enum esp_crypto_arch arch_narrow;
+	uint16_t wide_from;
 };
 
 /* What an SA asks for, in the words of XFRM: either enc + auth, or aead. */
@@ -148,6 +153,8 @@ struct esp_crypto {
 	uint32_t len_min;
 	uint16_t hash_base;       /* bytes hashed besides the payload */
 	uint8_t arch;             /* which of the worker's managers */
+	uint8_t arch_narrow;      /* ... for bursts of shorter payloads */
+	uint16_t wide_from;       /* their mean length for arch; 0: always arch */
 	uint8_t engine;
 	uint8_t iv_len;
 	uint8_t icv_len;

@@ -13,20 +13,24 @@
 
 #define AVX512 ESP_CRYPTO_ARCH_AVX512
 
-#define HMAC(n, md_, h, blk, dig, trunc, def)                                  \
+#define HMAC(n, md_, h, blk, dig, trunc, def, narrow_arch, from)                 \
 	{ .name = "hmac(" n ")", .alias = n, .type = ESP_CRYPTO_ALG_AUTH,      \
 	  .family = ESP_CRYPTO_HMAC, .hash = h, .md = md_, .hmac_block = blk,  \
 	  .digest_len = dig, .imb_trunc = trunc, .icv_default = def,           \
-	  .icv_min = 8, .icv_max = (dig) * 8, .icv_step = 8, .arch = AVX512 }
+	  .icv_min = 8, .icv_max = (dig) * 8, .icv_step = 8, .arch = AVX512,   \
+	  .arch_narrow = narrow_arch, .wide_from = from }
 
 /*
- * Managers, from bench/crypto_ceiling.c on this AVX-512/VAES/SHA-NI CPU:
- * AVX-512 is fastest for every suite at 64, 512 and 1400 bytes and at
- * IMIX once a flush covers 64+ packets (a full graph burst is 256). The SSE
- * manager (the one using SHA-NI) wins only SHA-1/SHA-256 at IMIX with
- * 32-packet flushes, by ~12%, and loses 35-45% at 512+ bytes; the engine
- * flushes once per burst, so AVX-512 it is. GCM, GMAC and
- * ChaCha20-Poly1305 are 2-3x faster with the VAES/AVX-512 code.
+ * Managers, from bench/crypto_ceiling.c (--burst 128, --size) on an
+ * AVX-512/VAES/SHA-NI CPU (AMD Zen 4): AVX-512 is fastest for every suite
+ * at 512 bytes and more. HMAC-SHA-256 is faster on the SSE manager (SHA-NI,
+ * two lanes) than on AVX-512's sixteen-lane SHA-256 for short payloads:
+ * ~20% at 64 bytes and at IMIX, ~5% at 256 and 384, even at 448-512, ~12%
+ * slower at 1400. Splitting one burst between the two by length loses to
+ * SSE alone at IMIX (~10%), so each burst goes to one of them by its mean
+ * payload length (crypto_ipsecmb.c). SHA-1, MD5, SHA-384/512, GCM, GMAC
+ * and ChaCha20-Poly1305 stay on AVX-512 at every size (GCM and ChaCha 2-3x
+ * faster there).
  *
  * Default ICV lengths are the kernel's (net/xfrm/xfrm_algo.c), used when
  * XFRM gives an auth algorithm without a truncation length: note
@@ -44,11 +48,14 @@ static const struct esp_crypto_alg algs[] = {
 	{ .name = "ecb(cipher_null)", .alias = "cipher_null",
 	  .type = ESP_CRYPTO_ALG_ENC, .family = ESP_CRYPTO_NULL,
 	  .key_bits = { 0 }, .iv_len = 0, .block_size = 4 },
-	HMAC("md5", "MD5", IMB_AUTH_MD5, 64, 16, 12, 96),
-	HMAC("sha1", "SHA1", IMB_AUTH_HMAC_SHA_1, 64, 20, 12, 96),
-	HMAC("sha256", "SHA256", IMB_AUTH_HMAC_SHA_256, 64, 32, 16, 96),
-	HMAC("sha384", "SHA384", IMB_AUTH_HMAC_SHA_384, 128, 48, 24, 192),
-	HMAC("sha512", "SHA512", IMB_AUTH_HMAC_SHA_512, 128, 64, 32, 256),
+	HMAC("md5", "MD5", IMB_AUTH_MD5, 64, 16, 12, 96, ESP_CRYPTO_ARCH_AUTO, 0),
+	HMAC("sha1", "SHA1", IMB_AUTH_HMAC_SHA_1, 64, 20, 12, 96, ESP_CRYPTO_ARCH_AUTO, 0),
+	HMAC("sha256", "SHA256", IMB_AUTH_HMAC_SHA_256, 64, 32, 16, 96,
+	     ESP_CRYPTO_ARCH_SSE, 512),
+	HMAC("sha384", "SHA384", IMB_AUTH_HMAC_SHA_384, 128, 48, 24, 192,
+	     ESP_CRYPTO_ARCH_AUTO, 0),
+	HMAC("sha512", "SHA512", IMB_AUTH_HMAC_SHA_512, 128, 64, 32, 256,
+	     ESP_CRYPTO_ARCH_AUTO, 0),
 	/* RFC 4106: AES key + 4-byte salt; ICV 8, 12 or 16 bytes. */
 	{ .name = "rfc4106(gcm(aes))", .type = ESP_CRYPTO_ALG_AEAD,
 	  .family = ESP_CRYPTO_GCM, .key_bits = { 160, 224, 288 },

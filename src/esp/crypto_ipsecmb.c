@@ -93,7 +93,10 @@ static IMB_MGR *mgr_new(enum esp_crypto_arch arch)
 /*
  * The SA's manager: the algorithm's measured best (the AEAD's, or the
  * hash's, which dominates cipher + HMAC) or, on CPUs without it, the
- * widest one there is; or the one the caller forces.
+ * widest one there is; or the one the caller forces. Unforced, an HMAC's
+ * bursts of short payloads may go to another manager (crypto_alg.c): AES
+ * round keys and HMAC pads are the same for all of them (GCM hash keys are
+ * not).
  */
 static int arch_choose(struct esp_crypto *ctx, const struct esp_crypto_params *p)
 {
@@ -106,10 +109,16 @@ static int arch_choose(struct esp_crypto *ctx, const struct esp_crypto_params *p
 	for (int a = alg->arch; a > ESP_CRYPTO_ARCH_AUTO; a--) {
 		if (arch_ok(a)) {
 			ctx->arch = a;
-			return 0;
+			break;
 		}
 	}
-	return -ENOTSUP;
+	if (ctx->arch == ESP_CRYPTO_ARCH_AUTO)
+		return -ENOTSUP;
+	if (alg->wide_from && arch_ok(alg->arch_narrow)) {
+		ctx->arch_narrow = alg->arch_narrow;
+		ctx->wide_from = alg->wide_from;
+	}
+	return 0;
 }
 
 static IMB_MGR *keying_get(enum esp_crypto_arch arch)
@@ -675,20 +684,54 @@ static inline int openssl_run(struct esp_crypto_op *op, bool enc)
 }
 
 /*
- * All jobs of the burst go in before any flush: the wide managers only
- * reach their speed with every lane busy (bench/crypto_ceiling.c: AVX-512
- * SHA-256 gains ~40% at IMIX from 32 to 256 packets per flush).
+ * A wide manager is slower than SSE with fewer jobs than its lanes to
+ * flush: AVX-512 CBC + HMAC-SHA-256 at 1400 bytes runs at half the speed
+ * with 8 jobs a flush, ahead from 16 (bench/crypto_ceiling.c --burst).
+ */
+#define WIDE_JOBS_MIN 16
+
+static inline void job_submit(struct esp_crypto_worker *w, unsigned arch, unsigned i,
+			      struct esp_crypto_op *op, bool enc)
+{
+	IMB_MGR *m = w->mgr[arch];
+	IMB_JOB *job = IMB_GET_NEXT_JOB(m);
+
+	job_fill(job, op->sa, op, &w->scratch[i], enc);
+	for (job = IMB_SUBMIT_JOB_NOCHECK(m); job; job = IMB_GET_COMPLETED_JOB(m))
+		job_complete(job, enc);
+}
+
+/* Whether the burst's payloads of SAs with a narrow manager go to their
+ * wide one: enough of them to fill it, as long on average as it needs. */
+static inline bool burst_wide(struct esp_crypto_op *ops[], unsigned n)
+{
+	unsigned count = 0, len = 0, len_wide = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t from = ops[i]->sa->wide_from;
+		count += from != 0;
+		len += from ? ops[i]->len : 0;
+		len_wide += from;
+	}
+	return count >= WIDE_JOBS_MIN && len >= len_wide;
+}
+
+/*
+ * All jobs of the burst go in before any flush, in their order: the wide
+ * managers only reach their speed with every lane busy (bench/crypto_ceiling.c:
+ * AVX-512 SHA-256 gains ~40% at IMIX from 32 to 256 packets per flush).
  */
 static inline void jobs_run(struct esp_crypto_worker *w, struct esp_crypto_op *ops[],
 			    unsigned n, bool enc)
 {
+	int wide = -1; /* burst_wide of the ops from the first that asks */
 	unsigned used = 0;
 	IMB_JOB *job;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct esp_crypto_op *op = ops[i];
 		const struct esp_crypto *sa = op->sa;
-		IMB_MGR *m;
+		unsigned arch;
 
 		if (unlikely((op->len & sa->len_mask) || op->len < sa->len_min)) {
 			op->status = -EINVAL;
@@ -702,12 +745,15 @@ static inline void jobs_run(struct esp_crypto_worker *w, struct esp_crypto_op *o
 			gcm_direct(w, op, &w->scratch[i], enc);
 			continue;
 		}
-		m = w->mgr[sa->arch];
-		used |= 1u << sa->arch;
-		job = IMB_GET_NEXT_JOB(m);
-		job_fill(job, sa, op, &w->scratch[i], enc);
-		for (job = IMB_SUBMIT_JOB_NOCHECK(m); job; job = IMB_GET_COMPLETED_JOB(m))
-			job_complete(job, enc);
+		arch = sa->arch;
+		if (sa->wide_from) {
+			if (wide < 0)
+				wide = burst_wide(ops + i, n - i);
+			if (!wide)
+				arch = sa->arch_narrow;
+		}
+		used |= 1u << arch;
+		job_submit(w, arch, i, op, enc);
 	}
 	while (used) {
 		IMB_MGR *m = w->mgr[__builtin_ctz(used)];
