@@ -120,10 +120,10 @@ static bool length_ok(const struct dec_pkt *p, const struct esp_crypto *c)
 }
 
 /*
- * The replay check, then the lengths, in xfrm_input's order:
- * xfrm_replay_check before esp_input. A low half below ESN subspace 0
- * passes the kernel's replay check and fails its ICV, after the lengths.
- * Fills the crypto op.
+ * The replay check, the hard limits, then the lengths, in xfrm_input's
+ * order: xfrm_replay_check and xfrm_state_check_expire before esp_input.
+ * A low half below ESN subspace 0 passes the kernel's replay check and
+ * fails its ICV, after the lengths. Fills the crypto op.
  */
 static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt *p,
 		      struct esp_crypto_op *op, struct sa **held)
@@ -146,6 +146,8 @@ static uint16_t check(struct worker *worker, struct rte_mbuf *m, struct dec_pkt 
 	rc = replay_check(&sa->in.w, seq_low, &seq_hi);
 	if (unlikely(rc != 0) && rc != REPLAY_BELOW_ZERO)
 		return replay_reject(worker, m, sa, rc);
+	if (unlikely(sa_limited(sa)) && sa_used_reached(sa))
+		return reject(worker, m, sa, SA_ERROR_EXPIRED, ESPD_COUNTER_ESP_DEC_EXPIRED);
 	if (unlikely(!length_ok(p, c)))
 		return reject(worker, m, sa, SA_ERROR_LENGTH, ESPD_COUNTER_ESP_DEC_LENGTH);
 	if (unlikely(rc != 0))

@@ -455,6 +455,26 @@ static inline bool sa_limited(const struct sa *sa)
 }
 
 /*
+ * Whether an inbound SA had reached a hard packet or byte limit before this
+ * packet, which is then dropped without being decrypted, and the SA stops:
+ * xfrm_input calls xfrm_state_check_expire before esp_input, so a forged
+ * packet too is counted as expired. The packet is counted as
+ * sa_used_take counts the one that finds a limit: which limit stopped the
+ * SA is told by it. Only for an SA that sa_limited.
+ */
+static inline bool sa_used_reached(struct sa *sa)
+{
+	if (__atomic_load_n(&sa->used.packets, __ATOMIC_RELAXED) <
+		    __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&sa->used.bytes, __ATOMIC_RELAXED) <
+		    __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED))
+		return false;
+	__atomic_fetch_add(&sa->used.packets, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
  * Count one packet of bytes against the SA's limits: false when a hard
  * limit was reached before it (xfrm_state_check_expire), and the packet is
  * to be dropped; the SA then stops (state expired(lifetime)) and the

@@ -1362,6 +1362,28 @@ def case_hard_limit(bed, direction, kind, name):
     expect(log_count(bed, log) == 1, "expiry logged once")
 
 
+def case_expired_before_icv(bed, name):
+    """An inbound SA whose hard packet limit 3 was reached drops a forged
+    4th packet as expired, not as an ICV failure: xfrm_input checks the
+    limits (xfrm_state_check_expire) before esp_input verifies the ICV."""
+    spi, keys = bed.next_spi(), GCM.keys()
+    inbound_setup(bed, GCM, "tunnel", 4, False, keys, spi,
+                  sa_extra=("limit", "packet-hard", "3"))
+    for seq in range(1, 4):
+        data = payload_of("%s %d" % (name, seq))
+        inbound(bed, GCM, keys, spi, seq, data)
+        expect(received(bed, data), "packet %d of 3 delivered" % seq)
+    before = bed.counters()
+    forged = payload_of(name + " forged")
+    inbound(bed, GCM, keys, spi, 4, forged, mangle=flip_last)
+    expect(not received(bed, forged, timeout=0.5), "forged 4th dropped")
+    expect(delta(bed, before, "esp-decrypt", "SA reached a hard packet or byte limit") == 1,
+           "counted at the limit")
+    expect(delta(bed, before, "esp-decrypt", "integrity check failed") == 0,
+           "not counted as an ICV failure")
+    expect(wait_sa_gone(bed, spi, 3), "SA removed")
+
+
 def case_lifetime_zero(bed, name):
     """A packet or byte limit of 0 is reached by the first packet, as in
     the kernel (none is XFRM_INF): the SA of packet-hard 0 drops its first
@@ -2646,6 +2668,8 @@ def behaviour(bed, selected):
          case_hard_limit, "in", "packet"),
         ("hard byte limit, six packets in back to back: exactly three delivered",
          case_hard_limit, "in", "byte"),
+        ("hard packet limit reached: a forged packet in is counted expired, not icv",
+         case_expired_before_icv),
         ("ipsec sa update: NAT-T ports and lifetime change in place, keys and sequence go on",
          case_sa_update),
         ("ipsec policy update: block to protect, SA switched under traffic: none in clear or "
