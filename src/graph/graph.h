@@ -249,6 +249,24 @@ static inline uint32_t ip_packet_len(const void *l3, uint8_t family)
 	       rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len);
 }
 
+/* The source address of the IP header at l3. */
+static inline void ip_source_of(const void *l3, uint8_t family, struct ip_addr *source)
+{
+	if (family == AF_INET)
+		ip_addr_from_bytes(source, AF_INET, &((const struct rte_ipv4_hdr *)l3)->src_addr);
+	else
+		ip_addr_from_bytes(source, AF_INET6, ((const struct rte_ipv6_hdr *)l3)->src_addr);
+}
+
+/* The destination address of the IP header at l3. */
+static inline void ip_dest_of(const void *l3, uint8_t family, struct ip_addr *dest)
+{
+	if (family == AF_INET)
+		ip_addr_from_bytes(dest, AF_INET, &((const struct rte_ipv4_hdr *)l3)->dst_addr);
+	else
+		ip_addr_from_bytes(dest, AF_INET6, ((const struct rte_ipv6_hdr *)l3)->dst_addr);
+}
+
 /* ESP, or UDP to the NAT-T port (RFC 3948), with its UDP header in the
  * first segment: what ipsec-input takes, of a whole packet for the router
  * whose IP header says proto. */

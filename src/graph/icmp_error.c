@@ -99,9 +99,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	const struct iface *out;
 	uint8_t *data;
 
-	ip_addr_from_bytes(&sender, family,
-			   family == AF_INET ? (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr
-					     : (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
+	ip_source_of(l3, family, &sender);
 	if (!esp_icmp_may_answer(l3, ip_len))
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
 	if (icmp.what == ESP_ICMP_TIME_EXCEEDED && !rate_allows(worker->id, &sender))

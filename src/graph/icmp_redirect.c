@@ -169,16 +169,10 @@ static void quote_copy(const struct rte_mbuf *m, uint8_t *to, uint32_t len)
 static void addrs_of(const struct rte_mbuf *m, struct ip_addr *source, struct ip_addr *dest)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t family = pkt_meta((struct rte_mbuf *)m)->family;
 
-	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		ip_addr_from_bytes(source, AF_INET, &ip->src_addr);
-		ip_addr_from_bytes(dest, AF_INET, &ip->dst_addr);
-		return;
-	}
-	const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
-	ip_addr_from_bytes(source, AF_INET6, ip->src_addr);
-	ip_addr_from_bytes(dest, AF_INET6, ip->dst_addr);
+	ip_source_of(l3, family, source);
+	ip_dest_of(l3, family, dest);
 }
 
 /* icmp_send(skb, ICMP_REDIRECT, ICMP_REDIR_HOST, gateway), or NULL. */

@@ -210,20 +210,15 @@ static void death_row_free(struct worker *worker, struct reassembly *r)
 static void datagram_id_of(struct rte_mbuf *m, struct datagram_id *datagram)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t family = pkt_meta(m)->family;
 
-	if (pkt_meta(m)->family == AF_INET) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		ip_addr_from_bytes(&datagram->src, AF_INET, &ip->src_addr);
-		ip_addr_from_bytes(&datagram->dst, AF_INET, &ip->dst_addr);
-		datagram->id = ip->packet_id;
-		return;
-	}
-	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
-	const struct rte_ipv6_fragment_ext *fragment =
-		(const struct rte_ipv6_fragment_ext *)(ip6 + 1);
-	ip_addr_from_bytes(&datagram->src, AF_INET6, ip6->src_addr);
-	ip_addr_from_bytes(&datagram->dst, AF_INET6, ip6->dst_addr);
-	datagram->id = fragment->id;
+	ip_source_of(l3, family, &datagram->src);
+	ip_dest_of(l3, family, &datagram->dst);
+	/* IPv6: the fragment header right after the fixed one (ip-lookup and
+	 * spd-local send no other here). */
+	datagram->id = family == AF_INET
+		? ((const struct rte_ipv4_hdr *)l3)->packet_id
+		: ((const struct rte_ipv6_fragment_ext *)(l3 + sizeof(struct rte_ipv6_hdr)))->id;
 }
 
 static bool datagram_equal(const struct datagram_id *a, const struct datagram_id *b)

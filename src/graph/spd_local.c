@@ -56,9 +56,7 @@ static bool from_router(const uint8_t *l3, uint8_t family)
 {
 	struct ip_addr src;
 
-	ip_addr_from_bytes(&src, family, family == AF_INET ?
-			   (const void *)&((const struct rte_ipv4_hdr *)l3)->src_addr :
-			   (const void *)((const struct rte_ipv6_hdr *)l3)->src_addr);
+	ip_source_of(l3, family, &src);
 	return fib_nexthop_type(fib_lookup_addr(&src)) == NEXTHOP_LOCAL;
 }
 
