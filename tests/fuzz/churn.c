@@ -21,7 +21,7 @@
 #define OUT_MAX 8
 #define IN_MAX 16
 #define POLICIES_MAX 32
-#define SPI_BASE 0x10000u /* the churn's SPIs, SPIS_PER_STEP a step from here */
+#define SPI_BASE 0x10000u /* the churn's SPIs, spis_per_step() a step from here */
 #define REQID_MOVED 1000u /* added to the reqid a template moves to, and back */
 #define NATT_PORT 4500
 #define ENCAP " encap espinudp " /* then the source port */
@@ -34,20 +34,24 @@
 #define OWN_POLICY "src 10.1.0.0/24 dst 10.2.97.0/24 dir out"
 #define OWN_POLICY_ACTION "action block"
 
-/* The ways of a rekey; the outbound SAs take them in the order of their SPIs. */
+/* The ways of a rekey; the outbound SAs take them by turns in the order
+ * of their SPIs. */
 enum rekey {
 	REKEY_MOVE,         /* new SA of another reqid, template moved, old deleted */
 	REKEY_NEWEST,       /* new SA of the same reqid, old deleted */
 	REKEY_DELETE_FIRST, /* old SA deleted, new one added */
 	REKEY_N,
 };
-#define SPIS_PER_STEP (REKEY_N + 1) /* the rekeys', then an inbound SA's */
 
-/* An SA of the setup: its line, its own SPI and reqid, and theirs now. */
+/* An SA of the setup: its line, its own SPI and reqid, and theirs now;
+ * outbound, the protect policy whose template names it and the high bits
+ * of the sequence numbers it and its successors start with (ESN). */
 struct sa_now {
 	const char *add;
 	uint32_t own_spi, own_reqid;
 	uint32_t spi, reqid;
+	const char *protect;
+	uint32_t esn_hi;
 };
 
 struct churn_stats churn_stats;
@@ -55,7 +59,6 @@ struct churn_stats churn_stats;
 static struct {
 	struct sa_now out[OUT_MAX], in[IN_MAX];
 	unsigned n_out, n_in;
-	const char *move_policy; /* the protect policy of out[REKEY_MOVE] */
 	const char *policies[POLICIES_MAX]; /* deleted and added again */
 	unsigned n_policies;
 	struct spd_selector protected[OUT_MAX];
@@ -169,6 +172,7 @@ static int sa_found(const struct sa *sa, void *arg)
 	now = out ? &churn.out[churn.n_out++] : &churn.in[churn.n_in++];
 	now->own_spi = now->spi = sa->cfg.id.spi;
 	now->own_reqid = now->reqid = sa->rt.reqid;
+	now->esn_hi = (uint32_t)(sa->out.last >> 32);
 	snprintf(spi, sizeof(spi), " spi %#x ", now->spi);
 	for (size_t i = 0; i < fuzz_ipsec_n && !now->add; i++)
 		if (strstr(fuzz_ipsec_lines[i], spi))
@@ -194,28 +198,50 @@ static int protected_found(const struct spd_policy *pol, void *arg)
 	return 0;
 }
 
+static enum rekey rekey_way(unsigned out)
+{
+	return (enum rekey)(out % REKEY_N);
+}
+
+/* The SPIs a step makes: the outbound SAs' rekeys', then an inbound SA's. */
+static uint32_t spis_per_step(void)
+{
+	return churn.n_out + 1;
+}
+
+/* The outbound SA whose template the protect policy's line names. */
+static void protect_policy_found(const char *line)
+{
+	size_t len = strlen(line);
+	char reqid[32];
+
+	for (unsigned i = 0; i < churn.n_out; i++) {
+		snprintf(reqid, sizeof(reqid), " reqid %u", churn.out[i].own_reqid);
+		if (len > strlen(reqid) && strcmp(line + len - strlen(reqid), reqid) == 0)
+			churn.out[i].protect = line;
+	}
+}
+
 /* Protect policies are only updated (deleted, their packets would leave
  * in clear, as the kernel sends them); the others are deleted and added. */
 static void policies_find(void)
 {
-	char reqid[32];
-
-	snprintf(reqid, sizeof(reqid), " reqid %u", churn.out[REKEY_MOVE].own_reqid);
 	for (size_t i = 0; i < fuzz_ipsec_n; i++) {
 		const char *line = fuzz_ipsec_lines[i];
-		size_t len = strlen(line);
 		if (strncmp(line, "ipsec policy add", strlen("ipsec policy add")) != 0)
 			continue;
 		if (strstr(line, " dir out tmpl ")) {
-			if (len > strlen(reqid) && strcmp(line + len - strlen(reqid), reqid) == 0)
-				churn.move_policy = line;
+			protect_policy_found(line);
 			continue;
 		}
 		if (churn.n_policies == POLICIES_MAX)
 			die("more policies than the churn keeps");
 		churn.policies[churn.n_policies++] = line;
 	}
-	if (!churn.move_policy || churn.n_policies == 0)
+	for (unsigned i = 0; i < churn.n_out; i++)
+		if (rekey_way(i) == REKEY_MOVE && !churn.out[i].protect)
+			die("no protect policy for an SA whose template moves");
+	if (churn.n_policies == 0)
 		die("no policies to churn");
 }
 
@@ -276,6 +302,7 @@ static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
 		p.auth_key_bits = (uint16_t)(auth_len * 8);
 	}
 	p.icv_bits = (uint16_t)icv_bits;
+	p.esn = strstr(line, " esn ") != NULL;
 	ok = ok && esp_crypto_init(ctx, ESP_CRYPTO_ENGINE_IPSECMB, &p) == 0;
 	explicit_bzero(line, sizeof(line));
 	explicit_bzero(enc, sizeof(enc));
@@ -284,16 +311,28 @@ static void verifier_init(struct esp_crypto *ctx, const char *add, uint32_t spi)
 		die("an outbound SA's keys not read from its line");
 }
 
-/* Which of the setup's outbound SAs spi is of, or a successor of (the
- * rekey's index, churn_step's SPIs); n_out for none. */
+/* Which of the setup's outbound SAs spi is of, or a successor of (its
+ * index, churn_step's SPIs); n_out for none. */
 static unsigned out_of(uint32_t spi)
 {
-	uint32_t rekey = (spi - SPI_BASE) % SPIS_PER_STEP;
+	uint32_t out = (spi - SPI_BASE) % spis_per_step();
 
 	for (unsigned i = 0; i < churn.n_out; i++)
 		if (spi == churn.out[i].own_spi)
 			return i;
-	return spi >= SPI_BASE && rekey < REKEY_N ? rekey : churn.n_out;
+	return spi >= SPI_BASE ? out : churn.n_out;
+}
+
+/* The high 32 bits of the sequence number of out[i]'s ESN SA (or a
+ * successor's), as its peer infers them: the ESN SAs start 8 short of a
+ * subspace's end (network.c), and none sends 2^31 packets in a run, so a
+ * low half in the upper half of the space is from before that end. */
+static uint32_t esn_hi_of(unsigned i, const uint8_t *esp)
+{
+	uint32_t low;
+
+	memcpy(&low, esp + 4, sizeof(low));
+	return churn.out[i].esn_hi + !(rte_be_to_cpu_32(low) >> 31);
 }
 
 /* Whether the whole ESP packet (esp_len bytes at esp, header to ICV) of
@@ -313,6 +352,7 @@ static bool esp_authentic(unsigned i, uint32_t spi, uint8_t *esp, uint32_t esp_l
 	if (esp_len < (uint32_t)ctx->hdr_len + ctx->icv_len)
 		return false;
 	op.len = esp_len - ctx->hdr_len - ctx->icv_len;
+	op.esn_hi = ctx->esn ? esn_hi_of(i, esp) : 0;
 	return esp_crypto_decrypt_burst(churn.crypto, ops, 1) == 1;
 }
 
@@ -328,7 +368,7 @@ void churn_init(void (*between)(void))
 {
 	churn.between = between;
 	sad_walk(sa_found, NULL);
-	if (churn.n_out < REKEY_N || churn.n_in == 0)
+	if (churn.n_out == 0 || churn.n_in == 0)
 		die("the setup has too few SAs");
 	qsort(churn.out, churn.n_out, sizeof(churn.out[0]), by_spi);
 	for (unsigned i = 0; i < churn.n_out; i++)
@@ -348,11 +388,11 @@ void churn_init(void (*between)(void))
 
 /* ---- Steps ---- */
 
-/* The protect policy of REKEY_MOVE's SAs with its template's reqid. */
-static void move_policy_update(uint32_t reqid)
+/* The protect policy of the SA with its template's reqid. */
+static void move_policy_update(const struct sa_now *sa, uint32_t reqid)
 {
-	const char *sel = churn.move_policy + strlen("ipsec policy add");
-	int sel_len = (int)(strstr(churn.move_policy, " reqid ") - sel);
+	const char *sel = sa->protect + strlen("ipsec policy add");
+	int sel_len = (int)(strstr(sa->protect, " reqid ") - sel);
 
 	enter("ipsec policy update%.*s reqid %u", sel_len, sel, reqid);
 }
@@ -362,7 +402,7 @@ static void rekey_move(struct sa_now *sa, uint32_t spi)
 	uint32_t reqid = sa->reqid == sa->own_reqid ? sa->own_reqid + REQID_MOVED : sa->own_reqid;
 
 	sa_add(sa, spi, reqid);
-	move_policy_update(reqid);
+	move_policy_update(sa, reqid);
 	sa_del(sa, sa->spi);
 	sa->spi = spi;
 	sa->reqid = reqid;
@@ -435,18 +475,17 @@ static void policy_again(void)
 }
 
 /* Every SA flushed and the setup's entered again, as after a restart of
- * the IKE daemon; the moved template moved back. */
+ * the IKE daemon; the moved templates moved back. */
 static void flush_again(void)
 {
-	struct sa_now *move = &churn.out[REKEY_MOVE];
-
 	churn_stats.removed += sad_count();
 	enter("ipsec sa flush");
 	for (size_t i = 0; i < fuzz_ipsec_n; i++)
 		if (strncmp(fuzz_ipsec_lines[i], "ipsec sa add", strlen("ipsec sa add")) == 0)
 			enter("%s", fuzz_ipsec_lines[i]);
-	if (move->reqid != move->own_reqid)
-		move_policy_update(move->own_reqid);
+	for (unsigned i = 0; i < churn.n_out; i++)
+		if (churn.out[i].reqid != churn.out[i].own_reqid)
+			move_policy_update(&churn.out[i], churn.out[i].own_reqid);
 	for (unsigned i = 0; i < churn.n_out; i++) {
 		churn.out[i].spi = churn.out[i].own_spi;
 		churn.out[i].reqid = churn.out[i].own_reqid;
@@ -457,15 +496,19 @@ static void flush_again(void)
 
 void churn_step(void)
 {
-	uint32_t spi = SPI_BASE + SPIS_PER_STEP * churn.step;
+	static void (*const rekey[REKEY_N])(struct sa_now *sa, uint32_t spi) = {
+		[REKEY_MOVE] = rekey_move,
+		[REKEY_NEWEST] = rekey_newest,
+		[REKEY_DELETE_FIRST] = rekey_delete_first,
+	};
+	uint32_t spi = SPI_BASE + spis_per_step() * churn.step;
 
 	/* Known before its SA exists: the worker may send it at once. */
-	for (unsigned r = 0; r < REKEY_N; r++)
-		out_spi_add(spi + r);
-	rekey_move(&churn.out[REKEY_MOVE], spi + REKEY_MOVE);
-	rekey_newest(&churn.out[REKEY_NEWEST], spi + REKEY_NEWEST);
-	rekey_delete_first(&churn.out[REKEY_DELETE_FIRST], spi + REKEY_DELETE_FIRST);
-	inbound_again(spi + REKEY_N);
+	for (unsigned i = 0; i < churn.n_out; i++)
+		out_spi_add(spi + i);
+	for (unsigned i = 0; i < churn.n_out; i++)
+		rekey[rekey_way(i)](&churn.out[i], spi + i);
+	inbound_again(spi + churn.n_out);
 	policy_again();
 	if (churn.step % FLUSH_EVERY == FLUSH_EVERY - 1)
 		flush_again();

@@ -3,8 +3,8 @@
  * does to espd's SAD and SPD while a worker lcore runs the graph, entered
  * as `espctl ipsec` lines through espd's command table (network.h), and
  * what must hold of the frames that leave meanwhile. Each step:
- *   - rekeys the outbound SAs of corpus.py's three protect policies, each
- *     in one of the ways IKE daemons do: a new SA of another reqid, the
+ *   - rekeys the outbound SAs of corpus.py's protect policies (ESN ones
+ *     among them), by turns in the ways IKE daemons do: a new SA of another reqid, the
  *     policy's template moved to it (`ipsec policy update`), the old SA
  *     deleted; a new SA of the same reqid, which the template takes as
  *     the newest, the old one deleted (the new one with a hard packet
@@ -12,8 +12,9 @@
  *     old SA deleted first and the new one added after (its packets
  *     meanwhile dropped: no SA), its ESP in UDP then sent from another
  *     port by turns (`ipsec sa update`);
- *   - deletes an inbound SA and adds it again, by turns under another SPI
- *     (its corpus frames then punted: unknown SPI) and under its own;
+ *   - deletes an inbound SA (each by turns, ESN ones too) and adds it
+ *     again, by turns under another SPI (its corpus frames then punted:
+ *     unknown SPI) and under its own;
  *   - deletes one of the other policies and adds it again, and adds or
  *     deletes a policy of its own (the out policies then searched with
  *     rte_acl, or one by one);
@@ -23,7 +24,8 @@
  * Checks: no frame for a protected selector leaves the WAN port in clear;
  * every ESP frame there carries the SPI of an outbound SA of the run and,
  * if not fragmented, passes its ICV under that SA's keys, as the peer
- * decrypts it (espd's crypto, keys read from the SA's line);
+ * decrypts it (espd's crypto, keys read from the SA's line; with ESN the
+ * high bits inferred from where the SA's sequence numbers start);
  * every SA removed is freed once its grace period ends, its keys wiped
  * (sad_free_hook, after esp_crypto_destroy).
  */

@@ -10,12 +10,18 @@ Output: one record per frame: port (u8: 0 WAN, 1 LAN, or the kernel's
 frame from the TAP of 2 WAN, 3 LAN), fate (u8, below), length (u16,
 big-endian), the frame.
 
+ESN SAs (RFC 4303 s.2.2.1) start just below 2^32, so their frames carry
+sequence numbers on both sides of it: the sequence number an SA of
+forge() holds is the whole 64 bits, the frame the low 32.
+
 Fates: 'W' / 'L' out of the WAN / LAN port, 'w' / 'l' to the TAP of the
 WAN / LAN interface, 'E' an ESP packet decrypted and out of the LAN port,
 'd' dropped, 'h' a fragment held for reassembly, 'a' authentic ESP (its
 ICV sound) whose content is not: any way but an integrity failure.
 Run with /usr/bin/python3: corpus.py FILE
 """
+import hashlib
+import hmac
 import random
 import struct
 import sys
@@ -55,13 +61,13 @@ def from_host(pkt):
     return Ether(src=HOST, dst=ROUTER_LAN) / pkt
 
 
-def sa(spi, gcm, tunnel=None):
+def sa(spi, gcm, tunnel=None, esn=False):
     if gcm:
         return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=GCM_KEY,
-                                   tunnel_header=tunnel)
+                                   tunnel_header=tunnel, esn_en=esn)
     return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-CBC", crypt_key=CBC_KEY,
                                auth_algo="SHA2-256-128", auth_key=SHA_KEY,
-                               tunnel_header=tunnel)
+                               tunnel_header=tunnel, esn_en=esn)
 
 
 def iv(s):
@@ -93,19 +99,44 @@ INBOUND = [
     (0x1008, False, V4_OUTER, True, "fd00:2:8::9"),
 ]
 
+# The inbound ESN SAs of graph_fuzz.c (replay-seq ESN_TOP, windows of 1024
+# and of 32, strongSwan's default): SPI, GCM or CBC+HMAC, outer, inner
+# source network. Their frames are numbered ESN_TOP + k for k in ESN_ORDER:
+# out of order across 2^32, so that a low half below the window's bottom
+# is taken for the next subspace (k 10 after 3: high bits 1) and one at or
+# above it, with the window spanning both, for the one before (k 4 after
+# 10: high bits 0), RFC 4303 A2.2.
+INBOUND_ESN = [
+    (0x1009, True, V4_OUTER, "10.2.9.9"),
+    (0x100a, False, V6_OUTER, "fd00:2:a::9"),
+]
+ESN_TOP = 2**32 - 8
+ESN_ORDER = (1, 2, 3, 10, 4, 5, 9, 6, 7, 8, 11, 12, 13, 14)
+
+
+def sign(s, esp, hi):
+    """The ICV of HMAC SAs; with ESN over the high 32 bits too, appended
+    (RFC 4303 s.3.3.2.2), which scapy does only for AH."""
+    if not s.esn_en or not s.auth_algo.mac:
+        s.auth_algo.sign(esp, s.auth_key)
+        return
+    mac = hmac.new(s.auth_key, bytes(esp) + struct.pack("!L", hi), hashlib.sha256)
+    esp.data += mac.digest()[:s.auth_algo.icv_size]
+
 
 def forge(s, outer, natt, data, nh, padding=None, padlen=None):
     """ESP of s with a sound ICV around whatever data, next header,
     padding and pad length say (None: the right ones)."""
-    esp = _ESPPlain(spi=s.spi, seq=s.seq_num, iv=iv(s), data=data, nh=nh)
+    hi, low = divmod(s.seq_num, 2**32)
+    esp = _ESPPlain(spi=s.spi, seq=low, iv=iv(s), data=data, nh=nh)
     s.seq_num += 1
     esp = s.crypt_algo.pad(esp)
     if padding is not None:
         esp.padding = padding(esp.padding)
     if padlen is not None:
         esp.padlen = padlen(esp.padlen)
-    esp = s.crypt_algo.encrypt(s, esp, s.crypt_key, s.crypt_icv_size)
-    s.auth_algo.sign(esp, s.auth_key)
+    esp = s.crypt_algo.encrypt(s, esp, s.crypt_key, s.crypt_icv_size, esn_en=s.esn_en, esn=hi)
+    sign(s, esp, hi)
     ip = outer.copy()
     if natt:
         return ip / UDP(sport=4500, dport=4500, chksum=0) / bytes(esp)
@@ -144,6 +175,28 @@ def esp_frames():
     frags = fragment6(frag6, 600)
     for i, f in enumerate(frags):
         add(WAN, "E" if i == len(frags) - 1 else "h", from_peer(f))
+
+
+def esn_frames():
+    """Valid ESP of the ESN SAs, across 2^32; then plaintext for the out
+    policies of the outbound ESN SAs (replay-oseq ESN_TOP), as many as carry
+    their sequence numbers across too, and of the one 8 short of 2^64 (its
+    high bits 2^32 - 1), which has 7 left: the rest dropped."""
+    for spi, gcm, outer, src in INBOUND_ESN:
+        s = sa(spi, gcm, esn=True)
+        nh = 41 if ":" in src else 4
+        sizes = [size for size in (0, 1, 15, 16, 17, 100, 1000) for _ in range(2)]
+        for k, size in zip(ESN_ORDER, sizes):
+            s.seq_num = ESN_TOP + k
+            l4 = UDP(sport=1000 + size, dport=7) if k % 2 else TCP(sport=1000, dport=80)
+            add(WAN, "E", from_peer(forge(s, outer, False, bytes(inner(src, size, l4)), nh)))
+    for k in range(12):
+        add(LAN, "W", from_host(IP(src="10.1.0.2", dst="10.2.11.9") / UDP(dport=7) /
+                                PAYLOAD[:k * 40]))
+        add(LAN, "W", from_host(IPv6(src="fd00:1::2", dst="fd00:2:c::9") / UDP(dport=7) /
+                                PAYLOAD[:k * 40]))
+        add(LAN, "W" if k < 7 else "d", from_host(IP(src="10.1.0.2", dst="10.2.12.9") /
+                                                  UDP(dport=7) / PAYLOAD[:k * 40]))
 
 
 def patched(pkt, **fields):
@@ -208,8 +261,9 @@ def authentic_but_wrong():
 
 def authentic_damaged():
     """Inner packets damaged at random (a fixed seed: the corpus is the
-    same every time) inside sound ICVs, for each kind of inbound SA: the
-    damage the fuzz test's own mutations cannot carry past the ICV."""
+    same every time) inside sound ICVs, for each kind of inbound SA (the
+    ESN ones past 2^32): the damage the fuzz test's own mutations cannot
+    carry past the ICV."""
     rng = random.Random(4309)
     inners = {4: bytes(IP(src="10.2.1.9", dst="10.1.0.2") / UDP(sport=9, dport=7) / PAYLOAD[:60]),
               41: bytes(IPv6(src="fd00:2:2::9", dst="fd00:1::2") / TCP() / PAYLOAD[:60]),
@@ -218,10 +272,17 @@ def authentic_damaged():
                                              (0x1002, False, V4_OUTER, False, 41),
                                              (0x1005, True, V4_OUTER, True, 4),
                                              (0x1006, False, V4_OUTER, False, 17),
-                                             (0x1007, True, V6_OUTER, False, 17)):
-        s = sa(spi, gcm)
-        s.seq_num = 1000
-        for _ in range(24):
+                                             (0x1007, True, V6_OUTER, False, 17),
+                                             (0x1009, True, V4_OUTER, False, 4),
+                                             (0x100a, False, V6_OUTER, False, 41)):
+        # An ESN SA's frames right after its valid ones, all of them in a
+        # window of 32: the churn test sends the corpus again and again,
+        # and an ESN frame left of the window is taken for the next
+        # subspace, its ICV failing (RFC 4303 A2.2), not left of it.
+        esn = spi in [esn_sa[0] for esn_sa in INBOUND_ESN]
+        s = sa(spi, gcm, esn=esn)
+        s.seq_num = ESN_TOP + len(ESN_ORDER) + 1 if esn else 1000
+        for _ in range(16 if esn else 24):
             data = bytearray(inners[tunnel_nh])
             for _ in range(rng.randrange(1, 4)):
                 data[rng.randrange(len(data))] = rng.randrange(256)
@@ -336,6 +397,7 @@ def from_the_kernel():
 
 
 esp_frames()
+esn_frames()
 from_the_kernel()
 authentic_but_wrong()
 authentic_damaged()

@@ -7,7 +7,8 @@
  *
  *   - every corpus frame takes the way corpus.py says, alone (valid ESP of
  *     each SA, tunnel and transport, IPv4 and IPv6, GCM and CBC+HMAC,
- *     ESP in UDP, fragmented, decrypted and forwarded);
+ *     ESP in UDP, fragmented, decrypted and forwarded; of the ESN SAs,
+ *     whose sequence numbers start just below 2^32, across it both ways);
  *   - the process survives the frames, damaged or not;
  *   - every frame is accounted for, node by node: each node's packets
  *     leave it by an edge, except at the nodes that end or make packets
@@ -373,6 +374,42 @@ static bool authentic(uint64_t decrypt_in, uint64_t icv_failed)
 	       counter_total(ESPD_COUNTER_ESP_DEC_ICV) == icv_failed;
 }
 
+/* The ESN SAs of each direction, and of them those past 2^32. */
+struct esn_seen {
+	unsigned sas[2], crossed[2]; /* [0] inbound, [1] outbound */
+	uint64_t packets;
+};
+
+static int esn_sa_seen(const struct sa *sa, void *arg)
+{
+	struct esn_seen *e = arg;
+	bool out = sa->rt.dir == SA_DIR_OUT;
+	uint64_t highest = out ? sa->out.last : replay_top(&sa->in.w);
+	struct sa_counters sum;
+
+	if (!(sa->rt.flags & SA_FLAG_ESN))
+		return 0;
+	sad_sa_counters(sa->rt.index, &sum);
+	e->sas[out]++;
+	e->crossed[out] += highest > UINT32_MAX && sum.packets > 0;
+	e->packets += sum.packets;
+	return 0;
+}
+
+/* The ESN SAs start just below 2^32, or 2^64 (network.c): after the
+ * corpus, each one's highest sequence number is past 2^32, that of frames
+ * whose high bits it inferred (inbound) or sent (outbound). */
+static void esn_check(const char *when)
+{
+	struct esn_seen e = { 0 };
+
+	sad_walk(esn_sa_seen, &e);
+	result(e.sas[0] > 0 && e.sas[1] > 0 && e.crossed[0] == e.sas[0] &&
+	       e.crossed[1] == e.sas[1], "the corpus takes the ESN SAs' sequence numbers past "
+	       "2^32%s (inbound %u of %u, outbound %u of %u; %" PRIu64 " packets)", when,
+	       e.crossed[0], e.sas[0], e.crossed[1], e.sas[1], e.packets);
+}
+
 /* when: "" or which pass this is. */
 static void corpus_check(const char *when)
 {
@@ -400,6 +437,7 @@ static void corpus_check(const char *when)
 	       f.n_corpus, when, wrong);
 	result(esp > 0 && esp_ok == esp, "every valid ESP frame is decrypted and forwarded%s "
 	       "(%u of %u)", when, esp_ok, esp);
+	esn_check(when);
 }
 
 /* ---- Fuzzing ---- */

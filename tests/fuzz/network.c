@@ -73,6 +73,11 @@ static void network_setup(const struct ring_port ports[PORT_N])
 #define V4_IN "src 192.0.2.2 dst 192.0.2.1"
 #define V6_IN "src 2001:db8::2 dst 2001:db8::1"
 #define NATT "encap espinudp 4500 4500 0.0.0.0"
+/* ESN SAs start at corpus.py's ESN_TOP, 2^32 - 8, in the subspace of
+ * high bits hi: in decimal, as no key is (the churn gives its SAs keys of
+ * their own by rewriting hex words). */
+#define ESN_IN(window) "replay-window " #window " replay-seq 4294967288 flag esn"
+#define ESN_OUT(hi) "replay-window 32 replay-oseq 4294967288 replay-oseq-hi " #hi " flag esn"
 
 /* corpus.py's SAs and policies, in the words of `espctl ipsec ...`. */
 const char *const fuzz_ipsec_lines[] = {
@@ -84,11 +89,20 @@ const char *const fuzz_ipsec_lines[] = {
 	"ipsec sa add " V4_IN " proto esp spi 0x1006 reqid 16 mode transport " CBC,
 	"ipsec sa add " V6_IN " proto esp spi 0x1007 reqid 17 mode transport " GCM,
 	"ipsec sa add " V4_IN " proto esp spi 0x1008 reqid 18 mode tunnel " CBC " " NATT,
+	"ipsec sa add " V4_IN " proto esp spi 0x1009 reqid 19 mode tunnel " ESN_IN(1024) " " GCM,
+	"ipsec sa add " V6_IN " proto esp spi 0x100a reqid 20 mode tunnel " ESN_IN(32) " " CBC,
 	"ipsec sa add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2001 reqid 21 mode tunnel " GCM,
 	"ipsec sa add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x2002 reqid 22 mode tunnel "
 	CBC,
 	"ipsec sa add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2003 reqid 23 mode tunnel " GCM
 	" " NATT,
+	"ipsec sa add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2004 reqid 24 mode tunnel "
+	ESN_OUT(0) " " CBC,
+	"ipsec sa add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x2005 reqid 25 mode tunnel "
+	ESN_OUT(0) " " GCM,
+	/* 8 sequence numbers short of 2^64: the corpus exhausts it. */
+	"ipsec sa add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2006 reqid 26 mode tunnel "
+	ESN_OUT(4294967295) " " GCM,
 	"ipsec policy add src 10.2.1.0/24 dst 10.1.0.0/24 dir fwd tmpl " V4_IN
 	" proto esp mode tunnel reqid 11",
 	"ipsec policy add src fd00:2:2::/64 dst fd00:1::/64 dir fwd tmpl " V4_IN
@@ -103,12 +117,22 @@ const char *const fuzz_ipsec_lines[] = {
 	"ipsec policy add " V6_IN " proto udp dport 7 dir in tmpl proto esp mode transport reqid 17",
 	"ipsec policy add src fd00:2:8::/64 dst fd00:1::/64 dir fwd tmpl " V4_IN
 	" proto esp mode tunnel reqid 18",
+	"ipsec policy add src 10.2.9.0/24 dst 10.1.0.0/24 dir fwd tmpl " V4_IN
+	" proto esp mode tunnel reqid 19",
+	"ipsec policy add src fd00:2:a::/64 dst fd00:1::/64 dir fwd tmpl " V6_IN
+	" proto esp mode tunnel reqid 20",
 	"ipsec policy add src 10.1.0.0/24 dst 10.2.1.0/24 dir out tmpl src 192.0.2.1 "
 	"dst 192.0.2.2 proto esp mode tunnel reqid 21",
 	"ipsec policy add src fd00:1::/64 dst fd00:2:4::/64 dir out tmpl src 2001:db8::1 "
 	"dst 2001:db8::2 proto esp mode tunnel reqid 22",
 	"ipsec policy add src 10.1.0.0/24 dst 10.2.5.0/24 dir out tmpl src 192.0.2.1 "
 	"dst 192.0.2.2 proto esp mode tunnel reqid 23",
+	"ipsec policy add src 10.1.0.0/24 dst 10.2.11.0/24 dir out tmpl src 192.0.2.1 "
+	"dst 192.0.2.2 proto esp mode tunnel reqid 24",
+	"ipsec policy add src fd00:1::/64 dst fd00:2:c::/64 dir out tmpl src 2001:db8::1 "
+	"dst 2001:db8::2 proto esp mode tunnel reqid 25",
+	"ipsec policy add src 10.1.0.0/24 dst 10.2.12.0/24 dir out tmpl src 192.0.2.1 "
+	"dst 192.0.2.2 proto esp mode tunnel reqid 26",
 	"ipsec policy add src 10.1.0.0/24 dst 10.2.99.0/24 dir out action block",
 	"ipsec policy add src 10.1.0.0/24 dst 10.2.98.0/24 dir out",
 };
