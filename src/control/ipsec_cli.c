@@ -573,6 +573,15 @@ static int flag_list(struct parse *ps, const char *key, const struct flag_name *
 	return 0;
 }
 
+/* After an empty flag list, ip reads the word as a keyword. */
+static int unknown_word(struct parse *ps, const char *w)
+{
+	if (ps->at >= 2 && (strcmp(ps->argv[ps->at - 2], "flag") == 0 ||
+			    strcmp(ps->argv[ps->at - 2], "extra-flag") == 0))
+		return fail(ps, w, "unknown %s", ps->argv[ps->at - 2]);
+	return fail(ps, w, "unknown keyword");
+}
+
 static int flags_parse(struct parse *ps, struct sa_cmd *c)
 {
 	static const struct flag_name names[] = {
@@ -734,11 +743,7 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 		family_given(ps, sel_family_given(&c->p.sel), w);
 		return sel_finish(ps, &c->p.sel);
 	}
-	/* After an empty flag list, the word ip reads as a keyword. */
-	if (ps->at >= 2 && (strcmp(ps->argv[ps->at - 2], "flag") == 0 ||
-			    strcmp(ps->argv[ps->at - 2], "extra-flag") == 0))
-		return fail(ps, w, "unknown %s", ps->argv[ps->at - 2]);
-	return fail(ps, w, "unknown keyword");
+	return unknown_word(ps, w);
 }
 
 /* crypto_authenc_esn_setauthsize: an ICV of 1 to 3 bytes only without
@@ -1038,6 +1043,21 @@ static int dir_value(struct parse *ps, struct policy_cmd *c)
 	return fail(ps, v, "dir must be in, out or fwd");
 }
 
+/* xfrm_policyflag_parse. */
+static int policy_flags_parse(struct parse *ps, struct policy_cmd *c)
+{
+	static const struct flag_name names[] = {
+#define _(id, bit, name) { name, bit },
+		foreach_spd_policy_flag(_)
+#undef _
+	};
+	uint32_t flags = c->p.flags;
+	int rc = flag_list(ps, "flag", names, RTE_DIM(names), UINT8_MAX, &flags);
+
+	c->p.flags = (uint8_t)flags;
+	return rc;
+}
+
 static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bool full)
 {
 	const char *v;
@@ -1076,6 +1096,8 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	}
 	if (strcmp(w, "tmpl") == 0)
 		return tmpl_parse(ps, c);
+	if (strcmp(w, "flag") == 0)
+		return policy_flags_parse(ps, c);
 	if (strcmp(w, "action") == 0) {
 		if (value(ps, w, &v))
 			return -EINVAL;
@@ -1084,7 +1106,7 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 		c->p.action = strcmp(v, "block") == 0 ? SPD_ACTION_BLOCK : SPD_ACTION_ALLOW;
 		return 0;
 	}
-	return fail(ps, w, "unknown keyword");
+	return unknown_word(ps, w);
 }
 
 /* What validate_tmpl refuses besides: a tunnel template an out policy may
@@ -1288,16 +1310,12 @@ static void format_alg(struct cli_out *out, const char *kind, const struct sa_al
 	cli_printf(out, "\n");
 }
 
-static void format_flags(struct cli_out *out, uint8_t flags)
+static void format_flag_names(struct cli_out *out, uint8_t flags, const struct flag_name *names,
+			      size_t n_names)
 {
-	static const struct { const char *name; uint8_t bit; } names[] = {
-#define _(id, bit, name) { name, bit },
-		foreach_sa_flag(_)
-#undef _
-	};
 	bool first = true;
 
-	for (size_t i = 0; i < RTE_DIM(names); i++) {
+	for (size_t i = 0; i < n_names; i++) {
 		if (!(flags & names[i].bit))
 			continue;
 		cli_printf(out, out->json ? "%s\"%s\"" : "%s%s", first ? "" : out->json ? ", " : " ",
@@ -1306,6 +1324,28 @@ static void format_flags(struct cli_out *out, uint8_t flags)
 	}
 	if (first && !out->json)
 		cli_printf(out, "none");
+}
+
+static void format_flags(struct cli_out *out, uint8_t flags)
+{
+	static const struct flag_name names[] = {
+#define _(id, bit, name) { name, bit },
+		foreach_sa_flag(_)
+#undef _
+	};
+
+	format_flag_names(out, flags, names, RTE_DIM(names));
+}
+
+static void format_policy_flags(struct cli_out *out, uint8_t flags)
+{
+	static const struct flag_name names[] = {
+#define _(id, bit, name) { name, bit },
+		foreach_spd_policy_flag(_)
+#undef _
+	};
+
+	format_flag_names(out, flags, names, RTE_DIM(names));
 }
 
 /* The byte and packet limits, soft and hard, as words: "none" (JSON null)
@@ -1560,7 +1600,9 @@ static int format_one_policy(const struct spd_policy *pol, void *arg)
 			   pol->p.origin == IPSEC_ORIGIN_CLI ? "cli" : "kernel", pol->p.mark_v,
 			   pol->p.mark_m, pol->p.if_id);
 		format_selector(out, &pol->p.sel);
-		cli_printf(out, ", \"templates\": [");
+		cli_printf(out, ", \"flags\": [");
+		format_policy_flags(out, pol->p.flags);
+		cli_printf(out, "], \"templates\": [");
 		for (unsigned i = 0; i < pol->p.n_tmpl; i++)
 			format_tmpl(out, &pol->p.tmpl[i], i == 0);
 		cli_printf(out, "], \"resolution\": \"%s\", \"sa_index\": ",
@@ -1576,6 +1618,10 @@ static int format_one_policy(const struct spd_policy *pol, void *arg)
 		cli_printf(out, " mark 0x%x/0x%x", pol->p.mark_v, pol->p.mark_m);
 	if (pol->p.if_id)
 		cli_printf(out, " if_id %u", pol->p.if_id);
+	if (pol->p.flags) {
+		cli_printf(out, " flag ");
+		format_policy_flags(out, pol->p.flags);
+	}
 	cli_printf(out, "\n");
 	for (unsigned i = 0; i < pol->p.n_tmpl; i++)
 		format_tmpl(out, &pol->p.tmpl[i], i == 0);

@@ -66,6 +66,27 @@ static inline void spd_packet_key_of(struct spd_packet_key *key, struct rte_mbuf
 		key->family = pkt_meta(m)->family;
 }
 
+/* The reversed flow the ICMP packet at m->l2_len quotes, with key its own
+ * key (spd_icmp_quote_key_parse): 0 or -EINVAL. */
+static inline int spd_icmp_quote_key_of(struct spd_packet_key *quote,
+					const struct spd_packet_key *key, struct rte_mbuf *m)
+{
+	return spd_icmp_quote_key_parse(quote, key, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
+					rte_pktmbuf_data_len(m) - m->l2_len);
+}
+
+/* xfrm_selector_inner_icmp_match for an SA with flag icmp (Linux 6.9+): an
+ * ICMP error outside the SA's selector whose quoted flow, reversed, is in. */
+static inline bool spd_sa_takes_icmp_error(const struct sa *sa, const struct spd_packet_key *key,
+					   struct rte_mbuf *m)
+{
+	struct spd_packet_key quote;
+
+	return (sa->rt.flags & SA_FLAG_ICMP) && spd_key_icmp_error(key) &&
+	       spd_icmp_quote_key_of(&quote, key, m) == 0 &&
+	       spd_selector_match(&sa->rt.sel, &quote);
+}
+
 static inline uint16_t spd_out_routed(struct worker *worker, struct rte_mbuf *m)
 {
 	enum espd_counter why;
@@ -95,16 +116,40 @@ static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m
 	return steer(worker, m, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
 }
 
-/* The kernel's xfrm_lookup for a routed packet whose best out policy is pol
- * (NULL: none). */
+/*
+ * xfrm_out_fwd_icmp (Linux 6.9+), which __xfrm_route_forward calls when its
+ * own lookup gave the packet no transformation: an ICMP error then takes
+ * the out policy of the flow it quotes, reversed, if that policy has flag
+ * icmp (XFRM_LOOKUP_ICMP) and transforms it; anything else (no policy,
+ * bypass, block, no SA) leaves the route as it was (NULL here).
+ */
+static inline const struct spd_policy *spd_out_icmp_policy(struct rte_mbuf *m,
+							   const struct spd_packet_key *key)
+{
+	struct spd_packet_key quote;
+	const struct spd_policy *pol;
+
+	if (likely(!spd_key_icmp_error(key)) || spd_icmp_quote_key_of(&quote, key, m) != 0)
+		return NULL;
+	pol = spd_lookup(SPD_DIR_OUT, &quote);
+	if (!pol || !(pol->p.flags & SPD_POLICY_FLAG_ICMP) ||
+	    (pol->verdict != SPD_PROTECT && pol->verdict != SPD_KERNEL))
+		return NULL;
+	return pol;
+}
+
+/* The kernel's xfrm_lookup for a routed packet of key whose best out policy
+ * is pol (NULL: none). */
 static inline uint16_t spd_out_verdict(struct worker *worker, struct rte_mbuf *m,
+				       const struct spd_packet_key *key,
 				       const struct spd_policy *pol)
 {
-	if (likely(!pol))
-		return spd_out_routed(worker, m);
+	if (likely(!pol) || pol->verdict == SPD_BYPASS) {
+		pol = spd_out_icmp_policy(m, key);
+		if (likely(!pol))
+			return spd_out_routed(worker, m);
+	}
 	switch (pol->verdict) {
-	case SPD_BYPASS:
-		return spd_out_routed(worker, m);
 	case SPD_DISCARD:
 		return steer(worker, m, ESPD_COUNTER_SPD_OUT_DISCARD, SPD_OUT_NEXT_DROP);
 	case SPD_PROTECT:

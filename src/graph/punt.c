@@ -14,7 +14,8 @@
  * A decrypted packet that ip4/ip6-input leaves to the kernel (options,
  * multicast, link-local) never met spd-input's check: it must still match
  * its SA's selector (xfrm_selector_match), or one SA's keys would carry
- * any packet into the router.
+ * any packet into the router; with flag icmp, an ICMP error may match it
+ * by the flow it quotes instead.
  */
 #include "graph/graph.h"
 #include "graph/protect.h"
@@ -37,7 +38,7 @@ static uint16_t decrypted_check(struct worker *worker, struct rte_mbuf *m)
 	if (unlikely(!sa))
 		return steer(worker, m, ESPD_COUNTER_PUNT_SA_GONE, PUNT_NEXT_DROP);
 	spd_packet_key_of(&key, m);
-	if (likely(spd_selector_match(&sa->rt.sel, &key)))
+	if (likely(spd_selector_match(&sa->rt.sel, &key)) || spd_sa_takes_icmp_error(sa, &key, m))
 		return PUNT_N_NEXT;
 	sa_count_error(worker->id, sa->rt.index, SA_ERROR_SELECTOR);
 	return steer(worker, m, ESPD_COUNTER_PUNT_SELECTOR, PUNT_NEXT_DROP);

@@ -66,13 +66,37 @@ static int inbound_check(struct inbound_memo *memo, const struct sa *sa,
 {
 	if (sa != memo->sa || pol != memo->pol || !key_equal(key, memo->key, sizeof(*key))) {
 		memo->why = SA_ERROR_POLICY;
-		memo->rc = spd_inbound_check_policy(sa, key, pol, &memo->why);
+		memo->rc = spd_inbound_check_policy(sa, key, NULL, pol, &memo->why);
 		memo->sa = sa;
 		memo->pol = pol;
 		memo->key = key;
 	}
 	*why = memo->why;
 	return memo->rc;
+}
+
+/*
+ * What an SA with flag icmp lets through besides (Linux 6.9+): an ICMP
+ * error outside its selector whose quoted flow, reversed, is inside it
+ * (xfrm_selector_inner_icmp_match); and, for the router, any ICMP message
+ * the in check refused whose quoted flow, reversed, passes that check
+ * itself (icmp_rcv and icmpv6_rcv, xfrm4/6_policy_check_reverse). Each
+ * depends on the quote, so none is kept in the memo.
+ */
+static int icmp_recheck(struct rte_mbuf *m, const struct sa *sa, const struct spd_packet_key *key,
+			const struct spd_policy *pol, bool local, unsigned *why)
+{
+	struct spd_packet_key quote;
+	unsigned again = SA_ERROR_POLICY;
+
+	if (!(sa->rt.flags & SA_FLAG_ICMP) || spd_icmp_quote_key_of(&quote, key, m) != 0)
+		return -EACCES;
+	if (*why == SA_ERROR_SELECTOR && spd_key_icmp_error(key) &&
+	    spd_inbound_check_policy(sa, key, &quote, pol, why) == 0)
+		return 0;
+	if (!local)
+		return -EACCES;
+	return spd_inbound_check_policy(sa, &quote, NULL, spd_lookup(SPD_DIR_IN, &quote), &again);
 }
 
 static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbound_memo *memo,
@@ -84,7 +108,8 @@ static uint16_t decrypted(struct worker *worker, struct rte_mbuf *m, struct inbo
 
 	if (unlikely(!sa))
 		return steer(worker, m, ESPD_COUNTER_SPD_IN_SA_GONE, SPD_OUT_NEXT_DROP);
-	if (inbound_check(memo, sa, key, pol, &why) != 0) {
+	if (inbound_check(memo, sa, key, pol, &why) != 0 &&
+	    icmp_recheck(m, sa, key, pol, local, &why) != 0) {
 		if (why >= SA_ERROR_MAX || !inbound_counters[why])
 			why = SA_ERROR_POLICY;
 		sa_count_error(worker->id, sa->rt.index, why);
@@ -125,7 +150,20 @@ static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 		return;
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, count);
 	for (unsigned k = 0; k < count; k++)
-		nexts[at[k]] = spd_out_verdict(worker, pkts[at[k]], pols[k]);
+		nexts[at[k]] = spd_out_verdict(worker, pkts[at[k]], refs[k], pols[k]);
+}
+
+/* xfrm_in_fwd_icmp (Linux 6.9+): a forwarded ICMP error no fwd policy
+ * matches is checked against the fwd policy of the flow it quotes,
+ * reversed, decrypted or not. */
+static const struct spd_policy *fwd_icmp_policy(struct rte_mbuf *m,
+						const struct spd_packet_key *key)
+{
+	struct spd_packet_key quote;
+
+	if (likely(!spd_key_icmp_error(key)) || spd_icmp_quote_key_of(&quote, key, m) != 0)
+		return NULL;
+	return spd_lookup(SPD_DIR_FWD, &quote);
 }
 
 /* Decrypted and plaintext packets alike need the best policy of their
@@ -154,11 +192,14 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 		for (unsigned k = 0; k < count[d]; k++) {
 			uint16_t i = at[d][k];
 			struct rte_mbuf *m = pkts[i];
+			const struct spd_policy *pol = pols[d][k];
+			if (!pol && d)
+				pol = fwd_icmp_policy(m, &keys[i]);
 			if (pkt_meta(m)->flags & PKT_IPSEC_DECRYPTED)
-				nexts[i] = decrypted(worker, m, &memo, &keys[i], pols[d][k], !d,
+				nexts[i] = decrypted(worker, m, &memo, &keys[i], pol, !d,
 						     out_active);
 			else
-				nexts[i] = plaintext(worker, m, pols[d][k], !d, out_active);
+				nexts[i] = plaintext(worker, m, pol, !d, out_active);
 		}
 	}
 	out_verdicts(worker, pkts, keys, n, nexts);

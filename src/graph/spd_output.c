@@ -25,7 +25,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	}
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, n);
 	for (uint16_t i = 0; i < n; i++)
-		nexts[i] = spd_out_verdict(worker, pkts[i], pols[i]);
+		nexts[i] = spd_out_verdict(worker, pkts[i], &keys[i], pols[i]);
 }
 
 static uint16_t spd_output_process(struct rte_graph *graph, struct rte_node *node, void **objs,

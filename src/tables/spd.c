@@ -788,12 +788,23 @@ static int policy_ok(const struct spd_tmpl *t, const struct sa *sa, int start)
 	return start;
 }
 
+/* The SA's selector, or for an SA with flag icmp the flow an ICMP error
+ * quotes (__xfrm_policy_check's first step, Linux 6.9+). */
+static bool sa_selector_ok(const struct sa *sa, const struct spd_packet_key *key,
+			   const struct spd_packet_key *quote)
+{
+	if (likely(spd_selector_match(&sa->rt.sel, key)))
+		return true;
+	return quote && (sa->rt.flags & SA_FLAG_ICMP) && spd_selector_match(&sa->rt.sel, quote);
+}
+
 int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *key,
-			     const struct spd_policy *pol, unsigned *why)
+			     const struct spd_packet_key *quote, const struct spd_policy *pol,
+			     unsigned *why)
 {
 	int k = 0;
 
-	if (!spd_selector_match(&sa->rt.sel, key)) {
+	if (!sa_selector_ok(sa, key, quote)) {
 		*why = SA_ERROR_SELECTOR;
 		return -EACCES;
 	}
@@ -866,6 +877,7 @@ static void l4_ports(struct spd_packet_key *key, const uint8_t *l4, uint32_t len
 	}
 }
 
+/* parse4 and parse6 return where the transport header starts, or -EINVAL. */
 static int parse4(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
 {
 	uint32_t ihl = (ip[0] & 0x0f) * 4u;
@@ -881,7 +893,7 @@ static int parse4(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
 	/* Fragments carry no ports the kernel looks at. */
 	if ((rte_be_to_cpu_16(frag) & 0x3fff) == 0)
 		l4_ports(key, ip + ihl, len - ihl);
-	return 0;
+	return (int)ihl;
 }
 
 static int parse6(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
@@ -915,13 +927,11 @@ static int parse6(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
 	key->proto = next;
 	if (!fragment && len > off)
 		l4_ports(key, ip + off, len - off);
-	return 0;
+	return (int)off; /* may pass len: a header cut short, no ports */
 }
 
-int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t len)
+static int parse(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
 {
-	const uint8_t *ip = l3;
-
 	memset(key, 0, sizeof(*key));
 	if (len < 1)
 		return -EINVAL;
@@ -930,6 +940,85 @@ int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t le
 	if ((ip[0] >> 4) == 6)
 		return parse6(key, ip, len);
 	return -EINVAL;
+}
+
+int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t len)
+{
+	int l4 = parse(key, l3, len);
+
+	return l4 < 0 ? l4 : 0;
+}
+
+/* ICMP and ICMPv6 types (RFC 792, RFC 4443) icmp_err_packet takes. */
+#define ICMP4_DEST_UNREACH 3
+#define ICMP4_TIME_EXCEEDED 11
+#define ICMP6_DEST_UNREACH 1
+#define ICMP6_PACKET_TOO_BIG 2
+#define ICMP6_TIME_EXCEEDED 3
+#define ICMP_HEADER_LEN 8 /* what precedes the quote in both */
+
+/* icmp_err_packet: a redirect or a parameter problem is left out. */
+bool spd_key_icmp_error(const struct spd_packet_key *key)
+{
+	uint16_t type = rte_be_to_cpu_16(key->sport);
+
+	if (key->family == AF_INET)
+		return key->proto == IPPROTO_ICMP &&
+		       (type == ICMP4_DEST_UNREACH || type == ICMP4_TIME_EXCEEDED);
+	return key->family == AF_INET6 && key->proto == IPPROTO_ICMPV6 &&
+	       (type == ICMP6_DEST_UNREACH || type == ICMP6_PACKET_TOO_BIG ||
+		type == ICMP6_TIME_EXCEEDED);
+}
+
+/* xfrm_decode_session_reverse: the flow of the other direction. Ports
+ * swap; an ICMP type and code or a GRE key is the packet's own
+ * (decode_session4/6 set those after the swap), and so is the MH type. */
+static void key_reverse(struct spd_packet_key *key)
+{
+	uint8_t addr[16];
+	uint16_t port = key->sport;
+
+	memcpy(addr, key->src, sizeof(addr));
+	memcpy(key->src, key->dst, sizeof(addr));
+	memcpy(key->dst, addr, sizeof(addr));
+	switch (key->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		key->sport = key->dport;
+		key->dport = port;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * xfrm_icmp_flow_decode: the quoted packet's flow, reversed, with the
+ * error's mark and if_id. The kernel takes the quote at a fixed 28 (IPv4)
+ * or 48 (IPv6) bytes, which is where it is unless the error carries IPv4
+ * options or IPv6 extension headers; espd takes it where the ICMP header
+ * ends, so those read the quote too rather than bytes before it. A quote of
+ * the other family, or too short for its IP header, quotes no flow.
+ */
+int spd_icmp_quote_key_parse(struct spd_packet_key *quote, const struct spd_packet_key *key,
+			     const void *l3, uint32_t len)
+{
+	const uint8_t *ip = l3;
+	int l4 = parse(quote, ip, len);
+	uint8_t icmp = key->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+
+	if (l4 < 0 || quote->family != key->family || quote->proto != icmp ||
+	    (uint32_t)l4 + ICMP_HEADER_LEN > len)
+		return -EINVAL;
+	l4 += ICMP_HEADER_LEN;
+	if (parse(quote, ip + l4, len - (uint32_t)l4) < 0 || quote->family != key->family)
+		return -EINVAL;
+	key_reverse(quote);
+	quote->mark = key->mark;
+	quote->if_id = key->if_id;
+	return 0;
 }
 
 /* ---- Names ---- */

@@ -52,6 +52,19 @@ enum spd_verdict {
 	SPD_NO_SA,   /* needs IPsec, no usable SA, CLI policy: drop */
 };
 
+/* Policy flags: the kernel's XFRM_POLICY_* bits, named as `ip xfrm` names
+ * them. icmp lets a forwarded ICMP error into the tunnel of the flow it
+ * quotes (xfrm_out_fwd_icmp looks up with XFRM_LOOKUP_ICMP). */
+#define foreach_spd_policy_flag(_) \
+	_(LOCALOK, 1, "localok")   \
+	_(ICMP, 2, "icmp")
+
+enum spd_policy_flag {
+#define _(id, bit, name) SPD_POLICY_FLAG_##id = bit,
+	foreach_spd_policy_flag(_)
+#undef _
+};
+
 #define SPD_TMPL_MAX 6 /* XFRM_MAX_DEPTH */
 #define SPD_INDEX_NONE UINT32_MAX
 
@@ -105,6 +118,7 @@ struct spd_policy_params {
 	uint8_t dir;       /* enum spd_dir */
 	uint8_t action;    /* enum spd_action */
 	uint8_t origin;    /* enum ipsec_origin */
+	uint8_t flags;     /* SPD_POLICY_FLAG_* */
 	uint8_t n_tmpl;
 	struct spd_tmpl tmpl[SPD_TMPL_MAX];
 };
@@ -192,12 +206,16 @@ void spd_lookup_bulk(enum spd_dir dir, const struct spd_packet_key *const keys[]
  * when addressed to the router; found beforehand with spd_lookup_bulk, so
  * a burst needs one lookup; NULL: none), must allow it with a template the
  * SA satisfies (xfrm_state_ok). With no policy, only a transport-mode SA
- * passes. Returns 0, or -EACCES with *why set to the enum sa_error to
- * count (SA_ERROR_SELECTOR, SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK,
+ * passes. quote (NULL: none) is the reversed flow an ICMP error quotes
+ * (spd_icmp_quote_key_parse): an SA with flag icmp also takes the packet
+ * when quote matches its selector (xfrm_selector_inner_icmp_match, Linux
+ * 6.9+). Returns 0, or -EACCES with *why set to the enum sa_error to count
+ * (SA_ERROR_SELECTOR, SA_ERROR_POLICY, SA_ERROR_POLICY_BLOCK,
  * SA_ERROR_TEMPLATE).
  */
 int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *key,
-			     const struct spd_policy *pol, unsigned *why);
+			     const struct spd_packet_key *quote, const struct spd_policy *pol,
+			     unsigned *why);
 
 /* The SA an SPD_PROTECT policy uses, or NULL when it went away. */
 const struct sa *spd_policy_sa(const struct spd_policy *policy);
@@ -210,6 +228,21 @@ const struct sa *spd_policy_sa(const struct spd_policy *policy);
  * mark and if_id are set to 0. Returns 0 or -EINVAL (truncated header).
  */
 int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t len);
+
+/*
+ * ICMP errors of a tunnelled flow, as Linux 6.9 and later treat them
+ * (net/xfrm/xfrm_policy.c, "xfrm: introduce forwarding of ICMP Error
+ * messages"): whether key is of an ICMP error that quotes a packet of a
+ * flow (icmp_err_packet: destination unreachable, packet too big, time
+ * exceeded), and the key of that quoted packet, reversed as the flow it
+ * belongs to runs towards the error's sender (xfrm_icmp_flow_decode and
+ * xfrm_decode_session_reverse), from the ICMP packet l3 of len bytes whose
+ * key is key. Returns 0, or -EINVAL when l3 is not ICMP of key's family or
+ * its quote is cut short of an IP header.
+ */
+bool spd_key_icmp_error(const struct spd_packet_key *key);
+int spd_icmp_quote_key_parse(struct spd_packet_key *quote, const struct spd_packet_key *key,
+			     const void *l3, uint32_t len);
 
 /* xfrm_selector_match. */
 bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key);

@@ -316,6 +316,24 @@ static void test_icmp_selector_shown(void **state)
 	assert_non_null(strstr(text(), "\"proto\": \"icmp\", \"type\": 8, \"code\": 0}"));
 }
 
+/* ip xfrm policy's flag list: names or one hex number, shown by name. */
+static void test_policy_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.7.0/24 dir out flag icmp "
+			     "action block"), 0);
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.8.0/24 dir out flag 0x3 "
+			     "action block"), 0);
+	assert_int_equal(run("show ipsec policy"), 0);
+	assert_non_null(strstr(text(), "dst 10.0.7.0/24 proto any flag icmp\n"));
+	assert_non_null(strstr(text(), "dst 10.0.8.0/24 proto any flag localok icmp\n"));
+	assert_int_equal(run("show ipsec policy --json"), 0);
+	assert_non_null(strstr(text(), "\"flags\": [\"icmp\"]"));
+	assert_int_equal(run("ipsec policy add src 10.0.0.0/24 dst 10.0.9.0/24 dir out flag loud"),
+			 -EINVAL);
+	assert_non_null(strstr(text(), "'loud': unknown flag"));
+}
+
 struct bad {
 	const char *line;
 	const char *error;
@@ -1267,6 +1285,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmac_xcbc_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setkey_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_selector_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iproute2_addresses, setup, teardown),

@@ -605,7 +605,7 @@ static void test_out_template_identity(void **state)
 static int spd_inbound_check(const struct sa *sa, const struct spd_packet_key *key,
 			     enum spd_dir dir, unsigned *why)
 {
-	return spd_inbound_check_policy(sa, key, spd_lookup(dir, key), why);
+	return spd_inbound_check_policy(sa, key, NULL, spd_lookup(dir, key), why);
 }
 
 /* Whether a plaintext packet meets a policy that requires IPsec. */
@@ -794,6 +794,128 @@ static void test_packet_key_parse(void **state)
 	assert_int_equal(spd_packet_key_parse(&k, v6, 44), -EINVAL);
 }
 
+/* An IPv4 ICMP error (type, code) from 172.16.0.1 to 10.2.0.2 quoting UDP
+ * 10.2.0.2:7000 -> 10.1.0.2:53, the quote cut after quote_len bytes. */
+static uint32_t icmp4_error(uint8_t *pkt, uint8_t type, uint32_t quote_len)
+{
+	static const uint8_t head[28] = { 0x45, 0, 0, 84, 0, 0, 0, 0, 64, IPPROTO_ICMP, 0, 0,
+					  172, 16, 0, 1, 10, 2, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t quoted[28] = { 0x45, 0, 0, 56, 0, 0, 0x40, 0, 63, IPPROTO_UDP, 0,
+					    0, 10, 2, 0, 2, 10, 1, 0, 2, 0x1b, 0x58, 0, 53,
+					    0, 36, 0, 0 };
+
+	memcpy(pkt, head, sizeof(head));
+	pkt[20] = type;
+	memcpy(pkt + sizeof(head), quoted, quote_len);
+	return (uint32_t)sizeof(head) + quote_len;
+}
+
+static void test_icmp_quote_key_parse(void **state)
+{
+	uint8_t pkt[64];
+	struct spd_packet_key k, q;
+	uint32_t len = icmp4_error(pkt, 3, 28);
+
+	(void)state;
+	assert_int_equal(spd_packet_key_parse(&k, pkt, len), 0);
+	assert_true(spd_key_icmp_error(&k));
+	k.mark = rte_cpu_to_be_32(9);
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, len), 0);
+	struct spd_packet_key want = key("10.1.0.2", "10.2.0.2", IPPROTO_UDP, 53, 7000);
+	want.mark = k.mark;
+	assert_memory_equal(&q, &want, sizeof(want));
+	/* Time exceeded too; not an echo request, a redirect or a parameter
+	 * problem (icmp_err_packet). */
+	icmp4_error(pkt, 11, 28);
+	assert_int_equal(spd_packet_key_parse(&k, pkt, len), 0);
+	assert_true(spd_key_icmp_error(&k));
+	for (unsigned i = 0; i < 3; i++) {
+		icmp4_error(pkt, (const uint8_t[]){ 8, 5, 12 }[i], 28);
+		assert_int_equal(spd_packet_key_parse(&k, pkt, len), 0);
+		assert_false(spd_key_icmp_error(&k));
+	}
+	/* A quote cut inside its IP header, or of the other family: none. */
+	len = icmp4_error(pkt, 3, 19);
+	assert_int_equal(spd_packet_key_parse(&k, pkt, len), 0);
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, len), -EINVAL);
+	len = icmp4_error(pkt, 3, 28);
+	pkt[28] = 0x65;
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, len), -EINVAL);
+	/* Without its ports the quote is still a flow, as the kernel's. */
+	len = icmp4_error(pkt, 3, 20);
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, len), 0);
+	assert_int_equal(q.proto, IPPROTO_UDP);
+	assert_int_equal(q.sport, 0);
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, 27), -EINVAL);
+}
+
+static void test_icmp6_quote_key_parse(void **state)
+{
+	/* Packet too big fd00:9::1 -> fd00:2::2 quoting ICMPv6 echo request
+	 * fd00:2::2 -> fd00:1::2: type and code do not swap. */
+	uint8_t pkt[40 + 8 + 40 + 8] = { 0x60, 0, 0, 0, 0, 56, IPPROTO_ICMPV6, 64 };
+	uint8_t *quoted = pkt + 48;
+	struct spd_packet_key k, q;
+
+	(void)state;
+	memcpy(pkt + 8, addr("fd00:9::1").bytes, 16);
+	memcpy(pkt + 24, addr("fd00:2::2").bytes, 16);
+	pkt[40] = 2;
+	quoted[0] = 0x60;
+	quoted[5] = 8;
+	quoted[6] = IPPROTO_ICMPV6;
+	memcpy(quoted + 8, addr("fd00:2::2").bytes, 16);
+	memcpy(quoted + 24, addr("fd00:1::2").bytes, 16);
+	quoted[40] = 128;
+	assert_int_equal(spd_packet_key_parse(&k, pkt, sizeof(pkt)), 0);
+	assert_true(spd_key_icmp_error(&k));
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, sizeof(pkt)), 0);
+	struct spd_packet_key want = key("fd00:1::2", "fd00:2::2", IPPROTO_ICMPV6, 128, 0);
+	assert_memory_equal(&q, &want, sizeof(want));
+	pkt[40] = 4; /* parameter problem */
+	assert_int_equal(spd_packet_key_parse(&k, pkt, sizeof(pkt)), 0);
+	assert_false(spd_key_icmp_error(&k));
+	assert_int_equal(spd_icmp_quote_key_parse(&q, &k, pkt, 48 + 39), -EINVAL);
+}
+
+/* xfrm_selector_inner_icmp_match: only an SA with flag icmp takes an ICMP
+ * error outside its selector by the flow it quotes. */
+static void test_inbound_icmp_selector(void **state)
+{
+	struct spd_policy_params fwd = policy("10.2.0.0/16", "10.1.0.0/16", SPD_DIR_FWD, 10);
+	struct spd_packet_key k = key("172.16.0.1", "10.1.0.2", IPPROTO_ICMP, 3, 4);
+	struct spd_packet_key inside = key("10.2.0.2", "10.1.0.2", IPPROTO_UDP, 53, 7000);
+	struct spd_packet_key outside = key("10.3.0.2", "10.1.0.2", IPPROTO_UDP, 53, 7000);
+	struct sa_params p = {
+		.id = { .dst = addr("192.0.2.1"), .spi = 0x900, .proto = IPPROTO_ESP },
+		.src = addr("192.0.2.2"), .reqid = 5, .mode = SA_MODE_TUNNEL,
+		.replay_window = 32, .sel = fwd.sel,
+		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160,
+			  .icv_bits = 128 },
+		.lifetime = SA_LIFETIME_NONE,
+	};
+	uint32_t plain, flagged;
+	unsigned why;
+
+	(void)state;
+	add_tmpl(&fwd, "192.0.2.2", "192.0.2.1", 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&fwd), 0);
+	assert_int_equal(sad_sa_add(&p, &plain), 0);
+	p.id.spi = 0x901;
+	p.flags = SA_FLAG_ICMP;
+	assert_int_equal(sad_sa_add(&p, &flagged), 0);
+	assert_int_equal(spd_commit(), 0);
+	const struct spd_policy *pol = spd_lookup(SPD_DIR_FWD, &inside);
+	assert_int_equal(spd_inbound_check_policy(sad_sa(plain), &k, &inside, pol, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_SELECTOR);
+	assert_int_equal(spd_inbound_check_policy(sad_sa(flagged), &k, &inside, pol, &why), 0);
+	assert_int_equal(spd_inbound_check_policy(sad_sa(flagged), &k, &outside, pol, &why),
+			 -EACCES);
+	assert_int_equal(why, SA_ERROR_SELECTOR);
+	assert_int_equal(spd_inbound_check_policy(sad_sa(flagged), &k, NULL, pol, &why), -EACCES);
+	assert_int_equal(why, SA_ERROR_SELECTOR);
+}
+
 int main(void)
 {
 	if (!(rcu = ipsec_env_start("test_spd", 1)))
@@ -817,6 +939,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plaintext_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packet_key_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_quote_key_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp6_quote_key_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_icmp_selector, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	ipsec_env_stop(rcu);
