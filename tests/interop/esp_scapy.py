@@ -448,11 +448,12 @@ def add_sa(bed, alg, keys, spi, src, dst, mode, fam, natt, extra=()):
     bed.ctl(*words)
 
 
-def add_policy(bed, direction, sel_src, sel_dst, tmpl_src, tmpl_dst, mode, reqid, proto=None):
-    words = ["ipsec", "policy", "add", "src", sel_src, "dst", sel_dst]
+def add_policy(bed, direction, sel_src, sel_dst, tmpl_src, tmpl_dst, mode, reqid, proto=None,
+               extra=(), verb="add"):
+    words = ["ipsec", "policy", verb, "src", sel_src, "dst", sel_dst]
     if proto:
         words += ["proto", proto]
-    words += ["dir", direction, "tmpl"]
+    words += ["dir", direction, *extra, "tmpl"]
     if mode == "tunnel":
         words += ["src", tmpl_src, "dst", tmpl_dst]
     words += ["proto", "esp", "mode", mode, "reqid", str(reqid)]
@@ -2598,6 +2599,136 @@ def case_pcap_esp(bed, name):
            "the payload in clear on %s" % ports["r-b"])
 
 
+# ---- ICMP errors of a tunnelled flow (Linux 6.9+) ----
+
+OUTSIDER = {4: "172.16.0.1", 6: "fd00:99::1"}   # a router outside every selector
+SELECTOR_DROP = ("spd-input", "decrypted packet outside the SA selector")
+
+
+def icmp_error(fam, src, dst, quoted):
+    """"Fragmentation needed" / ICMPv6 "packet too big" from src to dst
+    quoting the packet quoted (bytes)."""
+    if fam == 4:
+        return IP(src=src, dst=dst) / ICMP(type=3, code=4, nexthopmtu=1400) / Raw(quoted)
+    return IPv6(src=src, dst=dst) / ICMPv6PacketTooBig(mtu=1280) / Raw(quoted)
+
+
+def quoted_udp(fam, src, dst, sport, dport, data):
+    ipcls = IP if fam == 4 else IPv6
+    return raw(ipcls(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(data))
+
+
+def icmp_in_clear(bed, data, sock, mac, timeout=WAIT):
+    """An ICMP or ICMPv6 frame from mac on sock, carrying data unencrypted."""
+    def match(frame):
+        eth = Ether(frame)
+        return True if eth.src == mac and ESP not in eth and data in frame else None
+    return wait_for(sock, match, timeout) is not None
+
+
+def case_icmp_error_out(bed, fam, name):
+    """xfrm_out_fwd_icmp: an ICMP error from a LAN router outside the out
+    policy, about a packet of the tunnelled flow's other direction, goes
+    into the tunnel when that flow's out policy has flag icmp; quoting a
+    flow no policy protects, or without the flag, it goes in clear."""
+    P = FAMILIES[fam]
+    spi, keys = bed.next_spi(), CBC.keys()
+    add_sa(bed, CBC, keys, spi, P["r_wan"], P["peer"], "tunnel", fam, False)
+    policy = (bed, "out", P["a_net"], P["remote_net"], P["r_wan"], P["peer"], "tunnel", spi)
+    add_policy(*policy, extra=("flag", "icmp"))
+    data = payload_of(name)
+    about = quoted_udp(fam, P["remote"], P["host_a"], PORT_REMOTE, PORT_A, data)
+    bed.send_a0(icmp_error(fam, OUTSIDER[fam], P["remote"], about))
+    pkt = bed.catch_esp(fam, spi, clear_payload=data)
+    expect(pkt is not None, "the error in the tunnel's SA")
+    inner = scapy_peer_sa(CBC, keys, spi, "tunnel", fam, False, sending=False).decrypt(pkt)
+    ipcls = IP if fam == 4 else IPv6
+    expect(inner[ipcls].src == OUTSIDER[fam] and data in raw(inner),
+           "scapy decrypts the error: %r" % inner)
+    unrelated = quoted_udp(fam, P["peer"], P["host_a"], PORT_REMOTE, PORT_A, data)
+    bed.send_a0(icmp_error(fam, OUTSIDER[fam], P["remote"], unrelated))
+    expect(icmp_in_clear(bed, data, bed.b0, bed.mac_rb), "quoting another flow: in clear")
+    add_policy(*policy, verb="update")
+    bed.send_a0(icmp_error(fam, OUTSIDER[fam], P["remote"], about))
+    expect(icmp_in_clear(bed, data, bed.b0, bed.mac_rb), "out policy without flag icmp: in clear")
+
+
+def encrypted_icmp_error(bed, keys, spi, seq, fam, dst, quote):
+    P = FAMILIES[fam]
+    inbound(bed, CBC, keys, spi, seq, None, fam=fam,
+            inner=icmp_error(fam, OUTSIDER[fam], P[dst], quote))
+
+
+def case_icmp_error_in(bed, fam, name):
+    """xfrm_selector_inner_icmp_match and xfrm_in_fwd_icmp: an ICMP error
+    from outside the SA's selector about a packet of the protected flow's
+    other direction is forwarded when the SA has flag icmp; without the
+    flag, or with its quote cut short, it is dropped as outside the
+    selector (XfrmInStateMismatch). With an SA of no selector, no fwd policy
+    matches the error itself: the quoted flow's decides, which also drops
+    the same error in clear."""
+    P = FAMILIES[fam]
+    data = payload_of(name)
+    about = quoted_udp(fam, P["host_a"], P["remote"], PORT_A, PORT_REMOTE, data)
+
+    def forwarded():
+        return icmp_in_clear(bed, data, bed.a0, bed.mac_ra)
+
+    spi, keys = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", fam, False, keys, spi, sa_extra=("flag", "icmp"))
+    before = bed.counters()
+    encrypted_icmp_error(bed, keys, spi, 1, fam, "host_a", about)
+    expect(forwarded(), "flag icmp: the error forwarded to the LAN")
+    encrypted_icmp_error(bed, keys, spi, 2, fam, "host_a", about[:10])
+    expect(not forwarded(), "a quote cut short: dropped")
+    expect(delta(bed, before, *SELECTOR_DROP) == 1 and sa_errors(bed, spi)["selector"] == 1,
+           "a quote cut short: counted selector")
+    bed.flush()
+    spi, keys = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", fam, False, keys, spi)
+    before = bed.counters()
+    encrypted_icmp_error(bed, keys, spi, 1, fam, "host_a", about)
+    expect(not forwarded(), "without flag icmp: dropped")
+    expect(delta(bed, before, *SELECTOR_DROP) == 1 and sa_errors(bed, spi)["selector"] == 1,
+           "without flag icmp: counted selector")
+    bed.flush()
+    spi, keys = bed.next_spi(), CBC.keys()
+    inbound_setup(bed, CBC, "tunnel", fam, False, keys, spi, sel=False)
+    before = bed.counters()
+    encrypted_icmp_error(bed, keys, spi, 1, fam, "host_a", about)
+    expect(forwarded(), "SA without a selector: the quoted flow's fwd policy passes it")
+    bed.send_b0(icmp_error(fam, OUTSIDER[fam], P["host_a"], about))
+    expect(not forwarded(), "the same error in clear: dropped")
+    expect(delta(bed, before, "spd-input", "plaintext where a policy requires IPsec") == 1,
+           "in clear: counted plaintext")
+
+
+def case_icmp_error_local(bed, name):
+    """icmp_rcv's reverse check: a decrypted ICMP error for the router from
+    outside the SA's selector, which no in policy matches, reaches the kernel
+    when the SA has flag icmp and the flow it quotes, reversed, passes the in
+    check; without the flag it is dropped as outside the selector."""
+    P = FAMILIES[4]
+    data = payload_of(name)
+    about = quoted_udp(4, P["r_lan"], P["remote"], PORT_A, PORT_REMOTE, data)
+
+    def at_kernel():
+        return tap_sees(bed, lambda e: ICMP in e and data in raw(e))
+
+    for flag, seen in (True, True), (False, False):
+        spi, keys = bed.next_spi(), CBC.keys()
+        inbound_setup(bed, CBC, "tunnel", 4, False, keys, spi,
+                      sa_extra=("flag", "icmp") if flag else ())
+        add_policy(bed, "in", P["remote_net"], P["a_net"], P["peer"], P["r_wan"], "tunnel", spi)
+        before = bed.counters()
+        encrypted_icmp_error(bed, keys, spi, 1, 4, "r_lan", about)
+        expect(at_kernel() == seen, "flag icmp %s: %s" % (flag, "to the kernel" if seen
+                                                            else "not to the kernel"))
+        dropped = delta(bed, before, *SELECTOR_DROP)
+        expect(dropped == (0 if seen else 1), "flag icmp %s: %d counted selector" % (flag, dropped))
+        bed.flush()
+
+
 def behaviour(bed, selected):
     cases = [
         ("two identical packets: different IV and ciphertext (aes-cbc)", case_distinct_iv,
@@ -2636,6 +2767,16 @@ def behaviour(bed, selected):
         ("decrypted packet left to the kernel (IPv4 options): only inside the SA selector",
          case_selector_punt),
         ("plaintext for a protected selector dropped, counted", case_plaintext),
+        ("ICMP error about a tunnelled flow: into its tunnel by the quoted flow (IPv4)",
+         case_icmp_error_out, 4),
+        ("ICMP error about a tunnelled flow: into its tunnel by the quoted flow (IPv6)",
+         case_icmp_error_out, 6),
+        ("ICMP error about a tunnelled flow: decrypted, forwarded by the quoted flow (IPv4)",
+         case_icmp_error_in, 4),
+        ("ICMP error about a tunnelled flow: decrypted, forwarded by the quoted flow (IPv6)",
+         case_icmp_error_in, 6),
+        ("ICMP error about a tunnelled flow: decrypted, to the router by the quoted flow",
+         case_icmp_error_local),
         ("sequence number exhaustion stops the SA, counted seq-overflow", case_seq_exhaustion),
         ("ESN wrap outbound (aes-gcm)", case_esn_out, GCM),
         ("ESN wrap outbound (aes-cbc/hmac-sha256)", case_esn_out, CBC),
