@@ -155,13 +155,15 @@ static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 
 /* xfrm_in_fwd_icmp (Linux 6.9+): a forwarded ICMP error no fwd policy
  * matches is checked against the fwd policy of the flow it quotes,
- * reversed, decrypted or not. */
+ * reversed, decrypted or not. espd's own errors (icmp-error's) are the
+ * router's output, which the kernel never checks as forwarded. */
 static const struct spd_policy *fwd_icmp_policy(struct rte_mbuf *m,
 						const struct spd_packet_key *key)
 {
 	struct spd_packet_key quote;
 
-	if (likely(!spd_key_icmp_error(key)) || spd_icmp_quote_key_of(&quote, key, m) != 0)
+	if (likely(!spd_key_icmp_error(key)) || pkt_is_own(m) ||
+	    spd_icmp_quote_key_of(&quote, key, m) != 0)
 		return NULL;
 	return spd_lookup(SPD_DIR_FWD, &quote);
 }
