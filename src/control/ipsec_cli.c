@@ -541,6 +541,18 @@ struct flag_name {
 	uint32_t bit;
 };
 
+static const struct flag_name sa_flag_names[] = {
+#define _(id, bit, name) { name, bit },
+	foreach_sa_flag(_)
+#undef _
+};
+
+static const struct flag_name policy_flag_names[] = {
+#define _(id, bit, name) { name, bit },
+	foreach_spd_policy_flag(_)
+#undef _
+};
+
 /*
  * xfrm_state_flag_parse and xfrm_state_extra_flag_parse: "0x" and hex
  * digits is the whole set, in place of the flags given before; any other
@@ -582,17 +594,14 @@ static int unknown_word(struct parse *ps, const char *w)
 	return fail(ps, w, "unknown keyword");
 }
 
-static int flags_parse(struct parse *ps, struct sa_cmd *c)
+/* `flag`: XFRM_STATE_* or XFRM_POLICY_* bits, one byte of them. */
+static int flag_byte(struct parse *ps, const struct flag_name *names, size_t n_names,
+		     uint8_t *flags)
 {
-	static const struct flag_name names[] = {
-#define _(id, bit, name) { name, bit },
-		foreach_sa_flag(_)
-#undef _
-	};
-	uint32_t flags = c->p.flags;
-	int rc = flag_list(ps, "flag", names, RTE_DIM(names), UINT8_MAX, &flags);
+	uint32_t given = *flags;
+	int rc = flag_list(ps, "flag", names, n_names, UINT8_MAX, &given);
 
-	c->p.flags = (uint8_t)flags;
+	*flags = (uint8_t)given;
 	return rc;
 }
 
@@ -719,7 +728,7 @@ static int sa_word(struct parse *ps, const char *w, struct sa_cmd *c)
 	if (strcmp(w, "replay-seq-hi") == 0)
 		return number(ps, w, UINT32_MAX, &c->seq_hi);
 	if (strcmp(w, "flag") == 0)
-		return flags_parse(ps, c);
+		return flag_byte(ps, sa_flag_names, RTE_DIM(sa_flag_names), &c->p.flags);
 	if (strcmp(w, "extra-flag") == 0)
 		return extra_flag_parse(ps, c);
 	if (strcmp(w, "encap") == 0)
@@ -1043,21 +1052,6 @@ static int dir_value(struct parse *ps, struct policy_cmd *c)
 	return fail(ps, v, "dir must be in, out or fwd");
 }
 
-/* xfrm_policyflag_parse. */
-static int policy_flags_parse(struct parse *ps, struct policy_cmd *c)
-{
-	static const struct flag_name names[] = {
-#define _(id, bit, name) { name, bit },
-		foreach_spd_policy_flag(_)
-#undef _
-	};
-	uint32_t flags = c->p.flags;
-	int rc = flag_list(ps, "flag", names, RTE_DIM(names), UINT8_MAX, &flags);
-
-	c->p.flags = (uint8_t)flags;
-	return rc;
-}
-
 static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bool full)
 {
 	const char *v;
@@ -1096,8 +1090,8 @@ static int policy_word(struct parse *ps, const char *w, struct policy_cmd *c, bo
 	}
 	if (strcmp(w, "tmpl") == 0)
 		return tmpl_parse(ps, c);
-	if (strcmp(w, "flag") == 0)
-		return policy_flags_parse(ps, c);
+	if (strcmp(w, "flag") == 0) /* xfrm_policyflag_parse */
+		return flag_byte(ps, policy_flag_names, RTE_DIM(policy_flag_names), &c->p.flags);
 	if (strcmp(w, "action") == 0) {
 		if (value(ps, w, &v))
 			return -EINVAL;
@@ -1326,28 +1320,6 @@ static void format_flag_names(struct cli_out *out, uint8_t flags, const struct f
 		cli_printf(out, "none");
 }
 
-static void format_flags(struct cli_out *out, uint8_t flags)
-{
-	static const struct flag_name names[] = {
-#define _(id, bit, name) { name, bit },
-		foreach_sa_flag(_)
-#undef _
-	};
-
-	format_flag_names(out, flags, names, RTE_DIM(names));
-}
-
-static void format_policy_flags(struct cli_out *out, uint8_t flags)
-{
-	static const struct flag_name names[] = {
-#define _(id, bit, name) { name, bit },
-		foreach_spd_policy_flag(_)
-#undef _
-	};
-
-	format_flag_names(out, flags, names, RTE_DIM(names));
-}
-
 /* The byte and packet limits, soft and hard, as words: "none" (JSON null)
  * for XFRM_INF. */
 struct count_limits {
@@ -1436,7 +1408,7 @@ static void format_sa_text(struct cli_out *out, const struct sa *sa, const struc
 	format_alg(out, "aead", &sa->cfg.aead);
 	cli_printf(out, "    replay-window %u esn %s flags ", sa->cfg.replay_window,
 		   sa->rt.flags & SA_FLAG_ESN ? "yes" : "no");
-	format_flags(out, sa->rt.flags);
+	format_flag_names(out, sa->rt.flags, sa_flag_names, RTE_DIM(sa_flag_names));
 	cli_printf(out, "\n");
 	if (sa->rt.encap)
 		cli_printf(out, "    encap espinudp %u %u oa %s\n", sa->cfg.encap.sport,
@@ -1501,7 +1473,7 @@ static void format_sa_json(struct cli_out *out, const struct sa *sa, const struc
 	format_alg(out, "auth", &sa->cfg.auth);
 	format_alg(out, "aead", &sa->cfg.aead);
 	cli_printf(out, ", \"esn\": %s, \"flags\": [", sa->rt.flags & SA_FLAG_ESN ? "true" : "false");
-	format_flags(out, sa->rt.flags);
+	format_flag_names(out, sa->rt.flags, sa_flag_names, RTE_DIM(sa_flag_names));
 	cli_printf(out, "], \"replay_window\": %u, \"encap\": ", sa->cfg.replay_window);
 	if (sa->rt.encap)
 		cli_printf(out, "{\"type\": \"espinudp\", \"sport\": %u, \"dport\": %u, \"oa\": \"%s\"}",
@@ -1601,7 +1573,8 @@ static int format_one_policy(const struct spd_policy *pol, void *arg)
 			   pol->p.mark_m, pol->p.if_id);
 		format_selector(out, &pol->p.sel);
 		cli_printf(out, ", \"flags\": [");
-		format_policy_flags(out, pol->p.flags);
+		format_flag_names(out, pol->p.flags, policy_flag_names,
+				  RTE_DIM(policy_flag_names));
 		cli_printf(out, "], \"templates\": [");
 		for (unsigned i = 0; i < pol->p.n_tmpl; i++)
 			format_tmpl(out, &pol->p.tmpl[i], i == 0);
@@ -1620,7 +1593,8 @@ static int format_one_policy(const struct spd_policy *pol, void *arg)
 		cli_printf(out, " if_id %u", pol->p.if_id);
 	if (pol->p.flags) {
 		cli_printf(out, " flag ");
-		format_policy_flags(out, pol->p.flags);
+		format_flag_names(out, pol->p.flags, policy_flag_names,
+				  RTE_DIM(policy_flag_names));
 	}
 	cli_printf(out, "\n");
 	for (unsigned i = 0; i < pol->p.n_tmpl; i++)
