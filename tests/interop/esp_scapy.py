@@ -41,8 +41,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from scapy.all import (ICMP, IP, UDP, Ether, ICMPv6ND_Redirect, ICMPv6PacketTooBig,
-                       IPOption_Router_Alert, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrRouting, Raw,
-                       defragment, fragment, fragment6, raw)
+                       ICMPv6TimeExceeded, IPOption_Router_Alert, IPv6, IPv6ExtHdrFragment,
+                       IPv6ExtHdrRouting, Raw, defragment, fragment, fragment6, raw)
 from scapy.layers.ipsec import (AUTH_ALGOS, CRYPT_ALGOS, ESP, AuthAlgo, CryptAlgo,
                                 IPSecIntegrityError, SecurityAssociation)
 from scapy.layers.inet6 import in6_chksum
@@ -1915,7 +1915,7 @@ def case_path_mtu(bed, fam, natt, name):
     bed.ctl("ipsec", "path-mtu", "flush")
     expect(bed.sa_show(spi)["path_mtu"] == 0, "forgotten after flush")
     forget_path_mtu(bed, fam)
-    data = send(limit(1500))
+    send(limit(1500))
     pkt = bed.catch_esp(fam, spi)
     expect(pkt is not None, "after the flush %d bytes fit again" % limit(1500))
 
@@ -2606,11 +2606,13 @@ SELECTOR_DROP = ("spd-input", "decrypted packet outside the SA selector")
 
 
 def icmp_error(fam, src, dst, quoted):
-    """"Fragmentation needed" / ICMPv6 "packet too big" from src to dst
-    quoting the packet quoted (bytes)."""
+    """"Time exceeded" from src to dst quoting the packet quoted (bytes), as
+    traceroute through the tunnel meets it. Not "fragmentation needed" or
+    "packet too big": the kernels of the namespaces these reach would keep
+    its MTU for the quoted destination, which later cases send to."""
     if fam == 4:
-        return IP(src=src, dst=dst) / ICMP(type=3, code=4, nexthopmtu=1400) / Raw(quoted)
-    return IPv6(src=src, dst=dst) / ICMPv6PacketTooBig(mtu=1280) / Raw(quoted)
+        return IP(src=src, dst=dst) / ICMP(type=11, code=0) / Raw(quoted)
+    return IPv6(src=src, dst=dst) / ICMPv6TimeExceeded() / Raw(quoted)
 
 
 def quoted_udp(fam, src, dst, sport, dport, data):
