@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <rte_acl.h>
 #include <rte_byteorder.h>
+#include <rte_common.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include "common/key.h"
@@ -930,7 +931,9 @@ static int parse6(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
 	return (int)off; /* may pass len: a header cut short, no ports */
 }
 
-static int parse(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
+/* Always inline: the per-packet key of spd_packet_key_parse is built on the
+ * fast path, the quote parser's two calls are rare. */
+static __rte_always_inline int parse(struct spd_packet_key *key, const uint8_t *ip, uint32_t len)
 {
 	memset(key, 0, sizeof(*key));
 	if (len < 1)
@@ -949,26 +952,7 @@ int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t le
 	return l4 < 0 ? l4 : 0;
 }
 
-/* ICMP and ICMPv6 types (RFC 792, RFC 4443) icmp_err_packet takes. */
-#define ICMP4_DEST_UNREACH 3
-#define ICMP4_TIME_EXCEEDED 11
-#define ICMP6_DEST_UNREACH 1
-#define ICMP6_PACKET_TOO_BIG 2
-#define ICMP6_TIME_EXCEEDED 3
-#define ICMP_HEADER_LEN 8 /* what precedes the quote in both */
-
-/* icmp_err_packet: a redirect or a parameter problem is left out. */
-bool spd_key_icmp_error(const struct spd_packet_key *key)
-{
-	uint16_t type = rte_be_to_cpu_16(key->sport);
-
-	if (key->family == AF_INET)
-		return key->proto == IPPROTO_ICMP &&
-		       (type == ICMP4_DEST_UNREACH || type == ICMP4_TIME_EXCEEDED);
-	return key->family == AF_INET6 && key->proto == IPPROTO_ICMPV6 &&
-	       (type == ICMP6_DEST_UNREACH || type == ICMP6_PACKET_TOO_BIG ||
-		type == ICMP6_TIME_EXCEEDED);
-}
+#define ICMP_HEADER_LEN 8 /* what precedes the quote, ICMP and ICMPv6 alike */
 
 /* xfrm_decode_session_reverse: the flow of the other direction. Ports
  * swap; an ICMP type and code or a GRE key is the packet's own
@@ -1019,6 +1003,19 @@ int spd_icmp_quote_key_parse(struct spd_packet_key *quote, const struct spd_pack
 	quote->mark = key->mark;
 	quote->if_id = key->if_id;
 	return 0;
+}
+
+/* Out of line: only ICMP errors without a policy of their own ask, and the
+ * quote parser inlined into the graph's policy nodes cost every packet
+ * there ~10 cycles (bench/run-esp.sh, spd-input). */
+__rte_noinline const struct spd_policy *
+spd_icmp_quote_lookup(enum spd_dir dir, const struct spd_packet_key *key, const void *l3,
+		      uint32_t len)
+{
+	struct spd_packet_key quote;
+
+	return spd_icmp_quote_key_parse(&quote, key, l3, len) == 0 ? spd_lookup(dir, &quote)
+								   : NULL;
 }
 
 /* ---- Names ---- */

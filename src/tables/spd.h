@@ -19,6 +19,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 #include "common/addr.h"
 
 /* Values are the kernel's XFRM_POLICY_IN/OUT/FWD. */
@@ -240,9 +246,32 @@ int spd_packet_key_parse(struct spd_packet_key *key, const void *l3, uint32_t le
  * key is key. Returns 0, or -EINVAL when l3 is not ICMP of key's family or
  * its quote is cut short of an IP header.
  */
-bool spd_key_icmp_error(const struct spd_packet_key *key);
+static inline bool spd_key_icmp_error(const struct spd_packet_key *key)
+{
+	uint16_t type;
+
+	/* Asked of every packet without a policy: most are not ICMP. */
+	if (likely(key->proto != IPPROTO_ICMP && key->proto != IPPROTO_ICMPV6))
+		return false;
+	type = rte_be_to_cpu_16(key->sport);
+	/* icmp_err_packet: a redirect or a parameter problem is left out. */
+	if (key->proto == IPPROTO_ICMP)
+		return key->family == AF_INET &&
+		       (type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED);
+	return key->family == AF_INET6 && (type == ICMP6_DST_UNREACH ||
+					   type == ICMP6_PACKET_TOO_BIG ||
+					   type == ICMP6_TIME_EXCEEDED);
+}
+
 int spd_icmp_quote_key_parse(struct spd_packet_key *quote, const struct spd_packet_key *key,
 			     const void *l3, uint32_t len);
+
+/* The best dir policy of the flow the ICMP error l3 (of len bytes, whose
+ * key is key) quotes, reversed; NULL when there is none or the quote names
+ * no flow. */
+const struct spd_policy *spd_icmp_quote_lookup(enum spd_dir dir,
+					       const struct spd_packet_key *key,
+					       const void *l3, uint32_t len);
 
 /* xfrm_selector_match. */
 bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key);
