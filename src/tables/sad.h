@@ -454,6 +454,18 @@ static inline bool sa_limited(const struct sa *sa)
 	return __atomic_load_n(&sa->rt.limited, __ATOMIC_ACQUIRE);
 }
 
+/* Whether packets and bytes counted before a packet reach a hard limit:
+ * the SA then stops (state expired(lifetime)), for the control thread to
+ * remove (xfrm_state_check_expire). */
+static inline bool sa_hard_limit_hit(struct sa *sa, uint64_t packets, uint64_t bytes)
+{
+	if (packets < __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED) &&
+	    bytes < __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
+	return true;
+}
+
 /*
  * Whether an inbound SA had reached a hard packet or byte limit before this
  * packet, which is then dropped without being decrypted, and the SA stops:
@@ -464,13 +476,10 @@ static inline bool sa_limited(const struct sa *sa)
  */
 static inline bool sa_used_reached(struct sa *sa)
 {
-	if (__atomic_load_n(&sa->used.packets, __ATOMIC_RELAXED) <
-		    __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED) &&
-	    __atomic_load_n(&sa->used.bytes, __ATOMIC_RELAXED) <
-		    __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED))
+	if (!sa_hard_limit_hit(sa, __atomic_load_n(&sa->used.packets, __ATOMIC_RELAXED),
+			       __atomic_load_n(&sa->used.bytes, __ATOMIC_RELAXED)))
 		return false;
 	__atomic_fetch_add(&sa->used.packets, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -488,13 +497,9 @@ sa_used_take(struct sa *sa, uint64_t bytes)
 {
 	uint64_t packets = __atomic_fetch_add(&sa->used.packets, 1, __ATOMIC_RELAXED);
 	uint64_t sum = __atomic_fetch_add(&sa->used.bytes, bytes, __ATOMIC_RELAXED);
-	uint64_t hard_packets = __atomic_load_n(&sa->used.hard_packets, __ATOMIC_RELAXED);
-	uint64_t hard_bytes = __atomic_load_n(&sa->used.hard_bytes, __ATOMIC_RELAXED);
 
-	if (packets >= hard_packets || sum >= hard_bytes) {
-		__atomic_store_n(&sa->rt.state, SA_STATE_EXPIRED_LIFETIME, __ATOMIC_RELAXED);
+	if (sa_hard_limit_hit(sa, packets, sum))
 		return false;
-	}
 	if (unlikely(packets >= __atomic_load_n(&sa->used.soft_packets, __ATOMIC_RELAXED) ||
 		     sum >= __atomic_load_n(&sa->used.soft_bytes, __ATOMIC_RELAXED)) &&
 	    !__atomic_load_n(&sa->used.soft_reached, __ATOMIC_RELAXED))
