@@ -79,6 +79,7 @@ struct rtnl_route {
 	int oif;            /* 0 when none */
 	struct ip_addr gw;  /* RTA_GATEWAY or RTA_VIA; family 0 when directly connected */
 	uint16_t n_hops;    /* 1, or the hop count of RTA_MULTIPATH */
+	uint8_t hop_limit;  /* RTAX_HOPLIMIT of RTA_METRICS, 0 when absent */
 	bool append;        /* NLM_F_APPEND: another route under the same key (IPv4) */
 	bool replace;       /* NLM_F_REPLACE: it replaced the route under its key */
 	bool del;

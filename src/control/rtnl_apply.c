@@ -94,7 +94,7 @@ static struct route_slot *slot_get(const struct ip_prefix *prefix, bool create)
 static bool fib_route_same(const struct fib_route *a, const struct fib_route *b)
 {
 	return ip_prefix_equal(&a->prefix, &b->prefix) && a->nexthop.type == b->nexthop.type &&
-	       a->nexthop.iface == b->nexthop.iface &&
+	       a->nexthop.iface == b->nexthop.iface && a->nexthop.hop_limit == b->nexthop.hop_limit &&
 	       ip_addr_equal(&a->nexthop.gw, &b->nexthop.gw) && a->priority == b->priority &&
 	       a->protocol == b->protocol && a->local == b->local;
 }
@@ -226,6 +226,7 @@ static void route_to_fib(const struct rtnl_route *r, enum rtnl_route_action acti
 	fr->nexthop.type = iface ? NEXTHOP_FORWARD : nexthop_of[action];
 	fr->nexthop.family = r->prefix.addr.family;
 	fr->nexthop.iface = iface ? iface->index : IFACE_NONE;
+	fr->nexthop.hop_limit = r->hop_limit;
 	if (iface)
 		fr->nexthop.gw = r->gw;
 	fr->priority = r->priority;

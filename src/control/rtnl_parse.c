@@ -216,6 +216,24 @@ static int route_hops(const struct nlattr *const *tb, uint8_t family, struct rtn
 	return hop_gateway(tb, family, &route->gw);
 }
 
+/* The metrics the mirror uses: the hop limit, which the kernel keeps up to
+ * 255 (ip_metrics_convert). */
+static int route_metrics(const struct nlattr *attr, struct rtnl_route *route)
+{
+	const struct nlattr *tb[RTAX_MAX + 1] = { 0 };
+	struct attr_table table = { tb, RTAX_MAX };
+	uint32_t hop_limit;
+
+	if (mnl_attr_parse_nested(attr, collect_attr, &table) < 0)
+		return -EINVAL;
+	if (!tb[RTAX_HOPLIMIT])
+		return 0;
+	if (attr_u32(tb[RTAX_HOPLIMIT], &hop_limit) < 0)
+		return -EINVAL;
+	route->hop_limit = hop_limit > UINT8_MAX ? UINT8_MAX : (uint8_t)hop_limit;
+	return 0;
+}
+
 int rtnl_msg_to_route(const struct nlmsghdr *nlh, struct rtnl_route *route)
 {
 	const struct nlattr *tb[RTA_MAX + 1];
@@ -244,7 +262,8 @@ int rtnl_msg_to_route(const struct nlmsghdr *nlh, struct rtnl_route *route)
 		return -EINVAL;
 	ip_prefix_mask(&route->prefix);
 	if ((tb[RTA_TABLE] && attr_u32(tb[RTA_TABLE], &route->table) < 0) ||
-	    (tb[RTA_PRIORITY] && attr_u32(tb[RTA_PRIORITY], &route->priority) < 0))
+	    (tb[RTA_PRIORITY] && attr_u32(tb[RTA_PRIORITY], &route->priority) < 0) ||
+	    (tb[RTA_METRICS] && route_metrics(tb[RTA_METRICS], route) < 0))
 		return -EINVAL;
 	return route_hops(tb, rtm->rtm_family, route);
 }
@@ -373,6 +392,12 @@ struct nlmsghdr *rtnl_route_to_msg(const struct rtnl_route *route, void *buf)
 	if (route->oif)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)route->oif);
 	put_gateway(nlh, family, &route->gw);
+	if (route->hop_limit) {
+		struct nlattr *metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+
+		mnl_attr_put_u32(nlh, RTAX_HOPLIMIT, route->hop_limit);
+		mnl_attr_nest_end(nlh, metrics);
+	}
 	return nlh;
 }
 

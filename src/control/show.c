@@ -160,23 +160,26 @@ static int route_order(const void *a, const void *b)
 static void format_route(struct cli_out *out, const void *item, bool first)
 {
 	const struct fib_route *route = item;
-	char prefix[IP_PREFIX_STRLEN], gw[IP_ADDR_STRLEN];
+	char prefix[IP_PREFIX_STRLEN], gw[IP_ADDR_STRLEN], hop_limit[16] = "";
 	const struct nexthop *nexthop = &route->nexthop;
 	const char *ifname = nexthop->type == NEXTHOP_FORWARD ?
 			     iface_table.ifaces[nexthop->iface].name : "-";
 
 	format_ip_prefix(prefix, sizeof(prefix), &route->prefix);
 	format_ip_addr(gw, sizeof(gw), &nexthop->gw);
+	if (nexthop->hop_limit)
+		snprintf(hop_limit, sizeof(hop_limit), " hoplimit %u", nexthop->hop_limit);
 	if (out->json)
 		cli_printf(out, "%s{\"prefix\": \"%s\", \"type\": \"%s\", \"interface\": \"%s\", "
-			   "\"gateway\": \"%s\", \"metric\": %u, \"protocol\": %u, \"local\": %s}",
+			   "\"gateway\": \"%s\", \"metric\": %u, \"hop_limit\": %u, \"protocol\": %u, "
+			   "\"local\": %s}",
 			   first ? "" : ", ", prefix, format_nexthop_type(nexthop->type), ifname,
-			   nexthop->gw.family ? gw : "", route->priority, route->protocol,
-			   route->local ? "true" : "false");
+			   nexthop->gw.family ? gw : "", route->priority, nexthop->hop_limit,
+			   route->protocol, route->local ? "true" : "false");
 	else
-		cli_printf(out, "%-44s %-9s %-12s %-28s metric %u\n", prefix,
+		cli_printf(out, "%-44s %-9s %-12s %-28s metric %u%s\n", prefix,
 			   format_nexthop_type(nexthop->type), ifname, nexthop->gw.family ? gw : "-",
-			   route->priority);
+			   route->priority, hop_limit);
 }
 
 int format_routes(struct cli_out *out)

@@ -233,13 +233,14 @@ struct enc_layout {
 	bool limited; /* sa_limited */
 };
 
-/* The tunnel header's TTL or hop limit: the kernel's for its interface. */
+/* The tunnel header's TTL or hop limit: the kernel's for the route to the
+ * peer (xfrm4_mode_tunnel_output and xfrm6's take ip4/ip6_dst_hoplimit). */
 static uint8_t outer_ttl(uint8_t family, uint32_t nexthop)
 {
 	const struct iface *out = fib_nexthop_type(nexthop) == NEXTHOP_FORWARD
 		? &iface_table.ifaces[fib_nexthop(nexthop)->iface] : NULL;
 
-	return iface_hop_limit(out, family);
+	return route_hop_limit(nexthop, family, out);
 }
 
 static void layout_init(struct enc_layout *l, const struct sa *sa, uint32_t nexthop)

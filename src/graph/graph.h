@@ -361,14 +361,27 @@ static inline bool pkt_fits_tap(struct rte_mbuf *m, uint32_t l3_len)
 }
 
 /*
+ * The TTL or hop limit the kernel gives the router's own packets sent by
+ * the route of next hop index (ip4_dst_hoplimit, ip6_dst_hoplimit): the
+ * route's hop limit metric, else the sysctls for out (iface_hop_limit).
+ */
+static inline uint8_t route_hop_limit(uint32_t index, uint8_t family, const struct iface *out)
+{
+	if (index != FIB_MISS && fib_nexthop(index)->hop_limit)
+		return fib_nexthop(index)->hop_limit;
+	return iface_hop_limit(out, family);
+}
+
+/*
  * The source of an ICMP message of the router's to sender about m, as the
  * kernel's icmp_send picks it: the router's address on the interface the
- * route back to sender leaves by (*out), the one whose subnet holds that
- * route's next hop if any, else one on the interface m came in by. False
- * when neither has one (icmp_error.c).
+ * route back to sender leaves by, the one whose subnet holds that route's
+ * next hop if any, else one on the interface m came in by. False when
+ * neither has one. *ttl: the message's TTL or hop limit, the route's
+ * (icmp_error.c).
  */
 bool icmp_source_select(struct rte_mbuf *m, const struct ip_addr *sender, struct ip_addr *source,
-			const struct iface **out);
+			uint8_t *ttl);
 
 /* What icmp-error is to send in answer to m (mtu: for ESP_ICMP_TOO_BIG). */
 static inline void pkt_icmp_request(struct rte_mbuf *m, enum esp_icmp_error what, uint16_t mtu)

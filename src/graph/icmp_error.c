@@ -55,31 +55,34 @@ static bool rate_allows(unsigned worker_id, const struct ip_addr *dst)
 	return icmp_peer_allow(limit->peers, dst, now, hz);
 }
 
-/* The route back to sender: the interface it leaves by and the address it
- * is sent to there, or the interface the packet came in on. */
+/* The route back to sender: the interface it leaves by, the address it is
+ * sent to there and the TTL or hop limit it gives (the kernel's icmp_send
+ * and icmp6_send take the route's), or the interface the packet came in on. */
 static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *sender,
-				    struct ip_addr *toward)
+				    struct ip_addr *toward, uint8_t *ttl)
 {
 	uint32_t index = fib_lookup_addr(sender);
+	const struct iface *out = &iface_table.ifaces[pkt_meta(m)->rx_iface];
 
 	*toward = *sender;
-	if (fib_nexthop_type(index) != NEXTHOP_FORWARD)
-		return &iface_table.ifaces[pkt_meta(m)->rx_iface];
-	const struct nexthop *nexthop = fib_nexthop(index);
-	if (nexthop->gw.family == sender->family)
-		*toward = nexthop->gw;
-	return &iface_table.ifaces[nexthop->iface];
+	if (fib_nexthop_type(index) == NEXTHOP_FORWARD) {
+		const struct nexthop *nexthop = fib_nexthop(index);
+
+		if (nexthop->gw.family == sender->family)
+			*toward = nexthop->gw;
+		out = &iface_table.ifaces[nexthop->iface];
+	}
+	*ttl = route_hop_limit(index, sender->family, out);
+	return out;
 }
 
-/* *out: the interface whose TTL or hop limit the message takes (the
- * kernel's icmp_send and icmp6_send take the route's). */
 bool icmp_source_select(struct rte_mbuf *m, const struct ip_addr *sender, struct ip_addr *source,
-			const struct iface **out)
+			uint8_t *ttl)
 {
 	struct ip_addr toward;
+	const struct iface *out = way_back(m, sender, &toward, ttl);
 
-	*out = way_back(m, sender, &toward);
-	if (iface_source_select(*out, &toward, source))
+	if (iface_source_select(out, &toward, source))
 		return true;
 	return iface_source_select(&iface_table.ifaces[pkt_meta(m)->rx_iface], sender, source);
 }
@@ -96,7 +99,6 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 		.mtu = pkt_meta(m)->mtu,
 	};
 	struct ip_addr sender, source;
-	const struct iface *out;
 	uint8_t *data;
 
 	ip_source_of(l3, family, &sender);
@@ -104,7 +106,7 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NOT_ANSWERED, ICMP_ERROR_NEXT_DROP);
 	if (icmp.what == ESP_ICMP_TIME_EXCEEDED && !rate_allows(worker->id, &sender))
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED, ICMP_ERROR_NEXT_DROP);
-	if (!icmp_source_select(m, &sender, &source, &out))
+	if (!icmp_source_select(m, &sender, &source, &icmp.ttl))
 		return steer(worker, m, ESPD_COUNTER_ICMP_ERROR_NO_SOURCE, ICMP_ERROR_NEXT_DROP);
 	if (rte_pktmbuf_headroom(m) < hdr || !rte_pktmbuf_is_contiguous(m) ||
 	    rte_pktmbuf_data_len(m) < m->l2_len + quote)
@@ -113,7 +115,6 @@ static uint16_t icmp_error_decide(struct worker *worker, struct rte_mbuf *m)
 	data = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)hdr);
 	memmove(data, data + hdr, m->l2_len);
 	icmp.id_be = rte_cpu_to_be_16(worker_ip_id_next(worker));
-	icmp.ttl = iface_hop_limit(out, family);
 	esp_icmp_error_write(data + m->l2_len, &source, &icmp, quote);
 	m->l3_len = (uint16_t)(hdr - 8);
 	pkt_meta(m)->flags = PKT_OWN;

@@ -183,7 +183,6 @@ static struct rte_mbuf *redirect4_build(struct worker *worker, struct rte_mbuf *
 	uint32_t quote = RTE_MIN(packet_len(m), esp_icmp_quote_max(AF_INET));
 	struct esp_icmp icmp = { .what = ESP_ICMP_REDIRECT, .gateway_be = gateway_be };
 	struct rte_mbuf *r = redirect_alloc(worker, m, hdr + quote);
-	const struct iface *out;
 	struct ip_addr from;
 	uint8_t *l3;
 
@@ -196,12 +195,11 @@ static struct rte_mbuf *redirect4_build(struct worker *worker, struct rte_mbuf *
 		counter_inc(worker->id, ESPD_COUNTER_REDIRECT_NOT_ANSWERED);
 		goto none;
 	}
-	if (!icmp_source_select(r, source, &from, &out)) {
+	if (!icmp_source_select(r, source, &from, &icmp.ttl)) {
 		counter_inc(worker->id, ESPD_COUNTER_REDIRECT_NO_SOURCE);
 		goto none;
 	}
 	icmp.id_be = rte_cpu_to_be_16(worker_ip_id_next(worker));
-	icmp.ttl = iface_hop_limit(out, AF_INET);
 	esp_icmp_error_write(l3, &from, &icmp, quote);
 	return r;
 none:

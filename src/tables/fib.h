@@ -25,6 +25,8 @@ struct nexthop {
 	uint8_t family;       /* of the route */
 	uint16_t iface;       /* espd interface index for FORWARD */
 	struct ip_addr gw;    /* family 0: directly connected */
+	uint8_t hop_limit;    /* the route's hop limit metric (RTAX_HOPLIMIT), 0 when none */
+	uint8_t pad[3];       /* zero: next hops are hash keys */
 };
 
 #define FIB_NEXTHOP_MAX 65536

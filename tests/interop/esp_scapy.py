@@ -2380,6 +2380,38 @@ def router_sysctl(bed, key, value=None):
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
+def espd_time_exceeded_ttl(bed, name):
+    """The TTL of the "time exceeded" espd sends itself (a 3000-byte packet
+    with TTL 1 from a LAN of MTU 4000, which its TAP cannot take to the
+    kernel) for a packet an espd-only policy would protect, or None."""
+    P = FAMILIES[4]
+    outbound_setup(bed, GCM, "tunnel", 4, False, GCM.keys(), bed.next_spi())
+    link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 4000)
+    try:
+        drain(bed.a0)
+        bed.send_a0(IP(src=P["host_a"], dst=P["remote"], ttl=1, flags="DF") /
+                    UDP(sport=PORT_A, dport=PORT_REMOTE) / Raw(payload_of(name) + b"t" * 3000))
+        answer = catch_time_exceeded(bed)
+        return answer.ttl if answer else None
+    finally:
+        link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 1500)
+
+
+def outer_hop_limits(bed, name, wanted):
+    """Sends one packet into a GCM tunnel of each family in wanted
+    ({family: TTL or hop limit}) and checks its tunnel header's."""
+    for fam, want in wanted.items():
+        field = "ttl" if fam == 4 else "hlim"
+        spi = bed.next_spi()
+        outbound_setup(bed, GCM, "tunnel", fam, False, GCM.keys(), spi)
+        send_outbound(bed, fam, "tunnel", payload_of(name))
+        pkt = bed.catch_esp(fam, spi)
+        expect(pkt is not None, "IPv%d: ESP packet sent" % fam)
+        got = getattr(pkt, field) if pkt else None
+        expect(got == want, "IPv%d: outer %s %s, expected %d" % (fam, field, got, want))
+        bed.flush()
+
+
 def case_hop_limits(bed, name):
     """The headers espd builds take the TTL or hop limit the kernel would
     give them (ip4_dst_hoplimit, ip6_dst_hoplimit): net.ipv4.ip_default_ttl,
@@ -2388,35 +2420,44 @@ def case_hop_limits(bed, name):
     espd sends itself for a packet its TAP cannot take."""
     wanted = {"net.ipv4.ip_default_ttl": "100", "net.ipv6.conf.r-b.hop_limit": "77"}
     saved = {key: router_sysctl(bed, key) for key in wanted}
-    jumbo_lan = False
     try:
         for key, value in wanted.items():
             router_sysctl(bed, key, value)
         time.sleep(1.5)
-        for fam, field, want in ((4, "ttl", 100), (6, "hlim", 77)):
-            spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
-            outbound_setup(bed, GCM, "tunnel", fam, False, keys, spi)
-            send_outbound(bed, fam, "tunnel", data)
-            pkt = bed.catch_esp(fam, spi)
-            expect(pkt is not None, "IPv%d: ESP packet sent" % fam)
-            got = getattr(pkt, field)
-            expect(got == want, "IPv%d: outer %s %d, expected %d" % (fam, field, got, want))
-            bed.flush()
-        P = FAMILIES[4]
-        outbound_setup(bed, GCM, "tunnel", 4, False, GCM.keys(), bed.next_spi())
-        link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 4000)
-        jumbo_lan = True
-        drain(bed.a0)
-        bed.send_a0(IP(src=P["host_a"], dst=P["remote"], ttl=1, flags="DF") /
-                    UDP(sport=PORT_A, dport=PORT_REMOTE) / Raw(payload_of(name) + b"t" * 3000))
-        answer = catch_time_exceeded(bed)
-        ttl = answer.ttl if answer else None
+        outer_hop_limits(bed, name, {4: 100, 6: 77})
+        ttl = espd_time_exceeded_ttl(bed, name)
         expect(ttl == 100, "espd's time exceeded: TTL 100, got %s" % ttl)
     finally:
-        if jumbo_lan:
-            link_mtu(bed, (bed.args.ns_a, "a0"), "r-a", 1500)
         for key, value in saved.items():
             router_sysctl(bed, key, value)
+
+
+def case_route_hop_limit(bed, name):
+    """A route's hop limit metric (`ip route ... hoplimit N`) wins over the
+    sysctls for the router's own packets sent by that route
+    (ip4_dst_hoplimit, ip6_dst_hoplimit): the tunnel header toward a peer
+    with such a host route, of either family, and the "time exceeded" espd
+    sends itself back to a host with one."""
+    P4, P6 = FAMILIES[4], FAMILIES[6]
+    routes = [(4, prefix(P4["peer"], 4), "r-b", 33), (6, prefix(P6["peer"], 6), "r-b", 222),
+              (4, prefix(P4["host_a"], 4), "r-a", 44)]
+    added = []
+    try:
+        for fam, dest, dev, hop in routes:
+            subprocess.run(["ip", "-n", bed.args.ns_r, "-%d" % fam, "route", "add", dest, "dev",
+                            dev, "hoplimit", str(hop)], check=True)
+            added.append((fam, dest))
+        expect(until(lambda: all(espd_shows(bed, "routes", lambda r, d=dest, h=hop:
+                                            r["prefix"] == d and r["hop_limit"] == h)
+                                 for _, dest, _, hop in routes)),
+               "espd's routes carry the hop limits")
+        outer_hop_limits(bed, name, {4: 33, 6: 222})
+        ttl = espd_time_exceeded_ttl(bed, name)
+        expect(ttl == 44, "espd's time exceeded: TTL 44 of the route back, got %s" % ttl)
+    finally:
+        for fam, dest in added:
+            subprocess.run(["ip", "-n", bed.args.ns_r, "-%d" % fam, "route", "del", dest],
+                           check=True)
 
 
 def until(cond, timeout=WAIT):
@@ -2873,6 +2914,8 @@ def behaviour(bed, selected):
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
         ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),
         ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
+        ("TTL and hop limit of espd's headers: the route's hop limit metric",
+         case_route_hop_limit),
         ("strict rp_filter spares decrypted packets, drops the same in clear",
          case_rp_filter_decrypted),
         ("decrypted and routed back out of its port: no ICMP redirect (IPv4)",

@@ -462,6 +462,25 @@ static void test_route_multipath(void **state)
 	assert_int_equal(route.n_hops, 1);
 }
 
+/* RTA_METRICS' hop limit is kept; the route's other metrics are skipped. */
+static void test_route_hop_limit(void **state)
+{
+	char buf[RTNL_MSG_SIZE];
+	struct rtnl_route route, back_route;
+
+	(void)state;
+	assert_int_equal(rtnl_msg_to_route(load("route4_hoplimit"), &route), 0);
+	assert_prefix(&route.prefix, "198.18.0.0/15");
+	assert_int_equal(route.hop_limit, 9);
+	assert_int_equal(rtnl_msg_to_route(rtnl_route_to_msg(&route, buf), &back_route), 0);
+	assert_memory_equal(&route, &back_route, sizeof(route));
+	assert_int_equal(rtnl_msg_to_route(load("route6_hoplimit"), &route), 0);
+	assert_prefix(&route.prefix, "2001:db8:55::/48");
+	assert_int_equal(route.hop_limit, 200);
+	assert_int_equal(rtnl_msg_to_route(load("route4_gw"), &route), 0);
+	assert_int_equal(route.hop_limit, 0);
+}
+
 static void test_neighbors(void **state)
 {
 	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -906,6 +925,27 @@ static void test_metrics(void **state)
 	assert_null(fib_get("198.51.100.0/24"));
 }
 
+/* A route's hop limit reaches its next hop; changing only the hop limit
+ * changes the FIB's route. */
+static void test_hop_limit_mirrored(void **state)
+{
+	char buf[RTNL_MSG_SIZE];
+	struct rtnl_route route = { .prefix = prefix_of("198.18.0.0/15"), .table = RT_TABLE_MAIN,
+				    .type = RTN_UNICAST, .protocol = RTPROT_STATIC, .oif = TAP,
+				    .n_hops = 1, .hop_limit = 9 };
+
+	(void)state;
+	event(keep(rtnl_route_to_msg(&route, buf)));
+	rtnl_mirror_process(1000);
+	assert_int_equal(fib_get("198.18.0.0/15")->nexthop.type, NEXTHOP_FORWARD);
+	assert_int_equal(fib_get("198.18.0.0/15")->nexthop.hop_limit, 9);
+	route.hop_limit = 0;
+	route.replace = true;
+	event(keep(rtnl_route_to_msg(&route, buf)));
+	rtnl_mirror_process(1000);
+	assert_int_equal(fib_get("198.18.0.0/15")->nexthop.hop_limit, 0);
+}
+
 /* A host route of a local address wins over any main-table route. */
 static void test_local_beats_main(void **state)
 {
@@ -1270,6 +1310,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_route4_via6),
 		cmocka_unit_test(test_route_blackhole),
 		cmocka_unit_test(test_route_multipath),
+		cmocka_unit_test(test_route_hop_limit),
 		cmocka_unit_test(test_neighbors),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_round_trip),
@@ -1280,6 +1321,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate_setup_teardown(test_no_delay, setup_mirror,
 							 teardown_mirror, &no_delay),
 		cmocka_unit_test_prestate_setup_teardown(test_metrics, setup_mirror,
+							 teardown_mirror, &delay_0),
+		cmocka_unit_test_prestate_setup_teardown(test_hop_limit_mirrored, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_local_beats_main, setup_mirror,
 							 teardown_mirror, &delay_0),
