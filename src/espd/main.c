@@ -492,8 +492,10 @@ static void give_back_interfaces(void)
 {
 	for (uint16_t i = 0; i < iface_table.n_ifaces; i++) {
 		const struct iface *iface = &iface_table.ifaces[i];
-		if (iface->tap_port_id != UINT16_MAX)
+		if (iface->tap_port_id != UINT16_MAX) {
+			lcp_tap_confs_give_back(iface->name, iface->phys_name);
 			port_close(iface->tap_port_id);
+		}
 		if (iface->port_id != UINT16_MAX)
 			port_close(iface->port_id);
 	}

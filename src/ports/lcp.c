@@ -2,8 +2,8 @@
  * linux-cp takeover and restore of kernel devices (sequence in lcp.h): the
  * steps, the link itself over rtnetlink through control/nl.h, and through
  * /proc/sys disable_ipv6, accept_local on the TAP and the sysctls the TAP
- * carries over from the device (forwarding, rp_filter, send_redirects,
- * shared_media, IPv6 hop_limit).
+ * carries over from the device and gives back before it goes (forwarding,
+ * rp_filter, send_redirects, shared_media, IPv6 hop_limit).
  * Addresses, routes, the ingress fence and the offloads have files of their
  * own (lcp_internal.h); lcp_state.c keeps the state file these functions are
  * driven from.
@@ -436,6 +436,13 @@ int lcp_tap_configure(const struct lcp_saved *s, int tap_ifindex)
 		rc = fail(&c, "setting accept_local", rc);
 	nl_sock_close(&c.nl);
 	return rc;
+}
+
+int lcp_tap_confs_give_back(const char *name, const char *phys_name)
+{
+	struct lcp_ctx c = { .name = name };
+
+	return carried_confs_copy(&c, name, phys_name);
 }
 
 /* Something other than the device holds its name: normally the TAP that

@@ -158,6 +158,10 @@ int lcp_takeover(const struct lcp_saved *saved, char *phys_name_out);
  * the device's forwarding, rp_filter, send_redirects, shared_media and IPv6
  * hop_limit sysctls. */
 int lcp_tap_configure(const struct lcp_saved *saved, int tap_ifindex);
+/* Before the TAP named name goes: those sysctls of the TAP go back to the
+ * device (phys_name), so that what the router's user changed while espd ran
+ * stays once the device has its name back. */
+int lcp_tap_confs_give_back(const char *name, const char *phys_name);
 /* While running: the MTU of a kernel link (a taken-over device, a TAP);
  * name is for the error message. */
 int lcp_link_mtu_set(const char *name, int ifindex, uint32_t mtu);

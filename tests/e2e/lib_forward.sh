@@ -248,12 +248,18 @@ case_restore() {
 	local driver=$1 before after
 	before=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	write_config "$CONF" "$driver"
+	local shared=/proc/sys/net/ipv4/conf/r-b/shared_media was
+	was=$(in_r cat $shared)
 	espd_start "$CONF" || { fail "$driver: restore leaves interfaces exactly as before"; return 1; }
 	in_a ping -c 1 -W 2 10.2.0.2 >/dev/null
+	in_r sysctl -qw net.ipv4.conf.r-b.shared_media=$((1 - was))
 	espd_stop
 	after=$(kernel_snapshot r-a; kernel_snapshot r-b)
 	if [ "$before" = "$after" ]; then pass "$driver: restore leaves interfaces exactly as before"
 	else fail "$driver: restore leaves interfaces exactly as before"; diff <(echo "$before") <(echo "$after"); fi
+	check "$driver: a sysctl set on the TAP while espd ran stays on the restored device" \
+		[ "$(in_r cat $shared)" = $((1 - was)) ]
+	in_r sysctl -qw net.ipv4.conf.r-b.shared_media="$was"
 
 	espd_start "$CONF" || { fail "$driver: kill -9 then restart repairs"; return 1; }
 	kill -KILL "$ESPD_PID"; wait "$ESPD_PID" 2>/dev/null; ESPD_PID=""

@@ -46,7 +46,7 @@ cases=("takeover moves addresses and routes to tap"
 	"nftables without netdev family: tc fence, or an error naming both causes"
 	"takeover without a fence leaves the device's frames to the kernel"
 	"unknown interface is refused and nothing touched"
-	"the TAP carries the device's forwarding, rp_filter, redirect and hop_limit sysctls")
+	"the TAP carries the device's forwarding, rp_filter, redirect and hop_limit sysctls, and back")
 if [ ! -x "$tool" ]; then
 	for c in "${cases[@]}"; do fail "$c" "lcp_tool not built at $tool"; done
 	exit 1
@@ -521,9 +521,14 @@ else
 	snapshot eth1 "$work/confs-tap"
 	$py "$work/compare.py" "$work/confs-before" "$work/confs-tap" link.json offload.json >&2 ||
 		problems+=("TAP addresses/routes differ from the original's")
+	# What the router's user changes on the TAP while it runs stays.
+	nsx sysctl -qw net.ipv4.conf.eth1.rp_filter=1 net.ipv4.conf.eth1.send_redirects=1 \
+		net.ipv6.conf.eth1.hop_limit=99
+	want="ipv4.forwarding=0 ipv4.rp_filter=1 ipv4.send_redirects=1 ipv4.shared_media=0"
+	want="$want ipv6.forwarding=1 ipv6.hop_limit=99"
 	stop_tool TERM || problems+=("lcp_tool exited with an error: $(tail -1 "$work/tool.err")")
 	restored_as_before confs confs-before || problems+=("state differs after restore")
 	got=$(dev_confs eth1)
-	[ "$got" = "$want" ] || problems+=("restored eth1 has $got")
+	[ "$got" = "$want" ] || problems+=("restored eth1 has $got, not the TAP's last")
 fi
 if [ ${#problems[@]} -eq 0 ]; then pass "$c"; else fail "$c" "$(IFS=';'; echo "${problems[*]}")"; fi

@@ -9,8 +9,9 @@
  *       capture, save, take over (fenced when --nft is given: nftables,
  *       or tc where the kernel has no netdev family), (make and configure
  *       the TAP), print "READY <phys name> <tap ifindex>", then wait;
- *       SIGTERM or SIGINT closes the TAP and restores, like espd's clean
- *       exit. A takeover that fails is restored at once, as espd does.
+ *       SIGTERM or SIGINT gives the TAP's sysctls back, closes the TAP
+ *       and restores, like espd's clean exit. A takeover that fails is
+ *       restored at once, as espd does.
  *   lcp_tool restore STATE_DIR               crash repair from the state file
  */
 #include <errno.h>
@@ -104,6 +105,8 @@ static int cmd_takeover(const char *state_dir, const char *ifname, const char *t
 	printf("READY %s %d\n", phys, tap_ifindex);
 	fflush(stdout);
 	wait_for_stop();
+	if (fd >= 0)
+		rc = lcp_tap_confs_give_back(saved.name, phys);
 give_back:
 	if (fd >= 0)
 		close(fd);
