@@ -18,11 +18,16 @@ enum protect_result {
 	PROTECT_NO_SA,        /* no SA espd can use */
 };
 
+/* flow: the key pol was found for. An SA whose selector misses it is not
+ * one the kernel would use (xfrm_state_look_at). */
 static inline enum protect_result protect_sa(struct worker *worker, struct rte_mbuf *m,
-					     const struct spd_policy *pol)
+					     const struct spd_policy *pol,
+					     const struct spd_packet_key *flow)
 {
 	const struct sa *sa = spd_policy_sa(pol);
 
+	if (unlikely(pol->sa_selector_check) && sa && !spd_selector_match(&sa->rt.sel, flow))
+		return PROTECT_NO_SA;
 	if (likely(sa && sa_ready(sa, SA_DIR_OUT))) {
 		pkt_meta(m)->sa_index = sa->rt.index;
 		return PROTECT_ENCRYPT;
@@ -87,14 +92,15 @@ static inline bool spd_sa_takes_icmp_error(const struct sa *sa, const struct spd
 	       spd_selector_match(&sa->rt.sel, &quote);
 }
 
-/* The best dir policy of the flow the ICMP error m of key quotes, reversed
- * (spd_icmp_quote_lookup). */
+/* The best dir policy of the flow the ICMP error m of key quotes, reversed,
+ * that flow's key in *quote (spd_icmp_quote_lookup). */
 static inline const struct spd_policy *spd_quoted_policy(struct rte_mbuf *m,
 							 const struct spd_packet_key *key,
-							 enum spd_dir dir)
+							 enum spd_dir dir,
+							 struct spd_packet_key *quote)
 {
 	return spd_icmp_quote_lookup(dir, key, rte_pktmbuf_mtod_offset(m, void *, m->l2_len),
-				     rte_pktmbuf_data_len(m) - m->l2_len);
+				     rte_pktmbuf_data_len(m) - m->l2_len, quote);
 }
 
 static inline uint16_t spd_out_routed(struct worker *worker, struct rte_mbuf *m)
@@ -111,9 +117,10 @@ static inline uint16_t spd_out_routed(struct worker *worker, struct rte_mbuf *m)
 /* Without a usable SA, the kernel applies its own policies; an espd-only
  * one drops, so nothing that needs IPsec leaves in clear. */
 static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m,
-				       const struct spd_policy *pol)
+				       const struct spd_policy *pol,
+				       const struct spd_packet_key *flow)
 {
-	switch (protect_sa(worker, m, pol)) {
+	switch (protect_sa(worker, m, pol, flow)) {
 	case PROTECT_ENCRYPT:
 		return SPD_OUT_NEXT_ENCRYPT;
 	case PROTECT_SEQ_OVERFLOW:
@@ -131,16 +138,18 @@ static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m
  * own lookup gave the packet no transformation: an ICMP error then takes
  * the out policy of the flow it quotes, reversed, if that policy has flag
  * icmp (XFRM_LOOKUP_ICMP) and transforms it; anything else (no policy,
- * bypass, block, no SA) leaves the route as it was (NULL here).
+ * bypass, block, no SA) leaves the route as it was (NULL here). *quote:
+ * the flow the policy was found for.
  */
 static inline const struct spd_policy *spd_out_icmp_policy(struct rte_mbuf *m,
-							   const struct spd_packet_key *key)
+							   const struct spd_packet_key *key,
+							   struct spd_packet_key *quote)
 {
 	const struct spd_policy *pol;
 
 	if (likely(!spd_key_icmp_error(key)))
 		return NULL;
-	pol = spd_quoted_policy(m, key, SPD_DIR_OUT);
+	pol = spd_quoted_policy(m, key, SPD_DIR_OUT, quote);
 	if (!pol || !(pol->p.flags & SPD_POLICY_FLAG_ICMP) ||
 	    (pol->verdict != SPD_PROTECT && pol->verdict != SPD_KERNEL))
 		return NULL;
@@ -154,16 +163,19 @@ static __rte_always_inline uint16_t
 spd_out_verdict(struct worker *worker, struct rte_mbuf *m, const struct spd_packet_key *key,
 		const struct spd_policy *pol)
 {
+	struct spd_packet_key quote;
+
 	if (likely(!pol) || pol->verdict == SPD_BYPASS) {
-		pol = spd_out_icmp_policy(m, key);
+		pol = spd_out_icmp_policy(m, key, &quote);
 		if (likely(!pol))
 			return spd_out_routed(worker, m);
+		key = &quote;
 	}
 	switch (pol->verdict) {
 	case SPD_DISCARD:
 		return steer(worker, m, ESPD_COUNTER_SPD_OUT_DISCARD, SPD_OUT_NEXT_DROP);
 	case SPD_PROTECT:
-		return spd_out_protect(worker, m, pol);
+		return spd_out_protect(worker, m, pol, key);
 	case SPD_KERNEL:
 		return steer(worker, m, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
 	default:

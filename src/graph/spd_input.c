@@ -162,9 +162,11 @@ static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 static const struct spd_policy *fwd_icmp_policy(struct rte_mbuf *m,
 						const struct spd_packet_key *key)
 {
+	struct spd_packet_key quote;
+
 	if (likely(!spd_key_icmp_error(key)) || pkt_is_own(m))
 		return NULL;
-	return spd_quoted_policy(m, key, SPD_DIR_FWD);
+	return spd_quoted_policy(m, key, SPD_DIR_FWD, &quote);
 }
 
 /* Decrypted and plaintext packets alike need the best policy of their

@@ -84,9 +84,10 @@ static bool own_fragment(struct rte_mbuf *m, uint8_t family)
 	       from_router(l3, family);
 }
 
-static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol)
+static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol,
+			const struct spd_packet_key *key)
 {
-	switch (protect_sa(worker, m, pol)) {
+	switch (protect_sa(worker, m, pol, key)) {
 	case PROTECT_ENCRYPT:
 		return SPD_LOCAL_NEXT_ENCRYPT;
 	case PROTECT_SEQ_OVERFLOW:
@@ -97,7 +98,8 @@ static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct 
 }
 
 /* Policies the kernel holds were applied by the kernel before the TAP. */
-static uint16_t verdict(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol)
+static uint16_t verdict(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol,
+			const struct spd_packet_key *key)
 {
 	if (likely(!pol) || pol->p.origin != IPSEC_ORIGIN_CLI)
 		return SPD_LOCAL_NEXT_ACL_OUTPUT;
@@ -105,7 +107,7 @@ static uint16_t verdict(struct worker *worker, struct rte_mbuf *m, const struct 
 	case SPD_BYPASS:
 		return SPD_LOCAL_NEXT_ACL_OUTPUT;
 	case SPD_PROTECT:
-		return protect(worker, m, pol);
+		return protect(worker, m, pol, key);
 	case SPD_DISCARD:
 		return steer(worker, m, ESPD_COUNTER_SPD_LOCAL_DISCARD, SPD_LOCAL_NEXT_DROP);
 	default:
@@ -142,7 +144,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, count);
 	for (unsigned k = 0; k < count; k++) {
 		struct rte_mbuf *m = pkts[at[k]];
-		nexts[at[k]] = verdict(worker, m, pols[k]);
+		nexts[at[k]] = verdict(worker, m, pols[k], refs[k]);
 		if (unlikely(pkt_meta(m)->flags & PKT_REASSEMBLED) &&
 		    nexts[at[k]] == SPD_LOCAL_NEXT_ACL_OUTPUT)
 			nexts[at[k]] = SPD_LOCAL_NEXT_FRAGMENT;

@@ -448,6 +448,8 @@ static const struct sa *tmpl_resolve(const struct spd_policy_params *p, const st
 	return r.best;
 }
 
+static bool selector_covers(const struct spd_selector *outer, const struct spd_selector *inner);
+
 /* Needs IPsec espd cannot apply: the kernel's policy goes to the kernel;
  * an espd-only policy never lets the packet out in clear. */
 static uint8_t cannot_protect(const struct spd_policy *e)
@@ -477,6 +479,8 @@ static void resolve_out(struct spd_policy *e)
 	if (applied && n_applied == 1) {
 		e->sa_index = applied->rt.index;
 		e->sa_uid = applied->rt.uid;
+		/* xfrm_state_look_at skips an SA whose selector misses the packet. */
+		e->sa_selector_check = !selector_covers(&applied->rt.sel, &e->p.sel);
 	}
 	if (missing || n_applied > 1)
 		e->verdict = cannot_protect(e);
@@ -492,6 +496,7 @@ static void resolve(struct spd_policy *e)
 {
 	e->sa_index = SAD_INDEX_NONE;
 	e->sa_uid = 0;
+	e->sa_selector_check = false;
 	e->verdict = SPD_BYPASS;
 	e->requires_ipsec = e->p.action == SPD_ACTION_BLOCK;
 	for (unsigned i = 0; i < e->p.n_tmpl; i++)
@@ -757,6 +762,28 @@ bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_
 	       prefix_match(&sel->dst, key->family, key->dst);
 }
 
+/* Whether every packet inner matches also matches outer: an SA whose
+ * selector covers its policy's needs no look per packet. */
+static bool prefix_covers(const struct ip_prefix *outer, const struct ip_prefix *inner)
+{
+	return outer->len == 0 ||
+	       (inner->addr.family == outer->addr.family && inner->len >= outer->len &&
+		prefix_bits_match(outer, inner->addr.bytes, 4));
+}
+
+static bool port_covers(uint16_t outer, uint16_t outer_mask, uint16_t inner, uint16_t inner_mask)
+{
+	return (outer_mask & ~inner_mask) == 0 && ((outer ^ inner) & outer_mask) == 0;
+}
+
+static bool selector_covers(const struct spd_selector *outer, const struct spd_selector *inner)
+{
+	return (!outer->proto || outer->proto == inner->proto) &&
+	       port_covers(outer->sport, outer->sport_mask, inner->sport, inner->sport_mask) &&
+	       port_covers(outer->dport, outer->dport_mask, inner->dport, inner->dport_mask) &&
+	       prefix_covers(&outer->src, &inner->src) && prefix_covers(&outer->dst, &inner->dst);
+}
+
 /* xfrm_state_ok: the only source checked is a set template source
  * (__xfrm4/6_state_addr_cmp); the destination matched by SPI lookup. */
 static bool state_ok(const struct spd_tmpl *t, const struct sa *sa)
@@ -1010,12 +1037,9 @@ int spd_icmp_quote_key_parse(struct spd_packet_key *quote, const struct spd_pack
  * there ~10 cycles (bench/run-esp.sh, spd-input). */
 __rte_noinline const struct spd_policy *
 spd_icmp_quote_lookup(enum spd_dir dir, const struct spd_packet_key *key, const void *l3,
-		      uint32_t len)
+		      uint32_t len, struct spd_packet_key *quote)
 {
-	struct spd_packet_key quote;
-
-	return spd_icmp_quote_key_parse(&quote, key, l3, len) == 0 ? spd_lookup(dir, &quote)
-								   : NULL;
+	return spd_icmp_quote_key_parse(quote, key, l3, len) == 0 ? spd_lookup(dir, quote) : NULL;
 }
 
 /* ---- Names ---- */

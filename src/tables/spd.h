@@ -136,7 +136,9 @@ struct spd_policy_params {
 struct spd_policy {
 	uint8_t verdict;        /* enum spd_verdict, out policies */
 	uint8_t requires_ipsec; /* in/fwd: a plaintext match is dropped */
-	uint8_t pad[2];
+	uint8_t sa_selector_check; /* out: the SA's selector leaves out some of the
+				    * policy's packets, so each is matched to it */
+	uint8_t pad;
 	uint32_t sa_index;      /* the template's SA (SAD_INDEX_NONE: none); nodes
 				 * use it only with SPD_PROTECT, via spd_policy_sa */
 	uint32_t sa_uid;        /* that SA's uid, so a reused index never matches */
@@ -267,11 +269,12 @@ int spd_icmp_quote_key_parse(struct spd_packet_key *quote, const struct spd_pack
 			     const void *l3, uint32_t len);
 
 /* The best dir policy of the flow the ICMP error l3 (of len bytes, whose
- * key is key) quotes, reversed; NULL when there is none or the quote names
- * no flow. */
+ * key is key) quotes, reversed, with that flow's key in *quote; NULL when
+ * there is none or the quote names no flow. */
 const struct spd_policy *spd_icmp_quote_lookup(enum spd_dir dir,
 					       const struct spd_packet_key *key,
-					       const void *l3, uint32_t len);
+					       const void *l3, uint32_t len,
+					       struct spd_packet_key *quote);
 
 /* xfrm_selector_match. */
 bool spd_selector_match(const struct spd_selector *sel, const struct spd_packet_key *key);

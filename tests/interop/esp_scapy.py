@@ -1260,6 +1260,30 @@ def refused_out(bed, spi, what, node, reason):
     expect(delta(bed, before, node, reason) == 1, "%s counted as %r" % (what, reason))
 
 
+def case_out_sa_selector(bed, name):
+    """An out SA with a selector of its own narrower than its policy's
+    carries only the packets inside it, as xfrm_state_look_at skips it for
+    the others: with `sel ... proto udp dport 7000` on the SA, a packet of
+    the policy to port 7000 is encrypted, one to port 7001 leaves neither
+    encrypted nor in clear, counted as having no usable SA."""
+    for fam in (4, 6):
+        P = FAMILIES[fam]
+        spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+        sel = ("sel", "src", P["a_net"], "dst", P["remote_net"], "proto", "udp", "dport",
+               str(PORT_REMOTE))
+        outbound_setup(bed, GCM, "tunnel", fam, False, keys, spi, sa_extra=sel)
+        send_outbound(bed, fam, "tunnel", data)
+        expect(bed.catch_esp(fam, spi, clear_payload=data) is not None,
+               "IPv%d: to port %d encrypted" % (fam, PORT_REMOTE))
+        before, other = bed.counters(), data + b" to another port"
+        bed.a[fam].sendto(other, (P["remote"], PORT_REMOTE + 1))
+        expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=other) is None,
+               "IPv%d: to port %d neither encrypted nor in clear" % (fam, PORT_REMOTE + 1))
+        expect(delta(bed, before, "spd-output", "needs IPsec, no usable SA (espd policy)") == 1,
+               "IPv%d: counted as without a usable SA" % fam)
+        bed.flush()
+
+
 def soft_reached_within(bed, spi, seconds):
     end = time.monotonic() + seconds
     while not bed.sa_show(spi)["lifetime"]["soft_reached"] and time.monotonic() < end:
@@ -2913,6 +2937,7 @@ def behaviour(bed, selected):
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
         ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),
+        ("an out SA's own selector narrower than its policy's", case_out_sa_selector),
         ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
         ("TTL and hop limit of espd's headers: the route's hop limit metric",
          case_route_hop_limit),

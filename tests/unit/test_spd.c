@@ -497,6 +497,57 @@ static void test_template_resolution(void **state)
 	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, old);
 }
 
+/* Whether the policy's SA, newest of its template, must be matched to
+ * each packet: an SA with sel, which xfrm_state_look_at skips for a packet
+ * outside it. */
+static bool sa_selector_checked(struct spd_policy_params *out, uint32_t spi,
+				struct spd_selector sel)
+{
+	struct sa_params p = {
+		.id = { .dst = addr("198.51.100.1"), .spi = spi, .proto = IPPROTO_ESP },
+		.src = addr("192.0.2.1"), .reqid = 5, .mode = SA_MODE_TUNNEL, .sel = sel,
+		.aead = { .name = "rfc4106(gcm(aes))", .key = aead_key, .key_bits = 160,
+			  .icv_bits = 128 },
+		.lifetime = SA_LIFETIME_NONE,
+	};
+	uint32_t index;
+
+	assert_int_equal(sad_sa_add(&p, &index), 0);
+	assert_int_equal(spd_commit(), 0);
+	const struct spd_policy *pol = spd_policy_find(out);
+	assert_int_equal(pol->sa_index, index);
+	return pol->sa_selector_check;
+}
+
+static void test_out_sa_selector(void **state)
+{
+	struct spd_policy_params out = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_selector sel = out.sel;
+
+	(void)state;
+	add_tmpl(&out, "192.0.2.1", "198.51.100.1", 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&out), 0);
+	assert_false(sa_selector_checked(&out, 0x600, (struct spd_selector){ .proto = 0 }));
+	assert_false(sa_selector_checked(&out, 0x601, sel));
+	sel.src = prefix("10.0.0.0/16");
+	sel.dst = prefix("0.0.0.0/0");
+	assert_false(sa_selector_checked(&out, 0x602, sel));
+	sel.src = prefix("10.0.0.1/32");
+	assert_true(sa_selector_checked(&out, 0x603, sel));
+	sel.src = out.sel.src;
+	sel.proto = IPPROTO_TCP;
+	assert_true(sa_selector_checked(&out, 0x604, sel));
+	sel.dport = 443;
+	sel.dport_mask = 0xffff;
+	out.sel.proto = IPPROTO_TCP;
+	assert_int_equal(spd_policy_update(&out), 0);
+	assert_true(sa_selector_checked(&out, 0x605, sel));
+	out.sel.dport = 443;
+	out.sel.dport_mask = 0xffff;
+	assert_int_equal(spd_policy_update(&out), 0);
+	assert_false(sa_selector_checked(&out, 0x606, sel));
+}
+
 static void test_cli_policy_never_in_clear(void **state)
 {
 	struct spd_policy_params out = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
@@ -931,6 +982,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_and_classifier_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_sa_selector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_and_transport, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_template_identity, setup, teardown),
