@@ -54,6 +54,9 @@ static void format_interface(struct cli_out *out, const struct iface *iface, boo
 			   format_iface_rp_filter(iface->rp_filter),
 			   iface->send_redirects ? "on" : "off",
 			   iface->shared_media ? "on" : "off");
+		cli_printf(out, "    disable_policy ipv4 %s ipv6 %s, disable_xfrm %s\n",
+			   iface->no_policy[0] ? "on" : "off", iface->no_policy[1] ? "on" : "off",
+			   iface->no_xfrm ? "on" : "off");
 		cli_printf(out, "    rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64
 			   " packets %" PRIu64 " bytes, punted %" PRIu64 ", from kernel %" PRIu64 "\n",
 			   device.rx_packets, device.rx_bytes, device.tx_packets, device.tx_bytes,
@@ -75,6 +78,9 @@ static void format_interface(struct cli_out *out, const struct iface *iface, boo
 	cli_printf(out, ", \"send_redirects\": %s, \"shared_media\": %s",
 		   iface->send_redirects ? "true" : "false",
 		   iface->shared_media ? "true" : "false");
+	cli_printf(out, ", \"disable_policy4\": %s, \"disable_policy6\": %s, \"disable_xfrm\": %s",
+		   iface->no_policy[0] ? "true" : "false", iface->no_policy[1] ? "true" : "false",
+		   iface->no_xfrm ? "true" : "false");
 	cli_printf(out, ", \"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 		   ", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"punted\": %" PRIu64
 		   ", \"from_kernel\": %" PRIu64 "}",

@@ -34,7 +34,7 @@
 #include "ports/lcp.h"
 #include "ports/port.h"
 #include "control/hop_limit.h"
-#include "control/redirect_conf.h"
+#include "control/iface_conf.h"
 #include "control/ipsec_cli.h"
 #include "control/pcap_cli.h"
 #include "control/trace_cli.h"
@@ -380,7 +380,7 @@ static void every_second(uint64_t *last_s)
 	if (sad_expire(now_s) > 0)
 		spd_commit();
 	hop_limits_refresh();
-	redirect_confs_refresh();
+	iface_confs_refresh();
 }
 
 /* The service manager learns of espd's state (notify.h); a failure is
@@ -540,7 +540,7 @@ static int run(void)
 	}
 	assign_queues();
 	hop_limits_refresh();
-	redirect_confs_refresh();
+	iface_confs_refresh();
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
 	announce_running(n);

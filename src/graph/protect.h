@@ -156,6 +156,17 @@ static inline const struct spd_policy *spd_out_icmp_policy(struct rte_mbuf *m,
 	return pol;
 }
 
+/* disable_xfrm (IPv4 only) on the interface the route leaves by: no out
+ * policy is looked at (DST_NOXFRM). */
+static inline bool spd_out_skipped(struct rte_mbuf *m)
+{
+	uint32_t nexthop = pkt_meta(m)->nexthop;
+
+	return unlikely(iface_table.any_no_xfrm) && pkt_meta(m)->family == AF_INET &&
+	       fib_nexthop_type(nexthop) == NEXTHOP_FORWARD &&
+	       iface_table.ifaces[fib_nexthop(nexthop)->iface].no_xfrm;
+}
+
 /* The kernel's xfrm_lookup for a routed packet of key whose best out policy
  * is pol (NULL: none). Always inline: called per packet, and as a call it
  * took 2 % of the GCM-128 64 B encrypt path (perf, bench/run-esp.sh). */
@@ -165,6 +176,8 @@ spd_out_verdict(struct worker *worker, struct rte_mbuf *m, const struct spd_pack
 {
 	struct spd_packet_key quote;
 
+	if (spd_out_skipped(m))
+		return spd_out_routed(worker, m);
 	if (likely(!pol) || pol->verdict == SPD_BYPASS) {
 		pol = spd_out_icmp_policy(m, key, &quote);
 		if (likely(!pol))

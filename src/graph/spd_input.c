@@ -133,6 +133,16 @@ static uint16_t plaintext(struct worker *worker, struct rte_mbuf *m,
 	return onward(worker, m, local, out_active);
 }
 
+/* disable_policy on the interface the packet came in by: no in or fwd
+ * check at all (__xfrm_policy_check2 accepts before looking), but a
+ * decrypted packet is still not redirected. */
+static uint16_t unchecked(struct worker *worker, struct rte_mbuf *m, bool local, bool out_active)
+{
+	if (pkt_meta(m)->flags & PKT_IPSEC_DECRYPTED)
+		pkt_meta(m)->flags = PKT_NO_REDIRECT;
+	return onward(worker, m, local, out_active);
+}
+
 /* The out verdict for the packets that wait for it, from their keys. */
 static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 			 const struct spd_packet_key *keys, uint16_t n, rte_edge_t *nexts)
@@ -196,6 +206,11 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 			uint16_t i = at[d][k];
 			struct rte_mbuf *m = pkts[i];
 			const struct spd_policy *pol = pols[d][k];
+			if (iface_no_policy(&iface_table.ifaces[pkt_meta(m)->rx_iface],
+					    pkt_meta(m)->family)) {
+				nexts[i] = unchecked(worker, m, !d, out_active);
+				continue;
+			}
 			if (!pol && d)
 				pol = fwd_icmp_policy(m, &keys[i]);
 			if (pkt_meta(m)->flags & PKT_IPSEC_DECRYPTED)

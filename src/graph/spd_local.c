@@ -97,11 +97,20 @@ static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct 
 	}
 }
 
+/* The kernel skips its out policies for a route out of an interface with
+ * disable_xfrm (IPv4, DST_NOXFRM); the TAP the packet came by is that
+ * interface's. */
+static bool out_skipped(struct rte_mbuf *m)
+{
+	return unlikely(iface_table.any_no_xfrm) && pkt_meta(m)->family == AF_INET &&
+	       iface_table.ifaces[pkt_meta(m)->rx_iface].no_xfrm;
+}
+
 /* Policies the kernel holds were applied by the kernel before the TAP. */
 static uint16_t verdict(struct worker *worker, struct rte_mbuf *m, const struct spd_policy *pol,
 			const struct spd_packet_key *key)
 {
-	if (likely(!pol) || pol->p.origin != IPSEC_ORIGIN_CLI)
+	if (likely(!pol) || pol->p.origin != IPSEC_ORIGIN_CLI || out_skipped(m))
 		return SPD_LOCAL_NEXT_ACL_OUTPUT;
 	switch (pol->verdict) {
 	case SPD_BYPASS:

@@ -3,7 +3,8 @@
  * steps, the link itself over rtnetlink through control/nl.h, and through
  * /proc/sys disable_ipv6, accept_local on the TAP and the sysctls the TAP
  * carries over from the device and gives back before it goes (forwarding,
- * rp_filter, send_redirects, shared_media, IPv6 hop_limit).
+ * rp_filter, send_redirects, shared_media, disable_policy, disable_xfrm,
+ * IPv6 hop_limit).
  * Addresses, routes, the ingress fence and the offloads have files of their
  * own (lcp_internal.h); lcp_state.c keeps the state file these functions are
  * driven from.
@@ -252,8 +253,9 @@ static int ipv6_disabled_set(struct lcp_ctx *c, const char *ifname, int value)
 /* The per-device sysctls the TAP takes from the device, which keeps its own
  * under the phys name while espd runs: a new device starts from
  * conf/default, and it is the TAP's that the kernel (forwarding, the
- * reverse-path filter, redirects) and espd (the IPv6 hop limit of what it
- * sends) go by. accept_local is not among them: espd sets it. */
+ * reverse-path filter, redirects, policy checks) and espd (the IPv6 hop
+ * limit of what it sends) go by. accept_local is not among them: espd
+ * sets it. */
 static const struct carried_conf {
 	const char *family;
 	const char *name;
@@ -262,8 +264,11 @@ static const struct carried_conf {
 	{ "ipv4", "rp_filter" },
 	{ "ipv4", "send_redirects" },
 	{ "ipv4", "shared_media" },
+	{ "ipv4", "disable_policy" },
+	{ "ipv4", "disable_xfrm" },
 	{ "ipv6", "forwarding" },
 	{ "ipv6", "hop_limit" },
+	{ "ipv6", "disable_policy" },
 };
 
 /* Copy sysctl conf/<from>/<k->name> of k->family to conf/<to>. An IPv6

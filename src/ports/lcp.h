@@ -155,8 +155,8 @@ int lcp_state_read(FILE *f, const char *what, struct lcp_saved **saved, size_t *
 int lcp_takeover(const struct lcp_saved *saved, char *phys_name_out);
 /* Give the TAP that now carries the original name the saved MTU, MAC (if it
  * differs), disable_ipv6, addresses, admin state and routes (oif = TAP), and
- * the device's forwarding, rp_filter, send_redirects, shared_media and IPv6
- * hop_limit sysctls. */
+ * the device's forwarding, rp_filter, send_redirects, shared_media,
+ * disable_policy, disable_xfrm and IPv6 hop_limit sysctls. */
 int lcp_tap_configure(const struct lcp_saved *saved, int tap_ifindex);
 /* Before the TAP named name goes: those sysctls of the TAP go back to the
  * device (phys_name), so that what the router's user changed while espd ran

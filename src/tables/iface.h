@@ -49,6 +49,9 @@ struct iface {
 	 * on when either is (IN_DEV_TX_REDIRECTS, IN_DEV_SHARED_MEDIA) */
 	volatile bool send_redirects;
 	volatile bool shared_media;
+	/* disable_policy of IPv4 and IPv6, disable_xfrm (control/iface_conf.h) */
+	volatile bool no_policy[2];
+	volatile bool no_xfrm;
 	const char *driver;            /* "af-packet", "xdp", "dpdk" */
 	struct iface_addrs addrs;
 };
@@ -73,9 +76,21 @@ struct iface_table {
 	/* Some interface has forwarding off or rp_filter on: ip-lookup looks
 	 * at the input interface of each packet only while this is set. */
 	volatile bool ingress_checks;
+	/* Some interface has disable_policy, or disable_xfrm, on: the policy
+	 * nodes look at the interface of each packet only while it is set. */
+	volatile bool any_no_policy;
+	volatile bool any_no_xfrm;
 };
 
 extern struct iface_table iface_table;
+
+/* Whether a packet of family that came in by iface skips the in and fwd
+ * policy checks (IPSKB_NOPOLICY, ip6_forward's disable_policy). */
+static inline bool iface_no_policy(const struct iface *iface, uint8_t family)
+{
+	return __builtin_expect(iface_table.any_no_policy, 0) &&
+	       iface->no_policy[family == AF_INET6];
+}
 
 struct iface *iface_add(const char *name);
 struct iface *iface_by_name(const char *name);

@@ -2484,6 +2484,69 @@ def case_route_hop_limit(bed, name):
                            check=True)
 
 
+def iface_shows(bed, name, field, value):
+    return until(lambda: espd_shows(bed, "interfaces",
+                                    lambda i: i["name"] == name and i[field] == value))
+
+
+def case_disable_policy(bed, name):
+    """disable_policy on the interface a packet comes in by skips the fwd
+    check (IPSKB_NOPOLICY; ip6_forward): with it on r-b, plaintext that
+    the fwd policy requires to be protected, and a decrypted packet from
+    outside its SA's selector, reach hostA; off again, both are dropped."""
+    outside = {4: "192.168.201.1", 6: "fd00:201::1"}
+    for fam in (4, 6):
+        key = "net.ipv%d.conf.r-b.disable_policy" % fam
+        spi, keys = bed.next_spi(), CBC.keys()
+        inbound_setup(bed, CBC, "tunnel", fam, False, keys, spi)
+        saved = router_sysctl(bed, key)
+        try:
+            router_sysctl(bed, key, "1")
+            expect(iface_shows(bed, "r-b", "disable_policy%d" % fam, True),
+                   "IPv%d: show interfaces has disable_policy on r-b" % fam)
+            clear, data = payload_of(name) + b" clear", payload_of(name) + b" outside"
+            bed.send_b0(inner_for_inbound(fam, "tunnel", clear))
+            expect(received(bed, clear, fam), "IPv%d: plaintext forwarded" % fam)
+            inbound(bed, CBC, keys, spi, 1, data, fam=fam, src=outside[fam])
+            expect(received(bed, data, fam), "IPv%d: decrypted from outside the selector "
+                   "forwarded" % fam)
+        finally:
+            router_sysctl(bed, key, saved)
+        expect(iface_shows(bed, "r-b", "disable_policy%d" % fam, False),
+               "IPv%d: disable_policy off again" % fam)
+        before = bed.counters()
+        bed.send_b0(inner_for_inbound(fam, "tunnel", clear))
+        inbound(bed, CBC, keys, spi, 2, data, fam=fam, src=outside[fam])
+        expect(not received(bed, clear, fam, timeout=0.5) and
+               not received(bed, data, fam, timeout=0.5), "IPv%d: both dropped" % fam)
+        expect(delta(bed, before, "spd-input", "plaintext where a policy requires IPsec") == 1 and
+               delta(bed, before, *SELECTOR_DROP) == 1, "IPv%d: both counted" % fam)
+        bed.flush()
+
+
+def case_disable_xfrm(bed, name):
+    """disable_xfrm on the interface an IPv4 packet leaves by skips the
+    out policy lookup (DST_NOXFRM): with it on r-b, a packet the out
+    policy protects leaves in clear; off again, it is encrypted."""
+    key = "net.ipv4.conf.r-b.disable_xfrm"
+    spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
+    outbound_setup(bed, GCM, "tunnel", 4, False, keys, spi)
+    saved = router_sysctl(bed, key)
+    try:
+        router_sysctl(bed, key, "1")
+        expect(iface_shows(bed, "r-b", "disable_xfrm", True),
+               "show interfaces has disable_xfrm on r-b")
+        drain(bed.b0)
+        send_outbound(bed, 4, "tunnel", data)
+        clear = wait_for(bed.b0, lambda f: f if data in f and ESP not in Ether(f) else None)
+        expect(clear is not None, "sent in clear")
+    finally:
+        router_sysctl(bed, key, saved)
+    expect(iface_shows(bed, "r-b", "disable_xfrm", False), "disable_xfrm off again")
+    send_outbound(bed, 4, "tunnel", data)
+    expect(bed.catch_esp(4, spi, clear_payload=data) is not None, "encrypted again")
+
+
 def until(cond, timeout=WAIT):
     end = time.monotonic() + timeout
     while not cond():
@@ -2941,6 +3004,8 @@ def behaviour(bed, selected):
         ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
         ("TTL and hop limit of espd's headers: the route's hop limit metric",
          case_route_hop_limit),
+        ("disable_policy on the input interface: no fwd check", case_disable_policy),
+        ("disable_xfrm on the output interface: no out policy (IPv4)", case_disable_xfrm),
         ("strict rp_filter spares decrypted packets, drops the same in clear",
          case_rp_filter_decrypted),
         ("decrypted and routed back out of its port: no ICMP redirect (IPv4)",
