@@ -360,6 +360,14 @@ static inline bool pkt_fits_tap(struct rte_mbuf *m, uint32_t l3_len)
 	return l3_len <= iface_punt_mtu(&iface_table.ifaces[pkt_meta(m)->rx_iface]);
 }
 
+/* Whether m skips the in and fwd policy checks: disable_policy on the
+ * interface it came in by (IPSKB_NOPOLICY, ip6_forward). Callers look at
+ * iface_table.any_no_policy first. */
+static inline bool iface_no_policy(struct rte_mbuf *m)
+{
+	return iface_table.ifaces[pkt_meta(m)->rx_iface].no_policy[pkt_meta(m)->family == AF_INET6];
+}
+
 /*
  * The TTL or hop limit the kernel gives the router's own packets sent by
  * the route of next hop index (ip4_dst_hoplimit, ip6_dst_hoplimit): the

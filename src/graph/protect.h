@@ -116,9 +116,9 @@ static inline uint16_t spd_out_routed(struct worker *worker, struct rte_mbuf *m)
 
 /* Without a usable SA, the kernel applies its own policies; an espd-only
  * one drops, so nothing that needs IPsec leaves in clear. */
-static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m,
-				       const struct spd_policy *pol,
-				       const struct spd_packet_key *flow)
+static __rte_always_inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m,
+						    const struct spd_policy *pol,
+						    const struct spd_packet_key *flow)
 {
 	switch (protect_sa(worker, m, pol, flow)) {
 	case PROTECT_ENCRYPT:
@@ -131,6 +131,16 @@ static inline uint16_t spd_out_protect(struct worker *worker, struct rte_mbuf *m
 	if (pol->p.origin == IPSEC_ORIGIN_CLI)
 		return steer(worker, m, ESPD_COUNTER_SPD_OUT_NO_SA, SPD_OUT_NEXT_DROP);
 	return steer(worker, m, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
+}
+
+/* disable_xfrm (IPv4 only) on the interface the route leaves by: no out
+ * policy is looked at (DST_NOXFRM). */
+static inline bool spd_out_skipped(struct rte_mbuf *m)
+{
+	uint32_t nexthop = pkt_meta(m)->nexthop;
+
+	return pkt_meta(m)->family == AF_INET && fib_nexthop_type(nexthop) == NEXTHOP_FORWARD &&
+	       iface_table.ifaces[fib_nexthop(nexthop)->iface].no_xfrm;
 }
 
 /*
@@ -156,30 +166,19 @@ static inline const struct spd_policy *spd_out_icmp_policy(struct rte_mbuf *m,
 	return pol;
 }
 
-/* disable_xfrm (IPv4 only) on the interface the route leaves by: no out
- * policy is looked at (DST_NOXFRM). */
-static inline bool spd_out_skipped(struct rte_mbuf *m)
-{
-	uint32_t nexthop = pkt_meta(m)->nexthop;
-
-	return unlikely(iface_table.any_no_xfrm) && pkt_meta(m)->family == AF_INET &&
-	       fib_nexthop_type(nexthop) == NEXTHOP_FORWARD &&
-	       iface_table.ifaces[fib_nexthop(nexthop)->iface].no_xfrm;
-}
-
 /* The kernel's xfrm_lookup for a routed packet of key whose best out policy
- * is pol (NULL: none). Always inline: called per packet, and as a call it
- * took 2 % of the GCM-128 64 B encrypt path (perf, bench/run-esp.sh). */
+ * is pol (NULL: none); no_xfrm: iface_table.any_no_xfrm, read once a burst.
+ * Always inline: called per packet, and as a call it took 2 % of the
+ * GCM-128 64 B encrypt path (perf, bench/run-esp.sh). */
 static __rte_always_inline uint16_t
 spd_out_verdict(struct worker *worker, struct rte_mbuf *m, const struct spd_packet_key *key,
-		const struct spd_policy *pol)
+		const struct spd_policy *pol, bool no_xfrm)
 {
 	struct spd_packet_key quote;
+	bool skipped = unlikely(no_xfrm) && spd_out_skipped(m);
 
-	if (spd_out_skipped(m))
-		return spd_out_routed(worker, m);
-	if (likely(!pol) || pol->verdict == SPD_BYPASS) {
-		pol = spd_out_icmp_policy(m, key, &quote);
+	if (skipped || likely(!pol) || pol->verdict == SPD_BYPASS) {
+		pol = skipped ? NULL : spd_out_icmp_policy(m, key, &quote);
 		if (likely(!pol))
 			return spd_out_routed(worker, m);
 		key = &quote;

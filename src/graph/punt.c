@@ -37,7 +37,7 @@ static uint16_t decrypted_check(struct worker *worker, struct rte_mbuf *m)
 
 	if (unlikely(!sa))
 		return steer(worker, m, ESPD_COUNTER_PUNT_SA_GONE, PUNT_NEXT_DROP);
-	if (iface_no_policy(&iface_table.ifaces[pkt_meta(m)->rx_iface], pkt_meta(m)->family))
+	if (iface_table.any_no_policy && iface_no_policy(m))
 		return PUNT_N_NEXT;
 	spd_packet_key_of(&key, m);
 	if (likely(spd_selector_match(&sa->rt.sel, &key)) || spd_sa_takes_icmp_error(sa, &key, m))

@@ -151,6 +151,7 @@ static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 	const struct spd_policy *pols[SPD_INPUT_BULK];
 	uint16_t at[SPD_INPUT_BULK];
 	unsigned count = 0;
+	bool no_xfrm = iface_table.any_no_xfrm;
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (nexts[i] != SPD_INPUT_OUT_POLICY)
@@ -162,7 +163,7 @@ static void out_verdicts(struct worker *worker, struct rte_mbuf **pkts,
 		return;
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, count);
 	for (unsigned k = 0; k < count; k++)
-		nexts[at[k]] = spd_out_verdict(worker, pkts[at[k]], refs[k], pols[k]);
+		nexts[at[k]] = spd_out_verdict(worker, pkts[at[k]], refs[k], pols[k], no_xfrm);
 }
 
 /* xfrm_in_fwd_icmp (Linux 6.9+): a forwarded ICMP error no fwd policy
@@ -190,6 +191,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 	uint16_t at[2][SPD_INPUT_BULK];
 	unsigned count[2] = { 0, 0 };
 	struct inbound_memo memo = { .sa = NULL };
+	bool no_policy = iface_table.any_no_policy;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -206,8 +208,7 @@ static void check(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, rte
 			uint16_t i = at[d][k];
 			struct rte_mbuf *m = pkts[i];
 			const struct spd_policy *pol = pols[d][k];
-			if (iface_no_policy(&iface_table.ifaces[pkt_meta(m)->rx_iface],
-					    pkt_meta(m)->family)) {
+			if (unlikely(no_policy) && iface_no_policy(m)) {
 				nexts[i] = unchecked(worker, m, !d, out_active);
 				continue;
 			}

@@ -102,7 +102,7 @@ static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct 
  * interface's. */
 static bool out_skipped(struct rte_mbuf *m)
 {
-	return unlikely(iface_table.any_no_xfrm) && pkt_meta(m)->family == AF_INET &&
+	return iface_table.any_no_xfrm && pkt_meta(m)->family == AF_INET &&
 	       iface_table.ifaces[pkt_meta(m)->rx_iface].no_xfrm;
 }
 

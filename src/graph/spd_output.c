@@ -18,6 +18,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	struct spd_packet_key keys[SPD_OUTPUT_BULK];
 	const struct spd_packet_key *refs[SPD_OUTPUT_BULK];
 	const struct spd_policy *pols[SPD_OUTPUT_BULK];
+	bool no_xfrm = iface_table.any_no_xfrm;
 
 	for (uint16_t i = 0; i < n; i++) {
 		spd_packet_key_of(&keys[i], pkts[i]);
@@ -25,7 +26,7 @@ static void classify(struct worker *worker, struct rte_mbuf **pkts, uint16_t n, 
 	}
 	spd_lookup_bulk(SPD_DIR_OUT, refs, pols, n);
 	for (uint16_t i = 0; i < n; i++)
-		nexts[i] = spd_out_verdict(worker, pkts[i], &keys[i], pols[i]);
+		nexts[i] = spd_out_verdict(worker, pkts[i], &keys[i], pols[i], no_xfrm);
 }
 
 static uint16_t spd_output_process(struct rte_graph *graph, struct rte_node *node, void **objs,

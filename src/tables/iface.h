@@ -84,13 +84,6 @@ struct iface_table {
 
 extern struct iface_table iface_table;
 
-/* Whether a packet of family that came in by iface skips the in and fwd
- * policy checks (IPSKB_NOPOLICY, ip6_forward's disable_policy). */
-static inline bool iface_no_policy(const struct iface *iface, uint8_t family)
-{
-	return __builtin_expect(iface_table.any_no_policy, 0) &&
-	       iface->no_policy[family == AF_INET6];
-}
 
 struct iface *iface_add(const char *name);
 struct iface *iface_by_name(const char *name);
