@@ -44,7 +44,8 @@ static bool conf_follow(volatile bool *on, const struct iface *iface, const stru
 
 void iface_confs_refresh(void)
 {
-	struct conf *confs[] = { &send_redirects, &shared_media, &no_policy4, &no_policy6, &no_xfrm };
+	struct conf *confs[] = { &send_redirects, &shared_media, &no_policy4, &no_policy6,
+				 &no_xfrm };
 	bool any_no_policy = false, any_no_xfrm = false;
 
 	for (size_t k = 0; k < sizeof(confs) / sizeof(confs[0]); k++)
