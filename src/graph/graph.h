@@ -368,6 +368,14 @@ static inline bool iface_no_policy(struct rte_mbuf *m)
 	return iface_table.ifaces[pkt_meta(m)->rx_iface].no_policy[pkt_meta(m)->family == AF_INET6];
 }
 
+/* Whether a packet of family leaving by interface index skips the out
+ * policies: disable_xfrm there, IPv4 only (DST_NOXFRM). Callers look at
+ * iface_table.any_no_xfrm first. */
+static inline bool iface_no_xfrm(uint16_t index, uint8_t family)
+{
+	return family == AF_INET && iface_table.ifaces[index].no_xfrm;
+}
+
 /*
  * The TTL or hop limit the kernel gives the router's own packets sent by
  * the route of next hop index (ip4_dst_hoplimit, ip6_dst_hoplimit): the

@@ -133,14 +133,13 @@ static __rte_always_inline uint16_t spd_out_protect(struct worker *worker, struc
 	return steer(worker, m, ESPD_COUNTER_SPD_OUT_KERNEL, SPD_OUT_NEXT_PUNT);
 }
 
-/* disable_xfrm (IPv4 only) on the interface the route leaves by: no out
- * policy is looked at (DST_NOXFRM). */
+/* disable_xfrm on the interface the route leaves by (iface_no_xfrm). */
 static inline bool spd_out_skipped(struct rte_mbuf *m)
 {
 	uint32_t nexthop = pkt_meta(m)->nexthop;
 
-	return pkt_meta(m)->family == AF_INET && fib_nexthop_type(nexthop) == NEXTHOP_FORWARD &&
-	       iface_table.ifaces[fib_nexthop(nexthop)->iface].no_xfrm;
+	return fib_nexthop_type(nexthop) == NEXTHOP_FORWARD &&
+	       iface_no_xfrm(fib_nexthop(nexthop)->iface, pkt_meta(m)->family);
 }
 
 /*

@@ -98,12 +98,11 @@ static uint16_t protect(struct worker *worker, struct rte_mbuf *m, const struct 
 }
 
 /* The kernel skips its out policies for a route out of an interface with
- * disable_xfrm (IPv4, DST_NOXFRM); the TAP the packet came by is that
+ * disable_xfrm (iface_no_xfrm); the TAP the packet came by is that
  * interface's. */
 static bool out_skipped(struct rte_mbuf *m)
 {
-	return iface_table.any_no_xfrm && pkt_meta(m)->family == AF_INET &&
-	       iface_table.ifaces[pkt_meta(m)->rx_iface].no_xfrm;
+	return iface_table.any_no_xfrm && iface_no_xfrm(pkt_meta(m)->rx_iface, pkt_meta(m)->family);
 }
 
 /* Policies the kernel holds were applied by the kernel before the TAP. */
