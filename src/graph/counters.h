@@ -30,7 +30,7 @@
 	_(IP4_MULTICAST, "ip4-input", "punt", "multicast or broadcast destination")         \
 	_(IP_FRAGMENT_NO_BUFFER, "ip-fragment", "drop", "no buffer for a fragment")        \
 	_(IP_FRAGMENT_FAILED, "ip-fragment", "drop", "cannot be fragmented")               \
-	_(IP_REASSEMBLE_DROPPED, "ip-reassemble", "drop", "fragment timed out, or the router's own given up") \
+	_(IP_REASSEMBLE_DROPPED, "ip-reassemble", "drop", "timed out, or given up and not the kernel's") \
 	_(IP_REASSEMBLE_HANDED_OVER, "ip-reassemble", "punt", "fragment of a datagram given to the kernel") \
 	_(IP_REASSEMBLE_NOT_IPSEC, "ip-reassemble", "punt", "not ESP: the kernel's")       \
 	_(IP_REASSEMBLE_TOO_BIG, "ip-reassemble", "punt", "ESP larger than a buffer")   \

@@ -4,7 +4,8 @@
  * local delivery, routes espd does not own, blackholes and misses.
  *
  * IPsec: ESP and ESP-in-UDP addressed to the router go to ipsec-input,
- * fragments of ESP or UDP for the router to ip-reassemble first, and ICMP
+ * fragments of ESP or UDP for the router to ip-reassemble first (all of
+ * them while policies are checked: local_ipsec), and ICMP
  * errors saying a packet was too big to icmp-too-big on their way to the
  * kernel (after spd-input, when it checks plaintext).
  * While outbound policies exist, packets that may leave (forward, kernel
@@ -79,33 +80,55 @@ static bool ipsec_carrier(uint8_t proto)
 	return proto == IPPROTO_ESP || proto == IPPROTO_UDP;
 }
 
-/*
- * ESP (RFC 4303) or UDP to port 4500 (RFC 3948) for the router: ipsec-input's;
- * fragments of ESP or UDP go to ip-reassemble first, as the kernel
- * reassembles before xfrm_input. IPv6 ESP behind other extension headers
- * is left to the kernel. Anything else: IP_LOOKUP_N_NEXT.
- */
-static uint16_t local_ipsec(const struct rte_mbuf *m)
+/* Whether m is a fragment ip-reassemble can take (IPv6: the fragment header
+ * right after the fixed one); proto: what it carries. */
+static bool reassemblable(const struct rte_mbuf *m, uint8_t *proto)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	uint8_t proto;
 
 	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		proto = ip->next_proto_id;
-		if (unlikely(rte_ipv4_frag_pkt_is_fragmented(ip)))
-			return ipsec_carrier(proto) ? IP_LOOKUP_NEXT_REASSEMBLE : IP_LOOKUP_N_NEXT;
-	} else {
-		proto = ((const struct rte_ipv6_hdr *)l3)->proto;
-		if (unlikely(proto == IPPROTO_FRAGMENT)) {
-			const uint8_t *fragment = l3 + sizeof(struct rte_ipv6_hdr);
-			bool room = rte_pktmbuf_data_len(m) >= m->l2_len + sizeof(struct rte_ipv6_hdr) +
-								  sizeof(struct rte_ipv6_fragment_ext);
-			return room && ipsec_carrier(fragment[0]) ? IP_LOOKUP_NEXT_REASSEMBLE
-								  : IP_LOOKUP_N_NEXT;
-		}
+		*proto = ip->next_proto_id;
+		return rte_ipv4_frag_pkt_is_fragmented(ip);
 	}
+	*proto = ((const struct rte_ipv6_hdr *)l3)->proto;
+	if (likely(*proto != IPPROTO_FRAGMENT) ||
+	    rte_pktmbuf_data_len(m) < m->l2_len + sizeof(struct rte_ipv6_hdr) +
+				      sizeof(struct rte_ipv6_fragment_ext))
+		return false;
+	*proto = l3[sizeof(struct rte_ipv6_hdr)];
+	return true;
+}
+
+/*
+ * ESP (RFC 4303) or UDP to port 4500 (RFC 3948) for the router: ipsec-input's;
+ * fragments of ESP or UDP go to ip-reassemble first, as the kernel
+ * reassembles before xfrm_input, and so do all fragments while espd checks
+ * plaintext against in-policies (checked): the kernel looks its policies up
+ * for the whole datagram (ip_local_deliver reassembles before the transport
+ * protocol's xfrm4_policy_check), and a fragment shows no ports. IPv6 ESP
+ * behind other extension headers is left to the kernel. Anything else:
+ * IP_LOOKUP_N_NEXT.
+ */
+static uint16_t local_ipsec(const struct rte_mbuf *m, bool checked)
+{
+	uint8_t proto;
+
+	if (unlikely(reassemblable(m, &proto)))
+		return checked || ipsec_carrier(proto) ? IP_LOOKUP_NEXT_REASSEMBLE
+						       : IP_LOOKUP_N_NEXT;
 	return ip_carries_ipsec(m, proto) ? IP_LOOKUP_NEXT_IPSEC_INPUT : IP_LOOKUP_N_NEXT;
+}
+
+/* A decrypted packet is checked against its SA and policies as a whole
+ * datagram when it is for the router, for the same reason. */
+static uint16_t decrypted(const struct rte_mbuf *m, uint8_t type)
+{
+	uint8_t proto;
+
+	if (type == NEXTHOP_LOCAL && unlikely(reassemblable(m, &proto)))
+		return IP_LOOKUP_NEXT_REASSEMBLE;
+	return IP_LOOKUP_NEXT_SPD_INPUT;
 }
 
 static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbuf *m,
@@ -118,10 +141,10 @@ static __rte_always_inline uint16_t decide(struct worker *worker, struct rte_mbu
 	if (unlikely(meta->flags & PKT_IPSEC)) {
 		if (meta->flags & PKT_IPSEC_ENCRYPTED)
 			return route(worker, m, nexthop_index);
-		return IP_LOOKUP_NEXT_SPD_INPUT;
+		return decrypted(m, type);
 	}
 	if (type == NEXTHOP_LOCAL) {
-		uint16_t next = local_ipsec(m);
+		uint16_t next = local_ipsec(m, spd_flags & SPD_FLAG_PLAINTEXT);
 		if (next != IP_LOOKUP_N_NEXT)
 			return next;
 	}

@@ -6,6 +6,10 @@
  * so the fast path takes no lock. A whole ESP packet, or ESP in UDP to the
  * NAT-T port, goes to ipsec-input in one buffer; anything else was the
  * kernel's all along and is punted (which cuts it again to fit the TAP).
+ * While in-policies are checked (SPD_FLAG_PLAINTEXT), and for decrypted
+ * packets, fragments of any protocol for the router come here too: the
+ * whole datagram goes to spd-input, as the kernel looks its policies up
+ * for the whole datagram (a fragment shows no ports).
  * ESP is decrypted in one buffer: a whole packet larger than its first
  * fragment's (the shared 2 KB receive buffers of xdp and dpdk ports) is
  * copied into one of the worker's own large buffers, as large as an
@@ -22,7 +26,9 @@
  * held so far are punted, and for as long as the kernel would wait for the
  * rest, so are the rest (the handed-over list). Only what timed out here is
  * dropped, as the kernel's own queue has expired by then too. The router's
- * own fragments cannot go back to the kernel: given up, they are dropped.
+ * own fragments cannot go back to the kernel, nor can those a policy check
+ * must see whole (the kernel would deliver them unchecked): given up, they
+ * are dropped.
  */
 #include "graph/graph.h"
 
@@ -30,6 +36,7 @@
 #include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
+#include "tables/spd.h"
 
 /* As the kernel's ipfrag_time: an incomplete packet waits 30 s at most. */
 #define REASSEMBLE_TIMEOUT_S 30
@@ -49,6 +56,7 @@ enum ip_reassemble_next {
 	IP_REASSEMBLE_NEXT_PUNT,
 	IP_REASSEMBLE_NEXT_DROP,
 	IP_REASSEMBLE_NEXT_SPD_LOCAL,
+	IP_REASSEMBLE_NEXT_SPD_INPUT,
 	IP_REASSEMBLE_N_NEXT,
 };
 
@@ -187,9 +195,14 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 		return IP_REASSEMBLE_NEXT_SPD_LOCAL;
 	}
 	/* As ip-lookup decides for packets that came whole. */
-	if (!ip_carries_ipsec(*m, proto))
+	if (pkt_meta(*m)->flags & PKT_IPSEC_DECRYPTED)
+		return IP_REASSEMBLE_NEXT_SPD_INPUT;
+	if (!ip_carries_ipsec(*m, proto)) {
+		if (spd_plaintext_active())
+			return IP_REASSEMBLE_NEXT_SPD_INPUT;
 		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_NOT_IPSEC,
 			     IP_REASSEMBLE_NEXT_PUNT);
+	}
 	rc = one_buffer(r, m);
 	if (unlikely(rc == -EMSGSIZE))
 		return steer(worker, *m, ESPD_COUNTER_IP_REASSEMBLE_TOO_BIG,
@@ -200,7 +213,7 @@ static uint16_t whole(struct worker *worker, struct reassembly *r, struct rte_mb
 	return IP_REASSEMBLE_NEXT_IPSEC_INPUT;
 }
 
-/* Fragments the table dropped: timed out, or the router's own given up. */
+/* Fragments the table dropped: timed out, or given up and not the kernel's. */
 static void death_row_free(struct worker *worker, struct reassembly *r)
 {
 	counter_add(worker->id, ESPD_COUNTER_IP_REASSEMBLE_DROPPED, r->death_row.cnt);
@@ -283,6 +296,25 @@ static void hand_over(struct rte_graph *graph, struct rte_node *node, struct rea
 	r->handed_over_next = (r->handed_over_next + 1) % REASSEMBLE_HANDED_OVER;
 }
 
+/* Whether the kernel may have a datagram the table gave up, of which m is
+ * a fragment: not the router's own (the kernel sent it), nor one a policy
+ * check must see whole (decrypted, or anything but ESP while in-policies
+ * are checked), which the kernel would take in unchecked. */
+static bool kernel_may_take(struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint8_t proto;
+
+	if (pkt_meta(m)->flags & (PKT_OWN | PKT_IPSEC_DECRYPTED))
+		return false;
+	if (!spd_plaintext_active())
+		return true;
+	/* IPv6: the fragment header right after the fixed one (datagram_id_of) */
+	proto = pkt_meta(m)->family == AF_INET ? ((const struct rte_ipv4_hdr *)l3)->next_proto_id
+					       : l3[sizeof(struct rte_ipv6_hdr)];
+	return proto == IPPROTO_ESP;
+}
+
 /* Fragment m into the table; the datagram, once whole, on its way. */
 static void reassemble_one(struct rte_graph *graph, struct rte_node *node, struct reassembly *r,
 			   struct rte_mbuf *m, uint64_t now)
@@ -301,7 +333,7 @@ static void reassemble_one(struct rte_graph *graph, struct rte_node *node, struc
 	if (datagram) {
 		uint16_t next = whole(worker, r, &datagram);
 		rte_node_enqueue_x1(graph, node, next, datagram);
-	} else if (unlikely(given_up(r, m, from)) && !(pkt_meta(m)->flags & PKT_OWN)) {
+	} else if (unlikely(given_up(r, m, from)) && kernel_may_take(m)) {
 		hand_over(graph, node, r, m, from, now);
 	}
 }
@@ -335,6 +367,7 @@ static struct rte_node_register ip_reassemble_node = {
 		[IP_REASSEMBLE_NEXT_PUNT] = NODE_PUNT,
 		[IP_REASSEMBLE_NEXT_DROP] = NODE_DROP,
 		[IP_REASSEMBLE_NEXT_SPD_LOCAL] = NODE_SPD_LOCAL,
+		[IP_REASSEMBLE_NEXT_SPD_INPUT] = NODE_SPD_INPUT,
 	},
 };
 

@@ -540,6 +540,8 @@ bool churn_explains(enum espd_counter c)
 	case ESPD_COUNTER_ESP_ENC_EXPIRED: /* at a hard limit until the next rekey */
 	case ESPD_COUNTER_ESP_DEC_REPLAY:  /* the same frames again */
 	case ESPD_COUNTER_ESP_DEC_WINDOW_LEFT:
+	/* the same fragments again, for the router and checked whole: given up */
+	case ESPD_COUNTER_IP_REASSEMBLE_DROPPED:
 	case ESPD_COUNTER_ICMP_ERROR_RATE_LIMITED:
 		return true;
 	default:

@@ -2053,6 +2053,102 @@ def case_reassemble_punt(bed, fam, name):
     expect(went == 1, "%d packets punted in fragments (ip-fragment)" % went)
 
 
+def router_udp_fragments(fam, data, dport=PORT_R):
+    """A UDP datagram of data from the peer to the router's port, in
+    fragments for a link of 1000 bytes (IPv4: an identification of its own,
+    as IPv6's fragments_of gives)."""
+    P = FAMILIES[fam]
+    ip = IP(src=P["peer"], dst=P["r_wan"], id=int.from_bytes(os.urandom(2), "big")) \
+        if fam == 4 else IPv6(src=P["peer"], dst=P["r_wan"])
+    pkt = ip / UDP(sport=PORT_REMOTE, dport=dport) / Raw(data)
+    return fragments_of(pkt, fam, 1000)
+
+
+def port_selector(fam):
+    P = FAMILIES[fam]
+    return ["src", prefix(P["peer"], fam), "dst", prefix(P["r_wan"], fam), "proto", "udp",
+            "dport", str(PORT_R)]
+
+
+def case_fragments_in_policy(bed, fam, name):
+    """Fragments in clear of a UDP datagram for the router's port, which an
+    espd-only in-policy protects (proto udp dport): the kernel looks its
+    policies up for the whole datagram (ip_local_deliver reassembles
+    first), where each fragment shows no port; espd reassembles it, checks
+    it and drops it, counted once; one in more fragments than espd's table
+    holds is dropped too, not given to the kernel unchecked. Without the
+    policy the router's socket receives it."""
+    P = FAMILIES[fam]
+    spi, keys = bed.next_spi(), CBC.keys()
+    add_sa(bed, CBC, keys, spi, P["peer"], P["r_wan"], "transport", fam, False)
+    bed.ctl("ipsec", "policy", "add", *port_selector(fam), "dir", "in", "tmpl", "proto", "esp",
+            "mode", "transport", "reqid", str(spi))
+    data = payload_of(name) + b"p" * 2500
+    frags = router_udp_fragments(fam, data)
+    before, reassembled = bed.counters(), bed.node_packets("ip-reassemble")
+    for frag in frags:
+        bed.send_b0(frag)
+    expect(not received(bed, data, fam=fam, mode="transport", timeout=1.0),
+           "the datagram in clear did not reach the router's socket")
+    expect(delta(bed, before, "spd-input", "plaintext where a policy requires IPsec") == 1,
+           "spd-input counted the whole datagram once as plaintext")
+    went = bed.node_packets("ip-reassemble") - reassembled
+    expect(went == (len(frags) if bed.reassembles(fam) else 0),
+           "%d of %d fragments reassembled by espd" % (went, len(frags)))
+    many = payload_of(name + " many") + b"m" * 9000
+    frags = router_udp_fragments(fam, many)
+    before = bed.counters()
+    for frag in frags:
+        bed.send_b0(frag)
+    expect(not received(bed, many, fam=fam, mode="transport", timeout=1.0),
+           "in %d fragments, more than espd's table holds: not given to the kernel" % len(frags))
+    if bed.reassembles(fam):
+        expect(delta(bed, before, "ip-reassemble", "fragment of a datagram given to the kernel")
+               == 0, "no fragment handed over")
+        expect(delta(bed, before, "ip-reassemble", "timed out, or given up and not the kernel's")
+               >= 8, "the fragments given up dropped, counted")
+    bed.flush()
+    for frag in router_udp_fragments(fam, data):
+        bed.send_b0(frag)
+    expect(received(bed, data, fam=fam, mode="transport"),
+           "without the policy the router's socket received it")
+
+
+def case_fragments_decrypted(bed, fam, name):
+    """A UDP datagram for the router cut in fragments before the peer
+    tunnelled each of them, by an SA whose selector and in-policy name the
+    router's port: the kernel checks the reassembled datagram against
+    both, so espd reassembles the decrypted fragments first; the router's
+    socket receives the datagram. One for another port is outside the
+    selector: dropped, counted once for the datagram."""
+    P = FAMILIES[fam]
+    spi, keys = bed.next_spi(), CBC.keys()
+    add_sa(bed, CBC, keys, spi, P["peer"], P["r_wan"], "tunnel", fam, False,
+           ["sel", *port_selector(fam)])
+    bed.ctl("ipsec", "policy", "add", *port_selector(fam), "dir", "in", "tmpl", "src",
+            P["peer"], "dst", P["r_wan"], "proto", "esp", "mode", "tunnel", "reqid", str(spi))
+    sa = scapy_peer_sa(CBC, keys, spi, "tunnel", fam, False, sending=True)
+
+    def send(data, dport):
+        frags = router_udp_fragments(fam, data, dport)
+        for frag in frags:
+            bed.send_b0(peer_encrypt(sa, frag, fam, False))
+        return len(frags)
+
+    inside, outside = payload_of(name) + b"d" * 2500, payload_of(name + " other") + b"o" * 2500
+    before, reassembled = bed.counters(), bed.node_packets("ip-reassemble")
+    count = send(inside, PORT_R)
+    expect(received(bed, inside, fam=fam, mode="transport"),
+           "the router's socket received the datagram")
+    count += send(outside, PORT_R + 1)
+    expect(bed.sa_show(spi)["packets"] == count, "the SA decrypted all %d fragments" % count)
+    expect(delta(bed, before, "spd-input", "decrypted packet outside the SA selector") == 1,
+           "the other port's datagram counted once outside the selector")
+    expect(sa_errors(bed, spi)["selector"] == 1, "SA selector error counter")
+    went = bed.node_packets("ip-reassemble") - reassembled
+    expect(went == count, "%d of %d decrypted fragments reassembled by espd" % (went, count))
+
+
 def link_mtu(bed, host, tap, mtu):
     """The MTU of a host's link (host: (namespace, device)) and of the
     router's TAP on it; espd applies the TAP's to its device, and logs it."""
@@ -2971,6 +3067,14 @@ def behaviour(bed, selected):
          case_reassemble_punt, 4),
         ("fragmented UDP for the router, not ESP: to the kernel in fragments (IPv6)",
          case_reassemble_punt, 6),
+        ("fragmented UDP for the router under an espd-only port policy: checked whole, "
+         "dropped in clear (IPv4)", case_fragments_in_policy, 4),
+        ("fragmented UDP for the router under an espd-only port policy: checked whole, "
+         "dropped in clear (IPv6)", case_fragments_in_policy, 6),
+        ("fragmented UDP for the router, tunnelled fragment by fragment: checked whole after "
+         "decryption (IPv4)", case_fragments_decrypted, 4),
+        ("fragmented UDP for the router, tunnelled fragment by fragment: checked whole after "
+         "decryption (IPv6)", case_fragments_decrypted, 6),
         ("IPv4 without DF too big for the next link: forwarded in fragments",
          case_forward_fragment),
         ("IPv4 datagram reassembled beyond an af_packet frame: dropped, counted",
