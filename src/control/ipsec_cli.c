@@ -1540,16 +1540,28 @@ static void format_tmpl(struct cli_out *out, const struct spd_tmpl *t, bool firs
 		   format_sa_mode(t->mode), t->reqid, t->optional ? "use" : "required");
 }
 
-/* What the policy does: the SA it uses, or why none. */
+/* The SPIs of the SAs an out policy uses, best first: each packet takes
+ * the first whose selector it is inside. */
+static void resolution_sas(const struct spd_policy *pol, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size, "sa");
+
+	for (unsigned i = 0; i < pol->n_sa && len < size; i++) {
+		const struct sa *sa = spd_policy_sa_choice(pol, i);
+		if (sa)
+			len += (size_t)snprintf(buf + len, size - len, " 0x%08x",
+						rte_be_to_cpu_32(sa->rt.spi_be));
+	}
+}
+
+/* What the policy does: the SAs it uses, or why none. */
 static const char *resolution(const struct spd_policy *pol, char *buf, size_t size)
 {
-	const struct sa *sa = spd_policy_sa(pol);
-
 	if (pol->p.dir != SPD_DIR_OUT)
 		return pol->p.action == SPD_ACTION_BLOCK ? "discard" :
 		       pol->requires_ipsec ? "requires IPsec" : "allows plaintext";
-	if (pol->verdict == SPD_PROTECT && sa)
-		snprintf(buf, size, "sa 0x%08x", rte_be_to_cpu_32(sa->rt.spi_be));
+	if (pol->verdict == SPD_PROTECT && spd_policy_sa(pol))
+		resolution_sas(pol, buf, size);
 	else if (pol->verdict == SPD_KERNEL)
 		snprintf(buf, size, "kernel");
 	else
@@ -1561,7 +1573,7 @@ static int format_one_policy(const struct spd_policy *pol, void *arg)
 {
 	struct show *s = arg;
 	struct cli_out *out = s->out;
-	char what[32];
+	char what[64];
 
 	if (out->json) {
 		json_sep(s);
@@ -1580,7 +1592,7 @@ static int format_one_policy(const struct spd_policy *pol, void *arg)
 			format_tmpl(out, &pol->p.tmpl[i], i == 0);
 		cli_printf(out, "], \"resolution\": \"%s\", \"sa_index\": ",
 			   resolution(pol, what, sizeof(what)));
-		cli_printf(out, spd_policy_sa(pol) ? "%u}" : "null}", pol->sa_index);
+		cli_printf(out, spd_policy_sa(pol) ? "%u}" : "null}", pol->sa[0].index);
 		return 0;
 	}
 	cli_printf(out, "policy %s priority %u action %s index 0x%x origin %s\n    ",
@@ -1679,7 +1691,7 @@ static int tunnel_sa(const struct sa *sa, void *arg)
 static int tunnel_policy(const struct spd_policy *pol, void *arg)
 {
 	struct show *s = arg;
-	char src[IP_PREFIX_STRLEN], dst[IP_PREFIX_STRLEN], what[32];
+	char src[IP_PREFIX_STRLEN], dst[IP_PREFIX_STRLEN], what[64];
 	bool mine = false;
 
 	for (unsigned i = 0; i < pol->p.n_tmpl; i++)

@@ -19,15 +19,14 @@ enum protect_result {
 };
 
 /* flow: the key pol was found for. An SA whose selector misses it is not
- * one the kernel would use (xfrm_state_look_at). */
+ * one the kernel would use (xfrm_state_look_at): the next best may be. */
 static inline enum protect_result protect_sa(struct worker *worker, struct rte_mbuf *m,
 					     const struct spd_policy *pol,
 					     const struct spd_packet_key *flow)
 {
-	const struct sa *sa = spd_policy_sa(pol);
+	const struct sa *sa = unlikely(pol->sa_selector_check) ? spd_policy_sa_for(pol, flow)
+							       : spd_policy_sa(pol);
 
-	if (unlikely(pol->sa_selector_check) && sa && !spd_selector_match(&sa->rt.sel, flow))
-		return PROTECT_NO_SA;
 	if (likely(sa && sa_ready(sa, SA_DIR_OUT))) {
 		pkt_meta(m)->sa_index = sa->rt.index;
 		return PROTECT_ENCRYPT;

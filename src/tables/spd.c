@@ -281,7 +281,7 @@ static void entry_set(struct spd_policy *e, const struct spd_policy_params *p, u
 		spd.next_index++;
 	}
 	e->seq = seq ? seq : ++spd.next_seq;
-	e->sa_index = SAD_INDEX_NONE;
+	e->sa[0].index = SAD_INDEX_NONE;
 	spd.dirty = true;
 }
 
@@ -409,11 +409,17 @@ static bool sa_fits_tmpl(const struct sa *sa, const struct spd_policy_params *p,
 	       (ip_addr_is_zero(&ep->src) || !ep->src.family || ip_addr_equal(&sa->rt.src, &ep->src));
 }
 
+/* A template's SAs, best first (better_sa). */
+struct sa_choices {
+	const struct sa *sa[SPD_SA_CHOICES];
+	unsigned n;
+};
+
 struct resolve {
 	const struct spd_policy_params *p;
 	const struct spd_tmpl *t;
 	struct endpoints ep;
-	const struct sa *best;
+	struct sa_choices found;
 };
 
 /* An SA espd can use first; then, as xfrm_state_look_at, one that has not
@@ -427,25 +433,38 @@ static bool better_sa(const struct sa *sa, const struct sa *best)
 	return sa->rt.uid > best->rt.uid;
 }
 
+/* sa in its place among the best SPD_SA_CHOICES found so far. */
+static void choices_insert(struct sa_choices *c, const struct sa *sa)
+{
+	unsigned at = c->n;
+
+	while (at > 0 && better_sa(sa, c->sa[at - 1]))
+		at--;
+	if (at == SPD_SA_CHOICES)
+		return;
+	if (c->n < SPD_SA_CHOICES)
+		c->n++;
+	memmove(&c->sa[at + 1], &c->sa[at], (c->n - 1 - at) * sizeof(c->sa[0]));
+	c->sa[at] = sa;
+}
+
 static int resolve_one(const struct sa *sa, void *arg)
 {
 	struct resolve *r = arg;
 
-	if (!sa_fits_tmpl(sa, r->p, r->t, &r->ep))
-		return 0;
-	if (!r->best || better_sa(sa, r->best))
-		r->best = sa;
+	if (sa_fits_tmpl(sa, r->p, r->t, &r->ep))
+		choices_insert(&r->found, sa);
 	return 0;
 }
 
-static const struct sa *tmpl_resolve(const struct spd_policy_params *p, const struct spd_tmpl *t)
+static void tmpl_resolve(const struct spd_policy_params *p, const struct spd_tmpl *t,
+			 struct sa_choices *found)
 {
 	struct resolve r = { .p = p, .t = t };
 
-	if (!tmpl_endpoints(p, t, &r.ep))
-		return NULL;
-	sad_walk(resolve_one, &r);
-	return r.best;
+	if (tmpl_endpoints(p, t, &r.ep))
+		sad_walk(resolve_one, &r);
+	*found = r.found;
 }
 
 static bool selector_covers(const struct spd_selector *outer, const struct spd_selector *inner);
@@ -457,9 +476,23 @@ static uint8_t cannot_protect(const struct spd_policy *e)
 	return e->p.origin == IPSEC_ORIGIN_CLI ? SPD_NO_SA : SPD_KERNEL;
 }
 
+/* xfrm_state_look_at skips an SA whose selector misses the packet: the
+ * policy keeps the SAs of its template up to the first that covers its
+ * selector, which takes every packet the ones before it miss. */
+static void keep_choices(struct spd_policy *e, const struct sa_choices *c)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		e->sa[i] = (struct spd_sa_ref){ c->sa[i]->rt.index, c->sa[i]->rt.uid };
+		e->n_sa = (uint8_t)(i + 1);
+		if (selector_covers(&c->sa[i]->rt.sel, &e->p.sel))
+			break;
+	}
+	e->sa_selector_check = !selector_covers(&c->sa[0]->rt.sel, &e->p.sel);
+}
+
 static void resolve_out(struct spd_policy *e)
 {
-	const struct sa *applied = NULL;
+	struct sa_choices applied = { .n = 0 }, found;
 	unsigned n_applied = 0;
 	bool missing = false;
 
@@ -468,25 +501,21 @@ static void resolve_out(struct spd_policy *e)
 		return;
 	}
 	for (unsigned i = 0; i < e->p.n_tmpl; i++) {
-		const struct sa *sa = tmpl_resolve(&e->p, &e->p.tmpl[i]);
-		if (sa) {
-			applied = sa;
+		tmpl_resolve(&e->p, &e->p.tmpl[i], &found);
+		if (found.n) {
+			applied = found;
 			n_applied++;
 		} else if (!e->p.tmpl[i].optional) {
 			missing = true;
 		}
 	}
-	if (applied && n_applied == 1) {
-		e->sa_index = applied->rt.index;
-		e->sa_uid = applied->rt.uid;
-		/* xfrm_state_look_at skips an SA whose selector misses the packet. */
-		e->sa_selector_check = !selector_covers(&applied->rt.sel, &e->p.sel);
-	}
+	if (n_applied == 1)
+		keep_choices(e, &applied);
 	if (missing || n_applied > 1)
 		e->verdict = cannot_protect(e);
 	else if (n_applied == 0)
 		e->verdict = SPD_BYPASS;
-	else if (applied->rt.proto == IPPROTO_ESP && sa_ready(applied, SA_DIR_OUT))
+	else if (applied.sa[0]->rt.proto == IPPROTO_ESP && sa_ready(applied.sa[0], SA_DIR_OUT))
 		e->verdict = SPD_PROTECT;
 	else
 		e->verdict = cannot_protect(e);
@@ -494,8 +523,8 @@ static void resolve_out(struct spd_policy *e)
 
 static void resolve(struct spd_policy *e)
 {
-	e->sa_index = SAD_INDEX_NONE;
-	e->sa_uid = 0;
+	e->sa[0] = (struct spd_sa_ref){ SAD_INDEX_NONE, 0 };
+	e->n_sa = 0;
 	e->sa_selector_check = false;
 	e->verdict = SPD_BYPASS;
 	e->requires_ipsec = e->p.action == SPD_ACTION_BLOCK;
@@ -859,11 +888,27 @@ int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *k
 	return 0;
 }
 
+const struct sa *spd_policy_sa_choice(const struct spd_policy *policy, unsigned i)
+{
+	const struct sa *sa = sad_sa(policy->sa[i].index);
+
+	return sa && sa->rt.uid == policy->sa[i].uid ? sa : NULL;
+}
+
 const struct sa *spd_policy_sa(const struct spd_policy *policy)
 {
-	const struct sa *sa = sad_sa(policy->sa_index);
+	return spd_policy_sa_choice(policy, 0);
+}
 
-	return sa && sa->rt.uid == policy->sa_uid ? sa : NULL;
+const struct sa *spd_policy_sa_for(const struct spd_policy *policy,
+				   const struct spd_packet_key *flow)
+{
+	for (unsigned i = 0; i < policy->n_sa; i++) {
+		const struct sa *sa = spd_policy_sa_choice(policy, i);
+		if (sa && spd_selector_match(&sa->rt.sel, flow))
+			return sa;
+	}
+	return NULL;
 }
 
 /* ---- Packet keys ---- */

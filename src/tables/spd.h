@@ -129,6 +129,18 @@ struct spd_policy_params {
 	struct spd_tmpl tmpl[SPD_TMPL_MAX];
 };
 
+/* An SA an out policy may use; the uid, so a reused index never matches. */
+struct spd_sa_ref {
+	uint32_t index; /* SAD_INDEX_NONE: none */
+	uint32_t uid;
+};
+
+/* An out template's SAs a policy keeps, best first: the kernel takes for
+ * each packet the best whose selector the packet is inside
+ * (xfrm_state_look_at), so SAs of one template with selectors of their
+ * own each carry theirs. */
+#define SPD_SA_CHOICES 4
+
 /*
  * A policy as workers see it: an immutable copy in the published
  * snapshot, valid until the worker's next quiescent state.
@@ -136,14 +148,16 @@ struct spd_policy_params {
 struct spd_policy {
 	uint8_t verdict;        /* enum spd_verdict, out policies */
 	uint8_t requires_ipsec; /* in/fwd: a plaintext match is dropped */
-	uint8_t sa_selector_check; /* out: the SA's selector leaves out some of the
-				    * policy's packets, so each is matched to it */
-	uint8_t pad;
-	uint32_t sa_index;      /* the template's SA (SAD_INDEX_NONE: none); nodes
-				 * use it only with SPD_PROTECT, via spd_policy_sa */
-	uint32_t sa_uid;        /* that SA's uid, so a reused index never matches */
+	uint8_t sa_selector_check; /* out: the best SA's selector leaves out some
+				    * of the policy's packets, so each is matched
+				    * to the SAs in turn (spd_policy_sa_for) */
+	uint8_t n_sa;           /* SAs in sa[]: up to the first whose selector
+				 * covers the policy's, none past it is used */
 	uint32_t rank;          /* position in priority order (0 = preferred) */
 	uint64_t seq;           /* insertion order, the tie-break */
+	/* The template's SAs, best first (sa[0].index SAD_INDEX_NONE: none);
+	 * nodes use them only with SPD_PROTECT, via spd_policy_sa(_for). */
+	struct spd_sa_ref sa[SPD_SA_CHOICES];
 	struct spd_policy_params p;
 };
 
@@ -225,8 +239,14 @@ int spd_inbound_check_policy(const struct sa *sa, const struct spd_packet_key *k
 			     const struct spd_packet_key *quote, const struct spd_policy *pol,
 			     unsigned *why);
 
-/* The SA an SPD_PROTECT policy uses, or NULL when it went away. */
+/* The best SA of an SPD_PROTECT policy, or NULL when it went away; and
+ * its i-th SA (i < n_sa), for show. */
 const struct sa *spd_policy_sa(const struct spd_policy *policy);
+const struct sa *spd_policy_sa_choice(const struct spd_policy *policy, unsigned i);
+/* The SA it uses for a packet of flow when sa_selector_check: the first
+ * whose selector flow is inside, or NULL. */
+const struct sa *spd_policy_sa_for(const struct spd_policy *policy,
+				   const struct spd_packet_key *flow);
 
 /*
  * Fill key from an IP packet (l3 points at the IPv4/IPv6 header, len bytes

@@ -1261,24 +1261,42 @@ def refused_out(bed, spi, what, node, reason):
 
 
 def case_out_sa_selector(bed, name):
-    """An out SA with a selector of its own narrower than its policy's
-    carries only the packets inside it, as xfrm_state_look_at skips it for
-    the others: with `sel ... proto udp dport 7000` on the SA, a packet of
-    the policy to port 7000 is encrypted, one to port 7001 leaves neither
-    encrypted nor in clear, counted as having no usable SA."""
+    """Out SAs with selectors of their own narrower than their policy's
+    carry only the packets inside them, as xfrm_state_look_at skips an SA
+    for the others and takes the next: of two SAs of one template, with
+    `sel ... proto udp dport 7000` and `dport 7001`, a packet of the policy
+    to port 7000 is encrypted by the first, one to 7001 by the second (the
+    newer), one to 7002 leaves neither encrypted nor in clear, counted as
+    having no usable SA."""
     for fam in (4, 6):
         P = FAMILIES[fam]
         spi, keys, data = bed.next_spi(), GCM.keys(), payload_of(name)
-        sel = ("sel", "src", P["a_net"], "dst", P["remote_net"], "proto", "udp", "dport",
-               str(PORT_REMOTE))
-        outbound_setup(bed, GCM, "tunnel", fam, False, keys, spi, sa_extra=sel)
+        other_spi, other_keys = bed.next_spi(), GCM.keys()
+
+        def sel(port):
+            return ("sel", "src", P["a_net"], "dst", P["remote_net"], "proto", "udp", "dport",
+                    str(port))
+        outbound_setup(bed, GCM, "tunnel", fam, False, keys, spi, sa_extra=sel(PORT_REMOTE))
+        words = sa_words("add", GCM, other_keys, other_spi, P["r_wan"], P["peer"],
+                         sel(PORT_REMOTE + 1))
+        words[words.index("reqid") + 1] = str(spi)
+        bed.ctl(*words)
+        policy = json.loads(bed.ctl("show", "ipsec", "policy", "--json"))[0]
+        expect(policy["resolution"] == "sa 0x%08x 0x%08x" % (other_spi, spi),
+               "IPv%d: the policy shows both SAs, newest first: %s" %
+               (fam, policy["resolution"]))
         send_outbound(bed, fam, "tunnel", data)
         expect(bed.catch_esp(fam, spi, clear_payload=data) is not None,
-               "IPv%d: to port %d encrypted" % (fam, PORT_REMOTE))
+               "IPv%d: to port %d encrypted by its SA" % (fam, PORT_REMOTE))
+        second = data + b" to the second SA's port"
+        bed.a[fam].sendto(second, (P["remote"], PORT_REMOTE + 1))
+        expect(bed.catch_esp(fam, other_spi, clear_payload=second) is not None,
+               "IPv%d: to port %d encrypted by the other SA" % (fam, PORT_REMOTE + 1))
         before, other = bed.counters(), data + b" to another port"
-        bed.a[fam].sendto(other, (P["remote"], PORT_REMOTE + 1))
-        expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=other) is None,
-               "IPv%d: to port %d neither encrypted nor in clear" % (fam, PORT_REMOTE + 1))
+        bed.a[fam].sendto(other, (P["remote"], PORT_REMOTE + 2))
+        expect(bed.catch_esp(fam, spi, timeout=0.5, clear_payload=other) is None and
+               bed.catch_esp(fam, other_spi, timeout=0.5, clear_payload=other) is None,
+               "IPv%d: to port %d neither encrypted nor in clear" % (fam, PORT_REMOTE + 2))
         expect(delta(bed, before, "spd-output", "needs IPsec, no usable SA (espd policy)") == 1,
                "IPv%d: counted as without a usable SA" % fam)
         bed.flush()
@@ -3104,7 +3122,8 @@ def behaviour(bed, selected):
         ("IPv6 in an IPv4 tunnel, both directions", case_cross_family, 6, 4),
         ("IPv4 in an IPv6 tunnel, both directions", case_cross_family, 4, 6),
         ("DSCP/ECN/DF/TTL of the tunnel header", case_dscp_ecn_out),
-        ("an out SA's own selector narrower than its policy's", case_out_sa_selector),
+        ("out SAs' own selectors narrower than their policy's: each packet takes its SA",
+         case_out_sa_selector),
         ("TTL and hop limit of espd's headers: the kernel's sysctls", case_hop_limits),
         ("TTL and hop limit of espd's headers: the route's hop limit metric",
          case_route_hop_limit),

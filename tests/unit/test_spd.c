@@ -456,14 +456,14 @@ static void test_template_resolution(void **state)
 	assert_int_equal(spd_commit(), 0);
 	pol = spd_lookup(SPD_DIR_OUT, &k);
 	assert_int_equal(pol->verdict, SPD_PROTECT);
-	assert_int_equal(pol->sa_index, old);
+	assert_int_equal(pol->sa[0].index, old);
 	assert_ptr_equal(spd_policy_sa(pol), sad_sa(old));
 
 	/* Rekey: the newer SA of the same template wins. */
 	uint32_t newer = add_sa("192.0.2.1", "198.51.100.1", 0x200, 5, SA_MODE_TUNNEL);
 	assert_int_equal(spd_commit(), 0);
 	pol = spd_lookup(SPD_DIR_OUT, &k);
-	assert_int_equal(pol->sa_index, newer);
+	assert_int_equal(pol->sa[0].index, newer);
 
 	/* A reused index is not the policy's SA. */
 	struct sa_id id = { .dst = addr("198.51.100.1"), .spi = 0x200, .proto = IPPROTO_ESP };
@@ -473,7 +473,7 @@ static void test_template_resolution(void **state)
 	assert_null(spd_policy_sa(pol));
 	assert_int_equal(spd_commit(), 0);
 	pol = spd_lookup(SPD_DIR_OUT, &k);
-	assert_int_equal(pol->sa_index, old);
+	assert_int_equal(pol->sa[0].index, old);
 
 	/* One that reached a soft limit gives way to an older one, as the
 	 * kernel's km.dying; the rekey that follows is newer again. */
@@ -488,20 +488,17 @@ static void test_template_resolution(void **state)
 	soft.lifetime.soft_packets = 1;
 	assert_int_equal(sad_sa_add(&soft, &dying), 0);
 	assert_int_equal(spd_commit(), 0);
-	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, dying);
+	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa[0].index, dying);
 	/* The second packet finds the limit reached. */
 	assert_true(sa_used_take(sad_sa(dying), 100));
 	assert_true(sa_used_take(sad_sa(dying), 100));
 	assert_int_equal(sad_expire(sad_now_s()), 1);
 	assert_int_equal(spd_commit(), 0);
-	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa_index, old);
+	assert_int_equal(spd_lookup(SPD_DIR_OUT, &k)->sa[0].index, old);
 }
 
-/* Whether the policy's SA, newest of its template, must be matched to
- * each packet: an SA with sel, which xfrm_state_look_at skips for a packet
- * outside it. */
-static bool sa_selector_checked(struct spd_policy_params *out, uint32_t spi,
-				struct spd_selector sel)
+/* An SA of reqid 5 to 198.51.100.1 with a selector of its own. */
+static uint32_t add_sa_sel(uint32_t spi, struct spd_selector sel)
 {
 	struct sa_params p = {
 		.id = { .dst = addr("198.51.100.1"), .spi = spi, .proto = IPPROTO_ESP },
@@ -514,9 +511,81 @@ static bool sa_selector_checked(struct spd_policy_params *out, uint32_t spi,
 
 	assert_int_equal(sad_sa_add(&p, &index), 0);
 	assert_int_equal(spd_commit(), 0);
+	return index;
+}
+
+/* Whether the policy's SA, newest of its template, must be matched to
+ * each packet: an SA with sel, which xfrm_state_look_at skips for a packet
+ * outside it. */
+static bool sa_selector_checked(struct spd_policy_params *out, uint32_t spi,
+				struct spd_selector sel)
+{
+	uint32_t index = add_sa_sel(spi, sel);
 	const struct spd_policy *pol = spd_policy_find(out);
-	assert_int_equal(pol->sa_index, index);
+	assert_int_equal(pol->sa[0].index, index);
 	return pol->sa_selector_check;
+}
+
+/* The SA for a flow of the policy's: the one spd_policy_sa_for gives. */
+static uint32_t sa_for(const struct spd_policy_params *out, const char *src)
+{
+	struct spd_packet_key k = key(src, "10.0.1.1", IPPROTO_TCP, 1, 2);
+	const struct sa *sa = spd_policy_sa_for(spd_policy_find(out), &k);
+
+	return sa ? sa->rt.index : SAD_INDEX_NONE;
+}
+
+/* SAs of one template with selectors of their own each take the packets
+ * inside theirs, the best first (xfrm_state_look_at); one covering the
+ * policy's selector takes the rest, and none after it is kept. */
+static void test_out_sa_choices(void **state)
+{
+	struct spd_policy_params out = policy("10.0.0.0/24", "10.0.1.0/24", SPD_DIR_OUT, 10);
+	struct spd_selector low = out.sel, high = out.sel, lowest = out.sel;
+	const struct spd_policy *pol;
+
+	(void)state;
+	add_tmpl(&out, "192.0.2.1", "198.51.100.1", 5, SA_MODE_TUNNEL);
+	assert_int_equal(spd_policy_add(&out), 0);
+	low.src = prefix("10.0.0.0/25");
+	high.src = prefix("10.0.0.128/25");
+	uint32_t sa_low = add_sa_sel(0x700, low), sa_high = add_sa_sel(0x701, high);
+	pol = spd_policy_find(&out);
+	assert_true(pol->sa_selector_check);
+	assert_int_equal(pol->n_sa, 2);
+	assert_int_equal(pol->sa[0].index, sa_high);
+	assert_int_equal(sa_for(&out, "10.0.0.1"), sa_low);
+	assert_int_equal(sa_for(&out, "10.0.0.200"), sa_high);
+
+	/* A newer SA without a selector of its own takes every packet. */
+	uint32_t sa_all = add_sa_sel(0x702, (struct spd_selector){ .proto = 0 });
+	pol = spd_policy_find(&out);
+	assert_false(pol->sa_selector_check);
+	assert_int_equal(pol->n_sa, 1);
+	assert_int_equal(sa_for(&out, "10.0.0.1"), sa_all);
+
+	/* A newer narrow one again: it first, the covering one for the rest. */
+	lowest.src = prefix("10.0.0.0/26");
+	uint32_t sa_lowest = add_sa_sel(0x703, lowest);
+	pol = spd_policy_find(&out);
+	assert_true(pol->sa_selector_check);
+	assert_int_equal(pol->n_sa, 2);
+	assert_int_equal(sa_for(&out, "10.0.0.1"), sa_lowest);
+	assert_int_equal(sa_for(&out, "10.0.0.100"), sa_all);
+	assert_int_equal(sa_for(&out, "10.0.0.200"), sa_all);
+
+	/* The covering one gone: the narrow ones, and none for the rest. */
+	struct sa_id id = { .dst = addr("198.51.100.1"), .spi = 0x702, .proto = IPPROTO_ESP };
+	assert_int_equal(sad_sa_del(&id), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(spd_policy_find(&out)->n_sa, 3);
+	assert_int_equal(sa_for(&out, "10.0.0.1"), sa_lowest);
+	assert_int_equal(sa_for(&out, "10.0.0.100"), sa_low);
+	assert_int_equal(sa_for(&out, "10.0.0.200"), sa_high);
+	assert_int_equal(sad_sa_del(&(struct sa_id){ .dst = addr("198.51.100.1"), .spi = 0x700,
+						       .proto = IPPROTO_ESP }), 0);
+	assert_int_equal(spd_commit(), 0);
+	assert_int_equal(sa_for(&out, "10.0.0.100"), SAD_INDEX_NONE);
 }
 
 static void test_out_sa_selector(void **state)
@@ -582,7 +651,7 @@ static void test_cli_policy_never_in_clear(void **state)
 	assert_int_equal(spd_commit(), 0);
 	pol = spd_lookup(SPD_DIR_OUT, &k);
 	assert_int_equal(pol->verdict, SPD_NO_SA);
-	assert_int_equal(pol->sa_index, index);
+	assert_int_equal(pol->sa[0].index, index);
 }
 
 static void test_optional_and_transport(void **state)
@@ -605,7 +674,7 @@ static void test_optional_and_transport(void **state)
 	k = key("192.0.2.1", "198.51.100.7", IPPROTO_UDP, 1, 2);
 	const struct spd_policy *pol = spd_lookup(SPD_DIR_OUT, &k);
 	assert_int_equal(pol->verdict, SPD_PROTECT);
-	assert_int_equal(pol->sa_index, transport);
+	assert_int_equal(pol->sa[0].index, transport);
 }
 
 /* xfrm_state_find compares an out template's reqid exactly (0 takes only an
@@ -645,11 +714,11 @@ static void test_out_template_identity(void **state)
 	assert_int_equal(sad_sa_add(&p, &wanted), 0);
 	assert_int_equal(spd_commit(), 0);
 	assert_int_equal(spd_policy_find(&plain)->verdict, SPD_KERNEL);
-	assert_int_equal(spd_policy_find(&marked)->sa_index, wanted);
+	assert_int_equal(spd_policy_find(&marked)->sa[0].index, wanted);
 	index = add_sa("192.0.2.1", "198.51.100.1", 0x604, 0, SA_MODE_TUNNEL);
 	assert_int_equal(spd_commit(), 0);
-	assert_int_equal(spd_policy_find(&plain)->sa_index, index);
-	assert_int_equal(spd_policy_find(&marked)->sa_index, wanted);
+	assert_int_equal(spd_policy_find(&plain)->sa[0].index, index);
+	assert_int_equal(spd_policy_find(&marked)->sa[0].index, wanted);
 }
 
 /* The inbound check as spd-input makes it: lookup, then the policy check. */
@@ -982,6 +1051,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_and_classifier_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_host_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_resolution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_sa_choices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_sa_selector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_policy_never_in_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_and_transport, setup, teardown),
