@@ -358,7 +358,7 @@ static void format_counters(struct cli_out *out)
 		{ "batches", s->batches }, { "largest_batch", s->largest_batch },
 		{ "resyncs", s->resyncs }, { "enobufs", s->enobufs }, { "malformed", s->malformed },
 		{ "ignored", s->ignored }, { "errors", s->errors },
-		{ "multipath_first_hop", s->multipath }, { "queued", m.n_queued },
+		{ "multipath_punted", s->multipath_punted }, { "queued", m.n_queued },
 		{ "routes", rtnl_apply_route_count() }, { "addresses", rtnl_apply_addr_count() },
 		{ "neighbors", neigh_count() },
 	};

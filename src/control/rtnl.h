@@ -64,8 +64,18 @@ struct rtnl_neigh {
 	bool del;
 };
 
-/* A route (RTM_NEWROUTE/RTM_DELROUTE). Of a multipath route only the first
- * live hop is kept; n_hops says how many there were. */
+/* One hop of a multipath route (struct rtnexthop and its attributes). */
+#define RTNL_ROUTE_HOPS 8
+struct rtnl_hop {
+	int oif;
+	struct ip_addr gw;  /* family 0 when directly connected */
+	uint16_t weight;    /* rtnh_hops + 1 */
+	uint8_t flags;      /* RTNH_F_* */
+};
+
+/* A route (RTM_NEWROUTE/RTM_DELROUTE). oif and gw are those of its hop, of
+ * a multipath route its first live one; hops[] holds the first
+ * RTNL_ROUTE_HOPS of a multipath route's n_hops. */
 struct rtnl_route {
 	struct ip_prefix prefix;
 	uint32_t table;     /* RTA_TABLE, else rtm_table */
@@ -79,6 +89,7 @@ struct rtnl_route {
 	int oif;            /* 0 when none */
 	struct ip_addr gw;  /* RTA_GATEWAY or RTA_VIA; family 0 when directly connected */
 	uint16_t n_hops;    /* 1, or the hop count of RTA_MULTIPATH */
+	struct rtnl_hop hops[RTNL_ROUTE_HOPS]; /* RTA_MULTIPATH only */
 	uint8_t hop_limit;  /* RTAX_HOPLIMIT of RTA_METRICS, 0 when absent */
 	bool append;        /* NLM_F_APPEND: another route under the same key (IPv4) */
 	bool replace;       /* NLM_F_REPLACE: it replaced the route under its key */
@@ -105,7 +116,7 @@ int rtnl_msg_to_route(const struct nlmsghdr *nlh, struct rtnl_route *route);
 int rtnl_msg_to_netconf(const struct nlmsghdr *nlh, struct rtnl_netconf *conf);
 
 /* Struct to message, as the kernel would notify it (NEW or DEL per ->del;
- * a route gets its first hop only). buf holds RTNL_MSG_SIZE bytes; the
+ * a multipath route its hops[] in RTA_MULTIPATH). buf holds RTNL_MSG_SIZE bytes; the
  * caller sets nlmsg_flags and nlmsg_seq when sending it as a request. */
 #define RTNL_MSG_SIZE 512
 struct nlmsghdr *rtnl_link_to_msg(const struct rtnl_link *link, void *buf);
@@ -138,7 +149,7 @@ struct rtnl_stats {
 	uint64_t malformed;   /* messages that failed to parse */
 	uint64_t ignored;     /* well-formed but not for espd */
 	uint64_t errors;      /* socket, dump or table failures */
-	uint64_t multipath;   /* routes of which only the first hop is used */
+	uint64_t multipath_punted; /* multipath routes over espd's ports the kernel forwards */
 	int rcvbuf;           /* the event socket's SO_RCVBUF as obtained */
 	char last_error[160];
 };

@@ -24,6 +24,8 @@
 #include "tables/neigh.h"
 #include "tables/own_addr.h"
 
+_Static_assert(RTNL_ROUTE_HOPS == FIB_PATHS_MAX, "a mirrored multipath route fits the FIB's");
+
 /* One way to reach a prefix. */
 struct route_cand {
 	struct route_cand *next;
@@ -91,9 +93,22 @@ static struct route_slot *slot_get(const struct ip_prefix *prefix, bool create)
 	return slot;
 }
 
+static bool fib_paths_same(const struct fib_route *a, const struct fib_route *b)
+{
+	if (a->n_paths != b->n_paths)
+		return false;
+	for (unsigned i = 0; i < a->n_paths; i++)
+		if (a->paths[i].iface != b->paths[i].iface || a->paths[i].weight != b->paths[i].weight ||
+		    a->paths[i].flags != b->paths[i].flags ||
+		    !ip_addr_equal(&a->paths[i].gw, &b->paths[i].gw))
+			return false;
+	return true;
+}
+
 static bool fib_route_same(const struct fib_route *a, const struct fib_route *b)
 {
-	return ip_prefix_equal(&a->prefix, &b->prefix) && a->nexthop.type == b->nexthop.type &&
+	return ip_prefix_equal(&a->prefix, &b->prefix) && fib_paths_same(a, b) &&
+	       a->nexthop.type == b->nexthop.type &&
 	       a->nexthop.iface == b->nexthop.iface && a->nexthop.hop_limit == b->nexthop.hop_limit &&
 	       ip_addr_equal(&a->nexthop.gw, &b->nexthop.gw) && a->priority == b->priority &&
 	       a->protocol == b->protocol && a->local == b->local;
@@ -212,6 +227,62 @@ static void cand_del(struct route_slot *slot, struct route_cand *cand)
 	slot_sync(slot);
 }
 
+/*
+ * A multipath route's hops as the FIB's paths, when espd can forward it
+ * all: every hop by an espd interface, at most FIB_PATHS_MAX of them, one
+ * not dead (fib_table_lookup skips a route whose hops are all dead). A
+ * route mixing espd's interfaces and others is left whole to the kernel:
+ * punting only the flows of the others' hops would have the kernel hash
+ * them again over every hop, and the split by weight would be lost.
+ */
+static bool multipath_to_fib(const struct rtnl_route *r, struct fib_route *fr)
+{
+	bool live = false;
+
+	if (r->n_hops > FIB_PATHS_MAX)
+		return false;
+	for (unsigned i = 0; i < r->n_hops; i++) {
+		const struct iface *iface = iface_by_ifindex(r->hops[i].oif);
+		if (!iface)
+			return false;
+		fr->paths[i] = (struct fib_path){ .gw = r->hops[i].gw, .iface = iface->index,
+						  .weight = r->hops[i].weight,
+						  .flags = r->hops[i].flags };
+		live |= !(r->hops[i].flags & RTNH_F_DEAD);
+	}
+	fr->n_paths = (uint8_t)r->n_hops;
+	return live;
+}
+
+/* Whether some hop of a multipath route is an espd interface. */
+static bool multipath_touches_espd(const struct rtnl_route *r)
+{
+	for (unsigned i = 0; i < r->n_hops && i < RTNL_ROUTE_HOPS; i++)
+		if (iface_by_ifindex(r->hops[i].oif))
+			return true;
+	return false;
+}
+
+/* A multipath route the kernel forwards though some hop is espd's. */
+static void multipath_punt(const struct rtnl_route *r, struct fib_route *fr)
+{
+	char text[IP_PREFIX_STRLEN];
+
+	memset(fr->paths, 0, sizeof(fr->paths));
+	fr->n_paths = 0;
+	fr->nexthop.type = NEXTHOP_PUNT;
+	fr->nexthop.iface = IFACE_NONE;
+	memset(&fr->nexthop.gw, 0, sizeof(fr->nexthop.gw));
+	if (!multipath_touches_espd(r))
+		return;
+	rtnl_shared.stats.multipath_punted++;
+	if (!rtnl_shared.in_dump)
+		fprintf(stderr, "espd: netlink: multipath route %s (%u hops) is forwarded by the "
+			"kernel: a hop by an interface espd does not own, more than %u, or all "
+			"dead\n", format_ip_prefix(text, sizeof(text), &r->prefix), r->n_hops,
+			FIB_PATHS_MAX);
+}
+
 static void route_to_fib(const struct rtnl_route *r, enum rtnl_route_action action,
 			 struct fib_route *fr)
 {
@@ -232,13 +303,14 @@ static void route_to_fib(const struct rtnl_route *r, enum rtnl_route_action acti
 	fr->priority = r->priority;
 	fr->protocol = r->protocol;
 	fr->generation = rtnl_shared.generation;
+	if (action == RTNL_ROUTE_OIF && r->n_hops > 1 && !multipath_to_fib(r, fr))
+		multipath_punt(r, fr);
 }
 
 static void route_set(const struct rtnl_route *r, enum rtnl_route_action action)
 {
 	struct route_slot *slot = slot_get(&r->prefix, true);
 	struct route_cand cand = { .ifindex = r->oif, .n_hops = r->n_hops };
-	char text[IP_PREFIX_STRLEN];
 
 	if (!slot)
 		return;
@@ -252,12 +324,6 @@ static void route_set(const struct rtnl_route *r, enum rtnl_route_action action)
 		return;
 	}
 	cand.appended = old && !r->replace && !rtnl_shared.in_dump;
-	if (r->n_hops > 1) {
-		rtnl_shared.stats.multipath++;
-		if (!rtnl_shared.in_dump)
-			fprintf(stderr, "espd: netlink: route %s has %u hops; only the first is used\n",
-				format_ip_prefix(text, sizeof(text), &r->prefix), r->n_hops);
-	}
 	route_to_fib(r, action, &cand.route);
 	cand_set(slot, old, &cand);
 }
@@ -501,8 +567,19 @@ static void apply_neigh(const struct rtnl_neigh *n)
 
 struct oif_search {
 	int ifindex;
+	const struct iface *iface; /* the link's, when espd owns it */
 	bool found;
 };
+
+static bool cand_uses(const struct route_cand *c, const struct oif_search *search)
+{
+	if (c->is_addr)
+		return false;
+	for (unsigned i = 0; search->iface && i < c->route.n_paths; i++)
+		if (c->route.paths[i].iface == search->iface->index)
+			return true;
+	return c->ifindex == search->ifindex;
+}
 
 static void find_oif(const void *node, VISIT which, void *arg)
 {
@@ -512,7 +589,7 @@ static void find_oif(const void *node, VISIT which, void *arg)
 	if (which == preorder || which == endorder)
 		return;
 	for (const struct route_cand *c = slot->cands; c; c = c->next)
-		search->found |= !c->is_addr && c->ifindex == search->ifindex;
+		search->found |= cand_uses(c, search);
 }
 
 static void apply_mtu(struct iface *iface, uint32_t mtu)
@@ -530,7 +607,7 @@ static void apply_mtu(struct iface *iface, uint32_t mtu)
 static void apply_link(const struct rtnl_link *l)
 {
 	struct iface *iface = iface_by_ifindex(l->ifindex);
-	struct oif_search search = { .ifindex = l->ifindex };
+	struct oif_search search = { .ifindex = l->ifindex, .iface = iface };
 
 	if (iface) {
 		if (!l->del && l->mtu)

@@ -173,8 +173,9 @@ static int hop_gateway(const struct nlattr *const *tb, uint8_t family, struct ip
 	return 0;
 }
 
-/* Keep the first hop that is neither dead nor link-down (else the first
- * one) and count them all; espd forwards over one hop only. */
+/* Every hop with its weight (rtnh_hops + 1, as fib_get_nhs) and flags,
+ * the first RTNL_ROUTE_HOPS kept; oif and gw name the first hop that is
+ * neither dead nor link-down (else the first one). */
 static int parse_multipath(const struct nlattr *attr, uint8_t family, struct rtnl_route *route)
 {
 	const struct rtnexthop *rtnh = mnl_attr_get_payload(attr);
@@ -186,18 +187,21 @@ static int parse_multipath(const struct nlattr *attr, uint8_t family, struct rtn
 	     len -= (int)RTNH_ALIGN(rtnh->rtnh_len), rtnh = RTNH_NEXT(rtnh)) {
 		const struct nlattr *tb[RTA_MAX + 1] = { 0 };
 		struct attr_table table = { tb, RTA_MAX };
-		struct ip_addr gw;
+		struct rtnl_hop hop = { .oif = rtnh->rtnh_ifindex, .weight = rtnh->rtnh_hops + 1u,
+					.flags = rtnh->rtnh_flags };
 		bool live = !(rtnh->rtnh_flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN));
 
 		if (mnl_attr_parse_payload(RTNH_DATA(rtnh), rtnh->rtnh_len - RTNH_LENGTH(0),
 					   collect_attr, &table) < 0 ||
-		    hop_gateway(tb, family, &gw) < 0)
+		    hop_gateway(tb, family, &hop.gw) < 0)
 			return -EINVAL;
 		if (route->n_hops == 0 || (live && !chosen_live)) {
-			route->oif = rtnh->rtnh_ifindex;
-			route->gw = gw;
+			route->oif = hop.oif;
+			route->gw = hop.gw;
 			chosen_live = live;
 		}
+		if (route->n_hops < RTNL_ROUTE_HOPS)
+			route->hops[route->n_hops] = hop;
 		route->n_hops++;
 	}
 	return route->n_hops > 0 ? 0 : -EINVAL;
@@ -371,6 +375,25 @@ static void put_gateway(struct nlmsghdr *nlh, uint8_t family, const struct ip_ad
 	mnl_attr_put(nlh, RTA_VIA, sizeof(struct rtvia) + size, via);
 }
 
+static void put_multipath(struct nlmsghdr *nlh, uint8_t family, const struct rtnl_route *route)
+{
+	struct nlattr *multipath = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+
+	for (unsigned i = 0; i < route->n_hops && i < RTNL_ROUTE_HOPS; i++) {
+		const struct rtnl_hop *hop = &route->hops[i];
+		struct rtnexthop *rtnh = mnl_nlmsg_get_payload_tail(nlh);
+
+		nlh->nlmsg_len += RTNH_ALIGN(sizeof(*rtnh));
+		*rtnh = (struct rtnexthop){ .rtnh_flags = hop->flags,
+					    .rtnh_hops = (uint8_t)(hop->weight - 1),
+					    .rtnh_ifindex = hop->oif };
+		put_gateway(nlh, family, &hop->gw);
+		rtnh->rtnh_len = (unsigned short)((char *)mnl_nlmsg_get_payload_tail(nlh) -
+						  (char *)rtnh);
+	}
+	mnl_attr_nest_end(nlh, multipath);
+}
+
 struct nlmsghdr *rtnl_route_to_msg(const struct rtnl_route *route, void *buf)
 {
 	uint8_t family = route->prefix.addr.family;
@@ -389,9 +412,13 @@ struct nlmsghdr *rtnl_route_to_msg(const struct rtnl_route *route, void *buf)
 	if (route->prefix.len)
 		mnl_attr_put(nlh, RTA_DST, ip_addr_size(family), route->prefix.addr.bytes);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, route->priority);
-	if (route->oif)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)route->oif);
-	put_gateway(nlh, family, &route->gw);
+	if (route->n_hops > 1) {
+		put_multipath(nlh, family, route);
+	} else {
+		if (route->oif)
+			mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)route->oif);
+		put_gateway(nlh, family, &route->gw);
+	}
 	if (route->hop_limit) {
 		struct nlattr *metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
 

@@ -163,29 +163,64 @@ static int route_order(const void *a, const void *b)
 	return ip_prefix_compare(&x->prefix, &y->prefix);
 }
 
+/* A multipath route's hops as `ip route` lists them: below the route in
+ * text, a "nexthops" array in JSON; a dead one says so. */
+static void format_route_paths(struct cli_out *out, const struct fib_route *route)
+{
+	char gw[IP_ADDR_STRLEN];
+
+	if (out->json)
+		cli_printf(out, ", \"nexthops\": [");
+	for (unsigned i = 0; i < route->n_paths; i++) {
+		const struct fib_path *path = &route->paths[i];
+		const char *ifname = iface_table.ifaces[path->iface].name;
+		bool dead = path->flags & RTNH_F_DEAD;
+
+		format_ip_addr(gw, sizeof(gw), &path->gw);
+		if (out->json)
+			cli_printf(out, "%s{\"interface\": \"%s\", \"gateway\": \"%s\", "
+				   "\"weight\": %u, \"dead\": %s}", i ? ", " : "", ifname,
+				   path->gw.family ? gw : "", path->weight, dead ? "true" : "false");
+		else
+			cli_printf(out, "%-44s %-9s %-12s %-28s weight %u%s\n", "", "nexthop", ifname,
+				   path->gw.family ? gw : "-", path->weight, dead ? " dead" : "");
+	}
+	if (out->json)
+		cli_printf(out, "]");
+}
+
 static void format_route(struct cli_out *out, const void *item, bool first)
 {
 	const struct fib_route *route = item;
 	char prefix[IP_PREFIX_STRLEN], gw[IP_ADDR_STRLEN], hop_limit[16] = "";
 	const struct nexthop *nexthop = &route->nexthop;
-	const char *ifname = nexthop->type == NEXTHOP_FORWARD ?
+	bool multipath = route->n_paths > 1;
+	const char *ifname = nexthop->type == NEXTHOP_FORWARD && !multipath ?
 			     iface_table.ifaces[nexthop->iface].name : "-";
 
 	format_ip_prefix(prefix, sizeof(prefix), &route->prefix);
 	format_ip_addr(gw, sizeof(gw), &nexthop->gw);
+	if (multipath)
+		gw[0] = '\0';
 	if (nexthop->hop_limit)
 		snprintf(hop_limit, sizeof(hop_limit), " hoplimit %u", nexthop->hop_limit);
-	if (out->json)
+	if (out->json) {
 		cli_printf(out, "%s{\"prefix\": \"%s\", \"type\": \"%s\", \"interface\": \"%s\", "
 			   "\"gateway\": \"%s\", \"metric\": %u, \"hop_limit\": %u, \"protocol\": %u, "
-			   "\"local\": %s}",
+			   "\"local\": %s",
 			   first ? "" : ", ", prefix, format_nexthop_type(nexthop->type), ifname,
 			   nexthop->gw.family ? gw : "", route->priority, nexthop->hop_limit,
 			   route->protocol, route->local ? "true" : "false");
-	else
-		cli_printf(out, "%-44s %-9s %-12s %-28s metric %u%s\n", prefix,
-			   format_nexthop_type(nexthop->type), ifname, nexthop->gw.family ? gw : "-",
-			   route->priority, hop_limit);
+		if (multipath)
+			format_route_paths(out, route);
+		cli_printf(out, "}");
+		return;
+	}
+	cli_printf(out, "%-44s %-9s %-12s %-28s metric %u%s\n", prefix,
+		   format_nexthop_type(nexthop->type), ifname,
+		   nexthop->gw.family && !multipath ? gw : "-", route->priority, hop_limit);
+	if (multipath)
+		format_route_paths(out, route);
 }
 
 int format_routes(struct cli_out *out)

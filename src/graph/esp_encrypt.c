@@ -67,10 +67,11 @@ static inline uint8_t *l3_of(struct rte_mbuf *m)
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
 }
 
-/* The FIB next hop of the SA's peer, where the outer header is sent. */
+/* The FIB next hop of the SA's peer, where the outer header is sent; of a
+ * multipath route the one the SA's addresses take (xfrm_dst_lookup). */
 static uint32_t outer_route(const struct sa *sa)
 {
-	return fib_lookup_addr(&sa->rt.dst);
+	return fib_lookup_flow(&sa->rt.src, &sa->rt.dst);
 }
 
 /* Largest inner packet the SA carries over a link of link_mtu: the

@@ -430,6 +430,18 @@ static inline uint16_t steer(struct worker *worker, struct rte_mbuf *m, enum esp
  */
 bool ip_lookup_forwards(const struct rte_mbuf *m, enum espd_counter *why);
 
+/* The multipath flow hash of the packet m (ip_lookup.c). */
+uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m);
+
+/* Of a multipath route's lookup result, the member m's flow takes; any
+ * other result as it is, for one well-predicted branch. */
+static inline uint32_t pkt_route_select(const struct rte_mbuf *m, uint32_t index)
+{
+	if (likely(!fib_is_group(index)))
+		return index;
+	return fib_group_select(index, ip_lookup_flow_hash(m));
+}
+
 /* Each worker's reassembly table (ip_reassemble.c), made before it runs. */
 int ip_reassemble_init(unsigned worker_id);
 void ip_reassemble_destroy(unsigned worker_id);

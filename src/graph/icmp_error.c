@@ -57,11 +57,13 @@ static bool rate_allows(unsigned worker_id, const struct ip_addr *dst)
 
 /* The route back to sender: the interface it leaves by, the address it is
  * sent to there and the TTL or hop limit it gives (the kernel's icmp_send
- * and icmp6_send take the route's), or the interface the packet came in on. */
+ * and icmp6_send take the route's), or the interface the packet came in on.
+ * Of a multipath route the path m's flow takes: icmp_send and icmp6_send
+ * hash the packet they answer, which ip-lookup finds again in the quote. */
 static const struct iface *way_back(struct rte_mbuf *m, const struct ip_addr *sender,
 				    struct ip_addr *toward, uint8_t *ttl)
 {
-	uint32_t index = fib_lookup_addr(sender);
+	uint32_t index = pkt_route_select(m, fib_lookup_addr(sender));
 	const struct iface *out = &iface_table.ifaces[pkt_meta(m)->rx_iface];
 
 	*toward = *sender;

@@ -106,11 +106,12 @@ static bool redirect4_allow(struct redirect4_peer peers[ICMP_PEERS], const struc
  * gateway (a next hop of host scope), else 0. Where the source's route
  * leaves by another interface, the kernel looks it up again among in's
  * routes (strict rp_filter has dropped the packet in ip-lookup already):
- * espd asks in's subnets, where its prefix routes lead. */
+ * espd asks in's subnets, where its prefix routes lead. Of a multipath
+ * route, the hop by in if any (fib_info_nh_uses_dev). */
 static int source4_validate(const struct iface *in, const struct ip_addr *source)
 {
 	static const struct ip_addr any;
-	uint32_t index = fib_lookup_addr(source);
+	uint32_t index = fib_route_by_iface(fib_lookup_addr(source), in->index);
 	uint8_t type = fib_nexthop_type(index);
 
 	if (type == NEXTHOP_MISS)
@@ -237,7 +238,8 @@ static enum espd_counter redirect6_refused(struct worker *worker, const struct i
 					   struct esp_redirect6 *r)
 {
 	static const struct ip_addr link_local = { .family = AF_INET6, .bytes = { 0xfe, 0x80 } };
-	uint32_t back = fib_lookup_addr(sender);
+	/* ndisc_send_redirect's route to the sender is bound to in. */
+	uint32_t back = fib_route_by_iface(fib_lookup_addr(sender), in->index);
 	uint8_t type = fib_nexthop_type(back);
 
 	if (!iface_source_select(in, &link_local, &r->source))

@@ -122,7 +122,7 @@ static uint16_t icmp_too_big_one(struct worker *worker, struct rte_mbuf *m)
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_BELOW_IP6_MIN,
 			     ICMP_TOO_BIG_NEXT_PUNT);
 	uint32_t mtu = path_mtu_floor(t.family, t.mtu);
-	uint32_t link = nexthop_link_mtu(fib_lookup_addr(&sa->rt.dst));
+	uint32_t link = nexthop_link_mtu(fib_lookup_flow(&sa->rt.src, &sa->rt.dst));
 	if (!link || mtu >= link)
 		return steer(worker, m, ESPD_COUNTER_ICMP_TOO_BIG_NOT_LOWER, ICMP_TOO_BIG_NEXT_PUNT);
 	if (!path_mtu_report(&sa->rt.dst, t.mtu))

@@ -14,6 +14,8 @@
  * esp-encrypt built come back here for their outer destination only.
  * While some interface has forwarding off or rp_filter on, the input
  * interface of each packet has its say first (decide_checked).
+ * A multipath route's result becomes, first of all, the member the
+ * packet's flow takes (fib_select_multipath, fib6_select_path).
  */
 #include "graph/graph.h"
 
@@ -35,6 +37,48 @@ enum ip_lookup_next {
 	IP_LOOKUP_NEXT_DROP,
 	IP_LOOKUP_N_NEXT,
 };
+
+/*
+ * The flow hash of a packet on a multipath route, as fib_multipath_hash and
+ * rt6_multipath_hash compute it under policy 0: its addresses (IPv6: and
+ * flow label and next header), or of an ICMP error those of the header it
+ * quotes, so that the error takes its flow's path (ip_multipath_l3_keys,
+ * ip6_multipath_l3_keys). A quote cut short hashes the outer header.
+ */
+static bool icmp4_is_error(uint8_t type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
+}
+
+uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	uint32_t room = rte_pktmbuf_data_len(m) - m->l2_len;
+
+	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		uint32_t ihl = rte_ipv4_hdr_len(ip);
+		if (ip->next_proto_id == IPPROTO_ICMP &&
+		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) &&
+		    room >= ihl + 8 + sizeof(*ip) && icmp4_is_error(l3[ihl]))
+			ip = (const struct rte_ipv4_hdr *)(l3 + ihl + 8);
+		return fib_flow_hash4(ip->src_addr, ip->dst_addr);
+	}
+	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+	if (ip6->proto == IPPROTO_ICMPV6 && room >= 2 * sizeof(*ip6) + 8 &&
+	    !(l3[sizeof(*ip6)] & ICMP6_INFOMSG_MASK))
+		ip6 = (const struct rte_ipv6_hdr *)(l3 + sizeof(*ip6) + 8);
+	return fib_flow_hash6(ip6->src_addr, ip6->dst_addr,
+			      rte_be_to_cpu_32(ip6->vtc_flow) & 0xfffff, ip6->proto);
+}
+
+/* Each packet's lookup result, at[0..n) in objs, made the path it takes. */
+static inline void paths_select(void **objs, const uint16_t *at, uint32_t *result, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		result[k] = pkt_route_select(objs[at[k]], result[k]);
+}
 
 /* Inlined into this node's loop; spd-input and spd-output call it through
  * ip_lookup_forwards(). */
@@ -188,10 +232,11 @@ static bool rp_filter_asks(const struct pkt_meta *meta, const struct iface *in, 
 }
 
 /* The route back to the source: strict wants it out of the input
- * interface, loose any unicast route (a local, blackhole or missing one
- * fails both). */
+ * interface, of a multipath route by any hop (fib_info_nh_uses_dev), loose
+ * any unicast route (a local, blackhole or missing one fails both). */
 static bool rp_filter_passes(const struct iface *in, uint32_t back_index)
 {
+	back_index = fib_route_by_iface(back_index, in->index);
 	uint8_t type = fib_nexthop_type(back_index);
 
 	if (in->rp_filter == IFACE_RP_FILTER_STRICT)
@@ -268,10 +313,14 @@ static uint16_t ip_lookup_process(struct rte_graph *graph, struct rte_node *node
 			at6[n6++] = i;
 		}
 	}
-	if (n4)
+	if (n4) {
 		fib_lookup4_bulk(dst4, result4, n4);
-	if (n6)
+		paths_select(objs, at4, result4, n4);
+	}
+	if (n6) {
 		fib_lookup6_bulk((const uint8_t (*)[16])dst6, result6, n6);
+		paths_select(objs, at6, result6, n6);
+	}
 	if (unlikely(ingress_checks)) {
 		if (n4)
 			decide_checked(worker, objs, at4, result4, n4, spd_flags, nexts);

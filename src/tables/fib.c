@@ -3,7 +3,10 @@
  * hash (for show and reconcile) and pushes best routes into rte_lpm (IPv4,
  * in place, RCU-protected tbl8 reuse) and rte_lpm6 (IPv6, rebuilt and
  * published on commit). Next hops are shared, reference counted, and their
- * slots are reused only after an RCU grace period.
+ * slots are reused only after an RCU grace period. A multipath route gets a
+ * group of its own, written whole into a free group slot before the route
+ * points at it; a replaced group's slot (and its members' references) goes
+ * back through the same grace period.
  */
 #include "tables/fib.h"
 
@@ -18,7 +21,9 @@
 #include <rte_lpm6.h>
 #include <rte_malloc.h>
 #include <rte_errno.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
+#include <linux/rtnetlink.h>
 
 #define LPM4_TBL8S 8192
 #define LPM6_TBL8S 8192
@@ -37,6 +42,8 @@ struct nexthop_key {
 };
 
 struct nexthop *fib_nexthops;
+struct fib_group *fib_groups;
+uint32_t fib_hash_seed;
 
 static struct {
 	struct rte_rcu_qsbr *rcu;
@@ -47,6 +54,8 @@ static struct {
 	uint32_t *nexthop_refs;
 	uint32_t *free_slots;
 	uint32_t n_free;
+	uint32_t *free_groups;
+	uint32_t n_free_groups;
 	struct rte_rcu_qsbr_dq *nexthop_dq;
 	uint32_t max_routes;
 	uint32_t lpm6_generation;
@@ -65,8 +74,12 @@ static void nexthop_slot_release(void *p, void *elements, unsigned n)
 {
 	(void)p;
 	const uint32_t *slots = elements;
-	for (unsigned i = 0; i < n; i++)
-		fib.free_slots[fib.n_free++] = slots[i];
+	for (unsigned i = 0; i < n; i++) {
+		if (fib_is_group(slots[i]))
+			fib.free_groups[fib.n_free_groups++] = slots[i];
+		else
+			fib.free_slots[fib.n_free++] = slots[i];
+	}
 }
 
 static int nexthop_get(const struct nexthop *nexthop, uint32_t *slot_out)
@@ -112,6 +125,119 @@ static void nexthop_put(uint32_t slot)
 		fprintf(stderr, "espd: fib: next hop slot %u leaked (defer queue full)\n", slot);
 }
 
+/* fib_rebalance: each live hop's upper bound is its share of the 31-bit
+ * hash space by weight, cumulated; a dead hop's is -1. The kernel also
+ * takes out a RTNH_F_LINKDOWN hop where ignore_routes_with_linkdown is on,
+ * which the mirror does not follow: at its default (off) such a hop is used. */
+static void group_rebalance(struct fib_group *group, const struct fib_route *route)
+{
+	uint64_t total = 0, w = 0;
+
+	for (unsigned i = 0; i < route->n_paths; i++)
+		if (!(route->paths[i].flags & RTNH_F_DEAD))
+			total += route->paths[i].weight;
+	for (unsigned i = 0; i < route->n_paths; i++) {
+		if (route->paths[i].flags & RTNH_F_DEAD) {
+			group->paths[i].upper_bound = -1;
+			continue;
+		}
+		w += route->paths[i].weight;
+		group->paths[i].upper_bound = (int32_t)(((w << 31) + total / 2) / total) - 1;
+	}
+}
+
+static void group_members_put(const struct fib_group *group, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		nexthop_put(group->paths[i].nexthop);
+}
+
+/* A fresh group slot for route's hops, each a shared next hop. */
+static int group_get(const struct fib_route *route, uint32_t *slot_out)
+{
+	struct nexthop member = route->nexthop;
+	struct fib_group *group;
+
+	if (route->n_paths > FIB_PATHS_MAX)
+		return -E2BIG;
+	if (fib.n_free_groups == 0) {
+		rte_rcu_qsbr_dq_reclaim(fib.nexthop_dq, UINT32_MAX, NULL, NULL, NULL);
+		if (fib.n_free_groups == 0)
+			return -ENOSPC;
+	}
+	uint32_t slot = fib.free_groups[--fib.n_free_groups];
+	group = &fib_groups[slot - FIB_NEXTHOP_MAX];
+	for (unsigned i = 0; i < route->n_paths; i++) {
+		member.iface = route->paths[i].iface;
+		member.gw = route->paths[i].gw;
+		int rc = nexthop_get(&member, &group->paths[i].nexthop);
+		if (rc < 0) {
+			group_members_put(group, i);
+			fib.free_groups[fib.n_free_groups++] = slot;
+			return rc;
+		}
+	}
+	group->n_paths = route->n_paths;
+	group_rebalance(group, route);
+	fib_nexthops[slot] = (struct nexthop){ .type = NEXTHOP_GROUP,
+					       .family = route->nexthop.family };
+	*slot_out = slot;
+	return 0;
+}
+
+static int slot_get(const struct fib_route *route, uint32_t *slot_out)
+{
+	if (route->n_paths > 1)
+		return group_get(route, slot_out);
+	return nexthop_get(&route->nexthop, slot_out);
+}
+
+/* A group's slot goes back after a grace period with its members'. */
+static void slot_put(uint32_t slot)
+{
+	if (!fib_is_group(slot)) {
+		nexthop_put(slot);
+		return;
+	}
+	group_members_put(&fib_groups[slot - FIB_NEXTHOP_MAX],
+			  fib_groups[slot - FIB_NEXTHOP_MAX].n_paths);
+	if (rte_rcu_qsbr_dq_enqueue(fib.nexthop_dq, &slot) != 0)
+		fprintf(stderr, "espd: fib: group slot %u leaked (defer queue full)\n", slot);
+}
+
+uint32_t fib_group_member_by_iface(uint32_t index, uint16_t iface)
+{
+	const struct fib_group *group = &fib_groups[index - FIB_NEXTHOP_MAX];
+
+	for (uint32_t i = 0; i < group->n_paths; i++)
+		if (fib_nexthops[group->paths[i].nexthop].iface == iface)
+			return group->paths[i].nexthop;
+	return group->paths[0].nexthop;
+}
+
+uint32_t fib_flow_hash4(uint32_t src_be, uint32_t dst_be)
+{
+	return rte_jhash_2words(src_be, dst_be, fib_hash_seed) >> 1;
+}
+
+uint32_t fib_flow_hash6(const uint8_t *src, const uint8_t *dst, uint32_t flow_label,
+			uint8_t next_header)
+{
+	uint32_t keys[9];
+
+	memcpy(keys, src, 16);
+	memcpy(keys + 4, dst, 16);
+	keys[8] = (flow_label & 0xfffff) | (uint32_t)next_header << 20;
+	return rte_jhash_32b(keys, RTE_DIM(keys), fib_hash_seed) >> 1;
+}
+
+uint32_t fib_flow_hash_addrs(const struct ip_addr *src, const struct ip_addr *dst)
+{
+	if (dst->family == AF_INET)
+		return fib_flow_hash4(src->v4, dst->v4);
+	return fib_flow_hash6(src->bytes, dst->bytes, 0, 0);
+}
+
 static struct rte_hash *hash_create(const char *name, uint32_t entries, uint32_t key_len)
 {
 	struct rte_hash_parameters params = {
@@ -154,7 +280,10 @@ int fib_init(struct rte_rcu_qsbr *rcu, uint32_t max_routes)
 
 	fib.rcu = rcu;
 	fib.max_routes = max_routes;
-	fib_nexthops = rte_zmalloc("fib_nexthops", sizeof(*fib_nexthops) * FIB_NEXTHOP_MAX, 64);
+	fib_nexthops = rte_zmalloc("fib_nexthops",
+				   sizeof(*fib_nexthops) * (FIB_NEXTHOP_MAX + FIB_GROUP_MAX), 64);
+	fib_groups = rte_zmalloc("fib_groups", sizeof(*fib_groups) * FIB_GROUP_MAX, 64);
+	fib.free_groups = rte_zmalloc("fib_free_groups", sizeof(uint32_t) * FIB_GROUP_MAX, 64);
 	fib.nexthop_refs = rte_zmalloc("fib_nexthop_refs", sizeof(uint32_t) * FIB_NEXTHOP_MAX, 64);
 	fib.free_slots = rte_zmalloc("fib_free_slots", sizeof(uint32_t) * FIB_NEXTHOP_MAX, 64);
 	fib.lpm4 = rte_lpm_create("fib4", SOCKET_ID_ANY, &lpm_config);
@@ -163,13 +292,17 @@ int fib_init(struct rte_rcu_qsbr *rcu, uint32_t max_routes)
 	fib.nexthop_index = hash_create("fib_nexthop_index", FIB_NEXTHOP_MAX,
 					sizeof(struct nexthop_key));
 	fib.nexthop_dq = rte_rcu_qsbr_dq_create(&dq_params);
-	if (!fib_nexthops || !fib.nexthop_refs || !fib.free_slots || !fib.lpm4 || !fib.lpm6 ||
-	    !fib.routes || !fib.nexthop_index || !fib.nexthop_dq)
+	if (!fib_nexthops || !fib_groups || !fib.free_groups || !fib.nexthop_refs ||
+	    !fib.free_slots || !fib.lpm4 || !fib.lpm6 || !fib.routes || !fib.nexthop_index ||
+	    !fib.nexthop_dq)
 		return -ENOMEM;
 	if (rte_lpm_rcu_qsbr_add(fib.lpm4, &lpm_rcu) != 0)
 		return -rte_errno;
 	for (uint32_t slot = FIB_NEXTHOP_MAX; slot-- > 0;)
 		fib.free_slots[fib.n_free++] = slot;
+	for (uint32_t slot = FIB_NEXTHOP_MAX + FIB_GROUP_MAX; slot-- > FIB_NEXTHOP_MAX;)
+		fib.free_groups[fib.n_free_groups++] = slot;
+	fib_hash_seed = (uint32_t)rte_rand();
 	return 0;
 }
 
@@ -188,10 +321,13 @@ void fib_destroy(void)
 	if (fib.nexthop_dq)
 		rte_rcu_qsbr_dq_delete(fib.nexthop_dq);
 	rte_free(fib_nexthops);
+	rte_free(fib_groups);
+	rte_free(fib.free_groups);
 	rte_free(fib.nexthop_refs);
 	rte_free(fib.free_slots);
 	memset(&fib, 0, sizeof(fib));
 	fib_nexthops = NULL;
+	fib_groups = NULL;
 }
 
 static int lpm4_set(const struct ip_prefix *prefix, uint32_t slot)
@@ -219,18 +355,18 @@ int fib_route_add(const struct fib_route *route)
 
 	if (route->prefix.addr.family != AF_INET && route->prefix.addr.family != AF_INET6)
 		return -EAFNOSUPPORT;
-	rc = nexthop_get(&route->nexthop, &slot);
+	rc = slot_get(route, &slot);
 	if (rc < 0)
 		return rc;
 	route_key_of(&route->prefix, &key);
 	if (rte_hash_lookup_data(fib.routes, &key, &data) >= 0) {
 		installed = data;
-		nexthop_put(installed->slot);
+		slot_put(installed->slot);
 	} else {
 		installed = calloc(1, sizeof(*installed));
 		if (!installed || rte_hash_add_key_data(fib.routes, &key, installed) < 0) {
 			free(installed);
-			nexthop_put(slot);
+			slot_put(slot);
 			return -ENOSPC;
 		}
 	}
@@ -257,7 +393,7 @@ int fib_route_del(const struct ip_prefix *prefix)
 		lpm4_unset(prefix);
 	else
 		fib.lpm6_dirty = true;
-	nexthop_put(installed->slot);
+	slot_put(installed->slot);
 	free(installed);
 	return 0;
 }
@@ -367,6 +503,7 @@ const char *format_nexthop_type(uint8_t type)
 		[NEXTHOP_LOCAL] = "local",
 		[NEXTHOP_PUNT] = "punt",
 		[NEXTHOP_BLACKHOLE] = "blackhole",
+		[NEXTHOP_GROUP] = "group",
 	};
 	return type < RTE_DIM(names) ? names[type] : "unknown";
 }

@@ -4,7 +4,9 @@
  * IPv4 uses rte_lpm updated in place with RCU-deferred reclamation; IPv6
  * routes are applied to a fresh rte_lpm6 published with RCU when a batch
  * changed them, because rte_lpm6 has no safe in-place delete for readers.
- * Control thread only for writes; workers call the lookups.
+ * A multipath route's lookup result designates a next-hop group whose
+ * members are ordinary shared next hops; fib_group_select picks the one a
+ * flow takes. Control thread only for writes; workers call the lookups.
  */
 #ifndef ESPD_TABLES_FIB_H
 #define ESPD_TABLES_FIB_H
@@ -18,6 +20,7 @@ enum nexthop_type {
 	NEXTHOP_LOCAL,     /* addressed to the router: punt to the kernel */
 	NEXTHOP_PUNT,      /* the kernel forwards it (via an interface espd does not own) */
 	NEXTHOP_BLACKHOLE, /* unreachable/prohibit/blackhole: the kernel answers or drops */
+	NEXTHOP_GROUP,     /* a multipath route's group: select a member (fib_group_select) */
 };
 
 struct nexthop {
@@ -30,12 +33,25 @@ struct nexthop {
 };
 
 #define FIB_NEXTHOP_MAX 65536
+#define FIB_GROUP_MAX 4096
+#define FIB_PATHS_MAX 8 /* hops of a multipath route espd forwards itself */
 #define FIB_MISS UINT32_MAX
+
+/* One hop of a multipath route (RTA_MULTIPATH's rtnexthop). */
+struct fib_path {
+	struct ip_addr gw;  /* family 0: directly connected */
+	uint16_t iface;
+	uint16_t weight;    /* rtnh_hops + 1: 1 to 256 */
+	uint8_t flags;      /* RTNH_F_*: RTNH_F_DEAD takes the hop out */
+	uint8_t pad[3];
+};
 
 /* Route as the control plane keeps it, for show and reconcile. */
 struct fib_route {
 	struct ip_prefix prefix;
-	struct nexthop nexthop;
+	struct nexthop nexthop;  /* multipath: the type, hop limit and first live hop */
+	uint8_t n_paths;         /* 0: nexthop alone; 2 or more: paths[] */
+	struct fib_path paths[FIB_PATHS_MAX];
 	uint32_t priority;  /* kernel metric */
 	uint8_t protocol;   /* RTPROT_* */
 	bool local;         /* added by espd for its own address */
@@ -81,6 +97,74 @@ static inline const struct nexthop *fib_nexthop(uint32_t index)
 static inline uint8_t fib_nexthop_type(uint32_t index)
 {
 	return index == FIB_MISS ? NEXTHOP_MISS : fib_nexthop(index)->type;
+}
+
+/*
+ * Multipath. Group g's lookup result is FIB_NEXTHOP_MAX + g (its slot in
+ * fib_nexthops says NEXTHOP_GROUP). Each member owns the hash range up to
+ * its upper bound, fib_rebalance's hash-threshold split by weight; a dead
+ * member's bound is -1.
+ */
+struct fib_group {
+	uint32_t n_paths;
+	struct {
+		int32_t upper_bound;
+		uint32_t nexthop;
+	} paths[FIB_PATHS_MAX];
+};
+extern struct fib_group *fib_groups;
+
+/* One unsigned compare: FIB_MISS and single next hops are not groups. */
+static inline bool fib_is_group(uint32_t index)
+{
+	return index - FIB_NEXTHOP_MAX < FIB_GROUP_MAX;
+}
+
+/* The member a flow of hash takes (fib_select_multipath, fib6_select_path):
+ * the first whose upper bound reaches it; with none, the first member. */
+static inline uint32_t fib_group_select(uint32_t index, uint32_t hash)
+{
+	const struct fib_group *group = &fib_groups[index - FIB_NEXTHOP_MAX];
+
+	for (uint32_t i = 0; i < group->n_paths; i++)
+		if ((int32_t)hash <= group->paths[i].upper_bound)
+			return group->paths[i].nexthop;
+	return group->paths[0].nexthop;
+}
+
+/* The member of index's group that leaves by iface (fib_info_nh_uses_dev,
+ * a lookup bound to the input device), else the group's first member;
+ * index itself when it is not a group. */
+uint32_t fib_group_member_by_iface(uint32_t index, uint16_t iface);
+static inline uint32_t fib_route_by_iface(uint32_t index, uint16_t iface)
+{
+	if (__builtin_expect(!fib_is_group(index), 1))
+		return index;
+	return fib_group_member_by_iface(index, iface);
+}
+
+/*
+ * The flow hash of fib_multipath_hash and rt6_multipath_hash under their
+ * default policy 0 (L3): source and destination, for IPv6 also the flow
+ * label and next header. 31 bits, as the kernel compares it with the
+ * upper bounds; seeded at random at start, as the kernel's.
+ */
+extern uint32_t fib_hash_seed;
+uint32_t fib_flow_hash4(uint32_t src_be, uint32_t dst_be);
+uint32_t fib_flow_hash6(const uint8_t *src, const uint8_t *dst, uint32_t flow_label,
+			uint8_t next_header);
+uint32_t fib_flow_hash_addrs(const struct ip_addr *src, const struct ip_addr *dst);
+
+/* The route to dst of the router's own packets from src, a flow of the
+ * addresses alone (xfrm_dst_lookup's): of a multipath route, the member
+ * their hash selects. */
+static inline uint32_t fib_lookup_flow(const struct ip_addr *src, const struct ip_addr *dst)
+{
+	uint32_t index = fib_lookup_addr(dst);
+
+	if (__builtin_expect(!fib_is_group(index), 1))
+		return index;
+	return fib_group_select(index, fib_flow_hash_addrs(src, dst));
 }
 
 const char *format_nexthop_type(uint8_t type);

@@ -462,6 +462,37 @@ static void test_route_multipath(void **state)
 	assert_int_equal(route.n_hops, 1);
 }
 
+/* Every hop of a multipath route with its weight, in both families, and
+ * back to the same message. */
+static void test_route_multipath_weights(void **state)
+{
+	char buf[RTNL_MSG_SIZE];
+	struct rtnl_route route, back_route;
+
+	(void)state;
+	assert_int_equal(rtnl_msg_to_route(load("route4_multipath_weights"), &route), 0);
+	assert_prefix(&route.prefix, "100.65.0.0/16");
+	assert_int_equal(route.n_hops, 2);
+	assert_int_equal(route.hops[0].oif, ifindex_of("link_up_mtu"));
+	assert_addr(&route.hops[0].gw, "192.0.2.2");
+	assert_int_equal(route.hops[0].weight, 1);
+	assert_addr(&route.hops[1].gw, "10.9.0.2");
+	assert_int_equal(route.hops[1].weight, 3);
+	assert_true(route.hops[1].oif > 0 && route.hops[1].oif != route.hops[0].oif);
+	assert_int_equal(rtnl_msg_to_route(rtnl_route_to_msg(&route, buf), &back_route), 0);
+	assert_memory_equal(&route, &back_route, sizeof(route));
+
+	assert_int_equal(rtnl_msg_to_route(load("route6_multipath_weights"), &route), 0);
+	assert_prefix(&route.prefix, "2001:db8:78::/48");
+	assert_int_equal(route.n_hops, 2);
+	assert_addr(&route.hops[0].gw, "2001:db8:1::2");
+	assert_int_equal(route.hops[0].weight, 2);
+	assert_addr(&route.hops[1].gw, "2001:db8:2::2");
+	assert_int_equal(route.hops[1].weight, 5);
+	assert_int_equal(rtnl_msg_to_route(rtnl_route_to_msg(&route, buf), &back_route), 0);
+	assert_memory_equal(&route, &back_route, sizeof(route));
+}
+
 /* RTA_METRICS' hop limit is kept; the route's other metrics are skipped. */
 static void test_route_hop_limit(void **state)
 {
@@ -1236,27 +1267,84 @@ static void test_dump_failures(void **state)
 	assert_int_equal(rtnl_mirror_next_timeout_ms(4000), -1);
 }
 
+/* The recordings' second hop, rr2, made espd's second interface. */
+static void own_second_hop(const char *msg)
+{
+	struct rtnl_route route;
+
+	assert_int_equal(rtnl_msg_to_route(load(msg), &route), 0);
+	iface_table.ifaces[0].tap_ifindex = route.hops[0].oif;
+	iface_table.ifaces[1].tap_ifindex = route.hops[1].oif;
+	iface_table.ifaces[1].index = 1;
+	snprintf(iface_table.ifaces[1].name, sizeof(iface_table.ifaces[1].name), "eth2");
+	iface_table.n_ifaces = 2;
+}
+
 /* One hop of an IPv6 multipath route deleted: the rest is re-read. */
 static void test_partial_multipath_delete(void **state)
 {
+	const struct fib_route *r;
+
 	(void)state;
-	iface_table.ifaces[0].tap_ifindex = ifindex_of("link_up_mtu");
+	own_second_hop("route6_multipath");
 	size_t k = kernel_add(load("route6_multipath"));
 	event(load("route6_multipath"));
 	rtnl_mirror_process(1000);
-	assert_int_equal(fib_get("2001:db8:77::/48")->nexthop.type, NEXTHOP_FORWARD);
-	assert_int_equal(rtnl_mirror_stats()->multipath, 1);
+	r = fib_get("2001:db8:77::/48");
+	assert_int_equal(r->nexthop.type, NEXTHOP_FORWARD);
+	assert_int_equal(r->n_paths, 2);
 
 	struct rtnl_route route;
 	assert_int_equal(rtnl_msg_to_route(load("route6_multipath"), &route), 0);
-	route.gw = addr_of("2001:db8:2::2");
-	route.oif = OTHER;
+	route.gw = route.hops[1].gw;
+	route.oif = route.hops[1].oif;
+	route.n_hops = 1;
+	memset(route.hops, 0, sizeof(route.hops));
 	char buf[RTNL_MSG_SIZE];
 	kernel[k] = keep(rtnl_route_to_msg(&route, buf)); /* the hop that is left */
 	event(load("route6_multipath_del_hop"));
 	rtnl_mirror_process(2000);
 	assert_int_equal(rtnl_mirror_stats()->resyncs, 1);
-	assert_int_equal(fib_get("2001:db8:77::/48")->nexthop.type, NEXTHOP_PUNT);
+	r = fib_get("2001:db8:77::/48");
+	assert_int_equal(r->nexthop.type, NEXTHOP_FORWARD);
+	assert_int_equal(r->nexthop.iface, 1);
+	assert_int_equal(r->n_paths, 0);
+}
+
+/* A multipath route over espd's interfaces reaches the FIB with every hop
+ * and its weight; one with a hop by an interface espd does not own is the
+ * kernel's, counted. */
+static void test_multipath_mirrored(void **state)
+{
+	const struct fib_route *r;
+
+	(void)state;
+	own_second_hop("route4_multipath_weights");
+	event(load("route4_multipath_weights"));
+	event(load("route6_multipath_weights"));
+	rtnl_mirror_process(1000);
+	r = fib_get("100.65.0.0/16");
+	assert_int_equal(r->nexthop.type, NEXTHOP_FORWARD);
+	assert_int_equal(r->n_paths, 2);
+	assert_int_equal(r->paths[0].iface, 0);
+	assert_addr(&r->paths[0].gw, "192.0.2.2");
+	assert_int_equal(r->paths[0].weight, 1);
+	assert_int_equal(r->paths[1].iface, 1);
+	assert_addr(&r->paths[1].gw, "10.9.0.2");
+	assert_int_equal(r->paths[1].weight, 3);
+	r = fib_get("2001:db8:78::/48");
+	assert_int_equal(r->n_paths, 2);
+	assert_int_equal(r->paths[0].weight, 2);
+	assert_int_equal(r->paths[1].weight, 5);
+	assert_int_equal(rtnl_mirror_stats()->multipath_punted, 0);
+
+	iface_table.n_ifaces = 1;
+	event(load("route4_multipath_weights"));
+	rtnl_mirror_process(2000);
+	r = fib_get("100.65.0.0/16");
+	assert_int_equal(r->nexthop.type, NEXTHOP_PUNT);
+	assert_int_equal(r->n_paths, 0);
+	assert_int_equal(rtnl_mirror_stats()->multipath_punted, 1);
 }
 
 static void test_ignore_kernel_routes(void **state)
@@ -1310,6 +1398,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_route4_via6),
 		cmocka_unit_test(test_route_blackhole),
 		cmocka_unit_test(test_route_multipath),
+		cmocka_unit_test(test_route_multipath_weights),
 		cmocka_unit_test(test_route_hop_limit),
 		cmocka_unit_test(test_neighbors),
 		cmocka_unit_test(test_malformed),
@@ -1342,6 +1431,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate_setup_teardown(test_dump_failures, setup_mirror,
 							 teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_partial_multipath_delete,
+							 setup_mirror, teardown_mirror, &delay_0),
+		cmocka_unit_test_prestate_setup_teardown(test_multipath_mirrored,
 							 setup_mirror, teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_ignore_kernel_routes, setup_mirror,
 							 teardown_mirror, &connected_only),

@@ -12,6 +12,7 @@
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <linux/rtnetlink.h>
 
 #include "control/cli.h"
 #include "graph/counters.h"
@@ -136,6 +137,87 @@ static void test_fib_ipv6_after_commit(void **state)
 	assert_int_equal(fib_route_del(&route.prefix), 0);
 	assert_int_equal(fib_commit(), 0);
 	assert_int_equal(lookup6("fd00:2::5"), FIB_MISS);
+}
+
+/* A route with hops by interfaces 1 and 2 of the given weights. */
+static struct fib_route multipath_of(const char *prefix, uint16_t weight1, uint16_t weight2)
+{
+	struct fib_route route = route_of(prefix, NEXTHOP_FORWARD, 1, NULL);
+	bool v4 = route.prefix.addr.family == AF_INET;
+
+	route.n_paths = 2;
+	route.paths[0] = (struct fib_path){ .iface = 1, .weight = weight1 };
+	route.paths[1] = (struct fib_path){ .iface = 2, .weight = weight2 };
+	assert_int_equal(ip_addr_parse(v4 ? "192.0.2.2" : "fd00:1::2", &route.paths[0].gw), 0);
+	assert_int_equal(ip_addr_parse(v4 ? "198.51.100.2" : "fd00:2::2", &route.paths[1].gw), 0);
+	route.nexthop.gw = route.paths[0].gw;
+	return route;
+}
+
+/* The interface the member of group index for hash leaves by. */
+static uint16_t member_iface(uint32_t index, uint32_t hash)
+{
+	uint32_t member = fib_group_select(index, hash);
+
+	assert_false(fib_is_group(member));
+	assert_int_equal(fib_nexthop(member)->type, NEXTHOP_FORWARD);
+	return fib_nexthop(member)->iface;
+}
+
+/* fib_rebalance's split: over the whole 31-bit hash space weight 1 against
+ * 3 takes a quarter, each hash always the same member, flows of different
+ * sources both members; a dead hop takes none. */
+static void test_fib_multipath_by_weight(void **state)
+{
+	struct fib_route route = multipath_of("10.9.0.0/24", 1, 3);
+	unsigned on_first = 0, flows_on_first = 0;
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(fib_route_add(&route), 0);
+	index = lookup4("10.9.0.7");
+	assert_true(fib_is_group(index));
+	assert_int_equal(fib_nexthop_type(index), NEXTHOP_GROUP);
+	for (uint32_t i = 0; i < 4096; i++) {
+		uint32_t hash = i << 19;
+		on_first += member_iface(index, hash) == 1;
+		assert_int_equal(member_iface(index, hash), member_iface(index, hash));
+	}
+	assert_int_equal(on_first, 1024);
+	for (uint32_t i = 0; i < 1000; i++)
+		flows_on_first += member_iface(index, fib_flow_hash4(rte_cpu_to_be_32(0x0a010000 + i),
+								     rte_cpu_to_be_32(0x0a090007))) == 1;
+	assert_in_range(flows_on_first, 180, 320);
+
+	route.paths[0].flags = RTNH_F_DEAD;
+	assert_int_equal(fib_route_add(&route), 0);
+	index = lookup4("10.9.0.7");
+	for (uint32_t i = 0; i < 4096; i++)
+		assert_int_equal(member_iface(index, i << 19), 2);
+	assert_int_equal(fib_route_del(&route.prefix), 0);
+	assert_int_equal(lookup4("10.9.0.7"), FIB_MISS);
+}
+
+/* IPv6 groups are published at commit; the hash takes the flow label. */
+static void test_fib_multipath_ipv6(void **state)
+{
+	struct fib_route route = multipath_of("fd00:9::/64", 1, 1);
+	struct ip_addr src, dst;
+	unsigned on_first = 0;
+
+	(void)state;
+	assert_int_equal(fib_route_add(&route), 0);
+	assert_int_equal(fib_commit(), 0);
+	uint32_t index = lookup6("fd00:9::7");
+	assert_true(fib_is_group(index));
+	assert_int_equal(ip_addr_parse("fd00:1::1", &src), 0);
+	assert_int_equal(ip_addr_parse("fd00:9::7", &dst), 0);
+	for (uint32_t label = 0; label < 1000; label++)
+		on_first += member_iface(index, fib_flow_hash6(src.bytes, dst.bytes, label,
+							       IPPROTO_UDP)) == 1;
+	assert_in_range(on_first, 400, 600);
+	assert_int_equal(fib_route_find(&route.prefix)->n_paths, 2);
+	assert_int_equal(fib_route_find(&route.prefix)->paths[1].weight, 1);
 }
 
 static void test_fib_rejects_unknown_family(void **state)
@@ -318,6 +400,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fib_replace_changes_nexthop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_shared_nexthop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_ipv6_after_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_multipath_by_weight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_multipath_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_rejects_unknown_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_add_update_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_lookup_bulk, setup, teardown),

@@ -50,6 +50,11 @@ CASES = [
      "nexthop via 10.9.0.2 dev rr2", "NEWROUTE", "100.64.0.0/16 254"),
     ("route6_multipath", "ip -6 route add 2001:db8:77::/48 nexthop via 2001:db8:1::2 dev rr0 "
      "nexthop via 2001:db8:2::2 dev rr2", "NEWROUTE", "2001:db8:77::/48 254"),
+    ("route4_multipath_weights", "ip route add 100.65.0.0/16 nexthop via 192.0.2.2 dev rr0 "
+     "weight 1 nexthop via 10.9.0.2 dev rr2 weight 3", "NEWROUTE", "100.65.0.0/16 254"),
+    ("route6_multipath_weights", "ip -6 route add 2001:db8:78::/48 nexthop via 2001:db8:1::2 "
+     "dev rr0 weight 2 nexthop via 2001:db8:2::2 dev rr2 weight 5", "NEWROUTE",
+     "2001:db8:78::/48 254"),
     ("route6_multipath_del_hop", "ip -6 route del 2001:db8:77::/48 via 2001:db8:1::2 dev rr0",
      "DELROUTE", "2001:db8:77::/48 254"),
     ("route4_hoplimit", "ip route add 198.18.0.0/15 via 192.0.2.2 dev rr0 mtu 1300 hoplimit 9",
