@@ -67,6 +67,7 @@ case_forwarding() {
 	case_addresses "$driver"
 	case_ingress "$driver"
 	case_trace "$driver"
+	case_multipath "$driver"
 	before=$(counter "TTL or hop limit expired")
 	in_a ping -c 1 -t 1 -W 2 10.2.0.2 >"$SCRATCH/ttl.out" 2>&1
 	after=$(counter "TTL or hop limit expired")
@@ -95,6 +96,90 @@ case_forwarding() {
 	# A stray ND or ARP frame may be counted between the two commands.
 	check "$driver: clear counters zeroes show errors ($before -> $after)" [ "$before" -gt 5 -a "$after" -le 2 ]
 	check "$driver: espd exits 0 on SIGTERM" espd_stop
+}
+
+# flow_sniffer NS DEV FILE: the destinations of the UDP datagrams to port
+# 7777 that DEV receives (not those it sends), one a line, for 4 s.
+flow_sniffer() {
+	ip netns exec "$1" "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.settimeout(0.2)
+print("ready", flush=True)
+end = time.time() + 4
+while time.time() < end:
+    try:
+        frame, addr = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if addr[2] == socket.PACKET_OUTGOING:
+        continue
+    kind = frame[12:14]
+    if kind == b"\x08\x00" and frame[23] == 17 and frame[36:38] == b"\x1e\x61":
+        print(socket.inet_ntop(socket.AF_INET, frame[30:34]), flush=True)
+    elif kind == b"\x86\xdd" and frame[20] == 17 and frame[56:58] == b"\x1e\x61":
+        print(socket.inet_ntop(socket.AF_INET6, frame[38:54]), flush=True)' "$2" >"$3" &
+}
+
+# ecmp_spreads PREFIX_BASE FAMILY: hostA sends 3 datagrams to each of 64
+# destinations under the multipath route; each destination (a flow)
+# arrives by one next hop only, all 3 there, and both next hops get some.
+ecmp_spreads() {
+	local base=$1 out=$SCRATCH/ecmp pids=""
+	flow_sniffer "$NS_A" a0 "$out.a"; pids="$pids $!"
+	flow_sniffer "$NS_B" b0 "$out.b"; pids="$pids $!"
+	wait_until 3 bash -c "grep -q ready $out.a && grep -q ready $out.b"
+	in_a "$PY" -c '
+import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+for n in range(1, 65):
+    for _ in range(3):
+        s.sendto(b"flow", (sys.argv[1] + format(n, "x" if family == socket.AF_INET6 else "d"), 7777))' "$base"
+	# shellcheck disable=SC2086
+	wait $pids
+	"$PY" -c '
+import collections, sys
+a = collections.Counter(l.strip() for l in open(sys.argv[1]) if l.strip() != "ready")
+b = collections.Counter(l.strip() for l in open(sys.argv[2]) if l.strip() != "ready")
+print(f"ecmp: {len(a)} flows by hostA, {len(b)} by hostB, {len(set(a) & set(b))} by both")
+sys.exit(0 if len(a) + len(b) == 64 and not set(a) & set(b) and a and b and
+         set(a.values()) | set(b.values()) == {3} else 1)' "$out.a" "$out.b"
+}
+
+# routes_hops PREFIX: show routes --json lists both hops of PREFIX with
+# their weights 1 and 2.
+routes_hops() {
+	espctl show routes --json | "$PY" -c '
+import json, sys
+route = [r for r in json.load(sys.stdin) if r["prefix"] == sys.argv[1]]
+hops = route[0].get("nexthops", []) if route else []
+sys.exit(0 if sorted((h["interface"], h["weight"]) for h in hops) ==
+         [("r-a", 1), ("r-b", 2)] else 1)' "$1"
+}
+
+# A kernel route with a next hop by each port (ECMP) spreads flows over
+# both by weight, each flow staying on one (fib_select_multipath,
+# fib6_select_path), both families.
+case_multipath() {
+	local driver=$1
+	in_r ping -c 1 -W 2 10.1.0.2 >/dev/null
+	in_r ping -c 1 -W 2 10.2.0.2 >/dev/null
+	in_r ping -6 -c 1 -W 2 fd00:1::2 >/dev/null
+	in_r ping -6 -c 1 -W 2 fd00:2::2 >/dev/null
+	in_r ip route add 10.77.0.0/24 nexthop via 10.1.0.2 dev r-a weight 1 \
+		nexthop via 10.2.0.2 dev r-b weight 2
+	in_r ip -6 route add fd77::/64 nexthop via fd00:1::2 dev r-a weight 1 \
+		nexthop via fd00:2::2 dev r-b weight 2
+	check "$driver: show routes lists both hops of a multipath route with their weights" \
+		wait_until 1 routes_hops 10.77.0.0/24
+	check "$driver: IPv4 flows spread over both next hops, each flow on one" \
+		ecmp_spreads 10.77.0.
+	check "$driver: IPv6 flows spread over both next hops, each flow on one" \
+		ecmp_spreads fd77::
+	in_r ip route del 10.77.0.0/24
+	in_r ip -6 route del fd77::/64
 }
 
 # udp_sinks FILE: hostB and the router record the sources of the UDP
