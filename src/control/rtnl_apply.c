@@ -97,11 +97,12 @@ static bool fib_paths_same(const struct fib_route *a, const struct fib_route *b)
 {
 	if (a->n_paths != b->n_paths)
 		return false;
-	for (unsigned i = 0; i < a->n_paths; i++)
-		if (a->paths[i].iface != b->paths[i].iface || a->paths[i].weight != b->paths[i].weight ||
-		    a->paths[i].flags != b->paths[i].flags ||
-		    !ip_addr_equal(&a->paths[i].gw, &b->paths[i].gw))
+	for (unsigned i = 0; i < a->n_paths; i++) {
+		const struct fib_path *x = &a->paths[i], *y = &b->paths[i];
+		if (x->iface != y->iface || x->weight != y->weight || x->flags != y->flags ||
+		    !ip_addr_equal(&x->gw, &y->gw))
 			return false;
+	}
 	return true;
 }
 

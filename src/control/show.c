@@ -180,10 +180,12 @@ static void format_route_paths(struct cli_out *out, const struct fib_route *rout
 		if (out->json)
 			cli_printf(out, "%s{\"interface\": \"%s\", \"gateway\": \"%s\", "
 				   "\"weight\": %u, \"dead\": %s}", i ? ", " : "", ifname,
-				   path->gw.family ? gw : "", path->weight, dead ? "true" : "false");
+				   path->gw.family ? gw : "", path->weight,
+				   dead ? "true" : "false");
 		else
-			cli_printf(out, "%-44s %-9s %-12s %-28s weight %u%s\n", "", "nexthop", ifname,
-				   path->gw.family ? gw : "-", path->weight, dead ? " dead" : "");
+			cli_printf(out, "%-44s %-9s %-12s %-28s weight %u%s\n", "", "nexthop",
+				   ifname, path->gw.family ? gw : "-", path->weight,
+				   dead ? " dead" : "");
 	}
 	if (out->json)
 		cli_printf(out, "]");

@@ -132,11 +132,11 @@ ecmp_spreads() {
 	wait_until 3 bash -c "grep -q ready $out.a && grep -q ready $out.b"
 	in_a "$PY" -c '
 import socket, sys
-family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(family, socket.SOCK_DGRAM)
+six = ":" in sys.argv[1]
+s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
 for n in range(1, 65):
     for _ in range(3):
-        s.sendto(b"flow", (sys.argv[1] + format(n, "x" if family == socket.AF_INET6 else "d"), 7777))' "$base"
+        s.sendto(b"flow", (sys.argv[1] + format(n, "x" if six else "d"), 7777))' "$base"
 	# shellcheck disable=SC2086
 	wait $pids
 	"$PY" -c '

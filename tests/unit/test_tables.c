@@ -184,9 +184,11 @@ static void test_fib_multipath_by_weight(void **state)
 		assert_int_equal(member_iface(index, hash), member_iface(index, hash));
 	}
 	assert_int_equal(on_first, 1024);
-	for (uint32_t i = 0; i < 1000; i++)
-		flows_on_first += member_iface(index, fib_flow_hash4(rte_cpu_to_be_32(0x0a010000 + i),
-								     rte_cpu_to_be_32(0x0a090007))) == 1;
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint32_t hash = fib_flow_hash4(rte_cpu_to_be_32(0x0a010000 + i),
+					       rte_cpu_to_be_32(0x0a090007));
+		flows_on_first += member_iface(index, hash) == 1;
+	}
 	assert_in_range(flows_on_first, 180, 320);
 
 	route.paths[0].flags = RTNH_F_DEAD;
