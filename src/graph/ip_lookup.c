@@ -66,6 +66,11 @@ uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m)
 		return fib_flow_hash4(ip->src_addr, ip->dst_addr);
 	}
 	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+	/* An ESP packet espd built leaves by the path esp-encrypt sized it for
+	 * (fib_lookup_flow), as the kernel sends it by its bundle's route,
+	 * looked up by the SA's addresses alone (xfrm_dst_lookup). */
+	if (pkt_meta((struct rte_mbuf *)m)->flags & PKT_IPSEC_ENCRYPTED)
+		return fib_flow_hash6(ip6->src_addr, ip6->dst_addr, 0, 0);
 	if (ip6->proto == IPPROTO_ICMPV6 && room >= 2 * sizeof(*ip6) + 8 &&
 	    !(l3[sizeof(*ip6)] & ICMP6_INFOMSG_MASK))
 		ip6 = (const struct rte_ipv6_hdr *)(l3 + sizeof(*ip6) + 8);
