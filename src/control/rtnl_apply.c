@@ -317,14 +317,17 @@ static void route_set(const struct rtnl_route *r, enum rtnl_route_action action)
 		return;
 	struct route_cand *old = cand_find_kernel(slot, r->priority);
 	/* IPv4 keeps routes appended (or prepended) under one key in order and
-	 * uses the first; a dump shows them all, without flags. */
-	if (old && (r->append ||
-		    (rtnl_shared.in_dump && old->route.generation == rtnl_shared.generation))) {
+	 * uses the first; a dump shows them all, without flags. IPv6 makes
+	 * them hops of one multipath route, which each of its messages
+	 * describes whole (rt6_fill_node's RTA_MULTIPATH). */
+	bool ipv4 = r->prefix.addr.family == AF_INET;
+	if (ipv4 && old && (r->append || (rtnl_shared.in_dump &&
+					  old->route.generation == rtnl_shared.generation))) {
 		old->appended = true;
 		old->route.generation = rtnl_shared.generation;
 		return;
 	}
-	cand.appended = old && !r->replace && !rtnl_shared.in_dump;
+	cand.appended = ipv4 && old && !r->replace && !rtnl_shared.in_dump;
 	route_to_fib(r, action, &cand.route);
 	cand_set(slot, old, &cand);
 }

@@ -1308,6 +1308,36 @@ static void test_partial_multipath_delete(void **state)
 	assert_int_equal(r->n_paths, 0);
 }
 
+/* ip -6 route append: IPv6 makes the new route a hop of the one under the
+ * key, and its notification (NLM_F_APPEND) describes the whole multipath
+ * route, where IPv4's describes a route of its own behind the first. */
+static void test_ipv6_append_is_whole(void **state)
+{
+	struct rtnl_route route;
+	char buf[RTNL_MSG_SIZE];
+	const struct fib_route *r;
+
+	(void)state;
+	own_second_hop("route6_multipath_weights");
+	assert_int_equal(rtnl_msg_to_route(load("route6_multipath_weights"), &route), 0);
+	route.gw = route.hops[0].gw;
+	route.oif = route.hops[0].oif;
+	route.n_hops = 1;
+	memset(route.hops, 0, sizeof(route.hops));
+	event(keep(rtnl_route_to_msg(&route, buf)));
+	rtnl_mirror_process(1000);
+	assert_int_equal(fib_get("2001:db8:78::/48")->n_paths, 0);
+
+	struct nlmsghdr *append = keep(load("route6_multipath_weights"));
+	append->nlmsg_flags |= NLM_F_APPEND | NLM_F_CREATE;
+	event(append);
+	rtnl_mirror_process(2000);
+	r = fib_get("2001:db8:78::/48");
+	assert_int_equal(r->n_paths, 2);
+	assert_int_equal(r->paths[1].weight, 5);
+	assert_int_equal(rtnl_mirror_stats()->resyncs, 0);
+}
+
 /* A multipath route over espd's interfaces reaches the FIB with every hop
  * and its weight; one with a hop by an interface espd does not own is the
  * kernel's, counted. */
@@ -1430,6 +1460,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate_setup_teardown(test_partial_multipath_delete,
 							 setup_mirror, teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_multipath_mirrored,
+							 setup_mirror, teardown_mirror, &delay_0),
+		cmocka_unit_test_prestate_setup_teardown(test_ipv6_append_is_whole,
 							 setup_mirror, teardown_mirror, &delay_0),
 		cmocka_unit_test_prestate_setup_teardown(test_ignore_kernel_routes, setup_mirror,
 							 teardown_mirror, &connected_only),
