@@ -413,17 +413,9 @@ bool esp_icmp_may_answer(const void *l3, uint32_t len)
 		uint32_t ihl = rte_ipv4_hdr_len(h);
 		if (h->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK))
 			return false;
-		if (h->next_proto_id != IPPROTO_ICMP || len <= ihl)
-			return true;
-		/* icmp_pointers[].error: unreachable, quench, redirect, time
-		 * exceeded, parameter problem. */
-		switch (ip[ihl]) {
-		case 3: case 4: case 5: case 11: case 12:
-			return false;
-		default:
-			return true;
-		}
+		return h->next_proto_id != IPPROTO_ICMP || len <= ihl ||
+		       !esp_icmp_type_is_error(false, ip[ihl]);
 	}
-	/* ICMPv6 types below 128 are errors (RFC 4443 s.2.1). */
-	return !(ip[6] == IPPROTO_ICMPV6 && len > ESP_IP6_HDR_LEN && ip[ESP_IP6_HDR_LEN] < 128);
+	return !(ip[6] == IPPROTO_ICMPV6 && len > ESP_IP6_HDR_LEN &&
+		 esp_icmp_type_is_error(true, ip[ESP_IP6_HDR_LEN]));
 }

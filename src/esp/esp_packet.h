@@ -253,6 +253,17 @@ static inline uint32_t esp_redirect6_quote_len(bool has_mac, uint32_t ip_len)
 
 void esp_redirect6_write(void *l3, const struct esp_redirect6 *r, uint32_t quote_len);
 
+/* Whether an ICMP (ipv6 false) or ICMPv6 type is an error's: ICMP's
+ * unreachable, source quench, redirect, time exceeded and parameter
+ * problem (icmp_pointers[].error, icmp_is_err); ICMPv6's types below 128
+ * (RFC 4443 s.2.1). */
+static inline bool esp_icmp_type_is_error(bool ipv6, uint8_t type)
+{
+	if (ipv6)
+		return type < 128;
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
 /* Whether a packet may be answered with an ICMP error at all (RFC 1122
  * s.3.2.2, RFC 4443 s.2.4): not an ICMP error itself, nor a non-first
  * fragment. */

@@ -45,12 +45,6 @@ enum ip_lookup_next {
  * quotes, so that the error takes its flow's path (ip_multipath_l3_keys,
  * ip6_multipath_l3_keys). A quote cut short hashes the outer header.
  */
-static bool icmp4_is_error(uint8_t type)
-{
-	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
-	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
-}
-
 uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
@@ -61,7 +55,7 @@ uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m)
 		uint32_t ihl = rte_ipv4_hdr_len(ip);
 		if (ip->next_proto_id == IPPROTO_ICMP &&
 		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) &&
-		    room >= ihl + 8 + sizeof(*ip) && icmp4_is_error(l3[ihl]))
+		    room >= ihl + 8 + sizeof(*ip) && esp_icmp_type_is_error(false, l3[ihl]))
 			ip = (const struct rte_ipv4_hdr *)(l3 + ihl + 8);
 		return fib_flow_hash4(ip->src_addr, ip->dst_addr);
 	}
@@ -72,7 +66,7 @@ uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m)
 	if (pkt_meta((struct rte_mbuf *)m)->flags & PKT_IPSEC_ENCRYPTED)
 		return fib_flow_hash6(ip6->src_addr, ip6->dst_addr, 0, 0);
 	if (ip6->proto == IPPROTO_ICMPV6 && room >= 2 * sizeof(*ip6) + 8 &&
-	    !(l3[sizeof(*ip6)] & ICMP6_INFOMSG_MASK))
+	    esp_icmp_type_is_error(true, l3[sizeof(*ip6)]))
 		ip6 = (const struct rte_ipv6_hdr *)(l3 + sizeof(*ip6) + 8);
 	return fib_flow_hash6(ip6->src_addr, ip6->dst_addr,
 			      rte_be_to_cpu_32(ip6->vtc_flow) & 0xfffff, ip6->proto);
