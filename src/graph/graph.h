@@ -442,6 +442,26 @@ static inline uint32_t pkt_route_select(const struct rte_mbuf *m, uint32_t index
 	return fib_group_select(index, ip_lookup_flow_hash(m));
 }
 
+/* Whether m is a fragment ip-reassemble can take (IPv6: the fragment header
+ * right after the fixed one); proto: what it carries. */
+static inline bool pkt_reassemblable(const struct rte_mbuf *m, uint8_t *proto)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+
+	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		*proto = ip->next_proto_id;
+		return rte_ipv4_frag_pkt_is_fragmented(ip);
+	}
+	*proto = ((const struct rte_ipv6_hdr *)l3)->proto;
+	if (likely(*proto != IPPROTO_FRAGMENT) ||
+	    rte_pktmbuf_data_len(m) < m->l2_len + sizeof(struct rte_ipv6_hdr) +
+				      sizeof(struct rte_ipv6_fragment_ext))
+		return false;
+	*proto = l3[sizeof(struct rte_ipv6_hdr)];
+	return true;
+}
+
 /* Each worker's reassembly table (ip_reassemble.c), made before it runs. */
 int ip_reassemble_init(unsigned worker_id);
 void ip_reassemble_destroy(unsigned worker_id);

@@ -123,26 +123,6 @@ static bool ipsec_carrier(uint8_t proto)
 	return proto == IPPROTO_ESP || proto == IPPROTO_UDP;
 }
 
-/* Whether m is a fragment ip-reassemble can take (IPv6: the fragment header
- * right after the fixed one); proto: what it carries. */
-static bool reassemblable(const struct rte_mbuf *m, uint8_t *proto)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-
-	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		*proto = ip->next_proto_id;
-		return rte_ipv4_frag_pkt_is_fragmented(ip);
-	}
-	*proto = ((const struct rte_ipv6_hdr *)l3)->proto;
-	if (likely(*proto != IPPROTO_FRAGMENT) ||
-	    rte_pktmbuf_data_len(m) < m->l2_len + sizeof(struct rte_ipv6_hdr) +
-				      sizeof(struct rte_ipv6_fragment_ext))
-		return false;
-	*proto = l3[sizeof(struct rte_ipv6_hdr)];
-	return true;
-}
-
 /*
  * ESP (RFC 4303) or UDP to port 4500 (RFC 3948) for the router: ipsec-input's;
  * fragments of ESP or UDP go to ip-reassemble first, as the kernel
@@ -157,7 +137,7 @@ static uint16_t local_ipsec(const struct rte_mbuf *m, bool checked)
 {
 	uint8_t proto;
 
-	if (unlikely(reassemblable(m, &proto)))
+	if (unlikely(pkt_reassemblable(m, &proto)))
 		return checked || ipsec_carrier(proto) ? IP_LOOKUP_NEXT_REASSEMBLE
 						       : IP_LOOKUP_N_NEXT;
 	return ip_carries_ipsec(m, proto) ? IP_LOOKUP_NEXT_IPSEC_INPUT : IP_LOOKUP_N_NEXT;
@@ -169,7 +149,7 @@ static uint16_t decrypted(const struct rte_mbuf *m, uint8_t type)
 {
 	uint8_t proto;
 
-	if (type == NEXTHOP_LOCAL && unlikely(reassemblable(m, &proto)))
+	if (type == NEXTHOP_LOCAL && unlikely(pkt_reassemblable(m, &proto)))
 		return IP_LOOKUP_NEXT_REASSEMBLE;
 	return IP_LOOKUP_NEXT_SPD_INPUT;
 }

@@ -302,17 +302,11 @@ static void hand_over(struct rte_graph *graph, struct rte_node *node, struct rea
  * are checked), which the kernel would take in unchecked. */
 static bool kernel_may_take(struct rte_mbuf *m)
 {
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	uint8_t proto;
 
 	if (pkt_meta(m)->flags & (PKT_OWN | PKT_IPSEC_DECRYPTED))
 		return false;
-	if (!spd_plaintext_active())
-		return true;
-	/* IPv6: the fragment header right after the fixed one (datagram_id_of) */
-	proto = pkt_meta(m)->family == AF_INET ? ((const struct rte_ipv4_hdr *)l3)->next_proto_id
-					       : l3[sizeof(struct rte_ipv6_hdr)];
-	return proto == IPPROTO_ESP;
+	return !spd_plaintext_active() || (pkt_reassemblable(m, &proto) && proto == IPPROTO_ESP);
 }
 
 /* Fragment m into the table; the datagram, once whole, on its way. */
