@@ -199,11 +199,10 @@ static void format_route(struct cli_out *out, const void *item, bool first)
 	bool multipath = route->n_paths > 1;
 	const char *ifname = nexthop->type == NEXTHOP_FORWARD && !multipath ?
 			     iface_table.ifaces[nexthop->iface].name : "-";
+	bool has_gw = nexthop->gw.family && !multipath; /* a multipath route's are its hops' */
 
 	format_ip_prefix(prefix, sizeof(prefix), &route->prefix);
 	format_ip_addr(gw, sizeof(gw), &nexthop->gw);
-	if (multipath)
-		gw[0] = '\0';
 	if (nexthop->hop_limit)
 		snprintf(hop_limit, sizeof(hop_limit), " hoplimit %u", nexthop->hop_limit);
 	if (out->json) {
@@ -211,7 +210,7 @@ static void format_route(struct cli_out *out, const void *item, bool first)
 			   "\"gateway\": \"%s\", \"metric\": %u, \"hop_limit\": %u, \"protocol\": %u, "
 			   "\"local\": %s",
 			   first ? "" : ", ", prefix, format_nexthop_type(nexthop->type), ifname,
-			   nexthop->gw.family ? gw : "", route->priority, nexthop->hop_limit,
+			   has_gw ? gw : "", route->priority, nexthop->hop_limit,
 			   route->protocol, route->local ? "true" : "false");
 		if (multipath)
 			format_route_paths(out, route);
@@ -220,7 +219,7 @@ static void format_route(struct cli_out *out, const void *item, bool first)
 	}
 	cli_printf(out, "%-44s %-9s %-12s %-28s metric %u%s\n", prefix,
 		   format_nexthop_type(nexthop->type), ifname,
-		   nexthop->gw.family && !multipath ? gw : "-", route->priority, hop_limit);
+		   has_gw ? gw : "-", route->priority, hop_limit);
 	if (multipath)
 		format_route_paths(out, route);
 }
