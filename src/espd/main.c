@@ -42,6 +42,7 @@
 #include "tables/sad.h"
 #include "tables/spd.h"
 #include "tables/fib.h"
+#include "tables/flow_hash.h"
 #include "tables/iface.h"
 #include "tables/own_addr.h"
 #include "tables/neigh.h"
@@ -369,7 +370,8 @@ static int open_cli(void)
 
 /* Once a second: SAs past their hard lifetime go, and policies that used
  * them, or one that reached a soft limit, are resolved again; the kernel's
- * TTL and hop limits and its redirect settings are read again. */
+ * TTL and hop limits, its redirect settings and multipath hash policies
+ * are read again. */
 static void every_second(uint64_t *last_s)
 {
 	uint64_t now_s = sad_now_s();
@@ -381,6 +383,7 @@ static void every_second(uint64_t *last_s)
 		spd_commit();
 	hop_limits_refresh();
 	iface_confs_refresh();
+	flow_hash_refresh();
 }
 
 /* The service manager learns of espd's state (notify.h); a failure is
@@ -541,6 +544,7 @@ static int run(void)
 	assign_queues();
 	hop_limits_refresh();
 	iface_confs_refresh();
+	flow_hash_refresh();
 	if ((rc = workers_start(adaptive_polling())) < 0)
 		goto out;
 	announce_running(n);

@@ -39,37 +39,24 @@ enum ip_lookup_next {
 };
 
 /*
- * The flow hash of a packet on a multipath route, as fib_multipath_hash and
- * rt6_multipath_hash compute it under policy 0: its addresses (IPv6: and
- * flow label and next header), or of an ICMP error those of the header it
- * quotes, so that the error takes its flow's path (ip_multipath_l3_keys,
- * ip6_multipath_l3_keys). A quote cut short hashes the outer header.
+ * The flow hash of a packet on a multipath route (flow_hash.h). An ESP
+ * packet espd built leaves by the path esp-encrypt sized it for
+ * (fib_lookup_flow), as the kernel sends it by its bundle's route, looked
+ * up by the SA's addresses alone (xfrm_dst_lookup).
  */
 uint32_t ip_lookup_flow_hash(const struct rte_mbuf *m)
 {
+	struct pkt_meta *meta = pkt_meta((struct rte_mbuf *)m);
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	uint32_t room = rte_pktmbuf_data_len(m) - m->l2_len;
+	struct ip_addr src, dst;
 
-	if (pkt_meta((struct rte_mbuf *)m)->family == AF_INET) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		uint32_t ihl = rte_ipv4_hdr_len(ip);
-		if (ip->next_proto_id == IPPROTO_ICMP &&
-		    !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) &&
-		    room >= ihl + 8 + sizeof(*ip) && esp_icmp_type_is_error(false, l3[ihl]))
-			ip = (const struct rte_ipv4_hdr *)(l3 + ihl + 8);
-		return fib_flow_hash4(ip->src_addr, ip->dst_addr);
+	if (meta->flags & PKT_IPSEC_ENCRYPTED) {
+		ip_source_of(l3, meta->family, &src);
+		ip_dest_of(l3, meta->family, &dst);
+		return flow_hash_addrs(&src, &dst);
 	}
-	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
-	/* An ESP packet espd built leaves by the path esp-encrypt sized it for
-	 * (fib_lookup_flow), as the kernel sends it by its bundle's route,
-	 * looked up by the SA's addresses alone (xfrm_dst_lookup). */
-	if (pkt_meta((struct rte_mbuf *)m)->flags & PKT_IPSEC_ENCRYPTED)
-		return fib_flow_hash6(ip6->src_addr, ip6->dst_addr, 0, 0);
-	if (ip6->proto == IPPROTO_ICMPV6 && room >= 2 * sizeof(*ip6) + 8 &&
-	    esp_icmp_type_is_error(true, l3[sizeof(*ip6)]))
-		ip6 = (const struct rte_ipv6_hdr *)(l3 + sizeof(*ip6) + 8);
-	return fib_flow_hash6(ip6->src_addr, ip6->dst_addr,
-			      rte_be_to_cpu_32(ip6->vtc_flow) & 0xfffff, ip6->proto);
+	return flow_hash_packet(l3, rte_pktmbuf_data_len(m) - m->l2_len, meta->family,
+				meta->flags & PKT_OWN);
 }
 
 /* Each packet's lookup result, at[0..n) in objs, made the path it takes. */

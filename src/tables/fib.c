@@ -21,7 +21,6 @@
 #include <rte_lpm6.h>
 #include <rte_malloc.h>
 #include <rte_errno.h>
-#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 #include <linux/rtnetlink.h>
 
@@ -43,7 +42,6 @@ struct nexthop_key {
 
 struct nexthop *fib_nexthops;
 struct fib_group *fib_groups;
-uint32_t fib_hash_seed;
 
 static struct {
 	struct rte_rcu_qsbr *rcu;
@@ -215,29 +213,6 @@ uint32_t fib_group_member_by_iface(uint32_t index, uint16_t iface)
 	return group->paths[0].nexthop;
 }
 
-uint32_t fib_flow_hash4(uint32_t src_be, uint32_t dst_be)
-{
-	return rte_jhash_2words(src_be, dst_be, fib_hash_seed) >> 1;
-}
-
-uint32_t fib_flow_hash6(const uint8_t *src, const uint8_t *dst, uint32_t flow_label,
-			uint8_t next_header)
-{
-	uint32_t keys[9];
-
-	memcpy(keys, src, 16);
-	memcpy(keys + 4, dst, 16);
-	keys[8] = (flow_label & 0xfffff) | (uint32_t)next_header << 20;
-	return rte_jhash_32b(keys, RTE_DIM(keys), fib_hash_seed) >> 1;
-}
-
-uint32_t fib_flow_hash_addrs(const struct ip_addr *src, const struct ip_addr *dst)
-{
-	if (dst->family == AF_INET)
-		return fib_flow_hash4(src->v4, dst->v4);
-	return fib_flow_hash6(src->bytes, dst->bytes, 0, 0);
-}
-
 static struct rte_hash *hash_create(const char *name, uint32_t entries, uint32_t key_len)
 {
 	struct rte_hash_parameters params = {
@@ -302,7 +277,7 @@ int fib_init(struct rte_rcu_qsbr *rcu, uint32_t max_routes)
 		fib.free_slots[fib.n_free++] = slot;
 	for (uint32_t slot = FIB_NEXTHOP_MAX + FIB_GROUP_MAX; slot-- > FIB_NEXTHOP_MAX;)
 		fib.free_groups[fib.n_free_groups++] = slot;
-	fib_hash_seed = (uint32_t)rte_rand();
+	flow_hash_init();
 	return 0;
 }
 

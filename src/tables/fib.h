@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "common/addr.h"
+#include "tables/flow_hash.h"
 
 enum nexthop_type {
 	NEXTHOP_FORWARD,   /* out of an espd interface, to gw or the destination itself */
@@ -143,18 +144,6 @@ static inline uint32_t fib_route_by_iface(uint32_t index, uint16_t iface)
 	return fib_group_member_by_iface(index, iface);
 }
 
-/*
- * The flow hash of fib_multipath_hash and rt6_multipath_hash under their
- * default policy 0 (L3): source and destination, for IPv6 also the flow
- * label and next header. 31 bits, as the kernel compares it with the
- * upper bounds; seeded at random at start, as the kernel's.
- */
-extern uint32_t fib_hash_seed;
-uint32_t fib_flow_hash4(uint32_t src_be, uint32_t dst_be);
-uint32_t fib_flow_hash6(const uint8_t *src, const uint8_t *dst, uint32_t flow_label,
-			uint8_t next_header);
-uint32_t fib_flow_hash_addrs(const struct ip_addr *src, const struct ip_addr *dst);
-
 /* The route to dst of the router's own packets from src, a flow of the
  * addresses alone (xfrm_dst_lookup's): of a multipath route, the member
  * their hash selects. */
@@ -164,7 +153,7 @@ static inline uint32_t fib_lookup_flow(const struct ip_addr *src, const struct i
 
 	if (__builtin_expect(!fib_is_group(index), 1))
 		return index;
-	return fib_group_select(index, fib_flow_hash_addrs(src, dst));
+	return fib_group_select(index, flow_hash_addrs(src, dst));
 }
 
 const char *format_nexthop_type(uint8_t type);

@@ -98,23 +98,27 @@ case_forwarding() {
 	check "$driver: espd exits 0 on SIGTERM" espd_stop
 }
 
-# flow_sniffer NS DEV FILE: the destinations of the UDP datagrams to port
-# 7777 that DEV receives (not those it sends), one a line, until 1 s passes
-# without one after the first (8 s at most): a fixed window cut a slow
-# burst's tail. The socket queues the frames DEV sends too (hostA's whole
-# burst): its buffer is forced large enough for all, as the default drops
-# some.
+# flow_sniffer NS DEV FILE DONE: the flows (destination and source port) of
+# the UDP datagrams to port 7777 that DEV receives (not those it sends), one
+# a line, until the file DONE exists and 1 s passed since then and since the
+# last datagram (15 s at most): a fixed window cut a slow burst's tail. The
+# socket queues the frames DEV sends too (hostA's whole burst): its buffer
+# is forced large enough for all, as the default drops some.
 flow_sniffer() {
 	ip netns exec "$1" "$PY" -c '
-import socket, sys, time
+import os, socket, sys, time
 SO_RCVBUFFORCE = 33
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
 s.bind((sys.argv[1], 0))
 s.settimeout(0.2)
 print("ready", flush=True)
-end, last = time.time() + 8, None
-while time.time() < end and (last is None or time.time() - last < 1):
+end, last, done = time.time() + 15, 0, None
+while time.time() < end:
+    if done is None and os.path.exists(sys.argv[2]):
+        done = time.time()
+    if done is not None and time.time() - max(done, last) >= 1:
+        break
     try:
         frame, addr = s.recvfrom(2048)
     except socket.timeout:
@@ -123,29 +127,37 @@ while time.time() < end and (last is None or time.time() - last < 1):
         continue
     kind = frame[12:14]
     if kind == b"\x08\x00" and frame[23] == 17 and frame[36:38] == b"\x1e\x61":
-        print(socket.inet_ntop(socket.AF_INET, frame[30:34]), flush=True)
+        print(socket.inet_ntop(socket.AF_INET, frame[30:34]), frame[34:36].hex(), flush=True)
     elif kind == b"\x86\xdd" and frame[20] == 17 and frame[56:58] == b"\x1e\x61":
-        print(socket.inet_ntop(socket.AF_INET6, frame[38:54]), flush=True)
+        print(socket.inet_ntop(socket.AF_INET6, frame[38:54]), frame[54:56].hex(), flush=True)
     else:
         continue
-    last = time.time()' "$2" >"$3" &
+    last = time.time()' "$2" "$4" >"$3" &
 }
 
-# ecmp_spreads PREFIX_BASE: hostA sends 3 datagrams to each of 64
-# destinations under the multipath route; each destination (a flow)
-# arrives by one next hop only, all 3 there, and both next hops get some.
-ecmp_spreads() {
-	local base=$1 out=$SCRATCH/ecmp.${1//[.:]/_} pids=""
-	flow_sniffer "$NS_A" a0 "$out.a"; pids="$pids $!"
-	flow_sniffer "$NS_B" b0 "$out.b"; pids="$pids $!"
+# ecmp_flows PREFIX_BASE BY EXPECT: hostA sends 3 datagrams in each of 64
+# flows under the multipath route, told apart by destination (BY=addresses)
+# or by source port to one destination (BY=ports); each flow arrives by one
+# next hop only, all 3 there, and both next hops get some (EXPECT=spread)
+# or one gets all (EXPECT=together).
+ecmp_flows() {
+	local base=$1 by=$2 expect=$3 out=$SCRATCH/ecmp.${1//[.:]/_}.$2 pids=""
+	rm -f "$out.sent"
+	flow_sniffer "$NS_A" a0 "$out.a" "$out.sent"; pids="$pids $!"
+	flow_sniffer "$NS_B" b0 "$out.b" "$out.sent"; pids="$pids $!"
 	wait_until 3 bash -c "grep -q ready $out.a && grep -q ready $out.b"
 	in_a "$PY" -c '
 import socket, sys
-six = ":" in sys.argv[1]
-s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
+six, by_ports = ":" in sys.argv[1], sys.argv[2] == "ports"
 for n in range(1, 65):
+    s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
+    if by_ports:
+        s.bind(("", 40000 + n))
+    dst = sys.argv[1] + format(1 if by_ports else n, "x" if six else "d")
     for _ in range(3):
-        s.sendto(b"flow", (sys.argv[1] + format(n, "x" if six else "d"), 7777))' "$base"
+        s.sendto(b"flow", (dst, 7777))
+    s.close()' "$base" "$by"
+	touch "$out.sent"
 	# shellcheck disable=SC2086
 	wait $pids
 	"$PY" -c '
@@ -155,8 +167,16 @@ b = collections.Counter(l.strip() for l in open(sys.argv[2]) if l.strip() != "re
 counts = collections.Counter(list(a.values()) + list(b.values()))
 print(f"ecmp: {len(a)} flows by hostA, {len(b)} by hostB, {len(set(a) & set(b))} by both;"
       f" flows by datagrams seen: {dict(counts)}")
-sys.exit(0 if len(a) + len(b) == 64 and not set(a) & set(b) and a and b and
-         set(counts) == {3} else 1)' "$out.a" "$out.b"
+hops = bool(a) + bool(b)
+sys.exit(0 if len(a) + len(b) == 64 and not set(a) & set(b) and set(counts) == {3} and
+         hops == (2 if sys.argv[3] == "spread" else 1) else 1)' "$out.a" "$out.b" "$expect"
+}
+
+# multipath_hash_policy POLICY: the router's IPv4 and IPv6
+# fib_multipath_hash_policy, which espd reads once a second.
+multipath_hash_policy() {
+	in_r sysctl -qw net.ipv4.fib_multipath_hash_policy="$1" \
+		net.ipv6.fib_multipath_hash_policy="$1"
 }
 
 # routes_hops PREFIX: show routes --json lists both hops of PREFIX with
@@ -172,7 +192,8 @@ sys.exit(0 if sorted((h["interface"], h["weight"]) for h in hops) ==
 
 # A kernel route with a next hop by each port (ECMP) spreads flows over
 # both by weight, each flow staying on one (fib_select_multipath,
-# fib6_select_path), both families.
+# fib6_select_path), both families; by addresses, and by ports too once
+# fib_multipath_hash_policy says L4.
 case_multipath() {
 	local driver=$1
 	in_r ping -c 1 -W 2 10.1.0.2 >/dev/null
@@ -186,9 +207,25 @@ case_multipath() {
 	check "$driver: show routes lists both hops of a multipath route with their weights" \
 		wait_until 1 routes_hops 10.77.0.0/24
 	check "$driver: IPv4 flows spread over both next hops, each flow on one" \
-		ecmp_spreads 10.77.0.
+		ecmp_flows 10.77.0. addresses spread
 	check "$driver: IPv6 flows spread over both next hops, each flow on one" \
-		ecmp_spreads fd77::
+		ecmp_flows fd77:: addresses spread
+	check "$driver: IPv4 flows of one address pair take one next hop (policy 0, L3)" \
+		ecmp_flows 10.77.0. ports together
+	in_a sysctl -qw net.ipv6.auto_flowlabels=0
+	check "$driver: IPv6 flows of one address pair and flow label take one next hop (policy 0)" \
+		ecmp_flows fd77:: ports together
+	in_a sysctl -qw net.ipv6.auto_flowlabels=1
+	check "$driver: IPv6 flows of one address pair, each its flow label, spread (policy 0)" \
+		ecmp_flows fd77:: ports spread
+	in_a sysctl -qw net.ipv6.auto_flowlabels=0
+	multipath_hash_policy 1
+	check "$driver: IPv4 flows of one address pair spread by port (policy 1, L4)" \
+		wait_until 6 ecmp_flows 10.77.0. ports spread
+	check "$driver: IPv6 flows of one address pair and label spread by port (policy 1, L4)" \
+		wait_until 6 ecmp_flows fd77:: ports spread
+	multipath_hash_policy 0
+	in_a sysctl -qw net.ipv6.auto_flowlabels=1
 	in_r ip route del 10.77.0.0/24
 	in_r ip -6 route del fd77::/64
 }
