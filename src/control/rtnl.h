@@ -137,6 +137,9 @@ enum rtnl_route_action {
 enum rtnl_route_action rtnl_route_action(const struct rtnl_route *route, bool ignore_kernel_routes);
 /* A neighbor espd can forward to: known MAC in a usable NUD state. */
 bool rtnl_neigh_is_usable(const struct rtnl_neigh *neigh);
+/* An entry the kernel keeps that is not NUD_VALID (INCOMPLETE, FAILED):
+ * fib_multipath_use_neigh passes over a hop through it (fib_good_nh). */
+bool rtnl_neigh_is_bad(const struct rtnl_neigh *neigh);
 /* Admin up and operational state not down. */
 bool rtnl_link_is_up(const struct rtnl_link *link);
 

@@ -556,6 +556,7 @@ static void apply_neigh(const struct rtnl_neigh *n)
 		rtnl_shared.stats.ignored++;
 		return;
 	}
+	fib_neigh_bad_set(iface->index, &n->addr, rtnl_neigh_is_bad(n));
 	if (rtnl_neigh_is_usable(n)) {
 		struct rte_ether_addr mac;
 		memcpy(mac.addr_bytes, n->lladdr, sizeof(mac.addr_bytes));

@@ -496,16 +496,21 @@ static bool is_multicast(const struct ip_addr *addr)
 	return addr->family == AF_INET ? (addr->bytes[0] & 0xf0) == 0xe0 : addr->bytes[0] == 0xff;
 }
 
+/* The kernel's NUD_VALID: states with a link-layer address to send to. */
+#define NEIGH_VALID (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
+
 bool rtnl_neigh_is_usable(const struct rtnl_neigh *neigh)
 {
-	const uint16_t usable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
-				NUD_PERMANENT | NUD_NOARP;
-
 	/* Proxy entries answer for others; multicast entries (NOARP, created
 	 * without notification) map an address to the MAC derived from it
 	 * (RFC 1112, RFC 2464): neither is a neighbor to forward to. */
-	return !neigh->del && neigh->has_lladdr && (neigh->state & usable) &&
+	return !neigh->del && neigh->has_lladdr && (neigh->state & NEIGH_VALID) &&
 	       !(neigh->flags & NTF_PROXY) && !is_multicast(&neigh->addr);
+}
+
+bool rtnl_neigh_is_bad(const struct rtnl_neigh *neigh)
+{
+	return !neigh->del && !(neigh->flags & NTF_PROXY) && !(neigh->state & NEIGH_VALID);
 }
 
 bool rtnl_link_is_up(const struct rtnl_link *link)

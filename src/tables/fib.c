@@ -42,6 +42,7 @@ struct nexthop_key {
 
 struct nexthop *fib_nexthops;
 struct fib_group *fib_groups;
+uint8_t *fib_nexthop_neigh_bad;
 
 static struct {
 	struct rte_rcu_qsbr *rcu;
@@ -56,6 +57,7 @@ static struct {
 	uint32_t n_free_groups;
 	struct rte_rcu_qsbr_dq *nexthop_dq;
 	uint32_t max_routes;
+	uint32_t n_neigh_bad;           /* slots with fib_nexthop_neigh_bad set */
 	uint32_t lpm6_generation;
 	bool lpm6_dirty;
 } fib;
@@ -113,6 +115,10 @@ static void nexthop_put(uint32_t slot)
 {
 	if (--fib.nexthop_refs[slot] > 0)
 		return;
+	if (fib_nexthop_neigh_bad[slot]) {
+		fib_nexthop_neigh_bad[slot] = 0;
+		fib.n_neigh_bad--;
+	}
 	struct nexthop_key key;
 	memset(&key, 0, sizeof(key));
 	key.nexthop = fib_nexthops[slot];
@@ -203,6 +209,45 @@ static void slot_put(uint32_t slot)
 		fprintf(stderr, "espd: fib: group slot %u leaked (defer queue full)\n", slot);
 }
 
+void fib_neigh_bad_set(uint16_t iface, const struct ip_addr *addr, bool bad)
+{
+	const void *key;
+	void *data;
+	uint32_t iter = 0;
+
+	if (!bad && fib.n_neigh_bad == 0)
+		return;
+	while (rte_hash_iterate(fib.nexthop_index, &key, &data, &iter) >= 0) {
+		uint32_t slot = (uint32_t)(uintptr_t)data;
+		const struct nexthop *nexthop = &fib_nexthops[slot];
+
+		if (nexthop->iface != iface || !ip_addr_equal(&nexthop->gw, addr) ||
+		    fib_nexthop_neigh_bad[slot] == bad)
+			continue;
+		fib_nexthop_neigh_bad[slot] = bad;
+		fib.n_neigh_bad += bad ? 1 : (uint32_t)-1;
+	}
+}
+
+uint32_t fib_group_select_good(const struct fib_group *group, uint32_t hash)
+{
+	uint32_t first_good = group->paths[0].nexthop;
+	bool found = false;
+
+	for (uint32_t i = 0; i < group->n_paths; i++) {
+		uint32_t member = group->paths[i].nexthop;
+		if (fib_nexthop_neigh_bad[member])
+			continue;
+		if (!found) {
+			first_good = member;
+			found = true;
+		}
+		if ((int32_t)hash <= group->paths[i].upper_bound)
+			return member;
+	}
+	return first_good;
+}
+
 uint32_t fib_group_member_by_iface(uint32_t index, uint16_t iface)
 {
 	const struct fib_group *group = &fib_groups[index - FIB_NEXTHOP_MAX];
@@ -258,6 +303,7 @@ int fib_init(struct rte_rcu_qsbr *rcu, uint32_t max_routes)
 	fib_nexthops = rte_zmalloc("fib_nexthops",
 				   sizeof(*fib_nexthops) * (FIB_NEXTHOP_MAX + FIB_GROUP_MAX), 64);
 	fib_groups = rte_zmalloc("fib_groups", sizeof(*fib_groups) * FIB_GROUP_MAX, 64);
+	fib_nexthop_neigh_bad = rte_zmalloc("fib_nexthop_neigh_bad", FIB_NEXTHOP_MAX, 64);
 	fib.free_groups = rte_zmalloc("fib_free_groups", sizeof(uint32_t) * FIB_GROUP_MAX, 64);
 	fib.nexthop_refs = rte_zmalloc("fib_nexthop_refs", sizeof(uint32_t) * FIB_NEXTHOP_MAX, 64);
 	fib.free_slots = rte_zmalloc("fib_free_slots", sizeof(uint32_t) * FIB_NEXTHOP_MAX, 64);
@@ -267,7 +313,7 @@ int fib_init(struct rte_rcu_qsbr *rcu, uint32_t max_routes)
 	fib.nexthop_index = hash_create("fib_nexthop_index", FIB_NEXTHOP_MAX,
 					sizeof(struct nexthop_key));
 	fib.nexthop_dq = rte_rcu_qsbr_dq_create(&dq_params);
-	if (!fib_nexthops || !fib_groups || !fib.free_groups || !fib.nexthop_refs ||
+	if (!fib_nexthops || !fib_groups || !fib_nexthop_neigh_bad || !fib.free_groups || !fib.nexthop_refs ||
 	    !fib.free_slots || !fib.lpm4 || !fib.lpm6 || !fib.routes || !fib.nexthop_index ||
 	    !fib.nexthop_dq)
 		return -ENOMEM;
@@ -297,12 +343,14 @@ void fib_destroy(void)
 		rte_rcu_qsbr_dq_delete(fib.nexthop_dq);
 	rte_free(fib_nexthops);
 	rte_free(fib_groups);
+	rte_free(fib_nexthop_neigh_bad);
 	rte_free(fib.free_groups);
 	rte_free(fib.nexthop_refs);
 	rte_free(fib.free_slots);
 	memset(&fib, 0, sizeof(fib));
 	fib_nexthops = NULL;
 	fib_groups = NULL;
+	fib_nexthop_neigh_bad = NULL;
 }
 
 static int lpm4_set(const struct ip_prefix *prefix, uint32_t slot)

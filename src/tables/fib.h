@@ -121,12 +121,27 @@ static inline bool fib_is_group(uint32_t index)
 	return index - FIB_NEXTHOP_MAX < FIB_GROUP_MAX;
 }
 
+/* Per next hop slot: the kernel's neighbor entry for its gateway is
+ * INCOMPLETE or FAILED (not NUD_VALID). */
+extern uint8_t *fib_nexthop_neigh_bad;
+/* Control thread: the kernel's neighbor addr on iface is (bad) or is no
+ * longer (!bad) an entry that is not NUD_VALID. */
+void fib_neigh_bad_set(uint16_t iface, const struct ip_addr *addr, bool bad);
+
+/* fib_select_multipath under fib_multipath_use_neigh (IPv4): members whose
+ * gateway's neighbor is bad are passed over; with none left whose bound
+ * reaches hash, the first good one, else the first member. */
+uint32_t fib_group_select_good(const struct fib_group *group, uint32_t hash);
+
 /* The member a flow of hash takes (fib_select_multipath, fib6_select_path):
  * the first whose upper bound reaches it; with none, the first member. */
 static inline uint32_t fib_group_select(uint32_t index, uint32_t hash)
 {
 	const struct fib_group *group = &fib_groups[index - FIB_NEXTHOP_MAX];
 
+	if (__builtin_expect(flow_hash_confs[0].use_neigh, 0) &&
+	    fib_nexthops[index].family == AF_INET)
+		return fib_group_select_good(group, hash);
 	for (uint32_t i = 0; i < group->n_paths; i++)
 		if ((int32_t)hash <= group->paths[i].upper_bound)
 			return group->paths[i].nexthop;

@@ -52,7 +52,7 @@ void flow_hash_init(void)
 {
 	flow_hash_seed = (uint32_t)rte_rand();
 	for (unsigned i = 0; i < 2; i++)
-		flow_hash_confs[i] = (struct flow_hash_conf){ 0, FLOW_HASH_FIELDS_DEFAULT };
+		flow_hash_confs[i] = (struct flow_hash_conf){ 0, FLOW_HASH_FIELDS_DEFAULT, 0 };
 }
 
 static void conf_read(struct flow_hash_conf *conf, const char *family)
@@ -68,6 +68,10 @@ static void conf_read(struct flow_hash_conf *conf, const char *family)
 	value = sysctl_read_or(path, -1);
 	if (value > 0 && (uint32_t)value >> FLOW_HASH_INNER_SHIFT <= FLOW_HASH_OUTER_MASK)
 		conf->fields = (uint32_t)value;
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/fib_multipath_use_neigh", family);
+	value = sysctl_read_or(path, -1);
+	if (value == 0 || value == 1)
+		conf->use_neigh = (uint32_t)value;
 }
 
 void flow_hash_refresh(void)

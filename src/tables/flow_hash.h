@@ -43,13 +43,14 @@
 struct flow_hash_conf {
 	uint32_t policy;
 	uint32_t fields;
+	uint32_t use_neigh; /* IPv4's fib_multipath_use_neigh (fib_group_select) */
 };
 extern struct flow_hash_conf flow_hash_confs[2];
 
 /* Draws the seed and sets the kernel's defaults. */
 void flow_hash_init(void);
-/* Control thread: reads the four sysctls again; a value that cannot be
- * read or is out of range keeps the last one. */
+/* Control thread: reads the sysctls again; a value that cannot be read or
+ * is out of range keeps the last one. */
 void flow_hash_refresh(void);
 
 /* The hash of the packet at l3 (room bytes there, its IP header checked).

@@ -139,7 +139,7 @@ while time.time() < end:
 # flows under the multipath route, told apart by destination (BY=addresses)
 # or by source port to one destination (BY=ports); each flow arrives by one
 # next hop only, all 3 there, and both next hops get some (EXPECT=spread)
-# or one gets all (EXPECT=together).
+# or one gets all (EXPECT=together); or some flows are lost (EXPECT=lost).
 ecmp_flows() {
 	local base=$1 by=$2 expect=$3 out=$SCRATCH/ecmp.${1//[.:]/_}.$2 pids=""
 	rm -f "$out.sent"
@@ -167,6 +167,8 @@ b = collections.Counter(l.strip() for l in open(sys.argv[2]) if l.strip() != "re
 counts = collections.Counter(list(a.values()) + list(b.values()))
 print(f"ecmp: {len(a)} flows by hostA, {len(b)} by hostB, {len(set(a) & set(b))} by both;"
       f" flows by datagrams seen: {dict(counts)}")
+if sys.argv[3] == "lost":
+    sys.exit(0 if 0 < len(a) + len(b) < 64 else 1)
 hops = bool(a) + bool(b)
 sys.exit(0 if len(a) + len(b) == 64 and not set(a) & set(b) and set(counts) == {3} and
          hops == (2 if sys.argv[3] == "spread" else 1) else 1)' "$out.a" "$out.b" "$expect"
@@ -228,6 +230,34 @@ case_multipath() {
 	in_a sysctl -qw net.ipv6.auto_flowlabels=1
 	in_r ip route del 10.77.0.0/24
 	in_r ip -6 route del fd77::/64
+	case_multipath_use_neigh "$driver"
+}
+
+# flows_not_punted PREFIX_BASE: ecmp_flows' flows all take one hop and
+# none is punted for want of a neighbor.
+flows_not_punted() {
+	local punts
+	punts=$(counter "neighbor unresolved")
+	ecmp_flows "$1" addresses together && [ "$(counter "neighbor unresolved")" = "$punts" ]
+}
+
+# fib_multipath_use_neigh: a hop whose gateway does not answer ARP takes no
+# flow once the setting is on and the kernel has told of the failure (it
+# notifies FAILED, not INCOMPLETE): espd forwards those flows itself by the
+# other hop, punting none.
+case_multipath_use_neigh() {
+	local driver=$1
+	in_r ip route add 10.78.0.0/24 nexthop via 10.1.0.2 dev r-a \
+		nexthop via 10.2.0.99 dev r-b
+	check "$driver: flows hashed to a hop whose gateway does not answer are lost (use_neigh 0)" \
+		ecmp_flows 10.78.0. addresses lost
+	in_r sysctl -qw net.ipv4.fib_multipath_use_neigh=1
+	check "$driver: the kernel's neighbor of the gateway that does not answer fails" \
+		wait_until 10 bash -c "ip -n $NS_R neigh show 10.2.0.99 | grep -q FAILED"
+	check "$driver: with fib_multipath_use_neigh espd forwards every flow by the hop that answers" \
+		wait_until 8 flows_not_punted 10.78.0.
+	in_r sysctl -qw net.ipv4.fib_multipath_use_neigh=0
+	in_r ip route del 10.78.0.0/24
 }
 
 # udp_sinks FILE: hostB and the router record the sources of the UDP

@@ -109,6 +109,23 @@ size_t neigh_count(void)
 	return n_neighs;
 }
 
+/* The neighbors the mirror last said are kept but not valid. */
+static struct ip_addr neighs_bad[NEIGH_SIZE];
+static size_t n_neighs_bad;
+
+void fib_neigh_bad_set(uint16_t iface, const struct ip_addr *addr, bool bad)
+{
+	size_t i = 0;
+
+	(void)iface;
+	while (i < n_neighs_bad && !ip_addr_equal(&neighs_bad[i], addr))
+		i++;
+	if (bad && i == n_neighs_bad && i < NEIGH_SIZE)
+		neighs_bad[n_neighs_bad++] = *addr;
+	else if (!bad && i < n_neighs_bad)
+		neighs_bad[i] = neighs_bad[--n_neighs_bad];
+}
+
 #define OWN_SIZE 16
 static uint32_t own[OWN_SIZE];
 static size_t n_own;
@@ -784,6 +801,16 @@ static bool neigh_has(const char *ip)
 	return false;
 }
 
+static bool neigh_bad(const char *ip)
+{
+	struct ip_addr addr = addr_of(ip);
+
+	for (size_t i = 0; i < n_neighs_bad; i++)
+		if (ip_addr_equal(&neighs_bad[i], &addr))
+			return true;
+	return false;
+}
+
 /* The start state: a TAP with an address, a neighbor and routes, and an
  * interface espd does not own with its own address and a default route. */
 static size_t k_link, k_route_tap, k_neigh, k_addr;
@@ -918,6 +945,19 @@ static void test_batching(void **state)
 	assert_false(neigh_has("10.0.0.9"));
 	assert_int_equal(fib_commits, commits + 2);
 	assert_int_equal(stats->rx_by_type[RTM_NEWNEIGH], 3 + 2);
+	/* ... and a failed one is known as such (fib_multipath_use_neigh). */
+	assert_true(neigh_bad("192.0.2.2"));
+	assert_false(neigh_bad("192.0.2.9"));
+	event(msg_neigh(TAP, "192.0.2.2", NUD_REACHABLE, false));
+	event(msg_neigh(TAP, "192.0.2.9", NUD_INCOMPLETE, false));
+	rtnl_mirror_process(4000);
+	rtnl_mirror_process(4050);
+	assert_false(neigh_bad("192.0.2.2"));
+	assert_true(neigh_bad("192.0.2.9"));
+	event(msg_neigh(TAP, "192.0.2.9", NUD_INCOMPLETE, true));
+	rtnl_mirror_process(5000);
+	rtnl_mirror_process(5050);
+	assert_false(neigh_bad("192.0.2.9"));
 }
 
 static void test_no_delay(void **state)

@@ -200,6 +200,44 @@ static void test_fib_multipath_by_weight(void **state)
 	assert_int_equal(lookup4("10.9.0.7"), FIB_MISS);
 }
 
+/* How many of 4096 hashes spread over the space take interface 1. */
+static unsigned on_iface1(uint32_t index)
+{
+	unsigned count = 0;
+
+	for (uint32_t i = 0; i < 4096; i++)
+		count += member_iface(index, i << 19) == 1;
+	return count;
+}
+
+/* fib_multipath_use_neigh: a hop whose gateway's neighbor is not valid is
+ * passed over, and only while the setting is on; with every hop's bad,
+ * the first. */
+static void test_fib_multipath_use_neigh(void **state)
+{
+	struct fib_route route = multipath_of("10.9.0.0/24", 1, 1);
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(fib_route_add(&route), 0);
+	index = lookup4("10.9.0.7");
+	assert_int_equal(on_iface1(index), 2048);
+	fib_neigh_bad_set(2, &route.paths[1].gw, true);
+	assert_int_equal(on_iface1(index), 2048);
+	flow_hash_confs[0].use_neigh = 1;
+	assert_int_equal(on_iface1(index), 4096);
+	fib_neigh_bad_set(1, &route.paths[1].gw, false);
+	assert_int_equal(on_iface1(index), 4096);
+	fib_neigh_bad_set(1, &route.paths[0].gw, true);
+	assert_int_equal(on_iface1(index), 4096);
+	fib_neigh_bad_set(2, &route.paths[1].gw, false);
+	assert_int_equal(on_iface1(index), 0);
+	fib_neigh_bad_set(1, &route.paths[0].gw, false);
+	assert_int_equal(on_iface1(index), 2048);
+	flow_hash_confs[0].use_neigh = 0;
+	assert_int_equal(fib_route_del(&route.prefix), 0);
+}
+
 /* IPv6 groups are published at commit. */
 static void test_fib_multipath_ipv6(void **state)
 {
@@ -406,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fib_ipv6_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_multipath_by_weight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_multipath_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fib_multipath_use_neigh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fib_rejects_unknown_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_add_update_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh_lookup_bulk, setup, teardown),
