@@ -313,9 +313,9 @@ int fib_init(struct rte_rcu_qsbr *rcu, uint32_t max_routes)
 	fib.nexthop_index = hash_create("fib_nexthop_index", FIB_NEXTHOP_MAX,
 					sizeof(struct nexthop_key));
 	fib.nexthop_dq = rte_rcu_qsbr_dq_create(&dq_params);
-	if (!fib_nexthops || !fib_groups || !fib_nexthop_neigh_bad || !fib.free_groups || !fib.nexthop_refs ||
-	    !fib.free_slots || !fib.lpm4 || !fib.lpm6 || !fib.routes || !fib.nexthop_index ||
-	    !fib.nexthop_dq)
+	if (!fib_nexthops || !fib_groups || !fib_nexthop_neigh_bad || !fib.free_groups ||
+	    !fib.nexthop_refs || !fib.free_slots || !fib.lpm4 || !fib.lpm6 || !fib.routes ||
+	    !fib.nexthop_index || !fib.nexthop_dq)
 		return -ENOMEM;
 	if (rte_lpm_rcu_qsbr_add(fib.lpm4, &lpm_rcu) != 0)
 		return -rte_errno;
