@@ -315,12 +315,11 @@ static uint32_t packet_hash(const uint8_t *l3, uint32_t room, uint8_t family, ui
 uint32_t flow_hash_packet(const uint8_t *l3, uint32_t room, uint8_t family, bool own)
 {
 	const struct flow_hash_conf *conf = &flow_hash_confs[family == AF_INET6];
-	uint32_t policy = conf->policy, quote = icmp_error_quote(l3, room, family);
+	uint32_t policy = conf->policy;
+	uint32_t quote = own || policy == 0 ? icmp_error_quote(l3, room, family) : 0;
 
-	if (quote && (own || policy == 0)) {
-		l3 += quote;
-		room -= quote;
-	}
+	l3 += quote;
+	room -= quote;
 	return packet_hash(l3, room, family, policy, conf->fields) >> 1;
 }
 
